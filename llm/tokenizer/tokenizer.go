@@ -1,0 +1,18 @@
+// Package tokenizer defines the interface the watermark is computed over and
+// a built-in word splitter used until a model's real tokenizer is at hand.
+//
+// The watermark's units are a model's token pieces (byte strings), not token
+// ids: Ollama reports pieces and no ids, and pieces survive re-implementations
+// of a tokenizer. A Tokenizer therefore returns pieces whose concatenation is
+// the input text.
+package tokenizer
+
+// Tokenizer splits text into pieces.
+type Tokenizer interface {
+	// Pieces returns the pieces of text, in order. Their concatenation must
+	// equal text byte for byte; an empty text has no pieces.
+	Pieces(text string) []string
+	// ID names the tokenizer and its exact definition (for example a name and
+	// a SHA-256 of its vocabulary), so that a result records what it used.
+	ID() string
+}

@@ -1,0 +1,144 @@
+package watermark
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+)
+
+// Candidate is one possible next piece and its raw (pre-temperature)
+// log-probability, as a backend reports it (Ollama: top_logprobs).
+type Candidate struct {
+	Piece   string
+	LogProb float64
+}
+
+// Tilted is a next-piece distribution before and after the watermark.
+type Tilted struct {
+	P     []float64 // p_T: the candidates' distribution at the temperature
+	Q     []float64 // q ∝ p_T·e^δ on green pieces, p_T elsewhere
+	Green []bool    // the green test of each candidate
+	// Watermarked is false when q = p_T because the context is shorter
+	// than h (the first pieces of a text) or the temperature is 0.
+	Watermarked bool
+}
+
+// Tilt computes p_T and q for cands after the context ctx (fingerprints,
+// oldest first). p_T(x) ∝ exp(logprob(x)/T) over the candidates; a
+// temperature ≤ 0 means greedy decoding, a point mass on the most likely
+// candidate (first among ties), which carries no watermark because no
+// tilt can move a point mass. Candidates with NaN or -Inf log-probability
+// get probability 0.
+func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilted {
+	n := len(cands)
+	t := Tilted{P: make([]float64, n), Q: make([]float64, n), Green: make([]bool, n)}
+	if n == 0 {
+		return t
+	}
+	full := len(ctx) >= s.params.ContextWidth
+	if full {
+		for i, c := range cands {
+			t.Green[i] = s.Green(ctx, c.Piece)
+		}
+	}
+	best := -1
+	for i, c := range cands {
+		if valid(c.LogProb) && (best < 0 || c.LogProb > cands[best].LogProb) {
+			best = i
+		}
+	}
+	if best < 0 {
+		// Nothing has positive probability: fall back to uniform, the
+		// only distribution consistent with no information.
+		for i := range t.P {
+			t.P[i] = 1 / float64(n)
+		}
+		copy(t.Q, t.P)
+		return t
+	}
+	if temperature <= 0 {
+		t.P[best], t.Q[best] = 1, 1
+		return t
+	}
+	maxLP := cands[best].LogProb / temperature
+	var sumP, sumQ float64
+	bias := math.Exp(s.params.Delta)
+	for i, c := range cands {
+		if !valid(c.LogProb) {
+			continue
+		}
+		p := math.Exp(c.LogProb/temperature - maxLP)
+		t.P[i] = p
+		sumP += p
+		q := p
+		if full && t.Green[i] {
+			q *= bias
+		}
+		t.Q[i] = q
+		sumQ += q
+	}
+	for i := range t.P {
+		t.P[i] /= sumP
+		t.Q[i] /= sumQ
+	}
+	t.Watermarked = full
+	return t
+}
+
+func valid(lp float64) bool { return !math.IsNaN(lp) && !math.IsInf(lp, -1) && !math.IsInf(lp, 1) }
+
+// Draw returns an index sampled from the distribution w (non-negative,
+// summing to about 1) by inversion with one uniform draw; -1 if w is empty.
+func Draw(w []float64, rng *rand.Rand) int {
+	if len(w) == 0 {
+		return -1
+	}
+	total := 0.0
+	for _, x := range w {
+		total += x
+	}
+	u := rng.Float64() * total
+	last := -1
+	for i, x := range w {
+		if x <= 0 {
+			continue
+		}
+		last = i
+		if u < x {
+			return i
+		}
+		u -= x
+	}
+	return last // rounding left u just above the total
+}
+
+// Sampler draws watermarked next pieces. It is deterministic for a seed and
+// not safe for concurrent use (give each stream its own).
+type Sampler struct {
+	scheme *Scheme
+	rng    *rand.Rand
+}
+
+// NewSampler returns a sampler whose randomness is ChaCha8 seeded from seed.
+func NewSampler(s *Scheme, seed uint64) *Sampler {
+	return &Sampler{scheme: s, rng: NewRand(seed)}
+}
+
+// NewRand returns a ChaCha8 generator seeded from a 64-bit seed.
+func NewRand(seed uint64) *rand.Rand {
+	var b [32]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	copy(b[8:], "forensics-sampler-seed-v1")
+	return rand.New(rand.NewChaCha8(b))
+}
+
+// Sample tilts the candidates and draws one from q. It returns the index
+// (-1 when there are no candidates) and the distributions used.
+func (sm *Sampler) Sample(ctx []uint64, cands []Candidate, temperature float64) (int, Tilted) {
+	t := sm.scheme.Tilt(ctx, cands, temperature)
+	return Draw(t.Q, sm.rng), t
+}
+
+// Rand exposes the sampler's generator, for callers (the speculative
+// gateway) whose acceptance tests must draw from the same stream.
+func (sm *Sampler) Rand() *rand.Rand { return sm.rng }
