@@ -231,9 +231,35 @@ func LoadKey(path string) (*Key, error) {
 	return k, nil
 }
 
-// yamlValue matches the quoted values yaml errors echo (`…`), which could be
-// the secret; they are cut from any error ParseKey returns.
-var yamlValue = regexp.MustCompile("`[^`]*`|\"[^\"]*\"|'[^']*'")
+// yamlLine finds the line numbers in a yaml error.
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// yamlError restates a yaml error without any text from the input: yaml
+// errors quote values and field names, and the secret could be any of them.
+func yamlError(err error) error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var parts []string
+	for _, msg := range msgs {
+		what := "syntax error"
+		switch {
+		case strings.Contains(msg, "not found in type"):
+			what = "unknown field"
+		case strings.Contains(msg, "cannot unmarshal"):
+			what = "value of the wrong type"
+		case strings.Contains(msg, "already set"), strings.Contains(msg, "already defined"):
+			what = "field given twice"
+		}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			what += " at line " + m[1]
+		}
+		parts = append(parts, what)
+	}
+	return fmt.Errorf("malformed key file: %s", strings.Join(parts, "; "))
+}
 
 // ParseKey parses a key file's bytes. Unknown fields, a missing field, a
 // secret that is not 64 hex digits and parameters out of range are errors.
@@ -248,7 +274,7 @@ func ParseKey(data []byte) (*Key, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&kf); err != nil {
-		return nil, fmt.Errorf("malformed key file: %s", yamlValue.ReplaceAllString(err.Error(), "…"))
+		return nil, yamlError(err)
 	}
 	var missing []string
 	if kf.Version == 0 {

@@ -2,54 +2,21 @@ package watermark
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
+
+	"forensics/llm/toy"
 )
 
-// toyModel is a stand-in language model for tests: after each piece it
-// offers 20 candidates drawn from a vocabulary by a hash of the previous
-// piece, with log-probabilities of a Zipf-like profile whose entropy (about
-// 2.6 bits) is in the range of LLM text at temperature 1.
-type toyModel struct {
-	vocab []string
-	lp    []float64
-}
+// toyModel adapts llm/toy to this package's Candidate type.
+type toyModel struct{ m *toy.Model }
 
-func newToyModel(vocabSize int) *toyModel {
-	m := &toyModel{}
-	for i := 0; i < vocabSize; i++ {
-		// Letters only, so the Words tokenizer splits text back into
-		// exactly these pieces.
-		w := []byte(" w")
-		for j := i; ; j /= 26 {
-			w = append(w, byte('a'+j%26))
-			if j < 26 {
-				break
-			}
-		}
-		m.vocab = append(m.vocab, string(w))
-	}
-	z := 0.0
-	for r := 1; r <= 20; r++ {
-		z += 1 / math.Pow(float64(r), 1.3)
-	}
-	for r := 1; r <= 20; r++ {
-		m.lp = append(m.lp, math.Log(1/math.Pow(float64(r), 1.3)/z))
-	}
-	return m
-}
+func newToyModel(vocabSize int) *toyModel { return &toyModel{toy.New(vocabSize)} }
 
 func (m *toyModel) candidates(prev string) []Candidate {
-	rng := rand.New(rand.NewPCG(Fingerprint(prev), 1))
-	out := make([]Candidate, 20)
-	seen := map[int]bool{}
-	for i := range out {
-		j := rng.IntN(len(m.vocab))
-		for seen[j] {
-			j = rng.IntN(len(m.vocab))
-		}
-		seen[j] = true
-		out[i] = Candidate{Piece: m.vocab[j], LogProb: m.lp[i]}
+	pieces, lps := m.m.Next1(prev)
+	out := make([]Candidate, len(pieces))
+	for i := range pieces {
+		out[i] = Candidate{Piece: pieces[i], LogProb: lps[i]}
 	}
 	return out
 }

@@ -1,0 +1,36 @@
+# forensics — build, test and measure. `make help` lists the targets.
+GO      ?= go
+BIN     := bin/forensics
+PKGS    := ./...
+FUZZTIME ?= 60s
+
+.PHONY: help build test bench lint fuzz demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/forensics
+	$(GO) build -o $(BIN) ./cmd/forensics
+
+test: ## run every test (the README's test command)
+	$(GO) test -count=1 $(PKGS)
+
+bench: ## run the benchmarks (one core; compare ratios within one run)
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 60s)
+	$(GO) test ./watermark -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./watermark -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/forensics -run '^$$' -fuzz '^FuzzDetectJSONL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/jsonl -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzWordsPieces$$' -fuzztime $(FUZZTIME)
+
+demo: build ## the main job on the built-in model: keygen, generate, detect
+	./scripts/demo.sh
+
+clean: ## remove build output and the demo folder
+	rm -rf bin .demo
