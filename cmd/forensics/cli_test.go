@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"forensics/llm/toy"
 	"forensics/llm/tokenizer"
+	"forensics/llm/toy"
 	"forensics/watermark"
 )
 

@@ -16,8 +16,8 @@ models for signs they were trained on them, and writes evidence bundles
 that another analyst can re-check.
 
 Exit codes: 0 success, 1 failure, 2 usage error.`,
-		Version:       version(),
-		Args:          cobra.ArbitraryArgs,
+		Version: version(),
+		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("unknown command %q", args[0])
