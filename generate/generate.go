@@ -54,7 +54,10 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 	}
 	var prefix []string
 	if prompt != "" {
-		prefix = m.Tokenizer().Pieces(prompt)
+		var err error
+		if prefix, err = m.Tokenizer().Pieces(prompt); err != nil {
+			return Output{}, fmt.Errorf("tokenize prompt: %w", err)
+		}
 	}
 	plain := s == nil
 	if plain {

@@ -39,7 +39,7 @@ func TestRunWatermarksAndDetects(t *testing.T) {
 			greens++
 		}
 	}
-	if r := d.DetectText("Tell me a story.", wm.Text); !r.Watermarked {
+	if r, _ := d.DetectText("Tell me a story.", wm.Text); !r.Watermarked {
 		t.Fatalf("watermarked generation not detected: %+v", r)
 	}
 	plain, err := Run(context.Background(), m, nil, "Tell me a story.", opts)
@@ -51,7 +51,7 @@ func TestRunWatermarksAndDetects(t *testing.T) {
 			t.Fatal("unwatermarked run reports green pieces")
 		}
 	}
-	if r := d.DetectText("", plain.Text); r.Watermarked {
+	if r, _ := d.DetectText("", plain.Text); r.Watermarked {
 		t.Fatalf("unwatermarked generation detected: %+v", r)
 	}
 	again, _ := Run(context.Background(), m, s, "Tell me a story.", opts)

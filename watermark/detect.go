@@ -1,6 +1,7 @@
 package watermark
 
 import (
+	"fmt"
 	"math"
 
 	"forensics/llm/tokenizer"
@@ -247,18 +248,31 @@ type Detector struct {
 }
 
 // DetectText detects the watermark in text written in answer to prompt
-// (which may be empty).
-func (d *Detector) DetectText(prompt, text string) Result {
-	if d.Normalize {
-		prompt, text = Normalize(prompt), Normalize(text)
+// (which may be empty). It fails only if the tokenizer does.
+func (d *Detector) DetectText(prompt, text string) (Result, error) {
+	pp, err := d.Pieces(prompt)
+	if err != nil {
+		return Result{}, fmt.Errorf("tokenize prompt: %w", err)
 	}
-	var pp []string
-	if prompt != "" {
-		pp = d.Tokenizer.Pieces(prompt)
+	pieces, err := d.Pieces(text)
+	if err != nil {
+		return Result{}, fmt.Errorf("tokenize text: %w", err)
 	}
-	r := d.DetectPieces(pp, d.Tokenizer.Pieces(text))
+	r := d.DetectPieces(pp, pieces)
 	r.Tokenizer = d.Tokenizer.ID()
-	return r
+	return r, nil
+}
+
+// Pieces normalises (if the detector does) and tokenizes text the way
+// DetectText does, so callers can show the pieces next to a mask.
+func (d *Detector) Pieces(text string) ([]string, error) {
+	if text == "" {
+		return nil, nil
+	}
+	if d.Normalize {
+		text = Normalize(text)
+	}
+	return d.Tokenizer.Pieces(text)
 }
 
 // DetectPieces detects the watermark in a sequence of pieces; promptPieces

@@ -192,14 +192,14 @@ func TestDetectTextNormalizes(t *testing.T) {
 	attacked := strings.ReplaceAll(text, "w", "w\u200b")
 	on := &Detector{Scheme: s, Tokenizer: tokenizer.Words{}, Normalize: true, Alpha: 1e-6}
 	off := &Detector{Scheme: s, Tokenizer: tokenizer.Words{}, Alpha: 1e-6}
-	clean := on.DetectText("", text)
+	clean, _ := on.DetectText("", text)
 	if !clean.Watermarked || clean.Tokenizer != "words-v1" {
 		t.Fatalf("clean text: %+v", clean)
 	}
-	if r := on.DetectText("", attacked); r.Log10P != clean.Log10P {
+	if r, _ := on.DetectText("", attacked); r.Log10P != clean.Log10P {
 		t.Errorf("normalised attacked text: log10 p %.1f, clean %.1f", r.Log10P, clean.Log10P)
 	}
-	if r := off.DetectText("", attacked); r.Watermarked {
+	if r, _ := off.DetectText("", attacked); r.Watermarked {
 		t.Errorf("without normalisation the attack should break detection here, got %.1f", r.Log10P)
 	}
 }

@@ -149,31 +149,27 @@ func detectRun(ctx context.Context, opts *detectOptions) error {
 	if !utf8.ValidString(opts.Prompt) {
 		return errors.New("--prompt is not valid UTF-8")
 	}
-	res := d.DetectText(opts.Prompt, text)
+	res, err := d.DetectText(opts.Prompt, text)
+	if err != nil {
+		return err
+	}
 	if opts.JSON {
 		out := struct {
 			watermark.Result
 			Pieces []string `json:"pieces,omitempty"`
 		}{Result: res}
 		if opts.Tokens {
-			out.Pieces = detectedPieces(d, text)
+			// Tokenizing succeeded once already; it is deterministic.
+			out.Pieces, _ = d.Pieces(text)
 		}
 		return writeJSON(opts.io.Out, out)
 	}
 	printDetect(opts.io.Out, res)
 	if opts.Tokens {
-		printTokens(opts.io.Out, detectedPieces(d, text), res.Mask)
+		pieces, _ := d.Pieces(text)
+		printTokens(opts.io.Out, pieces, res.Mask)
 	}
 	return nil
-}
-
-// detectedPieces repeats the detector's split so that pieces can be shown
-// next to the mask.
-func detectedPieces(d *watermark.Detector, text string) []string {
-	if d.Normalize {
-		text = watermark.Normalize(text)
-	}
-	return d.Tokenizer.Pieces(text)
 }
 
 func openInput(path string, stdin io.Reader) (io.Reader, int64, func(), error) {
@@ -303,8 +299,9 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 			rec.ID = dr.ID
 			if perr != nil {
 				rec.Error = perr.Error()
+			} else if res, derr := d.DetectText(dr.Prompt, *dr.Text); derr != nil {
+				rec.Error = derr.Error()
 			} else {
-				res := d.DetectText(dr.Prompt, *dr.Text)
 				rec.Result = &res
 			}
 		}

@@ -50,9 +50,9 @@ const maxDigits = 3
 
 // Pieces implements Tokenizer. Invalid UTF-8 bytes form pieces of their own
 // class "other", so every byte of the input appears in exactly one piece.
-func (Words) Pieces(text string) []string {
+func (Words) Pieces(text string) ([]string, error) {
 	if text == "" {
-		return nil
+		return nil, nil
 	}
 	out := make([]string, 0, len(text)/4+1)
 	i := 0
@@ -106,5 +106,5 @@ func (Words) Pieces(text string) []string {
 		}
 		out = append(out, text[start:i])
 	}
-	return out
+	return out, nil
 }

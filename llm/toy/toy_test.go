@@ -28,7 +28,7 @@ func TestToyModel(t *testing.T) {
 			t.Fatal("candidates not ordered most likely first")
 		}
 		// The word splitter must give the piece back unchanged.
-		if got := m.Tokenizer().Pieces(c.Piece); len(got) != 1 || got[0] != c.Piece {
+		if got, _ := m.Tokenizer().Pieces(c.Piece); len(got) != 1 || got[0] != c.Piece {
 			t.Fatalf("piece %q splits into %q", c.Piece, got)
 		}
 	}

@@ -1,0 +1,156 @@
+package tokenizer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/fs/ggml"
+)
+
+// FromGGUF reads the tokenizer of a GGUF model file.
+func FromGGUF(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open gguf %s: %w", path, err)
+	}
+	defer fh.Close()
+	g, err := ggml.Decode(fh, -1)
+	if err != nil {
+		return nil, fmt.Errorf("decode gguf %s: %w", path, err)
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("hash gguf %s: %w", path, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return nil, fmt.Errorf("hash gguf %s: %w", path, err)
+	}
+	f, err := fromKV(ggufMeta(g.KV()))
+	if err != nil {
+		return nil, fmt.Errorf("gguf %s: %w", path, err)
+	}
+	f.Source = "gguf sha256:" + hex.EncodeToString(h.Sum(nil))
+	return f, nil
+}
+
+// FromOllama asks an Ollama server for a model's tokenizer (/api/show with
+// verbose set returns the tokenizer.ggml.* keys).
+func FromOllama(ctx context.Context, base *url.URL, model string, hc *http.Client) (*File, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := api.NewClient(base, hc)
+	resp, err := c.Show(ctx, &api.ShowRequest{Model: model, Verbose: true})
+	if err != nil {
+		return nil, fmt.Errorf("ollama %s show %s: %w", base.Redacted(), model, err)
+	}
+	f, err := fromKV(jsonMeta(resp.ModelInfo))
+	if err != nil {
+		return nil, fmt.Errorf("ollama %s model %s: %w", base.Redacted(), model, err)
+	}
+	f.Source = "ollama " + base.Redacted() + " model " + model
+	return f, nil
+}
+
+// metadata is the read access to tokenizer.ggml.* keys that both sources
+// give: a decoded GGUF (ggml.KV) and the JSON model_info of /api/show.
+type metadata interface {
+	String(key string) string
+	Strings(key string) []string
+	Ints(key string) []int32
+	Floats(key string) []float32
+	Uint(key string) (uint32, bool)
+	Bool(key string) bool
+}
+
+type ggufMeta ggml.KV
+
+func (m ggufMeta) String(k string) string    { return ggml.KV(m).String(k) }
+func (m ggufMeta) Strings(k string) []string { return ggml.KV(m).Strings(k) }
+func (m ggufMeta) Ints(k string) []int32     { return ggml.KV(m).Ints(k) }
+func (m ggufMeta) Floats(k string) []float32 { return ggml.KV(m).Floats(k) }
+func (m ggufMeta) Bool(k string) bool        { return ggml.KV(m).Bool(k, false) }
+func (m ggufMeta) Uint(k string) (uint32, bool) {
+	if _, ok := m[k]; !ok {
+		return 0, false
+	}
+	return ggml.KV(m).Uint(k), true
+}
+
+// jsonMeta reads model_info as encoding/json decodes it: numbers are
+// float64 and arrays []any.
+type jsonMeta map[string]any
+
+func (m jsonMeta) String(k string) string { s, _ := m[k].(string); return s }
+func (m jsonMeta) Bool(k string) bool     { b, _ := m[k].(bool); return b }
+func (m jsonMeta) Uint(k string) (uint32, bool) {
+	x, ok := m[k].(float64)
+	if !ok || x < 0 || x > math.MaxUint32 || x != math.Trunc(x) {
+		return 0, false
+	}
+	return uint32(x), true
+}
+func (m jsonMeta) Strings(k string) []string {
+	xs, _ := m[k].([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+func (m jsonMeta) Ints(k string) []int32 {
+	xs, _ := m[k].([]any)
+	out := make([]int32, 0, len(xs))
+	for _, x := range xs {
+		v, _ := x.(float64)
+		out = append(out, int32(v))
+	}
+	return out
+}
+func (m jsonMeta) Floats(k string) []float32 {
+	xs, _ := m[k].([]any)
+	out := make([]float32, 0, len(xs))
+	for _, x := range xs {
+		v, _ := x.(float64)
+		out = append(out, float32(v))
+	}
+	return out
+}
+
+// fromKV reads the tokenizer.ggml.* keys.
+func fromKV(kv metadata) (*File, error) {
+	f := &File{
+		Format:     FileFormat,
+		Model:      kv.String("tokenizer.ggml.model"),
+		Pre:        kv.String("tokenizer.ggml.pre"),
+		Tokens:     kv.Strings("tokenizer.ggml.tokens"),
+		TokenTypes: kv.Ints("tokenizer.ggml.token_type"),
+		Scores:     kv.Floats("tokenizer.ggml.scores"),
+		Merges:     kv.Strings("tokenizer.ggml.merges"),
+		AddBOS:     kv.Bool("tokenizer.ggml.add_bos_token"),
+		AddEOS:     kv.Bool("tokenizer.ggml.add_eos_token"),
+	}
+	if f.Model == "" || len(f.Tokens) == 0 {
+		return nil, fmt.Errorf("no tokenizer in the model metadata (tokenizer.ggml.model %q, %d tokens)", f.Model, len(f.Tokens))
+	}
+	if id, ok := kv.Uint("tokenizer.ggml.bos_token_id"); ok {
+		f.BOS = []int32{int32(id)}
+	}
+	if id, ok := kv.Uint("tokenizer.ggml.eos_token_id"); ok {
+		f.EOS = []int32{int32(id)}
+	}
+	f.EOS = append(f.EOS, kv.Ints("tokenizer.ggml.eos_token_ids")...)
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
