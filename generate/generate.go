@@ -16,7 +16,9 @@ import (
 
 // Options control one generation.
 type Options struct {
-	MaxTokens   int
+	MaxTokens int
+	// MinTokens suppresses end-of-sequence until this many pieces exist.
+	MinTokens   int
 	Temperature float64
 	// TopK is how many candidates the model is asked for (Ollama reports at
 	// most 20 log-probabilities, so the gateway samples among 20).
@@ -83,6 +85,9 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 			out.Stop = "eos"
 			break
 		}
+		if len(out.Tokens) < opts.MinTokens {
+			next = dropEOS(next)
+		}
 		cands = cands[:0]
 		for _, c := range next {
 			cands = append(cands, watermark.Candidate{Piece: c.Piece, LogProb: c.LogProb})
@@ -119,3 +124,14 @@ var unusedKey = func() *watermark.Key {
 	}
 	return k
 }()
+
+// dropEOS returns the candidates without the end-of-sequence one.
+func dropEOS(cands []llm.Candidate) []llm.Candidate {
+	out := cands[:0:0]
+	for _, c := range cands {
+		if !c.EOS {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,40 +1,44 @@
 #!/usr/bin/env bash
-# The foundation walk-through: make a key, generate watermarked and plain
-# text with the built-in toy model, and test each, plus a human text, for
-# the watermark. Everything it prints comes from this run.
+# The walk-through on the embedded model: make a key, generate watermarked
+# and plain text, and test each (and human text, and a watermarked passage
+# hidden in human text) for the watermark. Every number it prints comes
+# from this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/forensics
 out=.demo
 mkdir -p "$out"
 rm -f "$out/key.yaml"
+prompt="The letter said"
 
 echo "== keygen"
 $bin keygen --out "$out/key.yaml"
 
 echo
-echo "== generate 200 watermarked pieces (toy model), then detect"
-$bin generate --key "$out/key.yaml" --model toy --prompt "Once upon a time" --max-tokens 200 --temperature 1 --seed 1 > "$out/watermarked.txt"
-head -c 160 "$out/watermarked.txt"; echo " …"
-$bin detect --key "$out/key.yaml" --prompt "Once upon a time" "$out/watermarked.txt"
+echo "== generate 200 watermarked pieces with the embedded model, then detect"
+$bin generate --key "$out/key.yaml" --prompt "$prompt" --min-tokens 200 --max-tokens 200 --seed 1 > "$out/watermarked.txt"
+echo "$prompt$(head -c 300 "$out/watermarked.txt") …"
+$bin detect --key "$out/key.yaml" --prompt "$prompt" "$out/watermarked.txt"
 
 echo
-echo "== the same model without the watermark"
-$bin generate --model toy --no-watermark --prompt "Once upon a time" --max-tokens 200 --temperature 1 --seed 1 > "$out/plain.txt"
-$bin detect --key "$out/key.yaml" "$out/plain.txt"
+echo "== the same model and seed without the watermark"
+$bin generate --no-watermark --prompt "$prompt" --min-tokens 200 --max-tokens 200 --seed 1 > "$out/plain.txt"
+$bin detect --key "$out/key.yaml" --prompt "$prompt" "$out/plain.txt"
 
 echo
-echo "== a watermarked passage of 150 pieces inside 3,000 plain ones (--windows)"
+echo "== 300 watermarked pieces pasted into 12 kB of Newton's Opticks (--windows)"
 {
-  $bin generate --model toy --no-watermark --max-tokens 1500 --temperature 1 --seed 2
-  $bin generate --key "$out/key.yaml" --model toy --max-tokens 150 --temperature 1 --seed 3
-  $bin generate --model toy --no-watermark --max-tokens 1500 --temperature 1 --seed 4
+  head -c 6000 corpora/text/newton-opticks.txt
+  $bin generate --key "$out/key.yaml" --min-tokens 300 --max-tokens 300 --seed 3
+  tail -c 6000 corpora/text/newton-opticks.txt
 } > "$out/mixed.txt"
 $bin detect --key "$out/key.yaml" --windows "$out/mixed.txt"
 
-human="$(go env GOROOT)/src/testdata/Isaac.Newton-Opticks.txt"
-if [ -f "$human" ]; then
-  echo
-  echo "== human text: Newton's Opticks (public domain, shipped with Go)"
-  $bin detect --key "$out/key.yaml" --windows "$human"
-fi
+echo
+echo "== human text: all of Opticks (public domain, corpora/)"
+$bin detect --key "$out/key.yaml" --windows corpora/text/newton-opticks.txt
+
+echo
+echo "== detection offline from an exported tokenizer file"
+$bin tokenizer export --from embedded --out "$out/tokenizer.json"
+$bin detect --key "$out/key.yaml" --tokenizer "$out/tokenizer.json" --prompt "$prompt" --json "$out/watermarked.txt" | grep -E '"(tokens_scored|green|log10_p|watermarked)"'

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"forensics/llm/tokenizer"
-	"forensics/llm/toy"
 	"forensics/watermark"
 )
 
@@ -35,31 +35,16 @@ func newKeyFile(t *testing.T, extra ...string) string {
 	return path
 }
 
-// watermarkedText samples n pieces from the toy model under the key.
+// watermarkedText generates n pieces with the embedded model under the
+// key, through the generate command.
 func watermarkedText(t *testing.T, keyPath string, n int, seed uint64) string {
 	t.Helper()
-	k, err := watermark.LoadKey(keyPath)
-	if err != nil {
-		t.Fatal(err)
+	code, out, errOut := runCLI(t, "", "generate", "--key", keyPath, "--prompt", "The letter said",
+		"--min-tokens", strconv.Itoa(n), "--max-tokens", strconv.Itoa(n), "--seed", strconv.FormatUint(seed, 10))
+	if code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, errOut)
 	}
-	s := watermark.NewScheme(k)
-	sm := watermark.NewSampler(s, seed)
-	m := toy.New(5000)
-	ctx := watermark.NewContext(k.ContextWidth)
-	prev := "<s>"
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		pieces, lps := m.Next1(prev)
-		cands := make([]watermark.Candidate, len(pieces))
-		for j := range pieces {
-			cands[j] = watermark.Candidate{Piece: pieces[j], LogProb: lps[j]}
-		}
-		j, _ := sm.Sample(ctx.Fingerprints(), cands, 1)
-		prev = pieces[j]
-		ctx.Push(watermark.Fingerprint(prev))
-		b.WriteString(prev)
-	}
-	return b.String()
+	return out
 }
 
 func TestKeygen(t *testing.T) {
@@ -196,7 +181,7 @@ func TestDetectFindsWatermark(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Watermarked || res.Log10P > -6 || res.TokensScored == 0 || res.Tokenizer != "words-v1" {
+	if !res.Watermarked || res.Log10P > -6 || res.TokensScored == 0 || !strings.HasPrefix(res.Tokenizer, "gpt2:sha256:") {
 		t.Fatalf("watermarked text not found: %+v", res)
 	}
 	// The same text under another key is not watermarked.
@@ -290,4 +275,92 @@ func FuzzDetectJSONL(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestGenerate(t *testing.T) {
+	key := newKeyFile(t)
+	code, out, errOut := runCLI(t, "", "generate", "--key", key, "--prompt", "It was", "--max-tokens", "50", "--min-tokens", "50", "--seed", "7", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Text   string `json:"text"`
+		Tokens []struct {
+			Piece       string `json:"piece"`
+			Green       bool   `json:"green"`
+			Watermarked bool   `json:"watermarked"`
+		} `json:"tokens"`
+		Model string `json:"model"`
+		KeyID string `json:"key_id"`
+		Seed  uint64 `json:"seed"`
+		Stop  string `json:"stop"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	var joined strings.Builder
+	greens := 0
+	for _, tok := range res.Tokens {
+		joined.WriteString(tok.Piece)
+		if tok.Green {
+			greens++
+		}
+	}
+	if len(res.Tokens) != 50 || joined.String() != res.Text || res.Seed != 7 || res.Stop != "length" ||
+		!strings.HasPrefix(res.Model, "embedded-kn4-") || greens < 15 {
+		t.Fatalf("unexpected generation: %d tokens, %d green, model %q, stop %q", len(res.Tokens), greens, res.Model, res.Stop)
+	}
+	// The same seed gives the same text; the plain run reports no greens.
+	_, again, _ := runCLI(t, "", "generate", "--key", key, "--prompt", "It was", "--max-tokens", "50", "--min-tokens", "50", "--seed", "7", "--json")
+	if again != out {
+		t.Fatal("same seed, different output")
+	}
+	for _, args := range [][]string{
+		{"generate"},
+		{"generate", "--no-watermark", "--model", "gpt-9"},
+		{"generate", "--no-watermark", "--temperature", "-1"},
+		{"generate", "--no-watermark", "--max-tokens", "-5"},
+	} {
+		if code, _, errOut := runCLI(t, "", args...); code != 2 {
+			t.Errorf("%q: exit %d (%s), want 2", args, code, errOut)
+		}
+	}
+}
+
+func TestTokenizerExportAndDetect(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "tok.json")
+	code, out, errOut := runCLI(t, "", "tokenizer", "export", "--from", "embedded", "--out", tok, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		ID     string `json:"id"`
+		Tokens int    `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Tokens != 4096 || !strings.HasPrefix(res.ID, "sha256:") {
+		t.Fatalf("export reported %s (%v)", out, err)
+	}
+	key := newKeyFile(t)
+	text := watermarkedText(t, key, 150, 3)
+	_, viaDefault, _ := runCLI(t, text, "detect", "--key", key, "--json")
+	_, viaFile, _ := runCLI(t, text, "detect", "--key", key, "--json", "--tokenizer", tok)
+	if viaDefault != viaFile || !strings.Contains(viaFile, `"watermarked": true`) {
+		t.Fatalf("detection through the exported file differs:\n%s\n%s", viaDefault, viaFile)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"tokenizer", "export", "--from", "embedded"}, 2},
+		{[]string{"tokenizer", "export", "--from", "bogus:x", "--out", tok}, 1},
+		{[]string{"tokenizer", "export", "--from", "gguf:" + filepath.Join(dir, "missing.gguf"), "--out", tok}, 1},
+		{[]string{"tokenizer", "export", "--from", "ollama://", "--out", tok}, 1},
+		{[]string{"detect", "--key", key, "--tokenizer", "nosuch"}, 2},
+		{[]string{"detect", "--key", key, "--tokenizer", filepath.Join(dir, "missing.json")}, 1},
+	} {
+		if code, _, errOut := runCLI(t, "some text", c.args...); code != c.code {
+			t.Errorf("%q: exit %d (%s), want %d", c.args, code, errOut, c.code)
+		}
+	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/internal/jsonl"
-	"forensics/llm/tokenizer"
 	"forensics/watermark"
 )
 
@@ -45,7 +44,8 @@ func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) erro
 		Short: "Test text for the watermark of a key",
 		Long: `Test a text (a file, or standard input) for the watermark of a key.
 
-The text is normalised (NFC, zero-width characters removed, look-alike
+The text must be split with the tokenizer of the model that wrote it
+(--tokenizer; the embedded model's by default). The text is normalised (NFC, zero-width characters removed, look-alike
 letters in mixed-script words folded), split into pieces, and every distinct
 (context, piece) tuple is scored once: the first h pieces and repeats are
 skipped, and with --prompt so are tuples that occur in the prompt. With S
@@ -92,7 +92,7 @@ status 1 at the end).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.KeyPath, "key", "k", "", "watermark key file (required)")
-	f.StringVar(&opts.Tokenizer, "tokenizer", "words-v1", "tokenizer that splits text into pieces (built-in: words-v1)")
+	f.StringVar(&opts.Tokenizer, "tokenizer", "embedded", "the served model's tokenizer: embedded, words-v1, or a file from `forensics tokenizer export`")
 	f.StringVar(&opts.Prompt, "prompt", "", "the prompt the text answers; its tuples are not scored")
 	f.Float64Var(&opts.Alpha, "alpha", 1e-6, "false-positive rate at which text is called watermarked")
 	f.BoolVar(&opts.Windows, "windows", false, "also search windows for a watermarked passage (corrected for the search)")
@@ -104,20 +104,12 @@ status 1 at the end).`,
 	return cmd
 }
 
-func lookupTokenizer(name string) (tokenizer.Tokenizer, error) {
-	switch name {
-	case "words-v1", "words":
-		return tokenizer.Words{}, nil
-	}
-	return nil, usagef("unknown tokenizer %q (built-in: words-v1)", name)
-}
-
 func detectRun(ctx context.Context, opts *detectOptions) error {
 	key, err := watermark.LoadKey(opts.KeyPath)
 	if err != nil {
 		return err
 	}
-	tok, err := lookupTokenizer(opts.Tokenizer)
+	tok, err := openTokenizer(opts.Tokenizer)
 	if err != nil {
 		return err
 	}

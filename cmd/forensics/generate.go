@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/generate"
-	"forensics/llm"
-	"forensics/llm/toy"
 	"forensics/watermark"
 )
 
@@ -22,6 +20,7 @@ type generateOptions struct {
 	Model       string
 	Prompt      string
 	MaxTokens   int
+	MinTokens   int
 	Temperature float64
 	Seed        uint64
 	SeedSet     bool
@@ -38,11 +37,16 @@ func newCmdGenerate(io *ioStreams, runF func(context.Context, *generateOptions) 
 watermarked distribution of the key (or, with --no-watermark, from the
 model's own distribution).
 
-Models: "toy", a synthetic model whose next-piece distributions are known
-exactly (its text is word salad; it exists to exercise the watermark).`,
-		Example: `  forensics generate --key key.yaml --model toy --prompt "Once" --max-tokens 200 --seed 1
-  forensics generate --key key.yaml --model toy --prompt "Once" --json | jq .tokens[0]
-  forensics generate --model toy --no-watermark --prompt "Once"`,
+Models: "embedded" (the default), the reference n-gram model built into
+the binary (trained on public-domain 19th-century prose, so it writes in
+that register); "toy", a synthetic model whose next-piece distributions are
+known exactly (its text is word salad; it exists to test the watermark).
+
+Like a model served through Ollama, sampling is among the 20 most likely
+pieces at each step.`,
+		Example: `  forensics generate --key key.yaml --prompt "The letter said" --max-tokens 200 --seed 1
+  forensics generate --key key.yaml --prompt "The letter said" --json | jq '.tokens[0]'
+  forensics generate --no-watermark --prompt "The letter said" --min-tokens 200`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.KeyPath == "" && !opts.NoWatermark {
@@ -63,22 +67,15 @@ exactly (its text is word salad; it exists to exercise the watermark).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.KeyPath, "key", "k", "", "watermark key file")
-	f.StringVar(&opts.Model, "model", "toy", "model to generate with (toy)")
+	f.StringVar(&opts.Model, "model", "embedded", "model to generate with (embedded, toy)")
 	f.StringVarP(&opts.Prompt, "prompt", "p", "", "text to continue")
-	f.IntVar(&opts.MaxTokens, "max-tokens", 200, "pieces to generate")
+	f.IntVar(&opts.MaxTokens, "max-tokens", 200, "pieces to generate at most")
+	f.IntVar(&opts.MinTokens, "min-tokens", 0, "do not end before this many pieces")
 	f.Float64Var(&opts.Temperature, "temperature", 0.8, "sampling temperature (0 = greedy, which carries no watermark)")
 	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: a fresh one, printed with --json)")
 	f.BoolVar(&opts.NoWatermark, "no-watermark", false, "sample from the model without the watermark")
 	f.BoolVar(&opts.JSON, "json", false, "print text, pieces and their green bits as JSON")
 	return cmd
-}
-
-func openModel(name string) (llm.Model, error) {
-	switch name {
-	case "toy":
-		return toy.New(5000), nil
-	}
-	return nil, usagef("unknown model %q (available: toy)", name)
 }
 
 func generateRun(ctx context.Context, opts *generateOptions) error {
@@ -103,7 +100,7 @@ func generateRun(ctx context.Context, opts *generateOptions) error {
 		opts.Seed = binary.LittleEndian.Uint64(b[:])
 	}
 	out, err := generate.Run(ctx, m, scheme, opts.Prompt, generate.Options{
-		MaxTokens: opts.MaxTokens, Temperature: opts.Temperature, Seed: opts.Seed,
+		MaxTokens: opts.MaxTokens, MinTokens: opts.MinTokens, Temperature: opts.Temperature, Seed: opts.Seed,
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -34,6 +34,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdKeygen(io, nil),
 		newCmdDetect(io, nil),
 		newCmdGenerate(io, nil),
+		newCmdTokenizer(io),
 	)
 	return root
 }

@@ -138,9 +138,9 @@ func ReadFile(r io.Reader) (*File, error) {
 	return &f, nil
 }
 
-// WriteFile writes the definition as JSON, atomically (a temporary file
-// renamed into place), so an interrupted export leaves no half file.
-func (f *File) WriteFile(path string) error {
+// Encode writes the definition as one line of JSON, the layout WriteFile
+// uses and ReadFile reads.
+func Encode(w io.Writer, f *File) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
@@ -148,8 +148,19 @@ func (f *File) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode tokenizer: %w", err)
 	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteFile writes the definition as JSON, atomically (a temporary file
+// renamed into place), so an interrupted export leaves no half file.
+func (f *File) WriteFile(path string) error {
+	var b strings.Builder
+	if err := Encode(&b, f); err != nil {
+		return err
+	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write tokenizer %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/fs/ggml"
@@ -153,4 +154,26 @@ func fromKV(kv metadata) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// FromSource reads a tokenizer definition from "gguf:PATH" or
+// "ollama://HOST:PORT/MODEL" (the model name may carry a tag, as in
+// ollama://127.0.0.1:11434/llama3.2:1b).
+func FromSource(ctx context.Context, src string) (*File, error) {
+	switch {
+	case strings.HasPrefix(src, "gguf:"):
+		return FromGGUF(strings.TrimPrefix(src, "gguf:"))
+	case strings.HasPrefix(src, "ollama://"):
+		rest := strings.TrimPrefix(src, "ollama://")
+		host, model, ok := strings.Cut(rest, "/")
+		if !ok || host == "" || model == "" {
+			return nil, fmt.Errorf("tokenizer source %q: want ollama://HOST:PORT/MODEL", src)
+		}
+		base, err := url.Parse("http://" + host)
+		if err != nil || base.Host != host {
+			return nil, fmt.Errorf("tokenizer source %q: bad host %q", src, host)
+		}
+		return FromOllama(ctx, base, model, nil)
+	}
+	return nil, fmt.Errorf("tokenizer source %q: want gguf:PATH or ollama://HOST:PORT/MODEL", src)
 }

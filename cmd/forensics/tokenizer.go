@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"forensics/llm/embedded"
+	"forensics/llm/tokenizer"
+)
+
+func newCmdTokenizer(io *ioStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tokenizer",
+		Short: "Export a served model's tokenizer for offline detection",
+		Args:  maxArgs(0),
+	}
+	cmd.AddCommand(newCmdTokenizerExport(io, nil))
+	return cmd
+}
+
+type tokenizerExportOptions struct {
+	io   *ioStreams
+	From string
+	Out  string
+	JSON bool
+}
+
+func newCmdTokenizerExport(io *ioStreams, runF func(context.Context, *tokenizerExportOptions) error) *cobra.Command {
+	opts := &tokenizerExportOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "export --from SOURCE --out TOK.json",
+		Short: "Write a self-contained tokenizer file",
+		Long: `Read a model's tokenizer and write it as one self-contained file, so that
+detection splits text exactly as the served model does without the model
+(or its server) at hand. Pass the file to other commands with --tokenizer.
+
+Sources:
+  gguf:PATH                  a GGUF model file (its tokenizer.ggml.* keys)
+  ollama://HOST:PORT/MODEL   an Ollama server (/api/show, verbose)
+  embedded                   the embedded reference model
+
+The file's id (sha256 of its content) is printed and recorded in every
+detection result made with it. An unknown pre-tokenizer (tokenizer.ggml.pre)
+is an error rather than a guess.`,
+		Example: `  forensics tokenizer export --from ollama://127.0.0.1:11434/llama3.2:1b --out llama32.json
+  forensics tokenizer export --from gguf:model.gguf --out tok.json --json
+  forensics detect --key key.yaml --tokenizer llama32.json answer.txt`,
+		Args: maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.From == "" || opts.Out == "" {
+				return usagef("--from and --out are required")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return tokenizerExportRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.From, "from", "", "gguf:PATH, ollama://HOST:PORT/MODEL or embedded (required)")
+	f.StringVarP(&opts.Out, "out", "o", "", "tokenizer file to write (required)")
+	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func tokenizerExportRun(ctx context.Context, opts *tokenizerExportOptions) error {
+	var f *tokenizer.File
+	var err error
+	if opts.From == "embedded" {
+		f, err = tokenizer.ReadFile(bytes.NewReader(embedded.Shipped().Tokenizer))
+	} else {
+		f, err = tokenizer.FromSource(ctx, opts.From)
+	}
+	if err != nil {
+		return err
+	}
+	// Building it proves the file works before anyone relies on it.
+	if _, err := tokenizer.New(f); err != nil {
+		return err
+	}
+	if err := f.WriteFile(opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.io.Out, map[string]any{
+			"path": opts.Out, "id": f.ID(), "model": f.Model, "pre": f.Pre,
+			"tokens": len(f.Tokens), "merges": len(f.Merges), "source": f.Source,
+		})
+	}
+	fmt.Fprintf(opts.io.Out, "wrote %s: %s tokenizer (pre %q), %d tokens, %d merges\n", opts.Out, f.Model, f.Pre, len(f.Tokens), len(f.Merges))
+	fmt.Fprintf(opts.io.Out, "id %s\nsource %s\n", f.ID(), f.Source)
+	return nil
+}
