@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"forensics/corpora"
 )
@@ -108,6 +109,44 @@ func TestHeldOutEntropy(t *testing.T) {
 	}
 }
 
+// TestSamplingEntropy reports the mean entropy of the distribution the
+// watermark sampler actually tilts: the top 20 candidates, renormalised at
+// temperature T, along held-out text. Watermark strength depends on it.
+func TestSamplingEntropy(t *testing.T) {
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paras, _ := corpora.Paragraphs()
+	_, held := corpora.Split(paras)
+	ctx := context.Background()
+	for _, temp := range []float64{1, 0.8} {
+		sum, n := 0.0, 0
+		for _, p := range held[:200] {
+			pieces, _ := m.Tokenizer().Pieces(p)
+			for i := range pieces {
+				cands, _ := m.Next(ctx, pieces[:i], 20)
+				z := 0.0
+				for _, c := range cands {
+					z += math.Exp(c.LogProb / temp)
+				}
+				h := 0.0
+				for _, c := range cands {
+					q := math.Exp(c.LogProb/temp) / z
+					h -= q * math.Log2(q)
+				}
+				sum += h
+				n++
+			}
+		}
+		mean := sum / float64(n)
+		t.Logf("T=%.1f: mean entropy of the top-20 sampling distribution %.2f bits over %d positions", temp, mean, n)
+		if mean < 1 || mean > math.Log2(20) {
+			t.Errorf("T=%.1f: mean entropy %.2f bits", temp, mean)
+		}
+	}
+}
+
 func TestTopK(t *testing.T) {
 	p := []float64{0.1, 0.5, 0.05, 0.3, 0.05}
 	got := topK(p, 3)
@@ -139,4 +178,31 @@ func BenchmarkNext(b *testing.B) {
 		m.Next(ctx, prefix, 20)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// FuzzEmbeddedTokenizer feeds arbitrary text to the embedded model's
+// tokenizer (Ollama's byte-level BPE): valid UTF-8 without NUL must come
+// back byte for byte from its pieces. (Ollama reads text as runes, so an
+// invalid byte becomes U+FFFD, and its decoder drops NUL; detect refuses
+// input that is not UTF-8.)
+func FuzzEmbeddedTokenizer(f *testing.F) {
+	m, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "Hello, world!", "\xff\xfe", "emoji 🙂 and\ttabs\n\n", "<|endoftext|> inside", "1234567 3.14"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pieces, err := m.Tokenizer().Pieces(s)
+		if err != nil {
+			t.Fatalf("tokenize %q: %v", s, err)
+		}
+		if got := strings.Join(pieces, ""); got != s && utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+			t.Fatalf("round trip of %q gave %q", s, got)
+		}
+		if _, err := m.Next(context.Background(), pieces, 20); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
