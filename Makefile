@@ -28,6 +28,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./cmd/forensics -run '^$$' -fuzz '^FuzzDetectJSONL$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/jsonl -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzWordsPieces$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./llm/embedded -run '^$$' -fuzz '^FuzzEmbeddedTokenizer$$' -fuzztime $(FUZZTIME)
 
 demo: build ## the main job on the built-in model: keygen, generate, detect
 	./scripts/demo.sh
