@@ -90,7 +90,7 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 		}
 		cands = cands[:0]
 		for _, c := range next {
-			cands = append(cands, watermark.Candidate{Piece: c.Piece, LogProb: c.LogProb})
+			cands = append(cands, watermark.Candidate{Piece: c.Piece, LogProb: c.LogProb, EOS: c.EOS})
 		}
 		var i int
 		var tl watermark.Tilted

@@ -77,8 +77,11 @@
 //
 // Given the candidates' raw log-probabilities ℓ(x) and a temperature T > 0,
 // p_T(x) ∝ exp(ℓ(x)/T) over the candidates, and the watermarked distribution
-// is q(x) ∝ p_T(x)·e^δ if x is green, p_T(x) otherwise. The next piece is
-// sampled from q. While fewer than h pieces precede the position, q = p_T.
+// is q(x) ∝ p_T(x)·e^δ if x is green, p_T(x) otherwise, over the candidates
+// other than end-of-sequence; end-of-sequence keeps its probability,
+// q(EOS) = p_T(EOS), and is never green. (Ollama reports no log-probability
+// for the end token, and only a target that leaves it alone can be sampled
+// exactly through Ollama.) The next piece is sampled from q. While fewer than h pieces precede the position, q = p_T.
 // At T ≤ 0 (greedy decoding) p_T is a point mass that no tilt moves, so
 // greedy text carries no watermark.
 //

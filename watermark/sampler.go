@@ -11,6 +11,9 @@ import (
 type Candidate struct {
 	Piece   string
 	LogProb float64
+	// EOS marks the end-of-sequence candidate. It is never green and its
+	// probability is never changed by the tilt (see Tilt).
+	EOS bool
 }
 
 // Tilted is a next-piece distribution before and after the watermark.
@@ -29,6 +32,12 @@ type Tilted struct {
 // candidate (first among ties), which carries no watermark because no
 // tilt can move a point mass. Candidates with NaN or -Inf log-probability
 // get probability 0.
+//
+// End-of-sequence is left alone: q(EOS) = p_T(EOS), and the other
+// candidates share the rest in proportion to p_T(x)·e^δ (green) or p_T(x).
+// Ollama reports no log-probability for the end token, so only a target
+// that does not tilt it can be sampled exactly through Ollama; the embedded
+// backend uses the same target so both serve one distribution.
 func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilted {
 	n := len(cands)
 	t := Tilted{P: make([]float64, n), Q: make([]float64, n), Green: make([]bool, n)}
@@ -38,7 +47,7 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 	full := len(ctx) >= s.params.ContextWidth
 	if full {
 		for i, c := range cands {
-			t.Green[i] = s.Green(ctx, c.Piece)
+			t.Green[i] = !c.EOS && s.Green(ctx, c.Piece)
 		}
 	}
 	best := -1
@@ -61,7 +70,7 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		return t
 	}
 	maxLP := cands[best].LogProb / temperature
-	var sumP, sumQ float64
+	var sumP, sumEOS, sumQ float64
 	bias := math.Exp(s.params.Delta)
 	for i, c := range cands {
 		if !valid(c.LogProb) {
@@ -70,6 +79,10 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		p := math.Exp(c.LogProb/temperature - maxLP)
 		t.P[i] = p
 		sumP += p
+		if c.EOS {
+			sumEOS += p
+			continue
+		}
 		q := p
 		if full && t.Green[i] {
 			q *= bias
@@ -77,9 +90,16 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		t.Q[i] = q
 		sumQ += q
 	}
-	for i := range t.P {
+	// Non-EOS candidates share 1 - p_T(EOS) of q.
+	rest := (sumP - sumEOS) / sumP
+	for i, c := range cands {
 		t.P[i] /= sumP
-		t.Q[i] /= sumQ
+		switch {
+		case c.EOS:
+			t.Q[i] = t.P[i]
+		case sumQ > 0:
+			t.Q[i] = t.Q[i] / sumQ * rest
+		}
 	}
 	t.Watermarked = full
 	return t

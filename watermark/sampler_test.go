@@ -117,11 +117,11 @@ func TestTiltEdges(t *testing.T) {
 			return tl.P[0] == 1 && tl.Q[0] == 1 && !tl.Watermarked
 		}},
 		{"empty", []uint64{1, 2}, nil, 1, func(tl Tilted) bool { return len(tl.Q) == 0 }},
-		{"NaN and -Inf get nothing", []uint64{1, 2}, []Candidate{{"a", math.NaN()}, {"b", math.Inf(-1)}, {"c", -1}}, 1,
+		{"NaN and -Inf get nothing", []uint64{1, 2}, []Candidate{{Piece: "a", LogProb: math.NaN()}, {Piece: "b", LogProb: math.Inf(-1)}, {Piece: "c", LogProb: -1}}, 1,
 			func(tl Tilted) bool { return tl.Q[0] == 0 && tl.Q[1] == 0 && tl.Q[2] == 1 }},
-		{"all invalid is uniform", []uint64{1, 2}, []Candidate{{"a", math.NaN()}, {"b", math.NaN()}}, 1,
+		{"all invalid is uniform", []uint64{1, 2}, []Candidate{{Piece: "a", LogProb: math.NaN()}, {Piece: "b", LogProb: math.NaN()}}, 1,
 			func(tl Tilted) bool { return tl.Q[0] == 0.5 && tl.Q[1] == 0.5 }},
-		{"extreme log-probs stay finite", []uint64{1, 2}, []Candidate{{"a", -1e6}, {"b", -1e6 - 1}}, 0.01,
+		{"extreme log-probs stay finite", []uint64{1, 2}, []Candidate{{Piece: "a", LogProb: -1e6}, {Piece: "b", LogProb: -1e6 - 1}}, 0.01,
 			func(tl Tilted) bool { return !math.IsNaN(tl.Q[0]) && tl.Q[0] > 0.99 }},
 	}
 	for _, tt := range tests {
@@ -156,5 +156,61 @@ func TestSamplerDeterministic(t *testing.T) {
 	}
 	if !same(a, b) || same(a, c) {
 		t.Fatal("sampler must repeat for a seed and differ across seeds")
+	}
+}
+
+func TestTiltLeavesEOSAlone(t *testing.T) {
+	s := NewScheme(testKey(1, 11))
+	cands := append(testCandidates(), Candidate{LogProb: -1.5, EOS: true})
+	tl := s.Tilt([]uint64{Fingerprint(" the")}, cands, 1)
+	last := len(cands) - 1
+	if tl.Green[last] || tl.Q[last] != tl.P[last] {
+		t.Fatalf("EOS tilted: p=%v q=%v green=%v", tl.P[last], tl.Q[last], tl.Green[last])
+	}
+	sum := 0.0
+	for _, q := range tl.Q {
+		sum += q
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Fatalf("Σq = %v", sum)
+	}
+}
+
+// TestSpeculateFollowsQ drafts from p_T, as Ollama does, and lets
+// Speculate accept or replace each draft: the emitted pieces must follow q
+// exactly (chi-square, fixed seed), and the rejection rate must equal the
+// total variation distance between p_T and q.
+func TestSpeculateFollowsQ(t *testing.T) {
+	s := NewScheme(testKey(1, 11))
+	cands := append(testCandidates(), Candidate{LogProb: -2, EOS: true})
+	tl := s.Tilt([]uint64{Fingerprint(" the")}, cands, 0.9)
+	rng := NewRand(99)
+	const n = 200000
+	counts := make([]int, len(cands))
+	rejected := 0
+	for i := 0; i < n; i++ {
+		draft := Draw(tl.P, rng)
+		emit, ok := tl.Speculate(draft, rng)
+		if !ok {
+			rejected++
+		}
+		counts[emit]++
+	}
+	stat, df := chiSquare(counts, tl.Q, n)
+	p := distuv.ChiSquared{K: float64(df)}.Survival(stat)
+	tv := 0.0
+	for i := range tl.P {
+		tv += math.Max(0, tl.P[i]-tl.Q[i])
+	}
+	rate := float64(rejected) / n
+	t.Logf("χ²=%.1f df=%d p=%.3f; rejection rate %.4f, TV(p,q) %.4f", stat, df, p, rate, tv)
+	if p < 1e-3 {
+		t.Errorf("emitted pieces do not follow q (p=%.2g)", p)
+	}
+	if math.Abs(rate-tv) > 5*math.Sqrt(tv*(1-tv)/n) {
+		t.Errorf("rejection rate %.4f, want TV %.4f", rate, tv)
+	}
+	if counts[len(cands)-1] == 0 {
+		t.Error("EOS never emitted")
 	}
 }
