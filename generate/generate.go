@@ -34,6 +34,9 @@ type Token struct {
 	// without full context, or without a key).
 	Green       bool `json:"green"`
 	Watermarked bool `json:"watermarked"`
+	// Stream is the upstream request (0-based) whose draft produced the
+	// piece; Speculative sets it, Run leaves it 0.
+	Stream int `json:"-"`
 }
 
 // Output is a finished generation.

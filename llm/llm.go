@@ -6,6 +6,7 @@ package llm
 
 import (
 	"context"
+	"errors"
 
 	"forensics/llm/tokenizer"
 )
@@ -29,4 +30,38 @@ type Model interface {
 	// Next returns up to k candidates for the piece after prefix, most
 	// likely first.
 	Next(ctx context.Context, prefix []string, k int) ([]Candidate, error)
+}
+
+// Draft is one token a backend sampled from its own distribution p_T,
+// with the candidates it sampled among (top-k, raw log-probabilities).
+type Draft struct {
+	Piece      string
+	EOS        bool        // the backend ended the sequence
+	Candidates []Candidate // empty for EOS (Ollama reports none)
+}
+
+// StreamRequest asks a backend to continue a rendered prompt.
+type StreamRequest struct {
+	Prompt string
+	// Generated are the pieces already produced after Prompt; the backend
+	// continues after them.
+	Generated   []string
+	Temperature float64
+	TopK        int
+	MaxTokens   int
+	Seed        uint64
+}
+
+// ErrStop, returned by a Stream callback, ends the stream early without
+// error.
+var ErrStop = errors.New("llm: stop streaming")
+
+// Streamer is a backend that samples continuations itself and reports what
+// it sampled from: Ollama with logprobs, or the embedded model. The
+// watermarking gateway treats each drafted token as a proposal.
+type Streamer interface {
+	Name() string
+	// Stream calls fn for each drafted token, in order, until MaxTokens,
+	// EOS, or fn returns an error (ErrStop to stop without one).
+	Stream(ctx context.Context, req StreamRequest, fn func(Draft) error) error
 }
