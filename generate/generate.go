@@ -89,7 +89,7 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 			break
 		}
 		if len(out.Tokens) < opts.MinTokens {
-			next = dropEOS(next)
+			next = llm.WithoutEOS(next)
 		}
 		cands = cands[:0]
 		for _, c := range next {
@@ -128,13 +128,3 @@ var unusedKey = func() *watermark.Key {
 	return k
 }()
 
-// dropEOS returns the candidates without the end-of-sequence one.
-func dropEOS(cands []llm.Candidate) []llm.Candidate {
-	out := cands[:0:0]
-	for _, c := range cands {
-		if !c.EOS {
-			out = append(out, c)
-		}
-	}
-	return out
-}

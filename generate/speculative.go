@@ -13,7 +13,9 @@ import (
 
 // StreamOptions control one generation through a Streamer.
 type StreamOptions struct {
+	Model       string // the backend's model name
 	MaxTokens   int
+	MinTokens   int // see llm.StreamRequest.MinTokens
 	Temperature float64
 	TopK        int
 	Seed        uint64
@@ -71,8 +73,8 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	for len(pieces) < opts.MaxTokens {
 		st.RoundTrips++
 		restart, ended := false, false
-		req := llm.StreamRequest{Prompt: prompt, Generated: pieces, Temperature: opts.Temperature, TopK: opts.TopK,
-			MaxTokens: opts.MaxTokens - len(pieces), Seed: opts.Seed ^ uint64(st.RoundTrips)<<32}
+		req := llm.StreamRequest{Model: opts.Model, Prompt: prompt, Generated: pieces, Temperature: opts.Temperature, TopK: opts.TopK,
+			MaxTokens: opts.MaxTokens - len(pieces), MinTokens: opts.MinTokens, Seed: opts.Seed ^ uint64(st.RoundTrips)<<32}
 		err := s.Stream(ctx, req, func(d llm.Draft) error {
 			if d.EOS {
 				// q(EOS) = p_T(EOS): the end is always accepted.

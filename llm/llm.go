@@ -42,6 +42,8 @@ type Draft struct {
 
 // StreamRequest asks a backend to continue a rendered prompt.
 type StreamRequest struct {
+	// Model is the backend's model name (the embedded backend has one).
+	Model  string
 	Prompt string
 	// Generated are the pieces already produced after Prompt; the backend
 	// continues after them.
@@ -49,7 +51,11 @@ type StreamRequest struct {
 	Temperature float64
 	TopK        int
 	MaxTokens   int
-	Seed        uint64
+	// MinTokens keeps the end token out of the candidates until this many
+	// pieces (counting Generated) exist. Only the embedded model can do
+	// this; Ollama has no such option.
+	MinTokens int
+	Seed      uint64
 }
 
 // ErrStop, returned by a Stream callback, ends the stream early without
@@ -64,4 +70,15 @@ type Streamer interface {
 	// Stream calls fn for each drafted token, in order, until MaxTokens,
 	// EOS, or fn returns an error (ErrStop to stop without one).
 	Stream(ctx context.Context, req StreamRequest, fn func(Draft) error) error
+}
+
+// WithoutEOS returns the candidates other than the end token.
+func WithoutEOS(cands []Candidate) []Candidate {
+	out := cands[:0:0]
+	for _, c := range cands {
+		if !c.EOS {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -12,7 +12,8 @@ cache="${FORENSICS_CACHE:-$root/.cache}/ollama/$version"
 bin="$cache/ollama"
 export PATH="/usr/local/go/bin:$PATH"
 
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "${version#v}"; then
+# The version is in the path; go install leaves the binary unversioned.
+if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi

@@ -35,6 +35,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdDetect(io, nil),
 		newCmdGenerate(io, nil),
 		newCmdTokenizer(io),
+		newCmdServe(io, nil),
 	)
 	return root
 }

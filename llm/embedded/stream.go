@@ -37,6 +37,9 @@ func (m *Model) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.D
 		if err != nil {
 			return err
 		}
+		if len(req.Generated)+n < req.MinTokens {
+			cands = llm.WithoutEOS(cands)
+		}
 		i := sampleAt(cands, req.Temperature, w, rng)
 		d := llm.Draft{Piece: cands[i].Piece, EOS: cands[i].EOS, Candidates: cands}
 		if d.EOS {
@@ -79,3 +82,4 @@ func sampleAt(cands []llm.Candidate, temp float64, w []float64, rng *rand.Rand) 
 	}
 	return len(w) - 1
 }
+

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"forensics/llm/embedded"
+	"forensics/llm/ollama"
+	"forensics/serve"
+)
+
+type serveOptions struct {
+	io     *ioStreams
+	Config string
+	Listen string
+	// ready, if set, receives the bound address (tests).
+	ready func(addr string)
+}
+
+func newCmdServe(io *ioStreams, runF func(context.Context, *serveOptions) error) *cobra.Command {
+	opts := &serveOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "serve --config serve.yaml",
+		Short: "Run the watermarking gateway",
+		Long: `Run the watermarking gateway: an HTTP server that speaks Ollama's API
+(/api/generate, /api/chat, /api/tags, /api/show) and OpenAI's chat API
+(/v1/chat/completions, /v1/models), in front of an Ollama server or the
+embedded model. Every generated token is sampled from the watermarked
+distribution of the caller's account key; every request is logged as one
+JSON line (the input of scan-logs); /metrics serves Prometheus metrics and
+/healthz a liveness check.
+
+Clients authenticate with "Authorization: Bearer KEY" (or X-API-Key);
+the config stores only SHA-256 hashes of keys (see "serve apikey").
+
+SIGINT or SIGTERM stops accepting connections, lets running generations
+finish (up to shutdown_timeout), and flushes the request log.`,
+		Example: `  forensics keygen --out key.yaml
+  forensics serve --config serve.example.yaml
+  curl -s localhost:8080/api/generate -H 'Authorization: Bearer dev-key-change-me' \
+    -d '{"model":"embedded","prompt":"The letter said","stream":false}'`,
+		Args: maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Config == "" {
+				return usagef("--config is required (serve.example.yaml is a start)")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return serveRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "gateway configuration (YAML)")
+	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (overrides the config's listen)")
+	cmd.AddCommand(newCmdServeAPIKey(io))
+	return cmd
+}
+
+func newCmdServeAPIKey(io *ioStreams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "apikey",
+		Short: "Make a new API key and the hash to put in the config",
+		Long: `Print a new random API key (give it to the customer) and its SHA-256
+hash (put it under the account's api_keys). The gateway never stores keys.`,
+		Example: `  forensics serve apikey`,
+		Args:    maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var b [24]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return err
+			}
+			key := "fk-" + hex.EncodeToString(b[:])
+			if asJSON {
+				return writeJSON(io.Out, map[string]string{"api_key": key, "hash": serve.HashAPIKey(key)})
+			}
+			fmt.Fprintf(io.Out, "api key  %s\nhash     %s\n", key, serve.HashAPIKey(key))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func serveRun(ctx context.Context, opts *serveOptions) error {
+	cfg, err := serve.LoadConfig(opts.Config)
+	if err != nil {
+		return err
+	}
+	if opts.Listen != "" {
+		cfg.Listen = opts.Listen
+	}
+	var backend serve.Backend
+	switch cfg.Backend.Kind {
+	case "embedded":
+		m, err := embedded.Load()
+		if err != nil {
+			return err
+		}
+		backend = serve.NewEmbeddedBackend(m)
+	case "ollama":
+		u, err := ollama.ParseHost(cfg.Backend.URL)
+		if err != nil {
+			return err
+		}
+		backend = serve.NewOllamaBackend(ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration}))
+	}
+	gw, err := serve.New(cfg, serve.Options{Backend: backend})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		gw.Close()
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(opts.io.ErrOut, "forensics serve: listening on http://%s (backend %s, %d accounts, log %q)\n",
+		ln.Addr(), backend.Name(), len(cfg.Accounts), cfg.Log.Path)
+	if opts.ready != nil {
+		opts.ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		gw.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(opts.io.ErrOut, "forensics serve: shutting down (up to %s for running requests)\n", cfg.ShutdownTimeout.Duration)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
+	defer cancel()
+	serr := srv.Shutdown(sctx)
+	if errors.Is(serr, context.DeadlineExceeded) {
+		srv.Close() // cut the streams still running; their contexts end them
+	}
+	if err := gw.Close(); err != nil {
+		return fmt.Errorf("flush request log: %w", err)
+	}
+	<-errc
+	fmt.Fprintln(opts.io.ErrOut, "forensics serve: stopped; request log flushed")
+	return nil
+}

@@ -1,0 +1,58 @@
+package serve
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gateway's Prometheus series. Account labels come from
+// the config (a bounded set), never from the request.
+type metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec   // endpoint, status, account
+	tokens      *prometheus.CounterVec   // account, watermarked
+	drafts      *prometheus.CounterVec   // outcome: accepted, rejected, discarded
+	roundTrips  prometheus.Counter       // upstream requests made
+	limited     *prometheus.CounterVec   // account, limit
+	duration    *prometheus.HistogramVec // endpoint
+	tokenTime   prometheus.Histogram     // seconds per generated token
+	inFlight    prometheus.Gauge
+	upstreamErr prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forensics_requests_total", Help: "Requests by endpoint, HTTP status and account.",
+		}, []string{"endpoint", "status", "account"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forensics_generated_tokens_total", Help: "Generated tokens by account and whether they were watermarked.",
+		}, []string{"account", "watermarked"}),
+		drafts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forensics_speculative_drafts_total", Help: "Backend drafts accepted, rejected (replaced from the residual) or discarded (restart inside a character).",
+		}, []string{"outcome"}),
+		roundTrips: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forensics_upstream_round_trips_total", Help: "Upstream generation requests; divide by generated tokens for round trips per token.",
+		}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forensics_rate_limited_total", Help: "Requests refused with 429, by account and limit.",
+		}, []string{"account", "limit"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "forensics_request_duration_seconds", Help: "Request latency by endpoint.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+		}, []string{"endpoint"}),
+		tokenTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "forensics_token_seconds", Help: "Generation time per token.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "forensics_requests_in_flight", Help: "Requests being served.",
+		}),
+		upstreamErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forensics_upstream_errors_total", Help: "Generations that failed upstream.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}

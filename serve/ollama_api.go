@@ -1,0 +1,300 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// writeDeadline bounds each streamed write: a client that stops reading
+// loses its stream instead of holding a generation open forever.
+const writeDeadline = 30 * time.Second
+
+// ollamaParams reads the generation options of an Ollama request.
+func (s *Server) ollamaParams(opts map[string]any, gr *genRequest) *httpError {
+	gr.temp = 0.8 // Ollama's default
+	gr.maxTok = s.cfg.Requests.DefaultTokens
+	gr.params = map[string]any{}
+	for k, v := range opts {
+		switch k {
+		case "temperature":
+			f, ok := v.(float64)
+			if !ok || f < 0 || f > 10 || math.IsNaN(f) {
+				return &httpError{status: http.StatusBadRequest, msg: "options.temperature must be a number in [0,10]"}
+			}
+			gr.temp = f
+		case "num_predict":
+			f, ok := v.(float64)
+			if !ok || f != math.Trunc(f) {
+				return &httpError{status: http.StatusBadRequest, msg: "options.num_predict must be an integer"}
+			}
+			if f > 0 {
+				gr.maxTok = int(math.Min(f, float64(s.cfg.Requests.MaxTokens)))
+			}
+		case "min_tokens":
+			f, ok := v.(float64)
+			if !ok || f != math.Trunc(f) || f < 0 {
+				return &httpError{status: http.StatusBadRequest, msg: "options.min_tokens must be a non-negative integer"}
+			}
+			if f > 0 && !s.backend.MinTokens() {
+				return &httpError{status: http.StatusBadRequest, msg: "options.min_tokens is not supported by this backend"}
+			}
+			gr.minTok = int(math.Min(f, float64(s.cfg.Requests.MaxTokens)))
+		case "stop":
+			xs, ok := v.([]any)
+			if !ok {
+				return &httpError{status: http.StatusBadRequest, msg: "options.stop must be a list of strings"}
+			}
+			for _, x := range xs {
+				str, ok := x.(string)
+				if !ok {
+					return &httpError{status: http.StatusBadRequest, msg: "options.stop must be a list of strings"}
+				}
+				gr.stop = append(gr.stop, str)
+			}
+		case "seed":
+			f, ok := v.(float64)
+			if !ok || f != math.Trunc(f) {
+				return &httpError{status: http.StatusBadRequest, msg: "options.seed must be an integer"}
+			}
+			u := uint64(int64(f))
+			gr.seed = &u
+		}
+		// Other options (top_k, top_p, penalties) are pinned by the gateway
+		// so the watermark is exact; they are logged, not applied.
+		gr.params[k] = v
+	}
+	gr.params["temperature"] = gr.temp
+	gr.params["max_tokens"] = gr.maxTok
+	return nil
+}
+
+func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	var req api.GenerateRequest
+	if he := s.readJSON(w, r, &req); he != nil {
+		s.refuse(w, r, rc, "", nil, he, writeError)
+		return
+	}
+	gr := &genRequest{model: req.Model, rawText: &req.Prompt}
+	mc, he := s.resolveModel(r.Context(), req.Model)
+	if he == nil {
+		he = s.ollamaParams(req.Options, gr)
+	}
+	if he == nil && len(req.Images) > 0 {
+		he = &httpError{status: http.StatusBadRequest, msg: "images are not supported by the watermarking gateway"}
+	}
+	if he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeError)
+		return
+	}
+	gr.upstream = mc.Upstream
+	if req.Raw {
+		gr.prompt = req.Prompt
+	} else {
+		var msgs []Message
+		if req.System != "" {
+			msgs = append(msgs, Message{Role: "system", Content: req.System})
+		}
+		msgs = append(msgs, Message{Role: "user", Content: req.Prompt})
+		p, err := s.backend.Render(r.Context(), mc.Upstream, msgs)
+		if err != nil {
+			s.refuse(w, r, rc, req.Model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
+			return
+		}
+		gr.prompt = p
+	}
+	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, false)
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	var req api.ChatRequest
+	if he := s.readJSON(w, r, &req); he != nil {
+		s.refuse(w, r, rc, "", nil, he, writeError)
+		return
+	}
+	gr := &genRequest{model: req.Model}
+	for _, m := range req.Messages {
+		gr.messages = append(gr.messages, Message{Role: m.Role, Content: m.Content})
+	}
+	mc, he := s.resolveModel(r.Context(), req.Model)
+	if he == nil {
+		he = s.ollamaParams(req.Options, gr)
+	}
+	if he == nil && len(req.Messages) == 0 {
+		he = &httpError{status: http.StatusBadRequest, msg: "messages are required"}
+	}
+	if he == nil && len(req.Tools) > 0 {
+		he = &httpError{status: http.StatusBadRequest, msg: "tools are not supported by the watermarking gateway"}
+	}
+	if he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeError)
+		return
+	}
+	gr.upstream = mc.Upstream
+	p, err := s.backend.Render(r.Context(), mc.Upstream, gr.messages)
+	if err != nil {
+		s.refuse(w, r, rc, req.Model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
+		return
+	}
+	gr.prompt = p
+	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, true)
+}
+
+// refuse answers a request refused before generating, and logs it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rc *reqCtx, model string, gr *genRequest, he *httpError, write func(http.ResponseWriter, int, string)) {
+	if he.retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(he.retry.Seconds()))))
+	}
+	write(w, he.status, he.msg)
+	s.logRequest(r, rc, he.status, model, gr, nil, he.msg)
+}
+
+// streamWriter writes NDJSON or SSE chunks, sending the status line only
+// with the first chunk so that a request failing before any output can
+// still get a proper error status.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	ctype   string
+	started bool
+}
+
+func newStreamWriter(w http.ResponseWriter, ctype string) *streamWriter {
+	return &streamWriter{w: w, rc: http.NewResponseController(w), ctype: ctype}
+}
+
+func (sw *streamWriter) write(b []byte) error {
+	if !sw.started {
+		sw.w.Header().Set("Content-Type", sw.ctype)
+		sw.w.WriteHeader(http.StatusOK)
+		sw.started = true
+	}
+	sw.rc.SetWriteDeadline(time.Now().Add(writeDeadline))
+	if _, err := sw.w.Write(b); err != nil {
+		return err
+	}
+	return sw.rc.Flush()
+}
+
+func (sw *streamWriter) json(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return sw.write(append(b, '\n'))
+}
+
+func (s *Server) serveOllama(w http.ResponseWriter, r *http.Request, rc *reqCtx, mc ModelConfig, gr *genRequest, stream, chat bool) {
+	sw := newStreamWriter(w, "application/x-ndjson")
+	chunk := func(text string, done bool) any {
+		now := s.now().UTC()
+		if chat {
+			return api.ChatResponse{Model: gr.model, CreatedAt: now, Message: api.Message{Role: "assistant", Content: text}, Done: done}
+		}
+		return api.GenerateResponse{Model: gr.model, CreatedAt: now, Response: text, Done: done}
+	}
+	emit := func(text string) error {
+		if !stream {
+			return nil
+		}
+		return sw.json(chunk(text, false))
+	}
+	g, he := s.run(r.Context(), r, rc, mc, gr, emit)
+	if he != nil {
+		s.refuse(w, r, rc, gr.model, gr, he, writeError)
+		return
+	}
+	status := statusOf(g.err, r.Context())
+	if g.err != nil {
+		msg := fmt.Sprintf("generation failed: %v", g.err)
+		if sw.started {
+			sw.json(map[string]string{"error": msg})
+		} else if status != 499 {
+			writeError(w, status, msg)
+		}
+		s.logRequest(r, rc, status, gr.model, gr, g, msg)
+		return
+	}
+	elapsed := s.now().Sub(rc.start)
+	metrics := api.Metrics{TotalDuration: elapsed, EvalCount: g.stats.Tokens, EvalDuration: elapsed,
+		PromptEvalCount: s.backend.CountTokens(gr.upstream, gr.prompt)}
+	var final any
+	if chat {
+		content := ""
+		if !stream {
+			content = g.text.String()
+		}
+		final = api.ChatResponse{Model: gr.model, CreatedAt: s.now().UTC(), Message: api.Message{Role: "assistant", Content: content},
+			Done: true, DoneReason: g.stats.Stop, Metrics: metrics}
+	} else {
+		resp := ""
+		if !stream {
+			resp = g.text.String()
+		}
+		final = api.GenerateResponse{Model: gr.model, CreatedAt: s.now().UTC(), Response: resp, Done: true, DoneReason: g.stats.Stop, Metrics: metrics}
+	}
+	if stream {
+		sw.json(final)
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(final)
+	}
+	s.logRequest(r, rc, http.StatusOK, gr.model, gr, g, "")
+}
+
+func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	list, err := s.backend.Tags(r.Context())
+	if err != nil {
+		s.met.requests.WithLabelValues(rc.endpoint, "502", rc.acct.name).Inc()
+		writeError(w, http.StatusBadGateway, "backend: "+err.Error())
+		return
+	}
+	if len(s.models) > 0 {
+		var kept []api.ListModelResponse
+		for name, mc := range s.models {
+			for _, m := range list.Models {
+				if m.Name == mc.Upstream || m.Model == mc.Upstream {
+					m.Name, m.Model = name, name
+					kept = append(kept, m)
+					break
+				}
+			}
+		}
+		list.Models = kept
+	}
+	s.met.requests.WithLabelValues(rc.endpoint, "200", rc.acct.name).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(list)
+}
+
+func (s *Server) handleShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	var req api.ShowRequest
+	if he := s.readJSON(w, r, &req); he != nil {
+		writeError(w, he.status, he.msg)
+		return
+	}
+	if req.Model == "" {
+		req.Model = req.Name
+	}
+	mc, he := s.resolveModel(r.Context(), req.Model)
+	if he != nil {
+		s.met.requests.WithLabelValues(rc.endpoint, fmt.Sprint(he.status), rc.acct.name).Inc()
+		writeError(w, he.status, he.msg)
+		return
+	}
+	req.Model = mc.Upstream
+	resp, err := s.backend.Show(r.Context(), &req)
+	if err != nil {
+		s.met.requests.WithLabelValues(rc.endpoint, "502", rc.acct.name).Inc()
+		writeError(w, http.StatusBadGateway, "backend: "+err.Error())
+		return
+	}
+	s.met.requests.WithLabelValues(rc.endpoint, "200", rc.acct.name).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
