@@ -118,10 +118,12 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 	return out, nil
 }
 
+var zeroTime time.Time
+
 // unusedKey gives unwatermarked runs a scheme to call Tilt on; its green
 // bits are never reported.
 var unusedKey = func() *watermark.Key {
-	k, err := watermark.NewKeyFromSecret("unwatermarked", watermark.DefaultParams(), [32]byte{}, time.Time{})
+	k, err := watermark.NewKeyFromSecret("unwatermarked", watermark.DefaultParams(), [32]byte{}, zeroTime)
 	if err != nil {
 		panic(err)
 	}

@@ -38,14 +38,14 @@ const (
 // accounts: dev (watermarked), plain (watermark off) and limited (2
 // requests an hour, 1 concurrent).
 type gateway struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	http   *httptest.Server
 	key    *watermark.Key
 	logDir string
 }
 
-func testKey(t *testing.T, h int) *watermark.Key {
+func testKey(t testing.TB, h int) *watermark.Key {
 	t.Helper()
 	var secret [32]byte
 	secret[0] = byte(h) + 7
@@ -58,7 +58,7 @@ func testKey(t *testing.T, h int) *watermark.Key {
 	return k
 }
 
-func startGateway(t *testing.T, key *watermark.Key, extra string) *gateway {
+func startGateway(t testing.TB, key *watermark.Key, extra string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	cfgText := fmt.Sprintf(`
@@ -129,7 +129,7 @@ func (g *gateway) post(path, apiKey string, body any) *http.Response {
 	return resp
 }
 
-func readAll(t *testing.T, resp *http.Response) string {
+func readAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -143,9 +143,14 @@ func readAll(t *testing.T, resp *http.Response) string {
 func (g *gateway) logLines() []LogEntry {
 	g.t.Helper()
 	g.close()
-	f, err := os.Open(filepath.Join(g.logDir, "requests.jsonl"))
+	return readEntries(g.t, filepath.Join(g.logDir, "requests.jsonl"))
+}
+
+func readEntries(t testing.TB, path string) []LogEntry {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		g.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	var out []LogEntry
@@ -154,7 +159,7 @@ func (g *gateway) logLines() []LogEntry {
 	for sc.Scan() {
 		var e LogEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			g.t.Fatalf("bad log line %q: %v", sc.Text(), err)
+			t.Fatalf("bad log line %q: %v", sc.Text(), err)
 		}
 		out = append(out, e)
 	}
