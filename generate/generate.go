@@ -129,4 +129,3 @@ var unusedKey = func() *watermark.Key {
 	}
 	return k
 }()
-

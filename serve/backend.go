@@ -155,4 +155,3 @@ func (b *ollamaBackend) MinTokens() bool { return false }
 // CountTokens approximates: Ollama tokenizes server-side and the gateway
 // does not fetch every model's vocabulary for usage numbers.
 func (b *ollamaBackend) CountTokens(_, text string) int { return (len(text) + 3) / 4 }
-

@@ -15,14 +15,14 @@ type oaiChatRequest struct {
 	MaxTokens   *int      `json:"max_tokens"`
 	MaxComplete *int      `json:"max_completion_tokens"`
 	// MinTokens is an extension (embedded backend only): no end before it.
-	MinTokens *int `json:"min_tokens"`
-	Temperature *float64  `json:"temperature"`
-	Stop        any       `json:"stop"` // a string or a list
-	Seed        *int64    `json:"seed"`
-	N           *int      `json:"n"`
-	TopLogprobs *int      `json:"top_logprobs"`
-	Logprobs    *bool     `json:"logprobs"`
-	LogitBias   any       `json:"logit_bias"`
+	MinTokens   *int     `json:"min_tokens"`
+	Temperature *float64 `json:"temperature"`
+	Stop        any      `json:"stop"` // a string or a list
+	Seed        *int64   `json:"seed"`
+	N           *int     `json:"n"`
+	TopLogprobs *int     `json:"top_logprobs"`
+	Logprobs    *bool    `json:"logprobs"`
+	LogitBias   any      `json:"logit_bias"`
 }
 
 type oaiMessage struct {

@@ -82,4 +82,3 @@ func sampleAt(cands []llm.Candidate, temp float64, w []float64, rng *rand.Rand) 
 	}
 	return len(w) - 1
 }
-
