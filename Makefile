@@ -4,7 +4,7 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test bench lint fuzz demo clean
+.PHONY: help build test unit e2e ollama bench lint fuzz demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -12,8 +12,17 @@ help: ## list the targets
 build: ## build bin/forensics
 	$(GO) build -o $(BIN) ./cmd/forensics
 
-test: ## run every test (the README's test command)
+test: ollama ## every test, end-to-end ones against a real Ollama included (the README's test command)
+	FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -timeout 30m $(PKGS)
+
+unit: ## the tests that need no Ollama (e2e ones skip and say so)
 	$(GO) test -count=1 $(PKGS)
+
+e2e: ollama ## only the end-to-end tests against a real Ollama
+	FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -v -timeout 30m ./e2e
+
+ollama: ## build (or reuse the cached) pinned Ollama from the Go module proxy
+	scripts/build-ollama.sh >/dev/null
 
 bench: ## run the benchmarks (one core; compare ratios within one run)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
@@ -34,5 +43,5 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 demo: build ## the main job on the built-in model: keygen, generate, detect
 	./scripts/demo.sh
 
-clean: ## remove build output and the demo folder
+clean: ## remove build output and the demo folder (not the Ollama cache)
 	rm -rf bin .demo

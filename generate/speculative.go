@@ -72,10 +72,11 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	st.Stop = "length"
 	for len(pieces) < opts.MaxTokens {
 		st.RoundTrips++
-		restart, ended := false, false
+		restart, ended, requests := false, false, 0
 		req := llm.StreamRequest{Model: opts.Model, Prompt: prompt, Generated: pieces, Temperature: opts.Temperature, TopK: opts.TopK,
 			MaxTokens: opts.MaxTokens - len(pieces), MinTokens: opts.MinTokens, Seed: opts.Seed ^ uint64(st.RoundTrips)<<32}
 		err := s.Stream(ctx, req, func(d llm.Draft) error {
+			requests = max(requests, d.Request)
 			if d.EOS {
 				// q(EOS) = p_T(EOS): the end is always accepted.
 				ended = true
@@ -124,14 +125,16 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, llm.ErrStop) {
+		st.RoundTrips += requests // chunked backends make several requests per Stream
+		midChar := errors.Is(err, llm.ErrMidCharacter)
+		if err != nil && !errors.Is(err, llm.ErrStop) && !midChar {
 			return toks, st, err
 		}
 		if ended {
 			st.Stop = "stop"
 			break
 		}
-		if !restart {
+		if !restart && !midChar {
 			if len(pieces) < opts.MaxTokens {
 				// The stream ended without an end token and short of the
 				// budget: the backend hit its context limit.

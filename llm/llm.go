@@ -38,6 +38,10 @@ type Draft struct {
 	Piece      string
 	EOS        bool        // the backend ended the sequence
 	Candidates []Candidate // empty for EOS (Ollama reports none)
+	// Request numbers the upstream requests within one Stream call (0 for
+	// the first); a backend that fetches in chunks starts a new one now
+	// and then.
+	Request int
 }
 
 // StreamRequest asks a backend to continue a rendered prompt.
@@ -61,6 +65,12 @@ type StreamRequest struct {
 // ErrStop, returned by a Stream callback, ends the stream early without
 // error.
 var ErrStop = errors.New("llm: stop streaming")
+
+// ErrMidCharacter is returned by a Streamer that fetches in chunks when the
+// pieces so far end inside a UTF-8 character: it cannot send them back as a
+// text prompt to continue. The caller drops the partial character's pieces
+// and streams again.
+var ErrMidCharacter = errors.New("llm: continuation would start inside a character")
 
 // Streamer is a backend that samples continuations itself and reports what
 // it sampled from: Ollama with logprobs, or the embedded model. The

@@ -50,6 +50,13 @@ type BackendConfig struct {
 	// URL of the Ollama server, OLLAMA_HOST style (host:port or URL).
 	URL     string   `yaml:"url"`
 	Timeout Duration `yaml:"timeout"`
+	// ChunkTokens is how many tokens each Ollama request asks for when
+	// streams are not cancelled (default 3); see llm/ollama.
+	ChunkTokens int `yaml:"chunk_tokens"`
+	// CancelStreams closes an Ollama stream as soon as a draft is
+	// rejected. Faster, but only for servers whose runner survives it
+	// (Ollama's Go engine); the llama.cpp runner of v0.17.4 hangs.
+	CancelStreams bool `yaml:"cancel_streams"`
 }
 
 // ModelConfig exposes one backend model under a name.

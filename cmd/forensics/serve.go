@@ -111,7 +111,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		if err != nil {
 			return err
 		}
-		backend = serve.NewOllamaBackend(ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration}))
+		oc := ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration})
+		oc.Chunk, oc.Cancel = cfg.Backend.ChunkTokens, cfg.Backend.CancelStreams
+		backend = serve.NewOllamaBackend(oc)
 	}
 	gw, err := serve.New(cfg, serve.Options{Backend: backend})
 	if err != nil {

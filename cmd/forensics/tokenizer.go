@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,10 +23,11 @@ func newCmdTokenizer(io *ioStreams) *cobra.Command {
 }
 
 type tokenizerExportOptions struct {
-	io   *ioStreams
-	From string
-	Out  string
-	JSON bool
+	io       *ioStreams
+	From     string
+	Out      string
+	NoVerify bool
+	JSON     bool
 }
 
 func newCmdTokenizerExport(io *ioStreams, runF func(context.Context, *tokenizerExportOptions) error) *cobra.Command {
@@ -44,7 +46,10 @@ Sources:
 
 The file's id (sha256 of its content) is printed and recorded in every
 detection result made with it. An unknown pre-tokenizer (tokenizer.ggml.pre)
-is an error rather than a guess.`,
+is an error rather than a guess. From an Ollama server, the tokenizer is
+also checked against the server itself: a few probe texts must split into
+exactly the token ids the server uses (this loads the model; --no-verify
+skips it).`,
 		Example: `  forensics tokenizer export --from ollama://127.0.0.1:11434/llama3.2:1b --out llama32.json
   forensics tokenizer export --from gguf:model.gguf --out tok.json --json
   forensics detect --key key.yaml --tokenizer llama32.json answer.txt`,
@@ -62,6 +67,7 @@ is an error rather than a guess.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.From, "from", "", "gguf:PATH, ollama://HOST:PORT/MODEL or embedded (required)")
 	f.StringVarP(&opts.Out, "out", "o", "", "tokenizer file to write (required)")
+	f.BoolVar(&opts.NoVerify, "no-verify", false, "skip checking an Ollama model's tokenizer against the server")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -78,8 +84,17 @@ func tokenizerExportRun(ctx context.Context, opts *tokenizerExportOptions) error
 		return err
 	}
 	// Building it proves the file works before anyone relies on it.
-	if _, err := tokenizer.New(f); err != nil {
+	tk, err := tokenizer.New(f)
+	if err != nil {
 		return err
+	}
+	verified := false
+	if strings.HasPrefix(opts.From, "ollama://") && !opts.NoVerify {
+		base, model, _ := tokenizer.ParseOllamaSource(opts.From)
+		if err := tokenizer.VerifyOllama(ctx, base, model, tk, nil); err != nil {
+			return err
+		}
+		verified = true
 	}
 	if err := f.WriteFile(opts.Out); err != nil {
 		return err
@@ -87,10 +102,13 @@ func tokenizerExportRun(ctx context.Context, opts *tokenizerExportOptions) error
 	if opts.JSON {
 		return writeJSON(opts.io.Out, map[string]any{
 			"path": opts.Out, "id": f.ID(), "model": f.Model, "pre": f.Pre,
-			"tokens": len(f.Tokens), "merges": len(f.Merges), "source": f.Source,
+			"tokens": len(f.Tokens), "merges": len(f.Merges), "source": f.Source, "verified_against_server": verified,
 		})
 	}
 	fmt.Fprintf(opts.io.Out, "wrote %s: %s tokenizer (pre %q), %d tokens, %d merges\n", opts.Out, f.Model, f.Pre, len(f.Tokens), len(f.Merges))
 	fmt.Fprintf(opts.io.Out, "id %s\nsource %s\n", f.ID(), f.Source)
+	if verified {
+		fmt.Fprintf(opts.io.Out, "verified: %d probe texts split exactly as the server splits them\n", len(tokenizer.ProbeTexts))
+	}
 	return nil
 }

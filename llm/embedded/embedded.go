@@ -201,3 +201,16 @@ func (m *Model) CrossEntropy(paragraphs []string) (float64, int, error) {
 	}
 	return total / float64(n), n, nil
 }
+
+// BigramLogProbs returns log P(y | x) for every token y after the single
+// token x (the model's order-2 estimate), for building derived models.
+func (m *Model) BigramLogProbs(x uint16) []float64 {
+	b := m.scratch.Get().(*buffers)
+	defer m.scratch.Put(b)
+	m.kn.dist(b.p, b.s, []uint16{x})
+	out := make([]float64, len(b.p))
+	for i, p := range b.p {
+		out[i] = math.Log(p)
+	}
+	return out
+}

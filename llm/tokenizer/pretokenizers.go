@@ -7,17 +7,34 @@ import (
 )
 
 // Pre-tokenizer regexes for BPE vocabularies, by the value of the GGUF key
-// tokenizer.ggml.pre. Ollama chooses these per model architecture inside
-// its model code and exports no table, so this one is written here from
-// the same sources (Ollama v0.17.4 model/models/*/model.go, which follow
-// the Hugging Face tokenizer.json pre_tokenizer of each family).
+// tokenizer.ggml.pre. Ollama exports no such table: the llama.cpp runner
+// (which serves llama-architecture GGUFs) maps the names in
+// llama/llama.cpp/src/llama-vocab.cpp, and the Go engine chooses patterns
+// per architecture in model/models/*/model.go. This table is written from
+// both (Ollama v0.17.4); where they disagree it follows llama.cpp, and
+// `tokenizer export` checks the result against the server itself.
+//
+// The trap this table exists for: "default" means GPT-2's single pattern
+// in Ollama's Go engine but a four-pattern set (punctuation runs, GPT-2,
+// digit runs, then groups of three digits) in llama.cpp, and a model served
+// by the llama.cpp runner splits "1805" into "180" and "5". A tokenizer that
+// splits differently from the server silently weakens every detection.
 //
 // Patterns use the syntax of github.com/dlclark/regexp2 (RE2 mode with
 // look-ahead), as Ollama's BytePairEncoding compiles them; several patterns
 // are applied one after the other.
 var (
-	// GPT-2's byte-level pattern; Ollama's default when no pattern is given.
+	// GPT-2's byte-level pattern (llama.cpp: "gpt-2"; Ollama's Go engine
+	// default).
 	preGPT2 = []string{`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`}
+	// llama.cpp's LLAMA_VOCAB_PRE_TYPE_DEFAULT, used for "default" and any
+	// name llama.cpp does not know.
+	preLlamaCppDefault = []string{
+		`[\p{P}\$\+<=>\^~\|]+`,
+		`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`,
+		`\p{N}+`,
+		`[0-9][0-9][0-9]`,
+	}
 	// Llama 3 (tiktoken cl100k style): digits in runs of up to three.
 	preLlama3 = []string{`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`}
 	// Qwen 2/3: like Llama 3 but every digit alone.
@@ -37,8 +54,9 @@ var (
 )
 
 var preTokenizers = map[string][]string{
-	"default":     preGPT2,
-	"gpt2":        preGPT2,
+	"default":     preLlamaCppDefault,
+	"gpt-2":       preGPT2,
+	"phi-2":       preGPT2,
 	"llama3":      preLlama3,
 	"llama-bpe":   preLlama3,
 	"smaug-bpe":   preLlama3,

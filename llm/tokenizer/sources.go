@@ -164,16 +164,92 @@ func FromSource(ctx context.Context, src string) (*File, error) {
 	case strings.HasPrefix(src, "gguf:"):
 		return FromGGUF(strings.TrimPrefix(src, "gguf:"))
 	case strings.HasPrefix(src, "ollama://"):
-		rest := strings.TrimPrefix(src, "ollama://")
-		host, model, ok := strings.Cut(rest, "/")
-		if !ok || host == "" || model == "" {
-			return nil, fmt.Errorf("tokenizer source %q: want ollama://HOST:PORT/MODEL", src)
-		}
-		base, err := url.Parse("http://" + host)
-		if err != nil || base.Host != host {
-			return nil, fmt.Errorf("tokenizer source %q: bad host %q", src, host)
+		base, model, err := ParseOllamaSource(src)
+		if err != nil {
+			return nil, err
 		}
 		return FromOllama(ctx, base, model, nil)
 	}
 	return nil, fmt.Errorf("tokenizer source %q: want gguf:PATH or ollama://HOST:PORT/MODEL", src)
+}
+
+// ProbeTexts exercise the parts of a pre-tokenizer where families differ:
+// digit runs, punctuation runs, contractions, white space, non-Latin text.
+var ProbeTexts = []string{
+	"The letter said that Prince Andrew would come.",
+	"In 1805 there were 12,000 roubles, 3.14159 and 2024-11-26.",
+	"I'm sure he'd say: \"No!!\" -- (really?) [yes] {maybe} <ok> $5 + 10% ~ a|b ^c",
+	"  leading spaces,\ttabs\n\nnewlines   and    runs  ",
+	"naïve café — Ελληνικά, русский, 日本語のテキスト 🙂",
+}
+
+// VerifyOllama checks that tk splits text into the token ids the Ollama
+// server itself uses for model, on ProbeTexts: for each, the server renders
+// its prompt template (/api/generate with _debug_render_only) and
+// generates one token, returning the ids of the rendered prompt (context);
+// they must start with tk's ids for the rendered text. It loads the model,
+// so it costs a few seconds. It returns an error naming the first
+// difference.
+func VerifyOllama(ctx context.Context, base *url.URL, model string, tk *Vocab, hc *http.Client) error {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := api.NewClient(base, hc)
+	stream := false
+	for _, text := range ProbeTexts {
+		var rendered string
+		err := c.Generate(ctx, &api.GenerateRequest{Model: model, Prompt: text, Stream: &stream, DebugRenderOnly: true}, func(r api.GenerateResponse) error {
+			if r.DebugInfo != nil {
+				rendered = r.DebugInfo.RenderedTemplate
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("verify tokenizer: render: %w", err)
+		}
+		var got []int
+		err = c.Generate(ctx, &api.GenerateRequest{Model: model, Prompt: text, Stream: &stream,
+			Options: map[string]any{"num_predict": 1, "temperature": 0}}, func(r api.GenerateResponse) error {
+			if r.Done {
+				got = r.Context
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("verify tokenizer: generate: %w", err)
+		}
+		want, err := tk.Encode(rendered)
+		if err != nil {
+			return err
+		}
+		// The server may add BOS in front.
+		if len(got) > 0 && len(tk.file.BOS) > 0 && int32(got[0]) == tk.file.BOS[0] && (len(want) == 0 || want[0] != tk.file.BOS[0]) {
+			got = got[1:]
+		}
+		if len(got) < len(want) {
+			return fmt.Errorf("verify tokenizer: %q: server used %d tokens, this tokenizer %d", text, len(got), len(want))
+		}
+		for i := range want {
+			if int32(got[i]) != want[i] {
+				return fmt.Errorf("verify tokenizer: %q splits differently from the server at token %d (server %q, here %q); the pre-tokenizer %q does not match how this server runs the model",
+					text, i, tk.Piece(int32(got[i])), tk.Piece(want[i]), tk.file.Pre)
+			}
+		}
+	}
+	return nil
+}
+
+// ParseOllamaSource splits "ollama://HOST:PORT/MODEL" into the server's
+// base URL and the model name.
+func ParseOllamaSource(src string) (*url.URL, string, error) {
+	rest := strings.TrimPrefix(src, "ollama://")
+	host, model, ok := strings.Cut(rest, "/")
+	if !ok || host == "" || model == "" {
+		return nil, "", fmt.Errorf("tokenizer source %q: want ollama://HOST:PORT/MODEL", src)
+	}
+	base, err := url.Parse("http://" + host)
+	if err != nil || base.Host != host {
+		return nil, "", fmt.Errorf("tokenizer source %q: bad host %q", src, host)
+	}
+	return base, model, nil
 }

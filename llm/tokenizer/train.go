@@ -31,8 +31,8 @@ var byteToRune = func() [256]rune {
 }()
 
 // TrainBPE learns a byte-level BPE vocabulary of vocabSize tokens (256
-// bytes, the merges, and EndOfText) from texts, pre-tokenized with the
-// "default" (GPT-2) pattern, and returns it as a File that New turns into a
+// bytes, the merges, and EndOfText) from texts, pre-tokenized with GPT-2's
+// pattern (pre "gpt-2", which llama.cpp and Ollama read alike), and returns it as a File that New turns into a
 // tokenizer. Training is deterministic: the most frequent pair is merged
 // first, ties broken by the pair's token ids.
 func TrainBPE(ctx context.Context, texts []string, vocabSize int) (*File, error) {
@@ -99,7 +99,7 @@ func TrainBPE(ctx context.Context, texts []string, vocabSize int) (*File, error)
 	}
 	types[len(types)-1] = 3 // control
 	eos := int32(len(tokens) - 1)
-	f := &File{Format: FileFormat, Model: "gpt2", Pre: "default", Tokens: tokens, TokenTypes: types, Merges: merges, EOS: []int32{eos}}
+	f := &File{Format: FileFormat, Model: "gpt2", Pre: "gpt-2", Tokens: tokens, TokenTypes: types, Merges: merges, EOS: []int32{eos}}
 	return f, f.Validate()
 }
 

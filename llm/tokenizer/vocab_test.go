@@ -171,7 +171,7 @@ func TestPreTokenizers(t *testing.T) {
 	if _, err := PreTokenizer("no-such-pre"); err == nil || !strings.Contains(err.Error(), "known:") {
 		t.Fatalf("unknown pre-tokenizer: %v", err)
 	}
-	if p, _ := PreTokenizer(""); !reflect.DeepEqual(p, preGPT2) {
+	if p, _ := PreTokenizer(""); !reflect.DeepEqual(p, preLlamaCppDefault) {
 		t.Fatal("empty pre must mean default")
 	}
 }

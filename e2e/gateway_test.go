@@ -1,0 +1,291 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"forensics/llm/ollama"
+	"forensics/llm/tokenizer"
+	"forensics/serve"
+	"forensics/watermark"
+)
+
+const (
+	wmKey    = "wm-key"
+	plainKey = "plain-key"
+)
+
+// gatewayTo starts the real gateway in front of an Ollama server.
+func gatewayTo(t *testing.T, o *ollamaServer) (*httptest.Server, *serve.Server, *watermark.Key, string) {
+	return gatewayWith(t, o, func(*ollama.Client) {})
+}
+
+// gatewayWith is gatewayTo with the Ollama client's settings adjusted.
+func gatewayWith(t *testing.T, o *ollamaServer, adjust func(*ollama.Client)) (*httptest.Server, *serve.Server, *watermark.Key, string) {
+	t.Helper()
+	k, err := watermark.NewKey("e2e", watermark.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "requests.jsonl")
+	cfg, err := serve.ParseConfig([]byte(fmt.Sprintf(`
+backend: {kind: ollama, url: %q}
+keys: {k: unused.yaml}
+defaults: {key: k}
+accounts:
+  - {name: wm, api_keys: [%q]}
+  - {name: plain, api_keys: [%q], watermark: false}
+log: {path: %s}
+`, o.host, serve.HashAPIKey(wmKey), serve.HashAPIKey(plainKey), logPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := ollama.New(o.url(), nil)
+	adjust(oc)
+	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewOllamaBackend(oc), Keys: map[string]*watermark.Key{"k": k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return hs, srv, k, logPath
+}
+
+func post(t *testing.T, hs *httptest.Server, path, key string, body any) *http.Response {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, hs.URL+path, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// text extracts the generated text from any endpoint's response body.
+func text(t *testing.T, path string, body string) string {
+	t.Helper()
+	var sb strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line == "data: [DONE]" {
+			continue
+		}
+		line = strings.TrimPrefix(line, "data: ")
+		var c struct {
+			Response string `json:"response"`
+			Message  struct {
+				Content string `json:"content"`
+			} `json:"message"`
+			Choices []struct {
+				Delta   *struct{ Content string } `json:"delta"`
+				Message *struct{ Content string } `json:"message"`
+			} `json:"choices"`
+			Error any `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil || c.Error != nil {
+			t.Fatalf("%s: bad line %q (%v)", path, line, c.Error)
+		}
+		sb.WriteString(c.Response + c.Message.Content)
+		for _, ch := range c.Choices {
+			if ch.Delta != nil {
+				sb.WriteString(ch.Delta.Content)
+			}
+			if ch.Message != nil {
+				sb.WriteString(ch.Message.Content)
+			}
+		}
+	}
+	return sb.String()
+}
+
+// TestGatewayToOllama: through the gateway to a real Ollama, /api/chat,
+// /api/generate and /v1/chat/completions, streaming and not, give 200-token
+// answers that detect at log10 p ≤ −6; the unwatermarked account's do not.
+func TestGatewayToOllama(t *testing.T) {
+	o := server(t)
+	hs, _, k, logPath := gatewayTo(t, o)
+	f, err := tokenizer.FromOllama(context.Background(), o.url(), modelLong, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := tokenizer.New(f)
+	d := &watermark.Detector{Scheme: watermark.NewScheme(k), Tokenizer: tk, Normalize: true, Alpha: 1e-6}
+	msgs := []map[string]string{{"role": "user", "content": "Tell me about the war."}}
+	opts := map[string]any{"num_predict": 200, "temperature": 1.0, "seed": 5}
+	calls := []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/chat", map[string]any{"model": modelLong, "messages": msgs, "options": opts}},
+		{"/api/chat", map[string]any{"model": modelLong, "messages": msgs, "options": opts, "stream": false}},
+		{"/api/generate", map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts}},
+		{"/api/generate", map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts, "stream": false}},
+		{"/v1/chat/completions", map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5, "stream": true}},
+		{"/v1/chat/completions", map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5}},
+	}
+	for _, c := range calls {
+		for _, key := range []string{wmKey, plainKey} {
+			resp := post(t, hs, c.path, key, c.body)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s\n%s", c.path, resp.StatusCode, b, logTail(o.logPath))
+			}
+			out := text(t, c.path, string(b))
+			r, err := d.DetectText("", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s stream=%v %s: %d pieces, %d scored, log10 p %.1f", c.path, c.body["stream"] != false, key, r.Tokens, r.TokensScored, r.Log10P)
+			if key == wmKey && r.Log10P > -6 {
+				t.Errorf("%s: watermarked answer only at log10 p %.1f", c.path, r.Log10P)
+			}
+			if key == plainKey && r.Watermarked {
+				t.Errorf("%s: unwatermarked answer detected", c.path)
+			}
+		}
+	}
+	// Every request is in the log once, with the key that was applied.
+	data, _ := os.ReadFile(logPath)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2*len(calls) {
+		t.Fatalf("%d log lines for %d requests", len(lines), 2*len(calls))
+	}
+	trips, toks := 0, 0
+	for _, l := range lines {
+		var e serve.LogEntry
+		json.Unmarshal([]byte(l), &e)
+		if (e.Account == "wm") != (e.Watermark != nil) {
+			t.Errorf("log entry %s: account %s, watermark %v", e.RequestID, e.Account, e.Watermark)
+		}
+		if e.Account == "wm" {
+			trips += e.RoundTrips
+			toks += e.CompletionTokens
+		}
+	}
+	t.Logf("watermarked requests: %.3f upstream round trips per token", float64(trips)/float64(toks))
+}
+
+// TestThroughputVsOllama measures, in one run on the same model and
+// options, watermarked tokens/s through the gateway against plain Ollama
+// streaming, for each way of talking to Ollama: chunks of 3 and 8 tokens
+// read to their end (the llama.cpp runner), and one cancelled stream per
+// rejection (a second server on Ollama's Go engine, OLLAMA_NEW_ENGINE=1).
+// It reports ratios and round trips per token; no timing is asserted.
+func TestThroughputVsOllama(t *testing.T) {
+	shared := server(t)
+	goEngine := &ollamaServer{bin: shared.bin, models: shared.models, host: freePort(t),
+		logPath: filepath.Join(t.TempDir(), "ollama-go.log"), env: []string{"OLLAMA_NEW_ENGINE=1"}}
+	goEngine.start(t)
+	defer goEngine.stop()
+	modes := []struct {
+		name   string
+		o      *ollamaServer
+		adjust func(*ollama.Client)
+	}{
+		{"llama.cpp runner, chunks of 3, drained", shared, func(c *ollama.Client) { c.Chunk = 3 }},
+		{"llama.cpp runner, chunks of 8, drained", shared, func(c *ollama.Client) { c.Chunk = 8 }},
+		{"Go engine, cancelled on rejection", goEngine, func(c *ollama.Client) { c.Cancel = true }},
+	}
+	const n, rounds = 200, 5
+	ctx := context.Background()
+	for _, m := range modes {
+		hs, _, _, logPath := gatewayWith(t, m.o, m.adjust)
+		client := api.NewClient(m.o.url(), http.DefaultClient)
+		client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "x", Options: map[string]any{"num_predict": 1}}, func(api.GenerateResponse) error { return nil })
+		var direct, gateway time.Duration
+		for i := 0; i < rounds; i++ {
+			start := time.Now()
+			stream := true
+			err := client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "The letter said", Raw: true, Stream: &stream,
+				Logprobs: true, TopLogprobs: ollama.TopK, Options: ollama.Options(1, uint64(i), n)}, func(api.GenerateResponse) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct += time.Since(start)
+			start = time.Now()
+			resp := post(t, hs, "/api/generate", wmKey, map[string]any{"model": modelLong, "prompt": "The letter said", "raw": true,
+				"options": map[string]any{"num_predict": n, "seed": i, "temperature": 1.0}})
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+			}
+			resp.Body.Close()
+			gateway += time.Since(start)
+		}
+		data, _ := os.ReadFile(logPath)
+		trips, toks := 0, 0
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var e serve.LogEntry
+			json.Unmarshal([]byte(l), &e)
+			trips += e.RoundTrips
+			toks += e.CompletionTokens
+		}
+		dr := float64(rounds*n) / direct.Seconds()
+		gr := float64(toks) / gateway.Seconds()
+		t.Logf("%s: plain Ollama streaming %.0f tokens/s, watermarked through the gateway %.0f tokens/s, ratio %.2f, %.3f round trips per token",
+			m.name, dr, gr, gr/dr, float64(trips)/float64(toks))
+	}
+}
+
+// TestOllamaKilledMidStream kills Ollama while a stream is running: the
+// client gets a clean error, the log has the request, and the gateway
+// serves again once Ollama is back.
+func TestOllamaKilledMidStream(t *testing.T) {
+	shared := server(t)
+	dir := t.TempDir()
+	o := &ollamaServer{bin: shared.bin, models: shared.models, host: freePort(t), logPath: filepath.Join(dir, "ollama.log")}
+	o.start(t)
+	defer o.stop()
+	hs, _, _, logPath := gatewayTo(t, o)
+	resp := post(t, hs, "/api/generate", wmKey, map[string]any{"model": modelLong, "prompt": "The letter said", "raw": true,
+		"options": map[string]any{"num_predict": 4000, "temperature": 1.0}})
+	br := bufio.NewReader(resp.Body)
+	for i := 0; i < 20; i++ {
+		if _, err := br.ReadString('\n'); err != nil {
+			t.Fatalf("stream ended early: %v", err)
+		}
+	}
+	o.stop()
+	rest, _ := io.ReadAll(br)
+	resp.Body.Close()
+	lines := strings.Split(strings.TrimSpace(string(rest)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, `"error"`) {
+		t.Fatalf("client did not get an error line; last %q", last)
+	}
+	t.Logf("client saw: %s", last)
+	o.start(t)
+	resp = post(t, hs, "/api/generate", wmKey, map[string]any{"model": modelLong, "prompt": "The letter said", "stream": false,
+		"options": map[string]any{"num_predict": 20}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("after restart: %d %s", resp.StatusCode, body)
+	}
+	data, _ := os.ReadFile(logPath)
+	var entries []serve.LogEntry
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e serve.LogEntry
+		json.Unmarshal([]byte(l), &e)
+		entries = append(entries, e)
+	}
+	if len(entries) != 2 || entries[0].Status != 502 || entries[0].Error == "" || entries[1].Status != 200 {
+		t.Fatalf("log: %+v", entries)
+	}
+}

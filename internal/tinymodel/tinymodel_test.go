@@ -1,0 +1,114 @@
+package tinymodel
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"forensics/llm/embedded"
+	"forensics/llm/tokenizer"
+)
+
+func TestFromEmbeddedAndWrite(t *testing.T) {
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	s, err := FromEmbedded(context.Background(), m, 95, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("factorised in %v", time.Since(t0))
+	// The logits the GGUF computes (output · RMSNorm(embd) · norm) must
+	// rank the bigram successors like the embedded model does.
+	x := uint16(m.Vocab().Size() / 3)
+	want := m.BigramLogProbs(x)
+	for i := range want {
+		want[i] = math.Max(want[i], logFloor) // what the factorisation targets
+	}
+	v, d := s.Embd.Dims()
+	h := s.Embd.RawRowView(int(x))
+	rms := 0.0
+	for _, e := range h {
+		rms += e * e
+	}
+	rms = math.Sqrt(rms / float64(d))
+	logits := make([]float64, v)
+	for y := 0; y < v; y++ {
+		o := s.Out.RawRowView(y)
+		for k := 0; k < d; k++ {
+			logits[y] += o[k] * h[k] / rms * s.Norm[k]
+		}
+	}
+	best, bestWant := 0, 0
+	for y := range logits {
+		if logits[y] > logits[best] {
+			best = y
+		}
+		if want[y] > want[bestWant] {
+			bestWant = y
+		}
+	}
+	corr := correlation(logits, want)
+	overlap := topOverlap(logits, want, 20)
+	t.Logf("top-20 overlap %d/20", overlap)
+	t.Logf("token %d: argmax %d (embedded: %d), correlation of logits with log-probs %.3f", x, best, bestWant, corr)
+	if corr < 0.8 || overlap < 10 {
+		t.Fatalf("logits correlate %.3f with the bigram log-probabilities, top-20 overlap %d", corr, overlap)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := Write(path, s); err != nil {
+		t.Fatal(err)
+	}
+	f, err := tokenizer.FromGGUF(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID() != m.Vocab().File().ID() {
+		t.Fatal("the GGUF's tokenizer differs from the embedded one")
+	}
+}
+
+func correlation(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma += a[i]
+		mb += b[i]
+	}
+	ma /= float64(len(a))
+	mb /= float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+func topOverlap(a, b []float64, k int) int {
+	top := func(x []float64) map[int]bool {
+		idx := make([]int, len(x))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(i, j int) bool { return x[idx[i]] > x[idx[j]] })
+		m := map[int]bool{}
+		for _, i := range idx[:k] {
+			m[i] = true
+		}
+		return m
+	}
+	ta, tb := top(a), top(b)
+	n := 0
+	for i := range ta {
+		if tb[i] {
+			n++
+		}
+	}
+	return n
+}
