@@ -40,8 +40,8 @@ type Client struct {
 	// model on Ollama's Go engine (OLLAMA_NEW_ENGINE=1 in v0.17.4); the
 	// llama.cpp runner hangs after repeated cancellations.
 	Cancel bool
-	base  *url.URL
-	api   *api.Client
+	base   *url.URL
+	api    *api.Client
 	// eos caches, per model, the text of its end-of-sequence tokens, used to
 	// recognise them among the reported candidates.
 	mu  sync.Mutex
