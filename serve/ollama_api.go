@@ -101,12 +101,9 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqC
 			msgs = append(msgs, Message{Role: "system", Content: req.System})
 		}
 		msgs = append(msgs, Message{Role: "user", Content: req.Prompt})
-		p, err := s.backend.Render(r.Context(), mc.Upstream, msgs)
-		if err != nil {
-			s.refuse(w, r, rc, req.Model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
+		if !s.render(w, r, rc, gr, msgs, writeError) {
 			return
 		}
-		gr.prompt = p
 	}
 	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, false)
 }
@@ -136,13 +133,22 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return
 	}
 	gr.upstream = mc.Upstream
-	p, err := s.backend.Render(r.Context(), mc.Upstream, gr.messages)
-	if err != nil {
-		s.refuse(w, r, rc, req.Model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
+	if !s.render(w, r, rc, gr, gr.messages, writeError) {
 		return
 	}
-	gr.prompt = p
 	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, true)
+}
+
+// render sets gr.prompt from chat messages through the backend's template;
+// on failure it answers 502 and reports false.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, rc *reqCtx, gr *genRequest, msgs []Message, write func(http.ResponseWriter, int, string)) bool {
+	p, err := s.backend.Render(r.Context(), gr.upstream, msgs)
+	if err != nil {
+		s.refuse(w, r, rc, gr.model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, write)
+		return false
+	}
+	gr.prompt = p
+	return true
 }
 
 // refuse answers a request refused before generating, and logs it.

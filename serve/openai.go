@@ -85,12 +85,9 @@ func (s *Server) handleOpenAIChat(w http.ResponseWriter, r *http.Request, rc *re
 		return
 	}
 	gr.upstream = mc.Upstream
-	p, err := s.backend.Render(r.Context(), mc.Upstream, gr.messages)
-	if err != nil {
-		s.refuse(w, r, rc, req.Model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeOAIError)
+	if !s.render(w, r, rc, gr, gr.messages, writeOAIError) {
 		return
 	}
-	gr.prompt = p
 	id := "chatcmpl-" + rc.id
 	created := s.now().Unix()
 	sw := newStreamWriter(w, "text/event-stream")

@@ -371,7 +371,7 @@ func TestLimiterBuckets(t *testing.T) {
 func TestClientDisconnect(t *testing.T) {
 	g := startGateway(t, testKey(t, 1), "")
 	ctx, cancel := context.WithCancel(context.Background())
-	data, _ := json.Marshal(map[string]any{"model": "embedded", "prompt": "The", "options": map[string]any{"num_predict": 4000}})
+	data, _ := json.Marshal(map[string]any{"model": "embedded", "prompt": "The", "options": map[string]any{"num_predict": 4000, "min_tokens": 4000}})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.http.URL+"/api/generate", bytes.NewReader(data))
 	req.Header.Set("Authorization", "Bearer "+devKey)
 	resp, err := g.http.Client().Do(req)
