@@ -164,7 +164,7 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 			Options:     Options(req.Temperature, req.Seed+uint64(request), want),
 		}
 		var stopErr error // what fn returned; later drafts are drained
-		got, sawEOS := 0, false
+		got, sawEOS, sawDone := 0, false, false
 		// The request outlives ctx on purpose (see above); the HTTP
 		// client's timeout still bounds it.
 		err := c.api.Generate(reqCtx, greq, func(r api.GenerateResponse) error {
@@ -188,8 +188,9 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 				generated = append(generated, d.Piece)
 				produced++
 			}
-			if r.Done && r.DoneReason == "stop" {
-				sawEOS = true
+			if r.Done {
+				sawDone = true
+				sawEOS = r.DoneReason == "stop"
 			}
 			return nil
 		})
@@ -204,6 +205,11 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if !sawDone {
+			// A stream that stops without its final message lost its
+			// server; it is not a short generation.
+			return fmt.Errorf("ollama generate: stream ended after %d tokens without completing (upstream connection lost)", got)
 		}
 		if sawEOS {
 			// Ollama reports no log-probability for the end token.
