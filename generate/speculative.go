@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"forensics/llm"
 	"forensics/watermark"
@@ -22,6 +21,10 @@ type StreamOptions struct {
 	// Stop ends the text before the first occurrence of any of these.
 	Stop []string
 }
+
+// maxDiscards bounds consecutive restarts that drop a partial character, so
+// a backend that keeps producing them cannot hold a request forever.
+const maxDiscards = 16
 
 // Stats describe how a speculative generation went.
 type Stats struct {
@@ -69,6 +72,7 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	}
 	out := newTextOut(opts.Stop, emit)
 	cands := make([]watermark.Candidate, 0, opts.TopK)
+	discards := 0 // consecutive restarts that had to drop a partial character
 	st.Stop = "length"
 	for len(pieces) < opts.MaxTokens {
 		st.RoundTrips++
@@ -146,6 +150,9 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 		// A restart sends prompt+pieces as text: cut back to a character
 		// boundary if the pieces end inside one.
 		if n := incompleteTail(pieces); n > 0 {
+			if discards++; discards > maxDiscards {
+				return toks, st, fmt.Errorf("backend ended %d streams in a row inside a character; giving up", discards)
+			}
 			pieces = pieces[:len(pieces)-n]
 			toks = toks[:len(toks)-n]
 			st.Tokens -= n
@@ -157,6 +164,8 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 					ctxFP.Push(watermark.Fingerprint(p))
 				}
 			}
+		} else {
+			discards = 0
 		}
 	}
 	if err := out.flush(); err != nil {
@@ -166,28 +175,31 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 }
 
 // incompleteTail returns how many trailing pieces to drop so that the
-// joined pieces end on a UTF-8 character boundary (0 if they already do).
+// joined pieces do not end inside a character (0 if they do not).
 func incompleteTail(pieces []string) int {
 	text := strings.Join(pieces, "")
-	if utf8.ValidString(text) {
-		return 0
-	}
-	for n := 1; n <= len(pieces); n++ {
-		if utf8.ValidString(strings.Join(pieces[:len(pieces)-n], "")) {
+	for n := 0; n <= len(pieces); n++ {
+		if !llm.EndsMidCharacter(text) {
 			return n
+		}
+		if n < len(pieces) {
+			text = text[:len(text)-len(pieces[len(pieces)-1-n])]
 		}
 	}
 	return len(pieces)
 }
 
-// textOut turns pieces into emitted text: whole characters only, held back
-// while a stop sequence may be starting, cut at a stop sequence.
+// textOut turns pieces into emitted text: only text up to the end of the
+// last piece that did not end inside a character (so pieces a restart may
+// discard were never sent), held back while a stop sequence may be
+// starting, and cut at a stop sequence.
 type textOut struct {
-	stop    []string
-	emit    func(string) error
-	text    string // everything generated (bytes)
-	emitted int    // bytes of text already emitted
-	stopped bool
+	stop     []string
+	emit     func(string) error
+	text     string // everything generated (bytes)
+	emitted  int    // bytes of text already emitted
+	boundary int    // end of the last piece that ended on a character boundary
+	stopped  bool
 }
 
 func newTextOut(stop []string, emit func(string) error) *textOut {
@@ -207,27 +219,27 @@ func (o *textOut) add(piece string) (bool, error) {
 		return true, nil
 	}
 	o.text += piece
+	if !llm.EndsMidCharacter(o.text) {
+		o.boundary = len(o.text)
+	}
 	for _, s := range o.stop {
 		if i := strings.Index(o.text, s); i >= 0 {
 			o.text = o.text[:i]
 			o.stopped = true
+			o.boundary = len(o.text)
 		}
 	}
-	safe := len(o.text)
+	safe := o.boundary
 	if !o.stopped {
 		// Hold back a suffix that is a prefix of a stop sequence.
 		for _, s := range o.stop {
-			for k := min(len(s)-1, len(o.text)); k > 0; k-- {
-				if strings.HasSuffix(o.text, s[:k]) {
-					safe = min(safe, len(o.text)-k)
+			for k := min(len(s)-1, safe); k > 0; k-- {
+				if strings.HasSuffix(o.text[:safe], s[:k]) {
+					safe -= k
 					break
 				}
 			}
 		}
-	}
-	// And an incomplete character at the end.
-	for safe > o.emitted && !utf8.ValidString(o.text[o.emitted:safe]) {
-		safe--
 	}
 	if safe > o.emitted {
 		chunk := o.text[o.emitted:safe]
@@ -239,10 +251,12 @@ func (o *textOut) add(piece string) (bool, error) {
 	return o.stopped, nil
 }
 
-// truncate resets the text to a shorter prefix after discarded pieces; the
-// cut is never inside emitted text because incomplete characters are held.
+// truncate resets the text to a shorter prefix after discarded pieces. The
+// discarded pieces came after the last character boundary, so none of
+// their bytes were emitted.
 func (o *textOut) truncate(text string) {
 	o.text = text
+	o.boundary = len(text)
 	o.emitted = min(o.emitted, len(text))
 }
 

@@ -181,6 +181,35 @@ func TestTextOut(t *testing.T) {
 	if incompleteTail([]string{"a", "\xe2", "\x82"}) != 2 || incompleteTail([]string{"a", "€"}) != 0 {
 		t.Fatal("incompleteTail")
 	}
+	// A stray invalid byte is not "mid-character": no discards, no loop.
+	if incompleteTail([]string{"a", "\xff", "b"}) != 0 || incompleteTail([]string{"\xff"}) != 0 {
+		t.Fatal("invalid byte treated as a partial character")
+	}
+}
+
+// TestTextOutNeverSendsDiscardedBytes: a piece holding a whole character
+// and the start of the next ("b\xe4") must not be sent, because a restart
+// may discard it.
+func TestTextOutNeverSendsDiscardedBytes(t *testing.T) {
+	var sent strings.Builder
+	o := newTextOut(nil, func(s string) error { sent.WriteString(s); return nil })
+	o.add("a")
+	o.add("b\xe4")
+	if sent.String() != "a" {
+		t.Fatalf("sent %q before the character was complete", sent.String())
+	}
+	o.truncate("a") // the restart drops "b\xe4"
+	o.add("c")
+	o.flush()
+	if sent.String() != "ac" {
+		t.Fatalf("client got %q, generation is %q", sent.String(), "ac")
+	}
+	var sent2 strings.Builder
+	o2 := newTextOut(nil, func(s string) error { sent2.WriteString(s); return nil })
+	o2.add("x\xffy")
+	if sent2.String() != "x\xffy" {
+		t.Fatalf("invalid byte held the stream back: %q", sent2.String())
+	}
 }
 
 var _ llm.Streamer = (*embedded.Model)(nil)

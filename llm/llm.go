@@ -7,6 +7,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"unicode/utf8"
 
 	"forensics/llm/tokenizer"
 )
@@ -91,4 +92,16 @@ func WithoutEOS(cands []Candidate) []Candidate {
 		}
 	}
 	return out
+}
+
+// EndsMidCharacter reports whether s ends with the first bytes of a UTF-8
+// character whose remaining bytes have not come yet (a byte-level token can
+// end there). Invalid bytes do not count: they are whole, if wrong.
+func EndsMidCharacter(s string) bool {
+	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			return !utf8.FullRuneInString(s[i:])
+		}
+	}
+	return false
 }

@@ -17,6 +17,7 @@ type metrics struct {
 	tokenTime   prometheus.Histogram     // seconds per generated token
 	inFlight    prometheus.Gauge
 	upstreamErr prometheus.Counter
+	logErrors   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -51,8 +52,11 @@ func newMetrics() *metrics {
 		upstreamErr: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forensics_upstream_errors_total", Help: "Generations that failed upstream.",
 		}),
+		logErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forensics_request_log_errors_total", Help: "Request-log lines that could not be written (alert on any).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr,
+	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

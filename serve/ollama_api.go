@@ -256,8 +256,8 @@ func (s *Server) serveOllama(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	list, err := s.backend.Tags(r.Context())
 	if err != nil {
-		s.met.requests.WithLabelValues(rc.endpoint, "502", rc.acct.name).Inc()
 		writeError(w, http.StatusBadGateway, "backend: "+err.Error())
+		s.logRequest(r, rc, http.StatusBadGateway, "", nil, nil, err.Error())
 		return
 	}
 	if len(s.models) > 0 {
@@ -273,15 +273,15 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		}
 		list.Models = kept
 	}
-	s.met.requests.WithLabelValues(rc.endpoint, "200", rc.acct.name).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(list)
+	s.logRequest(r, rc, http.StatusOK, "", nil, nil, "")
 }
 
 func (s *Server) handleShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	var req api.ShowRequest
 	if he := s.readJSON(w, r, &req); he != nil {
-		writeError(w, he.status, he.msg)
+		s.refuse(w, r, rc, "", nil, he, writeError)
 		return
 	}
 	if req.Model == "" {
@@ -289,18 +289,17 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	mc, he := s.resolveModel(r.Context(), req.Model)
 	if he != nil {
-		s.met.requests.WithLabelValues(rc.endpoint, fmt.Sprint(he.status), rc.acct.name).Inc()
-		writeError(w, he.status, he.msg)
+		s.refuse(w, r, rc, req.Model, nil, he, writeError)
 		return
 	}
+	name := req.Model
 	req.Model = mc.Upstream
 	resp, err := s.backend.Show(r.Context(), &req)
 	if err != nil {
-		s.met.requests.WithLabelValues(rc.endpoint, "502", rc.acct.name).Inc()
-		writeError(w, http.StatusBadGateway, "backend: "+err.Error())
+		s.refuse(w, r, rc, name, nil, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
 		return
 	}
-	s.met.requests.WithLabelValues(rc.endpoint, "200", rc.acct.name).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+	s.logRequest(r, rc, http.StatusOK, name, nil, nil, "")
 }

@@ -227,7 +227,7 @@ func (s *Server) oaiParams(req *oaiChatRequest, gr *genRequest) *httpError {
 func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	list, err := s.backend.Tags(r.Context())
 	if err != nil {
-		writeOAIError(w, http.StatusBadGateway, "backend: "+err.Error())
+		s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeOAIError)
 		return
 	}
 	type model struct {
@@ -249,7 +249,7 @@ func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request, rc *
 			out.Data = append(out.Data, model{ID: m.Name, Object: "model", Created: m.ModifiedAt.Unix(), OwnedBy: "forensics"})
 		}
 	}
-	s.met.requests.WithLabelValues(rc.endpoint, "200", rc.acct.name).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+	s.logRequest(r, rc, http.StatusOK, "", nil, nil, "")
 }

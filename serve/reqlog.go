@@ -38,6 +38,10 @@ type LogEntry struct {
 type WatermarkEntry struct {
 	KeyID   string `json:"key_id"`
 	Payload string `json:"payload,omitempty"`
+	// Tilted counts the tokens whose distribution the key actually changed
+	// (0 at temperature 0, where no watermark can be applied). A key, not
+	// an account, is what detection identifies: accounts may share one.
+	Tilted int `json:"tilted_tokens"`
 }
 
 // Message is a chat message.
@@ -138,6 +142,10 @@ func (l *requestLog) rotate() error {
 		os.Rename(fmt.Sprintf("%s.%d", l.path, i), fmt.Sprintf("%s.%d", l.path, i+1))
 	}
 	if err := os.Rename(l.path, l.path+".1"); err != nil {
+		// Keep logging to the original path rather than not at all.
+		if oerr := l.open(); oerr != nil {
+			return fmt.Errorf("rotate request log: %v; reopen: %w", err, oerr)
+		}
 		return fmt.Errorf("rotate request log: %w", err)
 	}
 	os.Remove(fmt.Sprintf("%s.%d", l.path, l.maxFiles+1))

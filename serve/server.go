@@ -41,7 +41,7 @@ type Server struct {
 	models   map[string]ModelConfig
 	now      func() time.Time
 	mux      *http.ServeMux
-	wg       sync.WaitGroup // generations in flight
+	wg       sync.WaitGroup // authenticated requests in flight
 }
 
 type account struct {
@@ -183,18 +183,22 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now()}
 		w.Header().Set("X-Request-Id", rc.id)
 		key := apiKey(r)
-		if key == "" {
-			s.met.requests.WithLabelValues(endpoint, "401", "").Inc()
-			writeError(w, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
-			return
+		msg := "missing API key: send Authorization: Bearer <key>"
+		if key != "" {
+			rc.keyHash = HashAPIKey(key)
+			rc.acct = s.accounts[rc.keyHash]
+			msg = "unknown API key"
 		}
-		rc.keyHash = HashAPIKey(key)
-		rc.acct = s.accounts[rc.keyHash]
 		if rc.acct == nil {
-			s.met.requests.WithLabelValues(endpoint, "401", "").Inc()
-			writeError(w, http.StatusUnauthorized, "unknown API key")
+			// Failed authentication is logged too: key probing is a signal.
+			rc.acct = &account{}
+			writeError(w, http.StatusUnauthorized, msg)
+			s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
 			return
 		}
+		// Close waits for this, logging included, before closing the log.
+		s.wg.Add(1)
+		defer s.wg.Done()
 		s.met.inFlight.Inc()
 		defer s.met.inFlight.Dec()
 		h(w, r, rc)
@@ -308,8 +312,6 @@ func (s *Server) run(ctx context.Context, r *http.Request, rc *reqCtx, mc ModelC
 		s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
 		return nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	maxTok := gr.maxTok
 	if rem := s.lim.remainingTokens(rc.acct.name); rem >= 0 && rem < maxTok {
 		maxTok = max(1, rem)
@@ -334,6 +336,13 @@ func (s *Server) run(ctx context.Context, r *http.Request, rc *reqCtx, mc ModelC
 		return emit(chunk)
 	})
 	done(g.stats.Tokens)
+	if g.watermark != nil {
+		for _, tok := range g.toks {
+			if tok.Watermarked {
+				g.watermark.Tilted++
+			}
+		}
+	}
 	s.met.roundTrips.Add(float64(g.stats.RoundTrips))
 	s.met.drafts.WithLabelValues("accepted").Add(float64(g.stats.Accepted))
 	s.met.drafts.WithLabelValues("rejected").Add(float64(g.stats.Rejected))
@@ -354,15 +363,21 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 	if s.log == nil {
 		return
 	}
+	keyID := ""
+	if h := strings.TrimPrefix(rc.keyHash, "sha256:"); len(h) >= 12 {
+		keyID = h[:12]
+	}
 	e := LogEntry{
 		TS: rc.start.UTC().Format(time.RFC3339Nano), RequestID: rc.id, Account: rc.acct.name,
-		APIKeyID: strings.TrimPrefix(rc.keyHash, "sha256:")[:12], IP: clientIP(r), UserAgent: r.UserAgent(),
+		APIKeyID: keyID, IP: clientIP(r), UserAgent: r.UserAgent(),
 		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg,
 		LatencyMS: float64(s.now().Sub(rc.start).Microseconds()) / 1000,
 	}
 	if gr != nil {
 		e.Messages, e.Prompt, e.Params = gr.messages, gr.rawText, gr.params
-		e.PromptTokens = s.backend.CountTokens(gr.upstream, gr.prompt)
+		if gr.prompt != "" {
+			e.PromptTokens = s.backend.CountTokens(gr.upstream, gr.prompt)
+		}
 	}
 	if e.Params == nil {
 		e.Params = map[string]any{}
@@ -373,7 +388,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
 	}
 	if err := s.log.Write(&e); err != nil {
-		s.met.upstreamErr.Inc() // surfaced in metrics; the response is already out
+		s.met.logErrors.Inc() // the response is already out; alert on this metric
 	}
 }
 
@@ -398,9 +413,21 @@ func statusOf(err error, ctx context.Context) int {
 
 // handleAdminLimits tightens an account's limits at run time:
 // POST /admin/limits {"account": "acme", "factor": 0.25}.
+// Every call, refused or not, is logged (account "admin"): limit changes
+// are part of the audit trail.
 func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
-	if !s.admins[HashAPIKey(apiKey(r))] {
-		writeError(w, http.StatusUnauthorized, "admin API key required")
+	rc := &reqCtx{id: newID(), endpoint: "/admin/limits", start: s.now(), acct: &account{name: "admin"}}
+	if key := apiKey(r); key != "" {
+		rc.keyHash = HashAPIKey(key)
+	}
+	gr := &genRequest{params: map[string]any{}}
+	fail := func(status int, msg string) {
+		writeError(w, status, msg)
+		s.logRequest(r, rc, status, "", gr, nil, msg)
+	}
+	if !s.admins[rc.keyHash] {
+		rc.acct = &account{}
+		fail(http.StatusUnauthorized, "admin API key required")
 		return
 	}
 	var req struct {
@@ -408,14 +435,17 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 		Factor  float64 `json:"factor"`
 	}
 	if he := s.readJSON(w, r, &req); he != nil {
-		writeError(w, he.status, he.msg)
+		fail(he.status, he.msg)
 		return
 	}
+	gr.params["account"], gr.params["factor"] = req.Account, req.Factor
 	nl, err := s.Tighten(req.Account, req.Factor)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		fail(http.StatusBadRequest, err.Error())
 		return
 	}
+	gr.params["limits"] = nl
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"account": req.Account, "limits": nl})
+	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
 }

@@ -303,6 +303,15 @@ func TestBadRequests(t *testing.T) {
 			}
 		})
 	}
+	// Every request, authenticated or not, admin calls included, is in
+	// the log.
+	entries := g.logLines()
+	if len(entries) != len(tests) {
+		t.Fatalf("%d log lines for %d requests", len(entries), len(tests))
+	}
+	if entries[0].Status != 401 || entries[0].Account != "" || entries[1].APIKeyID == "" {
+		t.Fatalf("failed authentication not logged as such: %+v / %+v", entries[0], entries[1])
+	}
 }
 
 func TestRateLimits(t *testing.T) {

@@ -40,6 +40,13 @@ func WeightedBonferroni(log10p, weights []float64, alpha float64) ([]bool, error
 	if err := checkWeights(log10p, weights, alpha); err != nil {
 		return nil, err
 	}
+	sum := 0.0
+	for _, w := range weights {
+		sum += w
+	}
+	if sum > 1+1e-12 {
+		return nil, fmt.Errorf("stats: weights sum to %v; Bonferroni shares of alpha must sum to at most 1", sum)
+	}
 	rej := make([]bool, len(log10p))
 	for i, lp := range log10p {
 		if weights[i] > 0 {
@@ -73,13 +80,17 @@ func WeightedHolm(log10p, weights []float64, alpha float64) ([]bool, error) {
 		return log10p[ia]-math.Log10(weights[ia]) < log10p[ib]-math.Log10(weights[ib])
 	})
 	rej := make([]bool, len(log10p))
-	remaining := total
-	for _, i := range idx {
+	for k, i := range idx {
+		// The weight still in play, summed afresh (subtracting would let
+		// rounding drive it to 0 and the threshold to +Inf).
+		remaining := 0.0
+		for _, j := range idx[k:] {
+			remaining += weights[j]
+		}
 		if log10p[i] > math.Log10(weights[i]*alpha/remaining) {
 			break
 		}
 		rej[i] = true
-		remaining -= weights[i]
 	}
 	return rej, nil
 }

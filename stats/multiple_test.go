@@ -56,6 +56,9 @@ func TestWeightedBonferroni(t *testing.T) {
 	if _, err := WeightedBonferroni(log10s(0.1), []float64{1}, 1.5); err == nil {
 		t.Fatal("alpha 1.5 accepted")
 	}
+	if _, err := WeightedBonferroni(log10s(0.1, 0.2), []float64{0.7, 0.6}, 0.01); err == nil {
+		t.Fatal("weights summing above 1 accepted: that inflates alpha")
+	}
 }
 
 func TestWeightedHolm(t *testing.T) {
@@ -78,6 +81,18 @@ func TestWeightedHolm(t *testing.T) {
 		if wb[i] && !got[i] {
 			t.Fatalf("weighted Holm is not a superset of weighted Bonferroni at %d", i)
 		}
+	}
+}
+
+func TestWeightedHolmExtremeWeights(t *testing.T) {
+	// Weights 1e20 and 1: after rejecting the first, the remaining weight
+	// is exactly 1, not rounding noise; a p-value of 0.5 must not reject.
+	got, err := WeightedHolm(log10s(1e-30, 0.5), []float64{1e20, 1}, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[0] || got[1] {
+		t.Fatalf("got %v", got)
 	}
 }
 

@@ -111,13 +111,17 @@ func NewKeyFromSecret(id string, p Params, secret [32]byte, created time.Time) (
 	return &Key{ID: id, Created: created, Params: p, secret: secret}, nil
 }
 
-// String shows the key's id and parameters, never its secret.
-func (k *Key) String() string {
+// String shows the key's id and parameters, never its secret. (Value
+// receivers, so formatting a Key value is as safe as a pointer.)
+func (k Key) String() string {
 	return fmt.Sprintf("key %s (γ=%v δ=%v h=%d payload=%d bits)", k.ID, k.Gamma, k.Delta, k.ContextWidth, k.PayloadBits)
 }
 
 // GoString keeps %#v from printing the secret too.
-func (k *Key) GoString() string { return k.String() }
+func (k Key) GoString() string { return k.String() }
+
+// Format keeps every verb (%v, %+v, %x, …) from printing the secret.
+func (k Key) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
 
 // Commitment is the SHA-256 of the key's canonical material (see SPEC.md,
 // "Key commitment"), hex-encoded. Reports carry it instead of the key; whoever

@@ -2,6 +2,7 @@ package watermark
 
 import (
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,9 +43,12 @@ func TestKeyRoundTrip(t *testing.T) {
 func TestKeyNeverPrintsSecret(t *testing.T) {
 	k := testKey(1, 0xA0)
 	secret := hex.EncodeToString(k.secret[:])
-	for _, s := range []string{k.String(), k.GoString(), k.Commitment()} {
-		if strings.Contains(s, secret) {
-			t.Fatalf("secret in %q", s)
+	sc := NewScheme(k)
+	sub := fmt.Sprintf("%d", sc.k0)
+	for _, s := range []string{k.String(), k.GoString(), k.Commitment(),
+		fmt.Sprintf("%v %+v %#v %x %s", *k, *k, *k, *k, k), fmt.Sprintf("%v %+v %#v %d", sc, sc, sc, sc)} {
+		if strings.Contains(s, secret) || strings.Contains(s, sub) || strings.Contains(s, fmt.Sprint(k.secret[0], " ", k.secret[1])) {
+			t.Fatalf("secret material in %q", s)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		copy(t.Q, t.P)
 		return t
 	}
-	if temperature <= 0 {
+	if temperature < minTemperature {
 		t.P[best], t.Q[best] = 1, 1
 		return t
 	}
@@ -104,6 +104,10 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 	t.Watermarked = full
 	return t
 }
+
+// minTemperature is where sampling becomes greedy: below it, logprob/T
+// can overflow to -Inf and the distribution would be NaN.
+const minTemperature = 1e-6
 
 func valid(lp float64) bool { return !math.IsNaN(lp) && !math.IsInf(lp, -1) && !math.IsInf(lp, 1) }
 

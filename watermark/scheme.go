@@ -4,6 +4,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"unsafe"
 
@@ -36,6 +37,15 @@ var fpK0, fpK1 = func() (uint64, uint64) {
 	d := sha256.Sum256([]byte(fingerprintSeed))
 	return binary.LittleEndian.Uint64(d[0:8]), binary.LittleEndian.Uint64(d[8:16])
 }()
+
+// String shows the key id and parameters; the derived subkeys, which are
+// as good as the key for detecting or forging, are never formatted.
+func (s *Scheme) String() string {
+	return fmt.Sprintf("scheme for key %s (γ=%v δ=%v h=%d)", s.keyID, s.params.Gamma, s.params.Delta, s.params.ContextWidth)
+}
+
+// Format keeps every verb (%v, %+v, %#v, …) from printing the subkeys.
+func (s *Scheme) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
 // NewScheme derives the key's subkeys.
 func NewScheme(k *Key) *Scheme {

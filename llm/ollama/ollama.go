@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/ollama/ollama/api"
 
@@ -99,6 +98,10 @@ func Options(temperature float64, seed uint64, numPredict int) map[string]any {
 		"presence_penalty":  0.0,
 		"frequency_penalty": 0.0,
 		"seed":              int64(seed & (1<<62 - 1)),
+		// No stop strings from the Modelfile: the gateway applies the
+		// client's own, and an end of generation must be an end token,
+		// whose probability the watermark leaves alone.
+		"stop": []string{},
 	}
 	if numPredict > 0 {
 		o["num_predict"] = numPredict
@@ -146,7 +149,7 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if request > 0 && !utf8.ValidString(strings.Join(generated, "")) {
+		if request > 0 && llm.EndsMidCharacter(strings.Join(generated, "")) {
 			return llm.ErrMidCharacter
 		}
 		want := chunk

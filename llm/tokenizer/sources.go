@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ollama/ollama/api"
@@ -150,6 +151,13 @@ func fromKV(kv metadata) (*File, error) {
 		f.EOS = []int32{int32(id)}
 	}
 	f.EOS = append(f.EOS, kv.Ints("tokenizer.ggml.eos_token_ids")...)
+	// End-of-turn and end-of-message tokens also end a generation (they
+	// are end-of-generation tokens to llama.cpp), so they count as ends.
+	for _, k := range []string{"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"} {
+		if id, ok := kv.Uint(k); ok && !slices.Contains(f.EOS, int32(id)) {
+			f.EOS = append(f.EOS, int32(id))
+		}
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
