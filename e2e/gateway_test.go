@@ -129,15 +129,16 @@ func TestGatewayToOllama(t *testing.T) {
 	msgs := []map[string]string{{"role": "user", "content": "Tell me about the war."}}
 	opts := map[string]any{"num_predict": 200, "temperature": 1.0, "seed": 5}
 	calls := []struct {
-		path string
-		body map[string]any
+		path   string
+		stream bool
+		body   map[string]any
 	}{
-		{"/api/chat", map[string]any{"model": modelLong, "messages": msgs, "options": opts}},
-		{"/api/chat", map[string]any{"model": modelLong, "messages": msgs, "options": opts, "stream": false}},
-		{"/api/generate", map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts}},
-		{"/api/generate", map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts, "stream": false}},
-		{"/v1/chat/completions", map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5, "stream": true}},
-		{"/v1/chat/completions", map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5}},
+		{"/api/chat", true, map[string]any{"model": modelLong, "messages": msgs, "options": opts}},
+		{"/api/chat", false, map[string]any{"model": modelLong, "messages": msgs, "options": opts, "stream": false}},
+		{"/api/generate", true, map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts}},
+		{"/api/generate", false, map[string]any{"model": modelLong, "prompt": "The letter said", "options": opts, "stream": false}},
+		{"/v1/chat/completions", true, map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5, "stream": true}},
+		{"/v1/chat/completions", false, map[string]any{"model": modelLong, "messages": msgs, "max_tokens": 200, "temperature": 1.0, "seed": 5}},
 	}
 	for _, c := range calls {
 		for _, key := range []string{wmKey, plainKey} {
@@ -152,7 +153,7 @@ func TestGatewayToOllama(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s stream=%v %s: %d pieces, %d scored, log10 p %.1f", c.path, c.body["stream"] != false, key, r.Tokens, r.TokensScored, r.Log10P)
+			t.Logf("%s stream=%v %s: %d pieces, %d scored, log10 p %.1f", c.path, c.stream, key, r.Tokens, r.TokensScored, r.Log10P)
 			if key == wmKey && r.Log10P > -6 {
 				t.Errorf("%s: watermarked answer only at log10 p %.1f", c.path, r.Log10P)
 			}
