@@ -14,6 +14,11 @@ import (
 //go:embed text/*.txt
 var texts embed.FS
 
+// TopicsYAML is the topic taxonomy scan-logs uses (topics.yaml).
+//
+//go:embed topics.yaml
+var TopicsYAML []byte
+
 // Source describes one embedded text.
 type Source struct {
 	File   string // under text/

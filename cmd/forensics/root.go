@@ -36,6 +36,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdGenerate(io, nil),
 		newCmdTokenizer(io),
 		newCmdServe(io, nil),
+		newCmdScanLogs(io, nil),
 	)
 	return root
 }

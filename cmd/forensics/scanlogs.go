@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"forensics/monitor"
+)
+
+type scanLogsOptions struct {
+	io     *ioStreams
+	Config string
+	JSON   bool
+	Top    int
+	Logs   []string
+}
+
+func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
+	opts := &scanLogsOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "scan-logs [--config rules.yaml] LOG.jsonl[.gz]...",
+		Short: "Score each account in API request logs for distillation patterns",
+		Long: `Read request logs (the gateway's, or another layout through the config's
+fields mapping; gzip is detected) in one pass, with memory proportional to
+the number of accounts, and score every account for the patterns of a
+distillation campaign:
+
+  volume, token_volume    requests and tokens per day
+  topic_coverage          how many of the topics in corpora/topics.yaml an
+                          account touches, and how evenly
+  templated_prompts       share of prompts in its 3 commonest templates
+  near_duplicates         share of prompts a few SimHash bits from an earlier one
+  reasoning_harvest       share of prompts asking for reasoning traces
+  parameter_sweeps        top_logprobs, logit_bias, n > 1, many temperatures
+  uniform_lengths         narrow prompt-length distribution (synthetic prompts)
+  regular_timing          machine-regular inter-arrival times
+  around_the_clock        activity spread evenly over 24 hours
+
+Each indicator scores 0..1 between its lo and hi thresholds; scores combine
+as a noisy-OR weighted by each indicator's strength into a risk, and the
+risk picks an action (alert ≥ 0.3, throttle ≥ 0.5 with a suggested limit
+factor, suspend for review ≥ 0.8). Accounts that share a specific prompt
+template, a /24 network, or an activity schedule are linked into clusters,
+which are judged as one account: a "hydra" keeps each head small.
+
+Malformed lines are counted and the first few reported; they never stop the
+scan. Defaults are in monitor.DefaultConfig; a --config YAML overrides
+fields (the log layout), rules (lo, hi, strength, min_requests per
+indicator) and actions.`,
+		Example: `  forensics scan-logs requests.jsonl
+  forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
+  forensics scan-logs --config rules.yaml --top 20 other-layout.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("give at least one log file")
+			}
+			opts.Logs = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return scanLogsRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Config, "config", "c", "", "scan rules and log field mapping (YAML)")
+	f.BoolVar(&opts.JSON, "json", false, "print the full report as JSON")
+	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
+	return cmd
+}
+
+func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
+	cfg := monitor.DefaultConfig()
+	if opts.Config != "" {
+		var err error
+		if cfg, err = monitor.LoadConfig(opts.Config); err != nil {
+			return err
+		}
+	}
+	var progress func(int64)
+	if opts.io.ErrTTY {
+		var total int64
+		for _, p := range opts.Logs {
+			if st, err := os.Stat(p); err == nil {
+				total += st.Size()
+			}
+		}
+		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(opts.io.ErrOut),
+			progressbar.OptionSetDescription("scan"), progressbar.OptionShowBytes(true),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+		defer bar.Finish()
+		progress = func(n int64) { bar.Add64(n) }
+	}
+	rep, err := monitor.Scan(ctx, cfg, opts.Logs, progress)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.io.Out, rep)
+	}
+	w := opts.io.Out
+	fmt.Fprintf(w, "read %d lines: %d records, %d malformed\n", rep.Read.Lines, rep.Read.Records, rep.Read.Malformed)
+	for _, b := range rep.Read.Examples {
+		fmt.Fprintf(w, "  malformed: %s line %d: %s\n", b.File, b.Line, b.Err)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tRISK\tACTION\tCLUSTER\tFIRED")
+	for i, a := range rep.Accounts {
+		if opts.Top > 0 && i == opts.Top {
+			fmt.Fprintf(tw, "… %d more (--top 0 lists all)\t\t\t\t\t\n", len(rep.Accounts)-i)
+			break
+		}
+		action := a.Action
+		if a.Throttle > 0 {
+			action = fmt.Sprintf("throttle ×%.2f", a.Throttle)
+		}
+		cluster := "-"
+		if a.Cluster > 0 {
+			cluster = fmt.Sprint(a.Cluster)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\n", a.Account, a.Requests, a.Risk, action, cluster, strings.Join(a.Fired, " "))
+	}
+	tw.Flush()
+	if len(rep.Clusters) > 0 {
+		fmt.Fprintln(w, "\nclusters (linked accounts judged together):")
+		for _, c := range rep.Clusters {
+			fmt.Fprintf(w, "  #%d  risk %.2f  %s  %d accounts, %d requests: %s\n", c.ID, c.Risk, c.Action, len(c.Accounts), c.Requests, strings.Join(c.Accounts, ", "))
+			fmt.Fprintf(w, "       fired: %s\n", strings.Join(c.Fired, " "))
+			for i, l := range c.Links {
+				if i == 3 {
+					fmt.Fprintf(w, "       … %d more links\n", len(c.Links)-3)
+					break
+				}
+				fmt.Fprintf(w, "       link: %s\n", l)
+			}
+		}
+	}
+	return nil
+}

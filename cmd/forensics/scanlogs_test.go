@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/monitor"
+)
+
+func TestScanLogs(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	topics := []string{"python", "integral", "contract", "recipe", "novel", "stock", "physics", "poem", "flight", "vaccine", "translate", "puzzle"}
+	for i := 0; i < 400; i++ {
+		lines = append(lines, fmt.Sprintf(`{"ts":%q,"account":"harvester","ip":"203.0.113.9","messages":[{"role":"user","content":"Explain %s case %d step by step and show your reasoning."}],"params":{"top_logprobs":5,"temperature":%.1f},"prompt_tokens":12,"completion_tokens":300}`,
+			start.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), topics[i%len(topics)], i, 0.2*float64(i%6)))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	vocab := strings.Fields("so I think my teacher said the answer was wrong but maybe I missed something about how this works or why it matters for our project next week and also what should we do first honestly")
+	for u := 0; u < 5; u++ {
+		for i := 0; i < 25; i++ {
+			n := 4 + rng.IntN(20)
+			ws := []string{topics[u]}
+			for k := 0; k < n; k++ {
+				ws = append(ws, vocab[rng.IntN(len(vocab))])
+			}
+			rng.Shuffle(len(ws), func(a, b int) { ws[a], ws[b] = ws[b], ws[a] })
+			lines = append(lines, fmt.Sprintf(`{"ts":%q,"account":"person%d","ip":"10.0.%d.1","prompt":%q,"params":{"temperature":0.7}}`,
+				start.Add(time.Duration(u*97+i*i*13)*time.Minute).Format(time.RFC3339), u, u, strings.Join(ws, " ")))
+		}
+	}
+	lines = append(lines, "this is not json")
+	path := filepath.Join(dir, "requests.jsonl")
+	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+
+	code, out, errOut := runCLI(t, "", "scan-logs", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep monitor.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read.Malformed != 1 || rep.Read.Examples[0].Line != len(lines) {
+		t.Fatalf("malformed line not reported: %+v", rep.Read)
+	}
+	top := rep.Accounts[0]
+	if top.Account != "harvester" || (top.Action != "suspend" && top.Action != "throttle") {
+		t.Fatalf("top account %s %.2f %s %v", top.Account, top.Risk, top.Action, top.Fired)
+	}
+	for _, a := range rep.Accounts[1:] {
+		if a.Action != "none" {
+			t.Errorf("%s flagged: %.2f %v", a.Account, a.Risk, a.Fired)
+		}
+	}
+	// The table names the harvester first and says what fired.
+	_, table, _ := runCLI(t, "", "scan-logs", path)
+	if !strings.Contains(table, "harvester") || !strings.Contains(table, "reasoning_harvest") || !strings.Contains(table, "malformed: ") {
+		t.Fatalf("table:\n%s", table)
+	}
+	// Bad config and missing files are clear errors.
+	bad := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(bad, []byte("rules:\n  volumes: {lo: 1, hi: 2, strength: 0.5}\n"), 0o644)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", bad, path); code != 1 || !strings.Contains(errOut, "unknown indicator") {
+		t.Fatalf("bad config: %d %s", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "", "scan-logs"); code != 2 {
+		t.Fatal("no files must be a usage error")
+	}
+	if code, _, errOut := runCLI(t, "", "scan-logs", filepath.Join(dir, "nope.jsonl")); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("missing file: %d %s", code, errOut)
+	}
+}

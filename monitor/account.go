@@ -1,0 +1,198 @@
+package monitor
+
+import (
+	"math"
+	"net"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Caps on per-account state, so memory is bounded by accounts × caps.
+const (
+	maxTemplates = 2048
+	maxBuckets   = 8192
+	maxSamples   = 3
+	maxTemps     = 64
+	maxNets      = 64
+)
+
+// cotPhrases are the tell-tales of harvesting reasoning traces.
+var cotPhrases = []string{
+	"step by step", "step-by-step", "chain of thought", "show your reasoning", "explain your reasoning",
+	"show your work", "think through", "reasoning process", "<think>", "let's think", "walk me through your thinking",
+	"before answering, reason", "rationale",
+}
+
+// account accumulates one account's features in one pass.
+type account struct {
+	name                string
+	requests, tokens    int
+	first, last         time.Time
+	gapN                int
+	gapMean, gapM2      float64 // Welford over inter-arrival seconds
+	hours               [24]int
+	logprobs, logitBias int
+	multiN              int
+	temps               map[float64]int
+	cot                 int
+	templates           map[uint64]int
+	templateText        map[uint64]string
+	buckets             map[uint64]struct{} // SimHash top-16-bit bands seen
+	nearDup             int
+	topicHits           []int
+	prompts             int
+	lenN                int
+	lenMean, lenM2      float64
+	samples             []string
+	nets                map[string]int // IP /24 (or /48)
+	agents              map[string]int
+	minutes             map[int64]struct{} // active minutes, for overlap with others (capped)
+	scratch             []bool
+	lastIP, lastNet     string // memo: an account usually keeps its address
+}
+
+func newAccount(name string, topics int) *account {
+	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
+		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
+		minutes: map[int64]struct{}{}}
+}
+
+func (a *account) add(r Record, tax *Taxonomy) {
+	a.requests++
+	a.tokens += r.PromptTokens + r.CompletionTokens
+	if a.first.IsZero() || r.TS.Before(a.first) {
+		a.first = r.TS
+	}
+	if !a.last.IsZero() {
+		gap := r.TS.Sub(a.last).Seconds()
+		if gap >= 0 {
+			a.gapN++
+			d := gap - a.gapMean
+			a.gapMean += d / float64(a.gapN)
+			a.gapM2 += d * (gap - a.gapMean)
+		}
+	}
+	if r.TS.After(a.last) {
+		a.last = r.TS
+	}
+	a.hours[r.TS.UTC().Hour()]++
+	if len(a.minutes) < 20000 {
+		a.minutes[r.TS.Unix()/60] = struct{}{}
+	}
+	if r.Params.TopLogprobs > 0 {
+		a.logprobs++
+	}
+	if r.Params.LogitBias {
+		a.logitBias++
+	}
+	if r.Params.N > 1 {
+		a.multiN++
+	}
+	if r.Params.HasTemperature && (len(a.temps) < maxTemps || a.temps[r.Params.Temperature] > 0) {
+		a.temps[math.Round(r.Params.Temperature*100)/100]++
+	}
+	if r.IP != a.lastIP {
+		a.lastIP, a.lastNet = r.IP, netOf(r.IP)
+	}
+	if net := a.lastNet; net != "" && (len(a.nets) < maxNets || a.nets[net] > 0) {
+		a.nets[net]++
+	}
+	if r.UserAgent != "" && (len(a.agents) < maxNets || a.agents[r.UserAgent] > 0) {
+		a.agents[r.UserAgent]++
+	}
+	if r.Prompt == "" {
+		return
+	}
+	a.prompts++
+	lower := strings.ToLower(r.Prompt)
+	for _, p := range cotPhrases {
+		if strings.Contains(lower, p) {
+			a.cot++
+			break
+		}
+	}
+	sig, tmpl := templateSignature(r.Prompt)
+	if _, ok := a.templates[sig]; ok || len(a.templates) < maxTemplates {
+		a.templates[sig]++
+		if _, ok := a.templateText[sig]; !ok {
+			a.templateText[sig] = tmpl
+		}
+	}
+	ws := words(r.Prompt)
+	sh := simhash(ws)
+	// Four 16-bit bands: prompts within a few bits share at least one.
+	dup := false
+	for b := 0; b < 4; b++ {
+		key := uint64(b)<<16 | (sh>>(16*uint(b)))&0xffff
+		if _, ok := a.buckets[key]; ok {
+			dup = true
+		} else if len(a.buckets) < maxBuckets {
+			a.buckets[key] = struct{}{}
+		}
+	}
+	if dup {
+		a.nearDup++
+	}
+	a.scratch = tax.Topics(ws, a.scratch)
+	for i, hit := range a.scratch {
+		if hit {
+			a.topicHits[i]++
+		}
+	}
+	n := float64(len(ws))
+	a.lenN++
+	d := n - a.lenMean
+	a.lenMean += d / float64(a.lenN)
+	a.lenM2 += d * (n - a.lenMean)
+	if len(a.samples) < maxSamples {
+		a.samples = append(a.samples, truncate(r.Prompt, 200))
+	}
+}
+
+func netOf(ip string) string {
+	p := net.ParseIP(ip)
+	if p == nil {
+		return ""
+	}
+	if v4 := p.To4(); v4 != nil {
+		return net.IP(v4.Mask(net.CIDRMask(24, 32))).String() + "/24"
+	}
+	return p.Mask(net.CIDRMask(48, 128)).String() + "/48"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isBoundary(s, n) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func isBoundary(s string, i int) bool { return i == len(s) || s[i]&0xc0 != 0x80 }
+
+// topTemplates returns the account's most used templates, most used first.
+func (a *account) topTemplates(k int) []templateCount {
+	out := make([]templateCount, 0, len(a.templates))
+	for sig, c := range a.templates {
+		out = append(out, templateCount{sig, c, a.templateText[sig]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].count != out[j].count {
+			return out[i].count > out[j].count
+		}
+		return out[i].sig < out[j].sig
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+type templateCount struct {
+	sig   uint64
+	count int
+	text  string
+}
