@@ -73,15 +73,15 @@ var (
 // gatewayLine is the gateway's own layout, decoded without a generic map:
 // several times faster, and the common case.
 type gatewayLine struct {
-	TS               string  `json:"ts"`
-	Account          string  `json:"account"`
-	APIKeyID         string  `json:"api_key_id"`
-	IP               string  `json:"ip"`
-	UserAgent        string  `json:"user_agent"`
-	Endpoint         string  `json:"endpoint"`
-	Model            string  `json:"model"`
-	Prompt           *string `json:"prompt"`
-	Messages         []struct {
+	TS        string  `json:"ts"`
+	Account   string  `json:"account"`
+	APIKeyID  string  `json:"api_key_id"`
+	IP        string  `json:"ip"`
+	UserAgent string  `json:"user_agent"`
+	Endpoint  string  `json:"endpoint"`
+	Model     string  `json:"model"`
+	Prompt    *string `json:"prompt"`
+	Messages  []struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
