@@ -39,6 +39,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzWordsPieces$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./llm/embedded -run '^$$' -fuzz '^FuzzEmbeddedTokenizer$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./serve -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 
 demo: build ## the main job on the built-in model: keygen, generate, detect
 	./scripts/demo.sh
