@@ -185,16 +185,14 @@ func TestGatewayToOllama(t *testing.T) {
 
 // TestThroughputVsOllama measures, in one run on the same model and
 // options, watermarked tokens/s through the gateway against plain Ollama
-// streaming, for each way of talking to Ollama: chunks of 3 and 8 tokens
-// read to their end (the llama.cpp runner), and one cancelled stream per
-// rejection (a second server on Ollama's Go engine, OLLAMA_NEW_ENGINE=1).
-// It reports ratios and round trips per token; no timing is asserted.
+// streaming, with chunks of 3 and of 8 tokens read to their end. It
+// reports ratios and round trips per token; no timing is asserted.
+//
+// Cancelling streams (ollama.Client.Cancel) is not measured here: it hung
+// Ollama's llama.cpp runner every time and its Go engine in one of three
+// runs of this test, and a hung server would stall the suite.
 func TestThroughputVsOllama(t *testing.T) {
 	shared := server(t)
-	goEngine := &ollamaServer{bin: shared.bin, models: shared.models, host: freePort(t),
-		logPath: filepath.Join(t.TempDir(), "ollama-go.log"), env: []string{"OLLAMA_NEW_ENGINE=1"}}
-	goEngine.start(t)
-	defer goEngine.stop()
 	modes := []struct {
 		name   string
 		o      *ollamaServer
@@ -202,7 +200,6 @@ func TestThroughputVsOllama(t *testing.T) {
 	}{
 		{"llama.cpp runner, chunks of 3, drained", shared, func(c *ollama.Client) { c.Chunk = 3 }},
 		{"llama.cpp runner, chunks of 8, drained", shared, func(c *ollama.Client) { c.Chunk = 8 }},
-		{"Go engine, cancelled on rejection", goEngine, func(c *ollama.Client) { c.Cancel = true }},
 	}
 	const n, rounds = 200, 5
 	ctx := context.Background()

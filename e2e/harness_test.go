@@ -30,7 +30,6 @@ type ollamaServer struct {
 	bin, models, host string
 	cmd               *exec.Cmd
 	logPath           string
-	env               []string // extra environment, e.g. OLLAMA_NEW_ENGINE=1
 }
 
 func freePort(t testing.TB) string {
@@ -47,7 +46,7 @@ func freePort(t testing.TB) string {
 func (o *ollamaServer) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(o.bin, "serve")
-	cmd.Env = append(append(os.Environ(), "OLLAMA_HOST="+o.host, "OLLAMA_MODELS="+o.models, "OLLAMA_KEEP_ALIVE=30m", "OLLAMA_NOPRUNE=1"), o.env...)
+	cmd.Env = append(os.Environ(), "OLLAMA_HOST="+o.host, "OLLAMA_MODELS="+o.models, "OLLAMA_KEEP_ALIVE=30m", "OLLAMA_NOPRUNE=1")
 	logf, err := os.OpenFile(o.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)

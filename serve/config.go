@@ -54,8 +54,7 @@ type BackendConfig struct {
 	// streams are not cancelled (default 3); see llm/ollama.
 	ChunkTokens int `yaml:"chunk_tokens"`
 	// CancelStreams closes an Ollama stream as soon as a draft is
-	// rejected. Faster, but only for servers whose runner survives it
-	// (Ollama's Go engine); the llama.cpp runner of v0.17.4 hangs.
+	// rejected. Unsafe with Ollama v0.17.4 (see llm/ollama.Client.Cancel).
 	CancelStreams bool `yaml:"cancel_streams"`
 }
 

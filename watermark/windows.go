@@ -56,11 +56,7 @@ func searchWindows(mask []byte, pieces []string, sizes []int, gamma float64) *Wi
 		stride := max(1, w/4)
 		for start := 0; ; start += stride {
 			if start+w > n {
-				// One last window flush with the end, unless already tried.
-				if start-stride+w == n {
-					break
-				}
-				start = n - w
+				start = n - w // one last window, flush with the end
 			}
 			tried++
 			s := cum[start+w] - cum[start]

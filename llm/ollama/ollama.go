@@ -35,9 +35,10 @@ type Client struct {
 	Chunk int
 	// Cancel makes Stream ask for the whole remaining budget in one request
 	// and close it as soon as a draft is rejected, instead of reading
-	// chunks to their end. It is faster, and safe on servers running the
-	// model on Ollama's Go engine (OLLAMA_NEW_ENGINE=1 in v0.17.4); the
-	// llama.cpp runner hangs after repeated cancellations.
+	// chunks to their end. Do not use it with Ollama v0.17.4: repeated
+	// cancellations hung its llama.cpp runner every time we tried and its
+	// Go engine (OLLAMA_NEW_ENGINE=1) once in three test runs. It is here
+	// for servers that are known to survive them.
 	Cancel bool
 	base   *url.URL
 	api    *api.Client
