@@ -36,9 +36,9 @@ type Client struct {
 	// Cancel makes Stream ask for the whole remaining budget in one request
 	// and close it as soon as a draft is rejected, instead of reading
 	// chunks to their end. Do not use it with Ollama v0.17.4: repeated
-	// cancellations hung its llama.cpp runner every time we tried and its
-	// Go engine (OLLAMA_NEW_ENGINE=1) once in three test runs. It is here
-	// for servers that are known to survive them.
+	// cancellations hung its llama.cpp runner in both e2e runs that used
+	// them and its Go engine (OLLAMA_NEW_ENGINE=1) in one of three. It is
+	// here for servers that are known to survive them.
 	Cancel bool
 	base   *url.URL
 	api    *api.Client
@@ -118,10 +118,10 @@ const DefaultChunk = 3
 // Stream implements llm.Streamer with /api/generate (raw, logprobs), in
 // requests of at most Chunk tokens, each read to its end.
 //
-// Why chunks, and why read to the end: Ollama v0.17.4's llama.cpp runner
-// stops answering altogether after clients close a few dozen streams early
-// (reproduced here: 60 cancelled streams, then every request hangs; see
-// the README). So the stream is never cancelled: when fn stops it (a
+// Why chunks, and why read to the end: clients closing streams early can
+// leave Ollama v0.17.4 answering nothing at all (intermittent: the
+// cancel-on-rejection loop hung its llama.cpp runner in both e2e runs that
+// used it; see the README and scripts/repro-ollama-cancel-hang.sh). So the stream is never cancelled: when fn stops it (a
 // rejected draft), the rest of the current chunk is read and dropped. A
 // chunk of K wastes at most K−1 tokens; at the ≈0.4 rejection rate of
 // δ = 2 the expected accepted run is ≈2.5, so small chunks cost few extra
