@@ -37,6 +37,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdTokenizer(io),
 		newCmdServe(io, nil),
 		newCmdScanLogs(io, nil),
+		newCmdSimulateTraffic(io),
 	)
 	return root
 }

@@ -78,3 +78,31 @@ func TestScanLogs(t *testing.T) {
 		t.Fatalf("missing file: %d %s", code, errOut)
 	}
 }
+
+func TestSimulateTrafficThenScan(t *testing.T) {
+	dir := t.TempDir()
+	logPath, labelsPath := filepath.Join(dir, "sim.jsonl"), filepath.Join(dir, "labels.json")
+	code, out, errOut := runCLI(t, "", "simulate-traffic", "--accounts", "60", "--attackers", "6", "--days", "2", "--seed", "3", "--out", logPath, "--labels", labelsPath)
+	if code != 0 || !strings.Contains(out, "60 benign accounts") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	var labels monitor.Labels
+	data, _ := os.ReadFile(labelsPath)
+	if err := json.Unmarshal(data, &labels); err != nil || len(labels.Benign) != 60 || len(labels.Attackers) < 6 || len(labels.Clusters) != 1 {
+		t.Fatalf("labels: %v %+v", err, labels)
+	}
+	code, out, _ = runCLI(t, "", "scan-logs", "--json", logPath)
+	if code != 0 {
+		t.Fatal(out)
+	}
+	var rep monitor.Report
+	json.Unmarshal([]byte(out), &rep)
+	ev := monitor.Evaluate(&rep, &labels)
+	t.Logf("AUC %.3f, detected %.2f at 1%% false alarms", ev.AUC, ev.DetectedAt)
+	if ev.AUC < 0.9 {
+		t.Errorf("AUC %.3f on the simulated log", ev.AUC)
+	}
+	if code, _, _ := runCLI(t, "", "simulate-traffic", "--out", logPath); code != 2 {
+		t.Fatal("missing --labels must be a usage error")
+	}
+}
