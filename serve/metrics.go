@@ -18,6 +18,8 @@ type metrics struct {
 	inFlight    prometheus.Gauge
 	upstreamErr prometheus.Counter
 	logErrors   prometheus.Counter
+	risk        *prometheus.GaugeVec // account: last applied scan risk
+	throttle    *prometheus.GaugeVec // account: active limit factor (1 none, 0 suspended)
 }
 
 func newMetrics() *metrics {
@@ -52,11 +54,17 @@ func newMetrics() *metrics {
 		upstreamErr: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forensics_upstream_errors_total", Help: "Generations that failed upstream.",
 		}),
+		risk: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "forensics_account_risk", Help: "Risk score from the last applied scan-logs result.",
+		}, []string{"account"}),
+		throttle: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "forensics_account_throttle_factor", Help: "Active limit factor from scan results (1 = none, 0 = suspended).",
+		}, []string{"account"}),
 		logErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forensics_request_log_errors_total", Help: "Request-log lines that could not be written (alert on any).",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors,
+	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors, m.risk, m.throttle,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -42,6 +41,7 @@ type Server struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
+	risk     riskState
 }
 
 type account struct {
@@ -70,7 +70,8 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(),
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}, now: now}
+		models: map[string]ModelConfig{}, now: now,
+		risk: riskState{base: map[string]Limits{}, suspended: map[string]float64{}}}
 	schemes := map[string]*watermark.Scheme{}
 	for name, path := range cfg.Keys {
 		k := opts.Keys[name]
@@ -100,6 +101,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			lim = *a.Limits
 		}
 		s.lim.set(a.Name, lim)
+		s.risk.base[a.Name] = lim
 	}
 	for _, h := range cfg.AdminAPIKeys {
 		s.admins[h] = true
@@ -127,6 +129,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/chat/completions", s.authed("/v1/chat/completions", s.handleOpenAIChat))
 	s.mux.HandleFunc("GET /v1/models", s.authed("/v1/models", s.handleOpenAIModels))
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
+	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	return s, nil
 }
 
@@ -153,13 +156,7 @@ func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
 	if !ok {
 		return Limits{}, fmt.Errorf("no account %q", acct)
 	}
-	scale := func(v int) int {
-		if v == 0 {
-			return 0
-		}
-		return max(1, int(math.Floor(float64(v)*factor)))
-	}
-	nl := Limits{RequestsPerHour: scale(cur.RequestsPerHour), TokensPerDay: scale(cur.TokensPerDay), Concurrent: scale(cur.Concurrent)}
+	nl := scaleLimits(cur, factor)
 	s.lim.set(acct, nl)
 	return nl, nil
 }
@@ -194,6 +191,12 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 			rc.acct = &account{}
 			writeError(w, http.StatusUnauthorized, msg)
 			s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
+			return
+		}
+		if risk, ok := s.suspendedRisk(rc.acct.name); ok {
+			msg := fmt.Sprintf("account %s is suspended for review (risk %.2f)", rc.acct.name, risk)
+			writeError(w, http.StatusForbidden, msg)
+			s.logRequest(r, rc, http.StatusForbidden, "", nil, nil, msg)
 			return
 		}
 		// Close waits for this, logging included, before closing the log.

@@ -490,3 +490,49 @@ func FuzzParseConfig(f *testing.F) {
 		ParseConfig(data)
 	})
 }
+
+// TestApplyRisk feeds scan results to the gateway: a throttled account gets
+// its configured limits times the factor (not compounding), a suspended one
+// is refused with 403, and a later clean result restores it.
+func TestApplyRisk(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), "")
+	scan := map[string]any{"accounts": []map[string]any{
+		{"account": "limited", "risk": 0.6, "action": "throttle", "throttle": 0.5},
+		{"account": "dev", "risk": 0.9, "action": "suspend"},
+		{"account": "stranger", "risk": 0.1, "action": "none"},
+	}}
+	for i := 0; i < 2; i++ { // twice: the factor must not compound
+		resp := g.post("/admin/risk", adminKey, scan)
+		body := readAll(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"applied":2`) || !strings.Contains(body, "stranger") {
+			t.Fatalf("apply: %d %s", resp.StatusCode, body)
+		}
+	}
+	if l, _ := g.srv.lim.limits("limited"); l.RequestsPerHour != 1 || l.Concurrent != 1 {
+		t.Fatalf("throttled limits %+v, want half of {2/h, 1 concurrent}", l)
+	}
+	gen := map[string]any{"model": "embedded", "prompt": "The", "stream": false, "options": map[string]any{"num_predict": 3}}
+	resp := g.post("/api/generate", devKey, gen)
+	if body := readAll(t, resp); resp.StatusCode != 403 || !strings.Contains(body, "suspended for review") {
+		t.Fatalf("suspended account: %d %s", resp.StatusCode, body)
+	}
+	metrics, _ := g.http.Client().Get(g.http.URL + "/metrics")
+	m := readAll(t, metrics)
+	for _, want := range []string{`forensics_account_risk{account="dev"} 0.9`, `forensics_account_throttle_factor{account="dev"} 0`, `forensics_account_throttle_factor{account="limited"} 0.5`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	readAll(t, g.post("/admin/risk", adminKey, map[string]any{"accounts": []map[string]any{{"account": "dev", "risk": 0.1, "action": "none"}}}))
+	resp = g.post("/api/generate", devKey, gen)
+	if body := readAll(t, resp); resp.StatusCode != 200 {
+		t.Fatalf("restored account: %d %s", resp.StatusCode, body)
+	}
+	bad := g.post("/admin/risk", adminKey, map[string]any{"accounts": []map[string]any{{"account": "dev", "action": "explode"}}})
+	if readAll(t, bad); bad.StatusCode != 400 {
+		t.Fatalf("unknown action: %d", bad.StatusCode)
+	}
+	if r := g.post("/admin/risk", devKey, scan); readAll(t, r) == "" || r.StatusCode != 401 {
+		t.Fatalf("non-admin: %d", r.StatusCode)
+	}
+}

@@ -1,0 +1,120 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+)
+
+// Assessment is what the log scanner concluded about an account; the
+// gateway accepts the "accounts" list of `forensics scan-logs --json`.
+type Assessment struct {
+	Account  string  `json:"account"`
+	Risk     float64 `json:"risk"`
+	Action   string  `json:"action"`   // none, alert, throttle, suspend
+	Throttle float64 `json:"throttle"` // limit factor for throttle
+}
+
+// riskState is the gateway's current view of each account's risk.
+type riskState struct {
+	mu        sync.Mutex
+	base      map[string]Limits // the configured limits
+	suspended map[string]float64
+}
+
+// ApplyRisk adjusts accounts' limits from scan results: "throttle" sets
+// the configured limits times the factor (not compounding: applying the
+// same result twice changes nothing), "suspend" refuses the account's
+// requests with 403 until a later result says otherwise, and "none" or
+// "alert" restores the configured limits. Unknown accounts are skipped
+// and reported.
+func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err error) {
+	s.risk.mu.Lock()
+	defer s.risk.mu.Unlock()
+	for _, a := range as {
+		base, ok := s.risk.base[a.Account]
+		if !ok {
+			unknown = append(unknown, a.Account)
+			continue
+		}
+		factor := 1.0
+		delete(s.risk.suspended, a.Account)
+		switch a.Action {
+		case "suspend":
+			s.risk.suspended[a.Account] = a.Risk
+			factor = 0
+		case "throttle":
+			if !(a.Throttle > 0 && a.Throttle <= 1) {
+				return applied, unknown, fmt.Errorf("account %s: throttle factor %v outside (0,1]", a.Account, a.Throttle)
+			}
+			factor = a.Throttle
+			s.lim.set(a.Account, scaleLimits(base, factor))
+		case "none", "alert", "":
+			s.lim.set(a.Account, base)
+		default:
+			return applied, unknown, fmt.Errorf("account %s: unknown action %q", a.Account, a.Action)
+		}
+		s.met.risk.WithLabelValues(a.Account).Set(a.Risk)
+		s.met.throttle.WithLabelValues(a.Account).Set(factor)
+		applied++
+	}
+	return applied, unknown, nil
+}
+
+// suspendedRisk reports whether an account is suspended, and its risk.
+func (s *Server) suspendedRisk(acct string) (float64, bool) {
+	s.risk.mu.Lock()
+	defer s.risk.mu.Unlock()
+	r, ok := s.risk.suspended[acct]
+	return r, ok
+}
+
+// scaleLimits multiplies limits by factor; unlimited (0) stays unlimited
+// and no limit drops below 1.
+func scaleLimits(l Limits, factor float64) Limits {
+	scale := func(v int) int {
+		if v == 0 {
+			return 0
+		}
+		return max(1, int(math.Floor(float64(v)*factor)))
+	}
+	return Limits{RequestsPerHour: scale(l.RequestsPerHour), TokensPerDay: scale(l.TokensPerDay), Concurrent: scale(l.Concurrent)}
+}
+
+// handleAdminRisk applies scan results: POST /admin/risk with the JSON of
+// `forensics scan-logs --json` (or {"accounts": [{account, risk, action,
+// throttle}, …]}). Admin key required; logged like every admin call.
+func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
+	rc := &reqCtx{id: newID(), endpoint: "/admin/risk", start: s.now(), acct: &account{name: "admin"}}
+	if key := apiKey(r); key != "" {
+		rc.keyHash = HashAPIKey(key)
+	}
+	gr := &genRequest{params: map[string]any{}}
+	fail := func(status int, msg string) {
+		writeError(w, status, msg)
+		s.logRequest(r, rc, status, "", gr, nil, msg)
+	}
+	if !s.admins[rc.keyHash] {
+		rc.acct = &account{}
+		fail(http.StatusUnauthorized, "admin API key required")
+		return
+	}
+	var req struct {
+		Accounts []Assessment `json:"accounts"`
+	}
+	if he := s.readJSON(w, r, &req); he != nil {
+		fail(he.status, he.msg)
+		return
+	}
+	applied, unknown, err := s.ApplyRisk(req.Accounts)
+	gr.params["applied"], gr.params["unknown"] = applied, len(unknown)
+	if err != nil {
+		fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"applied": applied, "unknown_accounts": unknown})
+	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
+}
