@@ -24,6 +24,10 @@ type Rule struct {
 	Hi          float64 `yaml:"hi" json:"hi"`
 	Strength    float64 `yaml:"strength" json:"strength"`
 	MinRequests int     `yaml:"min_requests" json:"min_requests"`
+	// LoPercentile and HiPercentile, when set (e.g. 99 and 99.9), take Lo
+	// and Hi from a calibration baseline of benign traffic instead.
+	LoPercentile float64 `yaml:"lo_percentile" json:"lo_percentile,omitempty"`
+	HiPercentile float64 `yaml:"hi_percentile" json:"hi_percentile,omitempty"`
 }
 
 // Config is the scan's YAML configuration. Everything has a documented
@@ -86,7 +90,16 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("load scan config %s: %w", path, err)
 	}
-	var over Config
+	var over struct {
+		Fields  Layout               `yaml:"fields"`
+		Rules   map[string]yaml.Node `yaml:"rules"`
+		Actions struct {
+			Alert    float64 `yaml:"alert"`
+			Throttle float64 `yaml:"throttle"`
+			Suspend  float64 `yaml:"suspend"`
+		} `yaml:"actions"`
+		TopicsFile string `yaml:"topics_file"`
+	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&over); err != nil {
@@ -95,17 +108,24 @@ func LoadConfig(path string) (Config, error) {
 	if over.Fields != (Layout{}) {
 		c.Fields = over.Fields.withDefaults()
 	}
-	for name, r := range over.Rules {
-		if _, ok := c.Rules[name]; !ok {
+	for name, node := range over.Rules {
+		r, ok := c.Rules[name]
+		if !ok {
 			return c, fmt.Errorf("scan config %s: unknown indicator %q (known: %s)", path, name, strings.Join(indicatorOrder, ", "))
 		}
-		if !(r.Hi > r.Lo) || r.Strength < 0 || r.Strength > 1 {
-			return c, fmt.Errorf("scan config %s: indicator %s needs lo < hi and strength in [0,1]", path, name)
+		// Only the fields the file sets change; the rest keep their defaults.
+		if err := node.Decode(&r); err != nil {
+			return c, fmt.Errorf("scan config %s: indicator %s: %w", path, name, err)
+		}
+		pct := r.LoPercentile > 0 || r.HiPercentile > 0
+		if (!pct && !(r.Hi > r.Lo)) || r.Strength < 0 || r.Strength > 1 ||
+			(pct && !(r.LoPercentile >= 0 && r.HiPercentile <= 100 && (r.HiPercentile == 0 || r.HiPercentile > r.LoPercentile))) {
+			return c, fmt.Errorf("scan config %s: indicator %s needs lo < hi (or lo_percentile < hi_percentile) and strength in [0,1]", path, name)
 		}
 		c.Rules[name] = r
 	}
 	if over.Actions.Alert > 0 {
-		c.Actions = over.Actions
+		c.Actions.Alert, c.Actions.Throttle, c.Actions.Suspend = over.Actions.Alert, over.Actions.Throttle, over.Actions.Suspend
 	}
 	c.TopicsFile = over.TopicsFile
 	return c, nil

@@ -14,11 +14,12 @@ import (
 )
 
 type scanLogsOptions struct {
-	io     *ioStreams
-	Config string
-	JSON   bool
-	Top    int
-	Logs   []string
+	io       *ioStreams
+	Config   string
+	Baseline string
+	JSON     bool
+	Top      int
+	Logs     []string
 }
 
 func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
@@ -71,6 +72,48 @@ indicator) and actions.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "scan rules and log field mapping (YAML)")
 	f.BoolVar(&opts.JSON, "json", false, "print the full report as JSON")
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
+	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
+	cmd.AddCommand(newCmdScanLogsCalibrate(io))
+	return cmd
+}
+
+func newCmdScanLogsCalibrate(io *ioStreams) *cobra.Command {
+	var cfgPath, out string
+	cmd := &cobra.Command{
+		Use:   "calibrate --out calib.json BENIGN.jsonl...",
+		Short: "Record indicator percentiles of benign traffic",
+		Long: `Scan logs of traffic you consider benign and store, per indicator, the
+50th to 99.9th percentiles of its value over accounts with enough requests.
+Rules can then set thresholds as percentiles (lo_percentile: 99,
+hi_percentile: 99.9) and scan-logs --baseline resolves them, so a threshold
+means "above what 1% of our normal users reach".`,
+		Example: `  forensics scan-logs calibrate --out calib.json last-month-benign.jsonl.gz
+  forensics scan-logs --config rules.yaml --baseline calib.json today.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 || out == "" {
+				return usagef("give benign log files and --out")
+			}
+			cfg := monitor.DefaultConfig()
+			if cfgPath != "" {
+				var err error
+				if cfg, err = monitor.LoadConfig(cfgPath); err != nil {
+					return err
+				}
+			}
+			b, st, err := monitor.Calibrate(cmd.Context(), cfg, args)
+			if err != nil {
+				return err
+			}
+			if err := b.WriteFile(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(io.Out, "wrote %s: percentiles of %d indicators over %d accounts (%d lines, %d malformed)\n",
+				out, len(b.Percentiles), b.Accounts, st.Lines, st.Malformed)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "scan config (for the log field mapping and min_requests)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "baseline file to write (JSON)")
 	return cmd
 }
 
@@ -81,6 +124,16 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 		if cfg, err = monitor.LoadConfig(opts.Config); err != nil {
 			return err
 		}
+	}
+	var baseline *monitor.Baseline
+	if opts.Baseline != "" {
+		var err error
+		if baseline, err = monitor.LoadBaseline(opts.Baseline); err != nil {
+			return err
+		}
+	}
+	if err := cfg.Resolve(baseline); err != nil {
+		return err
 	}
 	var progress func(int64)
 	if opts.io.ErrTTY {

@@ -106,3 +106,24 @@ func TestSimulateTrafficThenScan(t *testing.T) {
 		t.Fatal("missing --labels must be a usage error")
 	}
 }
+
+func TestScanLogsCalibrate(t *testing.T) {
+	dir := t.TempDir()
+	logPath, labelsPath := filepath.Join(dir, "sim.jsonl"), filepath.Join(dir, "labels.json")
+	if code, _, errOut := runCLI(t, "", "simulate-traffic", "--accounts", "120", "--attackers", "0", "--days", "2", "--out", logPath, "--labels", labelsPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	calib := filepath.Join(dir, "calib.json")
+	code, out, errOut := runCLI(t, "", "scan-logs", "calibrate", "--out", calib, logPath)
+	if code != 0 || !strings.Contains(out, "percentiles of") {
+		t.Fatalf("calibrate: %d %s %s", code, out, errOut)
+	}
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rules, []byte("rules:\n  volume: {lo_percentile: 99, hi_percentile: 99.9}\n"), 0o644)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", rules, logPath); code != 1 || !strings.Contains(errOut, "--baseline") {
+		t.Fatalf("percentiles without a baseline: %d %s", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "scan-logs", "--config", rules, "--baseline", calib, "--json", logPath); code != 0 || !strings.Contains(out, `"accounts"`) {
+		t.Fatalf("with baseline: %d %s", code, errOut)
+	}
+}
