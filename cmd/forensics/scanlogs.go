@@ -17,6 +17,7 @@ type scanLogsOptions struct {
 	io       *ioStreams
 	Config   string
 	Baseline string
+	Out      string
 	JSON     bool
 	Top      int
 	Logs     []string
@@ -55,6 +56,7 @@ scan. Defaults are in monitor.DefaultConfig; a --config YAML overrides
 fields (the log layout), rules (lo, hi, strength, min_requests per
 indicator) and actions.`,
 		Example: `  forensics scan-logs requests.jsonl
+  forensics scan-logs --out scan/ requests.jsonl   # also scan/report.html and CSVs
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
   forensics scan-logs --config rules.yaml --top 20 other-layout.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,6 +74,7 @@ indicator) and actions.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "scan rules and log field mapping (YAML)")
 	f.BoolVar(&opts.JSON, "json", false, "print the full report as JSON")
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
+	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io))
 	return cmd
@@ -152,6 +155,14 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 	rep, err := monitor.Scan(ctx, cfg, opts.Logs, progress)
 	if err != nil {
 		return err
+	}
+	if opts.Out != "" {
+		if err := monitor.WriteOutputs(rep, opts.Out); err != nil {
+			return err
+		}
+		if !opts.JSON {
+			fmt.Fprintf(opts.io.ErrOut, "wrote %s/report.html, accounts.csv, clusters.csv\n", opts.Out)
+		}
 	}
 	if opts.JSON {
 		return writeJSON(opts.io.Out, rep)

@@ -65,6 +65,17 @@ func TestScanLogs(t *testing.T) {
 	if !strings.Contains(table, "harvester") || !strings.Contains(table, "reasoning_harvest") || !strings.Contains(table, "malformed: ") {
 		t.Fatalf("table:\n%s", table)
 	}
+	// --out writes the HTML page and CSVs.
+	outDir := filepath.Join(dir, "out")
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--out", outDir, path); code != 0 {
+		t.Fatalf("--out: %s", errOut)
+	}
+	html, _ := os.ReadFile(filepath.Join(outDir, "report.html"))
+	csvData, _ := os.ReadFile(filepath.Join(outDir, "accounts.csv"))
+	if !strings.Contains(string(html), "harvester") || strings.Contains(string(html), "<script") ||
+		!strings.HasPrefix(string(csvData), "account,requests") || strings.Count(string(csvData), "\n") != len(rep.Accounts)+1 {
+		t.Fatalf("outputs: html %d bytes, csv %q…", len(html), string(csvData[:min(80, len(csvData))]))
+	}
 	// Bad config and missing files are clear errors.
 	bad := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(bad, []byte("rules:\n  volumes: {lo: 1, hi: 2, strength: 0.5}\n"), 0o644)

@@ -1,0 +1,101 @@
+package monitor
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// WriteOutputs writes accounts.csv, clusters.csv and report.html into dir.
+func WriteOutputs(rep *Report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	for name, write := range map[string]func(io.Writer) error{
+		"accounts.csv": func(w io.Writer) error { return writeAccountsCSV(w, rep) },
+		"clusters.csv": func(w io.Writer) error { return writeClustersCSV(w, rep) },
+		"report.html":  func(w io.Writer) error { return reportHTML.Execute(w, rep) },
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func writeAccountsCSV(w io.Writer, rep *Report) error {
+	cw := csv.NewWriter(w)
+	head := []string{"account", "requests", "tokens", "first", "last", "risk", "action", "throttle", "cluster"}
+	head = append(head, indicatorOrder...)
+	head = append(head, "fired")
+	cw.Write(head)
+	for _, a := range rep.Accounts {
+		vals := map[string]string{}
+		for _, in := range a.Indicators {
+			vals[in.Name] = strconv.FormatFloat(in.Value, 'g', 6, 64)
+		}
+		row := []string{a.Account, strconv.Itoa(a.Requests), strconv.Itoa(a.Tokens), a.First.Format("2006-01-02T15:04:05Z07:00"),
+			a.Last.Format("2006-01-02T15:04:05Z07:00"), strconv.FormatFloat(a.Risk, 'f', 3, 64), a.Action,
+			strconv.FormatFloat(a.Throttle, 'f', 2, 64), strconv.Itoa(a.Cluster)}
+		for _, name := range indicatorOrder {
+			row = append(row, vals[name])
+		}
+		row = append(row, strings.Join(a.Fired, " "))
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeClustersCSV(w io.Writer, rep *Report) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "risk", "action", "accounts", "requests", "fired", "links"})
+	for _, c := range rep.Clusters {
+		cw.Write([]string{strconv.Itoa(c.ID), strconv.FormatFloat(c.Risk, 'f', 3, 64), c.Action, strings.Join(c.Accounts, " "),
+			strconv.Itoa(c.Requests), strings.Join(c.Fired, " "), strings.Join(c.Links, "; ")})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// reportHTML is a self-contained page (no scripts, no fetches).
+var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"join": strings.Join,
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>forensics scan-logs report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f3f3f3}.suspend{background:#fdd}.throttle{background:#ffe9cc}.alert{background:#fff8cc}
+td.num{text-align:right;font-variant-numeric:tabular-nums}small{color:#555}
+</style></head><body>
+<h1>Distillation risk by account</h1>
+<p>{{.Read.Lines}} log lines read: {{.Read.Records}} requests, {{.Read.Malformed}} malformed.
+Risk combines the indicators that fired (noisy-OR); actions: alert ≥ 0.3, throttle ≥ 0.5, suspend for review ≥ 0.8.</p>
+{{if .Clusters}}<h2>Clusters of linked accounts</h2>
+<table><tr><th>#</th><th>risk</th><th>action</th><th>accounts</th><th>requests</th><th>fired</th><th>links</th></tr>
+{{range .Clusters}}<tr class="{{.Action}}"><td>{{.ID}}</td><td class="num">{{printf "%.2f" .Risk}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
+<td class="num">{{.Requests}}</td><td>{{join .Fired " "}}</td><td><small>{{join .Links "; "}}</small></td></tr>
+{{end}}</table>{{end}}
+<h2>Accounts</h2>
+<table><tr><th>account</th><th>requests</th><th>risk</th><th>action</th><th>cluster</th><th>indicators (value → score)</th><th>evidence</th></tr>
+{{range .Accounts}}<tr class="{{.Action}}"><td>{{.Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.2f" .Risk}}</td>
+<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
+<td><small>{{range .Indicators}}{{if .Judged}}{{if .Score}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{pct .Score}}</b><br>{{end}}{{end}}{{end}}</small></td>
+<td><small>{{range .Templates}}{{.}}<br>{{end}}{{range .Samples}}“{{.}}”<br>{{end}}</small></td></tr>
+{{end}}</table></body></html>
+`))
