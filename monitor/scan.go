@@ -35,13 +35,16 @@ type Rule struct {
 type Config struct {
 	Fields  Layout          `yaml:"fields"`
 	Rules   map[string]Rule `yaml:"rules"`
-	Actions struct {
-		Alert    float64 `yaml:"alert"`
-		Throttle float64 `yaml:"throttle"`
-		Suspend  float64 `yaml:"suspend"`
-	} `yaml:"actions"`
+	Actions Actions         `yaml:"actions"`
 	// TopicsFile replaces the shipped taxonomy (corpora/topics.yaml).
 	TopicsFile string `yaml:"topics_file"`
+}
+
+// Actions are the risk thresholds for each suggested action.
+type Actions struct {
+	Alert    float64 `yaml:"alert" json:"alert"`
+	Throttle float64 `yaml:"throttle" json:"throttle"`
+	Suspend  float64 `yaml:"suspend" json:"suspend"`
 }
 
 // Indicator names, in report order.
@@ -91,14 +94,10 @@ func LoadConfig(path string) (Config, error) {
 		return c, fmt.Errorf("load scan config %s: %w", path, err)
 	}
 	var over struct {
-		Fields  Layout               `yaml:"fields"`
-		Rules   map[string]yaml.Node `yaml:"rules"`
-		Actions struct {
-			Alert    float64 `yaml:"alert"`
-			Throttle float64 `yaml:"throttle"`
-			Suspend  float64 `yaml:"suspend"`
-		} `yaml:"actions"`
-		TopicsFile string `yaml:"topics_file"`
+		Fields     Layout               `yaml:"fields"`
+		Rules      map[string]yaml.Node `yaml:"rules"`
+		Actions    Actions              `yaml:"actions"`
+		TopicsFile string               `yaml:"topics_file"`
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
@@ -125,7 +124,7 @@ func LoadConfig(path string) (Config, error) {
 		c.Rules[name] = r
 	}
 	if over.Actions.Alert > 0 {
-		c.Actions.Alert, c.Actions.Throttle, c.Actions.Suspend = over.Actions.Alert, over.Actions.Throttle, over.Actions.Suspend
+		c.Actions = over.Actions
 	}
 	c.TopicsFile = over.TopicsFile
 	return c, nil

@@ -87,18 +87,8 @@ func scaleLimits(l Limits, factor float64) Limits {
 // `forensics scan-logs --json` (or {"accounts": [{account, risk, action,
 // throttle}, …]}). Admin key required; logged like every admin call.
 func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
-	rc := &reqCtx{id: newID(), endpoint: "/admin/risk", start: s.now(), acct: &account{name: "admin"}}
-	if key := apiKey(r); key != "" {
-		rc.keyHash = HashAPIKey(key)
-	}
-	gr := &genRequest{params: map[string]any{}}
-	fail := func(status int, msg string) {
-		writeError(w, status, msg)
-		s.logRequest(r, rc, status, "", gr, nil, msg)
-	}
-	if !s.admins[rc.keyHash] {
-		rc.acct = &account{}
-		fail(http.StatusUnauthorized, "admin API key required")
+	rc, gr, fail, ok := s.admin(w, r, "/admin/risk")
+	if !ok {
 		return
 	}
 	var req struct {

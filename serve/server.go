@@ -419,18 +419,8 @@ func statusOf(err error, ctx context.Context) int {
 // Every call, refused or not, is logged (account "admin"): limit changes
 // are part of the audit trail.
 func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
-	rc := &reqCtx{id: newID(), endpoint: "/admin/limits", start: s.now(), acct: &account{name: "admin"}}
-	if key := apiKey(r); key != "" {
-		rc.keyHash = HashAPIKey(key)
-	}
-	gr := &genRequest{params: map[string]any{}}
-	fail := func(status int, msg string) {
-		writeError(w, status, msg)
-		s.logRequest(r, rc, status, "", gr, nil, msg)
-	}
-	if !s.admins[rc.keyHash] {
-		rc.acct = &account{}
-		fail(http.StatusUnauthorized, "admin API key required")
+	rc, gr, fail, ok := s.admin(w, r, "/admin/limits")
+	if !ok {
 		return
 	}
 	var req struct {
@@ -451,4 +441,27 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"account": req.Account, "limits": nl})
 	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
+}
+
+// admin starts an admin call: it checks the admin key (answering and
+// logging 401 otherwise) and returns the request's identity, a params map
+// that goes into the log line, and a helper that answers and logs a
+// failure. Every admin call is logged as account "admin": limit changes
+// are part of the audit trail.
+func (s *Server) admin(w http.ResponseWriter, r *http.Request, endpoint string) (*reqCtx, *genRequest, func(int, string), bool) {
+	rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), acct: &account{name: "admin"}}
+	if key := apiKey(r); key != "" {
+		rc.keyHash = HashAPIKey(key)
+	}
+	gr := &genRequest{params: map[string]any{}}
+	fail := func(status int, msg string) {
+		writeError(w, status, msg)
+		s.logRequest(r, rc, status, "", gr, nil, msg)
+	}
+	if !s.admins[rc.keyHash] {
+		rc.acct = &account{}
+		fail(http.StatusUnauthorized, "admin API key required")
+		return nil, nil, nil, false
+	}
+	return rc, gr, fail, true
 }
