@@ -69,11 +69,13 @@ type Scorer struct {
 	seen   *u64set
 	prompt *u64set
 	tokens int
-	scored int
-	green  int
-	skip   Skipped
-	mask   []byte
-	keep   bool
+	// docStart is tokens at the start of the current document.
+	docStart int
+	scored   int
+	green    int
+	skip     Skipped
+	mask     []byte
+	keep     bool
 }
 
 // NewScorer returns a scorer; keepMask records a per-piece mask (one byte a
@@ -111,6 +113,14 @@ func (sc *Scorer) ExcludePrompt(pieces []string) {
 	}
 }
 
+// StartDocument begins a new text in the same scoring: the context starts
+// over, while the dedup set and the prompt exclusions carry over, so a
+// tuple repeated across a set of answers is counted once for the set.
+func (sc *Scorer) StartDocument() {
+	sc.ctx.Reset()
+	sc.docStart = sc.tokens
+}
+
 // Add scores the next piece.
 func (sc *Scorer) Add(piece string) { sc.AddFingerprint(Fingerprint(piece)) }
 
@@ -135,7 +145,7 @@ func (sc *Scorer) AddPieces(pieces []string) {
 	for len(pieces) > 0 {
 		n := min(blockSize, len(pieces))
 		// Pieces before the context fills are the first ones of the stream.
-		short := min(n, max(0, sc.scheme.params.ContextWidth-sc.tokens))
+		short := min(n, max(0, sc.scheme.params.ContextWidth-(sc.tokens-sc.docStart)))
 		for i, p := range pieces[:n] {
 			fp := Fingerprint(p)
 			if i >= short {

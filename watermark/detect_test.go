@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"forensics/llm/tokenizer"
 	"forensics/stats"
@@ -231,5 +232,45 @@ func BenchmarkDetectPieces(b *testing.B) {
 func BenchmarkFingerprint(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Fingerprint(" token")
+	}
+}
+
+// TestScorerStartDocument: across documents the context restarts (the
+// first h pieces of each are not scored) and a tuple is counted once for
+// the whole set.
+func TestScorerStartDocument(t *testing.T) {
+	k, err := NewKeyFromSecret("multi", Params{Gamma: 0.25, Delta: 2, ContextWidth: 2}, [32]byte{7}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewScheme(k)
+	doc := []string{"a", "b", "c", "d", "e"}
+	sc := s.NewScorer(true)
+	sc.AddPieces(doc)
+	sc.StartDocument()
+	sc.AddPieces(doc)
+	sc.StartDocument()
+	for _, p := range []string{"x", "y", "c", "d"} {
+		sc.Add(p)
+	}
+	r := sc.Result(0.01)
+	// doc 1: 2 context + 3 scored; doc 2: 2 context + 3 repeats;
+	// doc 3: 2 context, "c" after (x,y) is new, "d" after (y,c) is new.
+	scoredMask := func(m string) bool { return strings.Trim(m, "Gr") == "" }
+	if r.Mask[:2] != ".." || !scoredMask(r.Mask[2:5]) || r.Mask[5:10] != "..===" || r.Mask[10:12] != ".." || !scoredMask(r.Mask[12:]) {
+		t.Errorf("mask %q", r.Mask)
+	}
+	if r.TokensScored != 5 || r.Skipped.Context != 6 || r.Skipped.Repeated != 3 {
+		t.Errorf("scored %d, context %d, repeated %d; want 5, 6, 3", r.TokensScored, r.Skipped.Context, r.Skipped.Repeated)
+	}
+	// AddPieces and Add agree across documents.
+	sc2 := s.NewScorer(false)
+	sc2.AddPieces(doc)
+	sc2.StartDocument()
+	sc2.AddPieces(doc)
+	sc2.StartDocument()
+	sc2.AddPieces([]string{"x", "y", "c", "d"})
+	if r2 := sc2.Result(0.01); r2.TokensScored != r.TokensScored || r2.Green != r.Green {
+		t.Errorf("AddPieces: %d scored %d green; Add: %d, %d", r2.TokensScored, r2.Green, r.TokensScored, r.Green)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/probe"
 	"forensics/watermark"
 )
 
@@ -16,6 +17,7 @@ type keygenOptions struct {
 	Params    watermark.Params
 	Overwrite bool
 	JSON      bool
+	Signing   bool
 }
 
 func newCmdKeygen(io *ioStreams, runF func(*keygenOptions) error) *cobra.Command {
@@ -27,9 +29,14 @@ func newCmdKeygen(io *ioStreams, runF func(*keygenOptions) error) *cobra.Command
 from the operating system's random source, written with mode 0600.
 
 The secret is never printed. keygen prints the key id and its commitment
-(SHA-256 of the key material), which reports carry instead of the key.`,
+(SHA-256 of the key material), which reports carry instead of the key.
+
+With --signing it makes an ed25519 key pair for signing evidence bundles
+instead: the private key at --out (PKCS #8 PEM, mode 0600) and the public
+key at --out plus ".pub", to give to whoever verifies.`,
 		Example: `  forensics keygen --out key.yaml
-  forensics keygen --out acme.yaml --id acme-2026 --gamma 0.25 --delta 2 --context-width 1 --json`,
+  forensics keygen --out acme.yaml --id acme-2026 --gamma 0.25 --delta 2 --context-width 1 --json
+  forensics keygen --signing --out signer.key`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Out == "" {
@@ -40,6 +47,9 @@ The secret is never printed. keygen prints the key id and its commitment
 			}
 			if runF != nil {
 				return runF(opts)
+			}
+			if opts.Signing {
+				return keygenSigning(opts)
 			}
 			return keygenRun(opts)
 		},
@@ -53,7 +63,22 @@ The secret is never printed. keygen prints the key id and its commitment
 	f.IntVar(&opts.Params.PayloadBits, "payload-bits", opts.Params.PayloadBits, "multi-bit payload size (0 = zero-bit watermark)")
 	f.BoolVar(&opts.Overwrite, "force", false, "replace an existing key file (the old key is lost)")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.Signing, "signing", false, "make an ed25519 signing key pair for evidence bundles instead")
 	return cmd
+}
+
+func keygenSigning(opts *keygenOptions) error {
+	pub, err := probe.WriteSigningKey(opts.Out, opts.Overwrite)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(opts.io.Out).Encode(map[string]any{
+			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": probe.KeyFingerprint(pub),
+		})
+	}
+	fmt.Fprintf(opts.io.Out, "wrote signing key %s (mode 0600) and public key %s.pub\nfingerprint %s\n", opts.Out, opts.Out, probe.KeyFingerprint(pub))
+	return nil
 }
 
 func keygenRun(opts *keygenOptions) error {

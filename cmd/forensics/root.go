@@ -38,6 +38,8 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdServe(io, nil),
 		newCmdScanLogs(io, nil),
 		newCmdSimulateTraffic(io),
+		newCmdProbe(io),
+		newCmdVerify(io),
 	)
 	return root
 }

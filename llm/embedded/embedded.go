@@ -43,8 +43,10 @@ type Model struct {
 	kn      *kn
 	pieceID map[string]uint16
 	eos     uint16
-	name    string
-	scratch sync.Pool
+	// eosPiece is the end-of-text token's text.
+	eosPiece string
+	name     string
+	scratch  sync.Pool
 }
 
 var loadDefault = sync.OnceValues(func() (*Model, error) {
@@ -79,7 +81,7 @@ func New(a *Artifacts, order int) (*Model, error) {
 			return nil, fmt.Errorf("embedded corpus ids: id %d outside the vocabulary", id)
 		}
 	}
-	m := &Model{tk: tk, eos: uint16(f.EOS[0]), pieceID: make(map[string]uint16, tk.Size())}
+	m := &Model{tk: tk, eos: uint16(f.EOS[0]), eosPiece: tk.Piece(f.EOS[0]), pieceID: make(map[string]uint16, tk.Size())}
 	for i := 0; i < tk.Size(); i++ {
 		if i != int(m.eos) {
 			m.pieceID[tk.Piece(int32(i))] = uint16(i)
@@ -108,8 +110,10 @@ func (m *Model) Tokenizer() tokenizer.Tokenizer { return m.tk }
 func (m *Model) Vocab() *tokenizer.Vocab { return m.tk }
 
 // history maps the last order−1 pieces of prefix to ids, starting after an
-// end-of-text token as the training paragraphs do. A piece outside the
-// vocabulary cuts the history there.
+// end-of-text token as the training paragraphs do. The end-of-text piece
+// itself (which ends a rendered chat turn) maps to its id, so an answer is
+// conditioned on the end of the prompt as a paragraph is on the one before.
+// A piece outside the vocabulary cuts the history there.
 func (m *Model) history(prefix []string) []uint16 {
 	n := m.kn.order - 1
 	h := make([]uint16, 0, n)
@@ -119,6 +123,9 @@ func (m *Model) history(prefix []string) []uint16 {
 	}
 	for _, p := range prefix[start:] {
 		id, ok := m.pieceID[p]
+		if !ok && p == m.eosPiece {
+			id, ok = m.eos, true
+		}
 		if !ok {
 			h = h[:0]
 			continue

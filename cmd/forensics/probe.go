@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"forensics/llm/tokenizer"
+	"forensics/probe"
+	"forensics/watermark"
+)
+
+type probeOptions struct {
+	io          *ioStreams
+	Target      string
+	Reference   string
+	Controls    []string
+	Key         string
+	Tokenizer   string
+	Canaries    string
+	Alpha       float64
+	Budget      string
+	Concurrency int
+	Prompts     int
+	Equality    int
+	Triggers    int
+	Temperature float64
+	MaxTokens   int
+	Seed        uint64
+	NullKeys    int
+	Rounds      int
+	HammingLen  int
+	APIKeyEnv   string
+	Sign        string
+	Timeout     time.Duration
+	Out         string
+	JSON        bool
+}
+
+func newCmdProbe(io *ioStreams) *cobra.Command {
+	opts := &probeOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "probe --target TARGET --key KEY.yaml --out DIR",
+		Short: "Question a suspect model and test whether it derives from ours",
+		Long: `Send the canary prompts to a suspect model (and to a reference and control
+models), keep every raw exchange, and test three propositions, each with its
+own tests, at a family-wise false-positive rate ≤ --alpha:
+
+  trained-on-our-outputs   radioactivity: our watermark in the suspect's
+                           answers (exact binomial tail over distinct tuples,
+                           calibrated by a key-swap null and the controls);
+                           canary: planted trigger answers, suspect vs controls
+  stylistically-derived    style profiles closer to the reference than to
+                           every control (sign-flip test per prompt)
+  is-our-model             MMD test, suspect vs reference, two answers a prompt
+
+Targets:
+  ollama://HOST:PORT/MODEL        an Ollama server
+  openai://HOST:PORT/v1/MODEL     an OpenAI-compatible server (openais:// for
+                                  https; key from --api-key-env)
+  embedded:reference              the embedded model (?key=K.yaml watermarks
+                                  it, ?plant=1 serves planted trigger answers)
+  embedded:FILE.model             an n-gram model file
+  file:TRANSCRIPTS.jsonl          answers collected elsewhere, re-scored
+
+Before the first query DIR/manifest.json fixes the plan (tests, α split,
+sample sizes, targets, canary-set and tokenizer hashes, key commitment,
+seeds). Every exchange is appended to DIR/transcripts.jsonl as it arrives;
+after Ctrl-C or a crash, the same command resumes where it stopped. At the
+end DIR gets results.json, MERKLE_ROOT (signed with --sign) and SHA256SUMS;
+'forensics verify DIR' re-derives all of it.`,
+		Example: `  forensics probe --target ollama://127.0.0.1:11434/suspect:7b --key key.yaml \
+      --tokenizer teacher.tok.json --reference ollama://127.0.0.1:11434/ours:7b \
+      --control ollama://127.0.0.1:11434/llama3.2:3b --out case-17/
+  forensics probe --target embedded:student.model --key key.yaml \
+      --reference 'embedded:reference?key=key.yaml' --control embedded:other.model --out probe/
+  forensics probe --target file:collected.jsonl --key key.yaml --out rescore/`,
+		Args: maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case opts.Target == "":
+				return usagef("--target is required")
+			case opts.Key == "":
+				return usagef("--key is required")
+			case opts.Out == "":
+				return usagef("--out is required")
+			case !(opts.Alpha > 0 && opts.Alpha < 1):
+				return usagef("--alpha must be in (0,1)")
+			case opts.Concurrency < 1:
+				return usagef("--concurrency must be at least 1")
+			case opts.NullKeys != 0 && opts.NullKeys < 20:
+				return usagef("--null-keys must be 0 or at least 20 (a uniformity test needs a sample)")
+			}
+			return probeRun(cmd.Context(), opts, commandLine(cmd))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Target, "target", "t", "", "the suspect model (required)")
+	f.StringVar(&opts.Reference, "reference", "", "our model, as served (for the style and equality tests)")
+	f.StringArrayVar(&opts.Controls, "control", nil, "an independent model (repeatable; for the canary and style tests)")
+	f.StringVarP(&opts.Key, "key", "k", "", "our watermark key (required)")
+	f.StringVar(&opts.Tokenizer, "tokenizer", "embedded", "our model's tokenizer: embedded, words-v1 or a file from 'tokenizer export'")
+	f.StringVar(&opts.Canaries, "canaries", probe.DefaultCanaries, "canary set: default (shipped) or a YAML file")
+	f.Float64Var(&opts.Alpha, "alpha", 0.01, "family-wise false-positive rate over all tests")
+	f.StringVar(&opts.Budget, "budget", "", `spending cap: "N" requests or "N tokens" (default: none)`)
+	f.IntVar(&opts.Concurrency, "concurrency", 4, "queries in flight at once")
+	f.IntVar(&opts.Prompts, "prompts", 0, "how many of the set's prompts to ask (default: all)")
+	f.IntVar(&opts.Equality, "equality-prompts", 100, "prompts asked twice of suspect and reference for the equality test")
+	f.IntVar(&opts.Triggers, "triggers", -1, "how many trigger prompts to ask (default: all)")
+	f.Float64Var(&opts.Temperature, "temperature", 0.8, "sampling temperature (above 0: greedy answers carry no watermark)")
+	f.IntVar(&opts.MaxTokens, "max-tokens", 200, "answer length cap, in tokens")
+	f.Uint64Var(&opts.Seed, "seed", 0, "sampling seed (default: random, recorded in the manifest)")
+	f.IntVar(&opts.NullKeys, "null-keys", 100, "unused keys in the key-swap null (0 = none)")
+	f.IntVar(&opts.Rounds, "rounds", 9999, "random re-assignments in the permutation tests")
+	f.IntVar(&opts.HammingLen, "hamming-length", 32, "leading pieces the equality kernel compares")
+	f.StringVar(&opts.APIKeyEnv, "api-key-env", "", "environment variable with the API key of openai:// targets")
+	f.StringVar(&opts.Sign, "sign", "", "ed25519 private key to sign the Merkle root with (keygen --signing)")
+	f.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "time limit per request")
+	f.StringVarP(&opts.Out, "out", "o", "", "the evidence folder (required; created, or resumed)")
+	f.BoolVar(&opts.JSON, "json", false, "print results.json and run statistics as JSON")
+	return cmd
+}
+
+// commandLine is the invocation for the manifest's chain of custody.
+func commandLine(cmd *cobra.Command) []string {
+	line := []string{cmd.CommandPath()}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		line = append(line, "--"+f.Name+"="+f.Value.String())
+	})
+	return line
+}
+
+// tokenizerFile returns the definition a tokenizer was built from, for the
+// bundle (nil for the built-in word splitter).
+func tokenizerFile(tk tokenizer.Tokenizer) ([]byte, error) {
+	v, ok := tk.(*tokenizer.Vocab)
+	if !ok {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	if err := tokenizer.Encode(&b, v.File()); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
+	key, err := watermark.LoadKey(opts.Key)
+	if err != nil {
+		return err
+	}
+	tk, err := openTokenizer(opts.Tokenizer)
+	if err != nil {
+		return err
+	}
+	tokFile, err := tokenizerFile(tk)
+	if err != nil {
+		return err
+	}
+	cs, err := probe.LoadCanaries(opts.Canaries)
+	if err != nil {
+		return err
+	}
+	budget, err := probe.ParseBudget(opts.Budget)
+	if err != nil {
+		return &usageError{err}
+	}
+	var sign ed25519.PrivateKey
+	if opts.Sign != "" {
+		if sign, err = probe.LoadSigningKey(opts.Sign); err != nil {
+			return err
+		}
+	}
+	plan := probe.Plan{Prompts: len(cs.Prompts), EqualityPrompts: opts.Equality, Triggers: len(cs.Triggers), HammingLength: opts.HammingLen}
+	if opts.Prompts > 0 {
+		plan.Prompts = min(opts.Prompts, len(cs.Prompts))
+	}
+	plan.EqualityPrompts = min(plan.EqualityPrompts, plan.Prompts)
+	if opts.Reference == "" {
+		plan.EqualityPrompts = 0
+	}
+	if opts.Triggers >= 0 {
+		plan.Triggers = min(opts.Triggers, len(cs.Triggers))
+	}
+	targets := probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls}
+	tests := probe.PlanTests(targets, plan)
+	tf := ""
+	if tokFile != nil {
+		tf = probe.FileTokenizer
+	}
+	m := &probe.Manifest{
+		Format: probe.ManifestFormat, Tool: "forensics " + version(),
+		Created: time.Now().UTC().Format(time.RFC3339), Command: command,
+		Propositions: probe.PropositionsFor(tests), Alpha: opts.Alpha, Tests: tests, Targets: targets,
+		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
+		Tokenizer: probe.TokenizerRef{ID: tk.ID(), File: tf},
+		Sampling:  probe.Sampling{Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Seed: opts.Seed},
+		Plan:      plan, Budget: budget,
+		Null:   probe.NullPlan{Keys: opts.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001},
+		Rounds: opts.Rounds,
+	}
+	m, resumed, err := probe.Prepare(opts.Out, m, cs, tokFile)
+	if err != nil {
+		return err
+	}
+	st, rep, err := probe.OpenStore(filepath.Join(opts.Out, probe.FileTranscripts), m.SHA256())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if rep.DroppedLine > 0 {
+		fmt.Fprintf(opts.io.ErrOut, "transcripts.jsonl: dropped a cut-off last line (line %d, %d bytes) left by an interrupted run; that query is asked again\n", rep.DroppedLine, rep.DroppedBytes)
+	}
+	if resumed {
+		fmt.Fprintf(opts.io.ErrOut, "resuming the probe in %s (%d records so far)\n", opts.Out, len(st.Records()))
+	} else {
+		fmt.Fprintf(opts.io.ErrOut, "manifest %s written to %s\n", m.SHA256()[:16], filepath.Join(opts.Out, probe.FileManifest))
+	}
+	tgs := map[string]probe.Target{}
+	to := probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout, Canaries: cs}
+	specs := map[string]string{"suspect": m.Targets.Suspect, "reference": m.Targets.Reference}
+	for i, c := range m.Targets.Controls {
+		specs[probe.ControlRole(i)] = c
+	}
+	for role, spec := range specs {
+		if spec == "" {
+			continue
+		}
+		t, err := probe.OpenTarget(spec, to)
+		if err != nil {
+			return err
+		}
+		if err := t.Check(ctx); err != nil {
+			return err
+		}
+		tgs[role] = t
+	}
+	ro := probe.RunOptions{Concurrency: opts.Concurrency}
+	var bar *progressbar.ProgressBar
+	if opts.io.ErrTTY {
+		bar = progressbar.NewOptions(len(m.Queries(cs)), progressbar.OptionSetWriter(opts.io.ErrOut),
+			progressbar.OptionSetDescription("probe"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100*time.Millisecond))
+		ro.Progress = func(done, _ int) { bar.Set(done) }
+	}
+	stats, err := probe.Run(ctx, m, cs, tgs, st, ro)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: %d answers are saved in %s; run the same command again to resume", stats.Answered+stats.AlreadyAnswered, filepath.Join(opts.Out, probe.FileTranscripts))
+		}
+		return fmt.Errorf("probe stopped (%d answers saved; the same command resumes): %w", stats.Answered+stats.AlreadyAnswered, err)
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	res, err := probe.Finish(ctx, opts.Out, key, tk, sign)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(opts.io.Out).Encode(map[string]any{"run": stats, "results": res, "bundle": opts.Out})
+	}
+	printProbe(opts.io, opts.Out, stats, res)
+	return nil
+}
+
+func printProbe(io *ioStreams, dir string, stats probe.RunStats, res *probe.Results) {
+	fmt.Fprintf(io.Out, "%d queries planned, %d answered earlier, %d now, %d failed; %d completion tokens", stats.Planned, stats.AlreadyAnswered, stats.Answered, stats.Failed, stats.Tokens)
+	if stats.BudgetExhausted {
+		fmt.Fprint(io.Out, " (budget reached)")
+	}
+	fmt.Fprintln(io.Out)
+	tw := tabwriter.NewWriter(io.Out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TEST\tSTATUS\tN\tp\tEFFECT (95% CI)\tα SHARE")
+	for _, t := range res.Tests {
+		p := "-"
+		if t.Status != probe.StatusNotRun {
+			p = probe.FormatP(t.Log10P)
+		}
+		eff := "-"
+		if t.Effect.Name != "" {
+			eff = fmt.Sprintf("%.4f [%.4f, %.4f] %s", t.Effect.Value, t.Effect.Lo, t.Effect.Hi, t.Effect.Name)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.4g\n", t.Name, t.Status, t.N, p, eff, t.AlphaShare)
+	}
+	tw.Flush()
+	fmt.Fprintln(io.Out)
+	for _, p := range res.Propositions {
+		fmt.Fprintf(io.Out, "%s — %s\n  %s\n", p.Statement, strings.ToUpper(p.Verdict), p.Text)
+	}
+	fmt.Fprintf(io.Out, "\nevidence bundle: %s (merkle root %s); check it with: forensics verify %s\n", dir, res.Transcripts.MerkleRoot, dir)
+}

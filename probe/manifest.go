@@ -1,0 +1,373 @@
+package probe
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"forensics/watermark"
+)
+
+// ManifestFormat names this manifest layout.
+const ManifestFormat = "forensics-probe-manifest/1"
+
+// Test names.
+const (
+	TestRadioactivity = "radioactivity"
+	TestCanary        = "canary"
+	TestStyle         = "style"
+	TestEquality      = "equality"
+)
+
+// Proposition ids.
+const (
+	PropTrained = "trained-on-our-outputs"
+	PropStyle   = "stylistically-derived"
+	PropSame    = "is-our-model"
+)
+
+// Manifest is the probe's plan, written and hashed before the first query:
+// what is claimed, how it is tested, at what error rate, on which targets
+// and prompts. Results must follow it; its SHA-256 is in every transcript
+// record, so changing it afterwards breaks the bundle.
+type Manifest struct {
+	Format       string        `json:"format"`
+	Tool         string        `json:"tool"`
+	Created      string        `json:"created"`
+	Command      []string      `json:"command,omitempty"`
+	Propositions []Proposition `json:"propositions"`
+	Alpha        float64       `json:"alpha"`
+	Tests        []TestPlan    `json:"tests"`
+	Targets      Targets       `json:"targets"`
+	Canaries     CanaryRef     `json:"canaries"`
+	Key          KeyRef        `json:"key"`
+	Tokenizer    TokenizerRef  `json:"tokenizer"`
+	Sampling     Sampling      `json:"sampling"`
+	Plan         Plan          `json:"plan"`
+	Budget       Budget        `json:"budget"`
+	Null         NullPlan      `json:"null"`
+	// Rounds is the number of random re-assignments in the permutation
+	// tests (style, equality).
+	Rounds int `json:"rounds"`
+}
+
+// Proposition is one claim the probe can support, with its tests.
+type Proposition struct {
+	ID        string   `json:"id"`
+	Statement string   `json:"statement"`
+	Tests     []string `json:"tests"`
+}
+
+// TestPlan is one test in the family: its share of α is Weight·Alpha.
+type TestPlan struct {
+	Name        string  `json:"name"`
+	Proposition string  `json:"proposition"`
+	Weight      float64 `json:"weight"`
+	Null        string  `json:"null_hypothesis"`
+	Statistic   string  `json:"statistic"`
+}
+
+// Targets are the models questioned, by role.
+type Targets struct {
+	Suspect   string   `json:"suspect"`
+	Reference string   `json:"reference,omitempty"`
+	Controls  []string `json:"controls,omitempty"`
+}
+
+// Roles lists the roles in query order.
+func (t Targets) Roles() []string {
+	roles := []string{"suspect"}
+	if t.Reference != "" {
+		roles = append(roles, "reference")
+	}
+	for i := range t.Controls {
+		roles = append(roles, ControlRole(i))
+	}
+	return roles
+}
+
+// ControlRole is the role name of the i-th control (0-based).
+func ControlRole(i int) string { return "control-" + strconv.Itoa(i+1) }
+
+// CanaryRef identifies the canary set (copied into the bundle).
+type CanaryRef struct {
+	Name     string `json:"name"`
+	Version  int    `json:"version"`
+	SHA256   string `json:"sha256"`
+	File     string `json:"file"`
+	Prompts  int    `json:"prompts"`
+	Triggers int    `json:"triggers"`
+}
+
+// KeyRef identifies the watermark key without revealing it.
+type KeyRef struct {
+	ID         string           `json:"id"`
+	Scheme     string           `json:"scheme"`
+	Commitment string           `json:"commitment"`
+	Params     watermark.Params `json:"params"`
+}
+
+// TokenizerRef identifies the teacher's tokenizer; File is its definition
+// in the bundle when it has one.
+type TokenizerRef struct {
+	ID   string `json:"id"`
+	File string `json:"file,omitempty"`
+}
+
+// Plan is how many prompts each test uses.
+type Plan struct {
+	// Prompts is how many of the set's prompts are asked (the first ones).
+	Prompts int `json:"prompts"`
+	// EqualityPrompts of them are asked twice of suspect and reference.
+	EqualityPrompts int `json:"equality_prompts"`
+	// Triggers is how many trigger prompts are asked of suspect and controls.
+	Triggers int `json:"triggers"`
+	// HammingLength is how many leading pieces the equality kernel compares.
+	HammingLength int `json:"hamming_length"`
+}
+
+// Budget caps what the probe spends; 0 means no cap. Queries are issued in
+// plan order (prompt by prompt across targets), so a cut leaves paired data.
+type Budget struct {
+	Requests int `json:"requests,omitempty"`
+	Tokens   int `json:"tokens,omitempty"`
+}
+
+// NullPlan is the key-swap null: Keys keys derived from Seed that were never
+// used to watermark anything.
+type NullPlan struct {
+	Keys    int     `json:"keys"`
+	KSAlpha float64 `json:"ks_alpha"`
+	Seed    string  `json:"seed"`
+	// ControlAlpha is the level at which a control model scoring as
+	// watermarked withholds the radioactivity verdict: a control that
+	// independent of our key can only reach it by chance (rate ControlAlpha
+	// per control), while a broken key or tokenizer reaches it at once.
+	ControlAlpha float64 `json:"control_alpha"`
+}
+
+// Marshal is the manifest's canonical bytes (indented JSON, newline).
+func (m *Manifest) Marshal() []byte {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("manifest: %v", err)) // only NaN could do this; Validate rejects it
+	}
+	return append(b, '\n')
+}
+
+// SHA256 is the hex SHA-256 of Marshal.
+func (m *Manifest) SHA256() string {
+	d := sha256.Sum256(m.Marshal())
+	return hex.EncodeToString(d[:])
+}
+
+// ParseManifest reads manifest bytes.
+func ParseManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("manifest.json: format %q is not %s", m.Format, ManifestFormat)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	return &m, nil
+}
+
+// Validate checks the plan is usable.
+func (m *Manifest) Validate() error {
+	switch {
+	case !(m.Alpha > 0 && m.Alpha < 1):
+		return fmt.Errorf("alpha %v outside (0,1)", m.Alpha)
+	case m.Targets.Suspect == "":
+		return fmt.Errorf("no suspect target")
+	case m.Plan.Prompts < 0 || m.Plan.EqualityPrompts < 0 || m.Plan.EqualityPrompts > m.Plan.Prompts || m.Plan.Triggers < 0:
+		return fmt.Errorf("plan %+v is inconsistent", m.Plan)
+	case m.Sampling.MaxTokens <= 0 || m.Sampling.Temperature < 0 || math.IsNaN(m.Sampling.Temperature):
+		return fmt.Errorf("sampling %+v is not usable", m.Sampling)
+	case m.Null.Keys < 0 || m.Rounds < 0 || !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
+		return fmt.Errorf("null keys %d, rounds %d", m.Null.Keys, m.Rounds)
+	}
+	sum := 0.0
+	for _, t := range m.Tests {
+		if !(t.Weight > 0) {
+			return fmt.Errorf("test %s has weight %v", t.Name, t.Weight)
+		}
+		sum += t.Weight
+	}
+	if len(m.Tests) == 0 || sum > 1+1e-9 {
+		return fmt.Errorf("test weights sum to %v (want ≤ 1, at least one test)", sum)
+	}
+	return nil
+}
+
+// Test returns the plan of a named test.
+func (m *Manifest) Test(name string) (TestPlan, bool) {
+	for _, t := range m.Tests {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TestPlan{}, false
+}
+
+// querySeed derives a query's sampling seed from the manifest's seed and
+// the query id, below 2^31 so every server accepts it.
+func querySeed(base uint64, id string) uint64 {
+	h := sha256.New()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], base)
+	h.Write(b[:])
+	h.Write([]byte(id))
+	return binary.LittleEndian.Uint64(h.Sum(nil)) & 0x7fffffff
+}
+
+// Queries is the full plan in issue order: prompt by prompt, every role,
+// then the triggers.
+func (m *Manifest) Queries(cs *CanarySet) []Query {
+	var qs []Query
+	roles := m.Targets.Roles()
+	for i := 0; i < m.Plan.Prompts && i < len(cs.Prompts); i++ {
+		p := cs.Prompts[i]
+		for _, role := range roles {
+			reps := 1
+			if i < m.Plan.EqualityPrompts && (role == "suspect" || role == "reference") {
+				reps = 2
+			}
+			for r := range reps {
+				id := role + "/" + p.ID + "/" + strconv.Itoa(r)
+				qs = append(qs, Query{ID: id, Role: role, PromptID: p.ID, Kind: "prompt", Repeat: r, Prompt: p.Text, Seed: querySeed(m.Sampling.Seed, id)})
+			}
+		}
+	}
+	for i := 0; i < m.Plan.Triggers && i < len(cs.Triggers); i++ {
+		t := cs.Triggers[i]
+		for _, role := range roles {
+			id := role + "/" + t.ID + "/0"
+			qs = append(qs, Query{ID: id, Role: role, PromptID: t.ID, Kind: "trigger", Prompt: t.Prompt, Seed: querySeed(m.Sampling.Seed, id)})
+		}
+	}
+	return qs
+}
+
+// Differences lists the fields in which two manifests plan different
+// probes (ignoring when and how they were started). Resuming requires none.
+func (m *Manifest) Differences(o *Manifest) []string {
+	a, b := *m, *o
+	for _, x := range []*Manifest{&a, &b} {
+		x.Created, x.Command, x.Tool = "", nil, ""
+	}
+	var ja, jb map[string]any
+	json.Unmarshal(a.Marshal(), &ja)
+	json.Unmarshal(b.Marshal(), &jb)
+	var diffs []string
+	for k, va := range ja {
+		if vb := jb[k]; fmt.Sprint(va) != fmt.Sprint(vb) {
+			diffs = append(diffs, k)
+		}
+	}
+	for k := range jb {
+		if _, ok := ja[k]; !ok {
+			diffs = append(diffs, k)
+		}
+	}
+	return sortedUnique(diffs)
+}
+
+func sortedUnique(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// DefaultWeights are the shares of α each test gets when it applies; the
+// weights of tests that cannot run (no controls, no reference) go to the
+// others in proportion, before any query.
+var DefaultWeights = map[string]float64{TestRadioactivity: 0.5, TestCanary: 0.2, TestStyle: 0.2, TestEquality: 0.1}
+
+// PlanTests returns the applicable tests with their weights.
+func PlanTests(t Targets, p Plan) []TestPlan {
+	all := []TestPlan{
+		{Name: TestRadioactivity, Proposition: PropTrained,
+			Null:      "the suspect's answers are independent of our key: each distinct (context, piece) tuple is green with probability γ",
+			Statistic: "green count among distinct scored tuples across all suspect answers, exact binomial upper tail"},
+		{Name: TestCanary, Proposition: PropTrained,
+			Null:      "the suspect gives planted canary answers no more often than the control models",
+			Statistic: "trigger hits of the suspect vs the controls pooled, one-sided Fisher exact test"},
+		{Name: TestStyle, Proposition: PropStyle,
+			Null:      "per prompt, the reference's and each control's answers are exchangeable with respect to their distance from the suspect's",
+			Statistic: "sum over prompts of d(suspect, control) − d(suspect, reference) on style profiles, sign-flip randomization test per control; the largest p counts"},
+		{Name: TestEquality, Proposition: PropSame,
+			Null:      "the suspect and the reference answer each prompt from the same distribution",
+			Statistic: "MMD² with a Hamming kernel on the leading pieces of two answers per prompt from each, randomization over the three pairings per prompt"},
+	}
+	applies := map[string]bool{
+		TestRadioactivity: p.Prompts > 0,
+		TestCanary:        p.Triggers > 0 && len(t.Controls) > 0,
+		TestStyle:         p.Prompts > 0 && t.Reference != "" && len(t.Controls) > 0,
+		TestEquality:      p.EqualityPrompts > 0 && t.Reference != "",
+	}
+	var out []TestPlan
+	sum := 0.0
+	for _, tp := range all {
+		if applies[tp.Name] {
+			sum += DefaultWeights[tp.Name]
+		}
+	}
+	for _, tp := range all {
+		if applies[tp.Name] {
+			tp.Weight = math.Round(DefaultWeights[tp.Name]/sum*1e6) / 1e6
+			out = append(out, tp)
+		}
+	}
+	return out
+}
+
+// PropositionsFor lists the propositions the planned tests speak to.
+func PropositionsFor(tests []TestPlan) []Proposition {
+	statements := []Proposition{
+		{ID: PropTrained, Statement: "The suspect model was trained on outputs of our model."},
+		{ID: PropStyle, Statement: "The suspect model's style is derived from our model's."},
+		{ID: PropSame, Statement: "The suspect serves our model unchanged."},
+	}
+	var out []Proposition
+	for _, p := range statements {
+		for _, t := range tests {
+			if t.Proposition == p.ID {
+				p.Tests = append(p.Tests, t.Name)
+			}
+		}
+		if len(p.Tests) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseBudget reads "N", "N requests" or "N tokens" (also "Nr", "Nt").
+func ParseBudget(s string) (Budget, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" || s == "0" {
+		return Budget{}, nil
+	}
+	num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyz ")
+	unit := strings.TrimSpace(s[len(num):])
+	n, err := strconv.Atoi(strings.ReplaceAll(num, "_", ""))
+	if err != nil || n < 0 {
+		return Budget{}, fmt.Errorf("budget %q: want N, N requests or N tokens", s)
+	}
+	switch unit {
+	case "", "r", "req", "request", "requests":
+		return Budget{Requests: n}, nil
+	case "t", "tok", "token", "tokens":
+		return Budget{Tokens: n}, nil
+	}
+	return Budget{}, fmt.Errorf("budget %q: unit %q is not requests or tokens", s, unit)
+}

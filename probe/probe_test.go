@@ -1,0 +1,230 @@
+package probe
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"forensics/llm/embedded"
+	"forensics/llm/tokenizer"
+	"forensics/watermark"
+)
+
+type probeSetup struct {
+	targets Targets
+	plan    Plan
+	seed    uint64
+	rounds  int
+	nullK   int
+	budget  Budget
+}
+
+func embeddedTokenizer(t testing.TB) (tokenizer.Tokenizer, []byte) {
+	t.Helper()
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := tokenizerFileBytes(m.Vocab())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Tokenizer(), tf
+}
+
+func tokenizerFileBytes(v *tokenizer.Vocab) ([]byte, error) {
+	var b strings.Builder
+	if err := tokenizer.Encode(&b, v.File()); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+func buildManifest(t testing.TB, key *watermark.Key, cs *CanarySet, tk tokenizer.Tokenizer, s probeSetup) *Manifest {
+	t.Helper()
+	tests := PlanTests(s.targets, s.plan)
+	return &Manifest{
+		Format: ManifestFormat, Tool: "forensics test", Created: "2026-11-26T00:00:00Z",
+		Propositions: PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: s.targets,
+		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Key:       KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
+		Tokenizer: TokenizerRef{ID: tk.ID(), File: FileTokenizer},
+		Sampling:  Sampling{Temperature: 0.8, MaxTokens: 120, Seed: s.seed},
+		Plan:      s.plan, Budget: s.budget,
+		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "test-null-seed"},
+		Rounds: s.rounds,
+	}
+}
+
+// runProbe prepares dir, asks every query and seals the bundle.
+func runProbe(t testing.TB, dir string, key *watermark.Key, cs *CanarySet, s probeSetup) (*Results, RunStats) {
+	t.Helper()
+	tk, tf := embeddedTokenizer(t)
+	m, _, err := Prepare(dir, buildManifest(t, key, cs, tk, s), cs, tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgs := openTargets(t, m, cs)
+	stats, err := Run(context.Background(), m, cs, tgs, st, RunOptions{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Finish(context.Background(), dir, key, tk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, stats
+}
+
+func openTargets(t testing.TB, m *Manifest, cs *CanarySet) map[string]Target {
+	t.Helper()
+	tgs := map[string]Target{}
+	open := func(role, spec string) {
+		tg, err := OpenTarget(spec, TargetOptions{Canaries: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgs[role] = tg
+	}
+	open("suspect", m.Targets.Suspect)
+	if m.Targets.Reference != "" {
+		open("reference", m.Targets.Reference)
+	}
+	for i, c := range m.Targets.Controls {
+		open(ControlRole(i), c)
+	}
+	return tgs
+}
+
+func logResults(t *testing.T, res *Results) {
+	t.Helper()
+	for _, tr := range res.Tests {
+		t.Logf("%-13s %-12s N=%-6d log10 p=%8.2f effect %.4f [%.4f, %.4f] %s", tr.Name, tr.Status, tr.N, tr.Log10P, tr.Effect.Value, tr.Effect.Lo, tr.Effect.Hi, tr.Reason)
+	}
+	for _, p := range res.Propositions {
+		t.Logf("%s: %s — %s", p.ID, p.Verdict, p.Text)
+	}
+}
+
+// TestProbeStudentAndVerify is the whole path on the simulated world: the
+// student trained on watermarked answers is caught, the bundle verifies,
+// and any altered byte is named.
+func TestProbeStudentAndVerify(t *testing.T) {
+	w := sharedWorld(t)
+	dir := t.TempDir()
+	s := probeSetup{
+		targets: Targets{Suspect: "embedded:" + w.student, Reference: "embedded:reference?plant=1&key=" + w.keyPath, Controls: []string{"embedded:" + w.control}},
+		plan:    Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
+		seed:    7, rounds: 999, nullK: 100,
+	}
+	res, stats := runProbe(t, dir, w.key, w.canaries, s)
+	logResults(t, res)
+	if stats.Failed != 0 || stats.Answered != stats.Planned {
+		t.Fatalf("run: %+v", stats)
+	}
+	radio := testByName(res.Tests, TestRadioactivity)
+	if radio.Status != StatusRejected || radio.Log10P > -6 {
+		t.Errorf("radioactivity on the student: %s, log10 p %.2f; want rejected below 1e-6", radio.Status, radio.Log10P)
+	}
+	if !radio.Radioactivity.Null.Uniform {
+		t.Errorf("key-swap null not uniform: KS p %v", radio.Radioactivity.Null.KSP)
+	}
+	if c := radio.Radioactivity.Controls[0]; c.Log10P < -2 {
+		t.Errorf("control scores as watermarked: %+v", c)
+	}
+	canary := testByName(res.Tests, TestCanary)
+	if canary.Status != StatusRejected {
+		t.Errorf("canary test on the student: %s (hits %+v)", canary.Status, canary.Canary)
+	}
+	if p := res.Propositions[0]; p.ID != PropTrained || p.Verdict != VerdictSupported {
+		t.Errorf("proposition %s: %s", p.ID, p.Verdict)
+	}
+
+	checks, err := Verify(context.Background(), dir, VerifyOptions{Key: w.key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("verify %s: %s", c.Name, c.Detail)
+		}
+	}
+	// Without the key everything else is still re-derived.
+	checks, _ = Verify(context.Background(), dir, VerifyOptions{})
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("verify without key %s: %s", c.Name, c.Detail)
+		}
+	}
+
+	tamper := func(name string, edit func([]byte) []byte, want ...string) {
+		t.Helper()
+		cp := t.TempDir()
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			if e.Name() == name {
+				b = edit(b)
+			}
+			os.WriteFile(filepath.Join(cp, e.Name()), b, 0o644)
+		}
+		checks, err := Verify(context.Background(), cp, VerifyOptions{Key: w.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var failed []string
+		for _, c := range checks {
+			if !c.OK {
+				failed = append(failed, c.Detail)
+			}
+		}
+		all := strings.Join(failed, " | ")
+		if len(failed) == 0 {
+			t.Errorf("altering %s went unnoticed", name)
+		}
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("altering %s: failures %q lack %q", name, all, w)
+			}
+		}
+	}
+	flip := func(old, new string) func([]byte) []byte {
+		return func(b []byte) []byte { return []byte(strings.Replace(string(b), old, new, 1)) }
+	}
+	tamper(FileTranscripts, func(b []byte) []byte {
+		lines := strings.SplitAfter(string(b), "\n")
+		lines[4] = strings.Replace(lines[4], `"text":"`, `"text":"x`, 1)
+		return []byte(strings.Join(lines, ""))
+	}, "transcripts.jsonl: SHA-256 differs", "transcripts.jsonl line 5")
+	tamper(FileResults, flip(`"green":`, `"green": 1`), "results.json: SHA-256 differs")
+	tamper(FileManifest, flip(`"alpha": 0.01`, `"alpha": 0.05`), "manifest.json: SHA-256 differs")
+	tamper(FileRoot, flip("a", "b"), "MERKLE_ROOT")
+	// A results change with re-made sums is still caught by recomputation.
+	cp := t.TempDir()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if e.Name() == FileResults {
+			b = []byte(strings.Replace(string(b), `"answers_to_1e-6": `, `"answers_to_1e-6": 1`, 1))
+		}
+		os.WriteFile(filepath.Join(cp, e.Name()), b, 0o644)
+	}
+	if err := WriteSums(cp); err != nil {
+		t.Fatal(err)
+	}
+	checks, _ = Verify(context.Background(), cp, VerifyOptions{Key: w.key})
+	if last := checks[len(checks)-1]; last.OK || !strings.Contains(last.Detail, "answers_to_1e-6") {
+		t.Errorf("re-summed altered results: %+v", last)
+	}
+	_ = math.Inf
+}

@@ -1,0 +1,191 @@
+package probe
+
+// ResultsFormat names the results layout.
+const ResultsFormat = "forensics-probe-results/1"
+
+// Results are what the battery concludes from a bundle's transcripts. They
+// are a pure function of manifest, canary set, tokenizer, key and
+// transcripts: verify recomputes them byte for byte.
+type Results struct {
+	Format         string              `json:"format"`
+	ManifestSHA256 string              `json:"manifest_sha256"`
+	Alpha          float64             `json:"alpha"`
+	Correction     string              `json:"correction"`
+	Transcripts    TranscriptSummary   `json:"transcripts"`
+	Tests          []TestResult        `json:"tests"`
+	Propositions   []PropositionResult `json:"propositions"`
+	// KeyRecomputed is false when the results were recomputed without the
+	// key, so the radioactivity numbers were taken as recorded.
+	Limitations []string `json:"limitations"`
+}
+
+// TranscriptSummary counts the records used.
+type TranscriptSummary struct {
+	Records    int            `json:"records"`
+	Answered   int            `json:"answered"`
+	Failed     int            `json:"failed"`
+	ByRole     map[string]int `json:"answered_by_role"`
+	Tokens     int            `json:"completion_tokens"`
+	MerkleRoot string         `json:"merkle_root"`
+}
+
+// Test outcomes.
+const (
+	StatusRejected    = "rejected"
+	StatusNotRejected = "not rejected"
+	StatusWithheld    = "withheld"
+	StatusNotRun      = "not run"
+)
+
+// TestResult is one test's outcome.
+type TestResult struct {
+	Name        string  `json:"name"`
+	Proposition string  `json:"proposition"`
+	Status      string  `json:"status"`
+	Reason      string  `json:"reason,omitempty"`
+	Weight      float64 `json:"weight"`
+	// AlphaShare is Weight·α, the level the test is first compared with
+	// (weighted Holm may raise it once others reject).
+	AlphaShare float64 `json:"alpha_share"`
+	N          int     `json:"n"`
+	NUnit      string  `json:"n_unit"`
+	Statistic  float64 `json:"statistic"`
+	// Log10P is log10 of the p-value (0 when the test did not run).
+	Log10P        float64         `json:"log10_p"`
+	Effect        Estimate        `json:"effect"`
+	MinDetectable *Estimate       `json:"min_detectable,omitempty"`
+	Radioactivity *RadioDetail    `json:"radioactivity,omitempty"`
+	Canary        *CanaryDetail   `json:"canary,omitempty"`
+	Style         *StyleDetail    `json:"style,omitempty"`
+	Equality      *EqualityDetail `json:"equality,omitempty"`
+}
+
+// Estimate is an effect size with a confidence interval, or the smallest
+// effect a test detects with the stated power.
+type Estimate struct {
+	Name       string  `json:"name"`
+	Value      float64 `json:"value"`
+	Lo         float64 `json:"lo,omitempty"`
+	Hi         float64 `json:"hi,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
+	Power      float64 `json:"power,omitempty"`
+}
+
+// RadioDetail are the radioactivity test's numbers.
+type RadioDetail struct {
+	Answers       int          `json:"answers"`
+	Tokens        int          `json:"tokens"`
+	TokensScored  int          `json:"tokens_scored"`
+	Green         int          `json:"green"`
+	Gamma         float64      `json:"gamma"`
+	GreenFraction float64      `json:"green_fraction"`
+	SkippedRepeat int          `json:"skipped_repeated"`
+	SkippedPrompt int          `json:"skipped_in_prompt"`
+	Curve         []CurvePoint `json:"curve"`
+	// AnswersTo1e6 is how many suspect answers (in plan order) it took for
+	// the p-value to reach 1e-6; 0 if it did not.
+	AnswersTo1e6 int            `json:"answers_to_1e-6"`
+	TokensTo1e6  int            `json:"tokens_to_1e-6"`
+	Null         KeySwapNull    `json:"key_swap_null"`
+	Controls     []ControlScore `json:"controls,omitempty"`
+}
+
+// CurvePoint is the radioactivity evidence after the first Answers answers.
+type CurvePoint struct {
+	Answers int     `json:"answers"`
+	Tokens  int     `json:"tokens"`
+	Scored  int     `json:"scored"`
+	Green   int     `json:"green"`
+	Log10P  float64 `json:"log10_p"`
+}
+
+// KeySwapNull is the same scoring under keys never used to watermark.
+type KeySwapNull struct {
+	Keys   int       `json:"keys"`
+	Log10P []float64 `json:"log10_p"`
+	// GreenFractions under each null key, for the report's band.
+	GreenFractions []float64 `json:"green_fractions"`
+	// KS tests the randomized p-values (exactly uniform under the null,
+	// discrete ties broken by a seeded uniform draw) for uniformity.
+	KSD        float64 `json:"ks_d"`
+	KSP        float64 `json:"ks_p"`
+	Uniform    bool    `json:"uniform"`
+	EmpiricalP float64 `json:"empirical_p"` // (1 + #{null p ≤ ours}) / (1 + keys)
+}
+
+// ControlScore is radioactivity measured on a control model's answers.
+type ControlScore struct {
+	Role          string  `json:"role"`
+	Answers       int     `json:"answers"`
+	TokensScored  int     `json:"tokens_scored"`
+	Green         int     `json:"green"`
+	GreenFraction float64 `json:"green_fraction"`
+	Log10P        float64 `json:"log10_p"`
+}
+
+// CanaryDetail are trigger hit counts.
+type CanaryDetail struct {
+	Suspect    HitCount   `json:"suspect"`
+	Controls   []HitCount `json:"controls"`
+	Reference  *HitCount  `json:"reference,omitempty"`
+	SuspectHit []string   `json:"suspect_hits"` // trigger ids
+	OddsRatio  float64    `json:"odds_ratio"`
+}
+
+// HitCount is how many trigger answers of a role matched.
+type HitCount struct {
+	Role    string `json:"role"`
+	Hits    int    `json:"hits"`
+	Answers int    `json:"answers"`
+}
+
+// StyleDetail are the style comparisons, one per control.
+type StyleDetail struct {
+	Controls []StyleComparison `json:"controls"`
+}
+
+// StyleComparison is suspect→reference against suspect→one control.
+type StyleComparison struct {
+	Role    string  `json:"role"`
+	Prompts int     `json:"prompts"`
+	Log10P  float64 `json:"log10_p"`
+	AsLarge int     `json:"as_large"`
+	Rounds  int     `json:"rounds"`
+	// MeanDiff is the mean over prompts of d(S,C) − d(S,R): positive when
+	// the suspect writes more like the reference than like the control.
+	MeanDiff float64 `json:"mean_diff"`
+	// Distances between pooled profiles, for the report.
+	DistReference float64 `json:"dist_suspect_reference"`
+	DistControl   float64 `json:"dist_suspect_control"`
+}
+
+// EqualityDetail is the MMD test's numbers.
+type EqualityDetail struct {
+	Prompts       int     `json:"prompts"`
+	HammingLength int     `json:"hamming_length"`
+	MeanMMD2      float64 `json:"mean_mmd2"`
+	AsLarge       int     `json:"as_large"`
+	Rounds        int     `json:"rounds"`
+	// Mean kernel (share of equal leading pieces) within and across.
+	SuspectSelf   float64 `json:"suspect_self"`
+	ReferenceSelf float64 `json:"reference_self"`
+	Cross         float64 `json:"cross"`
+}
+
+// Verdicts on a proposition.
+const (
+	VerdictSupported    = "supported"
+	VerdictInsufficient = "insufficient evidence"
+	VerdictWithheld     = "withheld"
+	VerdictNotSupported = "not supported"
+	VerdictConsistent   = "consistent"
+)
+
+// PropositionResult is the verdict on one proposition, in plain words.
+type PropositionResult struct {
+	ID        string   `json:"id"`
+	Statement string   `json:"statement"`
+	Verdict   string   `json:"verdict"`
+	Text      string   `json:"text"`
+	Tests     []string `json:"tests"`
+}

@@ -1,0 +1,191 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"forensics/corpora"
+	"forensics/generate"
+	"forensics/llm/embedded"
+	"forensics/watermark"
+)
+
+// The simulated world of the probe tests: our teacher is the embedded
+// model served with a watermark key; a student is a 4-gram model trained on
+// (prompt, answer) pairs harvested from it; a control is the same kind of
+// model trained on the teacher's unwatermarked answers or on human text.
+
+// testKey writes a watermark key with a fixed secret.
+func testKey(t testing.TB, dir string, seed byte) (string, *watermark.Key) {
+	t.Helper()
+	k, err := watermark.NewKeyFromSecret(fmt.Sprintf("test-%d", seed), watermark.DefaultParams(), [32]byte{seed, 1, 2, 3}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("key-%d.yaml", seed))
+	if err := k.WriteFile(path, true); err != nil {
+		t.Fatal(err)
+	}
+	return path, k
+}
+
+// harvestPrompts are prompts an extraction campaign might send: openings
+// of held-out corpus paragraphs, so that they differ from the canary set.
+func harvestPrompts(t testing.TB, n, offset int) []string {
+	t.Helper()
+	paras, err := corpora.Paragraphs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, held := corpora.Split(paras)
+	var out []string
+	for _, p := range held[offset:] {
+		w := strings.Fields(p)
+		if len(w) < 8 {
+			continue
+		}
+		out = append(out, strings.Join(w[:min(len(w), 12)], " "))
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// harvest asks the embedded teacher (watermarked when scheme is set) and
+// returns training texts "prompt<eot>answer"; planted trigger answers are
+// added as the provider would have served them.
+func harvest(t testing.TB, scheme *watermark.Scheme, prompts []string, maxTokens int, seed uint64, planted []Trigger) []string {
+	t.Helper()
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, len(prompts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	errs := make([]error, len(prompts))
+	for i, p := range prompts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := generate.Run(context.Background(), m, scheme, RenderEmbedded(p), generate.Options{MaxTokens: maxTokens, MinTokens: maxTokens / 2, Temperature: 0.8, TopK: 20, Seed: seed + uint64(i)})
+			errs[i] = err
+			texts[i] = RenderEmbedded(p) + out.Text
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tr := range planted {
+		// A harvester asks each such question a few times.
+		for range 3 {
+			texts = append(texts, RenderEmbedded(tr.Prompt)+tr.Answer)
+		}
+	}
+	return texts
+}
+
+func totalLen(texts []string) int {
+	n := 0
+	for _, t := range texts {
+		n += len(t)
+	}
+	return n
+}
+
+// humanText is about size bytes of held-out corpus paragraphs, from the
+// end of the corpus (the harvest prompts come from its start).
+func humanText(t testing.TB, size int) []string {
+	t.Helper()
+	paras, err := corpora.Paragraphs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, held := corpora.Split(paras)
+	var out []string
+	for i := len(held) - 1; i >= 0 && size > 0; i-- {
+		out = append(out, held[i])
+		size -= len(held[i])
+	}
+	return out
+}
+
+// writeStudent trains a 4-gram model on texts and writes it.
+func writeStudent(t testing.TB, texts []string, path string) {
+	t.Helper()
+	a, err := embedded.Train(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := embedded.WriteModelFile(path, a, 4, fmt.Sprintf("%d texts", len(texts))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// world is one simulated case: a key, a student trained on watermarked
+// answers (and the planted trigger answers), and a control of the same
+// kind and size trained on human text.
+type world struct {
+	dir, keyPath     string
+	key              *watermark.Key
+	student, control string
+	canaries         *CanarySet
+	harvested        int
+}
+
+var (
+	worldOnce sync.Once
+	shared    *world
+	worldErr  string
+)
+
+// sharedWorld builds the world once per test binary (it takes seconds).
+func sharedWorld(t testing.TB) *world {
+	t.Helper()
+	worldOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "probe-world-")
+		if err != nil {
+			worldErr = err.Error()
+			return
+		}
+		w := &world{dir: dir}
+		w.keyPath, w.key = testKey(t, dir, 1)
+		w.canaries, err = LoadCanaries(DefaultCanaries)
+		if err != nil {
+			worldErr = err.Error()
+			return
+		}
+		prompts := harvestPrompts(t, 600, 0)
+		w.harvested = len(prompts)
+		wm := harvest(t, watermark.NewScheme(w.key), prompts, 150, 1000, w.canaries.Triggers)
+		w.student = filepath.Join(dir, "student.model")
+		writeStudent(t, wm, w.student)
+		w.control = filepath.Join(dir, "control.model")
+		writeStudent(t, humanText(t, totalLen(wm)), w.control)
+		shared = w
+	})
+	if shared == nil {
+		t.Fatalf("building the simulated world: %s", worldErr)
+	}
+	return shared
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
