@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-
-	)
+)
 
 // fileTarget answers from a transcript file collected elsewhere: our own
 // transcripts.jsonl (its suspect records, raw exchanges kept) or any JSONL
