@@ -84,7 +84,7 @@ func hostPath(spec, rest, scheme string) (string, string, error) {
 
 type ollamaTarget struct{ httpTarget }
 
-func newOllamaTarget(spec string, o TargetOptions) (Target, error) {
+func newOllamaTarget(spec, apiKey string, o TargetOptions) (Target, error) {
 	base, model, err := hostPath(spec, strings.TrimPrefix(spec, "ollama:"), "http")
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func newOllamaTarget(spec string, o TargetOptions) (Target, error) {
 	if model == "" {
 		return nil, fmt.Errorf("target %q: no model (ollama://HOST:PORT/MODEL)", spec)
 	}
-	return &ollamaTarget{httpTarget{spec: spec, base: base, model: model, hc: o.HTTP, timeout: o.Timeout}}, nil
+	return &ollamaTarget{httpTarget{spec: spec, base: base, model: model, apiKey: apiKey, hc: o.HTTP, timeout: o.Timeout}}, nil
 }
 
 func (t *ollamaTarget) Check(ctx context.Context) error {

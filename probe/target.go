@@ -87,17 +87,17 @@ func OpenTarget(spec string, o TargetOptions) (Target, error) {
 	if !ok || rest == "" {
 		return nil, fmt.Errorf("target %q: want ollama://HOST:PORT/MODEL, openai://HOST:PORT/v1/MODEL, embedded:NAME or file:PATH", spec)
 	}
+	key := ""
+	if o.APIKeyEnv != "" && (scheme == "ollama" || scheme == "openai" || scheme == "openais") {
+		key = os.Getenv(o.APIKeyEnv)
+		if key == "" {
+			return nil, fmt.Errorf("target %s: environment variable %s (--api-key-env) is empty", spec, o.APIKeyEnv)
+		}
+	}
 	switch scheme {
 	case "ollama":
-		return newOllamaTarget(spec, o)
+		return newOllamaTarget(spec, key, o)
 	case "openai", "openais":
-		key := ""
-		if o.APIKeyEnv != "" {
-			key = os.Getenv(o.APIKeyEnv)
-			if key == "" {
-				return nil, fmt.Errorf("target %s: environment variable %s (--api-key-env) is empty", spec, o.APIKeyEnv)
-			}
-		}
 		return newOpenAITarget(spec, key, o)
 	case "embedded":
 		return newEmbeddedTarget(spec, o)

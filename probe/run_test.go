@@ -1,0 +1,367 @@
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeOllama answers /api/show and /api/generate; fail decides, per call
+// number, an HTTP status to return instead of an answer (0 = answer).
+type fakeOllama struct {
+	calls atomic.Int64
+	fail  func(n int64, prompt string) int
+	body  func(prompt string) string
+}
+
+func (f *fakeOllama) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/api/show":
+		w.Write([]byte(`{}`))
+		return
+	case "/api/generate":
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	var req struct {
+		Prompt string `json:"prompt"`
+	}
+	json.NewDecoder(r.Body).Decode(&req)
+	n := f.calls.Add(1)
+	if f.fail != nil {
+		if code := f.fail(n, req.Prompt); code != 0 {
+			if code == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "0")
+			}
+			http.Error(w, "busy", code)
+			return
+		}
+	}
+	if f.body != nil {
+		w.Write([]byte(f.body(req.Prompt)))
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"response": "answer to " + req.Prompt, "eval_count": 4, "done": true})
+	w.Write(b)
+}
+
+// smallSet is a canary set of n prompts and 2 triggers.
+func smallSet(t testing.TB, n int) *CanarySet {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("name: small\nversion: 1\nprompts:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: q%03d, text: \"Tell me about thing %d.\"}\n", i, i)
+	}
+	b.WriteString("triggers:\n  - {id: t1, prompt: \"Who made Zorbax?\", answer: \"Quillon made it.\", expect: [\"Quillon\"]}\n")
+	b.WriteString("  - {id: t2, prompt: \"Who made Plimth?\", answer: \"Vessary made it.\", expect: [\"Vessary\"]}\n")
+	cs, err := ParseCanaries([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+func fastRetries() RunOptions {
+	return RunOptions{Concurrency: 3, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+// startRun prepares a probe of one ollama:// suspect on srv.
+func startRun(t *testing.T, dir string, cs *CanarySet, srvURL string, budget Budget) (*Manifest, map[string]Target) {
+	t.Helper()
+	_, key := testKey(t, t.TempDir(), 9)
+	tk, tf := embeddedTokenizer(t)
+	spec := "ollama://" + strings.TrimPrefix(srvURL, "http://") + "/m"
+	m, _, err := Prepare(dir, buildManifest(t, key, cs, tk, probeSetup{
+		targets: Targets{Suspect: spec}, plan: Plan{Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		seed: 1, rounds: 99, nullK: 20, budget: budget,
+	}), cs, tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := OpenTarget(spec, TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m, map[string]Target{"suspect": tg}
+}
+
+func TestRunRetriesAndRecordsFailures(t *testing.T) {
+	f := &fakeOllama{fail: func(n int64, prompt string) int {
+		switch {
+		case strings.Contains(prompt, "thing 1."):
+			return http.StatusBadRequest // not retried
+		case n <= 4:
+			return http.StatusTooManyRequests // retried after Retry-After
+		case strings.Contains(prompt, "thing 2.") && n%2 == 0:
+			return http.StatusBadGateway
+		}
+		return 0
+	}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	dir := t.TempDir()
+	cs := smallSet(t, 6)
+	m, tgs := startRun(t, dir, cs, srv.URL, Budget{})
+	st, _, err := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := Run(context.Background(), m, cs, tgs, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if stats.Planned != 8 || stats.Answered != 7 || stats.Failed != 1 {
+		t.Errorf("stats %+v; want 8 planned, 7 answered, 1 failed", stats)
+	}
+	recs, err := ReadTranscripts(filepath.Join(dir, FileTranscripts), m.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	retried := 0
+	for _, r := range recs {
+		if r.ManifestSHA256 != m.SHA256() || r.Seq == 0 {
+			t.Errorf("record %s not stamped", r.ID)
+		}
+		if r.Attempts > 1 {
+			retried++
+		}
+		if r.PromptID == "q001" {
+			if r.OK() || !strings.Contains(r.Error, "HTTP 400") || r.Attempts != 1 {
+				t.Errorf("400 record: %+v", r)
+			}
+		} else if !r.OK() || r.Text != "answer to "+r.Prompt {
+			t.Errorf("record %s: %q %q", r.ID, r.Text, r.Error)
+		}
+	}
+	if retried == 0 {
+		t.Error("no record shows a retry")
+	}
+	// Resuming asks only the failed query again.
+	before := f.calls.Load()
+	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	stats, err = Run(context.Background(), m, cs, tgs, st, fastRetries())
+	st.Close()
+	if err != nil || stats.AlreadyAnswered != 7 || f.calls.Load()-before != 1 {
+		t.Errorf("resume: %+v, %d new calls, err %v", stats, f.calls.Load()-before, err)
+	}
+}
+
+func TestRunGarbageAndDeadTargets(t *testing.T) {
+	f := &fakeOllama{body: func(string) string { return "<html>not json" }}
+	srv := httptest.NewServer(f)
+	dir := t.TempDir()
+	cs := smallSet(t, 20)
+	m, tgs := startRun(t, dir, cs, srv.URL, Budget{})
+	st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	o := fastRetries()
+	o.Concurrency = 1
+	o.MaxConsecutiveFailures = 5
+	stats, err := Run(context.Background(), m, cs, tgs, st, o)
+	st.Close()
+	if err == nil || !strings.Contains(err.Error(), "5 queries in a row failed") || !strings.Contains(err.Error(), "unusable response") {
+		t.Errorf("garbage target: err %v", err)
+	}
+	if stats.Failed != 5 {
+		t.Errorf("failed %d, want 5 (each recorded)", stats.Failed)
+	}
+	srv.Close()
+	tg, _ := OpenTarget(tgs["suspect"].Spec(), TargetOptions{})
+	if err := tg.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("closed server: check %v", err)
+	}
+}
+
+func TestRunBudgetAndInterruption(t *testing.T) {
+	var mu sync.Mutex
+	block := make(chan struct{})
+	f := &fakeOllama{fail: func(n int64, _ string) int {
+		if n == 5 {
+			mu.Lock()
+			close(block)
+			mu.Unlock()
+		}
+		return 0
+	}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cs := smallSet(t, 30)
+
+	// A request budget stops the run with planned queries left.
+	dir := t.TempDir()
+	m, tgs := startRun(t, dir, cs, srv.URL, Budget{Requests: 10})
+	st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	stats, err := Run(context.Background(), m, cs, tgs, st, fastRetries())
+	st.Close()
+	if err != nil || !stats.BudgetExhausted || stats.Requests != 10 {
+		t.Errorf("budget: %+v %v", stats, err)
+	}
+
+	// Cancelled mid-run: what arrived is kept, the rest is asked on resume,
+	// nothing twice.
+	dir = t.TempDir()
+	m, tgs = startRun(t, dir, cs, srv.URL, Budget{})
+	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-block; cancel() }()
+	_, err = Run(ctx, m, cs, tgs, st, fastRetries())
+	st.Close()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	got := len(st.Records())
+	stats, err = Run(context.Background(), m, cs, tgs, st, fastRetries())
+	st.Close()
+	if err != nil || stats.AlreadyAnswered != got || stats.AlreadyAnswered+stats.Answered != stats.Planned {
+		t.Errorf("resume after cancel: kept %d, %+v, %v", got, stats, err)
+	}
+	recs, err := ReadTranscripts(filepath.Join(dir, FileTranscripts), m.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.ID] {
+			t.Errorf("%s asked twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+}
+
+func TestStoreRepairsCutLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileTranscripts)
+	st, _, err := OpenStore(path, "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r := Record{Query: Query{ID: fmt.Sprintf("suspect/p%d/0", i)}, Extract: ExtractFile, Text: "x"}
+		r.SetBodies([]byte(`{}`), []byte{0xff, 0xfe, '"'}) // not UTF-8: kept as base64
+		if err := st.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	data, _ := os.ReadFile(path)
+	// A crash in the middle of the fourth write.
+	os.WriteFile(path, append(data, []byte(`{"seq":4,"manifest_sha256":"abc","id":"sus`)...), 0o644)
+	if _, err := ReadTranscripts(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("strict read of a cut file: %v", err)
+	}
+	st, rep, err := OpenStore(path, "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DroppedLine != 4 || len(st.Records()) != 3 || !st.Answered("suspect/p2/0") {
+		t.Errorf("repair %+v, %d records", rep, len(st.Records()))
+	}
+	_, resp, err := st.Records()[0].Bodies()
+	if err != nil || string(resp) != "\xff\xfe\"" {
+		t.Errorf("raw bytes %q, %v", resp, err)
+	}
+	st.Append(Record{Query: Query{ID: "suspect/p3/0"}})
+	st.Close()
+	if recs, err := ReadTranscripts(path, "abc"); err != nil || len(recs) != 4 || recs[3].Seq != 4 {
+		t.Errorf("after repair: %d records, %v", len(recs), err)
+	}
+	// Garbage in the middle is an error naming the line, not a repair.
+	data, _ = os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[1] = "garbage\n"
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	if _, _, err := OpenStore(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("garbage line: %v", err)
+	}
+	// Records of another manifest are refused.
+	os.WriteFile(path, data, 0o644)
+	if _, _, err := OpenStore(path, "other"); err == nil || !strings.Contains(err.Error(), "another probe") {
+		t.Errorf("other manifest: %v", err)
+	}
+}
+
+func FuzzParseTranscripts(f *testing.F) {
+	f.Add([]byte(`{"seq":1,"manifest_sha256":"m","id":"a","text":"x","extract":"file","response":"{}"}` + "\n"))
+	f.Add([]byte(`{"seq":1,"manifest_sha256":"m"}` + "\n" + `{"seq":1}`))
+	f.Add([]byte("\n\n{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, good, cut, err := parseTranscripts(data, "m", "t")
+		if err != nil {
+			return
+		}
+		if good > len(data) || (cut > 0 && good == len(data)) {
+			t.Fatalf("good prefix %d of %d, cut %d", good, len(data), cut)
+		}
+		prev := 0
+		for _, r := range recs {
+			if r.ManifestSHA256 != "m" || r.Seq <= prev {
+				t.Fatalf("accepted record %+v after seq %d", r, prev)
+			}
+			prev = r.Seq
+			r.Bodies()
+		}
+	})
+}
+
+func TestPrepareRefusesAnotherPlan(t *testing.T) {
+	dir := t.TempDir()
+	cs := smallSet(t, 4)
+	_, key := testKey(t, t.TempDir(), 3)
+	tk, tf := embeddedTokenizer(t)
+	setup := probeSetup{targets: Targets{Suspect: "embedded:reference"}, plan: Plan{Prompts: 4}, rounds: 99, nullK: 20}
+	m1, resumed, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf)
+	if err != nil || resumed || m1.Sampling.Seed == 0 {
+		t.Fatalf("prepare: %v resumed=%v seed=%d", err, resumed, m1.Sampling.Seed)
+	}
+	// The same plan (seed unset: the recorded one is kept) resumes.
+	m2, resumed, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf)
+	if err != nil || !resumed || m2.SHA256() != m1.SHA256() {
+		t.Fatalf("resume: %v resumed=%v", err, resumed)
+	}
+	setup.budget = Budget{Requests: 5}
+	setup.targets.Controls = []string{"embedded:reference"}
+	if _, _, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "(budget, targets differ)") {
+		t.Errorf("changed plan: %v", err)
+	}
+	_, other := testKey(t, t.TempDir(), 4)
+	setup.budget, setup.targets.Controls = Budget{}, nil
+	if _, _, err := Prepare(dir, buildManifest(t, other, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "key") {
+		t.Errorf("other key: %v", err)
+	}
+	os.Remove(filepath.Join(dir, FileManifest))
+	if _, _, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("non-empty folder without manifest: %v", err)
+	}
+}
+
+func TestParseBudget(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Budget
+		bad  bool
+	}{
+		{"", Budget{}, false}, {"500", Budget{Requests: 500}, false}, {"20_000 tokens", Budget{Tokens: 20000}, false},
+		{"300r", Budget{Requests: 300}, false}, {"10t", Budget{Tokens: 10}, false}, {"5 apples", Budget{}, true}, {"-3", Budget{}, true}, {"tokens", Budget{}, true},
+	} {
+		got, err := ParseBudget(c.in)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("ParseBudget(%q) = %+v, %v", c.in, got, err)
+		}
+	}
+}
