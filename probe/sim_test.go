@@ -141,6 +141,7 @@ type world struct {
 	dir, keyPath     string
 	key              *watermark.Key
 	student, control string
+	control2         string // a second human-text model, the control's control
 	canaries         *CanarySet
 	harvested        int
 }
@@ -173,7 +174,10 @@ func sharedWorld(t testing.TB) *world {
 		w.student = filepath.Join(dir, "student.model")
 		writeStudent(t, wm, w.student)
 		w.control = filepath.Join(dir, "control.model")
-		writeStudent(t, humanText(t, totalLen(wm)), w.control)
+		human := humanText(t, 2*totalLen(wm))
+		writeStudent(t, human[:len(human)/2], w.control)
+		w.control2 = filepath.Join(dir, "control2.model")
+		writeStudent(t, human[len(human)/2:], w.control2)
 		shared = w
 	})
 	if shared == nil {

@@ -211,6 +211,25 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		Null:   probe.NullPlan{Keys: opts.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001},
 		Rounds: opts.Rounds,
 	}
+	tgs := map[string]probe.Target{}
+	to := probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout, Canaries: cs}
+	specs := map[string]string{"suspect": targets.Suspect, "reference": targets.Reference}
+	for i, c := range targets.Controls {
+		specs[probe.ControlRole(i)] = c
+	}
+	for role, spec := range specs {
+		if spec == "" {
+			continue
+		}
+		t, err := probe.OpenTarget(spec, to)
+		if err != nil {
+			return err
+		}
+		if err := t.Check(ctx); err != nil {
+			return err
+		}
+		tgs[role] = t
+	}
 	m, resumed, err := probe.Prepare(opts.Out, m, cs, tokFile)
 	if err != nil {
 		return err
@@ -227,25 +246,6 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		fmt.Fprintf(opts.io.ErrOut, "resuming the probe in %s (%d records so far)\n", opts.Out, len(st.Records()))
 	} else {
 		fmt.Fprintf(opts.io.ErrOut, "manifest %s written to %s\n", m.SHA256()[:16], filepath.Join(opts.Out, probe.FileManifest))
-	}
-	tgs := map[string]probe.Target{}
-	to := probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout, Canaries: cs}
-	specs := map[string]string{"suspect": m.Targets.Suspect, "reference": m.Targets.Reference}
-	for i, c := range m.Targets.Controls {
-		specs[probe.ControlRole(i)] = c
-	}
-	for role, spec := range specs {
-		if spec == "" {
-			continue
-		}
-		t, err := probe.OpenTarget(spec, to)
-		if err != nil {
-			return err
-		}
-		if err := t.Check(ctx); err != nil {
-			return err
-		}
-		tgs[role] = t
 	}
 	ro := probe.RunOptions{Concurrency: opts.Concurrency}
 	var bar *progressbar.ProgressBar

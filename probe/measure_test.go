@@ -1,0 +1,193 @@
+package probe
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"forensics/corpora"
+	"forensics/stats"
+	"forensics/watermark"
+)
+
+// TestMeasureEmbeddedTargets probes three suspects in the simulated world
+// (our watermarked service itself, a student distilled from it, and a
+// control trained on human text) with the full plan and logs the numbers
+// the README quotes.
+func TestMeasureEmbeddedTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("probes 3 targets with 550 prompts each")
+	}
+	w := sharedWorld(t)
+	teacher := "embedded:reference?plant=1&key=" + w.keyPath
+	for _, c := range []struct {
+		name, suspect string
+		derived       bool
+	}{
+		{"teacher (our service)", teacher, true},
+		{"student (4-gram on harvested answers)", "embedded:" + w.student, true},
+		{"control (4-gram on human text)", "embedded:" + w.control, false},
+	} {
+		controls := []string{"embedded:" + w.control}
+		if !c.derived {
+			controls = []string{"embedded:" + w.control2} // never one's own control
+		}
+		s := probeSetup{
+			targets: Targets{Suspect: c.suspect, Reference: teacher, Controls: controls},
+			plan:    Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32},
+			seed:    21, rounds: 9999, nullK: 100,
+		}
+		res, stats := runProbe(t, t.TempDir(), w.key, w.canaries, s)
+		r := testByName(res.Tests, TestRadioactivity)
+		t.Logf("== suspect: %s — %d queries, %d completion tokens", c.name, stats.Planned, stats.Tokens)
+		for _, tr := range res.Tests {
+			t.Logf("   %-13s %-12s N=%-6d log10 p=%9.2f  effect %.4f [%.4f, %.4f]", tr.Name, tr.Status, tr.N, tr.Log10P, tr.Effect.Value, tr.Effect.Lo, tr.Effect.Hi)
+		}
+		d := r.Radioactivity
+		t.Logf("   radioactivity reached p ≤ 1e-6 after %d answers (%d answer tokens); key-swap null: %d keys, KS p = %.3f, empirical p = %.4f",
+			d.AnswersTo1e6, d.TokensTo1e6, d.Null.Keys, d.Null.KSP, d.Null.EmpiricalP)
+		for _, p := range res.Propositions {
+			t.Logf("   %s: %s", p.ID, p.Verdict)
+		}
+		trained := res.Propositions[0]
+		if c.derived && (trained.Verdict != VerdictSupported || d.AnswersTo1e6 == 0) {
+			t.Errorf("%s: %s, p ≤ 1e-6 after %d answers", c.name, trained.Verdict, d.AnswersTo1e6)
+		}
+		if !c.derived && trained.Verdict == VerdictSupported {
+			t.Errorf("%s: falsely supported: %s", c.name, trained.Text)
+		}
+	}
+}
+
+// nullRun is one probe of a suspect that has nothing to do with our key or
+// our outputs: a 4-gram model trained on a random slice of human text, with
+// a control trained on another slice of the same size and a fresh key.
+func nullRun(t testing.TB, run int, paras []string, cs *CanarySet) *Results {
+	dir, err := os.MkdirTemp("", "nullrun-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	keyPath, key := testKey(t, dir, byte(run%250)+1)
+	// Distinct keys across runs: vary the secret beyond the first byte.
+	k, _ := watermark.NewKeyFromSecret(key.ID, key.Params, [32]byte{byte(run), byte(run >> 8), 77}, key.Created)
+	if err := k.WriteFile(keyPath, true); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(run), 99))
+	perm := rng.Perm(len(paras))
+	slice := func(from int) []string {
+		var out []string
+		size := 0
+		for _, i := range perm[from:] {
+			out = append(out, paras[i])
+			size += len(paras[i])
+			if size > 400_000 {
+				break
+			}
+		}
+		return out
+	}
+	suspect, control := filepath.Join(dir, "s.model"), filepath.Join(dir, "c.model")
+	writeStudent(t, slice(0), suspect)
+	writeStudent(t, slice(len(paras)/2), control)
+	s := probeSetup{
+		targets: Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
+		plan:    Plan{Prompts: 100, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
+		seed:    uint64(run) + 1, rounds: 999, nullK: 100,
+	}
+	res, _ := runProbe(t, filepath.Join(dir, "b"), k, cs, s)
+	return res
+}
+
+// TestBatteryFalsePositiveRate runs the whole battery on suspects that
+// were not derived from our model, FORENSICS_NULL_RUNS times (default 200
+// with FORENSICS_MEASURE=1, else skipped), and checks that the rate of
+// false accusations (any derivation proposition supported) stays within
+// α, and that the key-swap null's p-values are uniform across all runs.
+func TestBatteryFalsePositiveRate(t *testing.T) {
+	if os.Getenv("FORENSICS_MEASURE") == "" {
+		t.Skip("a measurement (about 4 minutes on 2 cores): make measure, or FORENSICS_MEASURE=1")
+	}
+	runs := 200
+	cs, err := LoadCanaries(DefaultCanaries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paras, err := corpora.Paragraphs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make([]*Results, runs)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range runs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = nullRun(t, i, paras, cs)
+		}()
+	}
+	wg.Wait()
+	accused, withheld, equalityRejects := 0, 0, 0
+	rejects := map[string]int{}
+	ksRejects := 0
+	var nullP, realP []float64
+	for _, res := range results {
+		for _, p := range res.Propositions {
+			if p.ID != PropSame && p.Verdict == VerdictSupported {
+				accused++
+				break
+			}
+		}
+		for _, tr := range res.Tests {
+			if tr.Status == StatusRejected {
+				rejects[tr.Name]++
+			}
+			if tr.Status == StatusWithheld {
+				withheld++
+			}
+		}
+		r := testByName(res.Tests, TestRadioactivity)
+		if !r.Radioactivity.Null.Uniform {
+			ksRejects++
+		}
+		for _, lp := range r.Radioactivity.Null.Log10P {
+			nullP = append(nullP, math.Pow(10, lp))
+		}
+		realP = append(realP, math.Pow(10, r.Log10P))
+		if testByName(res.Tests, TestEquality).Status == StatusRejected {
+			equalityRejects++
+		}
+	}
+	lo, hi, _ := stats.ClopperPearson(accused, runs, 0.95)
+	t.Logf("%d null runs at α = 0.01: %d false accusations (rate %.4f, 95%% CI %.4f–%.4f); rejections by test %v; withheld %d",
+		runs, accused, float64(accused)/float64(runs), lo, hi, rejects, withheld)
+	t.Logf("key-swap null: KS check rejected uniformity in %d/%d runs (nominal 1%%)", ksRejects, runs)
+	for _, a := range []float64{0.1, 0.01} {
+		n, m := 0, 0
+		for _, p := range nullP {
+			if p <= a {
+				n++
+			}
+		}
+		for _, p := range realP {
+			if p <= a {
+				m++
+			}
+		}
+		t.Logf("p ≤ %g: %d of %d null-key scores (%.4f), %d of %d our-key scores of independent suspects (%.4f)", a, n, len(nullP), float64(n)/float64(len(nullP)), m, len(realP), float64(m)/float64(len(realP)))
+	}
+	t.Logf("equality test (suspect ≠ our model, a true difference) rejected in %d/%d runs", equalityRejects, runs)
+	if lo > 0.01 {
+		t.Errorf("false accusation rate %d/%d exceeds α = 0.01 beyond sampling error", accused, runs)
+	}
+	_ = context.Background
+}
