@@ -4,7 +4,7 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit e2e ollama bench lint fuzz demo clean
+.PHONY: help build test unit e2e ollama bench lint fuzz measure demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./llm/embedded -run '^$$' -fuzz '^FuzzEmbeddedTokenizer$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./serve -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./probe -run '^$$' -fuzz '^FuzzParseCanaries$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./probe -run '^$$' -fuzz '^FuzzParseTranscripts$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./probe -run '^$$' -fuzz '^FuzzExtractText$$' -fuzztime $(FUZZTIME)
+
+measure: ## the long measurements the README quotes (probe battery over 200 null runs)
+	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 60m -run 'TestBatteryFalsePositiveRate|TestMeasureEmbeddedTargets' ./probe
 
 demo: build ## the main job on the built-in model: keygen, generate, detect
 	./scripts/demo.sh
