@@ -70,7 +70,19 @@ type Key struct {
 	ID      string
 	Created time.Time
 	Params
-	secret [32]byte
+	// Tokenizer optionally names the tokenizer (its id) of the model the
+	// key watermarks; detection and probes refuse any other. It is a guard
+	// against mistakes, not part of the commitment.
+	Tokenizer string
+	secret    [32]byte
+}
+
+// CheckTokenizer fails when the key names a tokenizer other than id.
+func (k *Key) CheckTokenizer(id string) error {
+	if k.Tokenizer != "" && k.Tokenizer != id {
+		return fmt.Errorf("key %s was made for tokenizer %s, but the tokenizer given is %s: scoring with another tokenizer finds no watermark", k.ID, k.Tokenizer, id)
+	}
+	return nil
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -155,6 +167,7 @@ type keyFile struct {
 	Delta        float64 `yaml:"delta"`
 	ContextWidth int     `yaml:"context_width"`
 	PayloadBits  int     `yaml:"payload_bits"`
+	Tokenizer    string  `yaml:"tokenizer"`
 	Secret       string  `yaml:"secret"`
 }
 
@@ -165,6 +178,9 @@ func (k *Key) Marshal() []byte {
 	b.WriteString("# forge or remove this watermark. Reports carry only its commitment.\n")
 	fmt.Fprintf(&b, "version: 1\nid: %s\ncreated: %s\nscheme: %s\n", k.ID, k.Created.UTC().Format(time.RFC3339), SchemeName)
 	fmt.Fprintf(&b, "gamma: %s\ndelta: %s\ncontext_width: %d\npayload_bits: %d\n", fmtFloat(k.Gamma), fmtFloat(k.Delta), k.ContextWidth, k.PayloadBits)
+	if k.Tokenizer != "" {
+		fmt.Fprintf(&b, "tokenizer: %s\n", k.Tokenizer)
+	}
 	fmt.Fprintf(&b, "secret: %s\n", hex.EncodeToString(k.secret[:]))
 	return []byte(b.String())
 }
@@ -324,5 +340,10 @@ func ParseKey(data []byte) (*Key, error) {
 			return nil, fmt.Errorf("key %s: created is not an RFC 3339 time", kf.ID)
 		}
 	}
-	return &Key{ID: kf.ID, Created: created, Params: p, secret: secret}, nil
+	if kf.Tokenizer != "" && !tokenizerIDPattern.MatchString(kf.Tokenizer) {
+		return nil, fmt.Errorf("key %s: tokenizer must be a tokenizer id (sha256:… or a built-in name)", kf.ID)
+	}
+	return &Key{ID: kf.ID, Created: created, Params: p, Tokenizer: kf.Tokenizer, secret: secret}, nil
 }
+
+var tokenizerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$`)

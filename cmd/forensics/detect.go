@@ -110,6 +110,9 @@ func detectRun(ctx context.Context, opts *detectOptions) error {
 		return err
 	}
 	tok, err := openTokenizer(opts.Tokenizer)
+	if err == nil {
+		err = key.CheckTokenizer(tok.ID())
+	}
 	if err != nil {
 		return err
 	}

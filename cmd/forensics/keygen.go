@@ -18,6 +18,7 @@ type keygenOptions struct {
 	Overwrite bool
 	JSON      bool
 	Signing   bool
+	Tokenizer string
 }
 
 func newCmdKeygen(io *ioStreams, runF func(*keygenOptions) error) *cobra.Command {
@@ -63,6 +64,7 @@ key at --out plus ".pub", to give to whoever verifies.`,
 	f.IntVar(&opts.Params.PayloadBits, "payload-bits", opts.Params.PayloadBits, "multi-bit payload size (0 = zero-bit watermark)")
 	f.BoolVar(&opts.Overwrite, "force", false, "replace an existing key file (the old key is lost)")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	f.StringVar(&opts.Tokenizer, "tokenizer", "", "record the served model's tokenizer (embedded, words-v1 or a tokenizer file); detect and probe then refuse any other")
 	f.BoolVar(&opts.Signing, "signing", false, "make an ed25519 signing key pair for evidence bundles instead")
 	return cmd
 }
@@ -85,6 +87,13 @@ func keygenRun(opts *keygenOptions) error {
 	k, err := watermark.NewKey(opts.ID, opts.Params)
 	if err != nil {
 		return err
+	}
+	if opts.Tokenizer != "" {
+		tk, err := openTokenizer(opts.Tokenizer)
+		if err != nil {
+			return err
+		}
+		k.Tokenizer = tk.ID()
 	}
 	if err := k.WriteFile(opts.Out, opts.Overwrite); err != nil {
 		return err

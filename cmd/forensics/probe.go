@@ -164,6 +164,9 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 	if err != nil {
 		return err
 	}
+	if err := key.CheckTokenizer(tk.ID()); err != nil {
+		return err
+	}
 	tokFile, err := tokenizerFile(tk)
 	if err != nil {
 		return err

@@ -101,3 +101,26 @@ func TestProbeCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyTokenizerMismatch: a key made for one tokenizer refuses another,
+// in detect and in probe, before anything is written.
+func TestKeyTokenizerMismatch(t *testing.T) {
+	key := newKeyFile(t, "--tokenizer", "embedded")
+	data, _ := os.ReadFile(key)
+	if !strings.Contains(string(data), "tokenizer: gpt2:sha256:") {
+		t.Fatalf("key file lacks the tokenizer id:\n%s", data)
+	}
+	if code, _, stderr := runCLI(t, "some text to score", "detect", "--key", key, "--tokenizer", "words-v1"); code != 1 || !strings.Contains(stderr, "was made for tokenizer") {
+		t.Errorf("detect with another tokenizer: %d %s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "b")
+	if code, _, stderr := runCLI(t, "", "probe", "--target", "embedded:reference", "--key", key, "--tokenizer", "words-v1", "--out", out); code != 1 || !strings.Contains(stderr, "was made for tokenizer") {
+		t.Errorf("probe with another tokenizer: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("probe created its folder before refusing")
+	}
+	if code, _, stderr := runCLI(t, "the same text to score again and again", "detect", "--key", key); code != 0 {
+		t.Errorf("detect with the key's tokenizer: %d %s", code, stderr)
+	}
+}
