@@ -148,7 +148,11 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 	if a.in.Key == nil {
 		if a.in.Recorded != nil {
 			if rec := testByName(a.in.Recorded.Tests, TestRadioactivity); rec != nil {
+				// The measured numbers as recorded; name, proposition and
+				// α share stay the manifest's.
+				plan := *tr
 				*tr = *rec
+				tr.Name, tr.Proposition, tr.Weight, tr.AlphaShare = plan.Name, plan.Proposition, plan.Weight, plan.AlphaShare
 				if tr.Status == StatusRejected {
 					tr.Status = StatusNotRejected // decide() sets it again
 				}
@@ -248,6 +252,7 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for j := range nk {
 		if err := ctx.Err(); err != nil {
+			wg.Wait()
 			return err
 		}
 		wg.Add(1)
@@ -322,12 +327,32 @@ func randomizedP(s, n int, g float64, seed uint64) float64 {
 	return min(1, above+v*at)
 }
 
-// canary compares trigger hits of the suspect with the controls pooled.
+// canary compares trigger hits of the suspect with the controls pooled,
+// on the triggers every one of them answered: a trigger missing from the
+// suspect but not the controls (a failed query) would otherwise shift the
+// mix of easy and hard triggers between the groups.
 func (a *analysis) canary(tr *TestResult) error {
-	count := func(role string) (HitCount, []string) {
+	roles := []string{"suspect"}
+	for i := range a.m.Targets.Controls {
+		roles = append(roles, ControlRole(i))
+	}
+	var complete []Trigger
+	for _, t := range a.triggers() {
+		all := true
+		for _, role := range roles {
+			if _, ok := a.answer(role, t.ID, 0); !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			complete = append(complete, t)
+		}
+	}
+	count := func(role string, ts []Trigger) (HitCount, []string) {
 		h := HitCount{Role: role}
 		var ids []string
-		for _, t := range a.triggers() {
+		for _, t := range ts {
 			if ans, ok := a.answer(role, t.ID, 0); ok {
 				h.Answers++
 				if t.Hit(ans) {
@@ -339,22 +364,22 @@ func (a *analysis) canary(tr *TestResult) error {
 		return h, ids
 	}
 	d := &CanaryDetail{}
-	d.Suspect, d.SuspectHit = count("suspect")
+	d.Suspect, d.SuspectHit = count("suspect", complete)
 	var k0, n0 int
 	for i := range a.m.Targets.Controls {
-		h, _ := count(ControlRole(i))
+		h, _ := count(ControlRole(i), complete)
 		d.Controls = append(d.Controls, h)
 		k0 += h.Hits
 		n0 += h.Answers
 	}
 	if a.m.Targets.Reference != "" {
-		h, _ := count("reference")
+		h, _ := count("reference", a.triggers())
 		d.Reference = &h
 	}
 	tr.Canary = d
 	tr.N, tr.NUnit = d.Suspect.Answers, "trigger answers"
 	if d.Suspect.Answers == 0 || n0 == 0 {
-		tr.Status, tr.Reason = StatusNotRun, "no trigger answers from the suspect or from the controls"
+		tr.Status, tr.Reason = StatusNotRun, "no trigger was answered by the suspect and every control"
 		return nil
 	}
 	f, err := stats.FisherGreater(d.Suspect.Hits, d.Suspect.Answers, k0, n0)
@@ -457,8 +482,15 @@ func (a *analysis) style(tr *TestResult) error {
 		}
 	}
 	tr.Style = d
+	for _, c := range d.Controls {
+		if c.Prompts == 0 {
+			// Dropping it would make "closer than every control" easier.
+			tr.Status, tr.Reason = StatusNotRun, fmt.Sprintf("no prompt was answered by the suspect, the reference and %s", c.Role)
+			return nil
+		}
+	}
 	if worst < 0 {
-		tr.Status, tr.Reason = StatusNotRun, "no prompt was answered by the suspect, the reference and a control"
+		tr.Status, tr.Reason = StatusNotRun, "no controls"
 		return nil
 	}
 	w := d.Controls[worst]

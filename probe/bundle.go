@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -259,10 +260,14 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		return checks, nil
 	}
 	again, err := MarshalResults(res)
+	detail := "every number recomputed from the transcripts, byte for byte"
 	if err == nil && !bytes.Equal(again, stored) {
-		err = fmt.Errorf("%s differs from the recomputed results at %s", FileResults, firstDifference(stored, again))
+		if where := firstDifference(stored, again); where != "" {
+			err = fmt.Errorf("%s differs from the recomputed results at %s", FileResults, where)
+		} else {
+			detail = fmt.Sprintf("every number recomputed from the transcripts, equal to within %g relative (floating-point rounding differs between machines)", numTolerance)
+		}
 	}
-	detail := "every number recomputed from the transcripts"
 	if o.Key == nil {
 		detail += " (radioactivity taken as recorded: give the key to re-derive it)"
 	}
@@ -356,16 +361,19 @@ func KeyFingerprint(pub []byte) string {
 	return "ed25519:" + hex.EncodeToString(d[:8])
 }
 
-// firstDifference names the first JSON path where two documents differ.
+// numTolerance is how far a recomputed number may be from the recorded
+// one: the same code on another CPU may fuse a multiply and an add, which
+// changes the last bits of a float and nothing a reader sees.
+const numTolerance = 1e-9
+
+// firstDifference names the first JSON path where two documents differ
+// beyond numTolerance; "" when they agree.
 func firstDifference(a, b []byte) string {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return "(not JSON)"
 	}
-	if p := diffPath("", x, y); p != "" {
-		return p
-	}
-	return "(formatting only)"
+	return diffPath("", x, y)
 }
 
 func diffPath(path string, x, y any) string {
@@ -400,6 +408,12 @@ func diffPath(path string, x, y any) string {
 			}
 		}
 		return ""
+	case float64:
+		yv, ok := y.(float64)
+		if ok && math.Abs(xv-yv) <= numTolerance*math.Max(math.Abs(xv), math.Abs(yv)) {
+			return ""
+		}
+		return fmt.Sprintf("%s (recorded %v, recomputed %v)", path, x, y)
 	}
 	if fmt.Sprint(x) != fmt.Sprint(y) {
 		return fmt.Sprintf("%s (recorded %v, recomputed %v)", path, x, y)

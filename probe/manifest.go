@@ -193,7 +193,7 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("plan %+v is inconsistent", m.Plan)
 	case m.Sampling.MaxTokens <= 0 || m.Sampling.Temperature < 0 || math.IsNaN(m.Sampling.Temperature):
 		return fmt.Errorf("sampling %+v is not usable", m.Sampling)
-	case m.Null.Keys < 0 || m.Rounds < 0 || !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
+	case m.Null.Keys < 0 || m.Null.Keys > 1000 || m.Rounds < 1 || !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
 		return fmt.Errorf("null keys %d, rounds %d", m.Null.Keys, m.Rounds)
 	}
 	sum := 0.0
@@ -334,7 +334,7 @@ func PlanTests(t Targets, p Plan) []TestPlan {
 func PropositionsFor(tests []TestPlan) []Proposition {
 	statements := []Proposition{
 		{ID: PropTrained, Statement: "The suspect model was trained on outputs of our model."},
-		{ID: PropStyle, Statement: "The suspect model's style is derived from our model's."},
+		{ID: PropStyle, Statement: "The suspect model writes more like our model than like any of the control models."},
 		{ID: PropSame, Statement: "The suspect serves our model unchanged."},
 	}
 	var out []Proposition

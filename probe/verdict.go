@@ -44,7 +44,7 @@ func evidence(t *TestResult) string {
 		return fmt.Sprintf("the suspect gave %d planted canary answers in %d trigger prompts, the controls %d in %d, p = %s",
 			d.Suspect.Hits, d.Suspect.Answers, k0, n0, FormatP(t.Log10P))
 	case TestStyle:
-		return fmt.Sprintf("on %d prompts the suspect writes more like our model than like every control, p = %s (least favourable control)", t.N, FormatP(t.Log10P))
+		return fmt.Sprintf("on %d prompts the suspect writes more like our model than like each named control, p = %s (least favourable control)", t.N, FormatP(t.Log10P))
 	case TestEquality:
 		return fmt.Sprintf("on %d prompts the suspect's answers differ from our model's (mean MMD² %.4f), p = %s", t.N, t.Statistic, FormatP(t.Log10P))
 	}
@@ -124,7 +124,7 @@ func limitations(m *Manifest, res *Results) []string {
 	l := []string{
 		"A non-rejection is not proof of independence: a model trained on few of our outputs, or on paraphrased or re-generated ones, can carry too little watermark to detect with this many tokens.",
 		"Watermark evidence weakens under paraphrasing and deliberate scrubbing of the training data; its absence says nothing about such a model.",
-		"The style test compares the suspect with the reference and the named controls only; models trained on the same public text can share style without any copying.",
+		"The style test says only that the suspect writes more like our model than like the named controls; if the controls differ from our model in kind (a base model against a chat model, say), a suspect of our kind is closer to ours without any copying. Choose controls of the same kind as our model.",
 		"p-values are computed under each test's stated null hypothesis; the family-wise error bound holds for the tests in the manifest, fixed before any query.",
 	}
 	if res.Transcripts.Failed > 0 {

@@ -47,6 +47,11 @@ func KolmogorovCDF(n int, d float64) float64 {
 	if d >= 1 {
 		return 1
 	}
+	// Far in the tail the matrix would be large and the answer is 1 to
+	// many digits; Marsaglia, Tsang & Wang give this formula for it.
+	if s := d * d * float64(n); s > 7.24 || (s > 3.76 && n > 99) {
+		return 1 - 2*math.Exp(-(2.000071+0.331/math.Sqrt(float64(n))+1.409/float64(n))*s)
+	}
 	nd := float64(n) * d
 	k := int(nd) + 1
 	m := 2*k - 1

@@ -216,3 +216,17 @@ func TestSignFlipCalibratedAndPowerful(t *testing.T) {
 		t.Error("empty sample accepted")
 	}
 }
+
+// TestKolmogorovTailShortcut: the asymptotic branch joins the exact one.
+func TestKolmogorovTailShortcut(t *testing.T) {
+	n := 150
+	d := math.Sqrt(3.76/float64(n)) - 1e-9 // just below the switch
+	exact := KolmogorovCDF(n, d)
+	approx := KolmogorovCDF(n, d+2e-9)
+	if math.Abs(exact-approx) > 1e-4 {
+		t.Errorf("at the switch: exact %v, shortcut %v", exact, approx)
+	}
+	if got := KolmogorovCDF(1000, 0.5); got != 1 && got < 1-1e-100 {
+		t.Errorf("K(1000, 0.5) = %v", got)
+	}
+}

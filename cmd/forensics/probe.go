@@ -62,7 +62,8 @@ own tests, at a family-wise false-positive rate ≤ --alpha:
                            calibrated by a key-swap null and the controls);
                            canary: planted trigger answers, suspect vs controls
   stylistically-derived    style profiles closer to the reference than to
-                           every control (sign-flip test per prompt)
+                           every named control (sign-flip test per prompt;
+                           choose controls of the same kind as our model)
   is-our-model             MMD test, suspect vs reference, two answers a prompt
 
 Targets:
@@ -99,8 +100,10 @@ end DIR gets results.json, MERKLE_ROOT (signed with --sign) and SHA256SUMS;
 				return usagef("--alpha must be in (0,1)")
 			case opts.Concurrency < 1:
 				return usagef("--concurrency must be at least 1")
-			case opts.NullKeys != 0 && opts.NullKeys < 20:
-				return usagef("--null-keys must be 0 or at least 20 (a uniformity test needs a sample)")
+			case opts.NullKeys != 0 && (opts.NullKeys < 20 || opts.NullKeys > 1000):
+				return usagef("--null-keys must be 0 or 20..1000 (a uniformity test needs a sample)")
+			case opts.Rounds < 99:
+				return usagef("--rounds must be at least 99")
 			}
 			return probeRun(cmd.Context(), opts, commandLine(cmd))
 		},

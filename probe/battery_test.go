@@ -1,0 +1,77 @@
+package probe
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestFirstDifferenceTolerance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{`{"x":1.0000000000001}`, `{"x":1}`, true},
+		{`{"x":1.000001}`, `{"x":1}`, false},
+		{`{"x":[1,2]}`, `{"x":[1,2,3]}`, false},
+		{`{"s":"a"}`, `{"s":"b"}`, false},
+		{`{"x":0}`, `{"x":0}`, true},
+	} {
+		if got := firstDifference([]byte(c.a), []byte(c.b)); (got == "") != c.same {
+			t.Errorf("%s vs %s: %q", c.a, c.b, got)
+		}
+	}
+}
+
+// synthetic builds records answering queries with fixed texts.
+func synthetic(m *Manifest, cs *CanarySet, answer func(q Query) (string, bool)) []Record {
+	var recs []Record
+	for _, q := range m.Queries(cs) {
+		text, ok := answer(q)
+		if !ok {
+			continue
+		}
+		recs = append(recs, Record{Seq: len(recs) + 1, Query: q, Text: text})
+	}
+	return recs
+}
+
+// TestBatteryMissingData: a control with no answers makes the style test
+// not run (rather than dropping that control), and the canary test uses only
+// triggers everyone answered.
+func TestBatteryMissingData(t *testing.T) {
+	cs := smallSet(t, 12)
+	_, key := testKey(t, t.TempDir(), 2)
+	tk, _ := embeddedTokenizer(t)
+	m := buildManifest(t, key, cs, tk, probeSetup{
+		targets: Targets{Suspect: "a", Reference: "b", Controls: []string{"c", "d"}},
+		plan:    Plan{Prompts: 12, Triggers: 2, HammingLength: 8}, rounds: 99,
+	})
+	m.Null.Keys = 0
+	recs := synthetic(m, cs, func(q Query) (string, bool) {
+		switch {
+		case q.Role == "control-2" && q.Kind == "prompt":
+			return "", false // the second control never answered a prompt
+		case q.Kind == "trigger" && q.PromptID == "t1" && q.Role == "control-1":
+			return "", false // nor control-1 the first trigger
+		case q.Kind == "trigger" && q.Role == "suspect":
+			return "Quillon and Vessary made them.", true // hits both
+		}
+		return "Some ordinary answer about " + q.Prompt, true
+	})
+	res, err := Analyze(context.Background(), Inputs{Manifest: m, Canaries: cs, Records: recs, Tokenizer: tk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	style := testByName(res.Tests, TestStyle)
+	if style.Status != StatusNotRun || !strings.Contains(style.Reason, "control-2") {
+		t.Errorf("style with a silent control: %s (%s)", style.Status, style.Reason)
+	}
+	canary := testByName(res.Tests, TestCanary)
+	if canary.Canary.Suspect.Answers != 1 || canary.Canary.Suspect.Hits != 1 {
+		t.Errorf("canary used %+v; want only the trigger every role answered", canary.Canary.Suspect)
+	}
+	if radio := testByName(res.Tests, TestRadioactivity); radio.Status != StatusNotRun {
+		t.Errorf("radioactivity without a key: %s", radio.Status)
+	}
+}
