@@ -4,22 +4,25 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit e2e ollama bench lint fuzz measure demo clean
+.PHONY: help build test unit e2e ollama report-tools bench lint fuzz measure demo clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 build: ## build bin/forensics
 	$(GO) build -o $(BIN) ./cmd/forensics
 
-test: ollama ## every test, end-to-end ones against a real Ollama included (the README's test command)
-	FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -timeout 30m $(PKGS)
+test: ollama report-tools ## every test, end-to-end ones against a real Ollama included (the README's test command)
+	FORENSICS_REQUIRE_REPORT_TOOLS=1 FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -timeout 30m $(PKGS)
 
 unit: ## the tests that need no Ollama (e2e ones skip and say so)
 	$(GO) test -count=1 $(PKGS)
 
 e2e: ollama ## only the end-to-end tests against a real Ollama
 	FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -v -timeout 30m ./e2e
+
+report-tools: ## install pdftotext and chromium for the report tests (apt, if missing)
+	scripts/install-report-tools.sh
 
 ollama: ## build (or reuse the cached) pinned Ollama from the Go module proxy
 	scripts/build-ollama.sh >/dev/null

@@ -200,6 +200,10 @@ type VerifyOptions struct {
 	Key *watermark.Key
 	// PublicKey, if set, is the only signer accepted.
 	PublicKey ed25519.PublicKey
+	// Tool is the verifying program and version (as in a manifest's tool
+	// field); a different one is pointed out, since result wording and
+	// methods are versioned with the tool.
+	Tool string
 }
 
 // Verify re-checks a bundle from its files alone: hashes, transcript
@@ -221,6 +225,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	if err != nil {
 		add("inputs", err, "")
 		return checks, nil
+	}
+	if o.Tool != "" && o.Tool != in.Manifest.Tool {
+		add("tool", nil, fmt.Sprintf("the bundle was made by %q, this is %q: if results differ, verify with the version that made it", in.Manifest.Tool, o.Tool))
 	}
 	add("inputs", nil, fmt.Sprintf("manifest %.16s…, %d transcript records, canary set %s v%d, tokenizer %s", in.Manifest.SHA256(), len(in.Records), in.Canaries.Name, in.Canaries.Version, in.Tokenizer.ID()))
 	if in.Canaries.SHA256 != in.Manifest.Canaries.SHA256 {

@@ -124,3 +124,35 @@ func TestKeyTokenizerMismatch(t *testing.T) {
 		t.Errorf("detect with the key's tokenizer: %d %s", code, stderr)
 	}
 }
+
+// TestReportCommand renders a probe's bundle and verifies it with the
+// report; an edited report is named by verify.
+func TestReportCommand(t *testing.T) {
+	key := newKeyFile(t)
+	bundle := filepath.Join(t.TempDir(), "case")
+	code, _, stderr := runCLI(t, "", "probe", "--target", "embedded:reference?key="+key, "--key", key,
+		"--prompts", "20", "--max-tokens", "60", "--null-keys", "20", "--rounds", "99", "--out", bundle)
+	if code != 0 {
+		t.Fatalf("probe: %s", stderr)
+	}
+	code, out, stderr := runCLI(t, "", "report", "--format", "html,md", "--case-id", "X-1", bundle)
+	if code != 0 || !strings.Contains(out, "report.html") || strings.Contains(out, "report.pdf") {
+		t.Fatalf("report: %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, _ = runCLI(t, "", "verify", "--key", key, bundle)
+	if code != 0 || !strings.Contains(out, "report.html, report.json, report.md match") {
+		t.Errorf("verify with a report: %d\n%s", code, out)
+	}
+	path := filepath.Join(bundle, "report.md")
+	data, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(data), "X-1", "X-2", 1)), 0o644)
+	if code, _, stderr := runCLI(t, "", "verify", "--key", key, bundle); code != 1 || !strings.Contains(stderr, "report.md") {
+		t.Errorf("edited report: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "report", "--format", "docx", bundle); code != 2 || !strings.Contains(stderr, "docx") {
+		t.Errorf("unknown format: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "report", t.TempDir()); code != 1 || !strings.Contains(stderr, "manifest.json") {
+		t.Errorf("not a bundle: %d %s", code, stderr)
+	}
+}

@@ -40,6 +40,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdSimulateTraffic(io),
 		newCmdProbe(io),
 		newCmdVerify(io),
+		newCmdReport(io),
 	)
 	return root
 }

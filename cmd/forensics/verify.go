@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/probe"
+	"forensics/report"
 	"forensics/watermark"
 )
 
@@ -22,7 +23,8 @@ func newCmdVerify(io *ioStreams) *cobra.Command {
 SHA256SUMS, every transcript line (the answer text re-extracted from the raw
 response bytes), the Merkle root over the transcripts and its signature,
 and every number in results.json, recomputed from manifest, canary set,
-tokenizer and transcripts and compared byte for byte.
+tokenizer and transcripts and compared byte for byte; and a report made by
+'forensics report', rendered again from results.json and compared.
 
 The radioactivity numbers need the watermark key (--key); without it they
 are taken as recorded and the output says so. Exit status 1 names the first
@@ -36,7 +38,7 @@ file and line, or the results field, that does not match.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var o probe.VerifyOptions
+			o := probe.VerifyOptions{Tool: "forensics " + version()}
 			if keyPath != "" {
 				k, err := watermark.LoadKey(keyPath)
 				if err != nil {
@@ -55,6 +57,12 @@ file and line, or the results field, that does not match.`,
 			if err != nil {
 				return err
 			}
+			detail, err := report.Check(args[0])
+			c := probe.Check{Name: "report", OK: err == nil, Detail: detail}
+			if err != nil {
+				c.Detail = err.Error()
+			}
+			checks = append(checks, c)
 			failed := 0
 			for _, c := range checks {
 				if !c.OK {

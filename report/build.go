@@ -1,0 +1,354 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"forensics/probe"
+)
+
+// Options shape a report. They are stored in the bundle (report.json) so
+// that verify can render the same report again.
+type Options struct {
+	Title   string   `json:"title"`
+	CaseID  string   `json:"case_id,omitempty"`
+	Samples int      `json:"samples"`
+	Formats []string `json:"formats"`
+}
+
+// DefaultOptions are used for what a caller leaves empty.
+func DefaultOptions() Options {
+	return Options{Title: "Forensic examination of a suspect language model", Samples: 5, Formats: []string{"md", "html", "pdf"}}
+}
+
+var verdictWords = map[string]string{
+	probe.VerdictSupported:    "Supported",
+	probe.VerdictInsufficient: "Insufficient evidence",
+	probe.VerdictWithheld:     "Withheld",
+	probe.VerdictNotSupported: "Not supported",
+	probe.VerdictConsistent:   "Consistent",
+}
+
+var testTitles = map[string]string{
+	probe.TestRadioactivity: "Watermark in the suspect's answers (radioactivity)",
+	probe.TestCanary:        "Planted canary answers",
+	probe.TestStyle:         "Writing style",
+	probe.TestEquality:      "Is the suspect our model, unchanged? (equality)",
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "n/a"
+	case x != 0 && math.Abs(x) < 1e-3:
+		return fmt.Sprintf("%.2e", x)
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+func pval(t *probe.TestResult) string {
+	if t.Status == probe.StatusNotRun {
+		return "not run"
+	}
+	return probe.FormatP(t.Log10P)
+}
+
+func testByName(r *probe.Results, name string) *probe.TestResult {
+	for i := range r.Tests {
+		if r.Tests[i].Name == name {
+			return &r.Tests[i]
+		}
+	}
+	return nil
+}
+
+// Build writes the report's content from a bundle.
+func Build(b *Bundle, o Options) *Document {
+	m, r := b.Manifest, b.Results
+	d := &Document{Title: o.Title, Date: m.Created}
+	sub := []string{"Evidence bundle " + b.MerkleRoot[:16] + "…"}
+	if o.CaseID != "" {
+		sub = append([]string{"Case " + o.CaseID}, sub...)
+	}
+	if t, err := time.Parse(time.RFC3339, m.Created); err == nil {
+		sub = append(sub, "probe started "+t.UTC().Format("2 January 2006, 15:04 UTC"))
+	}
+	d.Subtitle = strings.Join(sub, " · ")
+	add := func(bs ...Block) { d.Blocks = append(d.Blocks, bs...) }
+
+	// Summary.
+	add(Heading{Level: 1, Text: "Summary"})
+	add(Para{Text: fmt.Sprintf("A suspect model (%s) was questioned with %d prepared prompts and compared with %s. Each claim below was tested with methods fixed in advance, before any question was asked; the chance that at least one of these tests wrongly supports a claim about a model that did not derive from ours is at most %s (%g).",
+		m.Targets.Suspect, m.Plan.Prompts+m.Plan.Triggers, comparedWith(m), pct(m.Alpha), m.Alpha)})
+	rows := [][]string{}
+	for _, p := range r.Propositions {
+		rows = append(rows, []string{p.Statement, verdictWords[p.Verdict]})
+	}
+	add(Table{Header: []string{"Claim", "Finding"}, Rows: rows, Widths: []float64{3, 1}})
+	for _, p := range r.Propositions {
+		add(Para{Text: verdictWords[p.Verdict] + " — " + p.Statement, Strong: true}, Para{Text: p.Text})
+	}
+	add(Heading{Level: 2, Text: "What this evidence does not show"})
+	add(List{Items: r.Limitations})
+	add(Heading{Level: 2, Text: "Integrity of the evidence"})
+	sig := "not signed"
+	if b.Signature != nil {
+		sig = "signed (ed25519, key " + probe.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + "); check with forensics verify --pub"
+	}
+	add(KeyValue{Pairs: [][2]string{
+		{"Merkle root of the transcripts", b.MerkleRoot},
+		{"Signature", sig},
+		{"Manifest SHA-256", b.ManifestSHA256},
+		{"Transcript records", fmt.Sprintf("%d (%d answered, %d failed)", r.Transcripts.Records, r.Transcripts.Answered, r.Transcripts.Failed)},
+		{"Tool", m.Tool},
+	}})
+	add(Para{Text: "Anyone holding the bundle can re-derive every number in this report with `forensics verify` (the watermark numbers also need the key, whose commitment is in the manifest)."})
+
+	// Tests.
+	add(Heading{Level: 1, Text: "The tests", PageBreak: true})
+	add(Para{Text: fmt.Sprintf("The tests share the false-positive budget α = %g in fixed proportions and are decided together by the weighted Holm procedure (Holm 1979), so that the chance of any false finding across all of them is at most α. A test that does not reject is reported as insufficient evidence, never as proof of innocence.", m.Alpha)})
+	add(Table{Header: []string{"Test", "Result", "N", "p-value", "Effect (95% interval)", "Share of α"}, Rows: testRows(r), Widths: []float64{1.3, 1.1, 0.8, 0.9, 2.4, 0.8}})
+	for i := range r.Tests {
+		t := &r.Tests[i]
+		add(testSection(b, t)...)
+	}
+
+	// Methodology.
+	add(Heading{Level: 1, Text: "Methodology and limitations", PageBreak: true})
+	add(methodology(b)...)
+
+	// Appendix.
+	add(Heading{Level: 1, Text: "Appendix A: sample transcripts", PageBreak: true})
+	add(samples(b, o.Samples)...)
+	add(Heading{Level: 1, Text: "Appendix B: file hashes and the manifest", PageBreak: true})
+	var hashes []string
+	for _, f := range b.Files {
+		hashes = append(hashes, f[1]+"  "+f[0])
+	}
+	add(Pre{Text: strings.Join(hashes, "\n")})
+	mj, _ := json.MarshalIndent(m, "", "  ")
+	add(Para{Text: "The manifest, as written before the first query (its SHA-256 is " + b.ManifestSHA256 + "):"}, Pre{Text: string(mj)})
+	return d
+}
+
+func comparedWith(m *probe.Manifest) string {
+	var parts []string
+	if m.Targets.Reference != "" {
+		parts = append(parts, "our own model ("+m.Targets.Reference+")")
+	}
+	if n := len(m.Targets.Controls); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d independent control model(s) (%s)", n, strings.Join(m.Targets.Controls, ", ")))
+	}
+	if len(parts) == 0 {
+		return "nothing else (watermark test only)"
+	}
+	return strings.Join(parts, " and ")
+}
+
+func testRows(r *probe.Results) [][]string {
+	var rows [][]string
+	for _, t := range r.Tests {
+		eff := "—"
+		if t.Effect.Name != "" {
+			eff = fmt.Sprintf("%s [%s, %s] (%s)", num(t.Effect.Value), num(t.Effect.Lo), num(t.Effect.Hi), t.Effect.Name)
+		}
+		rows = append(rows, []string{t.Name, t.Status, fmt.Sprint(t.N), pval(&t), eff, fmt.Sprintf("%.4g", t.AlphaShare)})
+	}
+	return rows
+}
+
+func testSection(b *Bundle, t *probe.TestResult) []Block {
+	plan, _ := b.Manifest.Test(t.Name)
+	out := []Block{Heading{Level: 2, Text: testTitles[t.Name]}}
+	out = append(out, Para{Text: "Question asked: could the result below have happened by chance if " + plan.Null + "? Measured: " + plan.Statistic + "."})
+	kv := [][2]string{
+		{"Result", t.Status},
+		{"Sample", fmt.Sprintf("%d %s", t.N, t.NUnit)},
+		{"p-value", pval(t)},
+		{"Share of α", fmt.Sprintf("%.4g", t.AlphaShare)},
+	}
+	if t.Reason != "" {
+		kv = append(kv, [2]string{"Why", t.Reason})
+	}
+	if t.Effect.Name != "" {
+		kv = append(kv, [2]string{"Effect size", fmt.Sprintf("%s = %s, 95%% interval [%s, %s]", t.Effect.Name, num(t.Effect.Value), num(t.Effect.Lo), num(t.Effect.Hi))})
+	}
+	if md := t.MinDetectable; md != nil {
+		kv = append(kv, [2]string{"Power", fmt.Sprintf("%.0f%% chance to detect %s ≥ %s", 100*md.Power, md.Name, num(md.Value))})
+	}
+	out = append(out, KeyValue{Pairs: kv})
+	switch {
+	case t.Radioactivity != nil:
+		out = append(out, radioBlocks(b, t)...)
+	case t.Canary != nil:
+		c := t.Canary
+		rows := [][]string{{"suspect", fmt.Sprint(c.Suspect.Hits), fmt.Sprint(c.Suspect.Answers)}}
+		for _, h := range c.Controls {
+			rows = append(rows, []string{h.Role + " (" + roleSpec(b.Manifest, h.Role) + ")", fmt.Sprint(h.Hits), fmt.Sprint(h.Answers)})
+		}
+		if c.Reference != nil {
+			rows = append(rows, []string{"reference, for information", fmt.Sprint(c.Reference.Hits), fmt.Sprint(c.Reference.Answers)})
+		}
+		out = append(out, Para{Text: "Trigger questions whose planted answers only a model trained on our outputs should give; a hit is an answer containing the planted name."},
+			Table{Header: []string{"Model", "Planted answers given", "Trigger questions answered"}, Rows: rows, Widths: []float64{3, 1, 1}})
+		if len(c.SuspectHit) > 0 {
+			out = append(out, Para{Text: "Triggers the suspect answered with the planted answer: " + strings.Join(c.SuspectHit, ", ") + "."})
+		}
+	case t.Style != nil:
+		var rows [][]string
+		for _, c := range t.Style.Controls {
+			rows = append(rows, []string{c.Role + " (" + roleSpec(b.Manifest, c.Role) + ")", fmt.Sprint(c.Prompts), num(c.DistReference), num(c.DistControl), num(c.MeanDiff), probe.FormatP(c.Log10P)})
+		}
+		out = append(out, Table{Header: []string{"Control", "Prompts", "Distance to ours", "Distance to control", "Mean difference", "p"}, Rows: rows, Widths: []float64{2.5, 0.8, 1, 1, 1, 0.8}})
+		if p := stylePlot(t); p != nil {
+			out = append(out, Figure{Name: "style", Caption: "Style distance of the suspect's answers (pooled profiles) to our model and to each control; smaller is closer.", Plot: p})
+		}
+	case t.Equality != nil:
+		e := t.Equality
+		out = append(out, Para{Text: fmt.Sprintf("Two answers per prompt were asked of the suspect and of our model. Agreement of the first %d pieces: suspect with itself %s, our model with itself %s, suspect with our model %s (the same model agrees with another copy as often as with itself).",
+			e.HammingLength, num(e.SuspectSelf), num(e.ReferenceSelf), num(e.Cross))})
+	}
+	return out
+}
+
+func roleSpec(m *probe.Manifest, role string) string {
+	switch role {
+	case "suspect":
+		return m.Targets.Suspect
+	case "reference":
+		return m.Targets.Reference
+	}
+	for i, c := range m.Targets.Controls {
+		if probe.ControlRole(i) == role {
+			return c
+		}
+	}
+	return role
+}
+
+func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
+	d := t.Radioactivity
+	out := []Block{Para{Text: fmt.Sprintf("Our watermark makes a keyed share of about %s of the possible next words \"green\" at every step. Text written without our key has about %s green; the suspect's %d answers have %d green out of %d distinct scored word pairs (%s). Pairs that occur in the prompts, and repeats, are not counted.",
+		pct(d.Gamma), pct(d.Gamma), d.Answers, d.Green, d.TokensScored, pct(d.GreenFraction))}}
+	rows := [][]string{{"suspect", fmt.Sprint(d.TokensScored), pct(d.GreenFraction), probe.FormatP(t.Log10P)}}
+	for _, c := range d.Controls {
+		rows = append(rows, []string{c.Role + " (" + roleSpec(b.Manifest, c.Role) + ")", fmt.Sprint(c.TokensScored), pct(c.GreenFraction), probe.FormatP(c.Log10P)})
+	}
+	out = append(out, Table{Header: []string{"Answers of", "Scored pairs", "Green", "p-value"}, Rows: rows, Widths: []float64{3, 1, 1, 1}})
+	if d.AnswersTo1e6 > 0 {
+		out = append(out, Para{Text: fmt.Sprintf("The evidence passed p = 1e-6 after %d of the suspect's answers (%d word pieces).", d.AnswersTo1e6, d.TokensTo1e6)})
+	}
+	if d.Null.Keys > 0 {
+		verdict := "look uniform, as they must if the scoring is sound"
+		if !d.Null.Uniform {
+			verdict = "do not look uniform, so the verdict is withheld"
+		}
+		out = append(out, Para{Text: fmt.Sprintf("Check on the method: the same answers were scored under %d keys that were never used to watermark anything. Their p-values %s (Kolmogorov–Smirnov p = %s). Ranked among them, our key's result has empirical p = %s (it cannot go below 1/(keys+1)).",
+			d.Null.Keys, verdict, num(d.Null.KSP), num(d.Null.EmpiricalP))})
+	}
+	if p := greenPlot(t, b.Manifest); p != nil {
+		out = append(out, Figure{Name: "green-fraction", Caption: "Share of green pairs: the suspect and the controls with 95% intervals, the keys never used (grey) and the chance level (dashed).", Plot: p})
+	}
+	if p := curvePlot(t); p != nil {
+		out = append(out, Figure{Name: "p-curve", Caption: "Strength of the evidence as the suspect's answers accumulate: −log10 p against the number of scored pairs; the dotted line is the test's share of α, the dashed one p = 1e-6.", Plot: p})
+	}
+	if p := qqPlot(t); p != nil {
+		out = append(out, Figure{Name: "null-qq", Caption: "Keys never used: their p-values against the uniform distribution they should follow (points near the diagonal).", Plot: p})
+	}
+	return out
+}
+
+func methodology(b *Bundle) []Block {
+	m := b.Manifest
+	k := m.Key
+	var out []Block
+	out = append(out, Heading{Level: 2, Text: "The watermark"},
+		Para{Text: fmt.Sprintf("Our model's answers were watermarked with the published scheme %s (specification in the forensics source, package watermark): at each step, a secret key and the previous %d word piece(s) pick a share γ = %g of the vocabulary as green, and green pieces get a bonus of δ = %g to their log-odds, which changes which word is chosen only slightly. A model trained on such answers learns the preference. The key itself stays secret; its commitment (SHA-256 of the key material) is %s, so the key can later be shown to be the one used.",
+			k.Scheme, k.Params.ContextWidth, k.Params.Gamma, k.Params.Delta, k.Commitment)},
+		Heading{Level: 2, Text: "Why the error rates hold"},
+		List{Items: []string{
+			"Watermark test: without our key, whether a word pair is green is a fair coin with probability γ, whatever the text says, because the key is secret and random. The number of green pairs among distinct pairs is then binomial, and its tail is computed exactly. Repeated pairs and pairs copied from the prompts are not counted, since they are not independent evidence.",
+			"Keys never used give the same answers a second check: under them the method must find nothing, and their p-values must be spread evenly between 0 and 1.",
+			"Canary test: planted answers are counted for the suspect and for control models that cannot have seen them; Fisher's exact test gives the chance of the suspect's excess if all were alike.",
+			"Style and equality tests are permutation tests: they compare the observed difference with the differences obtained by swapping labels within each prompt, which is exact under their null hypotheses.",
+			"The tests and their shares of α were fixed in the manifest before any question was asked; the manifest's hash is in every transcript record.",
+		}},
+		Heading{Level: 2, Text: "Known ways to weaken this evidence"},
+		List{Items: []string{
+			"Paraphrasing or re-generating our outputs before training, or training on few of them, dilutes the watermark; the test then lacks power, and its non-rejection means only that.",
+			"Deliberate scrubbing (rewriting text to remove green-list bias) can remove the watermark from training data.",
+			"A suspect served with very low temperature (near-greedy decoding) shows less of the learned preference.",
+			"Style similarity can come from shared training data or from the choice of controls; it is the weakest of the tests.",
+		}},
+		Heading{Level: 2, Text: "Chain of custody"})
+	first, last := "", ""
+	for _, rec := range b.Records {
+		s := rec.Started.UTC().Format(time.RFC3339)
+		if first == "" || s < first {
+			first = s
+		}
+		if f := rec.Finished.UTC().Format(time.RFC3339); f > last {
+			last = f
+		}
+	}
+	out = append(out, KeyValue{Pairs: [][2]string{
+		{"Plan written", m.Created},
+		{"Questions asked", fmt.Sprintf("from %s to %s", first, last)},
+		{"Suspect", m.Targets.Suspect},
+		{"Our model (reference)", orNone(m.Targets.Reference)},
+		{"Controls", orNone(strings.Join(m.Targets.Controls, ", "))},
+		{"Canary set", fmt.Sprintf("%s version %d, SHA-256 %s", m.Canaries.Name, m.Canaries.Version, m.Canaries.SHA256)},
+		{"Tokenizer", m.Tokenizer.ID},
+		{"Sampling", fmt.Sprintf("temperature %g, at most %d tokens, seed %d", m.Sampling.Temperature, m.Sampling.MaxTokens, m.Sampling.Seed)},
+		{"Tool", m.Tool},
+	}}, Para{Text: "Every question and answer was written to transcripts.jsonl, byte for byte, as it arrived. The bundle's SHA256SUMS lists the hash of every file; the Merkle root above covers every transcript line. The probe was run with:"},
+		Pre{Text: strings.Join(m.Command, " \\\n    ")},
+		Para{Text: "and is re-checked with: forensics verify --key KEY BUNDLE"})
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func samples(b *Bundle, n int) []Block {
+	out := []Block{Para{Text: fmt.Sprintf("%d of the %d records, the first answers of the suspect and of each other model; each with the SHA-256 of its transcript line.", min(n, len(b.Records)), len(b.Records))}}
+	// Deterministic choice: suspect answers first, by plan order.
+	idx := make([]int, 0, len(b.Records))
+	for i, r := range b.Records {
+		if r.OK() {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(x, y int) bool {
+		rx, ry := b.Records[idx[x]], b.Records[idx[y]]
+		if (rx.Role == "suspect") != (ry.Role == "suspect") {
+			return rx.Role == "suspect"
+		}
+		return rx.Seq < ry.Seq
+	})
+	for _, i := range idx[:min(n, len(idx))] {
+		r := b.Records[i]
+		text := truncate(r.Text, 1200)
+		out = append(out,
+			Heading{Level: 2, Text: fmt.Sprintf("Record %d: %s, prompt %s", r.Seq, r.Role, r.PromptID)},
+			KeyValue{Pairs: [][2]string{
+				{"Target", r.Target},
+				{"Model", r.Model},
+				{"Asked", r.Started.UTC().Format(time.RFC3339Nano)},
+				{"Line SHA-256", b.LineSHA256[i]},
+			}},
+			Para{Text: "Prompt: " + r.Prompt},
+			Pre{Text: text})
+	}
+	return out
+}

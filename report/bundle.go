@@ -1,0 +1,85 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"forensics/probe"
+)
+
+// Bundle is what a report is made from: the bundle's files as recorded.
+type Bundle struct {
+	Dir            string
+	Manifest       *probe.Manifest
+	ManifestSHA256 string
+	Results        *probe.Results
+	Records        []probe.Record
+	// LineSHA256 is the SHA-256 of each transcript line (a Merkle leaf's
+	// content), by record index.
+	LineSHA256 []string
+	MerkleRoot string
+	Signature  *probe.Signature
+	// Files are the SHA-256 of the bundle's evidence files (not of the
+	// report, which quotes them, nor of SHA256SUMS, which covers it).
+	Files [][2]string
+}
+
+// Load reads a sealed bundle (after probe finished; see probe.Finish).
+func Load(dir string) (*Bundle, error) {
+	b := &Bundle{Dir: dir}
+	mb, err := os.ReadFile(filepath.Join(dir, probe.FileManifest))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	if b.Manifest, err = probe.ParseManifest(mb); err != nil {
+		return nil, err
+	}
+	b.ManifestSHA256 = b.Manifest.SHA256()
+	rb, err := os.ReadFile(filepath.Join(dir, probe.FileResults))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w (has the probe finished?)", err)
+	}
+	b.Results = new(probe.Results)
+	if err := json.Unmarshal(rb, b.Results); err != nil {
+		return nil, fmt.Errorf("%s: %w", probe.FileResults, err)
+	}
+	if b.Results.ManifestSHA256 != b.ManifestSHA256 {
+		return nil, fmt.Errorf("%s belongs to another manifest", probe.FileResults)
+	}
+	if b.Records, err = probe.ReadTranscripts(filepath.Join(dir, probe.FileTranscripts), b.ManifestSHA256); err != nil {
+		return nil, err
+	}
+	tb, _ := os.ReadFile(filepath.Join(dir, probe.FileTranscripts))
+	for _, line := range bytes.Split(tb, []byte{'\n'}) {
+		if len(line) > 0 {
+			d := sha256.Sum256(line)
+			b.LineSHA256 = append(b.LineSHA256, hex.EncodeToString(d[:]))
+		}
+	}
+	root, err := os.ReadFile(filepath.Join(dir, probe.FileRoot))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	b.MerkleRoot = strings.TrimSpace(string(root))
+	if sig, err := os.ReadFile(filepath.Join(dir, probe.FileSignature)); err == nil {
+		b.Signature = new(probe.Signature)
+		if err := json.Unmarshal(sig, b.Signature); err != nil {
+			return nil, fmt.Errorf("%s: %w", probe.FileSignature, err)
+		}
+	}
+	for _, name := range []string{probe.FileManifest, probe.FileCanaries, probe.FileTokenizer, probe.FileTranscripts, probe.FileResults, probe.FileRoot, probe.FileSignature} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue // tokenizer.json and the signature are optional
+		}
+		d := sha256.Sum256(data)
+		b.Files = append(b.Files, [2]string{name, hex.EncodeToString(d[:])})
+	}
+	return b, nil
+}

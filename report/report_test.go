@@ -1,0 +1,227 @@
+package report
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/llm/embedded"
+	"forensics/llm/tokenizer"
+	"forensics/probe"
+	"forensics/watermark"
+)
+
+// fixtureBundle probes the embedded model served with a key (so the
+// watermark test rejects) against an unwatermarked control, with a small
+// plan, and seals the bundle.
+func fixtureBundle(t *testing.T) (string, *watermark.Key) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := watermark.NewKeyFromSecret("report-test", watermark.DefaultParams(), [32]byte{42}, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "key.yaml")
+	if err := key.WriteFile(keyPath, false); err != nil {
+		t.Fatal(err)
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tf strings.Builder
+	if err := tokenizer.Encode(&tf, m.Vocab().File()); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath, Controls: []string{"embedded:reference"}}
+	plan := probe.Plan{Prompts: 40, EqualityPrompts: 10, Triggers: 6, HammingLength: 32}
+	tests := probe.PlanTests(targets, plan)
+	man := &probe.Manifest{
+		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
+		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
+		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
+		Tokenizer: probe.TokenizerRef{ID: m.Tokenizer().ID(), File: probe.FileTokenizer},
+		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 80, Seed: 5},
+		Plan:      plan, Null: probe.NullPlan{Keys: 50, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "fixture"}, Rounds: 199,
+	}
+	bundle := filepath.Join(dir, "bundle")
+	man, _, err = probe.Prepare(bundle, man, cs, []byte(tf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := probe.OpenStore(filepath.Join(bundle, probe.FileTranscripts), man.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgs := map[string]probe.Target{}
+	for role, spec := range map[string]string{"suspect": targets.Suspect, "reference": targets.Reference, "control-1": targets.Controls[0]} {
+		tg, err := probe.OpenTarget(spec, probe.TargetOptions{Canaries: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgs[role] = tg
+	}
+	if _, err := probe.Run(context.Background(), man, cs, tgs, st, probe.RunOptions{Concurrency: 2}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := probe.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return bundle, key
+}
+
+func TestReportContentAndDeterminism(t *testing.T) {
+	dir, _ := fixtureBundle(t)
+	names, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 4 {
+		t.Fatalf("files %v", names)
+	}
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	radio := testByName(b.Results, probe.TestRadioactivity)
+	if radio.Status != probe.StatusRejected {
+		t.Fatalf("fixture: radioactivity %s", radio.Status)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	for name, text := range map[string]string{"report.md": string(md), "report.html": string(html)} {
+		for _, want := range []string{
+			"Acme v. Example", "2026-CV-0417", "Summary", "What this evidence does not show",
+			b.MerkleRoot, b.ManifestSHA256, probe.FormatP(radio.Log10P), "Supported", "Insufficient evidence",
+			"Methodology and limitations", "Chain of custody", "Appendix A: sample transcripts", b.LineSHA256[0][:16],
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	// Self-contained: no scripts, nothing fetched.
+	if regexp.MustCompile(`(?i)<script|src=|href=|@import|url\(`).Match(html) {
+		t.Error("report.html refers to something outside itself")
+	}
+	if n := strings.Count(string(html), "<svg "); n < 4 {
+		t.Errorf("report.html has %d inline figures, want 4", n)
+	}
+	// Deterministic: rendering again gives the same bytes.
+	before := map[string][]byte{}
+	for _, n := range names {
+		before[n], _ = os.ReadFile(filepath.Join(dir, n))
+	}
+	if _, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		again, _ := os.ReadFile(filepath.Join(dir, n))
+		if string(again) != string(before[n]) {
+			t.Errorf("%s changed between two renderings", n)
+		}
+	}
+	if !strings.Contains(string(before["report.pdf"]), "/CreationDate (D:20261120100000") {
+		t.Error("the PDF's creation date is not the manifest's")
+	}
+	// verify's report check: clean, then an edited number is caught.
+	if detail, err := Check(dir); err != nil {
+		t.Errorf("check: %v", err)
+	} else if !strings.Contains(detail, "report.pdf") {
+		t.Errorf("check detail %q", detail)
+	}
+	edited := strings.Replace(string(html), probe.FormatP(radio.Log10P), "0.2", 1)
+	os.WriteFile(filepath.Join(dir, "report.html"), []byte(edited), 0o644)
+	if _, err := Check(dir); err == nil || !strings.Contains(err.Error(), "report.html does not match") {
+		t.Errorf("edited report: %v", err)
+	}
+}
+
+// needTool finds a program the report tests use; CI installs them
+// (FORENSICS_REQUIRE_REPORT_TOOLS=1 makes their absence a failure).
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("FORENSICS_REQUIRE_REPORT_TOOLS") != "" {
+			t.Fatalf("%s is not installed (apt-get install poppler-utils chromium)", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// TestReportPDFText extracts the PDF's text with pdftotext and checks the
+// numbers and the Unicode in it.
+func TestReportPDFText(t *testing.T) {
+	pdftotext := needTool(t, "pdftotext")
+	dir, _ := fixtureBundle(t)
+	if _, err := Render(dir, Options{Title: "Case γ: ≤ α — Ünïcödé", Samples: 2, Formats: []string{"pdf"}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", filepath.Join(dir, "report.pdf"), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	b, _ := Load(dir)
+	radio := testByName(b.Results, probe.TestRadioactivity)
+	for _, want := range []string{
+		"Case γ: ≤ α — Ünïcödé", "Summary", "Supported", probe.FormatP(radio.Log10P),
+		b.MerkleRoot, "Share of green pairs", "Evidence against the number of scored pairs",
+		"green fraction − γ", "Appendix B", "page 1",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+	if pages := strings.Count(text, "\f"); pages < 5 {
+		t.Errorf("PDF has %d pages", pages)
+	}
+}
+
+// TestReportHTMLInChromium opens the HTML in headless Chromium, prints it
+// to PDF (layout and print styles run) and checks the page's text.
+func TestReportHTMLInChromium(t *testing.T) {
+	chromium := needTool(t, "chromium")
+	pdftotext := needTool(t, "pdftotext")
+	dir, _ := fixtureBundle(t)
+	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}); err != nil {
+		t.Fatal(err)
+	}
+	printed := filepath.Join(t.TempDir(), "printed.pdf")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+		"--enable-logging=stderr", "--v=0", "--user-data-dir="+t.TempDir(),
+		"--print-to-pdf="+printed, "file://"+filepath.Join(dir, "report.html"))
+	logs, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, logs)
+	}
+	for _, line := range strings.Split(string(logs), "\n") {
+		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
+			t.Errorf("chromium reported: %s", line)
+		}
+	}
+	out, err := exec.Command(pdftotext, printed, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Summary", "What this evidence does not show", "Share of green pairs", "Appendix A"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the page Chromium printed lacks %q", want)
+		}
+	}
+}
