@@ -52,9 +52,9 @@ func greenPlot(t *probe.TestResult, m *probe.Manifest) *plot.Plot {
 	}
 	p := newPlot("Share of green pairs", "", "green share")
 	type point struct {
-		label      string
-		k, n       int
-		c          color.Color
+		label string
+		k, n  int
+		c     color.Color
 	}
 	pts := []point{{"suspect", d.Green, d.TokensScored, colSuspect}}
 	for _, c := range d.Controls {
