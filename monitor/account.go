@@ -15,6 +15,10 @@ const (
 	maxSamples   = 3
 	maxTemps     = 64
 	maxNets      = 64
+	// prefixWords is how many leading words make a prompt's prefix: a
+	// campaign's template often varies its slots but not its opening.
+	prefixWords    = 5
+	maxPrefixTexts = 256
 )
 
 // cotPhrases are the tell-tales of harvesting reasoning traces.
@@ -38,6 +42,8 @@ type account struct {
 	cot                 int
 	templates           map[uint64]int
 	templateText        map[uint64]string
+	prefixes            map[uint64]int      // first prefixWords words of prompts
+	prefixText          map[uint64]string   // for evidence
 	buckets             map[uint64]struct{} // SimHash top-16-bit bands seen
 	nearDup             int
 	topicHits           []int
@@ -50,10 +56,13 @@ type account struct {
 	minutes             map[int64]struct{} // active minutes, for overlap with others (capped)
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
+	tw                  timeWindows
+	rw                  *reqWindow // from windowFrom requests on
 }
 
 func newAccount(name string, topics int) *account {
 	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
+		prefixes: map[uint64]int{}, prefixText: map[uint64]string{},
 		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
 		minutes: map[int64]struct{}{}}
 }
@@ -102,13 +111,16 @@ func (a *account) add(r Record, tax *Taxonomy) {
 		a.agents[r.UserAgent]++
 	}
 	if r.Prompt == "" {
+		a.tw.add(r.TS, 0)
 		return
 	}
 	a.prompts++
 	lower := strings.ToLower(r.Prompt)
+	isCoT := false
 	for _, p := range cotPhrases {
 		if strings.Contains(lower, p) {
 			a.cot++
+			isCoT = true
 			break
 		}
 	}
@@ -120,6 +132,15 @@ func (a *account) add(r Record, tax *Taxonomy) {
 		}
 	}
 	ws := words(r.Prompt)
+	if len(ws) >= prefixWords {
+		ph := fnvString(strings.Join(ws[:prefixWords], " "))
+		if _, ok := a.prefixes[ph]; ok || len(a.prefixes) < maxTemplates {
+			a.prefixes[ph]++
+			if _, ok := a.prefixText[ph]; !ok && len(a.prefixText) < maxPrefixTexts {
+				a.prefixText[ph] = strings.Join(ws[:prefixWords], " ")
+			}
+		}
+	}
 	sh := simhash(ws)
 	// Four 16-bit bands: prompts within a few bits share at least one.
 	dup := false
@@ -135,10 +156,21 @@ func (a *account) add(r Record, tax *Taxonomy) {
 		a.nearDup++
 	}
 	a.scratch = tax.Topics(ws, a.scratch)
+	var mask uint64
 	for i, hit := range a.scratch {
 		if hit {
 			a.topicHits[i]++
+			if i < 64 {
+				mask |= 1 << uint(i)
+			}
 		}
+	}
+	a.tw.add(r.TS, mask)
+	if a.rw == nil && a.requests >= windowFrom {
+		a.rw = newReqWindow(len(a.topicHits))
+	}
+	if a.rw != nil {
+		a.rw.add(r.TS, windowEntry{sig: sig, topics: mask, cot: isCoT})
 	}
 	n := float64(len(ws))
 	a.lenN++

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -28,10 +29,29 @@ func (u unionFind) find(i int) int {
 
 func (u unionFind) union(a, b int) { u[u.find(a)] = u.find(b) }
 
-// clusters links accounts that share a specific prompt template, a network,
-// or an activity schedule, and judges each group of two or more as one
-// account: a "hydra" keeps every head under the per-account limits, but
-// the body covers the model's abilities all the same.
+// Kinds of evidence that two accounts are run by one hand. A link needs
+// two different kinds: colleagues share an office network, batch jobs share
+// a template, busy people share working hours, and none of those alone
+// makes a campaign; a hydra shares its harvest template and its servers.
+const (
+	evContent  = 1 << iota // a specific prompt template used often by both
+	evInfra                // the same /24 (or /48) for most requests, or a rare client string
+	evSchedule             // mostly the same active minutes
+)
+
+// A user agent or a prompt opening counts as evidence only if few
+// accounts use it: at most linkAgentShare of them, or linkRareMin in a
+// small log (a browser string or a common phrase does not count).
+const (
+	linkAgentShare  = 0.02
+	linkRareMin     = 10
+	linkPrefixShare = 0.3 // share of an account's prompts with the opening
+)
+
+// clusters links accounts with at least two kinds of shared evidence and
+// judges each group of two or more as one account: a "hydra" keeps every
+// head under the per-account limits, but the body covers the model's
+// abilities all the same.
 func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	names := make([]string, len(rep.Accounts))
 	idx := map[string]int{}
@@ -43,37 +63,81 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	for i := range uf {
 		uf[i] = i
 	}
-	reasons := map[[2]int][]string{}
-	link := func(a, b int, why string) {
+	type evidence struct {
+		kinds   int
+		reasons []string
+	}
+	pairs := map[[2]int]*evidence{}
+	note := func(a, b, kind int, why string) {
 		if a > b {
 			a, b = b, a
 		}
-		reasons[[2]int{a, b}] = append(reasons[[2]int{a, b}], why)
-		uf.union(a, b)
+		e := pairs[[2]int{a, b}]
+		if e == nil {
+			e = &evidence{}
+			pairs[[2]int{a, b}] = e
+		}
+		if e.kinds&kind == 0 || len(e.reasons) < 4 {
+			e.reasons = append(e.reasons, why)
+		}
+		e.kinds |= kind
+	}
+	// noteGroups records evidence between every two members of each group
+	// (groups are keyed in sorted order, so the result is deterministic).
+	noteGroups := func(groups map[string][]int, kind int, why func(key string) string) {
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			m := groups[k]
+			for x := 0; x < len(m); x++ {
+				for y := x + 1; y < len(m); y++ {
+					note(m[x], m[y], kind, why(k))
+				}
+			}
+		}
 	}
 	// Shared templates: index accounts by their frequent, specific ones.
-	byTemplate := map[uint64][]int{}
+	byTemplate := map[string][]int{}
+	tmplText := map[string]string{}
 	for i, n := range names {
 		a := s.accounts[n]
 		for sig, c := range a.templates {
 			if c >= linkTemplateMin && len(strings.Fields(a.templateText[sig])) >= linkTemplateLen {
-				byTemplate[sig] = append(byTemplate[sig], i)
+				k := fmt.Sprintf("%016x", sig)
+				byTemplate[k] = append(byTemplate[k], i)
+				tmplText[k] = a.templateText[sig]
 			}
 		}
 	}
-	sigs := make([]uint64, 0, len(byTemplate))
-	for sig := range byTemplate {
-		sigs = append(sigs, sig)
-	}
-	sort.Slice(sigs, func(i, j int) bool { return sigs[i] < sigs[j] })
-	for _, sig := range sigs {
-		members := byTemplate[sig]
-		for _, m := range members[1:] {
-			link(members[0], m, fmt.Sprintf("template %q", s.accounts[names[members[0]]].templateText[sig]))
+	noteGroups(byTemplate, evContent, func(k string) string { return fmt.Sprintf("template %q", tmplText[k]) })
+	// Shared openings: the same first words in a good share of both
+	// accounts' prompts, where few accounts use them at all (a phrase
+	// everyone uses, "can you help me with", is language, not a link).
+	byPrefix := map[string][]int{}
+	for i, n := range names {
+		a := s.accounts[n]
+		for h, c := range a.prefixes {
+			if c >= linkTemplateMin && float64(c) >= linkPrefixShare*float64(a.prompts) {
+				k := fmt.Sprintf("%016x", h)
+				byPrefix[k] = append(byPrefix[k], i)
+				if t, ok := a.prefixText[h]; ok {
+					tmplText[k] = t
+				}
+			}
 		}
 	}
-	// Shared networks.
+	for k, m := range byPrefix {
+		if len(m) > max(linkRareMin, int(linkAgentShare*float64(len(names)))) {
+			delete(byPrefix, k)
+		}
+	}
+	noteGroups(byPrefix, evContent, func(k string) string { return fmt.Sprintf("opening %q", tmplText[k]) })
+	// Shared networks and rare client strings.
 	byNet := map[string][]int{}
+	byAgent := map[string][]int{}
 	for i, n := range names {
 		a := s.accounts[n]
 		if a.requests < linkNetRequests {
@@ -84,18 +148,19 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 				byNet[net] = append(byNet[net], i)
 			}
 		}
-	}
-	nets := make([]string, 0, len(byNet))
-	for n := range byNet {
-		nets = append(nets, n)
-	}
-	sort.Strings(nets)
-	for _, net := range nets {
-		members := byNet[net]
-		for _, m := range members[1:] {
-			link(members[0], m, "network "+net)
+		for ua, c := range a.agents {
+			if float64(c) >= linkNetShare*float64(a.requests) {
+				byAgent[ua] = append(byAgent[ua], i)
+			}
 		}
 	}
+	noteGroups(byNet, evInfra, func(k string) string { return "network " + k })
+	for ua, m := range byAgent {
+		if len(m) > max(linkRareMin, int(linkAgentShare*float64(len(names)))) {
+			delete(byAgent, ua)
+		}
+	}
+	noteGroups(byAgent, evInfra, func(k string) string { return fmt.Sprintf("client %q", k) })
 	// Shared schedules (pairwise over accounts active enough; the count of
 	// such accounts is small in practice).
 	var busy []int
@@ -115,8 +180,15 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 			}
 			union := len(a.minutes) + len(b.minutes) - inter
 			if union > 0 && float64(inter)/float64(union) >= linkMinuteJacc {
-				link(busy[x], busy[y], fmt.Sprintf("%d shared active minutes", inter))
+				note(busy[x], busy[y], evSchedule, fmt.Sprintf("%d shared active minutes", inter))
 			}
+		}
+	}
+	reasons := map[[2]int][]string{}
+	for k, e := range pairs {
+		if bits.OnesCount(uint(e.kinds)) >= 2 {
+			reasons[k] = e.reasons
+			uf.union(k[0], k[1])
 		}
 	}
 	groups := map[int][]int{}
@@ -146,7 +218,7 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 		cr.Requests = merged.requests
 		cr.Indicators = s.judge(merged, false)
 		cr.Risk, cr.Fired = combine(cr.Indicators, s.cfg.Rules)
-		cr.Action, _ = s.action(cr.Risk)
+		cr.Action, cr.Throttle = s.action(cr.Risk)
 		out = append(out, cr)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -59,9 +59,16 @@ const (
 	IndLengths   = "uniform_lengths"   // 1 − CV of prompt length in words
 	IndTiming    = "regular_timing"    // 1 − CV of inter-arrival times
 	IndClock     = "around_the_clock"  // normalised entropy of the 24-hour histogram
+	// Sliding windows: the worst stretch, not the whole history.
+	IndPeakHour     = "peak_hour_requests" // most requests in any 60 minutes
+	IndDayTopics    = "peak_day_topics"    // most topics touched in any 24 hours, as a share of all topics
+	IndWinCoverage  = "window_coverage"    // topic_coverage over the worst 100 consecutive prompts
+	IndWinTemplates = "window_templated"   // share of the commonest template in the worst 100 prompts
+	IndWinCoT       = "window_reasoning"   // reasoning_harvest over the worst 100 prompts
 )
 
-var indicatorOrder = []string{IndVolume, IndTokens, IndCoverage, IndTemplates, IndNearDup, IndCoT, IndParams, IndLengths, IndTiming, IndClock}
+var indicatorOrder = []string{IndVolume, IndTokens, IndCoverage, IndTemplates, IndNearDup, IndCoT, IndParams, IndLengths, IndTiming, IndClock,
+	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT}
 
 // DefaultConfig is what scan-logs uses without --config. The thresholds are
 // starting points for a general-purpose API; calibrate them on your own
@@ -80,6 +87,13 @@ func DefaultConfig() Config {
 		IndLengths:   {Lo: 0.6, Hi: 0.9, Strength: 0.3, MinRequests: 30},
 		IndTiming:    {Lo: 0.5, Hi: 0.9, Strength: 0.3, MinRequests: 30},
 		IndClock:     {Lo: 0.88, Hi: 0.98, Strength: 0.25, MinRequests: 200},
+		// Windows: thresholds as for the whole-history indicators, a
+		// little higher where a short stretch is noisier.
+		IndPeakHour:     {Lo: 120, Hi: 600, Strength: 0.4, MinRequests: 50},
+		IndDayTopics:    {Lo: 0.45, Hi: 0.85, Strength: 0.4, MinRequests: 40},
+		IndWinCoverage:  {Lo: 0.4, Hi: 0.8, Strength: 0.5, MinRequests: windowFrom + windowRequests},
+		IndWinTemplates: {Lo: 0.4, Hi: 0.9, Strength: 0.4, MinRequests: windowFrom + windowRequests},
+		IndWinCoT:       {Lo: 0.2, Hi: 0.7, Strength: 0.5, MinRequests: windowFrom + windowRequests},
 	}
 	c.Actions.Alert, c.Actions.Throttle, c.Actions.Suspend = 0.3, 0.5, 0.8
 	return c
@@ -167,6 +181,7 @@ type ClusterReport struct {
 	Requests   int         `json:"requests"`
 	Risk       float64     `json:"risk"`
 	Action     string      `json:"action"`
+	Throttle   float64     `json:"throttle,omitempty"`
 	Fired      []string    `json:"fired"`
 	Indicators []Indicator `json:"indicators"`
 }
@@ -335,6 +350,23 @@ func (s *Scanner) judge(a *account, timing bool) []Indicator {
 	}
 	vals[IndParams] = sweep
 	ev[IndParams] = fmt.Sprintf("%d top_logprobs, %d logit_bias, %d n>1, %d temperatures", a.logprobs, a.logitBias, a.multiN, len(a.temps))
+	if timing {
+		tf := "2006-01-02 15:04"
+		vals[IndPeakHour] = float64(a.tw.peakHour)
+		ev[IndPeakHour] = fmt.Sprintf("%d requests in the hour to %s", a.tw.peakHour, a.tw.peakHourAt.UTC().Format(tf))
+		if len(a.topicHits) > 0 && a.prompts > 0 {
+			vals[IndDayTopics] = float64(a.tw.peakTopics) / float64(min(len(a.topicHits), 64))
+			ev[IndDayTopics] = fmt.Sprintf("%d topics in the 24 hours to %s", a.tw.peakTopics, a.tw.peakTopicAt.UTC().Format(tf))
+		}
+		if w := a.rw; w != nil && w.n == windowRequests {
+			vals[IndWinCoverage] = w.peakCoverage
+			ev[IndWinCoverage] = "worst 100 prompts ending " + w.peakCoverageAt.UTC().Format(tf)
+			vals[IndWinTemplates] = w.peakTemplate
+			ev[IndWinTemplates] = "worst 100 prompts ending " + w.peakTemplateAt.UTC().Format(tf)
+			vals[IndWinCoT] = w.peakCoT
+			ev[IndWinCoT] = "worst 100 prompts ending " + w.peakCoTAt.UTC().Format(tf)
+		}
+	}
 	if timing && a.gapN > 1 && a.gapMean > 0 {
 		cv := math.Sqrt(a.gapM2/float64(a.gapN-1)) / a.gapMean
 		vals[IndTiming] = 1 - math.Min(1, cv)
@@ -376,4 +408,35 @@ func normEntropy(counts []int) float64 {
 		}
 	}
 	return h / math.Log(float64(len(counts)))
+}
+
+// Now are an account's current values, for a gateway deciding request by
+// request (see serve's rate_limits).
+type Now struct {
+	Requests int
+	Prompts  int
+	// DayTopics is how many topics the account touched in the last 24
+	// hours (up to its latest request).
+	DayTopics int
+	// Coverage is topic_coverage over the account's whole history.
+	Coverage float64
+}
+
+// Now returns an account's current values (zero for an unknown account).
+func (s *Scanner) Now(account string) Now {
+	a := s.accounts[account]
+	if a == nil {
+		return Now{}
+	}
+	n := Now{Requests: a.requests, Prompts: a.prompts, DayTopics: a.tw.dayTopics()}
+	hit := 0
+	for _, h := range a.topicHits {
+		if h > 0 {
+			hit++
+		}
+	}
+	if len(a.topicHits) > 0 {
+		n.Coverage = round3(float64(hit) / float64(len(a.topicHits)) * normEntropy(a.topicHits))
+	}
+	return n
 }

@@ -29,9 +29,16 @@ const (
 	KindSweep   = "sweep"    // templated capability sweep with logprobs and temperature sweeps
 	KindSlowLow = "slow-low" // low volume over all days, systematic coverage, human-ish timing
 	KindMixed   = "mixed"    // harvesting hidden among benign-looking requests
+	// KindSleeper behaves like a busy ordinary user for days, then harvests
+	// in a burst of a few hours: whole-history indicators dilute it.
+	KindSleeper = "sleeper"
+	// KindScatter is a hydra without shared infrastructure or templates:
+	// three accounts on different networks, each sending varied prompts
+	// that sweep the topics. Nothing links them; each must stand alone.
+	KindScatter = "scatter"
 )
 
-var attackKinds = []string{KindBulk, KindHydra, KindCoT, KindSweep, KindSlowLow, KindMixed}
+var attackKinds = []string{KindBulk, KindHydra, KindCoT, KindSweep, KindSlowLow, KindMixed, KindSleeper, KindScatter}
 
 // Labels say which simulated accounts attack, and how.
 type Labels struct {
@@ -76,6 +83,12 @@ func Simulate(cfg SimConfig, tax *Taxonomy, out io.Writer) (*Labels, error) {
 		kind := attackKinds[i%len(attackKinds)]
 		name := fmt.Sprintf("acct-%04d", cfg.Accounts+i*10)
 		switch kind {
+		case KindScatter:
+			for h := 0; h < 3; h++ {
+				m := fmt.Sprintf("acct-%04d", cfg.Accounts+i*10+h)
+				labels.Attackers[m] = kind
+				sim.scatter(m, i*10+h)
+			}
 		case KindHydra:
 			heads := 4 + rng.IntN(5)
 			var members []string
@@ -187,6 +200,13 @@ func (s *simulator) benignPrompt(topics []int) string {
 // topics and high volume, automation (a fixed summarisation template sent
 // on a timer), and students who ask for step-by-step reasoning.
 func (s *simulator) benign(name string, i int) {
+	if i%25 < 6 {
+		// Colleagues: six of every 25 accounts share an office network and
+		// browser, with their own topics. Sharing a /24 alone must not
+		// make them a cluster.
+		s.office(name, i)
+		return
+	}
 	switch r := s.rng.IntN(100); {
 	case r < 5:
 		s.automation(name, i)
@@ -257,6 +277,8 @@ func (s *simulator) attack(name, kind string, i int) {
 			ts := s.humanTime(0)
 			s.emit(ts, name, ip, "Mozilla/5.0 (X11; Linux)", []map[string]string{{"role": "user", "content": s.harvestPrompt(k%len(n), k%3 == 0)}}, map[string]any{"temperature": 0.7, "max_tokens": 1024}, 600)
 		}
+	case KindSleeper:
+		s.sleeper(name, i)
 	case KindMixed:
 		favs := []int{s.rng.IntN(len(n))}
 		for k := 0; k < 80*s.days; k++ {
@@ -314,5 +336,45 @@ func (s *simulator) student(name string, i int) {
 			p += " " + cotSuffixes[s.rng.IntN(len(cotSuffixes))]
 		}
 		s.emit(s.humanTime(0), name, ip, "Mozilla/5.0 (iPhone)", []map[string]string{{"role": "user", "content": p}}, map[string]any{"temperature": 0.7}, 300)
+	}
+}
+
+// office is an ordinary user behind a shared office network.
+func (s *simulator) office(name string, i int) {
+	favs := []int{s.rng.IntN(len(s.tax.Names)), s.rng.IntN(len(s.tax.Names))}
+	ip := fmt.Sprintf("172.16.%d.%d", i/25, 10+i%25)
+	for k := 0; k < 3+s.rng.IntN(6*s.days); k++ {
+		s.emit(s.humanTime(0), name, ip, "Mozilla/5.0 (Windows NT 10.0; Win64)", []map[string]string{{"role": "user", "content": s.benignPrompt(favs)}},
+			map[string]any{"temperature": 0.7, "max_tokens": 512}, 50+s.rng.IntN(400))
+	}
+}
+
+// sleeper is a busy ordinary user who, on the last day, harvests.
+func (s *simulator) sleeper(name string, i int) {
+	ip := fmt.Sprintf("10.%d.%d.%d", 200+i%50, s.rng.IntN(250), 1+s.rng.IntN(250))
+	ua := "Mozilla/5.0 (Macintosh)"
+	favs := []int{s.rng.IntN(len(s.tax.Names)), s.rng.IntN(len(s.tax.Names)), s.rng.IntN(len(s.tax.Names))}
+	for k := 0; k < 120*s.days; k++ {
+		s.emit(s.humanTime(0), name, ip, ua, []map[string]string{{"role": "user", "content": s.benignPrompt(favs)}}, map[string]any{"temperature": 0.7, "max_tokens": 512}, 300)
+	}
+	ts := s.start.Add(time.Duration(s.days-1)*24*time.Hour + 20*time.Hour)
+	for k := 0; k < 150; k++ {
+		ts = ts.Add(time.Duration(30+s.rng.IntN(60)) * time.Second)
+		s.emit(ts, name, ip, ua, []map[string]string{{"role": "user", "content": s.harvestPrompt(k%len(s.tax.Names), k%2 == 0)}}, map[string]any{"temperature": 0.9, "max_tokens": 2048}, 900)
+	}
+}
+
+// scatter is one head of an unlinked campaign: varied wording, every
+// topic in turn, human-ish hours, its own network and browser string.
+func (s *simulator) scatter(name string, i int) {
+	ip := fmt.Sprintf("100.%d.%d.%d", 64+i%60, s.rng.IntN(250), 1+s.rng.IntN(250))
+	ua := []string{"Mozilla/5.0 (Macintosh)", "Mozilla/5.0 (Windows NT 10.0)", "openai-python/1.40"}[i%3]
+	n := len(s.tax.Names)
+	for k := 0; k < 60*s.days; k++ {
+		ws := []string{benignOpeners[s.rng.IntN(len(benignOpeners))], s.keyword(k % n)}
+		for f := s.rng.IntN(12); f > 0; f-- {
+			ws = append(ws, fillers[s.rng.IntN(len(fillers))])
+		}
+		s.emit(s.humanTime(0), name, ip, ua, []map[string]string{{"role": "user", "content": strings.Join(ws, " ") + "?"}}, map[string]any{"temperature": 0.7, "max_tokens": 1024}, 600)
 	}
 }

@@ -40,6 +40,11 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// AdminAPIKeys (hashed) may call /admin/ endpoints.
 	AdminAPIKeys []string `yaml:"admin_api_keys"`
+	// RateLimits are the risk-adaptive limits the gateway applies by
+	// itself, request by request, from its own traffic.
+	RateLimits *RateLimits `yaml:"rate_limits"`
+	// Risk runs the log scanner on the gateway's own traffic.
+	Risk RiskConfig `yaml:"risk"`
 
 	dir string // folder of the config file, for relative paths
 }
@@ -86,6 +91,32 @@ type Limits struct {
 	RequestsPerHour int `yaml:"requests_per_hour" json:"requests_per_hour"`
 	TokensPerDay    int `yaml:"tokens_per_day" json:"tokens_per_day"`
 	Concurrent      int `yaml:"concurrent" json:"concurrent"`
+}
+
+// RateLimits is the per-account rule shape for risk-adaptive limits:
+// requests_per_hour is the default hourly limit; an account that touches
+// more than unique_topics_per_day topics of the taxonomy in 24 hours, or
+// whose topic coverage reaches systematic_coverage_threshold, gets its
+// limits multiplied by suspicious_pattern_multiplier until it no longer
+// does. Topics are those of the scan-logs taxonomy (22 in the shipped
+// corpora/topics.yaml; a larger taxonomy makes larger values useful).
+type RateLimits struct {
+	RequestsPerHour             int     `yaml:"requests_per_hour"`
+	UniqueTopicsPerDay          int     `yaml:"unique_topics_per_day"`
+	SystematicCoverageThreshold float64 `yaml:"systematic_coverage_threshold"`
+	SuspiciousPatternMultiplier float64 `yaml:"suspicious_pattern_multiplier"`
+	// MinPrompts is how many prompts an account needs before its coverage
+	// is judged (default 40; coverage of a few prompts means nothing).
+	MinPrompts int `yaml:"min_prompts"`
+}
+
+// RiskConfig runs the full log scanner on the gateway's own traffic, in
+// memory, every ScanEvery, and applies its actions as POST /admin/risk
+// would.
+type RiskConfig struct {
+	ScanEvery Duration `yaml:"scan_every"`
+	// Rules is a scan-logs config file (rules, actions, topics_file).
+	Rules string `yaml:"rules"`
 }
 
 // LogConfig places the request log.
@@ -172,9 +203,33 @@ func (c *Config) setDefaults() {
 	if c.Log.MaxFiles == 0 {
 		c.Log.MaxFiles = 10
 	}
+	if rl := c.RateLimits; rl != nil {
+		if rl.RequestsPerHour > 0 && c.Defaults.Limits.RequestsPerHour == 0 {
+			c.Defaults.Limits.RequestsPerHour = rl.RequestsPerHour
+		}
+		if rl.SuspiciousPatternMultiplier == 0 {
+			rl.SuspiciousPatternMultiplier = 0.1
+		}
+		if rl.MinPrompts == 0 {
+			rl.MinPrompts = 40
+		}
+	}
 }
 
 func (c *Config) validate() error {
+	if rl := c.RateLimits; rl != nil {
+		switch {
+		case rl.RequestsPerHour < 0 || rl.UniqueTopicsPerDay < 0 || rl.MinPrompts < 0:
+			return fmt.Errorf("rate_limits: counts must not be negative")
+		case !(rl.SuspiciousPatternMultiplier > 0 && rl.SuspiciousPatternMultiplier <= 1):
+			return fmt.Errorf("rate_limits: suspicious_pattern_multiplier %v must be in (0,1]", rl.SuspiciousPatternMultiplier)
+		case rl.SystematicCoverageThreshold < 0 || rl.SystematicCoverageThreshold > 1:
+			return fmt.Errorf("rate_limits: systematic_coverage_threshold %v must be in [0,1]", rl.SystematicCoverageThreshold)
+		}
+	}
+	if c.Risk.ScanEvery.Duration < 0 || (c.Risk.ScanEvery.Duration > 0 && c.Risk.ScanEvery.Duration < time.Second) {
+		return fmt.Errorf("risk: scan_every %v must be at least 1s (or 0 for never)", c.Risk.ScanEvery.Duration)
+	}
 	switch c.Backend.Kind {
 	case "embedded", "ollama":
 	default:

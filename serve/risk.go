@@ -17,11 +17,38 @@ type Assessment struct {
 	Throttle float64 `json:"throttle"` // limit factor for throttle
 }
 
-// riskState is the gateway's current view of each account's risk.
+// riskState is the gateway's current view of each account's risk. Two
+// sources tighten limits: scan results (ApplyRisk, from POST /admin/risk
+// or the built-in scanner) and the live rate_limits patterns; the
+// tighter factor wins.
 type riskState struct {
 	mu        sync.Mutex
 	base      map[string]Limits // the configured limits
 	suspended map[string]float64
+	scan      map[string]float64 // throttle factor from scan results (absent: 1)
+	pattern   map[string]float64 // factor from rate_limits patterns (absent: 1)
+}
+
+// setLimitsLocked applies an account's configured limits times the
+// tighter of its two factors. Call with s.risk.mu held.
+func (s *Server) setLimitsLocked(acct string) float64 {
+	f := 1.0
+	if v, ok := s.risk.scan[acct]; ok {
+		f = min(f, v)
+	}
+	if v, ok := s.risk.pattern[acct]; ok {
+		f = min(f, v)
+	}
+	if f == 1 {
+		s.lim.set(acct, s.risk.base[acct])
+	} else {
+		s.lim.set(acct, scaleLimits(s.risk.base[acct], f))
+	}
+	if _, ok := s.risk.suspended[acct]; ok {
+		f = 0
+	}
+	s.met.throttle.WithLabelValues(acct).Set(f)
+	return f
 }
 
 // ApplyRisk adjusts accounts' limits from scan results: "throttle" sets
@@ -34,30 +61,28 @@ func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err 
 	s.risk.mu.Lock()
 	defer s.risk.mu.Unlock()
 	for _, a := range as {
-		base, ok := s.risk.base[a.Account]
-		if !ok {
+		if _, ok := s.risk.base[a.Account]; !ok {
 			unknown = append(unknown, a.Account)
 			continue
 		}
-		factor := 1.0
-		delete(s.risk.suspended, a.Account)
 		switch a.Action {
 		case "suspend":
 			s.risk.suspended[a.Account] = a.Risk
-			factor = 0
+			delete(s.risk.scan, a.Account)
 		case "throttle":
 			if !(a.Throttle > 0 && a.Throttle <= 1) {
 				return applied, unknown, fmt.Errorf("account %s: throttle factor %v outside (0,1]", a.Account, a.Throttle)
 			}
-			factor = a.Throttle
-			s.lim.set(a.Account, scaleLimits(base, factor))
+			delete(s.risk.suspended, a.Account)
+			s.risk.scan[a.Account] = a.Throttle
 		case "none", "alert", "":
-			s.lim.set(a.Account, base)
+			delete(s.risk.suspended, a.Account)
+			delete(s.risk.scan, a.Account)
 		default:
 			return applied, unknown, fmt.Errorf("account %s: unknown action %q", a.Account, a.Action)
 		}
+		s.setLimitsLocked(a.Account)
 		s.met.risk.WithLabelValues(a.Account).Set(a.Risk)
-		s.met.throttle.WithLabelValues(a.Account).Set(factor)
 		applied++
 	}
 	return applied, unknown, nil

@@ -20,3 +20,81 @@ func TestScanReportApplies(t *testing.T) {
 		t.Fatalf("limits %+v", l)
 	}
 }
+
+// askAbout sends one short generation with a prompt.
+func askAbout(t *testing.T, g *gateway, key, prompt string) int {
+	t.Helper()
+	resp := g.post("/api/generate", key, map[string]any{"model": "embedded", "prompt": prompt, "stream": false, "options": map[string]any{"num_predict": 1}})
+	readAll(t, resp)
+	return resp.StatusCode
+}
+
+// TestRateLimitsPatterns: the issue's rule shape. An account that sweeps
+// topics gets its limits multiplied by suspicious_pattern_multiplier on
+// the request that crosses unique_topics_per_day; another account keeps its
+// limits; requests_per_hour is the default hourly limit.
+func TestRateLimitsPatterns(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), `
+rate_limits:
+  requests_per_hour: 1000
+  unique_topics_per_day: 4
+  systematic_coverage_threshold: 0.75
+  suspicious_pattern_multiplier: 0.1
+`)
+	if l, _ := g.srv.lim.limits("dev"); l.RequestsPerHour != 1000 {
+		t.Fatalf("default hourly limit %+v, want 1000 from rate_limits", l)
+	}
+	sweep := []string{"Explain the integral of x", "Debug this python function", "What causes a disease", "Draft a contract clause", "Which stock to invest in", "Summarize this novel"}
+	for i, p := range sweep {
+		if code := askAbout(t, g, devKey, p); code != 200 {
+			t.Fatalf("request %d: %d", i, code)
+		}
+		if trips := g.srv.PatternTrips(); i < 2 && trips["dev"] != "" {
+			t.Fatalf("tripped after %d prompts: %s", i+1, trips["dev"])
+		}
+	}
+	if why := g.srv.PatternTrips()["dev"]; !strings.Contains(why, "unique_topics_per_day 4") {
+		t.Fatalf("not tripped after 6 topics: %q", why)
+	}
+	if l, _ := g.srv.lim.limits("dev"); l.RequestsPerHour != 100 {
+		t.Errorf("dev limits %+v, want 1000 × 0.1", l)
+	}
+	askAbout(t, g, plainKey, "Explain the integral of x")
+	if l, _ := g.srv.lim.limits("plain"); l.RequestsPerHour != 1000 {
+		t.Errorf("plain limits %+v", l)
+	}
+	metrics, _ := g.http.Client().Get(g.http.URL + "/metrics")
+	if body := readAll(t, metrics); !strings.Contains(body, `forensics_account_throttle_factor{account="dev"} 0.1`) {
+		t.Error("throttle factor not exposed in /metrics")
+	}
+}
+
+// TestBuiltInScan: with risk.scan_every the gateway judges its own traffic
+// with the full scanner and applies the actions (here, a reasoning-trace
+// harvester is throttled or suspended; a normal user is not).
+func TestBuiltInScan(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), `
+risk:
+  scan_every: 1h
+`)
+	ordinary := []string{"hello there, how are you today?", "what should I cook tonight with leftover rice", "thanks!", "can you recommend a novel for a long train ride",
+		"my cat keeps waking me up at 5, any ideas", "is it going to be cold in Oslo next week", "write a birthday note for my sister", "explain what a mortgage is"}
+	for i := range 30 {
+		askAbout(t, g, devKey, "Solve the following physics problem step by step and show your reasoning: gravity case "+strings.Repeat("x", i%3))
+		if i < len(ordinary) {
+			askAbout(t, g, plainKey, ordinary[i])
+		}
+	}
+	applied, err := g.srv.ScanNow()
+	if err != nil || applied < 2 {
+		t.Fatalf("scan: %d applied, %v", applied, err)
+	}
+	l, _ := g.srv.lim.limits("dev")
+	_, suspended := g.srv.suspendedRisk("dev")
+	if !suspended && l.RequestsPerHour >= 2 {
+		t.Errorf("the harvester was neither throttled nor suspended: %+v", l)
+	}
+	if _, s := g.srv.suspendedRisk("plain"); s {
+		t.Error("the ordinary account was suspended")
+	}
+}

@@ -42,6 +42,7 @@ type Server struct {
 	mux      *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
+	live     *liveScan // nil: no rate_limits and no risk.scan_every
 }
 
 type account struct {
@@ -71,7 +72,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(),
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
 		models: map[string]ModelConfig{}, now: now,
-		risk: riskState{base: map[string]Limits{}, suspended: map[string]float64{}}}
+		risk: riskState{base: map[string]Limits{}, suspended: map[string]float64{}, scan: map[string]float64{}, pattern: map[string]float64{}}}
 	schemes := map[string]*watermark.Scheme{}
 	for name, path := range cfg.Keys {
 		k := opts.Keys[name]
@@ -119,6 +120,17 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.log = l
 	}
+	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
+		ls, err := newLiveScan(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.live = ls
+		if every := cfg.Risk.ScanEvery.Duration; every > 0 {
+			ls.stop, ls.done = make(chan struct{}), make(chan struct{})
+			go s.runScans(every)
+		}
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{}))
@@ -140,6 +152,11 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // Call it after http.Server.Shutdown has returned.
 func (s *Server) Close() error {
 	s.wg.Wait()
+	if s.live != nil && s.live.stop != nil {
+		close(s.live.stop)
+		<-s.live.done
+		s.live.stop = nil
+	}
 	if s.log != nil {
 		return s.log.Close()
 	}
@@ -390,6 +407,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.Watermark = g.watermark
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
 	}
+	s.observe(&e)
 	if err := s.log.Write(&e); err != nil {
 		s.met.logErrors.Inc() // the response is already out; alert on this metric
 	}

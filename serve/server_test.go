@@ -466,6 +466,10 @@ func TestConfigErrors(t *testing.T) {
 		{"missing key", "accounts: [{name: a, api_keys: [\"" + HashAPIKey("x") + "\"]}]\n", "names no key"},
 		{"shared api key", "keys: {k: k.yaml}\ndefaults: {key: k}\naccounts: [{name: a, api_keys: [\"" + HashAPIKey("x") + "\"]}, {name: b, api_keys: [\"" + HashAPIKey("x") + "\"]}]\n", "share an API key"},
 		{"bad duration", "shutdown_timeout: soon\n", "not a duration"},
+		{"multiplier", "rate_limits: {suspicious_pattern_multiplier: 2}\n", "suspicious_pattern_multiplier 2 must be in (0,1]"},
+		{"coverage", "rate_limits: {systematic_coverage_threshold: 1.5}\n", "systematic_coverage_threshold"},
+		{"negative", "rate_limits: {unique_topics_per_day: -1}\n", "must not be negative"},
+		{"scan interval", "risk: {scan_every: 10ms}\n", "at least 1s"},
 	}
 	for _, tt := range tests {
 		if _, err := ParseConfig([]byte(tt.yaml)); err == nil || !strings.Contains(err.Error(), tt.want) {

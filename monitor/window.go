@@ -1,0 +1,191 @@
+package monitor
+
+import (
+	"math"
+	"math/bits"
+	"time"
+)
+
+// Sliding windows. Whole-history indicators miss an account that behaves
+// for weeks and then harvests for a day, or mixes a campaign into ordinary
+// traffic; windows see the worst stretch. Each window keeps constant state
+// per account, so memory stays proportional to accounts.
+
+// windowRequests is the request window: the last this-many prompts.
+const windowRequests = 100
+
+// windowFrom is the request count at which an account gets its request
+// window; accounts with fewer requests cannot fill one anyway.
+const windowFrom = 20
+
+// timeWindows tracks the busiest hour (minute buckets) and the widest day
+// of topics (hour buckets of topic bitmasks).
+type timeWindows struct {
+	minute      int64     // the newest minute seen (Unix minutes)
+	perMinute   [60]int32 // requests per minute, ring
+	hourCount   int       // requests in the 60 minutes up to minute
+	peakHour    int
+	hour        int64      // the newest hour seen (Unix hours)
+	topicsByHr  [24]uint64 // topics touched per hour, ring
+	peakTopics  int
+	peakTopicAt time.Time
+	peakHourAt  time.Time
+}
+
+func (w *timeWindows) add(ts time.Time, topics uint64) {
+	m := ts.Unix() / 60
+	switch {
+	case w.minute == 0 && w.hourCount == 0:
+		w.minute = m
+	case m > w.minute:
+		if m-w.minute >= 60 {
+			w.perMinute = [60]int32{}
+			w.hourCount = 0
+		} else {
+			for k := w.minute + 1; k <= m; k++ {
+				w.hourCount -= int(w.perMinute[k%60])
+				w.perMinute[k%60] = 0
+			}
+		}
+		w.minute = m
+	case m <= w.minute-60:
+		m = -1 // older than the window: a late line, not counted here
+	}
+	if m >= 0 {
+		w.perMinute[m%60]++
+		w.hourCount++
+		if w.hourCount > w.peakHour {
+			w.peakHour, w.peakHourAt = w.hourCount, ts
+		}
+	}
+	h := ts.Unix() / 3600
+	switch {
+	case w.hour == 0:
+		w.hour = h
+	case h > w.hour:
+		if h-w.hour >= 24 {
+			w.topicsByHr = [24]uint64{}
+		} else {
+			for k := w.hour + 1; k <= h; k++ {
+				w.topicsByHr[k%24] = 0
+			}
+		}
+		w.hour = h
+	case h <= w.hour-24:
+		return
+	}
+	w.topicsByHr[h%24] |= topics
+	if topics != 0 {
+		var all uint64
+		for _, t := range w.topicsByHr {
+			all |= t
+		}
+		if n := bits.OnesCount64(all); n > w.peakTopics {
+			w.peakTopics, w.peakTopicAt = n, ts
+		}
+	}
+}
+
+// dayTopics is how many topics were touched in the 24 hours up to the
+// newest request.
+func (w *timeWindows) dayTopics() int {
+	var all uint64
+	for _, t := range w.topicsByHr {
+		all |= t
+	}
+	return bits.OnesCount64(all)
+}
+
+// reqWindow tracks the last windowRequests prompts: how many ask for
+// reasoning, how they spread over topics, how many share one template,
+// and the worst value of each seen so far.
+type reqWindow struct {
+	ring   [windowRequests]windowEntry
+	n, pos int
+	cot    int
+	topics [64]int32
+	tmpl   map[uint64]int32
+
+	peakCoverage, peakTemplate, peakCoT float64
+	peakCoverageAt, peakTemplateAt      time.Time
+	peakCoTAt                           time.Time
+	nTopics                             int
+}
+
+type windowEntry struct {
+	sig    uint64
+	topics uint64
+	cot    bool
+}
+
+func newReqWindow(nTopics int) *reqWindow {
+	return &reqWindow{tmpl: make(map[uint64]int32, windowRequests), nTopics: min(nTopics, 64)}
+}
+
+func (w *reqWindow) add(ts time.Time, e windowEntry) {
+	if w.n == windowRequests {
+		old := w.ring[w.pos]
+		if old.cot {
+			w.cot--
+		}
+		for t := old.topics; t != 0; t &= t - 1 {
+			w.topics[bits.TrailingZeros64(t)]--
+		}
+		if c := w.tmpl[old.sig] - 1; c == 0 {
+			delete(w.tmpl, old.sig)
+		} else {
+			w.tmpl[old.sig] = c
+		}
+	} else {
+		w.n++
+	}
+	w.ring[w.pos] = e
+	w.pos = (w.pos + 1) % windowRequests
+	if e.cot {
+		w.cot++
+	}
+	for t := e.topics; t != 0; t &= t - 1 {
+		w.topics[bits.TrailingZeros64(t)]++
+	}
+	w.tmpl[e.sig]++
+	if w.n < windowRequests {
+		return
+	}
+	// The window's commonest template is the one just added whenever its
+	// share reaches a new peak, so checking the added one finds the peak.
+	if s := float64(w.tmpl[e.sig]) / windowRequests; s > w.peakTemplate {
+		w.peakTemplate, w.peakTemplateAt = s, ts
+	}
+	if s := float64(w.cot) / windowRequests; s > w.peakCoT {
+		w.peakCoT, w.peakCoTAt = s, ts
+	}
+	if cov := coverageOf(w.topics[:w.nTopics]); cov > w.peakCoverage {
+		w.peakCoverage, w.peakCoverageAt = cov, ts
+	}
+}
+
+// coverageOf is the coverage indicator on topic counts: share of topics
+// touched times the evenness (normalised entropy) of the touches.
+func coverageOf(counts []int32) float64 {
+	if len(counts) < 2 {
+		return 0
+	}
+	hit, total := 0, 0
+	for _, c := range counts {
+		total += int(c)
+		if c > 0 {
+			hit++
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	h := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / float64(total)
+			h -= p * math.Log(p)
+		}
+	}
+	return float64(hit) / float64(len(counts)) * h / math.Log(float64(len(counts)))
+}

@@ -1,0 +1,150 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"forensics/monitor"
+)
+
+// liveScan runs the log scanner on the gateway's own traffic, in memory:
+// every logged request is fed to it, the rate_limits patterns are checked
+// on the spot, and (with risk.scan_every) the full judgement is applied
+// periodically. State is per account, like scan-logs.
+type liveScan struct {
+	mu      sync.Mutex
+	scanner *monitor.Scanner
+	layout  monitor.Layout
+	rules   *RateLimits
+	tripped map[string]string // account → why its pattern multiplier is on
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newLiveScan(cfg *Config) (*liveScan, error) {
+	mc := monitor.DefaultConfig()
+	if cfg.Risk.Rules != "" {
+		var err error
+		if mc, err = monitor.LoadConfig(cfg.path(cfg.Risk.Rules)); err != nil {
+			return nil, err
+		}
+	}
+	sc, err := monitor.NewScanner(mc)
+	if err != nil {
+		return nil, err
+	}
+	return &liveScan{scanner: sc, layout: monitor.DefaultLayout(), rules: cfg.RateLimits, tripped: map[string]string{}}, nil
+}
+
+// observe feeds one log entry to the scanner and re-checks the account's
+// rate_limits patterns.
+func (s *Server) observe(e *LogEntry) {
+	ls := s.live
+	if ls == nil || e.Account == "" || e.Status >= 400 {
+		return
+	}
+	// The entry goes through the same parser scan-logs uses on the log
+	// file, so the gateway and scan-logs judge alike.
+	line, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	rec, err := ls.layout.Parse(line)
+	if err != nil {
+		return
+	}
+	ls.mu.Lock()
+	ls.scanner.Add(rec)
+	why := ""
+	if rl := ls.rules; rl != nil {
+		now := ls.scanner.Now(e.Account)
+		switch {
+		case rl.UniqueTopicsPerDay > 0 && now.DayTopics > rl.UniqueTopicsPerDay:
+			why = fmt.Sprintf("%d topics in 24 h > unique_topics_per_day %d", now.DayTopics, rl.UniqueTopicsPerDay)
+		case rl.SystematicCoverageThreshold > 0 && now.Prompts >= rl.MinPrompts && now.Coverage >= rl.SystematicCoverageThreshold:
+			why = fmt.Sprintf("topic coverage %.2f ≥ systematic_coverage_threshold %.2f", now.Coverage, rl.SystematicCoverageThreshold)
+		}
+	}
+	was := ls.tripped[e.Account]
+	if why != "" {
+		ls.tripped[e.Account] = why
+	} else {
+		delete(ls.tripped, e.Account)
+	}
+	ls.mu.Unlock()
+	if (why == "") == (was == "") || ls.rules == nil {
+		return
+	}
+	s.risk.mu.Lock()
+	defer s.risk.mu.Unlock()
+	if _, known := s.risk.base[e.Account]; !known {
+		return
+	}
+	if why != "" {
+		s.risk.pattern[e.Account] = ls.rules.SuspiciousPatternMultiplier
+	} else {
+		delete(s.risk.pattern, e.Account)
+	}
+	s.setLimitsLocked(e.Account)
+}
+
+// PatternTrips lists the accounts whose rate_limits multiplier is on, and
+// why (for /admin and tests).
+func (s *Server) PatternTrips() map[string]string {
+	out := map[string]string{}
+	if s.live == nil {
+		return out
+	}
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	for k, v := range s.live.tripped {
+		out[k] = v
+	}
+	return out
+}
+
+// ScanNow runs the full scanner judgement on the traffic seen so far and
+// applies it: each account's own action, or its cluster's when that is
+// more severe (a hydra's heads are throttled together).
+func (s *Server) ScanNow() (applied int, err error) {
+	if s.live == nil {
+		return 0, nil
+	}
+	s.live.mu.Lock()
+	rep := s.live.scanner.Report()
+	s.live.mu.Unlock()
+	severity := map[string]int{"none": 0, "alert": 1, "throttle": 2, "suspend": 3}
+	clusters := map[int]monitor.ClusterReport{}
+	for _, c := range rep.Clusters {
+		clusters[c.ID] = c
+	}
+	var as []Assessment
+	for _, a := range rep.Accounts {
+		x := Assessment{Account: a.Account, Risk: a.Risk, Action: a.Action, Throttle: a.Throttle}
+		if c, ok := clusters[a.Cluster]; ok && severity[c.Action] > severity[x.Action] {
+			x = Assessment{Account: a.Account, Risk: c.Risk, Action: c.Action, Throttle: c.Throttle}
+		}
+		as = append(as, x)
+	}
+	applied, _, err = s.ApplyRisk(as)
+	return applied, err
+}
+
+// runScans applies ScanNow every interval until stopped.
+func (s *Server) runScans(every time.Duration) {
+	defer close(s.live.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.live.stop:
+			return
+		case <-t.C:
+			if _, err := s.ScanNow(); err != nil {
+				s.met.logErrors.Inc()
+			}
+		}
+	}
+}
