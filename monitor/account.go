@@ -67,7 +67,13 @@ func newAccount(name string, topics int) *account {
 		minutes: map[int64]struct{}{}}
 }
 
-func (a *account) add(r Record, tax *Taxonomy) {
+// scratch is reusable working memory for add (one per scanner).
+type scratch struct {
+	words []string
+	tmpl  []byte
+}
+
+func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	a.requests++
 	a.tokens += r.PromptTokens + r.CompletionTokens
 	if a.first.IsZero() || r.TS.Before(a.first) {
@@ -124,16 +130,18 @@ func (a *account) add(r Record, tax *Taxonomy) {
 			break
 		}
 	}
-	sig, tmpl := templateSignature(r.Prompt)
+	sig, tmpl := templateSig(r.Prompt, sc.tmpl)
+	sc.tmpl = tmpl
 	if _, ok := a.templates[sig]; ok || len(a.templates) < maxTemplates {
 		a.templates[sig]++
 		if _, ok := a.templateText[sig]; !ok {
-			a.templateText[sig] = tmpl
+			a.templateText[sig] = string(tmpl)
 		}
 	}
-	ws := words(r.Prompt)
+	ws := wordsOfLower(lower, sc.words)
+	sc.words = ws
 	if len(ws) >= prefixWords {
-		ph := fnvString(strings.Join(ws[:prefixWords], " "))
+		ph := fnvWords(ws[:prefixWords])
 		if _, ok := a.prefixes[ph]; ok || len(a.prefixes) < maxTemplates {
 			a.prefixes[ph]++
 			if _, ok := a.prefixText[ph]; !ok && len(a.prefixText) < maxPrefixTexts {

@@ -98,8 +98,14 @@ type gatewayLine struct {
 }
 
 // Parse reads one log line under the layout.
-func (l Layout) Parse(line []byte) (Record, error) {
+func (l Layout) Parse(line []byte) (Record, error) { return l.parse(line, nil) }
+
+// parse is Parse with an interner for repeated strings (nil: none).
+func (l Layout) parse(line []byte, in interner) (Record, error) {
 	if l == DefaultLayout() {
+		if g, ok := parseGatewayInterned(line, in); ok {
+			return g.record()
+		}
 		var g gatewayLine
 		if err := json.Unmarshal(line, &g); err == nil {
 			return g.record()

@@ -81,6 +81,7 @@ func readFile(ctx context.Context, path string, layout Layout, fn func(Record) e
 		in = zr
 	}
 	r := jsonl.NewReader(in, MaxLine)
+	names := interner{}
 	for {
 		if st.Lines%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -100,7 +101,7 @@ func readFile(ctx context.Context, path string, layout Layout, fn func(Record) e
 		if err != nil {
 			return fmt.Errorf("read log %s: %w", path, err)
 		}
-		rec, perr := layout.Parse(line)
+		rec, perr := layout.parse(line, names)
 		if perr != nil {
 			st.bad(path, r.Line(), perr.Error())
 			continue

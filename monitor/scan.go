@@ -198,6 +198,7 @@ type Scanner struct {
 	cfg      Config
 	tax      *Taxonomy
 	accounts map[string]*account
+	scratch  scratch
 }
 
 // NewScanner prepares a scan.
@@ -223,7 +224,7 @@ func (s *Scanner) Add(r Record) {
 		a = newAccount(r.Account, len(s.tax.Names))
 		s.accounts[r.Account] = a
 	}
-	a.add(r, s.tax)
+	a.add(r, s.tax, &s.scratch)
 }
 
 // Scan reads logs and reports.

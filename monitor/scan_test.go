@@ -203,7 +203,7 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("parsed a record without account or time: %+v", r)
 		}
 		a := newAccount(r.Account, len(tax.Names))
-		a.add(r, tax)
+		a.add(r, tax, &scratch{})
 	})
 }
 
@@ -218,6 +218,29 @@ func BenchmarkScanLines(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Scan(context.Background(), cfg, []string{path}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkPerRequestFeatures is the per-request part of a scan: read,
+// parse and update the account's features, without the per-account
+// judgement at the end (Report), which runs once per account.
+func BenchmarkPerRequestFeatures(b *testing.B) {
+	dir := b.TempDir()
+	t := &testing.T{}
+	path, _ := testTraffic(t, dir)
+	data, _ := os.ReadFile(path)
+	lines := bytes.Count(data, []byte("\n"))
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := NewScanner(DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Read(context.Background(), []string{path}, DefaultLayout(), func(r Record) error { s.Add(r); return nil }, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,20 +2,55 @@ package monitor
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/bits"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // words splits a prompt into lower-case word tokens.
-func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
+func words(s string) []string { return wordsOfLower(strings.ToLower(s), nil) }
+
+// wordsOfLower splits an already lower-cased prompt into word tokens,
+// appending to dst[:0] (so a caller can reuse the slice).
+func wordsOfLower(lower string, dst []string) []string {
+	dst = dst[:0]
+	start := -1
+	for i, r := range lower {
+		word := r == '\'' || (r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z')) ||
+			(r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			dst = append(dst, lower[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, lower[start:])
+	}
+	return dst
+}
+
+// fnvWords is FNV-1a of the words joined by single spaces.
+func fnvWords(ws []string) uint64 {
+	x := uint64(14695981039346656037)
+	for k, w := range ws {
+		if k > 0 {
+			x ^= ' '
+			x *= 1099511628211
+		}
+		for i := 0; i < len(w); i++ {
+			x ^= uint64(w[i])
+			x *= 1099511628211
+		}
+	}
+	return x
 }
 
 // templateSignature masks what varies between instances of one prompt
@@ -24,28 +59,47 @@ func words(s string) []string {
 // cheap core of Drain-style template mining (He et al., ICWS 2017), enough
 // to see one template repeated with different fillers.
 func templateSignature(prompt string) (uint64, string) {
-	fields := strings.Fields(prompt)
-	masked := make([]string, 0, 8)
-	for i, f := range fields {
-		if len(masked) == 8 {
-			break
+	sig, tmpl := templateSig(prompt, nil)
+	return sig, string(tmpl)
+}
+
+// templateSig is templateSignature writing the template into buf[:0].
+func templateSig(prompt string, buf []byte) (uint64, []byte) {
+	buf = buf[:0]
+	masked, fields := 0, 0
+	for f := range strings.FieldsSeq(prompt) {
+		fields++
+		if masked == 8 {
+			continue
 		}
-		r := []rune(f)
+		if masked > 0 {
+			buf = append(buf, ' ')
+		}
+		r, _ := utf8.DecodeRuneInString(f)
 		switch {
-		case strings.ContainsRune("\"'“‘«", r[0]):
-			masked = append(masked, "<S>")
+		case strings.ContainsRune("\"'“‘«", r):
+			buf = append(buf, "<S>"...)
 		case strings.IndexFunc(f, unicode.IsDigit) >= 0:
-			masked = append(masked, "<N>")
-		case i > 0 && unicode.IsUpper(r[0]):
-			masked = append(masked, "<W>")
+			buf = append(buf, "<N>"...)
+		case fields > 1 && unicode.IsUpper(r):
+			buf = append(buf, "<W>"...)
 		default:
-			masked = append(masked, strings.ToLower(strings.Trim(f, ".,;:!?")))
+			buf = append(buf, strings.ToLower(strings.Trim(f, ".,;:!?"))...)
 		}
+		masked++
 	}
-	tmpl := strings.Join(masked, " ")
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d", tmpl, lengthBucket(len(fields)))
-	return h.Sum64(), tmpl
+	// FNV-1a of "template|bucket", as fmt.Fprintf(h, "%s|%d") wrote it.
+	x := uint64(14695981039346656037)
+	for _, c := range buf {
+		x ^= uint64(c)
+		x *= 1099511628211
+	}
+	var num [24]byte
+	for _, c := range strconv.AppendInt(append(num[:0], '|'), int64(lengthBucket(fields)), 10) {
+		x ^= uint64(c)
+		x *= 1099511628211
+	}
+	return x, buf
 }
 
 func lengthBucket(n int) int {
@@ -58,7 +112,23 @@ func simhash(ws []string) uint64 {
 	if len(ws) == 0 {
 		return 0
 	}
-	var acc [64]int
+	// Each shingle hash votes on 64 bits. The votes are counted eight bits
+	// at a time: spreadByte[v] puts bit j of byte v into byte lane j of a
+	// word, so one table lookup and one add count eight bits at once. A
+	// lane holds up to 255 votes; the lanes are emptied into ones[] before
+	// they could overflow.
+	var ones [64]int
+	var acc [8]uint64
+	pending, total := 0, 0
+	flush := func() {
+		for k := range acc {
+			for j := range 8 {
+				ones[8*k+j] += int(acc[k] >> (8 * uint(j)) & 0xff)
+			}
+			acc[k] = 0
+		}
+		pending = 0
+	}
 	add := func(parts ...string) {
 		// FNV-1a over the words with a space between, without building
 		// the shingle string.
@@ -73,8 +143,12 @@ func simhash(ws []string) uint64 {
 				x *= 1099511628211
 			}
 		}
-		for i := range acc {
-			acc[i] += int(x>>uint(i)&1)*2 - 1
+		for k := range acc {
+			acc[k] += spreadByte[byte(x>>(8*uint(k)))]
+		}
+		total++
+		if pending++; pending == 255 {
+			flush()
 		}
 	}
 	if len(ws) < 3 {
@@ -83,14 +157,25 @@ func simhash(ws []string) uint64 {
 	for i := 0; i+3 <= len(ws); i++ {
 		add(ws[i], ws[i+1], ws[i+2])
 	}
+	flush()
 	var out uint64
-	for i, v := range acc {
-		if v > 0 {
+	for i, v := range ones {
+		if 2*v > total { // more +1 votes than −1
 			out |= 1 << uint(i)
 		}
 	}
 	return out
 }
+
+// spreadByte[v] has byte lane j equal to bit j of v.
+var spreadByte = func() (t [256]uint64) {
+	for v := range 256 {
+		for j := range 8 {
+			t[v] |= uint64(v>>uint(j)&1) << (8 * uint(j))
+		}
+	}
+	return
+}()
 
 // Taxonomy maps words to topics.
 type Taxonomy struct {
