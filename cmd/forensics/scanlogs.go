@@ -43,13 +43,19 @@ distillation campaign:
   uniform_lengths         narrow prompt-length distribution (synthetic prompts)
   regular_timing          machine-regular inter-arrival times
   around_the_clock        activity spread evenly over 24 hours
+  peak_hour_requests      the busiest 60 minutes (sliding window)
+  peak_day_topics         the most topics in any 24 hours (sliding window)
+  window_coverage, window_templated, window_reasoning
+                          the worst 100 consecutive prompts
 
 Each indicator scores 0..1 between its lo and hi thresholds; scores combine
 as a noisy-OR weighted by each indicator's strength into a risk, and the
 risk picks an action (alert ≥ 0.3, throttle ≥ 0.5 with a suggested limit
-factor, suspend for review ≥ 0.8). Accounts that share a specific prompt
-template, a /24 network, or an activity schedule are linked into clusters,
-which are judged as one account: a "hydra" keeps each head small.
+factor, suspend for review ≥ 0.8). Accounts that share two kinds of
+evidence — content (a specific template or a rare opening), infrastructure
+(a /24 or a rare client string), schedule (the same active minutes) — are
+linked into clusters, which are judged as one account: a "hydra" keeps each
+head small.
 
 Malformed lines are counted and the first few reported; they never stop the
 scan. Defaults are in monitor.DefaultConfig; a --config YAML overrides
