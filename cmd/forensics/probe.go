@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -16,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"forensics/llm/tokenizer"
 	"forensics/probe"
 	"forensics/watermark"
 )
@@ -144,33 +142,12 @@ func commandLine(cmd *cobra.Command) []string {
 	return line
 }
 
-// tokenizerFile returns the definition a tokenizer was built from, for the
-// bundle (nil for the built-in word splitter).
-func tokenizerFile(tk tokenizer.Tokenizer) ([]byte, error) {
-	v, ok := tk.(*tokenizer.Vocab)
-	if !ok {
-		return nil, nil
-	}
-	var b bytes.Buffer
-	if err := tokenizer.Encode(&b, v.File()); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
 func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 	key, err := watermark.LoadKey(opts.Key)
 	if err != nil {
 		return err
 	}
 	tk, err := openTokenizer(opts.Tokenizer)
-	if err != nil {
-		return err
-	}
-	if err := key.CheckTokenizer(tk.ID()); err != nil {
-		return err
-	}
-	tokFile, err := tokenizerFile(tk)
 	if err != nil {
 		return err
 	}
@@ -199,83 +176,36 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 	if opts.Triggers >= 0 {
 		plan.Triggers = min(opts.Triggers, len(cs.Triggers))
 	}
-	targets := probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls}
-	tests := probe.PlanTests(targets, plan)
-	tf := ""
-	if tokFile != nil {
-		tf = probe.FileTokenizer
+	setup := probe.Setup{
+		Dir: opts.Out, Key: key, Tokenizer: tk, Canaries: cs,
+		Targets: probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls},
+		Plan:    plan, Alpha: opts.Alpha, Budget: budget, NullKeys: opts.NullKeys, Rounds: opts.Rounds,
+		Sampling: probe.Sampling{Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Seed: opts.Seed},
+		Tool:     "forensics " + version(), Command: command,
+		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
+		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
+		Sign:          sign,
+		Notice:        func(msg string) { fmt.Fprintln(opts.io.ErrOut, msg) },
 	}
-	m := &probe.Manifest{
-		Format: probe.ManifestFormat, Tool: "forensics " + version(),
-		Created: time.Now().UTC().Format(time.RFC3339), Command: command,
-		Propositions: probe.PropositionsFor(tests), Alpha: opts.Alpha, Tests: tests, Targets: targets,
-		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
-		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
-		Tokenizer: probe.TokenizerRef{ID: tk.ID(), File: tf},
-		Sampling:  probe.Sampling{Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Seed: opts.Seed},
-		Plan:      plan, Budget: budget,
-		Null:   probe.NullPlan{Keys: opts.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001},
-		Rounds: opts.Rounds,
-	}
-	tgs := map[string]probe.Target{}
-	to := probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout, Canaries: cs}
-	specs := map[string]string{"suspect": targets.Suspect, "reference": targets.Reference}
-	for i, c := range targets.Controls {
-		specs[probe.ControlRole(i)] = c
-	}
-	for role, spec := range specs {
-		if spec == "" {
-			continue
-		}
-		t, err := probe.OpenTarget(spec, to)
-		if err != nil {
-			return err
-		}
-		if err := t.Check(ctx); err != nil {
-			return err
-		}
-		tgs[role] = t
-	}
-	m, resumed, err := probe.Prepare(opts.Out, m, cs, tokFile)
-	if err != nil {
-		return err
-	}
-	st, rep, err := probe.OpenStore(filepath.Join(opts.Out, probe.FileTranscripts), m.SHA256())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if rep.DroppedLine > 0 {
-		fmt.Fprintf(opts.io.ErrOut, "transcripts.jsonl: dropped a cut-off last line (line %d, %d bytes) left by an interrupted run; that query is asked again\n", rep.DroppedLine, rep.DroppedBytes)
-	}
-	if resumed {
-		fmt.Fprintf(opts.io.ErrOut, "resuming the probe in %s (%d records so far)\n", opts.Out, len(st.Records()))
-	} else {
-		fmt.Fprintf(opts.io.ErrOut, "manifest %s written to %s\n", m.SHA256()[:16], filepath.Join(opts.Out, probe.FileManifest))
-	}
-	ro := probe.RunOptions{Concurrency: opts.Concurrency}
 	var bar *progressbar.ProgressBar
 	if opts.io.ErrTTY {
+		m, _, _ := setup.Manifest()
 		bar = progressbar.NewOptions(len(m.Queries(cs)), progressbar.OptionSetWriter(opts.io.ErrOut),
 			progressbar.OptionSetDescription("probe"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
 			progressbar.OptionThrottle(100*time.Millisecond))
-		ro.Progress = func(done, _ int) { bar.Set(done) }
+		setup.Run.Progress = func(done, _ int) { bar.Set(done) }
 	}
-	stats, err := probe.Run(ctx, m, cs, tgs, st, ro)
+	res, stats, err := probe.Probe(ctx, setup)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, context.Canceled):
 			return fmt.Errorf("interrupted: %d answers are saved in %s; run the same command again to resume", stats.Answered+stats.AlreadyAnswered, filepath.Join(opts.Out, probe.FileTranscripts))
+		case stats.Planned > 0:
+			return fmt.Errorf("probe stopped (%d answers saved; the same command resumes): %w", stats.Answered+stats.AlreadyAnswered, err)
 		}
-		return fmt.Errorf("probe stopped (%d answers saved; the same command resumes): %w", stats.Answered+stats.AlreadyAnswered, err)
-	}
-	if err := st.Close(); err != nil {
-		return err
-	}
-	res, err := probe.Finish(ctx, opts.Out, key, tk, sign)
-	if err != nil {
 		return err
 	}
 	if opts.JSON {

@@ -1,0 +1,144 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"forensics/llm/tokenizer"
+	"forensics/watermark"
+)
+
+// Setup is everything one probe needs; Probe runs it end to end.
+type Setup struct {
+	Dir       string
+	Key       *watermark.Key
+	Tokenizer tokenizer.Tokenizer
+	Canaries  *CanarySet
+	Targets   Targets
+	Plan      Plan
+	Alpha     float64
+	Sampling  Sampling
+	Budget    Budget
+	NullKeys  int
+	Rounds    int
+	// Tool and Command go into the manifest (chain of custody).
+	Tool    string
+	Command []string
+	// Created is the manifest's time (default now).
+	Created       time.Time
+	TargetOptions TargetOptions
+	Run           RunOptions
+	Sign          ed25519.PrivateKey
+	// Notice receives one-line messages for the operator (resuming, a
+	// repaired transcript line, where the manifest went).
+	Notice func(string)
+}
+
+// TokenizerFile returns the definition a tokenizer was built from, for the
+// bundle (nil for the built-in word splitter).
+func TokenizerFile(tk tokenizer.Tokenizer) ([]byte, error) {
+	v, ok := tk.(*tokenizer.Vocab)
+	if !ok {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	if err := tokenizer.Encode(&b, v.File()); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Manifest builds the plan a setup describes (seeds left to Prepare).
+func (s *Setup) Manifest() (*Manifest, []byte, error) {
+	tokFile, err := TokenizerFile(s.Tokenizer)
+	if err != nil {
+		return nil, nil, err
+	}
+	tf := ""
+	if tokFile != nil {
+		tf = FileTokenizer
+	}
+	created := s.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	tests := PlanTests(s.Targets, s.Plan)
+	cs := s.Canaries
+	return &Manifest{
+		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: s.Command,
+		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: s.Targets,
+		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},
+		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},
+		Sampling:  s.Sampling, Plan: s.Plan, Budget: s.Budget,
+		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001},
+		Rounds: s.Rounds,
+	}, tokFile, nil
+}
+
+// Probe opens and checks the targets, prepares (or resumes) the folder,
+// asks every query and seals the bundle. On cancellation it returns the
+// context's error with everything received so far saved.
+func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
+	notice := s.Notice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	if err := s.Key.CheckTokenizer(s.Tokenizer.ID()); err != nil {
+		return nil, RunStats{}, err
+	}
+	m, tokFile, err := s.Manifest()
+	if err != nil {
+		return nil, RunStats{}, err
+	}
+	tgs := map[string]Target{}
+	specs := map[string]string{"suspect": s.Targets.Suspect, "reference": s.Targets.Reference}
+	for i, c := range s.Targets.Controls {
+		specs[ControlRole(i)] = c
+	}
+	to := s.TargetOptions
+	to.Canaries = s.Canaries
+	for role, spec := range specs {
+		if spec == "" {
+			continue
+		}
+		t, err := OpenTarget(spec, to)
+		if err != nil {
+			return nil, RunStats{}, err
+		}
+		if err := t.Check(ctx); err != nil {
+			return nil, RunStats{}, err
+		}
+		tgs[role] = t
+	}
+	m, resumed, err := Prepare(s.Dir, m, s.Canaries, tokFile)
+	if err != nil {
+		return nil, RunStats{}, err
+	}
+	st, rep, err := OpenStore(filepath.Join(s.Dir, FileTranscripts), m.SHA256())
+	if err != nil {
+		return nil, RunStats{}, err
+	}
+	defer st.Close()
+	if rep.DroppedLine > 0 {
+		notice(fmt.Sprintf("transcripts.jsonl: dropped a cut-off last line (line %d, %d bytes) left by an interrupted run; that query is asked again", rep.DroppedLine, rep.DroppedBytes))
+	}
+	if resumed {
+		notice(fmt.Sprintf("resuming the probe in %s (%d records so far)", s.Dir, len(st.Records())))
+	} else {
+		notice(fmt.Sprintf("manifest %s written to %s", m.SHA256()[:16], filepath.Join(s.Dir, FileManifest)))
+	}
+	stats, err := Run(ctx, m, s.Canaries, tgs, st, s.Run)
+	if err != nil {
+		return nil, stats, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, stats, err
+	}
+	res, err := Finish(ctx, s.Dir, s.Key, s.Tokenizer, s.Sign)
+	return res, stats, err
+}
