@@ -4,7 +4,7 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit e2e ollama report-tools bench lint fuzz measure demo clean
+.PHONY: help build test unit e2e ollama report-tools bench lint fuzz measure demo walkthrough experiments calibrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -53,8 +53,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 measure: ## the long measurements the README quotes (probe battery over 200 null runs)
 	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 60m -run 'TestBatteryFalsePositiveRate|TestMeasureEmbeddedTargets' ./probe
 
-demo: build ## the main job on the built-in model: keygen, generate, detect
+demo: build ## the main job on the embedded model: serve, harvest, distil, scan, probe, report, verify
+	./$(BIN) demo --out .demo
+	./$(BIN) verify --key .demo/keys/main.yaml --pub .demo/keys/signer.key.pub .demo/evidence-student
+
+walkthrough: build ## the watermark by hand: keygen, generate, detect, a gateway answer
 	./scripts/demo.sh
 
 clean: ## remove build output and the demo folder (not the Ollama cache)
-	rm -rf bin .demo
+	rm -rf bin .demo .walkthrough

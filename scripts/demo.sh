@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/forensics
-out=.demo
+out=.walkthrough
 mkdir -p "$out"
 rm -f "$out/key.yaml"
 prompt="The letter said"

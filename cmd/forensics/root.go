@@ -41,6 +41,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdProbe(io),
 		newCmdVerify(io),
 		newCmdReport(io),
+		newCmdDemo(io),
 	)
 	return root
 }

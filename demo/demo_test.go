@@ -1,0 +1,89 @@
+package demo
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"forensics/probe"
+	"forensics/report"
+	"forensics/watermark"
+)
+
+// TestDemoQuick runs the quick demo and checks what it is meant to show:
+// the campaign's accounts are flagged and linked into one cluster, no
+// ordinary account is, the student carries the watermark and the control
+// does not, and both bundles (with their reports) verify.
+func TestDemoQuick(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo")
+	stages := 0
+	sum, err := Run(context.Background(), Options{Out: out, Quick: true, Stage: func(int, int, string) { stages++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stages != 6 {
+		t.Errorf("%d stages reported", stages)
+	}
+	flagged := map[string]bool{}
+	for _, a := range sum.Scan.Accounts {
+		if a.Action == "suspend" || a.Action == "throttle" {
+			flagged[a.Account] = true
+		}
+	}
+	for _, a := range sum.Attackers {
+		if !flagged[a] {
+			t.Errorf("campaign account %s not flagged", a)
+		}
+	}
+	for _, b := range sum.Benign {
+		if flagged[b] {
+			t.Errorf("ordinary account %s flagged", b)
+		}
+	}
+	if len(sum.Scan.Clusters) != 1 || !slices.Equal(sum.Scan.Clusters[0].Accounts, sum.Attackers) {
+		t.Errorf("clusters %+v, want one of %v", sum.Scan.Clusters, sum.Attackers)
+	}
+	verdict := func(p Probed) string { return p.Results.Propositions[0].Verdict }
+	if v := verdict(sum.Student); v != probe.VerdictSupported {
+		t.Errorf("student: %s", v)
+	}
+	if v := verdict(sum.Control); v == probe.VerdictSupported {
+		t.Errorf("control: %s", v)
+	}
+	key, err := watermark.LoadKey(filepath.Join(out, "keys", "main.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Probed{sum.Student, sum.Control} {
+		checks, err := probe.Verify(context.Background(), p.Bundle, probe.VerifyOptions{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range checks {
+			if !c.OK {
+				t.Errorf("%s: %s: %s", p.Bundle, c.Name, c.Detail)
+			}
+		}
+		if _, err := report.Check(p.Bundle); err != nil {
+			t.Errorf("%s: %v", p.Bundle, err)
+		}
+	}
+	// A second run clears the folder it made.
+	if _, err := Run(context.Background(), Options{Out: out, Quick: true}); err != nil {
+		t.Errorf("second run: %v", err)
+	}
+	if err := prepareOut(t.TempDir()); err != nil {
+		t.Errorf("empty folder: %v", err)
+	}
+}
+
+func TestDemoRefusesForeignFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeHarvest(filepath.Join(dir, "precious.txt"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), Options{Out: dir, Quick: true}); err == nil {
+		t.Fatal("the demo cleared a folder it did not make")
+	}
+}
