@@ -57,6 +57,13 @@ demo: build ## the main job on the embedded model: serve, harvest, distil, scan,
 	./$(BIN) demo --out .demo
 	./$(BIN) verify --key .demo/keys/main.yaml --pub .demo/keys/signer.key.pub .demo/evidence-student
 
+experiments: build ## the distillation experiment (docs/experiments)
+	./$(BIN) experiments distill --out docs/experiments
+
+calibrate: build ## empirical against nominal false-positive rates (docs/calibration; copied for reports)
+	./$(BIN) calibrate --out docs/calibration
+	cp docs/calibration/calibration.json report/calibration.json
+
 walkthrough: build ## the watermark by hand: keygen, generate, detect, a gateway answer
 	./scripts/demo.sh
 

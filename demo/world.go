@@ -317,7 +317,7 @@ func distil(ctx context.Context, out string, harvest []pair) (*models, error) {
 		texts = append(texts, t)
 		m.bytes += len(t)
 	}
-	if err := train(ctx, texts, m.student, "distilled from the demo harvest"); err != nil {
+	if err := embedded.TrainFile(ctx, texts, m.student, "distilled from the demo harvest"); err != nil {
 		return nil, err
 	}
 	paras, err := corpora.Paragraphs()
@@ -334,19 +334,11 @@ func distil(ctx context.Context, out string, harvest []pair) (*models, error) {
 		}
 		return out
 	}
-	if err := train(ctx, slice(0), m.control, "held-out human text, first slice"); err != nil {
+	if err := embedded.TrainFile(ctx, slice(0), m.control, "held-out human text, first slice"); err != nil {
 		return nil, err
 	}
-	if err := train(ctx, slice(len(held)/2), m.control2, "held-out human text, second slice"); err != nil {
+	if err := embedded.TrainFile(ctx, slice(len(held)/2), m.control2, "held-out human text, second slice"); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func train(ctx context.Context, texts []string, path, note string) error {
-	a, err := embedded.Train(ctx, texts)
-	if err != nil {
-		return err
-	}
-	return embedded.WriteModelFile(path, a, embedded.DefaultOrder, note)
 }

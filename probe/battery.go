@@ -203,19 +203,7 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 		return err
 	}
 	score := func(s *watermark.Scheme, ds [][]string, each func(watermark.Result, int)) watermark.Result {
-		sc := s.NewScorer(false)
-		sc.ExcludePrompt(nil)
-		for _, pp := range promptPieces {
-			sc.ExcludePrompt(pp)
-		}
-		for i, d := range ds {
-			sc.StartDocument()
-			sc.AddPieces(d)
-			if each != nil {
-				each(sc.Result(0), i)
-			}
-		}
-		return sc.Result(0)
+		return scoreDocs(s, promptPieces, ds, each)
 	}
 	ours := watermark.NewScheme(a.in.Key)
 	d := &RadioDetail{Answers: len(suspect), Gamma: a.in.Key.Gamma}
@@ -300,6 +288,51 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 		}
 	}
 	return nil
+}
+
+// scoreDocs scores answers as one body of evidence: tuples that occur in
+// any prompt are left out, each distinct tuple counts once across all
+// answers, and each answer starts its own context. each, if set, sees the
+// running result after every answer.
+func scoreDocs(s *watermark.Scheme, promptPieces, docs [][]string, each func(watermark.Result, int)) watermark.Result {
+	sc := s.NewScorer(false)
+	for _, pp := range promptPieces {
+		sc.ExcludePrompt(pp)
+	}
+	for i, d := range docs {
+		sc.StartDocument()
+		sc.AddPieces(d)
+		if each != nil {
+			each(sc.Result(0), i)
+		}
+	}
+	return sc.Result(0)
+}
+
+// ScoreAnswers is the radioactivity scoring on its own, for experiments:
+// the answers' watermark evidence under a scheme, with the prompts' tuples
+// left out, and the curve of evidence as answers accumulate.
+func ScoreAnswers(s *watermark.Scheme, tk tokenizer.Tokenizer, prompts, answers []string) (watermark.Result, []CurvePoint, error) {
+	var pp, docs [][]string
+	for _, p := range prompts {
+		pieces, err := tk.Pieces(watermark.Normalize(p))
+		if err != nil {
+			return watermark.Result{}, nil, err
+		}
+		pp = append(pp, pieces)
+	}
+	for _, a := range answers {
+		pieces, err := tk.Pieces(watermark.Normalize(a))
+		if err != nil {
+			return watermark.Result{}, nil, err
+		}
+		docs = append(docs, pieces)
+	}
+	var curve []CurvePoint
+	r := scoreDocs(s, pp, docs, func(r watermark.Result, i int) {
+		curve = append(curve, CurvePoint{Answers: i + 1, Tokens: r.Tokens, Scored: r.TokensScored, Green: r.Green, Log10P: r.Log10P})
+	})
+	return r, curve, nil
 }
 
 // nullKey is the j-th key of the key-swap null: derived from the

@@ -42,6 +42,8 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdVerify(io),
 		newCmdReport(io),
 		newCmdDemo(io),
+		newCmdExperiments(io),
+		newCmdCalibrate(io),
 	)
 	return root
 }

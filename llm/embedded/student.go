@@ -101,3 +101,13 @@ func LoadModelFile(path string) (*Model, error) {
 	}
 	return m, nil
 }
+
+// TrainFile trains an n-gram model of the default order on texts and
+// writes it to path.
+func TrainFile(ctx context.Context, texts []string, path, note string) error {
+	a, err := Train(ctx, texts)
+	if err != nil {
+		return err
+	}
+	return WriteModelFile(path, a, DefaultOrder, note)
+}
