@@ -4,7 +4,7 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit e2e ollama report-tools bench lint fuzz measure demo walkthrough experiments calibrate clean
+.PHONY: help build test unit e2e ollama report-tools bench lint fuzz measure demo walkthrough experiments calibrate bench-go clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -27,7 +27,10 @@ report-tools: ## install pdftotext and chromium for the report tests (apt, if mi
 ollama: ## build (or reuse the cached) pinned Ollama from the Go module proxy
 	scripts/build-ollama.sh >/dev/null
 
-bench: ## run the benchmarks (one core; compare ratios within one run)
+bench: build ## one table of speeds and their ratios to baselines, measured in one run
+	./$(BIN) bench
+
+bench-go: ## every Go benchmark (one core; compare ratios within one run)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
 
 lint: ## gofmt and go vet

@@ -97,25 +97,27 @@ func Calibrate(ctx context.Context, o CalibrateOptions, tool string) (*Calibrati
 		return nil, err
 	}
 	tk := m.Tokenizer()
-	var keys []*watermark.Scheme
-	for j := range o.Keys {
-		k, err := keyFor(o.Seed+1000, j)
-		if err != nil {
-			return nil, err
-		}
-		// All at the default width; keyFor varies the secret with j.
-		k, _ = watermark.NewKeyFromSecret(k.ID, watermark.DefaultParams(), secretOf(o.Seed, j), k.Created)
-		keys = append(keys, watermark.NewScheme(k))
+	// Every (document, j) pair is scored under its own key, derived from
+	// the seed: documents share common word pairs, so scoring them all
+	// under the same few keys would make the trials dependent (a key that
+	// happens to make "of the" green lowers many documents' p-values at
+	// once) and the intervals below too narrow.
+	schemeFor := func(set, doc, j int) *watermark.Scheme {
+		k, _ := watermark.NewKeyFromSecret(fmt.Sprintf("calibration-%d-%d-%d", set, doc, j), watermark.DefaultParams(),
+			secretOf(o.Seed+uint64(set)<<40+uint64(doc)<<8, j), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		return watermark.NewScheme(k)
 	}
-	score := func(docs [][]string, schemes []*watermark.Scheme) []float64 {
-		var out []float64
-		for _, d := range docs {
-			for _, s := range schemes {
-				sc := s.NewScorer(false)
-				sc.AddPieces(d)
-				out = append(out, sc.Result(0).Log10P)
+	watermarker := schemeFor(99, 0, 0)
+	score := func(set int, docs [][]string) []float64 {
+		out := make([]float64, len(docs)*o.Keys)
+		parallel(ctx, len(docs), func(d int) error {
+			for j := range o.Keys {
+				sc := schemeFor(set, d, j).NewScorer(false)
+				sc.AddPieces(docs[d])
+				out[d*o.Keys+j] = sc.Result(0).Log10P
 			}
-		}
+			return nil
+		})
 		return out
 	}
 
@@ -132,9 +134,9 @@ func Calibrate(ctx context.Context, o CalibrateOptions, tool string) (*Calibrati
 	for i := 0; i+o.DocPieces <= len(pieces); i += o.DocPieces {
 		human = append(human, pieces[i:i+o.DocPieces])
 	}
-	lp := score(human, keys)
+	lp := score(1, human)
 	res.Sets = append(res.Sets, NullSet{Name: "human text", Trials: len(lp), Rates: rates(lp),
-		Description: fmt.Sprintf("the public-domain corpus in corpora/ (War and Peace, Opticks) cut into %d documents of %d pieces, each scored under %d keys", len(human), o.DocPieces, len(keys))})
+		Description: fmt.Sprintf("the public-domain corpus in corpora/ (War and Peace, Opticks) cut into %d documents of %d pieces, each scored under %d keys of its own", len(human), o.DocPieces, o.Keys)})
 	progress(fmt.Sprintf("human text: %d scores", len(lp)))
 
 	// Unwatermarked generations of the embedded model.
@@ -150,13 +152,13 @@ func Calibrate(ctx context.Context, o CalibrateOptions, tool string) (*Calibrati
 	if err != nil {
 		return nil, err
 	}
-	lp = score(docs, keys)
+	lp = score(2, docs)
 	res.Sets = append(res.Sets, NullSet{Name: "unwatermarked generations", Trials: len(lp), Rates: rates(lp),
-		Description: fmt.Sprintf("%d answers of up to %d pieces from the embedded model without a watermark, each scored under %d keys", len(docs), o.DocPieces, len(keys))})
+		Description: fmt.Sprintf("%d answers of up to %d pieces from the embedded model without a watermark, each scored under %d keys of its own", len(docs), o.DocPieces, o.Keys)})
 	progress(fmt.Sprintf("unwatermarked generations: %d scores", len(lp)))
 
-	// Key swap: watermarked under key 0, scored under the others.
-	wm, err := answers(ctx, m, keys[0], prompts, o.DocPieces, o.Seed<<34)
+	// Key swap: watermarked under one key, scored under others.
+	wm, err := answers(ctx, m, watermarker, prompts, o.DocPieces, o.Seed<<34)
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +166,9 @@ func Calibrate(ctx context.Context, o CalibrateOptions, tool string) (*Calibrati
 	if err != nil {
 		return nil, err
 	}
-	lp = score(docs, keys[1:])
+	lp = score(3, docs)
 	res.Sets = append(res.Sets, NullSet{Name: "key swap", Trials: len(lp), Rates: rates(lp),
-		Description: fmt.Sprintf("%d answers watermarked under one key, each scored under %d other keys", len(docs), len(keys)-1)})
+		Description: fmt.Sprintf("%d answers watermarked under one key, each scored under %d other keys of its own", len(docs), o.Keys)})
 	progress(fmt.Sprintf("key swap: %d scores", len(lp)))
 
 	// The whole probe battery on suspects not derived from our model.
@@ -266,7 +268,7 @@ func nullProbes(ctx context.Context, o CalibrateOptions, progress func(string)) 
 		res, _, err := probe.Probe(ctx, probe.Setup{
 			Dir: filepath.Join(dir, "bundle"), Key: key, Tokenizer: teacher.Tokenizer(), Canaries: cs,
 			Targets: probe.Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
-			Plan:    probe.Plan{Prompts: o.ProbePrompt, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
+			Plan:    probe.Plan{Prompts: o.ProbePrompt, EqualityPrompts: min(30, o.ProbePrompt), Triggers: 40, HammingLength: 32},
 			Alpha:   0.01, NullKeys: 100, Rounds: 999,
 			Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: 120, Seed: uint64(i) + 1},
 			Tool:     "forensics calibrate", Run: probe.RunOptions{Concurrency: 1},

@@ -141,7 +141,7 @@ func WriteCalibration(r *CalibrationResult, dir string) error {
 	p := plot.New()
 	p.Title.Text = "False positives: empirical against nominal"
 	p.X.Label.Text = "nominal α"
-	p.Y.Label.Text = "empirical rate (▽: none seen, 95% upper bound)"
+	p.Y.Label.Text = "empirical rate"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
 	lo := 1e-5
@@ -178,7 +178,7 @@ func WriteCalibration(r *CalibrationResult, dir string) error {
 			sc.GlyphStyle.Radius = vg.Points(3)
 			p.Add(sc)
 			if len(seen) == 0 {
-				p.Legend.Add(s.Name, sc)
+				p.Legend.Add(s.Name+" (none seen: 95% upper bound)", sc)
 			}
 		}
 	}

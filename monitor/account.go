@@ -28,6 +28,24 @@ var cotPhrases = []string{
 	"before answering, reason", "rationale",
 }
 
+// cotAnchors holds the longest word of each phrase in cotPhrases, and its
+// plural: a prompt without any of them as a word is taken not to contain a
+// phrase (a phrase inside a longer word, "footstep by stepping", is not
+// counted).
+var cotAnchors = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range cotPhrases {
+		longest := ""
+		for _, w := range words(p) {
+			if len(w) > len(longest) {
+				longest = w
+			}
+		}
+		m[longest], m[longest+"s"] = true, true
+	}
+	return m
+}()
+
 // account accumulates one account's features in one pass.
 type account struct {
 	name                string
@@ -122,11 +140,20 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	}
 	a.prompts++
 	lower := strings.ToLower(r.Prompt)
+	ws := wordsOfLower(lower, sc.words)
+	sc.words = ws
 	isCoT := false
-	for _, p := range cotPhrases {
-		if strings.Contains(lower, p) {
-			a.cot++
-			isCoT = true
+	// The phrase search runs only when a prompt has one of the phrases'
+	// anchor words: most prompts have none, and long ones are costly.
+	for _, w := range ws {
+		if cotAnchors[w] {
+			for _, p := range cotPhrases {
+				if strings.Contains(lower, p) {
+					a.cot++
+					isCoT = true
+					break
+				}
+			}
 			break
 		}
 	}
@@ -138,8 +165,6 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 			a.templateText[sig] = string(tmpl)
 		}
 	}
-	ws := wordsOfLower(lower, sc.words)
-	sc.words = ws
 	if len(ws) >= prefixWords {
 		ph := fnvWords(ws[:prefixWords])
 		if _, ok := a.prefixes[ph]; ok || len(a.prefixes) < maxTemplates {

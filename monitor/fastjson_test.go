@@ -181,3 +181,24 @@ func FuzzTemplateSignature(f *testing.F) {
 		}
 	})
 }
+
+func TestReasoningPhrasesFound(t *testing.T) {
+	tax, _ := ParseTaxonomy(mustTopics(t))
+	for _, c := range []struct {
+		prompt string
+		cot    bool
+	}{
+		{"Solve it. Think step by step, please.", true},
+		{"Show your work and the chain of thought.", true},
+		{"<think> first", true},
+		{"Give your rationales.", true},
+		{"What is the capital of France?", false},
+		{"I work at a steps factory", false},
+	} {
+		a := newAccount("x", len(tax.Names))
+		a.add(Record{Account: "x", Prompt: c.prompt}, tax, &scratch{})
+		if (a.cot == 1) != c.cot {
+			t.Errorf("%q: reasoning request %v, want %v", c.prompt, a.cot == 1, c.cot)
+		}
+	}
+}

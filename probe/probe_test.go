@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"os"
@@ -14,12 +15,13 @@ import (
 )
 
 type probeSetup struct {
-	targets Targets
-	plan    Plan
-	seed    uint64
-	rounds  int
-	nullK   int
-	budget  Budget
+	targets  Targets
+	plan     Plan
+	seed     uint64
+	rounds   int
+	nullK    int
+	budget   Budget
+	nullSeed string // default "test-null-seed"
 }
 
 func embeddedTokenizer(t testing.TB) (tokenizer.Tokenizer, []byte) {
@@ -54,7 +56,7 @@ func buildManifest(t testing.TB, key *watermark.Key, cs *CanarySet, tk tokenizer
 		Tokenizer: TokenizerRef{ID: tk.ID(), File: FileTokenizer},
 		Sampling:  Sampling{Temperature: 0.8, MaxTokens: 120, Seed: s.seed},
 		Plan:      s.plan, Budget: s.budget,
-		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "test-null-seed"},
+		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: cmp.Or(s.nullSeed, "test-null-seed")},
 		Rounds: s.rounds,
 	}
 }

@@ -174,10 +174,20 @@ func sharedWorld(t testing.TB) *world {
 		w.student = filepath.Join(dir, "student.model")
 		writeStudent(t, wm, w.student)
 		w.control = filepath.Join(dir, "control.model")
+		// The two controls take alternate paragraphs, so that both mix the
+		// corpus's genres alike: controls must be of one kind.
 		human := humanText(t, 2*totalLen(wm))
-		writeStudent(t, human[:len(human)/2], w.control)
+		var even, odd []string
+		for i, p := range human {
+			if i%2 == 0 {
+				even = append(even, p)
+			} else {
+				odd = append(odd, p)
+			}
+		}
+		writeStudent(t, even, w.control)
 		w.control2 = filepath.Join(dir, "control2.model")
-		writeStudent(t, human[len(human)/2:], w.control2)
+		writeStudent(t, odd, w.control2)
 		shared = w
 	})
 	if shared == nil {

@@ -279,6 +279,9 @@ func methodology(b *Bundle) []Block {
 			"Style and equality tests are permutation tests: they compare the observed difference with the differences obtained by swapping labels within each prompt, which is exact under their null hypotheses.",
 			"The tests and their shares of α were fixed in the manifest before any question was asked; the manifest's hash is in every transcript record.",
 		}},
+		Heading{Level: 2, Text: "Measured error rates"})
+	out = append(out, calibrationBlocks()...)
+	out = append(out,
 		Heading{Level: 2, Text: "Known ways to weaken this evidence"},
 		List{Items: []string{
 			"Paraphrasing or re-generating our outputs before training, or training on few of them, dilutes the watermark; the test then lacks power, and its non-rejection means only that.",

@@ -104,7 +104,7 @@ func TestReportContentAndDeterminism(t *testing.T) {
 		for _, want := range []string{
 			"Acme v. Example", "2026-CV-0417", "Summary", "What this evidence does not show",
 			b.MerkleRoot, b.ManifestSHA256, probe.FormatP(radio.Log10P), "Supported", "Insufficient evidence",
-			"Methodology and limitations", "Chain of custody", "Appendix A: sample transcripts", b.LineSHA256[0][:16],
+			"Methodology and limitations", "Measured error rates", "probe battery", "Chain of custody", "Appendix A: sample transcripts", b.LineSHA256[0][:16],
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %q", name, want)

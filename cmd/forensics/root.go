@@ -44,6 +44,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdDemo(io),
 		newCmdExperiments(io),
 		newCmdCalibrate(io),
+		newCmdBench(io),
 	)
 	return root
 }

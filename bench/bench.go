@@ -1,0 +1,243 @@
+// Package bench measures the toolkit's speed on this machine, each figure
+// next to the baseline it should be read against, measured in the same
+// run (ratios, not absolute times, are what carry over to other machines).
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/corpora"
+	"forensics/generate"
+	"forensics/llm/embedded"
+	"forensics/monitor"
+	"forensics/probe"
+	"forensics/serve"
+	"forensics/watermark"
+)
+
+// Row is one measurement.
+type Row struct {
+	Name     string  `json:"name"`
+	Value    float64 `json:"value"`
+	Unit     string  `json:"unit"`
+	Baseline string  `json:"baseline,omitempty"` // the row it is compared with
+	Ratio    float64 `json:"ratio,omitempty"`    // Value / baseline's Value
+}
+
+// Run measures everything; progress gets the name of each measurement as
+// it starts.
+func Run(ctx context.Context, progress func(string)) ([]Row, error) {
+	if progress == nil {
+		progress = func(string) {}
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		return nil, err
+	}
+	key, err := watermark.NewKeyFromSecret("bench", watermark.DefaultParams(), [32]byte{1}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	scheme := watermark.NewScheme(key)
+	tk := m.Tokenizer()
+	var rows []Row
+	add := func(r Row) {
+		if r.Baseline != "" {
+			for _, b := range rows {
+				if b.Name == r.Baseline && b.Value > 0 {
+					r.Ratio = r.Value / b.Value
+				}
+			}
+		}
+		rows = append(rows, r)
+	}
+	run := func(name string, f func(b *testing.B)) testing.BenchmarkResult {
+		progress(name)
+		return testing.Benchmark(f)
+	}
+	perSec := func(r testing.BenchmarkResult, units int) float64 {
+		if r.T <= 0 {
+			return 0
+		}
+		return float64(units) * float64(r.N) / r.T.Seconds()
+	}
+
+	// Detection.
+	raw, err := corpora.Raw(corpora.Sources[0].File)
+	if err != nil {
+		return nil, err
+	}
+	text := string(raw[:100_000])
+	pieces, err := tk.Pieces(text)
+	if err != nil {
+		return nil, err
+	}
+	n := len(pieces)
+	r := run("tokenize", func(b *testing.B) {
+		for range b.N {
+			tk.Pieces(text)
+		}
+	})
+	add(Row{Name: "tokenize text (embedded BPE)", Value: perSec(r, n), Unit: "tokens/s"})
+	det := &watermark.Detector{Scheme: scheme, Tokenizer: tk, Normalize: true, Alpha: 1e-6}
+	r = run("detect text", func(b *testing.B) {
+		for range b.N {
+			det.DetectText("", text)
+		}
+	})
+	add(Row{Name: "detect from text (normalise, tokenize, score)", Value: perSec(r, n), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+	doc := pieces[:1000]
+	r = run("detect pieces", func(b *testing.B) {
+		for range b.N {
+			sc := scheme.NewScorer(false)
+			sc.AddPieces(doc)
+			sc.Result(1e-6)
+		}
+	})
+	add(Row{Name: "detect from pieces (1,000-piece documents)", Value: perSec(r, len(doc)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+
+	// Probe scoring: the radioactivity score over a set of answers.
+	var answers, prompts []string
+	for i := 0; i+200 <= len(pieces) && len(answers) < 100; i += 200 {
+		answers = append(answers, strings.Join(pieces[i:i+200], ""))
+		prompts = append(prompts, "Tell me a story.")
+	}
+	r = run("probe scoring", func(b *testing.B) {
+		for range b.N {
+			probe.ScoreAnswers(scheme, tk, prompts, answers)
+		}
+	})
+	add(Row{Name: "probe radioactivity scoring (100 answers, from text)", Value: perSec(r, 200*len(answers)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+
+	// Generation: speculative round trips against one request per token.
+	var toks, trips int
+	r = run("speculative", func(b *testing.B) {
+		for i := range b.N {
+			_, st, err := generate.Speculative(ctx, m, scheme, "The letter said", generate.StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: uint64(i)}, func(string) error { return nil })
+			if err != nil {
+				b.Fatal(err)
+			}
+			toks += st.Tokens
+			trips += st.RoundTrips
+		}
+	})
+	add(Row{Name: "upstream round trips per token, stepping (one request per token)", Value: 1, Unit: "trips/token"})
+	add(Row{Name: "upstream round trips per token, speculative acceptance", Value: float64(trips) / float64(max(toks, 1)), Unit: "trips/token", Baseline: "upstream round trips per token, stepping (one request per token)"})
+
+	// The gateway on the embedded backend, watermarked and not.
+	gw, err := newGateway(m, key)
+	if err != nil {
+		return nil, err
+	}
+	defer gw.close()
+	for _, acct := range []struct{ name, apiKey string }{{"gateway, unwatermarked account (HTTP, embedded backend)", "sk-plain"}, {"gateway, watermarked account (HTTP, embedded backend)", "sk-wm"}} {
+		var tokens int
+		r = run(acct.name, func(b *testing.B) {
+			for i := range b.N {
+				n, err := gw.generate(acct.apiKey, i)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tokens += n
+			}
+		})
+		row := Row{Name: acct.name, Value: float64(tokens) / r.T.Seconds(), Unit: "tokens/s"}
+		if acct.apiKey == "sk-wm" {
+			row.Baseline = "gateway, unwatermarked account (HTTP, embedded backend)"
+		}
+		add(row)
+	}
+
+	// Log scanning: the per-request features.
+	dir, err := os.MkdirTemp("", "forensics-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tax, err := monitor.ParseTaxonomy(corpora.TopicsYAML)
+	if err != nil {
+		return nil, err
+	}
+	var logBuf bytes.Buffer
+	if _, err := monitor.Simulate(monitor.SimConfig{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, tax, &logBuf); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "requests.jsonl")
+	if err := os.WriteFile(logPath, logBuf.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	lines := bytes.Count(logBuf.Bytes(), []byte{'\n'})
+	r = run("scan-logs", func(b *testing.B) {
+		for range b.N {
+			s, _ := monitor.NewScanner(monitor.DefaultConfig())
+			monitor.Read(ctx, []string{logPath}, monitor.DefaultLayout(), func(rec monitor.Record) error { s.Add(rec); return nil }, nil)
+		}
+	})
+	add(Row{Name: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines), Value: perSec(r, lines), Unit: "lines/s"})
+	r = run("scan-logs whole", func(b *testing.B) {
+		for range b.N {
+			monitor.Scan(ctx, monitor.DefaultConfig(), []string{logPath}, nil)
+		}
+	})
+	add(Row{Name: "scan-logs whole scan with judgement and clusters", Value: perSec(r, lines), Unit: "lines/s",
+		Baseline: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines)})
+	return rows, nil
+}
+
+type gateway struct {
+	srv *serve.Server
+	hs  *httptest.Server
+}
+
+func newGateway(m *embedded.Model, key *watermark.Key) (*gateway, error) {
+	cfg, err := serve.ParseConfig([]byte(fmt.Sprintf(`
+keys: {k: unused.yaml}
+defaults: {key: k}
+accounts:
+  - {name: wm, api_keys: ["%s"]}
+  - {name: plain, watermark: false, api_keys: ["%s"]}
+`, serve.HashAPIKey("sk-wm"), serve.HashAPIKey("sk-plain"))))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(m), Keys: map[string]*watermark.Key{"k": key}})
+	if err != nil {
+		return nil, err
+	}
+	return &gateway{srv: srv, hs: httptest.NewServer(srv.Handler())}, nil
+}
+
+func (g *gateway) close() {
+	g.hs.Close()
+	g.srv.Close()
+}
+
+// generate asks for 200 tokens and returns how many came.
+func (g *gateway) generate(apiKey string, seed int) (int, error) {
+	body, _ := json.Marshal(map[string]any{"model": "embedded", "prompt": "The letter said", "stream": false,
+		"options": map[string]any{"num_predict": 200, "min_tokens": 200, "temperature": 1, "seed": seed}})
+	req, _ := http.NewRequest(http.MethodPost, g.hs.URL+"/api/generate", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := g.hs.Client().Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	_, n, err := probe.ExtractText(probe.ExtractOllama, raw)
+	if err != nil {
+		return 0, fmt.Errorf("gateway: %s: %w", resp.Status, err)
+	}
+	return n, nil
+}
