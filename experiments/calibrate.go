@@ -22,12 +22,12 @@ var Alphas = []float64{1e-2, 1e-3, 1e-4}
 
 // CalibrateOptions size the calibration.
 type CalibrateOptions struct {
-	DocPieces   int    `json:"doc_pieces"`   // length of each scored document
-	Keys        int    `json:"keys"`         // keys each document is scored under
-	Generations int    `json:"generations"`  // unwatermarked (and key-swap) generations
-	ProbeRuns   int    `json:"probe_runs"`   // full probes of suspects not derived from ours
-	ProbePrompt int    `json:"probe_prompts"`
-	Seed        uint64 `json:"seed"`
+	DocPieces   int          `json:"doc_pieces"`  // length of each scored document
+	Keys        int          `json:"keys"`        // keys each document is scored under
+	Generations int          `json:"generations"` // unwatermarked (and key-swap) generations
+	ProbeRuns   int          `json:"probe_runs"`  // full probes of suspects not derived from ours
+	ProbePrompt int          `json:"probe_prompts"`
+	Seed        uint64       `json:"seed"`
 	Progress    func(string) `json:"-"`
 }
 
