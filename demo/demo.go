@@ -64,7 +64,7 @@ type Probed struct {
 
 // size holds the numbers that differ between --quick and the full demo.
 type size struct {
-	benign, benignAsks, heads, headAsks, answerTokens int
+	benign, benignAsks, heads, headAsks, answerTokens          int
 	prompts, equality, triggers, nullKeys, rounds, probeTokens int
 }
 
@@ -237,8 +237,8 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Alpha:   0.01, NullKeys: sz.nullKeys, Rounds: sz.rounds,
 		Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: sz.probeTokens},
 		Tool:     o.Tool, Command: []string{"forensics", "demo", "--out", o.Out},
-		Run:      probe.RunOptions{Concurrency: 2},
-		Sign:     sign,
+		Run:  probe.RunOptions{Concurrency: 2},
+		Sign: sign,
 	}
 	res, stats, err := probe.Probe(ctx, setup)
 	if err != nil {
