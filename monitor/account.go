@@ -122,8 +122,8 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	if r.Params.N > 1 {
 		a.multiN++
 	}
-	if r.Params.HasTemperature && (len(a.temps) < maxTemps || a.temps[r.Params.Temperature] > 0) {
-		a.temps[math.Round(r.Params.Temperature*100)/100]++
+	if t := math.Round(r.Params.Temperature*100) / 100; r.Params.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
+		a.temps[t]++
 	}
 	if r.IP != a.lastIP {
 		a.lastIP, a.lastNet = r.IP, netOf(r.IP)
@@ -146,7 +146,7 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	// The phrase search runs only when a prompt has one of the phrases'
 	// anchor words: most prompts have none, and long ones are costly.
 	for _, w := range ws {
-		if cotAnchors[w] {
+		if cotAnchors[strings.Trim(w, "'")] {
 			for _, p := range cotPhrases {
 				if strings.Contains(lower, p) {
 					a.cot++

@@ -39,13 +39,18 @@ const (
 	evSchedule             // mostly the same active minutes
 )
 
-// A user agent or a prompt opening counts as evidence only if few
-// accounts use it: at most linkAgentShare of them, or linkRareMin in a
-// small log (a browser string or a common phrase does not count).
+// A user agent, a prompt opening or a template counts as evidence only if
+// few accounts use it at all: at most linkRareShare of them, or
+// linkRareMin in a small log (a browser string, a common phrase or a
+// common task does not count).
 const (
-	linkAgentShare  = 0.02
+	linkRareShare   = 0.05
 	linkRareMin     = 10
 	linkPrefixShare = 0.3 // share of an account's prompts with the opening
+	// A network shared by more accounts than this (or this share of all)
+	// is shared infrastructure (a carrier NAT, a cloud range), not evidence.
+	linkNetMax      = 64
+	linkNetShareMax = 0.05
 )
 
 // clusters links accounts with at least two kinds of shared evidence and
@@ -99,6 +104,7 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 			}
 		}
 	}
+	rare := max(linkRareMin, int(linkRareShare*float64(len(names))))
 	// Shared templates: index accounts by their frequent, specific ones.
 	byTemplate := map[string][]int{}
 	tmplText := map[string]string{}
@@ -112,17 +118,26 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 			}
 		}
 	}
+	for k, m := range byTemplate {
+		if len(m) > rare {
+			delete(byTemplate, k) // a template many accounts use is a common task, not a link
+		}
+	}
 	noteGroups(byTemplate, evContent, func(k string) string { return fmt.Sprintf("template %q", tmplText[k]) })
 	// Shared openings: the same first words in a good share of both
 	// accounts' prompts, where few accounts use them at all (a phrase
 	// everyone uses, "can you help me with", is language, not a link).
 	byPrefix := map[string][]int{}
+	prefixUsers := map[uint64]int{} // accounts using an opening at all
+	prefixOf := map[string]uint64{}
 	for i, n := range names {
 		a := s.accounts[n]
 		for h, c := range a.prefixes {
+			prefixUsers[h]++
 			if c >= linkTemplateMin && float64(c) >= linkPrefixShare*float64(a.prompts) {
 				k := fmt.Sprintf("%016x", h)
 				byPrefix[k] = append(byPrefix[k], i)
+				prefixOf[k] = h
 				if t, ok := a.prefixText[h]; ok {
 					tmplText[k] = t
 				}
@@ -130,7 +145,7 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 		}
 	}
 	for k, m := range byPrefix {
-		if len(m) > max(linkRareMin, int(linkAgentShare*float64(len(names)))) {
+		if prefixUsers[prefixOf[k]] > rare || len(m) > rare {
 			delete(byPrefix, k)
 		}
 	}
@@ -138,6 +153,12 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	// Shared networks and rare client strings.
 	byNet := map[string][]int{}
 	byAgent := map[string][]int{}
+	agentUsers := map[string]int{}
+	for _, n := range names {
+		for ua := range s.accounts[n].agents {
+			agentUsers[ua]++
+		}
+	}
 	for i, n := range names {
 		a := s.accounts[n]
 		if a.requests < linkNetRequests {
@@ -154,9 +175,14 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 			}
 		}
 	}
+	for net, m := range byNet {
+		if len(m) > max(linkNetMax, int(linkNetShareMax*float64(len(names)))) {
+			delete(byNet, net) // a carrier NAT or a cloud range, not one operator
+		}
+	}
 	noteGroups(byNet, evInfra, func(k string) string { return "network " + k })
 	for ua, m := range byAgent {
-		if len(m) > max(linkRareMin, int(linkAgentShare*float64(len(names)))) {
+		if agentUsers[ua] > rare || len(m) > rare {
 			delete(byAgent, ua)
 		}
 	}

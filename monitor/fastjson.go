@@ -29,9 +29,10 @@ func parseGatewayInterned(line []byte, in interner) (g gatewayLine, ok bool) {
 }
 
 type fastParser struct {
-	b  []byte
-	i  int
-	in interner
+	b            []byte
+	i            int
+	in           interner
+	seenMessages bool
 }
 
 // interner keeps one copy of each repeated string, up to maxInterned.
@@ -362,7 +363,9 @@ var (
 // foldsTo reports whether key matches one of names other than exactly.
 func foldsTo(key []byte, names []string) bool {
 	for _, n := range names {
-		if len(n) == len(key) && strings.EqualFold(n, string(key)) {
+		// EqualFold also matches the long s (ſ) and the Kelvin sign, as
+		// encoding/json does.
+		if strings.EqualFold(n, string(key)) {
 			return true
 		}
 	}
@@ -400,6 +403,10 @@ func (p *fastParser) topField(g *gatewayLine, key []byte) bool {
 	case "completion_tokens":
 		return p.numField(&g.CompletionTokens)
 	case "messages":
+		if p.seenMessages {
+			return false // encoding/json merges a repeated array into the first; leave that to it
+		}
+		p.seenMessages = true
 		if p.literal("null") {
 			g.Messages = nil
 			return true

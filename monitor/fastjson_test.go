@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -23,6 +24,8 @@ var fastSeeds = []string{
 	"{\"account\":\"\xff\",\"ts\":\"2026-11-01T10:00:00Z\"}",
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","x":[1,{"y":[true,false,null]},"s",-0.5e-3]}`,
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","status":01}`,
+	`{"account":"a","ts":"2026-11-01T10:00:00Z","ſtatus":500,"paramſ":{"top_logprobſ":3}}`,
+	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"}],"messages":[{"content":"x"},null]}`,
 }
 
 // checkFast holds the fast parser to encoding/json: whenever it accepts a
@@ -200,5 +203,36 @@ func TestReasoningPhrasesFound(t *testing.T) {
 		if (a.cot == 1) != c.cot {
 			t.Errorf("%q: reasoning request %v, want %v", c.prompt, a.cot == 1, c.cot)
 		}
+	}
+}
+
+// TestWindowsEdgeCases: times before 1970 do not break the rings, and the
+// busiest template is found when the request window first fills.
+func TestWindowsEdgeCases(t *testing.T) {
+	tax, _ := ParseTaxonomy(mustTopics(t))
+	a := newAccount("old", len(tax.Names))
+	ts := time.Date(1969, 6, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 130 {
+		a.add(Record{Account: "old", TS: ts.Add(time.Duration(i) * time.Minute), Prompt: "explain the integral please " + strings.Repeat("x", i%3)}, tax, &scratch{})
+	}
+	if a.tw.peakHour != 60 || a.tw.peakTopics == 0 {
+		t.Errorf("before 1970: peak hour %d, peak topics %d", a.tw.peakHour, a.tw.peakTopics)
+	}
+	b := newAccount("b", len(tax.Names))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range windowFrom + windowRequests - 1 {
+		p := "Summarize the following ticket in two sentences: the printer jammed again"
+		if i >= windowFrom+windowRequests-2 {
+			p = fmt.Sprintf("Something else entirely, number %d of them", i)
+		}
+		b.add(Record{Account: "b", TS: t0.Add(time.Duration(i) * time.Second), Prompt: p}, tax, &scratch{})
+	}
+	if b.rw.peakTemplate < 0.98 {
+		t.Errorf("peak template share %.2f when the window first filled with one template", b.rw.peakTemplate)
+	}
+	c := newAccount("c", len(tax.Names))
+	c.add(Record{Account: "c", Prompt: "Give your 'rationale' first."}, tax, &scratch{})
+	if c.cot != 1 {
+		t.Error("a quoted reasoning phrase was missed")
 	}
 }

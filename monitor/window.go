@@ -15,66 +15,81 @@ import (
 const windowRequests = 100
 
 // windowFrom is the request count at which an account gets its request
-// window; accounts with fewer requests cannot fill one anyway.
+// window (so that the many small accounts cost no window memory); the
+// window indicators are judged only for accounts with windowFrom +
+// windowRequests requests, whose window is full.
 const windowFrom = 20
 
 // timeWindows tracks the busiest hour (minute buckets) and the widest day
 // of topics (hour buckets of topic bitmasks).
 type timeWindows struct {
-	minute      int64     // the newest minute seen (Unix minutes)
+	started     bool
+	minute      int64     // the newest minute seen (Unix minutes, floored)
 	perMinute   [60]int32 // requests per minute, ring
 	hourCount   int       // requests in the 60 minutes up to minute
 	peakHour    int
-	hour        int64      // the newest hour seen (Unix hours)
+	hour        int64      // the newest hour seen (Unix hours, floored)
 	topicsByHr  [24]uint64 // topics touched per hour, ring
 	peakTopics  int
 	peakTopicAt time.Time
 	peakHourAt  time.Time
 }
 
+// floorDiv is x/d rounded down, and slot its ring index: times before
+// 1970 are negative and must not index below zero.
+func floorDiv(x, d int64) int64 {
+	q := x / d
+	if x%d != 0 && x < 0 {
+		q--
+	}
+	return q
+}
+
+func slot(x, n int64) int64 { return ((x % n) + n) % n }
+
 func (w *timeWindows) add(ts time.Time, topics uint64) {
-	m := ts.Unix() / 60
+	m := floorDiv(ts.Unix(), 60)
+	h := floorDiv(ts.Unix(), 3600)
+	if !w.started {
+		w.started, w.minute, w.hour = true, m, h
+	}
+	late := false
 	switch {
-	case w.minute == 0 && w.hourCount == 0:
-		w.minute = m
 	case m > w.minute:
 		if m-w.minute >= 60 {
 			w.perMinute = [60]int32{}
 			w.hourCount = 0
 		} else {
 			for k := w.minute + 1; k <= m; k++ {
-				w.hourCount -= int(w.perMinute[k%60])
-				w.perMinute[k%60] = 0
+				w.hourCount -= int(w.perMinute[slot(k, 60)])
+				w.perMinute[slot(k, 60)] = 0
 			}
 		}
 		w.minute = m
 	case m <= w.minute-60:
-		m = -1 // older than the window: a late line, not counted here
+		late = true // older than the window: a late line, not counted here
 	}
-	if m >= 0 {
-		w.perMinute[m%60]++
+	if !late {
+		w.perMinute[slot(m, 60)]++
 		w.hourCount++
 		if w.hourCount > w.peakHour {
 			w.peakHour, w.peakHourAt = w.hourCount, ts
 		}
 	}
-	h := ts.Unix() / 3600
 	switch {
-	case w.hour == 0:
-		w.hour = h
 	case h > w.hour:
 		if h-w.hour >= 24 {
 			w.topicsByHr = [24]uint64{}
 		} else {
 			for k := w.hour + 1; k <= h; k++ {
-				w.topicsByHr[k%24] = 0
+				w.topicsByHr[slot(k, 24)] = 0
 			}
 		}
 		w.hour = h
 	case h <= w.hour-24:
 		return
 	}
-	w.topicsByHr[h%24] |= topics
+	w.topicsByHr[slot(h, 24)] |= topics
 	if topics != 0 {
 		var all uint64
 		for _, t := range w.topicsByHr {
@@ -102,6 +117,7 @@ func (w *timeWindows) dayTopics() int {
 type reqWindow struct {
 	ring   [windowRequests]windowEntry
 	n, pos int
+	full   bool
 	cot    int
 	topics [64]int32
 	tmpl   map[uint64]int32
@@ -151,9 +167,17 @@ func (w *reqWindow) add(ts time.Time, e windowEntry) {
 	if w.n < windowRequests {
 		return
 	}
-	// The window's commonest template is the one just added whenever its
-	// share reaches a new peak, so checking the added one finds the peak.
-	if s := float64(w.tmpl[e.sig]) / windowRequests; s > w.peakTemplate {
+	// Once the window is full, its commonest template can only reach a new
+	// peak as the template just added; when it first fills, the commonest
+	// may be any of them.
+	top := w.tmpl[e.sig]
+	if !w.full {
+		w.full = true
+		for _, c := range w.tmpl {
+			top = max(top, c)
+		}
+	}
+	if s := float64(top) / windowRequests; s > w.peakTemplate {
 		w.peakTemplate, w.peakTemplateAt = s, ts
 	}
 	if s := float64(w.cot) / windowRequests; s > w.peakCoT {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"math"
 	"path/filepath"
 	"time"
 
@@ -94,6 +95,12 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	m, tokFile, err := s.Manifest()
 	if err != nil {
 		return nil, RunStats{}, err
+	}
+	for _, t := range m.Tests {
+		if (t.Name == TestStyle || t.Name == TestEquality) && 1/float64(m.Rounds+1) > t.Weight*m.Alpha {
+			notice(fmt.Sprintf("note: with %d rounds the %s test's smallest p-value is %.2g, above its share of α (%.2g): it cannot reject; raise --rounds to at least %.0f",
+				m.Rounds, t.Name, 1/float64(m.Rounds+1), t.Weight*m.Alpha, math.Ceil(1/(t.Weight*m.Alpha))))
+		}
 	}
 	tgs := map[string]Target{}
 	specs := map[string]string{"suspect": s.Targets.Suspect, "reference": s.Targets.Reference}

@@ -73,7 +73,10 @@ func (s *Server) observe(e *LogEntry) {
 	} else {
 		delete(ls.tripped, e.Account)
 	}
-	ls.mu.Unlock()
+	// The limits change under live.mu too, so that two requests of one
+	// account cannot apply their decisions in the wrong order. (Lock
+	// order: live.mu, then risk.mu; nothing takes them the other way.)
+	defer ls.mu.Unlock()
 	if (why == "") == (was == "") || ls.rules == nil {
 		return
 	}
@@ -83,9 +86,9 @@ func (s *Server) observe(e *LogEntry) {
 		return
 	}
 	if why != "" {
-		s.risk.pattern[e.Account] = ls.rules.SuspiciousPatternMultiplier
+		s.risk.factor[sourcePattern][e.Account] = ls.rules.SuspiciousPatternMultiplier
 	} else {
-		delete(s.risk.pattern, e.Account)
+		delete(s.risk.factor[sourcePattern], e.Account)
 	}
 	s.setLimitsLocked(e.Account)
 }
@@ -128,7 +131,7 @@ func (s *Server) ScanNow() (applied int, err error) {
 		}
 		as = append(as, x)
 	}
-	applied, _, err = s.ApplyRisk(as)
+	applied, _, err = s.applyRisk(sourceScan, as)
 	return applied, err
 }
 

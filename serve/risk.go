@@ -17,47 +17,70 @@ type Assessment struct {
 	Throttle float64 `json:"throttle"` // limit factor for throttle
 }
 
-// riskState is the gateway's current view of each account's risk. Two
-// sources tighten limits: scan results (ApplyRisk, from POST /admin/risk
-// or the built-in scanner) and the live rate_limits patterns; the
-// tighter factor wins.
+// Sources of risk decisions. Each keeps its own factors and suspensions,
+// so that one never undoes another: the built-in scan finding nothing
+// does not lift an operator's suspension, and an operator's restore does
+// not lift a live pattern. The tightest factor applies; any suspension
+// suspends.
+const (
+	sourceAdmin   = iota // POST /admin/risk (scan-logs results)
+	sourceScan           // the built-in scanner (risk.scan_every)
+	sourcePattern        // rate_limits patterns, request by request
+	sourceManual         // POST /admin/limits (Tighten), multiplicative
+	numSources
+)
+
+// riskState is the gateway's current view of each account's risk.
 type riskState struct {
 	mu        sync.Mutex
 	base      map[string]Limits // the configured limits
-	suspended map[string]float64
-	scan      map[string]float64 // throttle factor from scan results (absent: 1)
-	pattern   map[string]float64 // factor from rate_limits patterns (absent: 1)
+	factor    [numSources]map[string]float64
+	suspended [numSources]map[string]float64 // risk of each suspension
+}
+
+func (r *riskState) init() {
+	r.base = map[string]Limits{}
+	for i := range numSources {
+		r.factor[i], r.suspended[i] = map[string]float64{}, map[string]float64{}
+	}
 }
 
 // setLimitsLocked applies an account's configured limits times the
-// tighter of its two factors. Call with s.risk.mu held.
+// tightest of its factors. Call with s.risk.mu held.
 func (s *Server) setLimitsLocked(acct string) float64 {
 	f := 1.0
-	if v, ok := s.risk.scan[acct]; ok {
-		f = min(f, v)
-	}
-	if v, ok := s.risk.pattern[acct]; ok {
-		f = min(f, v)
+	suspended := false
+	for i := range numSources {
+		if v, ok := s.risk.factor[i][acct]; ok {
+			f = min(f, v)
+		}
+		if _, ok := s.risk.suspended[i][acct]; ok {
+			suspended = true
+		}
 	}
 	if f == 1 {
 		s.lim.set(acct, s.risk.base[acct])
 	} else {
 		s.lim.set(acct, scaleLimits(s.risk.base[acct], f))
 	}
-	if _, ok := s.risk.suspended[acct]; ok {
+	if suspended {
 		f = 0
 	}
 	s.met.throttle.WithLabelValues(acct).Set(f)
 	return f
 }
 
-// ApplyRisk adjusts accounts' limits from scan results: "throttle" sets
-// the configured limits times the factor (not compounding: applying the
-// same result twice changes nothing), "suspend" refuses the account's
-// requests with 403 until a later result says otherwise, and "none" or
-// "alert" restores the configured limits. Unknown accounts are skipped
-// and reported.
+// ApplyRisk adjusts accounts' limits from scan results (POST /admin/risk):
+// "throttle" sets the configured limits times the factor (not compounding:
+// applying the same result twice changes nothing), "suspend" refuses the
+// account's requests with 403 until a later result says otherwise, and
+// "none" or "alert" lifts what an earlier result set. Unknown accounts
+// are skipped and reported.
 func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err error) {
+	return s.applyRisk(sourceAdmin, as)
+}
+
+func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []string, err error) {
 	s.risk.mu.Lock()
 	defer s.risk.mu.Unlock()
 	for _, a := range as {
@@ -67,17 +90,17 @@ func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err 
 		}
 		switch a.Action {
 		case "suspend":
-			s.risk.suspended[a.Account] = a.Risk
-			delete(s.risk.scan, a.Account)
+			s.risk.suspended[src][a.Account] = a.Risk
+			delete(s.risk.factor[src], a.Account)
 		case "throttle":
 			if !(a.Throttle > 0 && a.Throttle <= 1) {
 				return applied, unknown, fmt.Errorf("account %s: throttle factor %v outside (0,1]", a.Account, a.Throttle)
 			}
-			delete(s.risk.suspended, a.Account)
-			s.risk.scan[a.Account] = a.Throttle
+			delete(s.risk.suspended[src], a.Account)
+			s.risk.factor[src][a.Account] = a.Throttle
 		case "none", "alert", "":
-			delete(s.risk.suspended, a.Account)
-			delete(s.risk.scan, a.Account)
+			delete(s.risk.suspended[src], a.Account)
+			delete(s.risk.factor[src], a.Account)
 		default:
 			return applied, unknown, fmt.Errorf("account %s: unknown action %q", a.Account, a.Action)
 		}
@@ -92,8 +115,12 @@ func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err 
 func (s *Server) suspendedRisk(acct string) (float64, bool) {
 	s.risk.mu.Lock()
 	defer s.risk.mu.Unlock()
-	r, ok := s.risk.suspended[acct]
-	return r, ok
+	for i := range numSources {
+		if r, ok := s.risk.suspended[i][acct]; ok {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // scaleLimits multiplies limits by factor; unlimited (0) stays unlimited

@@ -1,10 +1,14 @@
 package serve
 
 import (
+	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"forensics/llm/embedded"
 	"forensics/monitor"
+	"forensics/watermark"
 )
 
 // TestScanReportApplies checks that the JSON of `forensics scan-logs
@@ -96,5 +100,63 @@ risk:
 	}
 	if _, s := g.srv.suspendedRisk("plain"); s {
 		t.Error("the ordinary account was suspended")
+	}
+}
+
+// TestRiskSourcesDoNotUndoEachOther: the built-in scan finding nothing
+// does not lift an operator's suspension or a manual tightening.
+func TestRiskSourcesDoNotUndoEachOther(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), "risk:\n  scan_every: 1h\n")
+	askAbout(t, g, devKey, "hello")
+	askAbout(t, g, limitedKey, "hello")
+	if _, _, err := g.srv.ApplyRisk([]Assessment{{Account: "dev", Risk: 0.9, Action: "suspend"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.srv.Tighten("limited", 0.5); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := g.srv.lim.limits("limited")
+	if _, err := g.srv.ScanNow(); err != nil {
+		t.Fatal(err)
+	}
+	if _, s := g.srv.suspendedRisk("dev"); !s {
+		t.Error("a scan that found nothing lifted an operator's suspension")
+	}
+	if after, _ := g.srv.lim.limits("limited"); after != before {
+		t.Errorf("a scan undid a manual tightening: %+v → %+v", before, after)
+	}
+	// The operator lifts it; then it is gone.
+	g.srv.ApplyRisk([]Assessment{{Account: "dev", Action: "none"}})
+	if _, s := g.srv.suspendedRisk("dev"); s {
+		t.Error("the operator's restore did not lift the suspension")
+	}
+}
+
+// TestRateLimitsWithoutLogFile: the patterns need no request log file.
+func TestRateLimitsWithoutLogFile(t *testing.T) {
+	cfg, err := ParseConfig([]byte(fmt.Sprintf(`
+keys: {k: unused.yaml}
+defaults: {key: k}
+accounts: [{name: dev, api_keys: ["%s"]}]
+rate_limits: {requests_per_hour: 1000, unique_topics_per_day: 2}
+`, HashAPIKey(devKey))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(cfg, Options{Backend: NewEmbeddedBackend(m), Keys: map[string]*watermark.Key{"k": testKey(t, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{t: t, srv: srv, http: httptest.NewServer(srv.Handler())}
+	t.Cleanup(g.close)
+	for _, p := range []string{"Explain the integral of x", "Debug this python function", "What causes a disease", "Draft a contract clause"} {
+		askAbout(t, g, devKey, p)
+	}
+	if g.srv.PatternTrips()["dev"] == "" {
+		t.Error("rate_limits did nothing without a log file")
 	}
 }

@@ -71,8 +71,8 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(),
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}, now: now,
-		risk: riskState{base: map[string]Limits{}, suspended: map[string]float64{}, scan: map[string]float64{}, pattern: map[string]float64{}}}
+		models: map[string]ModelConfig{}, now: now}
+	s.risk.init()
 	schemes := map[string]*watermark.Scheme{}
 	for name, path := range cfg.Keys {
 		k := opts.Keys[name]
@@ -169,12 +169,19 @@ func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
 	if !(factor > 0 && factor <= 1) {
 		return Limits{}, fmt.Errorf("factor %v outside (0,1]", factor)
 	}
-	cur, ok := s.lim.limits(acct)
-	if !ok {
+	s.risk.mu.Lock()
+	defer s.risk.mu.Unlock()
+	if _, ok := s.risk.base[acct]; !ok {
 		return Limits{}, fmt.Errorf("no account %q", acct)
 	}
-	nl := scaleLimits(cur, factor)
-	s.lim.set(acct, nl)
+	// Recorded as its own source, so a later scan result does not undo it.
+	f := 1.0
+	if v, ok := s.risk.factor[sourceManual][acct]; ok {
+		f = v
+	}
+	s.risk.factor[sourceManual][acct] = f * factor
+	s.setLimitsLocked(acct)
+	nl, _ := s.lim.limits(acct)
 	return nl, nil
 }
 
@@ -380,7 +387,7 @@ func (s *Server) run(ctx context.Context, r *http.Request, rc *reqCtx, mc ModelC
 // logRequest writes the request's log line and counts it.
 func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, gr *genRequest, g *generation, errMsg string) {
 	s.met.requests.WithLabelValues(rc.endpoint, fmt.Sprint(status), rc.acct.name).Inc()
-	if s.log == nil {
+	if s.log == nil && s.live == nil {
 		return
 	}
 	keyID := ""
@@ -408,6 +415,9 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
 	}
 	s.observe(&e)
+	if s.log == nil {
+		return
+	}
 	if err := s.log.Write(&e); err != nil {
 		s.met.logErrors.Inc() // the response is already out; alert on this metric
 	}
