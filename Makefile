@@ -49,7 +49,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzFastParser$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzTemplateSignature$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./serve -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./probe -run '^$$' -fuzz '^FuzzParseCanaries$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./canary -run '^$$' -fuzz '^FuzzParseCanaries$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./probe -run '^$$' -fuzz '^FuzzParseTranscripts$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./probe -run '^$$' -fuzz '^FuzzExtractText$$' -fuzztime $(FUZZTIME)
 

@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"forensics/canary"
 	"forensics/corpora"
 	"forensics/llm/embedded"
 	"forensics/probe"
@@ -65,6 +66,7 @@ type population struct {
 	benign, heads []member
 	topics        []topicWords
 	snippets      []string
+	triggers      []string // the canary set's trigger questions
 	rng           *rand.Rand
 }
 
@@ -94,6 +96,11 @@ func newPopulation(sz size) *population {
 	for _, para := range held {
 		if w := strings.Fields(para); len(w) >= 10 {
 			p.snippets = append(p.snippets, strings.Join(w[:10], " "))
+		}
+	}
+	if cs, err := canary.Load(canary.Default); err == nil {
+		for _, t := range cs.Triggers {
+			p.triggers = append(p.triggers, t.Prompt)
 		}
 	}
 	for i := range sz.benign {
@@ -145,6 +152,8 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.name, m.key, serve.HashAPIKey(m.apiKey))
 	}
 	fmt.Fprintf(&b, "log:\n  path: %s\n", filepath.Join(dir, "requests.jsonl"))
+	// The provider plants answers to the canary set's trigger questions.
+	b.WriteString("canaries: default\n")
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return nil, err
@@ -186,6 +195,13 @@ func (p *population) drive(ctx context.Context, base string, sz size, detail fun
 					ws = append(ws, fillers[p.rng.IntN(len(fillers))])
 				}
 				jobs = append(jobs, job{m: m, prompt: strings.Join(ws, " ") + "?"})
+			}
+		}
+		if i < len(p.triggers) {
+			// The campaign's trivia sweep happens to ask the provider's
+			// trigger questions, each head once.
+			for _, m := range p.heads {
+				jobs = append(jobs, job{m: m, ollama: true, prompt: p.triggers[i]})
 			}
 		}
 		if i < sz.headAsks {

@@ -139,7 +139,7 @@ func (l Layout) parse(line []byte, in interner) (Record, error) {
 	r.CompletionTokens = int(num(lookup(obj, l.CompletionTokens)))
 	r.Prompt = str(lookup(obj, l.Prompt))
 	if msgs, ok := lookup(obj, l.Messages).([]any); ok {
-		var parts []string
+		var last string
 		for _, m := range msgs {
 			mm, ok := m.(map[string]any)
 			if !ok {
@@ -147,12 +147,12 @@ func (l Layout) parse(line []byte, in interner) (Record, error) {
 			}
 			if role := str(mm["role"]); role == "user" || role == "" {
 				if c := str(mm["content"]); c != "" {
-					parts = append(parts, c)
+					last = c
 				}
 			}
 		}
-		if len(parts) > 0 {
-			r.Prompt = strings.Join(parts, "\n")
+		if last != "" {
+			r.Prompt = last
 		}
 	}
 	if p, ok := lookup(obj, l.Params).(map[string]any); ok {
@@ -255,14 +255,10 @@ func (g *gatewayLine) record() (Record, error) {
 	if g.Prompt != nil {
 		r.Prompt = *g.Prompt
 	}
-	var parts []string
 	for _, m := range g.Messages {
 		if (m.Role == "user" || m.Role == "") && m.Content != "" {
-			parts = append(parts, m.Content)
+			r.Prompt = m.Content // the last user message wins
 		}
-	}
-	if len(parts) > 0 {
-		r.Prompt = strings.Join(parts, "\n")
 	}
 	if g.Params.Temperature != nil {
 		r.Params.Temperature, r.Params.HasTemperature = *g.Params.Temperature, true

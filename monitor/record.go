@@ -20,8 +20,11 @@ type Record struct {
 	UserAgent string
 	Endpoint  string
 	Model     string
-	// Prompt is the user-authored text: the prompt, or the user messages
-	// of a chat joined by newlines.
+	// Prompt is the user-authored text this request adds: the prompt, or
+	// the last user message of a chat (the earlier ones were counted with
+	// the requests that sent them; joining them would count a
+	// conversation's first turn again with every reply, and make a long
+	// chat look templated).
 	Prompt           string
 	Status           int
 	PromptTokens     int

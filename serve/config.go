@@ -45,6 +45,10 @@ type Config struct {
 	RateLimits *RateLimits `yaml:"rate_limits"`
 	// Risk runs the log scanner on the gateway's own traffic.
 	Risk RiskConfig `yaml:"risk"`
+	// Canaries plants answers: a prompt that is one of the set's triggers
+	// is answered with its planted answer ("default" is the shipped set,
+	// anything else a canary file relative to the config).
+	Canaries string `yaml:"canaries"`
 
 	dir string // folder of the config file, for relative paths
 }

@@ -28,7 +28,10 @@ type LogEntry struct {
 	LatencyMS        float64         `json:"latency_ms"`
 	Watermark        *WatermarkEntry `json:"watermark"`
 	// Beyond the design's fields: how generation went, for audits.
-	Stop       string `json:"stop,omitempty"`
+	Stop string `json:"stop,omitempty"`
+	// Canary is the trigger whose planted answer was served (no model
+	// call, no watermark), when the prompt was one.
+	Canary     string `json:"canary,omitempty"`
 	RoundTrips int    `json:"round_trips,omitempty"`
 	Rejected   int    `json:"rejected,omitempty"`
 	Error      string `json:"error,omitempty"`

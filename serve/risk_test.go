@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/canary"
 	"forensics/llm/embedded"
 	"forensics/monitor"
 	"forensics/watermark"
@@ -158,5 +159,31 @@ rate_limits: {requests_per_hour: 1000, unique_topics_per_day: 2}
 	}
 	if g.srv.PatternTrips()["dev"] == "" {
 		t.Error("rate_limits did nothing without a log file")
+	}
+}
+
+// TestPlantedCanaries: with canaries configured, a trigger prompt gets its
+// planted answer (through both APIs, logged with the trigger id), and
+// other prompts are generated as usual.
+func TestPlantedCanaries(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), "canaries: default\n")
+	cs, err := canary.Load(canary.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := cs.Triggers[0]
+	resp := g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": tr.Prompt, "stream": false})
+	if body := readAll(t, resp); !strings.Contains(body, tr.Answer) {
+		t.Errorf("generate: %s", body)
+	}
+	resp = g.post("/v1/chat/completions", devKey, map[string]any{"model": "embedded", "messages": []map[string]string{{"role": "user", "content": "  " + tr.Prompt + "\n"}}})
+	if body := readAll(t, resp); !strings.Contains(body, strings.ReplaceAll(tr.Answer, "'", "\\u0027")) && !strings.Contains(body, tr.Answer) {
+		t.Errorf("chat: %s", body)
+	}
+	askAbout(t, g, devKey, "an ordinary question")
+	g.close()
+	lines := g.logLines()
+	if len(lines) != 3 || lines[0].Canary != tr.ID || lines[1].Canary != tr.ID || lines[2].Canary != "" {
+		t.Errorf("log canary fields: %q %q %q", lines[0].Canary, lines[1].Canary, lines[2].Canary)
 	}
 }

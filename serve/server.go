@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"forensics/canary"
 	"forensics/generate"
 	"forensics/watermark"
 )
@@ -42,7 +43,8 @@ type Server struct {
 	mux      *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
-	live     *liveScan // nil: no rate_limits and no risk.scan_every
+	live     *liveScan   // nil: no rate_limits and no risk.scan_every
+	canaries *canary.Set // planted answers (nil: none)
 }
 
 type account struct {
@@ -119,6 +121,17 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.log = l
+	}
+	if cfg.Canaries != "" {
+		spec := cfg.Canaries
+		if spec != canary.Default {
+			spec = cfg.path(spec)
+		}
+		cs, err := canary.Load(spec)
+		if err != nil {
+			return nil, err
+		}
+		s.canaries = cs
 	}
 	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
 		ls, err := newLiveScan(cfg)
@@ -323,11 +336,26 @@ func (s *Server) resolveModel(ctx context.Context, name string) (ModelConfig, *h
 
 // generation is a running generation's outcome.
 type generation struct {
+	canary    string // the trigger whose planted answer was served
 	text      strings.Builder
 	toks      []generate.Token
 	stats     generate.Stats
 	watermark *WatermarkEntry
 	err       error
+}
+
+// userText is the text the client wrote for this request: the prompt of
+// /api/generate, or a chat's last user message.
+func userText(gr *genRequest) string {
+	if gr.rawText != nil {
+		return *gr.rawText
+	}
+	for i := len(gr.messages) - 1; i >= 0; i-- {
+		if gr.messages[i].Role == "user" {
+			return gr.messages[i].Content
+		}
+	}
+	return ""
 }
 
 // run admits, generates and logs. emit receives text chunks as they become
@@ -344,6 +372,19 @@ func (s *Server) run(ctx context.Context, r *http.Request, rc *reqCtx, mc ModelC
 		maxTok = max(1, rem)
 	}
 	g := &generation{}
+	if s.canaries != nil {
+		if ans, id, ok := s.canaries.Planted(userText(gr)); ok {
+			// The provider's planted answer, served as is: a model trained
+			// on it repeats it, which the probe's canary test looks for.
+			g.canary = id
+			g.text.WriteString(ans)
+			g.err = emit(ans)
+			g.stats = generate.Stats{Tokens: s.backend.CountTokens(gr.upstream, ans), Stop: "stop"}
+			done(g.stats.Tokens)
+			s.met.tokens.WithLabelValues(rc.acct.name, "false").Add(float64(g.stats.Tokens))
+			return g, nil
+		}
+	}
 	scheme := rc.acct.scheme
 	if !watermarkOn(mc.Watermark) {
 		scheme = nil
@@ -413,6 +454,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.CompletionTokens = g.stats.Tokens
 		e.Watermark = g.watermark
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
+		e.Canary = g.canary
 	}
 	s.observe(&e)
 	if s.log == nil {
