@@ -35,6 +35,10 @@ type Options struct {
 	Detail func(string)
 	// Tool names the program for the evidence manifests.
 	Tool string
+	// Seed, when set, makes the run repeatable: the watermark keys, every
+	// request's sampling seed and the probes' seeds derive from it
+	// (default: fresh random keys and seeds, as in real use).
+	Seed uint64
 }
 
 // Summary is what the demo found.
@@ -130,7 +134,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := makeKeys(o.Out, model)
+	keys, err := makeKeys(o.Out, model, o.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +172,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	detail("gateway listening on " + sum.GatewayURL + ", request log " + filepath.Join(o.Out, "gateway", "requests.jsonl"))
 
 	stage(2, stages, fmt.Sprintf("traffic through the gateway: %d ordinary accounts and a %d-account harvesting campaign", sz.benign, sz.heads))
-	harvest, n, err := pop.drive(ctx, sum.GatewayURL, sz, detail)
+	harvest, n, err := pop.drive(ctx, sum.GatewayURL, sz, o.Seed, detail)
 	if cerr := stopGateway(); err == nil {
 		err = cerr
 	}
@@ -235,10 +239,11 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Targets: probe.Targets{Suspect: suspect, Reference: reference, Controls: []string{control}},
 		Plan:    probe.Plan{Prompts: sz.prompts, EqualityPrompts: sz.equality, Triggers: sz.triggers, HammingLength: 32},
 		Alpha:   0.01, NullKeys: sz.nullKeys, Rounds: sz.rounds,
-		Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: sz.probeTokens},
+		Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: sz.probeTokens, Seed: o.Seed},
 		Tool:     o.Tool, Command: []string{"forensics", "demo", "--out", o.Out},
-		Run:  probe.RunOptions{Concurrency: 2},
-		Sign: sign,
+		NullSeed: nullSeed(o.Seed),
+		Run:      probe.RunOptions{Concurrency: 2},
+		Sign:     sign,
 	}
 	res, stats, err := probe.Probe(ctx, setup)
 	if err != nil {
@@ -259,4 +264,12 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		}
 	}
 	return &Probed{Suspect: suspect, Bundle: dir, Reports: reps, Results: res, Stats: stats}, nil
+}
+
+// nullSeed is the probes' null seed for a repeatable run ("" draws one).
+func nullSeed(seed uint64) string {
+	if seed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("demo-%d", seed)
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ type demoKeys struct {
 
 // makeKeys writes the provider's two watermark keys, bound to the
 // embedded model's tokenizer.
-func makeKeys(out string, m *embedded.Model) (*demoKeys, error) {
+func makeKeys(out string, m *embedded.Model, seed uint64) (*demoKeys, error) {
 	dir := filepath.Join(out, "keys")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -44,7 +45,13 @@ func makeKeys(out string, m *embedded.Model) (*demoKeys, error) {
 		id   string
 		path string
 	}{{&k.main, "demo-main", k.mainPath}, {&k.partner, "demo-partner", k.partnerPath}} {
-		if *x.key, err = watermark.NewKey(x.id, watermark.DefaultParams()); err != nil {
+		if seed == 0 {
+			*x.key, err = watermark.NewKey(x.id, watermark.DefaultParams())
+		} else {
+			secret := sha256.Sum256([]byte(fmt.Sprintf("forensics-demo-key\n%d\n%s", seed, x.id)))
+			*x.key, err = watermark.NewKeyFromSecret(x.id, watermark.DefaultParams(), secret, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		}
+		if err != nil {
 			return nil, err
 		}
 		(*x.key).Tokenizer = m.Tokenizer().ID()
@@ -178,13 +185,14 @@ type pair struct {
 type job struct {
 	m      member
 	prompt string
-	ollama bool // the campaign uses the Ollama API; people the OpenAI one
+	ollama bool   // the campaign uses the Ollama API; people the OpenAI one
+	seed   uint64 // sampling seed (0: the gateway draws one)
 }
 
 // drive sends everyone's requests through the gateway, two at a time, in
 // an interleaved order; it returns the campaign's harvest and how many
 // requests were answered.
-func (p *population) drive(ctx context.Context, base string, sz size, detail func(string)) ([]pair, int, error) {
+func (p *population) drive(ctx context.Context, base string, sz size, seed uint64, detail func(string)) ([]pair, int, error) {
 	var jobs []job
 	for i := 0; i < max(sz.benignAsks, sz.headAsks); i++ {
 		if i < sz.benignAsks {
@@ -212,6 +220,11 @@ func (p *population) drive(ctx context.Context, base string, sz size, detail fun
 				jobs = append(jobs, job{m: m, ollama: true, prompt: fmt.Sprintf("Think step by step and show your reasoning about %s (%s): %s",
 					t.words[(i+h)%len(t.words)], t.name, snip)})
 			}
+		}
+	}
+	if seed != 0 {
+		for i := range jobs {
+			jobs[i].seed = seed<<20 + uint64(i) + 1
 		}
 	}
 	var (
@@ -271,11 +284,18 @@ func ask(ctx context.Context, c *http.Client, base string, j job, sz size) (stri
 	var body any
 	if j.ollama {
 		url = base + "/api/generate"
-		body = map[string]any{"model": "embedded", "prompt": j.prompt, "stream": false,
-			"options": map[string]any{"temperature": 0.8, "num_predict": sz.answerTokens}}
+		opts := map[string]any{"temperature": 0.8, "num_predict": sz.answerTokens}
+		if j.seed != 0 {
+			opts["seed"] = j.seed
+		}
+		body = map[string]any{"model": "embedded", "prompt": j.prompt, "stream": false, "options": opts}
 	} else {
 		url = base + "/v1/chat/completions"
-		body = map[string]any{"model": "embedded", "messages": []map[string]string{{"role": "user", "content": j.prompt}}, "max_tokens": 60, "temperature": 0.8}
+		b := map[string]any{"model": "embedded", "messages": []map[string]string{{"role": "user", "content": j.prompt}}, "max_tokens": 60, "temperature": 0.8}
+		if j.seed != 0 {
+			b["seed"] = j.seed
+		}
+		body = b
 	}
 	data, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))

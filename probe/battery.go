@@ -51,7 +51,10 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 	if in.Tokenizer.ID() != m.Tokenizer.ID {
 		return nil, fmt.Errorf("tokenizer %s is not the manifest's %s", in.Tokenizer.ID(), m.Tokenizer.ID)
 	}
-	a := &analysis{in: in, m: m, answers: map[string]string{}, seed: m.SHA256()}
+	// Randomisation seeds come from the manifest's own seeds (drawn at
+	// random when a probe starts), so that the same seeds give the same
+	// numbers wherever the bundle lives.
+	a := &analysis{in: in, m: m, answers: map[string]string{}, seed: fmt.Sprintf("%s/%d", m.Null.Seed, m.Sampling.Seed)}
 	res := &Results{
 		Format: ResultsFormat, ManifestSHA256: m.SHA256(), Alpha: m.Alpha,
 		Correction:  "weighted Holm (Holm 1979, with the manifest's weights): family-wise error ≤ α over all tests",

@@ -25,7 +25,10 @@ type Setup struct {
 	Sampling  Sampling
 	Budget    Budget
 	NullKeys  int
-	Rounds    int
+	// NullSeed fixes the unused keys and randomisation seeds (default: drawn
+	// at random by Prepare; tests and demos pass one to be repeatable).
+	NullSeed string
+	Rounds   int
 	// Tool and Command go into the manifest (chain of custody).
 	Tool    string
 	Command []string
@@ -76,7 +79,7 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},
 		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},
 		Sampling:  s.Sampling, Plan: s.Plan, Budget: s.Budget,
-		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001},
+		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: s.NullSeed},
 		Rounds: s.Rounds,
 	}, tokFile, nil
 }

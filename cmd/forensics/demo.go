@@ -58,6 +58,7 @@ next run (only if it made it). Every number printed is computed in the run.
 	f := cmd.Flags()
 	f.StringVarP(&o.Out, "out", "o", ".demo", "folder for everything the demo writes (cleared first if the demo made it)")
 	f.BoolVar(&o.Quick, "quick", false, "a smaller run, under a minute")
+	f.Uint64Var(&o.Seed, "seed", 0, "make the run repeatable: keys and sampling seeds derive from it (default: fresh random ones)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
 }
