@@ -93,3 +93,21 @@ func Split(paragraphs []string) (train, heldOut []string) {
 //
 //go:embed canaries/default-v1.yaml
 var CanariesYAML []byte
+
+// Openings returns the first words of every held-out paragraph that has at
+// least minWords words, cut to at most words words: prompts that read like
+// a person's and come from text the embedded model was not trained on.
+func Openings(minWords, words int) ([]string, error) {
+	paras, err := Paragraphs()
+	if err != nil {
+		return nil, err
+	}
+	_, held := Split(paras)
+	var out []string
+	for _, p := range held {
+		if w := strings.Fields(p); len(w) >= minWords {
+			out = append(out, strings.Join(w[:min(len(w), words)], " "))
+		}
+	}
+	return out, nil
+}

@@ -98,13 +98,7 @@ func newPopulation(sz size) *population {
 		p.topics = append(p.topics, topicWords{name, clean})
 	}
 	sort.Slice(p.topics, func(i, j int) bool { return p.topics[i].name < p.topics[j].name })
-	paras, _ := corpora.Paragraphs()
-	_, held := corpora.Split(paras)
-	for _, para := range held {
-		if w := strings.Fields(para); len(w) >= 10 {
-			p.snippets = append(p.snippets, strings.Join(w[:10], " "))
-		}
-	}
+	p.snippets, _ = corpora.Openings(10, 10)
 	if cs, err := canary.Load(canary.Default); err == nil {
 		for _, t := range cs.Triggers {
 			p.triggers = append(p.triggers, t.Prompt)

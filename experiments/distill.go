@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,21 +75,17 @@ func keyFor(seed uint64, h int) (*watermark.Key, error) {
 	return watermark.NewKeyFromSecret(fmt.Sprintf("experiment-h%d", h), p, secret, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
-// harvestPrompts are openings of held-out corpus paragraphs: prompts a
-// harvester might send, different from the canary set.
+// harvestPrompts are openings of held-out corpus paragraphs, repeated in
+// order when more are needed: prompts a harvester might send, different
+// from the canary set.
 func harvestPrompts(n int) ([]string, error) {
-	paras, err := corpora.Paragraphs()
+	open, err := corpora.Openings(8, 12)
 	if err != nil {
 		return nil, err
 	}
-	_, held := corpora.Split(paras)
-	var out []string
-	for i := 0; len(out) < n; i++ {
-		w := strings.Fields(held[i%len(held)])
-		if len(w) < 8 {
-			continue
-		}
-		out = append(out, strings.Join(w[:min(len(w), 12)], " "))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = open[i%len(open)]
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
 	"testing"
 
 	"forensics/corpora"
@@ -17,26 +16,14 @@ import (
 // paragraphs of the corpus.
 func promptsFromCorpus(t *testing.T, n int) []string {
 	t.Helper()
-	paras, err := corpora.Paragraphs()
+	out, err := corpora.Openings(8, 6)
 	if err != nil {
 		t.Fatal(err)
-	}
-	_, held := corpora.Split(paras)
-	var out []string
-	for _, p := range held {
-		w := strings.Fields(p)
-		if len(w) < 8 {
-			continue
-		}
-		out = append(out, strings.Join(w[:6], " "))
-		if len(out) == n {
-			break
-		}
 	}
 	if len(out) < n {
 		t.Fatalf("only %d prompts", len(out))
 	}
-	return out
+	return out[:n]
 }
 
 // TestEmbeddedWatermarkPower measures detection on 200 watermarked

@@ -318,15 +318,8 @@ func (s *Scanner) judge(a *account, timing bool) []Indicator {
 		IndVolume: fmt.Sprintf("%d requests over %.1f h", a.requests, a.last.Sub(a.first).Hours()),
 	}
 	if a.prompts > 0 {
-		hit, total := 0, 0
-		for _, h := range a.topicHits {
-			total += h
-			if h > 0 {
-				hit++
-			}
-		}
-		cov := float64(hit) / float64(len(a.topicHits))
-		vals[IndCoverage] = cov * normEntropy(a.topicHits)
+		cov, hit := coverage(a.topicHits)
+		vals[IndCoverage] = cov
 		ev[IndCoverage] = fmt.Sprintf("%d of %d topics", hit, len(a.topicHits))
 		top := a.topTemplates(3)
 		inTop := 0
@@ -393,10 +386,10 @@ func (s *Scanner) judge(a *account, timing bool) []Indicator {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // normEntropy is the entropy of counts divided by log(len): 1 when even.
-func normEntropy(counts []int) float64 {
+func normEntropy[T int | int32](counts []T) float64 {
 	total := 0
 	for _, c := range counts {
-		total += c
+		total += int(c)
 	}
 	if total == 0 || len(counts) < 2 {
 		return 0
@@ -409,6 +402,21 @@ func normEntropy(counts []int) float64 {
 		}
 	}
 	return h / math.Log(float64(len(counts)))
+}
+
+// coverage is the topic_coverage indicator on per-topic counts: the share
+// of topics touched times the evenness of the touches; hit is how many
+// were touched.
+func coverage[T int | int32](counts []T) (value float64, hit int) {
+	for _, c := range counts {
+		if c > 0 {
+			hit++
+		}
+	}
+	if len(counts) == 0 {
+		return 0, 0
+	}
+	return float64(hit) / float64(len(counts)) * normEntropy(counts), hit
 }
 
 // Now are an account's current values, for a gateway deciding request by
@@ -430,14 +438,7 @@ func (s *Scanner) Now(account string) Now {
 		return Now{}
 	}
 	n := Now{Requests: a.requests, Prompts: a.prompts, DayTopics: a.tw.dayTopics()}
-	hit := 0
-	for _, h := range a.topicHits {
-		if h > 0 {
-			hit++
-		}
-	}
-	if len(a.topicHits) > 0 {
-		n.Coverage = round3(float64(hit) / float64(len(a.topicHits)) * normEntropy(a.topicHits))
-	}
+	cov, _ := coverage(a.topicHits)
+	n.Coverage = round3(cov)
 	return n
 }

@@ -129,20 +129,8 @@ func simhash(ws []string) uint64 {
 		}
 		pending = 0
 	}
-	add := func(parts ...string) {
-		// FNV-1a over the words with a space between, without building
-		// the shingle string.
-		x := uint64(14695981039346656037)
-		for k, p := range parts {
-			if k > 0 {
-				x ^= ' '
-				x *= 1099511628211
-			}
-			for i := 0; i < len(p); i++ {
-				x ^= uint64(p[i])
-				x *= 1099511628211
-			}
-		}
+	add := func(parts []string) {
+		x := fnvWords(parts) // the shingle's hash, without building it
 		for k := range acc {
 			acc[k] += spreadByte[byte(x>>(8*uint(k)))]
 		}
@@ -152,10 +140,10 @@ func simhash(ws []string) uint64 {
 		}
 	}
 	if len(ws) < 3 {
-		add(ws...)
+		add(ws)
 	}
 	for i := 0; i+3 <= len(ws); i++ {
-		add(ws[i], ws[i+1], ws[i+2])
+		add(ws[i : i+3])
 	}
 	flush()
 	var out uint64

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"math"
 	"math/bits"
 	"time"
 )
@@ -183,33 +182,7 @@ func (w *reqWindow) add(ts time.Time, e windowEntry) {
 	if s := float64(w.cot) / windowRequests; s > w.peakCoT {
 		w.peakCoT, w.peakCoTAt = s, ts
 	}
-	if cov := coverageOf(w.topics[:w.nTopics]); cov > w.peakCoverage {
+	if cov, _ := coverage(w.topics[:w.nTopics]); cov > w.peakCoverage {
 		w.peakCoverage, w.peakCoverageAt = cov, ts
 	}
-}
-
-// coverageOf is the coverage indicator on topic counts: share of topics
-// touched times the evenness (normalised entropy) of the touches.
-func coverageOf(counts []int32) float64 {
-	if len(counts) < 2 {
-		return 0
-	}
-	hit, total := 0, 0
-	for _, c := range counts {
-		total += int(c)
-		if c > 0 {
-			hit++
-		}
-	}
-	if total == 0 {
-		return 0
-	}
-	h := 0.0
-	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / float64(total)
-			h -= p * math.Log(p)
-		}
-	}
-	return float64(hit) / float64(len(counts)) * h / math.Log(float64(len(counts)))
 }

@@ -180,28 +180,25 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 		}
 		promptPieces = append(promptPieces, pp)
 	}
-	docs := func(role string) ([][]string, []int, error) {
+	// A role's answers to the prompts, in plan order (second answers to
+	// the equality prompts included; dedup takes care of overlap).
+	docs := func(role string) ([][]string, error) {
 		var out [][]string
-		var toks []int
-		for i, p := range a.prompts() {
-			reps := 1
-			if i < a.m.Plan.EqualityPrompts && (role == "suspect" || role == "reference") {
-				reps = 2
+		for _, q := range a.m.Queries(a.in.Canaries) {
+			if q.Role != role || q.Kind != "prompt" {
+				continue
 			}
-			for r := range reps {
-				if t, ok := a.answer(role, p.ID, r); ok {
-					pp, err := a.pieces(t)
-					if err != nil {
-						return nil, nil, err
-					}
-					out = append(out, pp)
-					toks = append(toks, len(pp))
+			if t, ok := a.answers[q.ID]; ok {
+				pp, err := a.pieces(t)
+				if err != nil {
+					return nil, err
 				}
+				out = append(out, pp)
 			}
 		}
-		return out, toks, nil
+		return out, nil
 	}
-	suspect, _, err := docs("suspect")
+	suspect, err := docs("suspect")
 	if err != nil {
 		return err
 	}
@@ -279,7 +276,7 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 	}
 	for i := range a.m.Targets.Controls {
 		role := ControlRole(i)
-		cd, _, err := docs(role)
+		cd, err := docs(role)
 		if err != nil {
 			return err
 		}

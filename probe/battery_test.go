@@ -75,3 +75,13 @@ func TestBatteryMissingData(t *testing.T) {
 		t.Errorf("radioactivity without a key: %s", radio.Status)
 	}
 }
+
+func TestQueryCount(t *testing.T) {
+	cs := smallSet(t, 12)
+	for _, tg := range []Targets{{Suspect: "a"}, {Suspect: "a", Reference: "b"}, {Suspect: "a", Reference: "b", Controls: []string{"c", "d"}}} {
+		m := &Manifest{Targets: tg, Plan: Plan{Prompts: 10, EqualityPrompts: 4, Triggers: 2}}
+		if got, want := m.QueryCount(), len(m.Queries(cs)); got != want {
+			t.Errorf("%+v: QueryCount %d, Queries %d", tg, got, want)
+		}
+	}
+}

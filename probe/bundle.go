@@ -157,7 +157,7 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 	if err != nil {
 		return in, err
 	}
-	if in.Records, err = ReadTranscripts(filepath.Join(dir, FileTranscripts), m.SHA256()); err != nil {
+	if in.Records, err = ParseTranscripts(tb, m.SHA256()); err != nil {
 		return in, err
 	}
 	in.MerkleRoot = MerkleRoot(tb)

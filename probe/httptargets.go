@@ -64,6 +64,14 @@ func (t *httpTarget) do(ctx context.Context, method, endpoint string, body []byt
 	return resp.StatusCode, data, wait, nil
 }
 
+// exchange POSTs a request body and records both sides.
+func (t *httpTarget) exchange(ctx context.Context, endpoint, extract string, body []byte) (Exchange, error) {
+	ex := Exchange{Endpoint: endpoint, Model: t.model, Extract: extract, Request: body}
+	var err error
+	ex.Status, ex.Response, ex.RetryAfter, err = t.do(ctx, http.MethodPost, endpoint, body)
+	return ex, err
+}
+
 // hostPath splits "//HOST:PORT/PATH" into a base URL and the path.
 func hostPath(spec, rest, scheme string) (string, string, error) {
 	if !strings.HasPrefix(rest, "//") {
@@ -123,9 +131,7 @@ func (t *ollamaTarget) Ask(ctx context.Context, q Query, s Sampling) (Exchange, 
 	if err != nil {
 		return Exchange{}, err
 	}
-	ex := Exchange{Endpoint: t.base + "/api/generate", Model: t.model, Extract: ExtractOllama, Request: body}
-	ex.Status, ex.Response, ex.RetryAfter, err = t.do(ctx, http.MethodPost, ex.Endpoint, body)
-	return ex, err
+	return t.exchange(ctx, t.base+"/api/generate", ExtractOllama, body)
 }
 
 // OpenAI-compatible.
@@ -176,9 +182,7 @@ func (t *openaiTarget) Ask(ctx context.Context, q Query, s Sampling) (Exchange, 
 	if err != nil {
 		return Exchange{}, err
 	}
-	ex := Exchange{Endpoint: t.base + "/chat/completions", Model: t.model, Extract: ExtractOpenAI, Request: body}
-	ex.Status, ex.Response, ex.RetryAfter, err = t.do(ctx, http.MethodPost, ex.Endpoint, body)
-	return ex, err
+	return t.exchange(ctx, t.base+"/chat/completions", ExtractOpenAI, body)
 }
 
 // snippet is the start of a body for an error message.

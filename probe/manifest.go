@@ -258,6 +258,17 @@ func (m *Manifest) Queries(cs *CanarySet) []Query {
 	return qs
 }
 
+// QueryCount is how many queries the plan asks (len of Queries for a set
+// with at least as many prompts and triggers as the plan uses).
+func (m *Manifest) QueryCount() int {
+	roles := len(m.Targets.Roles())
+	second := 1 // the equality prompts' second answers: suspect, and reference if any
+	if m.Targets.Reference != "" {
+		second = 2
+	}
+	return m.Plan.Prompts*roles + second*m.Plan.EqualityPrompts + m.Plan.Triggers*roles
+}
+
 // Differences lists the fields in which two manifests plan different
 // probes (ignoring when and how they were started). Resuming requires none.
 func (m *Manifest) Differences(o *Manifest) []string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,25 +36,13 @@ func testKey(t testing.TB, dir string, seed byte) (string, *watermark.Key) {
 
 // harvestPrompts are prompts an extraction campaign might send: openings
 // of held-out corpus paragraphs, so that they differ from the canary set.
-func harvestPrompts(t testing.TB, n, offset int) []string {
+func harvestPrompts(t testing.TB, n int) []string {
 	t.Helper()
-	paras, err := corpora.Paragraphs()
+	open, err := corpora.Openings(8, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, held := corpora.Split(paras)
-	var out []string
-	for _, p := range held[offset:] {
-		w := strings.Fields(p)
-		if len(w) < 8 {
-			continue
-		}
-		out = append(out, strings.Join(w[:min(len(w), 12)], " "))
-		if len(out) == n {
-			break
-		}
-	}
-	return out
+	return open[:min(n, len(open))]
 }
 
 // harvest asks the embedded teacher (watermarked when scheme is set) and
@@ -168,7 +155,7 @@ func sharedWorld(t testing.TB) *world {
 			worldErr = err.Error()
 			return
 		}
-		prompts := harvestPrompts(t, 600, 0)
+		prompts := harvestPrompts(t, 600)
 		w.harvested = len(prompts)
 		wm := harvest(t, watermark.NewScheme(w.key), prompts, 150, 1000, w.canaries.Triggers)
 		w.student = filepath.Join(dir, "student.model")

@@ -226,6 +226,12 @@ func ReadTranscripts(path, manifestSHA string) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseTranscripts(data, manifestSHA)
+}
+
+// ParseTranscripts is ReadTranscripts on a file's bytes, for callers that
+// also hash them.
+func ParseTranscripts(data []byte, manifestSHA string) ([]Record, error) {
 	recs, good, cut, err := parseTranscripts(data, manifestSHA, "transcripts.jsonl")
 	if err != nil {
 		return nil, err

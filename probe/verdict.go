@@ -130,7 +130,7 @@ func limitations(m *Manifest, res *Results) []string {
 	if res.Transcripts.Failed > 0 {
 		l = append(l, fmt.Sprintf("%d queries failed and were not answered; the tests use the %d answers received.", res.Transcripts.Failed, res.Transcripts.Answered))
 	}
-	planned := len(m.Queries(&CanarySet{Prompts: make([]Prompt, m.Plan.Prompts), Triggers: make([]Trigger, m.Plan.Triggers)}))
+	planned := m.QueryCount()
 	if res.Transcripts.Answered < planned {
 		l = append(l, fmt.Sprintf("%d of %d planned queries were answered (budget, failures or interruption).", res.Transcripts.Answered, planned))
 	}

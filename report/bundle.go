@@ -52,10 +52,13 @@ func Load(dir string) (*Bundle, error) {
 	if b.Results.ManifestSHA256 != b.ManifestSHA256 {
 		return nil, fmt.Errorf("%s belongs to another manifest", probe.FileResults)
 	}
-	if b.Records, err = probe.ReadTranscripts(filepath.Join(dir, probe.FileTranscripts), b.ManifestSHA256); err != nil {
+	tb, err := os.ReadFile(filepath.Join(dir, probe.FileTranscripts))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	if b.Records, err = probe.ParseTranscripts(tb, b.ManifestSHA256); err != nil {
 		return nil, err
 	}
-	tb, _ := os.ReadFile(filepath.Join(dir, probe.FileTranscripts))
 	for _, line := range bytes.Split(tb, []byte{'\n'}) {
 		if len(line) > 0 {
 			d := sha256.Sum256(line)

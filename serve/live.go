@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -40,17 +39,13 @@ func newLiveScan(cfg *Config) (*liveScan, error) {
 
 // observe feeds one log entry to the scanner and re-checks the account's
 // rate_limits patterns.
-func (s *Server) observe(e *LogEntry) {
+func (s *Server) observe(e *LogEntry, line []byte) {
 	ls := s.live
 	if ls == nil || e.Account == "" || e.Status >= 400 {
 		return
 	}
-	// The entry goes through the same parser scan-logs uses on the log
-	// file, so the gateway and scan-logs judge alike.
-	line, err := json.Marshal(e)
-	if err != nil {
-		return
-	}
+	// The entry's log line goes through the same parser scan-logs uses on
+	// the log file, so the gateway and scan-logs judge alike.
 	rec, err := ls.layout.Parse(line)
 	if err != nil {
 		return

@@ -117,7 +117,12 @@ func (l *requestLog) Write(e *LogEntry) error {
 	if err != nil {
 		return fmt.Errorf("encode log entry: %w", err)
 	}
-	b = append(b, '\n')
+	return l.writeLine(b)
+}
+
+// writeLine appends one encoded entry (without its newline).
+func (l *requestLog) writeLine(line []byte) error {
+	b := append(line, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {

@@ -456,11 +456,17 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
 		e.Canary = g.canary
 	}
-	s.observe(&e)
+	// Encoded once: the live scanner parses the same line the log keeps.
+	line, err := json.Marshal(&e)
+	if err != nil {
+		s.met.logErrors.Inc()
+		return
+	}
+	s.observe(&e, line)
 	if s.log == nil {
 		return
 	}
-	if err := s.log.Write(&e); err != nil {
+	if err := s.log.writeLine(line); err != nil {
 		s.met.logErrors.Inc() // the response is already out; alert on this metric
 	}
 }
