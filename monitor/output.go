@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"forensics/internal/termsafe"
 )
 
 // WriteOutputs writes accounts.csv, clusters.csv and report.html into dir.
@@ -47,7 +49,7 @@ func writeAccountsCSV(w io.Writer, rep *Report) error {
 		for _, in := range a.Indicators {
 			vals[in.Name] = strconv.FormatFloat(in.Value, 'g', 6, 64)
 		}
-		row := []string{a.Account, strconv.Itoa(a.Requests), strconv.Itoa(a.Tokens), a.First.Format("2006-01-02T15:04:05Z07:00"),
+		row := []string{csvText(a.Account), strconv.Itoa(a.Requests), strconv.Itoa(a.Tokens), a.First.Format("2006-01-02T15:04:05Z07:00"),
 			a.Last.Format("2006-01-02T15:04:05Z07:00"), strconv.FormatFloat(a.Risk, 'f', 3, 64), a.Action,
 			strconv.FormatFloat(a.Throttle, 'f', 2, 64), strconv.Itoa(a.Cluster)}
 		for _, name := range indicatorOrder {
@@ -64,17 +66,32 @@ func writeClustersCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"cluster", "risk", "action", "accounts", "requests", "fired", "links"})
 	for _, c := range rep.Clusters {
-		cw.Write([]string{strconv.Itoa(c.ID), strconv.FormatFloat(c.Risk, 'f', 3, 64), c.Action, strings.Join(c.Accounts, " "),
-			strconv.Itoa(c.Requests), strings.Join(c.Fired, " "), strings.Join(c.Links, "; ")})
+		cw.Write([]string{strconv.Itoa(c.ID), strconv.FormatFloat(c.Risk, 'f', 3, 64), c.Action, csvText(strings.Join(c.Accounts, " ")),
+			strconv.Itoa(c.Requests), strings.Join(c.Fired, " "), csvText(strings.Join(c.Links, "; "))})
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// reportHTML is a self-contained page (no scripts, no fetches).
+// csvText keeps a text cell that holds log content (an account name, the
+// links between accounts) from being run as a formula by a spreadsheet:
+// a cell starting with =, +, -, @, tab or carriage return gets a leading
+// single quote (OWASP, "CSV Injection"). Numeric cells, which we write,
+// are not passed through it and stay numbers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// reportHTML is a self-contained page (no scripts, no fetches). Text from
+// the log goes through safe (and join): html/template escapes markup, and
+// termsafe.Line shows control characters and bidi overrides as escapes.
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
-	"join": strings.Join,
+	"join": func(s []string, sep string) string { return termsafe.Line(strings.Join(s, sep)) },
+	"safe": termsafe.Line,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>forensics scan-logs report</title>
 <style>
@@ -93,9 +110,9 @@ Risk combines the indicators that fired (noisy-OR); actions: alert ≥ 0.3, thro
 {{end}}</table>{{end}}
 <h2>Accounts</h2>
 <table><tr><th>account</th><th>requests</th><th>risk</th><th>action</th><th>cluster</th><th>indicators (value → score)</th><th>evidence</th></tr>
-{{range .Accounts}}<tr class="{{.Action}}"><td>{{.Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.2f" .Risk}}</td>
+{{range .Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.2f" .Risk}}</td>
 <td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
 <td><small>{{range .Indicators}}{{if .Judged}}{{if .Score}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{pct .Score}}</b><br>{{end}}{{end}}{{end}}</small></td>
-<td><small>{{range .Templates}}{{.}}<br>{{end}}{{range .Samples}}“{{.}}”<br>{{end}}</small></td></tr>
+<td><small>{{range .Templates}}{{safe .}}<br>{{end}}{{range .Samples}}“{{safe .}}”<br>{{end}}</small></td></tr>
 {{end}}</table></body></html>
 `))

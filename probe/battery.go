@@ -72,9 +72,9 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 		case TestCanary:
 			err = a.canary(&tr)
 		case TestStyle:
-			err = a.style(&tr)
+			err = a.style(ctx, &tr)
 		case TestEquality:
-			err = a.equality(&tr)
+			err = a.equality(ctx, &tr)
 		default:
 			err = fmt.Errorf("unknown test %q in the manifest", tp.Name)
 		}
@@ -182,9 +182,10 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 	}
 	// A role's answers to the prompts, in plan order (second answers to
 	// the equality prompts included; dedup takes care of overlap).
+	queries := a.m.Queries(a.in.Canaries)
 	docs := func(role string) ([][]string, error) {
 		var out [][]string
-		for _, q := range a.m.Queries(a.in.Canaries) {
+		for _, q := range queries {
 			if q.Role != role || q.Kind != "prompt" {
 				continue
 			}
@@ -428,14 +429,7 @@ func (a *analysis) canary(tr *TestResult) error {
 	tr.Effect = Estimate{Name: "hit rate suspect − controls", Value: r1 - r0, Lo: lo1 - hi0, Hi: hi1 - lo0, Confidence: 0.95}
 	// Smallest suspect hit count that rejects with these controls, then
 	// the hit rate that reaches it with the stated power.
-	la := math.Log10(tr.AlphaShare)
-	kStar := n1 + 1
-	for k := 0; k <= n1; k++ {
-		if fk, _ := stats.FisherGreater(k, n1, k0, n0); fk.Log10P <= la {
-			kStar = k
-			break
-		}
-	}
+	kStar := minRejectingHits(n1, k0, n0, math.Log10(tr.AlphaShare))
 	mde := 1.0
 	if kStar <= n1 {
 		lo, hi := 0.0, 1.0
@@ -451,6 +445,19 @@ func (a *analysis) canary(tr *TestResult) error {
 	}
 	tr.MinDetectable = &Estimate{Name: "suspect hit rate", Value: mde, Power: power}
 	return nil
+}
+
+// minRejectingHits is the smallest suspect hit count k ≤ n1 at which the
+// Fisher test against k0 hits in n0 rejects (log10 p ≤ la), or n1+1 when
+// none does. The p-value falls as k grows (with the controls' hits fixed,
+// the controls' share of the hits shrinks), so a binary search finds k
+// with about log2(n1) tests of n1 terms each; a scan from 0 took over a
+// minute on the 32,768 trigger answers a bundle may have.
+func minRejectingHits(n1, k0, n0 int, la float64) int {
+	return sort.Search(n1+1, func(k int) bool {
+		fk, err := stats.FisherGreater(k, n1, k0, n0)
+		return err == nil && fk.Log10P <= la
+	})
 }
 
 // normalMDE is the smallest mean shift a one-sided level-alpha test on n
@@ -479,7 +486,7 @@ func meanSD(x []float64) (float64, float64) {
 
 // style runs one sign-flip test per control; the largest p-value counts
 // (the claim needs every control comparison to reject).
-func (a *analysis) style(tr *TestResult) error {
+func (a *analysis) style(ctx context.Context, tr *TestResult) error {
 	d := &StyleDetail{}
 	worst := -1
 	var worstX []float64
@@ -502,7 +509,7 @@ func (a *analysis) style(tr *TestResult) error {
 		}
 		sc := StyleComparison{Role: role, Prompts: len(x), DistReference: StyleDistance(pS, pR), DistControl: StyleDistance(pS, pC)}
 		if len(x) > 0 {
-			pr, err := stats.SignFlipTest(x, a.m.Rounds, a.subSeed("style-"+role))
+			pr, err := stats.SignFlipTest(ctx, x, a.m.Rounds, a.subSeed("style-"+role))
 			if err != nil {
 				return err
 			}
@@ -537,14 +544,13 @@ func (a *analysis) style(tr *TestResult) error {
 }
 
 // hamming is the share of the first L positions where two piece sequences
-// agree; positions past both ends agree, past one end do not.
+// agree; positions past both ends agree, past one end do not. Its time is
+// the longer sequence's length, whatever L is.
 func hamming(x, y []string, L int) float64 {
-	same := 0
-	for i := range L {
-		switch {
-		case i >= len(x) && i >= len(y):
-			same++
-		case i < len(x) && i < len(y) && x[i] == y[i]:
+	n := min(L, max(len(x), len(y)))
+	same := L - n // the positions past both ends
+	for i := range min(n, len(x), len(y)) {
+		if x[i] == y[i] {
 			same++
 		}
 	}
@@ -554,7 +560,7 @@ func hamming(x, y []string, L int) float64 {
 // equality is the MMD² test on two answers per prompt from suspect and
 // reference: under the null the four answers of a prompt are exchangeable,
 // so each of its three pairings is equally likely.
-func (a *analysis) equality(tr *TestResult) error {
+func (a *analysis) equality(ctx context.Context, tr *TestResult) error {
 	L := a.m.Plan.HammingLength
 	if L <= 0 {
 		L = 32
@@ -618,7 +624,7 @@ func (a *analysis) equality(tr *TestResult) error {
 		obs += mv[0]
 		x[i] = mv[0]
 	}
-	pr, err := stats.RandomizationTest(obs, a.m.Rounds, a.subSeed("equality"), func(rng *rand.Rand) float64 {
+	pr, err := stats.RandomizationTest(ctx, obs, a.m.Rounds, a.subSeed("equality"), func(rng *rand.Rand) float64 {
 		s := 0.0
 		for _, mv := range mvals {
 			s += mv[rng.IntN(3)]

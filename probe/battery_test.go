@@ -2,8 +2,11 @@ package probe
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
+
+	"forensics/stats"
 )
 
 func TestFirstDifferenceTolerance(t *testing.T) {
@@ -82,6 +85,31 @@ func TestQueryCount(t *testing.T) {
 		m := &Manifest{Targets: tg, Plan: Plan{Prompts: 10, EqualityPrompts: 4, Triggers: 2}}
 		if got, want := m.QueryCount(), len(m.Queries(cs)); got != want {
 			t.Errorf("%+v: QueryCount %d, Queries %d", tg, got, want)
+		}
+	}
+}
+
+// TestMinRejectingHits: the binary search gives what scanning every hit
+// count from 0 gives.
+func TestMinRejectingHits(t *testing.T) {
+	scan := func(n1, k0, n0 int, la float64) int {
+		for k := 0; k <= n1; k++ {
+			if fk, _ := stats.FisherGreater(k, n1, k0, n0); fk.Log10P <= la {
+				return k
+			}
+		}
+		return n1 + 1
+	}
+	for _, alpha := range []float64{0.05, 0.002, 1e-6} {
+		la := math.Log10(alpha)
+		for n1 := 1; n1 <= 40; n1++ {
+			for n0 := 1; n0 <= 40; n0 += 3 {
+				for k0 := 0; k0 <= n0; k0++ {
+					if got, want := minRejectingHits(n1, k0, n0, la), scan(n1, k0, n0, la); got != want {
+						t.Fatalf("n1 %d, k0 %d of n0 %d, alpha %g: %d, scanning gives %d", n1, k0, n0, alpha, got, want)
+					}
+				}
+			}
 		}
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -113,22 +113,22 @@ func WriteSums(dir string) error {
 		if !e.Type().IsRegular() || e.Name() == FileSums || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		sum, err := hashBundleFile(dir, e.Name())
 		if err != nil {
 			return err
 		}
-		d := sha256.Sum256(data)
-		fmt.Fprintf(&b, "%s  %s\n", hex.EncodeToString(d[:]), e.Name())
+		fmt.Fprintf(&b, "%s  %s\n", sum, e.Name())
 	}
 	return writeFileSync(filepath.Join(dir, FileSums), []byte(b.String()))
 }
 
 // loadInputs reads manifest, canaries, tokenizer and transcripts of a
-// bundle. tk, if set, must be the manifest's tokenizer; otherwise the
-// bundle's tokenizer.json (or the built-in word splitter) is used.
+// bundle, each with ReadBundleFile's checks. tk, if set, must be the
+// manifest's tokenizer; otherwise the bundle's tokenizer.json (or the
+// built-in word splitter) is used.
 func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 	var in Inputs
-	mb, err := os.ReadFile(filepath.Join(dir, FileManifest))
+	mb, err := ReadBundleFile(dir, FileManifest)
 	if err != nil {
 		return in, err
 	}
@@ -140,7 +140,7 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 		return in, fmt.Errorf("%s is not in canonical form (edited by hand?)", FileManifest)
 	}
 	in.Manifest = m
-	cb, err := os.ReadFile(filepath.Join(dir, FileCanaries))
+	cb, err := ReadBundleFile(dir, FileCanaries)
 	if err != nil {
 		return in, err
 	}
@@ -153,7 +153,7 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 		}
 	}
 	in.Tokenizer = tk
-	tb, err := os.ReadFile(filepath.Join(dir, FileTranscripts))
+	tb, err := ReadBundleFile(dir, FileTranscripts)
 	if err != nil {
 		return in, err
 	}
@@ -164,7 +164,8 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 	return in, nil
 }
 
-// BundleTokenizer opens the tokenizer a manifest names from the bundle.
+// BundleTokenizer opens the tokenizer a manifest names from the bundle,
+// with ReadBundleFile's checks and MaxTokenizerSize as its limit.
 func BundleTokenizer(dir string, m *Manifest) (tokenizer.Tokenizer, error) {
 	if m.Tokenizer.File == "" {
 		if w := (tokenizer.Words{}); w.ID() == m.Tokenizer.ID {
@@ -172,9 +173,14 @@ func BundleTokenizer(dir string, m *Manifest) (tokenizer.Tokenizer, error) {
 		}
 		return nil, fmt.Errorf("manifest names tokenizer %s but the bundle has no tokenizer file", m.Tokenizer.ID)
 	}
-	f, err := tokenizer.LoadFile(filepath.Join(dir, m.Tokenizer.File))
+	fh, _, err := openBundleFile(dir, m.Tokenizer.File, bundleFileKinds[FileTokenizer])
 	if err != nil {
 		return nil, err
+	}
+	defer fh.Close()
+	f, err := tokenizer.ReadFile(io.LimitReader(fh, MaxTokenizerSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Tokenizer.File, err)
 	}
 	v, err := tokenizer.New(f)
 	if err != nil {
@@ -210,6 +216,12 @@ type VerifyOptions struct {
 // integrity, the Merkle root and signature, and every number in
 // results.json. It returns the checks made; err is non-nil only when the
 // bundle cannot be read at all.
+//
+// The bundle may come from an adversary: every file is read with
+// ReadBundleFile's checks (regular files only, a size limit per kind),
+// the manifest's numbers are bounded by Manifest.Validate, and the
+// checks stop when ctx is done: Verify then returns ctx's error, since
+// an interrupted verification is no verdict on the bundle.
 func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	var checks []Check
 	add := func(name string, err error, ok string) {
@@ -219,7 +231,10 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		}
 		checks = append(checks, c)
 	}
-	add("hashes", verifySums(dir), "every file matches SHA256SUMS")
+	add("hashes", verifySums(ctx, dir), "every file matches SHA256SUMS")
+	if err := ctx.Err(); err != nil {
+		return checks, fmt.Errorf("verify stopped: %w", err)
+	}
 
 	in, err := loadInputs(dir, nil)
 	if err != nil {
@@ -235,19 +250,22 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	}
 	add("transcripts", verifyRecords(in.Records), "every answer text re-extracted from its raw response")
 
-	rootFile, err := os.ReadFile(filepath.Join(dir, FileRoot))
+	rootFile, err := ReadBundleFile(dir, FileRoot)
 	if err == nil && strings.TrimSpace(string(rootFile)) != in.MerkleRoot {
 		err = fmt.Errorf("%s says %s, the transcripts give %s", FileRoot, strings.TrimSpace(string(rootFile)), in.MerkleRoot)
 	}
 	add("merkle root", err, in.MerkleRoot)
-	if sig, err := os.ReadFile(filepath.Join(dir, FileSignature)); err == nil {
+	switch sig, err := ReadBundleFile(dir, FileSignature); {
+	case err == nil:
 		detail, err := verifySignature(sig, rootFile, o.PublicKey)
 		add("signature", err, detail)
-	} else if o.PublicKey != nil {
+	case !errors.Is(err, fs.ErrNotExist):
+		add("signature", err, "")
+	case o.PublicKey != nil:
 		add("signature", fmt.Errorf("a signer was given but the bundle has no %s", FileSignature), "")
 	}
 
-	stored, err := os.ReadFile(filepath.Join(dir, FileResults))
+	stored, err := ReadBundleFile(dir, FileResults)
 	if err != nil {
 		add("results", err, "")
 		return checks, nil
@@ -263,6 +281,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	}
 	res, err := Analyze(ctx, in)
 	if err != nil {
+		if ctx.Err() != nil {
+			return checks, fmt.Errorf("verify stopped: %w", err)
+		}
 		add("results", err, "")
 		return checks, nil
 	}
@@ -282,33 +303,40 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	return checks, nil
 }
 
-func verifySums(dir string) error {
-	f, err := os.Open(filepath.Join(dir, FileSums))
+// verifySums checks every file SHA256SUMS lists against its hash, each
+// read once (a name listed twice is refused, so the list cannot multiply
+// the work) with ReadBundleFile's checks.
+func verifySums(ctx context.Context, dir string) error {
+	data, err := ReadBundleFile(dir, FileSums)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	listed := map[string]bool{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	line := 0
 	for sc.Scan() {
 		line++
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: stopped at line %d: %w", FileSums, line, err)
+		}
 		sum, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok || len(sum) != 64 || name == "" || strings.ContainsAny(name, "/\\") {
+		if !ok || len(sum) != 64 || !plainFileName(name) {
 			return errLine(FileSums, line, "not a \"SHA256  NAME\" line")
 		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		if listed[name] {
+			return errLine(FileSums, line, "lists %s a second time", name)
+		}
+		got, err := hashBundleFile(dir, name)
 		if err != nil {
 			return errLine(FileSums, line, "%v", err)
 		}
-		d := sha256.Sum256(data)
-		if hex.EncodeToString(d[:]) != sum {
+		if got != sum {
 			return fmt.Errorf("%s: SHA-256 differs from %s line %d (the file was altered)", name, FileSums, line)
 		}
 		listed[name] = true
 	}
 	if err := sc.Err(); err != nil {
-		return err
+		return fmt.Errorf("%s line %d: %w", FileSums, line+1, err)
 	}
 	for _, need := range []string{FileManifest, FileCanaries, FileTranscripts, FileResults, FileRoot} {
 		if !listed[need] {
@@ -426,77 +454,4 @@ func diffPath(path string, x, y any) string {
 		return fmt.Sprintf("%s (recorded %v, recomputed %v)", path, x, y)
 	}
 	return ""
-}
-
-// Signing keys.
-
-// WriteSigningKey writes a new ed25519 key pair: the private key (PKCS #8
-// PEM, mode 0600) at path and the public key (PKIX PEM) at path + ".pub".
-func WriteSigningKey(path string, overwrite bool) (ed25519.PublicKey, error) {
-	pub, priv, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, err
-	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if overwrite {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("write signing key %s: %w", path, err)
-	}
-	if err := errors.Join(pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), f.Sync(), f.Close()); err != nil {
-		return nil, fmt.Errorf("write signing key %s: %w", path, err)
-	}
-	pder, _ := x509.MarshalPKIXPublicKey(pub)
-	if err := os.WriteFile(path+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644); err != nil {
-		return nil, fmt.Errorf("write public key: %w", err)
-	}
-	return pub, nil
-}
-
-// LoadSigningKey reads a private key written by WriteSigningKey.
-func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("load signing key: %w", err)
-	}
-	blk, _ := pem.Decode(data)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("load signing key %s: not a PEM private key", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("load signing key %s: %w", path, err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("load signing key %s: not an ed25519 key", path)
-	}
-	return priv, nil
-}
-
-// LoadPublicKey reads a public key written by WriteSigningKey.
-func LoadPublicKey(path string) (ed25519.PublicKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("load public key: %w", err)
-	}
-	blk, _ := pem.Decode(data)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("load public key %s: not a PEM public key", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("load public key %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("load public key %s: not an ed25519 key", path)
-	}
-	return pub, nil
 }

@@ -182,22 +182,86 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-// Validate checks the plan is usable.
+// Limits on the numbers of a manifest. A manifest read by verify may come
+// from an adversary, and these numbers set how long verify runs and how
+// much it holds, so Validate bounds each one. Every bound is far above
+// what a probe uses; a probe that needs more is split in several.
+const (
+	// MaxRounds bounds Rounds. A randomization test with R rounds cannot
+	// report p below 1/(R+1), so it can reject only if R ≥ 1/share − 1,
+	// where share is its part of α (see the note Probe gives when rounds
+	// are too few for α). The default α = 0.01 gives the equality test
+	// 0.001, which needs 999 rounds; at 999,999 rounds p can go down to
+	// 10⁻⁶ and the Monte Carlo error of a p-value at that 0.001 share is
+	// about 3% of it. More rounds change nothing a reader sees and cost
+	// verify time in proportion (MaxRandomizationDraws bounds the product
+	// with the prompts).
+	MaxRounds = 1_000_000 - 1
+	// MaxRandomizationDraws bounds the randomization tests' total work:
+	// Rounds times the values re-assigned per round (the style test's
+	// prompts for every control, the equality test's prompts). A draw
+	// takes about 5 ns, so 2^32 of them are about 20 s of verify; the
+	// default plan (9,999 rounds, a few hundred prompts, a few controls)
+	// makes under 10^8.
+	MaxRandomizationDraws = 1 << 32
+	// MaxNullKeys bounds Null.Keys: each null key scores every suspect
+	// answer again, and a uniformity test needs no more than 1,000.
+	MaxNullKeys = 1000
+	// MaxControls bounds the control targets: each one adds a role whose
+	// every prompt and trigger is asked, scored and tested.
+	MaxControls = 64
+	// MaxPlanQueries bounds the plan's prompts, triggers and the queries
+	// they make in all (QueryCount): 2^16 = 65,536 is 25 times the
+	// default plan (the shipped set's 550 prompts and 40 triggers asked
+	// of four roles, 100 equality prompts twice: 2,560 queries), and keeps
+	// a full bundle's transcripts within MaxTranscriptsSize.
+	MaxPlanQueries = 1 << 16
+	// MaxHammingLength bounds Plan.HammingLength: positions past both
+	// answers agree by definition, so a length beyond any answer's pieces
+	// only dilutes the kernel, and answers are capped at max_tokens.
+	MaxHammingLength = 1 << 16
+)
+
+// Validate checks the plan is usable and within the limits above.
 func (m *Manifest) Validate() error {
 	switch {
 	case !(m.Alpha > 0 && m.Alpha < 1):
 		return fmt.Errorf("alpha %v outside (0,1)", m.Alpha)
 	case m.Targets.Suspect == "":
 		return fmt.Errorf("no suspect target")
+	case len(m.Targets.Controls) > MaxControls:
+		return fmt.Errorf("%d control targets, more than %d", len(m.Targets.Controls), MaxControls)
 	case m.Plan.Prompts < 0 || m.Plan.EqualityPrompts < 0 || m.Plan.EqualityPrompts > m.Plan.Prompts || m.Plan.Triggers < 0:
 		return fmt.Errorf("plan %+v is inconsistent", m.Plan)
+	case m.Plan.Prompts > MaxPlanQueries || m.Plan.Triggers > MaxPlanQueries:
+		return fmt.Errorf("plan of %d prompts and %d triggers: more than %d of either", m.Plan.Prompts, m.Plan.Triggers, MaxPlanQueries)
+	case m.QueryCount() > MaxPlanQueries:
+		return fmt.Errorf("plan of %d queries, more than %d", m.QueryCount(), MaxPlanQueries)
+	case m.Plan.HammingLength > MaxHammingLength:
+		return fmt.Errorf("hamming length %d, more than %d", m.Plan.HammingLength, MaxHammingLength)
 	case m.Sampling.MaxTokens <= 0 || m.Sampling.Temperature < 0 || math.IsNaN(m.Sampling.Temperature):
 		return fmt.Errorf("sampling %+v is not usable", m.Sampling)
-	case m.Null.Keys < 0 || m.Null.Keys > 1000 || m.Rounds < 1 || !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
-		return fmt.Errorf("null keys %d, rounds %d", m.Null.Keys, m.Rounds)
+	case m.Null.Keys < 0 || m.Null.Keys > MaxNullKeys:
+		return fmt.Errorf("null keys %d outside 0..%d", m.Null.Keys, MaxNullKeys)
+	case !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
+		return fmt.Errorf("null control_alpha %v and ks_alpha %v must be in (0,1)", m.Null.ControlAlpha, m.Null.KSAlpha)
+	case m.Rounds < 1:
+		return fmt.Errorf("rounds %d, want at least 1", m.Rounds)
+	case m.Rounds > MaxRounds:
+		return fmt.Errorf("rounds %d, more than %d (a p-value of 10^-6 needs no more)", m.Rounds, MaxRounds)
+	case m.Tokenizer.File != "" && !plainFileName(m.Tokenizer.File):
+		return fmt.Errorf("tokenizer file %q is not a file name in the bundle folder", m.Tokenizer.File)
 	}
 	sum := 0.0
+	seen := map[string]bool{}
 	for _, t := range m.Tests {
+		if _, known := DefaultWeights[t.Name]; !known {
+			return fmt.Errorf("unknown test %q", t.Name)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("test %s planned twice", t.Name)
+		}
+		seen[t.Name] = true
 		if !(t.Weight > 0) {
 			return fmt.Errorf("test %s has weight %v", t.Name, t.Weight)
 		}
@@ -206,7 +270,24 @@ func (m *Manifest) Validate() error {
 	if len(m.Tests) == 0 || sum > 1+1e-9 {
 		return fmt.Errorf("test weights sum to %v (want ≤ 1, at least one test)", sum)
 	}
+	if d := m.randomizationDraws(); d > MaxRandomizationDraws {
+		return fmt.Errorf("rounds %d over %d values a round make %d randomization draws, more than %d: use fewer rounds", m.Rounds, d/int64(m.Rounds), d, int64(MaxRandomizationDraws))
+	}
 	return nil
+}
+
+// randomizationDraws is the randomization tests' work for verify: rounds
+// times the values each round re-assigns. Validate's earlier bounds keep
+// it from overflowing.
+func (m *Manifest) randomizationDraws() int64 {
+	var per int64
+	if _, ok := m.Test(TestStyle); ok {
+		per += int64(m.Plan.Prompts) * int64(len(m.Targets.Controls))
+	}
+	if _, ok := m.Test(TestEquality); ok {
+		per += int64(m.Plan.EqualityPrompts)
+	}
+	return int64(m.Rounds) * per
 }
 
 // Test returns the plan of a named test.

@@ -22,7 +22,7 @@ func Prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte) (*Manifest,
 		return nil, false, fmt.Errorf("create %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileManifest)
-	old, err := os.ReadFile(path)
+	old, err := ReadBundleFile(dir, FileManifest)
 	switch {
 	case err == nil:
 		prev, err := ParseManifest(old)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,10 @@ type RunOptions struct {
 	// Progress is called after each record with the counts so far.
 	Progress func(done, total int)
 	Now      func() time.Time
+	// CountTokens counts an answer's tokens by our own tokenizer, so that
+	// a "N tokens" budget does not rest on the counts a suspect server
+	// reports, which it may understate or make negative (default: words).
+	CountTokens func(text string) int
 }
 
 func (o *RunOptions) defaults() {
@@ -45,6 +50,16 @@ func (o *RunOptions) defaults() {
 	if o.Now == nil {
 		o.Now = func() time.Time { return time.Now().UTC() }
 	}
+	if o.CountTokens == nil {
+		o.CountTokens = func(text string) int { return len(strings.Fields(text)) }
+	}
+}
+
+// spent is what a record counts against a token budget: the server's
+// completion token count, but never less than our own count of the
+// answer's tokens, and never negative.
+func (o *RunOptions) spent(r Record) int {
+	return max(r.CompletionTokens, o.CountTokens(r.Text), 0)
 }
 
 // RunStats count what a run did.
@@ -55,7 +70,7 @@ type RunStats struct {
 	Failed          int  `json:"failed"`
 	NoAnswer        int  `json:"no_answer"` // file targets: not in the file
 	Requests        int  `json:"requests"`  // records in the store, all runs
-	Tokens          int  `json:"tokens"`    // completion tokens, all runs
+	Tokens          int  `json:"tokens"`    // completion tokens, all runs (RunOptions.spent)
 	BudgetExhausted bool `json:"budget_exhausted"`
 }
 
@@ -78,7 +93,7 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 	}
 	for _, r := range st.Records() {
 		stats.Requests++
-		stats.Tokens += r.CompletionTokens
+		stats.Tokens += o.spent(r)
 	}
 	for _, q := range pending {
 		if targets[q.Role] == nil {
@@ -162,10 +177,11 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 			cancel(err)
 			continue
 		}
+		spent := o.spent(rec)
 		requests.Add(1)
-		tokens.Add(int64(rec.CompletionTokens))
+		tokens.Add(int64(spent))
 		stats.Requests++
-		stats.Tokens += rec.CompletionTokens
+		stats.Tokens += spent
 		if rec.OK() {
 			stats.Answered++
 			consecutive = 0

@@ -244,6 +244,47 @@ func TestRunBudgetAndInterruption(t *testing.T) {
 	}
 }
 
+// TestRunTokenBudgetIgnoresServerCounts: a hostile suspect reports a
+// negative (or zero) completion count with every answer, which would make
+// a "N tokens" budget never run out; the probe counts the answers' tokens
+// itself and stops at the budget.
+func TestRunTokenBudgetIgnoresServerCounts(t *testing.T) {
+	const budget, perAnswer = 20, 6 // "answer to Tell me about thing N." is 6 words
+	for _, reported := range []int{-1_000_000, -1, 0} {
+		t.Run(fmt.Sprint(reported), func(t *testing.T) {
+			f := &fakeOllama{body: func(prompt string) string {
+				b, _ := json.Marshal(map[string]any{"response": "answer to " + prompt, "eval_count": reported, "done": true})
+				return string(b)
+			}}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			cs := smallSet(t, 30)
+			dir := t.TempDir()
+			m, tgs := startRun(t, dir, cs, srv.URL, Budget{Tokens: budget})
+			st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+			o := fastRetries()
+			stats, err := Run(context.Background(), m, cs, tgs, st, o)
+			st.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Queries already dispatched when the budget is reached still
+			// finish: at most one per worker and one waiting to be handed out.
+			most := (budget+perAnswer-1)/perAnswer + o.Concurrency + 1
+			if !stats.BudgetExhausted || stats.Requests > most || stats.Tokens < budget {
+				t.Fatalf("server reporting %d tokens an answer: %+v; want the budget reached within %d of %d queries", reported, stats, most, stats.Planned)
+			}
+			// A resumed run counts the stored answers the same way.
+			st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+			again, err := Run(context.Background(), m, cs, tgs, st, o)
+			st.Close()
+			if err != nil || again.Answered != 0 || !again.BudgetExhausted {
+				t.Fatalf("resume past the budget: %+v %v", again, err)
+			}
+		})
+	}
+}
+
 func TestStoreRepairsCutLine(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, FileTranscripts)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"forensics/llm/tokenizer"
@@ -40,6 +41,18 @@ type Setup struct {
 	// Notice receives one-line messages for the operator (resuming, a
 	// repaired transcript line, where the manifest went).
 	Notice func(string)
+}
+
+// pieceCounter counts text's pieces with our tokenizer, for the token
+// budget; text it cannot split counts as its words.
+func pieceCounter(tk tokenizer.Tokenizer) func(string) int {
+	return func(text string) int {
+		ps, err := tk.Pieces(text)
+		if err != nil {
+			return len(strings.Fields(text))
+		}
+		return len(ps)
+	}
 }
 
 // TokenizerFile returns the definition a tokenizer was built from, for the
@@ -142,7 +155,11 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	} else {
 		notice(fmt.Sprintf("manifest %s written to %s", m.SHA256()[:16], filepath.Join(s.Dir, FileManifest)))
 	}
-	stats, err := Run(ctx, m, s.Canaries, tgs, st, s.Run)
+	run := s.Run
+	if run.CountTokens == nil {
+		run.CountTokens = pieceCounter(s.Tokenizer)
+	}
+	stats, err := Run(ctx, m, s.Canaries, tgs, st, run)
 	if err != nil {
 		return nil, stats, err
 	}

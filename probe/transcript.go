@@ -220,11 +220,20 @@ func (s *Store) Close() error {
 }
 
 // ReadTranscripts reads a finished transcript file strictly: every line
-// must be a record of the manifest, including the last.
+// must be a record of the manifest, including the last. It reads at most
+// MaxTranscriptsSize bytes.
 func ReadTranscripts(path, manifestSHA string) ([]Record, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxTranscriptsSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > MaxTranscriptsSize {
+		return nil, fmt.Errorf("%s is larger than %s, the limit for transcripts: %w", path, byteSize(MaxTranscriptsSize), ErrTooLarge)
 	}
 	return ParseTranscripts(data, manifestSHA)
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"forensics/probe"
@@ -31,9 +29,11 @@ type Bundle struct {
 }
 
 // Load reads a sealed bundle (after probe finished; see probe.Finish).
+// Every file is read as probe.ReadBundleFile does (regular files only,
+// size-capped): the bundle may come from someone else.
 func Load(dir string) (*Bundle, error) {
 	b := &Bundle{Dir: dir}
-	mb, err := os.ReadFile(filepath.Join(dir, probe.FileManifest))
+	mb, err := probe.ReadBundleFile(dir, probe.FileManifest)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
@@ -41,7 +41,7 @@ func Load(dir string) (*Bundle, error) {
 		return nil, err
 	}
 	b.ManifestSHA256 = b.Manifest.SHA256()
-	rb, err := os.ReadFile(filepath.Join(dir, probe.FileResults))
+	rb, err := probe.ReadBundleFile(dir, probe.FileResults)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w (has the probe finished?)", err)
 	}
@@ -52,7 +52,7 @@ func Load(dir string) (*Bundle, error) {
 	if b.Results.ManifestSHA256 != b.ManifestSHA256 {
 		return nil, fmt.Errorf("%s belongs to another manifest", probe.FileResults)
 	}
-	tb, err := os.ReadFile(filepath.Join(dir, probe.FileTranscripts))
+	tb, err := probe.ReadBundleFile(dir, probe.FileTranscripts)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
@@ -65,19 +65,19 @@ func Load(dir string) (*Bundle, error) {
 			b.LineSHA256 = append(b.LineSHA256, hex.EncodeToString(d[:]))
 		}
 	}
-	root, err := os.ReadFile(filepath.Join(dir, probe.FileRoot))
+	root, err := probe.ReadBundleFile(dir, probe.FileRoot)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
 	b.MerkleRoot = strings.TrimSpace(string(root))
-	if sig, err := os.ReadFile(filepath.Join(dir, probe.FileSignature)); err == nil {
+	if sig, err := probe.ReadBundleFile(dir, probe.FileSignature); err == nil {
 		b.Signature = new(probe.Signature)
 		if err := json.Unmarshal(sig, b.Signature); err != nil {
 			return nil, fmt.Errorf("%s: %w", probe.FileSignature, err)
 		}
 	}
 	for _, name := range []string{probe.FileManifest, probe.FileCanaries, probe.FileTokenizer, probe.FileTranscripts, probe.FileResults, probe.FileRoot, probe.FileSignature} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := probe.ReadBundleFile(dir, name)
 		if err != nil {
 			continue // tokenizer.json and the signature are optional
 		}

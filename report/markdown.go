@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"forensics/internal/termsafe"
 )
 
 // Markdown renders the document as Markdown; figures are referenced as
@@ -45,11 +47,12 @@ func Markdown(d *Document) string {
 			}
 			b.WriteString("\n")
 		case Pre:
+			text := termsafe.Text(x.Text)
 			fence := "```"
-			for strings.Contains(x.Text, fence) {
+			for strings.Contains(text, fence) {
 				fence += "`"
 			}
-			fmt.Fprintf(&b, "%s\n%s\n%s\n\n", fence, x.Text, fence)
+			fmt.Fprintf(&b, "%s\n%s\n%s\n\n", fence, text, fence)
 		case Figure:
 			fmt.Fprintf(&b, "![%s](report-%s.svg)\n\n*%s*\n\n", mdInline(x.Caption), x.Name, mdInline(x.Caption))
 		}
@@ -65,8 +68,12 @@ func mdRow(b *strings.Builder, cells []string) {
 	fmt.Fprintf(b, "| %s |\n", strings.Join(esc, " | "))
 }
 
-// mdInline keeps text from being read as Markdown markup.
+// mdInline keeps text from being read as Markdown markup: control
+// characters (a carriage return ends a line in Markdown) and bidirectional
+// overrides become visible escapes, newlines spaces, and markup characters
+// and entity references are escaped.
 func mdInline(s string) string {
-	r := strings.NewReplacer("\\", `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "\n", " ")
-	return r.Replace(s)
+	return mdReplacer.Replace(termsafe.Text(s))
 }
+
+var mdReplacer = strings.NewReplacer("\\", `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", " ")

@@ -69,6 +69,9 @@ func Render(dir string, o Options) ([]string, error) {
 	if o.Samples <= 0 {
 		o.Samples = def.Samples
 	}
+	// report.json stores the options as JSON, which has no bytes that are
+	// not UTF-8: render with what verify will read back.
+	o.Title, o.CaseID = strings.ToValidUTF8(o.Title, "\uFFFD"), strings.ToValidUTF8(o.CaseID, "\uFFFD")
 	b, err := Load(dir)
 	if err != nil {
 		return nil, err
@@ -100,7 +103,7 @@ func Render(dir string, o Options) ([]string, error) {
 // edited number in a report makes its bytes differ from the rendering of
 // results.json, which verify has already re-derived.
 func Check(dir string) (string, error) {
-	ob, err := os.ReadFile(filepath.Join(dir, FileOptions))
+	ob, err := probe.ReadBundleFile(dir, FileOptions)
 	if errors.Is(err, os.ErrNotExist) {
 		return "no report in the bundle", nil
 	}
@@ -125,7 +128,7 @@ func Check(dir string) (string, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		have, err := os.ReadFile(filepath.Join(dir, name))
+		have, err := probe.ReadBundleFile(dir, name)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}

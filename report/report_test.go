@@ -2,6 +2,9 @@ package report
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,5 +226,130 @@ func TestReportHTMLInChromium(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the page Chromium printed lacks %q", want)
 		}
+	}
+}
+
+// hostileAnswer is what a hostile suspect answers: terminal escapes, a
+// carriage return followed by Markdown block markup, a bidi override, a C1
+// control, an entity for one and a fence.
+const hostileAnswer = "\x1b]0;pwned\x07\x1b[2J\r# Injected heading\r- injected item\u202egnp.exe\u0085 &#x202e; <b>x</b> ``` end\x7f"
+
+// hostileBundle probes an Ollama-compatible suspect (an httptest server)
+// that answers hostileAnswer, and seals the bundle.
+func hostileBundle(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/show" {
+			w.Write([]byte(`{}`))
+			return
+		}
+		b, _ := json.Marshal(map[string]any{"response": hostileAnswer, "eval_count": 12, "done": true})
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	key, err := watermark.NewKeyFromSecret("hostile-test", watermark.DefaultParams(), [32]byte{7}, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := probe.Targets{Suspect: "ollama://" + strings.TrimPrefix(srv.URL, "http://") + "/suspect"}
+	plan := probe.Plan{Prompts: 4, HammingLength: 32}
+	tests := probe.PlanTests(targets, plan)
+	man := &probe.Manifest{
+		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
+		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
+		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
+		Tokenizer: probe.TokenizerRef{ID: m.Tokenizer().ID()},
+		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 40, Seed: 5},
+		Plan:      plan, Null: probe.NullPlan{KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "hostile"}, Rounds: 199,
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	man, _, err = probe.Prepare(bundle, man, cs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := probe.OpenStore(filepath.Join(bundle, probe.FileTranscripts), man.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := probe.OpenTarget(targets.Suspect, probe.TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := probe.Run(context.Background(), man, cs, map[string]probe.Target{"suspect": tg}, st, probe.RunOptions{Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := probe.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return bundle
+}
+
+// displayUnsafe finds the first character of s that a terminal or viewer
+// acts on: a control other than newline and tab, DEL, a C1 control or a
+// bidirectional override or isolate.
+func displayUnsafe(s string) (rune, bool) {
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// TestReportHostileTranscript renders a bundle whose transcripts (and
+// title) carry control characters and markup: none of them reaches
+// report.html or report.md raw, the Markdown gains no structure, and the
+// rendering is still deterministic (verify's report check passes).
+func TestReportHostileTranscript(t *testing.T) {
+	dir := hostileBundle(t)
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Records) == 0 || b.Records[0].Text != hostileAnswer {
+		t.Fatalf("fixture: the transcript does not hold the hostile answer")
+	}
+	o := Options{Title: "Case \x1b[8mhidden\r# Title heading\u202e &#x202e;", CaseID: "X\u009b2J \xff", Samples: 2, Formats: []string{"md", "html"}}
+	if _, err := Render(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	for name, text := range map[string]string{"report.md": string(md), "report.html": string(html)} {
+		if r, bad := displayUnsafe(text); bad {
+			t.Errorf("%s holds %U", name, r)
+		}
+		for _, want := range []string{`\x1b]0;pwned\x07\x1b[2J\r# Injected heading`, `\u202egnp.exe\u0085`, `end\x7f`} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s does not show %q", name, want)
+			}
+		}
+	}
+	// CommonMark ends a line at \n, \r or both.
+	for _, line := range strings.FieldsFunc(string(md), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.HasPrefix(line, "# Injected") || strings.HasPrefix(line, "# Title") || strings.HasPrefix(line, "- injected") {
+			t.Errorf("report.md gained structure: %q", line)
+		}
+	}
+	if title, _, _ := strings.Cut(string(md), "\n"); !strings.Contains(title, `\u202e &amp;#x202e;`) {
+		t.Error("report.md lets an entity reference through (it would render as U+202E)")
+	}
+	if strings.Contains(string(html), "<b>x</b>") {
+		t.Error("report.html holds markup from the transcript")
+	}
+	if detail, err := Check(dir); err != nil {
+		t.Errorf("re-rendering differs: %v", err)
+	} else if !strings.Contains(detail, "report.md") {
+		t.Errorf("check detail %q", detail)
 	}
 }

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 )
@@ -22,7 +23,10 @@ type PermutationResult struct {
 // number of random permutations (Phipson & Smyth 2010); it is never 0, so a
 // test with R rounds cannot claim p < 1/(R+1). The random stream is PCG seeded
 // with seed, so a run is reproducible bit for bit.
-func PermutationTest(a, b []float64, stat func(a, b []float64) float64, rounds int, seed uint64) (PermutationResult, error) {
+//
+// The test stops early, with an error wrapping ctx.Err(), when
+// ctx is done, as RandomizationTest does.
+func PermutationTest(ctx context.Context, a, b []float64, stat func(a, b []float64) float64, rounds int, seed uint64) (PermutationResult, error) {
 	if len(a) == 0 || len(b) == 0 {
 		return PermutationResult{}, fmt.Errorf("stats: permutation test needs two non-empty samples (got %d and %d)", len(a), len(b))
 	}
@@ -35,7 +39,11 @@ func PermutationTest(a, b []float64, stat func(a, b []float64) float64, rounds i
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	n := len(a)
 	count := 0
+	done := ctx.Done()
 	for r := 0; r < rounds; r++ {
+		if r%checkEvery == 0 && stopped(done) {
+			return PermutationResult{}, errStopped(ctx, "permutation", r, rounds)
+		}
 		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 		if stat(pool[:n], pool[n:]) >= obs {
 			count++

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -22,14 +23,14 @@ func TestPermutationTestSeparated(t *testing.T) {
 	// extreme, so p ≈ 1/252 plus the +1 correction.
 	a := []float64{10, 11, 12, 13, 14}
 	b := []float64{1, 2, 3, 4, 5}
-	res, err := PermutationTest(a, b, meanDiff, 20000, 1)
+	res, err := PermutationTest(context.Background(), a, b, meanDiff, 20000, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.P < 1.0/20001 || res.P > 0.008 {
 		t.Fatalf("p = %v, want ≈ 1/252", res.P)
 	}
-	again, _ := PermutationTest(a, b, meanDiff, 20000, 1)
+	again, _ := PermutationTest(context.Background(), a, b, meanDiff, 20000, 1)
 	if again != res {
 		t.Fatal("same seed gave a different result")
 	}
@@ -51,7 +52,7 @@ func TestPermutationTestCalibrated(t *testing.T) {
 		for i := range b {
 			b[i] = rng.NormFloat64()
 		}
-		res, err := PermutationTest(a, b, meanDiff, 199, uint64(e))
+		res, err := PermutationTest(context.Background(), a, b, meanDiff, 199, uint64(e))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,10 +67,10 @@ func TestPermutationTestCalibrated(t *testing.T) {
 }
 
 func TestPermutationTestErrors(t *testing.T) {
-	if _, err := PermutationTest(nil, []float64{1}, meanDiff, 10, 1); err == nil {
+	if _, err := PermutationTest(context.Background(), nil, []float64{1}, meanDiff, 10, 1); err == nil {
 		t.Fatal("empty sample accepted")
 	}
-	if _, err := PermutationTest([]float64{1}, []float64{1}, meanDiff, 0, 1); err == nil {
+	if _, err := PermutationTest(context.Background(), []float64{1}, []float64{1}, meanDiff, 0, 1); err == nil {
 		t.Fatal("zero rounds accepted")
 	}
 }

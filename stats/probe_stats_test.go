@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -193,7 +194,7 @@ func TestSignFlipCalibratedAndPowerful(t *testing.T) {
 		for i := range x {
 			x[i] = rng.NormFloat64()
 		}
-		res, err := SignFlipTest(x, 199, uint64(r))
+		res, err := SignFlipTest(context.Background(), x, 199, uint64(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,10 +210,10 @@ func TestSignFlipCalibratedAndPowerful(t *testing.T) {
 	for i := range x {
 		x[i] = rng.NormFloat64() + 1
 	}
-	if res, _ := SignFlipTest(x, 999, 1); res.P > 0.01 {
+	if res, _ := SignFlipTest(context.Background(), x, 999, 1); res.P > 0.01 {
 		t.Errorf("shifted sample: p = %v", res.P)
 	}
-	if _, err := SignFlipTest(nil, 10, 1); err == nil {
+	if _, err := SignFlipTest(context.Background(), nil, 10, 1); err == nil {
 		t.Error("empty sample accepted")
 	}
 }

@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"forensics/internal/keyfile"
 )
 
 // SchemeName identifies this specification in key files and results.
@@ -188,33 +188,14 @@ func (k *Key) Marshal() []byte {
 }
 
 // WriteFile writes the key to path with mode 0600. It refuses to replace an
-// existing file unless overwrite is set, so a key is never lost by accident.
+// existing file unless overwrite is set, so a key is never lost by accident,
+// and it never writes through a symbolic link: a replaced key is written
+// beside the old one and renamed over it (see internal/keyfile).
 func (k *Key) WriteFile(path string, overwrite bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if overwrite {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
+	if err := keyfile.Write(path, k.Marshal(), 0o600, overwrite); err != nil {
+		if errors.Is(err, keyfile.ErrExist) {
 			return fmt.Errorf("write key %s: file exists (refusing to overwrite a key)", path)
 		}
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	// O_CREATE honours the umask only on creation; make the mode exact.
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		f.Close()
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	if _, err := f.Write(k.Marshal()); err != nil {
-		f.Close()
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
 		return fmt.Errorf("write key %s: %w", path, err)
 	}
 	return nil
@@ -223,26 +204,11 @@ func (k *Key) WriteFile(path string, overwrite bool) error {
 // maxKeyFile bounds what LoadKey reads: a key file is a few hundred bytes.
 const maxKeyFile = 64 << 10
 
-// LoadKey reads a key file. It fails if the file is readable or writable by
-// group or others (on systems with Unix permissions), and its errors never
-// contain the secret.
+// LoadKey reads a key file. It fails if the file is not a regular file, is
+// readable or writable by group or others, or belongs to another user (on
+// systems with Unix permissions), and its errors never contain the secret.
 func LoadKey(path string) (*Key, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("load key %s: not a regular file", path)
-	}
-	if perm := st.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, fmt.Errorf("load key %s: permissions %04o let group or others read it; run: chmod 600 %s", path, perm, path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	data, err := keyfile.Read(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load key %s: %w", path, err)
 	}

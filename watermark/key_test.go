@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,38 @@ func TestLoadKeyRejectsOpenPermissions(t *testing.T) {
 	_, err := LoadKey(path)
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable key loaded: %v", err)
+	}
+}
+
+// TestWriteFileRefusesSymlink plants a link at the key's path pointing at
+// a victim file: neither a new key nor a forced overwrite may reach it.
+func TestWriteFileRefusesSymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	for _, overwrite := range []bool{false, true} {
+		dir := t.TempDir()
+		victim := filepath.Join(dir, "victim.txt")
+		if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "k.yaml")
+		if err := os.Symlink(victim, path); err != nil {
+			t.Fatal(err)
+		}
+		err := testKey(1, 5).WriteFile(path, overwrite)
+		if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("overwrite=%v: wrote through a link: %v", overwrite, err)
+		}
+		if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+			t.Errorf("overwrite=%v: victim now holds %q", overwrite, got)
+		}
+	}
+}
+
+func TestLoadKeyRejectsNonRegular(t *testing.T) {
+	if _, err := LoadKey(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("loaded a folder as a key: %v", err)
 	}
 }
 

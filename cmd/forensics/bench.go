@@ -37,7 +37,7 @@ ratios: absolute numbers depend on the machine. Runs on one core
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.Out).Encode(map[string]any{"go": runtime.Version(), "cpus": runtime.NumCPU(), "rows": rows})
+				return json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"go": runtime.Version(), "cpus": runtime.NumCPU(), "rows": rows})
 			}
 			fmt.Fprintf(io.Out, "%s, %s/%s, %d CPUs (GOMAXPROCS %d)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 			tw := tabwriter.NewWriter(io.Out, 2, 4, 2, ' ', tabwriter.AlignRight)

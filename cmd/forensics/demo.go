@@ -49,7 +49,7 @@ next run (only if it made it). Every number printed is computed in the run.
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.Out).Encode(sum)
+				return json.NewEncoder(jsonOut(io.Out)).Encode(sum)
 			}
 			printDemo(io, sum)
 			return nil

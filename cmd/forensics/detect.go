@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/internal/jsonl"
+	"forensics/internal/termsafe"
 	"forensics/watermark"
 )
 
@@ -269,7 +270,7 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 	}
 	out := bufio.NewWriter(opts.io.Out)
 	defer out.Flush()
-	enc := json.NewEncoder(out)
+	enc := json.NewEncoder(jsonOut(out))
 	r := jsonl.NewReader(in, int(min(opts.MaxBytes, math.MaxInt32)))
 	total, failed := 0, 0
 	for {
@@ -318,14 +319,15 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 	return nil
 }
 
+// writeJSON prints v as indented JSON, terminal-safe (see jsonOut).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonOut(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
 func printDetect(w io.Writer, r watermark.Result) {
-	fmt.Fprintf(w, "key        %s (tokenizer %s)\n", r.KeyID, r.Tokenizer)
+	fmt.Fprintf(w, "key        %s (tokenizer %s)\n", r.KeyID, termsafe.Line(r.Tokenizer))
 	fmt.Fprintf(w, "tokens     %d, scored %d (skipped: %d without full context, %d repeated, %d from the prompt)\n",
 		r.Tokens, r.TokensScored, r.Skipped.Context, r.Skipped.Repeated, r.Skipped.InPrompt)
 	fmt.Fprintf(w, "green      %d of %d = %.3f (%.2f expected without the watermark)\n", r.Green, r.TokensScored, r.GreenFraction, r.Gamma)
@@ -357,7 +359,7 @@ func printTokens(w io.Writer, pieces []string, mask string) {
 	fmt.Fprintln(w, "\npieces (G green, r red, . no full context, = repeat, p from the prompt):")
 	for i, p := range pieces {
 		if i < len(mask) {
-			fmt.Fprintf(w, "%c %q\n", mask[i], p)
+			fmt.Fprintf(w, "%c %q\n", mask[i], p) // %q escapes controls and bidi overrides
 		}
 	}
 }

@@ -43,7 +43,7 @@ takes to reach p ≤ 1e-6. Writes distill.json, distill.md and one plot per h.`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.Out).Encode(r)
+				return json.NewEncoder(jsonOut(io.Out)).Encode(r)
 			}
 			fmt.Fprintf(io.Out, "wrote %s/distill.md, distill.json and plots (%.0f s)\n", out, r.Seconds)
 			return nil
@@ -89,7 +89,7 @@ every report's methodology section carry this table.`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.Out).Encode(r)
+				return json.NewEncoder(jsonOut(io.Out)).Encode(r)
 			}
 			fmt.Fprint(io.Out, experiments.CalibrationTable(r))
 			fmt.Fprintf(io.Out, "\nwrote %s/calibration.md, calibration.json, calibration.svg (%.0f s)\n", out, r.Seconds)

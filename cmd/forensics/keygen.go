@@ -75,7 +75,7 @@ func keygenSigning(opts *keygenOptions) error {
 		return err
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.io.Out).Encode(map[string]any{
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{
 			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": probe.KeyFingerprint(pub),
 		})
 	}
@@ -99,7 +99,7 @@ func keygenRun(opts *keygenOptions) error {
 		return err
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.io.Out).Encode(map[string]any{
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{
 			"key_id":     k.ID,
 			"path":       opts.Out,
 			"scheme":     watermark.SchemeName,

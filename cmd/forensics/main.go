@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"forensics/internal/termsafe"
 )
 
 // Exit codes.
@@ -35,7 +37,8 @@ func run(ctx context.Context, args []string, io *ioStreams) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(io.ErrOut, "forensics: %v\n", err)
+	// Errors quote what servers, logs and bundles said: one safe line.
+	fmt.Fprintf(io.ErrOut, "forensics: %s\n", termsafe.Line(err.Error()))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage

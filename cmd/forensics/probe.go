@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"forensics/internal/termsafe"
 	"forensics/probe"
 	"forensics/watermark"
 )
@@ -185,7 +186,7 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
 		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
 		Sign:          sign,
-		Notice:        func(msg string) { fmt.Fprintln(opts.io.ErrOut, msg) },
+		Notice:        func(msg string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(msg)) },
 	}
 	var bar *progressbar.ProgressBar
 	if opts.io.ErrTTY {
@@ -209,7 +210,7 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		return err
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.io.Out).Encode(map[string]any{"run": stats, "results": res, "bundle": opts.Out})
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"run": stats, "results": res, "bundle": opts.Out})
 	}
 	printProbe(opts.io, opts.Out, stats, res)
 	return nil
@@ -232,12 +233,12 @@ func printProbe(io *ioStreams, dir string, stats probe.RunStats, res *probe.Resu
 		if t.Effect.Name != "" {
 			eff = fmt.Sprintf("%.4f [%.4f, %.4f] %s", t.Effect.Value, t.Effect.Lo, t.Effect.Hi, t.Effect.Name)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.4g\n", t.Name, t.Status, t.N, p, eff, t.AlphaShare)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.4g\n", termsafe.Line(t.Name), termsafe.Line(t.Status), t.N, p, termsafe.Line(eff), t.AlphaShare)
 	}
 	tw.Flush()
 	fmt.Fprintln(io.Out)
 	for _, p := range res.Propositions {
-		fmt.Fprintf(io.Out, "%s — %s\n  %s\n", p.Statement, strings.ToUpper(p.Verdict), p.Text)
+		fmt.Fprintf(io.Out, "%s — %s\n  %s\n", termsafe.Line(p.Statement), strings.ToUpper(p.Verdict), termsafe.Line(p.Text))
 	}
 	fmt.Fprintf(io.Out, "\nevidence bundle: %s (merkle root %s); check it with: forensics verify %s\n", dir, res.Transcripts.MerkleRoot, dir)
 }

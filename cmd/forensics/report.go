@@ -62,7 +62,7 @@ same bytes (the PDF's creation date is the manifest's), and
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.Out).Encode(map[string]any{"bundle": args[0], "files": names})
+				return json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "files": names})
 			}
 			for _, n := range names {
 				fmt.Fprintln(io.Out, filepath.Join(args[0], n))

@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"forensics/internal/termsafe"
 	"forensics/monitor"
 )
 
@@ -176,7 +177,7 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 	w := opts.io.Out
 	fmt.Fprintf(w, "read %d lines: %d records, %d malformed\n", rep.Read.Lines, rep.Read.Records, rep.Read.Malformed)
 	for _, b := range rep.Read.Examples {
-		fmt.Fprintf(w, "  malformed: %s line %d: %s\n", b.File, b.Line, b.Err)
+		fmt.Fprintf(w, "  malformed: %s line %d: %s\n", termsafe.Line(b.File), b.Line, termsafe.Line(b.Err))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -194,20 +195,20 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 		if a.Cluster > 0 {
 			cluster = fmt.Sprint(a.Cluster)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\n", a.Account, a.Requests, a.Risk, action, cluster, strings.Join(a.Fired, " "))
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\n", termsafe.Line(a.Account), a.Requests, a.Risk, termsafe.Line(action), cluster, termsafe.Line(strings.Join(a.Fired, " ")))
 	}
 	tw.Flush()
 	if len(rep.Clusters) > 0 {
 		fmt.Fprintln(w, "\nclusters (linked accounts judged together):")
 		for _, c := range rep.Clusters {
-			fmt.Fprintf(w, "  #%d  risk %.2f  %s  %d accounts, %d requests: %s\n", c.ID, c.Risk, c.Action, len(c.Accounts), c.Requests, strings.Join(c.Accounts, ", "))
-			fmt.Fprintf(w, "       fired: %s\n", strings.Join(c.Fired, " "))
+			fmt.Fprintf(w, "  #%d  risk %.2f  %s  %d accounts, %d requests: %s\n", c.ID, c.Risk, termsafe.Line(c.Action), len(c.Accounts), c.Requests, termsafe.Line(strings.Join(c.Accounts, ", ")))
+			fmt.Fprintf(w, "       fired: %s\n", termsafe.Line(strings.Join(c.Fired, " ")))
 			for i, l := range c.Links {
 				if i == 3 {
 					fmt.Fprintf(w, "       … %d more links\n", len(c.Links)-3)
 					break
 				}
-				fmt.Fprintf(w, "       link: %s\n", l)
+				fmt.Fprintf(w, "       link: %s\n", termsafe.Line(l))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/internal/termsafe"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 )
@@ -105,8 +106,9 @@ func tokenizerExportRun(ctx context.Context, opts *tokenizerExportOptions) error
 			"tokens": len(f.Tokens), "merges": len(f.Merges), "source": f.Source, "verified_against_server": verified,
 		})
 	}
-	fmt.Fprintf(opts.io.Out, "wrote %s: %s tokenizer (pre %q), %d tokens, %d merges\n", opts.Out, f.Model, f.Pre, len(f.Tokens), len(f.Merges))
-	fmt.Fprintf(opts.io.Out, "id %s\nsource %s\n", f.ID(), f.Source)
+	// Model and source name what a model file or server said.
+	fmt.Fprintf(opts.io.Out, "wrote %s: %s tokenizer (pre %q), %d tokens, %d merges\n", opts.Out, termsafe.Line(f.Model), f.Pre, len(f.Tokens), len(f.Merges))
+	fmt.Fprintf(opts.io.Out, "id %s\nsource %s\n", f.ID(), termsafe.Line(f.Source))
 	if verified {
 		fmt.Fprintf(opts.io.Out, "verified: %d probe texts split exactly as the server splits them\n", len(tokenizer.ProbeTexts))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/internal/termsafe"
 	"forensics/probe"
 	"forensics/report"
 	"forensics/watermark"
@@ -70,7 +71,7 @@ file and line, or the results field, that does not match.`,
 				}
 			}
 			if asJSON {
-				if err := json.NewEncoder(io.Out).Encode(map[string]any{"bundle": args[0], "ok": failed == 0, "checks": checks}); err != nil {
+				if err := json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "ok": failed == 0, "checks": checks}); err != nil {
 					return err
 				}
 			} else {
@@ -79,7 +80,7 @@ file and line, or the results field, that does not match.`,
 					if !c.OK {
 						mark = "FAIL"
 					}
-					fmt.Fprintf(io.Out, "%s %-12s %s\n", mark, c.Name, c.Detail)
+					fmt.Fprintf(io.Out, "%s %-12s %s\n", mark, termsafe.Line(c.Name), termsafe.Line(c.Detail))
 				}
 			}
 			if failed > 0 {

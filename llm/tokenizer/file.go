@@ -53,10 +53,12 @@ func (f *File) ID() string {
 	return "sha256:" + hex.EncodeToString(d[:])
 }
 
-// Validate checks the definition is complete and consistent.
+// Validate checks the definition is complete, consistent and within the
+// limits (limits.go) that keep loading and encoding it bounded in memory
+// and time.
 func (f *File) Validate() error {
 	if f.Format != FileFormat {
-		return fmt.Errorf("tokenizer format %q is not %s", f.Format, FileFormat)
+		return fmt.Errorf("tokenizer format %s is not %s", clip(f.Format), FileFormat)
 	}
 	n := len(f.Tokens)
 	switch {
@@ -67,16 +69,32 @@ func (f *File) Validate() error {
 	case len(f.Scores) != 0 && len(f.Scores) != n:
 		return fmt.Errorf("tokenizer has %d tokens but %d scores", n, len(f.Scores))
 	}
-	for _, s := range f.Scores {
-		if s != s || s > 1e30 || s < -1e30 {
-			return errors.New("tokenizer has a non-finite score")
+	if err := f.validateLimits(); err != nil {
+		return err
+	}
+	if err := f.validateEnds(); err != nil {
+		return err
+	}
+	return f.validateModel()
+}
+
+// validateEnds checks the BOS and EOS ids are in the vocabulary.
+func (f *File) validateEnds() error {
+	for _, end := range []struct {
+		name string
+		ids  []int32
+	}{{"BOS", f.BOS}, {"EOS", f.EOS}} {
+		for i, id := range end.ids {
+			if id < 0 || int(id) >= len(f.Tokens) {
+				return fmt.Errorf("%s id %d (entry %d) outside the vocabulary of %d", end.name, id, i, len(f.Tokens))
+			}
 		}
 	}
-	for _, id := range append(append([]int32{}, f.BOS...), f.EOS...) {
-		if id < 0 || int(id) >= n {
-			return fmt.Errorf("special token id %d outside the vocabulary of %d", id, n)
-		}
-	}
+	return nil
+}
+
+// validateModel checks what the model kind needs.
+func (f *File) validateModel() error {
 	switch f.Model {
 	case "gpt2":
 		if len(f.Merges) == 0 {
@@ -86,22 +104,23 @@ func (f *File) Validate() error {
 			return err
 		}
 	case "llama":
-		if len(f.Scores) != n {
+		if len(f.Scores) != len(f.Tokens) {
 			return errors.New("SentencePiece tokenizer needs one score per token")
 		}
-		if n < 5 {
+		if len(f.Tokens) < 5 {
 			// Ollama's SentencePiece reads the first five entries.
 			return errors.New("SentencePiece tokenizer needs at least 5 tokens")
 		}
 	default:
-		return fmt.Errorf("tokenizer model %q is not supported (gpt2 or llama)", f.Model)
+		return fmt.Errorf("tokenizer model %s is not supported (gpt2 or llama)", clip(f.Model))
 	}
 	return nil
 }
 
-// maxTokenizerFile bounds what LoadFile reads (large vocabularies with
-// merges are tens of MB).
-const maxTokenizerFile = 256 << 20
+// maxTokenizerFile bounds what ReadFile reads. Llama 3's tokenizer with
+// its merges is about 10 MB of JSON, Gemma 2's with its scores about 7 MB.
+// Decoding holds the file and what it decodes to, a few times its size.
+const maxTokenizerFile = 64 << 20
 
 // LoadFile reads a tokenizer file written by WriteFile.
 func LoadFile(path string) (*File, error) {
@@ -110,32 +129,59 @@ func LoadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("load tokenizer %s: %w", path, err)
 	}
 	defer fh.Close()
-	f, err := ReadFile(io.LimitReader(fh, maxTokenizerFile+1))
+	f, err := ReadFile(fh)
 	if err != nil {
 		return nil, fmt.Errorf("load tokenizer %s: %w", path, err)
 	}
 	return f, nil
 }
 
-// ReadFile decodes and validates a tokenizer file.
+// errFileTooLarge is what ReadFile returns for more than maxTokenizerFile
+// bytes.
+var errFileTooLarge = fmt.Errorf("tokenizer file larger than %d bytes", maxTokenizerFile)
+
+// ReadFile decodes and validates a tokenizer file: one JSON object, at
+// most maxTokenizerFile bytes.
 func ReadFile(r io.Reader) (*File, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxTokenizerFile {
-		return nil, fmt.Errorf("larger than %d bytes", maxTokenizerFile)
-	}
 	var f File
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(&cappedReader{r: r, left: maxTokenizerFile, err: errFileTooLarge})
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, errFileTooLarge) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("malformed tokenizer file: %w", err)
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// cappedReader reads from r and fails with err once more than left bytes
+// would be read.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One byte more tells a file of exactly the cap from a larger one.
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			return 0, c.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // Encode writes the definition as one line of JSON, the layout WriteFile

@@ -87,7 +87,7 @@ func PreTokenizer(name string) ([]string, error) {
 	if p, ok := preTokenizers[name]; ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("unknown pre-tokenizer %q (known: %s)", name, strings.Join(KnownPreTokenizers(), ", "))
+	return nil, fmt.Errorf("unknown pre-tokenizer %s (known: %s)", clip(name), strings.Join(KnownPreTokenizers(), ", "))
 }
 
 // KnownPreTokenizers lists the tokenizer.ggml.pre values PreTokenizer knows.

@@ -17,14 +17,15 @@ import (
 	"github.com/ollama/ollama/fs/ggml"
 )
 
-// FromGGUF reads the tokenizer of a GGUF model file.
+// FromGGUF reads the tokenizer of a GGUF model file, whose metadata may be
+// at most maxGGUFMetadata bytes.
 func FromGGUF(path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open gguf %s: %w", path, err)
 	}
 	defer fh.Close()
-	g, err := ggml.Decode(fh, -1)
+	kv, err := readGGUFMetadata(fh)
 	if err != nil {
 		return nil, fmt.Errorf("decode gguf %s: %w", path, err)
 	}
@@ -35,7 +36,7 @@ func FromGGUF(path string) (*File, error) {
 	if _, err := io.Copy(h, fh); err != nil {
 		return nil, fmt.Errorf("hash gguf %s: %w", path, err)
 	}
-	f, err := fromKV(ggufMeta(g.KV()))
+	f, err := fromKV(ggufMeta(kv))
 	if err != nil {
 		return nil, fmt.Errorf("gguf %s: %w", path, err)
 	}
@@ -43,13 +44,20 @@ func FromGGUF(path string) (*File, error) {
 	return f, nil
 }
 
+// maxShowResponse bounds the /api/show answer FromOllama reads; Ollama's
+// client reads it whole, then decodes it into maps and slices of
+// interfaces, about 12 bytes per byte of a JSON array of numbers. A
+// verbose answer for Llama 3 or Gemma 2 is about 10 MB.
+const maxShowResponse = 64 << 20
+
 // FromOllama asks an Ollama server for a model's tokenizer (/api/show with
-// verbose set returns the tokenizer.ggml.* keys).
+// verbose set returns the tokenizer.ggml.* keys). An answer longer than
+// maxShowResponse is an error.
 func FromOllama(ctx context.Context, base *url.URL, model string, hc *http.Client) (*File, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	c := api.NewClient(base, hc)
+	c := api.NewClient(base, cappedClient(hc, maxShowResponse))
 	resp, err := c.Show(ctx, &api.ShowRequest{Model: model, Verbose: true})
 	if err != nil {
 		return nil, fmt.Errorf("ollama %s show %s: %w", base.Redacted(), model, err)
@@ -60,6 +68,39 @@ func FromOllama(ctx context.Context, base *url.URL, model string, hc *http.Clien
 	}
 	f.Source = "ollama " + base.Redacted() + " model " + model
 	return f, nil
+}
+
+// cappedClient returns a copy of hc whose response bodies fail after max
+// bytes.
+func cappedClient(hc *http.Client, max int64) *http.Client {
+	c := *hc
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = cappedTransport{base: base, max: max}
+	return &c
+}
+
+type cappedTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t cappedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	tooLarge := fmt.Errorf("answer larger than %d bytes", t.max)
+	resp.Body = cappedBody{&cappedReader{r: resp.Body, left: t.max, err: tooLarge}, resp.Body}
+	return resp, nil
+}
+
+// cappedBody is a response body read through a cappedReader.
+type cappedBody struct {
+	*cappedReader
+	io.Closer
 }
 
 // metadata is the read access to tokenizer.ggml.* keys that both sources

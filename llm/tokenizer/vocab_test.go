@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -65,7 +66,16 @@ func llama32File(t testing.TB) *File {
 	return f
 }
 
+// gemma2File builds Gemma 2's SentencePiece tokenizer with its
+// user-defined tokens made normal.
 func gemma2File(t testing.TB) *File {
+	t.Helper()
+	return gemma2FileTypes(t, false)
+}
+
+// gemma2FileTypes builds Gemma 2's SentencePiece tokenizer from its
+// tokenizer.model, keeping the 245 user-defined tokens if userDefined.
+func gemma2FileTypes(t testing.TB, userDefined bool) *File {
 	t.Helper()
 	dir, err := ollamaTestdata()
 	if err != nil {
@@ -84,7 +94,7 @@ func gemma2File(t testing.TB) *File {
 		f.Tokens = append(f.Tokens, p.GetPiece())
 		f.Scores = append(f.Scores, p.GetScore())
 		typ := int32(p.GetType())
-		if typ == int32(sentencepiece.ModelProto_SentencePiece_USER_DEFINED) {
+		if !userDefined && typ == int32(sentencepiece.ModelProto_SentencePiece_USER_DEFINED) {
 			typ = int32(sentencepiece.ModelProto_SentencePiece_NORMAL)
 		}
 		f.TokenTypes = append(f.TokenTypes, typ)
@@ -290,22 +300,43 @@ func TestFileValidate(t *testing.T) {
 	}
 }
 
+// FuzzReadFile: whatever the file, loading it and encoding encodeTexts
+// must not panic and must allocate a bounded amount (a fuzzed file with an
+// empty special token made encoding allocate until the process died).
 func FuzzReadFile(f *testing.F) {
 	f.Add([]byte(`{"format":"forensics-tokenizer-v1","model":"gpt2","tokens":["a","b","ab"],"merges":["a b"]}`))
 	f.Add([]byte(`{"format":"forensics-tokenizer-v1","model":"llama","tokens":["▁a"],"scores":[0]}`))
 	f.Add([]byte(`{"format":"forensics-tokenizer-v1","model":"llama","tokens":["<unk>","<s>","</s>","▁a","b","<0x41>"],"scores":[0,0,0,-1,-2,0],"token_types":[2,3,3,1,1,6]}`))
+	f.Add([]byte(`{"format":"forensics-tokenizer-v1","model":"gpt2","tokens":["a","b","ab","<s>","<0x41>"],"token_types":[1,1,1,3,6],"merges":["a b"],"bos":[3],"eos":[3]}`))
 	f.Add([]byte(`{"tokens":[1]}`))
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range seeds {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := ReadFile(strings.NewReader(string(data)))
-		if err != nil {
-			return
+		var err error
+		n := allocated(func() {
+			var file *File
+			if file, err = ReadFile(bytes.NewReader(data)); err != nil {
+				return
+			}
+			var tk *Vocab
+			if tk, err = New(file); err != nil {
+				return
+			}
+			for _, text := range encodeTexts {
+				if _, err = tk.Pieces(text); err != nil {
+					t.Fatalf("encode %q: %v", text, err)
+				}
+			}
+		})
+		if bound := encodeBound + 256*uint64(len(data)); n > bound {
+			t.Fatalf("loading %d bytes and encoding allocated %d bytes, more than %d (error %v)", len(data), n, bound, err)
 		}
-		tk, err := New(file)
-		if err != nil {
-			return
-		}
-		// Whatever the vocabulary, tokenizing must not panic.
-		tk.Pieces("hello world 123 🙂")
 	})
 }
 

@@ -37,7 +37,12 @@ func FuzzWordsPieces(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		pieces, _ := Words{}.Pieces(s)
+		var pieces []string
+		// At most one piece (16 bytes) per input byte, in a slice grown by
+		// append (80 bytes per byte of invalid UTF-8 measured).
+		if n := allocated(func() { pieces, _ = Words{}.Pieces(s) }); n > 1<<20+128*uint64(len(s)) {
+			t.Fatalf("%d bytes allocated for %d bytes of input", n, len(s))
+		}
 		if strings.Join(pieces, "") != s {
 			t.Fatalf("pieces of %q do not concatenate back: %q", s, pieces)
 		}
