@@ -33,28 +33,21 @@ bench: build ## one table of speeds and their ratios to baselines, measured in o
 bench-go: ## every Go benchmark (one core; compare ratios within one run)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 $(PKGS)
 
-lint: ## gofmt and go vet
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+lint: ## gofmt, go vet and staticcheck (installed from the Go module proxy if missing)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@[ -x $(STATICCHECK) ] && $(STATICCHECK) -version | grep -q $(STATICCHECK_VERSION:v%=%) || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) $(PKGS)
 
-fuzz: ## run each fuzz target for FUZZTIME (default 60s)
-	$(GO) test ./watermark -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./watermark -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cmd/forensics -run '^$$' -fuzz '^FuzzDetectJSONL$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/jsonl -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzWordsPieces$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./llm/tokenizer -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./llm/embedded -run '^$$' -fuzz '^FuzzEmbeddedTokenizer$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzFastParser$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./monitor -run '^$$' -fuzz '^FuzzTemplateSignature$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./serve -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./canary -run '^$$' -fuzz '^FuzzParseCanaries$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./probe -run '^$$' -fuzz '^FuzzParseTranscripts$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./probe -run '^$$' -fuzz '^FuzzExtractText$$' -fuzztime $(FUZZTIME)
+fuzz: ## run every fuzz target of PKGS (found, not listed: scripts/fuzz-all.sh) for FUZZTIME each (default 60s)
+	GO=$(GO) scripts/fuzz-all.sh $(FUZZTIME) $(PKGS)
 
-measure: ## the long measurements the README quotes (probe battery over 200 null runs)
+measure: ## the long measurements the README quotes (probe battery over 200 null runs, the stream-timing attack at full size)
 	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 60m -run 'TestBatteryFalsePositiveRate|TestMeasureEmbeddedTargets' ./probe
+	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestAttackStreamTiming' ./serve
 
 demo: build ## the main job on the embedded model: serve, harvest, distil, scan, probe, report, verify
 	./$(BIN) demo --out .demo

@@ -124,7 +124,7 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 	var toks, trips int
 	r = run("speculative", func(b *testing.B) {
 		for i := range b.N {
-			_, st, err := generate.Speculative(ctx, m, scheme, "The letter said", generate.StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: uint64(i)}, func(string) error { return nil })
+			_, st, err := generate.Speculative(ctx, m, scheme, "The letter said", generate.StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: generate.SeedFromUint64(uint64(i))}, func(string, int) error { return nil })
 			if err != nil {
 				b.Fatal(err)
 			}

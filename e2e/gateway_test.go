@@ -30,11 +30,12 @@ const (
 
 // gatewayTo starts the real gateway in front of an Ollama server.
 func gatewayTo(t *testing.T, o *ollamaServer) (*httptest.Server, *serve.Server, *watermark.Key, string) {
-	return gatewayWith(t, o, func(*ollama.Client) {})
+	return gatewayWith(t, o, nil, nil)
 }
 
-// gatewayWith is gatewayTo with the Ollama client's settings adjusted.
-func gatewayWith(t *testing.T, o *ollamaServer, adjust func(*ollama.Client)) (*httptest.Server, *serve.Server, *watermark.Key, string) {
+// gatewayWith is gatewayTo with the Ollama client's settings, the config
+// and the server options adjusted (nil: as they are).
+func gatewayWith(t *testing.T, o *ollamaServer, adjust func(*ollama.Client), change func(*serve.Config, *serve.Options)) (*httptest.Server, *serve.Server, *watermark.Key, string) {
 	t.Helper()
 	k, err := watermark.NewKey("e2e", watermark.DefaultParams())
 	if err != nil {
@@ -50,19 +51,61 @@ accounts:
   - {name: wm, api_keys: [%q]}
   - {name: plain, api_keys: [%q], watermark: false}
 log: {path: %s}
+requests: {max_body_bytes: 4194304}
 `, o.host, serve.HashAPIKey(wmKey), serve.HashAPIKey(plainKey), logPath)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	oc := ollama.New(o.url(), nil)
-	adjust(oc)
-	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewOllamaBackend(oc), Keys: map[string]*watermark.Key{"k": k}})
+	if adjust != nil {
+		adjust(oc)
+	}
+	opts := serve.Options{Backend: serve.NewOllamaBackend(oc), Keys: map[string]*watermark.Key{"k": k}}
+	if change != nil {
+		change(cfg, &opts)
+	}
+	srv, err := serve.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	return hs, srv, k, logPath
+}
+
+// readBody reads and closes a response body.
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// requestLines reads the request lines of a gateway log (not the log
+// writer's own events).
+func requestLines(t *testing.T, path string) []serve.LogEntry {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []serve.LogEntry
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e serve.LogEntry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("bad log line %q", l)
+		}
+		if e.Event == "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func post(t *testing.T, hs *httptest.Server, path, key string, body any) *http.Response {
@@ -163,15 +206,12 @@ func TestGatewayToOllama(t *testing.T) {
 		}
 	}
 	// Every request is in the log once, with the key that was applied.
-	data, _ := os.ReadFile(logPath)
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	lines := requestLines(t, logPath)
 	if len(lines) != 2*len(calls) {
 		t.Fatalf("%d log lines for %d requests", len(lines), 2*len(calls))
 	}
 	trips, toks := 0, 0
-	for _, l := range lines {
-		var e serve.LogEntry
-		json.Unmarshal([]byte(l), &e)
+	for _, e := range lines {
 		if (e.Account == "wm") != (e.Watermark != nil) {
 			t.Errorf("log entry %s: account %s, watermark %v", e.RequestID, e.Account, e.Watermark)
 		}
@@ -184,9 +224,11 @@ func TestGatewayToOllama(t *testing.T) {
 }
 
 // TestThroughputVsOllama measures, in one run on the same model and
-// options, watermarked tokens/s through the gateway against plain Ollama
-// streaming, with chunks of 3 and of 8 tokens read to their end. It
-// reports ratios and round trips per token; no timing is asserted.
+// options, watermarked tokens/s and time to first token through the
+// gateway against plain Ollama streaming: unpaced with chunks of 3 and of
+// 8 tokens read to their end (the gateway before the timing-channel
+// defence), and paced (one token a request). It reports ratios and round
+// trips per token; no timing is asserted.
 //
 // Cancelling streams (ollama.Client.Cancel) is not measured here: it hung
 // Ollama's llama.cpp runner every time and its Go engine in one of three
@@ -194,50 +236,78 @@ func TestGatewayToOllama(t *testing.T) {
 func TestThroughputVsOllama(t *testing.T) {
 	shared := server(t)
 	modes := []struct {
-		name   string
-		o      *ollamaServer
-		adjust func(*ollama.Client)
+		name  string
+		chunk int
+		paced bool
 	}{
-		{"llama.cpp runner, chunks of 3, drained", shared, func(c *ollama.Client) { c.Chunk = 3 }},
-		{"llama.cpp runner, chunks of 8, drained", shared, func(c *ollama.Client) { c.Chunk = 8 }},
+		{"chunks of 3, unpaced", 3, false},
+		{"chunks of 8, unpaced", 8, false},
+		{"paced (one token a request)", 3, true},
 	}
 	const n, rounds = 200, 5
 	ctx := context.Background()
-	for _, m := range modes {
-		hs, _, _, logPath := gatewayWith(t, m.o, m.adjust)
-		client := api.NewClient(m.o.url(), http.DefaultClient)
-		client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "x", Options: map[string]any{"num_predict": 1}}, func(api.GenerateResponse) error { return nil })
-		var direct, gateway time.Duration
-		for i := 0; i < rounds; i++ {
-			start := time.Now()
-			stream := true
-			err := client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "The letter said", Raw: true, Stream: &stream,
-				Logprobs: true, TopLogprobs: ollama.TopK, Options: ollama.Options(1, uint64(i), n)}, func(api.GenerateResponse) error { return nil })
-			if err != nil {
-				t.Fatal(err)
+	client := api.NewClient(shared.url(), http.DefaultClient)
+	client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "x", Options: map[string]any{"num_predict": 1}}, func(api.GenerateResponse) error { return nil })
+	// Plain Ollama, once for all modes.
+	var direct, directFirst time.Duration
+	for i := 0; i < rounds; i++ {
+		start := time.Now()
+		var first time.Duration
+		stream := true
+		err := client.Generate(ctx, &api.GenerateRequest{Model: modelLong, Prompt: "The letter said", Raw: true, Stream: &stream,
+			Logprobs: true, TopLogprobs: ollama.TopK, Options: ollama.Options(1, uint64(i), n)}, func(r api.GenerateResponse) error {
+			if first == 0 && r.Response != "" {
+				first = time.Since(start)
 			}
-			direct += time.Since(start)
-			start = time.Now()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct += time.Since(start)
+		directFirst += first
+	}
+	dr := float64(rounds*n) / direct.Seconds()
+	t.Logf("plain Ollama streaming: %.0f tokens/s, first token after %v", dr, (directFirst / rounds).Round(time.Millisecond))
+	for _, m := range modes {
+		paced := m.paced
+		hs, _, _, logPath := gatewayWith(t, shared, func(c *ollama.Client) { c.Chunk = m.chunk }, func(c *serve.Config, _ *serve.Options) {
+			c.Watermarking.Pacing = &paced
+		})
+		ask := func(i int) (time.Duration, time.Duration) {
+			start := time.Now()
 			resp := post(t, hs, "/api/generate", wmKey, map[string]any{"model": modelLong, "prompt": "The letter said", "raw": true,
-				"options": map[string]any{"num_predict": n, "seed": i, "temperature": 1.0}})
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
+				"options": map[string]any{"num_predict": n, "temperature": 1.0}})
+			br := bufio.NewReader(resp.Body)
+			var first time.Duration
+			for {
+				line, err := br.ReadString('\n')
+				if first == 0 && strings.Contains(line, `"response":"`) && !strings.Contains(line, `"response":""`) {
+					first = time.Since(start)
+				}
+				if err != nil {
+					break
+				}
 			}
 			resp.Body.Close()
-			gateway += time.Since(start)
+			return time.Since(start), first
 		}
-		data, _ := os.ReadFile(logPath)
+		ask(0) // the first request waits for the pace's calibration
+		var gateway, gatewayFirst time.Duration
+		for i := 0; i < rounds; i++ {
+			total, first := ask(100 + i)
+			gateway += total
+			gatewayFirst += first
+		}
 		trips, toks := 0, 0
-		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			var e serve.LogEntry
-			json.Unmarshal([]byte(l), &e)
+		lines := requestLines(t, logPath)
+		for _, e := range lines[len(lines)-rounds:] {
 			trips += e.RoundTrips
 			toks += e.CompletionTokens
 		}
-		dr := float64(rounds*n) / direct.Seconds()
 		gr := float64(toks) / gateway.Seconds()
-		t.Logf("%s: plain Ollama streaming %.0f tokens/s, watermarked through the gateway %.0f tokens/s, ratio %.2f, %.3f round trips per token",
-			m.name, dr, gr, gr/dr, float64(trips)/float64(toks))
+		t.Logf("%s: watermarked through the gateway %.0f tokens/s (ratio to plain Ollama %.2f), first token after %v, %.3f round trips per token",
+			m.name, gr, gr/dr, (gatewayFirst / rounds).Round(time.Millisecond), float64(trips)/float64(toks))
 	}
 }
 
@@ -251,7 +321,9 @@ func TestOllamaKilledMidStream(t *testing.T) {
 	o.start(t)
 	defer o.stop()
 	hs, _, _, logPath := gatewayTo(t, o)
-	resp := post(t, hs, "/api/generate", wmKey, map[string]any{"model": modelLong, "prompt": "The letter said", "raw": true,
+	// The unwatermarked account, whose text streams as it is generated
+	// (watermarked text is paced, and held whole at first).
+	resp := post(t, hs, "/api/generate", plainKey, map[string]any{"model": modelLong, "prompt": "The letter said", "raw": true,
 		"options": map[string]any{"num_predict": 4000, "temperature": 1.0}})
 	br := bufio.NewReader(resp.Body)
 	for i := 0; i < 20; i++ {
@@ -276,13 +348,7 @@ func TestOllamaKilledMidStream(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("after restart: %d %s", resp.StatusCode, body)
 	}
-	data, _ := os.ReadFile(logPath)
-	var entries []serve.LogEntry
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var e serve.LogEntry
-		json.Unmarshal([]byte(l), &e)
-		entries = append(entries, e)
-	}
+	entries := requestLines(t, logPath)
 	if len(entries) != 2 || entries[0].Status != 502 || entries[0].Error == "" || entries[1].Status != 200 {
 		t.Fatalf("log: %+v", entries)
 	}

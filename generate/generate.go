@@ -37,6 +37,9 @@ type Token struct {
 	// Stream is the upstream request (0-based) whose draft produced the
 	// piece; Speculative sets it, Run leaves it 0.
 	Stream int `json:"-"`
+	// TV is the probability mass the key moved at this position
+	// (watermark.Tilted.TV): 0 where nothing was tilted.
+	TV float64 `json:"-"`
 }
 
 // Output is a finished generation.

@@ -2,8 +2,11 @@ package generate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"forensics/llm"
@@ -12,14 +15,45 @@ import (
 
 // StreamOptions control one generation through a Streamer.
 type StreamOptions struct {
-	Model       string // the backend's model name
-	MaxTokens   int
-	MinTokens   int // see llm.StreamRequest.MinTokens
-	Temperature float64
-	TopK        int
-	Seed        uint64
+	Model string // the backend's model name
+	// PromptPieces, when set, are the prompt's pieces, for backends that
+	// tokenize (see llm.StreamRequest.PromptPieces).
+	PromptPieces []string
+	MaxTokens    int
+	MinTokens    int // see llm.StreamRequest.MinTokens
+	Temperature  float64
+	TopK         int
+	// Seed is the generation's secret randomness: the acceptance draws and
+	// every upstream request's sampling seed derive from it. A gateway
+	// must derive it from the watermark key (watermark.Scheme.SamplingSeed),
+	// never take it from the client: with a known seed and the public
+	// model, a client could replay the drafts and read every rejection.
+	Seed [32]byte
 	// Stop ends the text before the first occurrence of any of these.
 	Stop []string
+	// Chunk is llm.StreamRequest.Chunk.
+	Chunk int
+}
+
+// SeedFromUint64 expands a public 64-bit seed, for tests, benchmarks and
+// local tools whose user holds the key anyway. Never for serving.
+func SeedFromUint64(x uint64) [32]byte {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], x)
+	return sha256.Sum256(append([]byte("forensics/public-seed/v1\n"), b[:]...))
+}
+
+// acceptRand is the generator of a generation's acceptance draws.
+func acceptRand(seed [32]byte) *rand.Rand {
+	return rand.New(rand.NewChaCha8(sha256.Sum256(append([]byte("forensics/accept/v1\n"), seed[:]...))))
+}
+
+// draftSeed is the sampling seed sent upstream with request round.
+func draftSeed(seed [32]byte, round int) uint64 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(round))
+	d := sha256.Sum256(append(append([]byte("forensics/draft/v1\n"), seed[:]...), b[:]...))
+	return binary.LittleEndian.Uint64(d[:8])
 }
 
 // maxDiscards bounds consecutive restarts that drop a partial character, so
@@ -46,9 +80,12 @@ type Stats struct {
 // restarted after it. With a nil scheme the drafts are passed through
 // unchanged (one stream, no watermark).
 //
-// emit receives the text as it becomes final: whole UTF-8 characters only,
-// and nothing that could still turn out to be the start of a stop
-// sequence. Its error aborts the generation (a gone client).
+// emit is called once for every piece generated, with the text that
+// became final with it (often the piece itself; empty while text is held
+// back) and the number of pieces generated so far. Final text is whole
+// UTF-8 characters only, and nothing that could still turn out to be the
+// start of a stop sequence. Its error aborts the generation (a gone
+// client).
 //
 // The watermark context starts empty at the first generated piece, so the
 // first h pieces of every response are unwatermarked; detection skips
@@ -58,7 +95,7 @@ type Stats struct {
 // a piece that ends inside a multi-byte character, that text cannot be sent
 // back to the backend as a prompt, so the pieces since the last character
 // boundary are discarded and re-drawn. Stats.Discarded counts them.
-func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, prompt string, opts StreamOptions, emit func(string) error) ([]Token, Stats, error) {
+func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, prompt string, opts StreamOptions, emit func(chunk string, pieces int) error) ([]Token, Stats, error) {
 	if opts.TopK <= 0 {
 		opts.TopK = 20
 	}
@@ -66,7 +103,7 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	var toks []Token
 	var pieces []string
 	var ctxFP *watermark.Context
-	var rng = watermark.NewRand(opts.Seed)
+	rng := acceptRand(opts.Seed)
 	if scheme != nil {
 		ctxFP = watermark.NewContext(scheme.Params().ContextWidth)
 	}
@@ -77,8 +114,9 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	for len(pieces) < opts.MaxTokens {
 		st.RoundTrips++
 		restart, ended, requests := false, false, 0
-		req := llm.StreamRequest{Model: opts.Model, Prompt: prompt, Generated: pieces, Temperature: opts.Temperature, TopK: opts.TopK,
-			MaxTokens: opts.MaxTokens - len(pieces), MinTokens: opts.MinTokens, Seed: opts.Seed ^ uint64(st.RoundTrips)<<32}
+		req := llm.StreamRequest{Model: opts.Model, Prompt: prompt, PromptPieces: opts.PromptPieces, Generated: pieces,
+			Temperature: opts.Temperature, TopK: opts.TopK, MaxTokens: opts.MaxTokens - len(pieces), MinTokens: opts.MinTokens,
+			Seed: draftSeed(opts.Seed, st.RoundTrips), Chunk: opts.Chunk}
 		err := s.Stream(ctx, req, func(d llm.Draft) error {
 			requests = max(requests, d.Request)
 			if d.EOS {
@@ -86,7 +124,7 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 				ended = true
 				return llm.ErrStop
 			}
-			piece, green, marked := d.Piece, false, false
+			piece, green, marked, tv := d.Piece, false, false, 0.0
 			if scheme != nil {
 				cands = cands[:0]
 				drafted := -1
@@ -111,13 +149,13 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 					ended = true
 					return llm.ErrStop
 				}
-				piece, green, marked = cands[i].Piece, tl.Green[i], tl.Watermarked
+				piece, green, marked, tv = cands[i].Piece, tl.Green[i], tl.Watermarked, tl.TV
 				ctxFP.Push(watermark.Fingerprint(piece))
 			}
 			pieces = append(pieces, piece)
-			toks = append(toks, Token{Piece: piece, Green: green, Watermarked: marked, Stream: st.RoundTrips - 1})
+			toks = append(toks, Token{Piece: piece, Green: green, Watermarked: marked, Stream: st.RoundTrips - 1, TV: tv})
 			st.Tokens++
-			if stop, err := out.add(piece); err != nil || stop {
+			if stop, err := out.add(piece, len(pieces)); err != nil || stop {
 				if err == nil {
 					ended = true
 					err = llm.ErrStop
@@ -168,7 +206,7 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 			discards = 0
 		}
 	}
-	if err := out.flush(); err != nil {
+	if err := out.flush(len(pieces)); err != nil {
 		return toks, st, err
 	}
 	return toks, st, nil
@@ -195,58 +233,68 @@ func incompleteTail(pieces []string) int {
 // starting, and cut at a stop sequence.
 type textOut struct {
 	stop     []string
-	emit     func(string) error
+	maxStop  int // longest stop sequence, in bytes
+	emit     func(string, int) error
 	text     string // everything generated (bytes)
 	emitted  int    // bytes of text already emitted
 	boundary int    // end of the last piece that ended on a character boundary
 	stopped  bool
 }
 
-func newTextOut(stop []string, emit func(string) error) *textOut {
-	var s []string
+func newTextOut(stop []string, emit func(string, int) error) *textOut {
+	o := &textOut{emit: emit}
 	for _, x := range stop {
 		if x != "" {
-			s = append(s, x)
+			o.stop = append(o.stop, x)
+			o.maxStop = max(o.maxStop, len(x))
 		}
 	}
-	return &textOut{stop: s, emit: emit}
+	return o
 }
 
-// add appends a piece and emits what is final; it reports whether a stop
-// sequence was reached.
-func (o *textOut) add(piece string) (bool, error) {
+// add appends the n-th piece and emits what is final; it reports whether
+// a stop sequence was reached. A stop sequence can only end in the new
+// piece, so only the text that a match ending there could cover is
+// searched: the cost per piece does not grow with the text.
+func (o *textOut) add(piece string, n int) (bool, error) {
 	if o.stopped {
 		return true, nil
 	}
+	from := max(0, len(o.text)-o.maxStop+1)
 	o.text += piece
 	if !llm.EndsMidCharacter(o.text) {
 		o.boundary = len(o.text)
 	}
+	cut := -1
 	for _, s := range o.stop {
-		if i := strings.Index(o.text, s); i >= 0 {
-			o.text = o.text[:i]
-			o.stopped = true
-			o.boundary = len(o.text)
+		if i := strings.Index(o.text[from:], s); i >= 0 && (cut < 0 || from+i < cut) {
+			cut = from + i
 		}
+	}
+	if cut >= 0 {
+		o.text = o.text[:cut]
+		o.stopped = true
+		o.boundary = cut
 	}
 	safe := o.boundary
 	if !o.stopped {
 		// Hold back a suffix that is a prefix of a stop sequence.
 		for _, s := range o.stop {
 			for k := min(len(s)-1, safe); k > 0; k-- {
-				if strings.HasSuffix(o.text[:safe], s[:k]) {
+				if o.text[safe-1] == s[k-1] && strings.HasSuffix(o.text[:safe], s[:k]) {
 					safe -= k
 					break
 				}
 			}
 		}
 	}
+	chunk := ""
 	if safe > o.emitted {
-		chunk := o.text[o.emitted:safe]
+		chunk = o.text[o.emitted:safe]
 		o.emitted = safe
-		if err := o.emit(chunk); err != nil {
-			return o.stopped, err
-		}
+	}
+	if err := o.emit(chunk, n); err != nil {
+		return o.stopped, err
 	}
 	return o.stopped, nil
 }
@@ -262,11 +310,11 @@ func (o *textOut) truncate(text string) {
 
 // flush emits whatever is held back at the end (a partial stop sequence is
 // just text once generation is over).
-func (o *textOut) flush() error {
+func (o *textOut) flush(n int) error {
 	if o.emitted < len(o.text) {
 		chunk := o.text[o.emitted:]
 		o.emitted = len(o.text)
-		return o.emit(chunk)
+		return o.emit(chunk, n)
 	}
 	return nil
 }

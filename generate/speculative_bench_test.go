@@ -49,7 +49,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 	b.Run("speculative", func(b *testing.B) {
 		toks, trips := 0, 0
 		for i := 0; i < b.N; i++ {
-			_, st, err := Speculative(ctx, m, s, "The letter said", StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: uint64(i)}, func(string) error { return nil })
+			_, st, err := Speculative(ctx, m, s, "The letter said", StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: SeedFromUint64(uint64(i))}, func(string, int) error { return nil })
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -35,7 +35,7 @@ func TestSpeculativeFollowsQ(t *testing.T) {
 	prompt := "It was in July, 1805, and the"
 	promptPieces, _ := m.Tokenizer().Pieces(prompt)
 	for r := 0; r < runs; r++ {
-		toks, st, err := Speculative(ctx, m, s, prompt, StreamOptions{MaxTokens: 4, Temperature: 1, Seed: uint64(r)}, func(string) error { return nil })
+		toks, st, err := Speculative(ctx, m, s, prompt, StreamOptions{MaxTokens: 4, Temperature: 1, Seed: SeedFromUint64(uint64(r))}, func(string, int) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +117,8 @@ func TestSpeculativePassThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got strings.Builder
-	toks, st, err := Speculative(context.Background(), m, nil, "The", StreamOptions{MaxTokens: 50, Temperature: 1, Seed: 1},
-		func(s string) error { got.WriteString(s); return nil })
+	toks, st, err := Speculative(context.Background(), m, nil, "The", StreamOptions{MaxTokens: 50, Temperature: 1, Seed: SeedFromUint64(1)},
+		func(s string, _ int) error { got.WriteString(s); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +144,8 @@ func TestSpeculativeStopAndErrors(t *testing.T) {
 	}
 	s := key(t, 51)
 	var got strings.Builder
-	_, st, err := Speculative(context.Background(), m, s, "The", StreamOptions{MaxTokens: 300, Temperature: 1, Seed: 2, Stop: []string{","}},
-		func(x string) error { got.WriteString(x); return nil })
+	_, st, err := Speculative(context.Background(), m, s, "The", StreamOptions{MaxTokens: 300, Temperature: 1, Seed: SeedFromUint64(2), Stop: []string{","}},
+		func(x string, _ int) error { got.WriteString(x); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,27 +154,32 @@ func TestSpeculativeStopAndErrors(t *testing.T) {
 	}
 	// A client that goes away aborts the generation with its error.
 	gone := errors.New("client gone")
-	_, _, err = Speculative(context.Background(), m, s, "The", StreamOptions{MaxTokens: 100, Temperature: 1, Seed: 3},
-		func(string) error { return gone })
+	_, _, err = Speculative(context.Background(), m, s, "The", StreamOptions{MaxTokens: 100, Temperature: 1, Seed: SeedFromUint64(3)},
+		func(string, int) error { return gone })
 	if !errors.Is(err, gone) {
 		t.Fatalf("err = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := Speculative(ctx, m, s, "The", StreamOptions{MaxTokens: 10, Temperature: 1}, func(string) error { return nil }); !errors.Is(err, context.Canceled) {
+	if _, _, err := Speculative(ctx, m, s, "The", StreamOptions{MaxTokens: 10, Temperature: 1}, func(string, int) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
 
 func TestTextOut(t *testing.T) {
 	var chunks []string
-	o := newTextOut([]string{"STOP"}, func(s string) error { chunks = append(chunks, s); return nil })
-	for _, p := range []string{"ab", "S", "T", "x", "\xe2\x82", "\xac", "ST", "OP", "never"} {
-		if stop, _ := o.add(p); stop {
+	o := newTextOut([]string{"STOP"}, func(s string, _ int) error {
+		if s != "" {
+			chunks = append(chunks, s)
+		}
+		return nil
+	})
+	for i, p := range []string{"ab", "S", "T", "x", "\xe2\x82", "\xac", "ST", "OP", "never"} {
+		if stop, _ := o.add(p, i+1); stop {
 			break
 		}
 	}
-	o.flush()
+	o.flush(8)
 	if got := strings.Join(chunks, "|"); got != "ab|STx|€" {
 		t.Fatalf("chunks %q", got)
 	}
@@ -192,21 +197,21 @@ func TestTextOut(t *testing.T) {
 // may discard it.
 func TestTextOutNeverSendsDiscardedBytes(t *testing.T) {
 	var sent strings.Builder
-	o := newTextOut(nil, func(s string) error { sent.WriteString(s); return nil })
-	o.add("a")
-	o.add("b\xe4")
+	o := newTextOut(nil, func(s string, _ int) error { sent.WriteString(s); return nil })
+	o.add("a", 1)
+	o.add("b\xe4", 2)
 	if sent.String() != "a" {
 		t.Fatalf("sent %q before the character was complete", sent.String())
 	}
 	o.truncate("a") // the restart drops "b\xe4"
-	o.add("c")
-	o.flush()
+	o.add("c", 2)
+	o.flush(2)
 	if sent.String() != "ac" {
 		t.Fatalf("client got %q, generation is %q", sent.String(), "ac")
 	}
 	var sent2 strings.Builder
-	o2 := newTextOut(nil, func(s string) error { sent2.WriteString(s); return nil })
-	o2.add("x\xffy")
+	o2 := newTextOut(nil, func(s string, _ int) error { sent2.WriteString(s); return nil })
+	o2.add("x\xffy", 1)
 	if sent2.String() != "x\xffy" {
 		t.Fatalf("invalid byte held the stream back: %q", sent2.String())
 	}

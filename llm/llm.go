@@ -50,6 +50,11 @@ type StreamRequest struct {
 	// Model is the backend's model name (the embedded backend has one).
 	Model  string
 	Prompt string
+	// PromptPieces, when set, are Prompt already split by the model's
+	// tokenizer: a backend that tokenizes itself (the embedded model) uses
+	// them instead of tokenizing the prompt again at every restart of a
+	// watermarked stream. Backends that take text (Ollama) ignore them.
+	PromptPieces []string
 	// Generated are the pieces already produced after Prompt; the backend
 	// continues after them.
 	Generated   []string
@@ -61,6 +66,11 @@ type StreamRequest struct {
 	// this; Ollama has no such option.
 	MinTokens int
 	Seed      uint64
+	// Chunk, for a backend that fetches in requests of several tokens
+	// (Ollama), is how many tokens each request asks for (0: its default).
+	// One token a request makes every piece cost the same, accepted or
+	// rejected.
+	Chunk int
 }
 
 // ErrStop, returned by a Stream callback, ends the stream early without

@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"math"
 	"net"
 	"sort"
@@ -75,7 +77,12 @@ type account struct {
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
 	tw                  timeWindows
-	rw                  *reqWindow // from windowFrom requests on
+	rw                  *reqWindow        // from windowFrom requests on
+	parts               [seenParts]uint64 // hashes of recent prompts and context parts
+	nparts              int
+	served              [seenParts]uint64 // answers served (completion_sha256 prefixes)
+	nserved             int
+	lowTemp             int // requests asking for a temperature below LowTemperature
 }
 
 func newAccount(name string, topics int) *account {
@@ -125,6 +132,9 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	if t := math.Round(r.Params.Temperature*100) / 100; r.Params.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
 		a.temps[t]++
 	}
+	if r.Params.HasTemperature && r.Params.Temperature < LowTemperature {
+		a.lowTemp++
+	}
 	if r.IP != a.lastIP {
 		a.lastIP, a.lastNet = r.IP, netOf(r.IP)
 	}
@@ -134,12 +144,13 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	if r.UserAgent != "" && (len(a.agents) < maxNets || a.agents[r.UserAgent] > 0) {
 		a.agents[r.UserAgent]++
 	}
-	if r.Prompt == "" {
+	text := a.newText(r)
+	if text == "" {
 		a.tw.add(r.TS, 0)
 		return
 	}
 	a.prompts++
-	lower := strings.ToLower(r.Prompt)
+	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
 	isCoT := false
@@ -157,7 +168,7 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 			break
 		}
 	}
-	sig, tmpl := templateSig(r.Prompt, sc.tmpl)
+	sig, tmpl := templateSig(text, sc.tmpl)
 	sc.tmpl = tmpl
 	if _, ok := a.templates[sig]; ok || len(a.templates) < maxTemplates {
 		a.templates[sig]++
@@ -211,8 +222,81 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	a.lenMean += d / float64(a.lenN)
 	a.lenM2 += d * (n - a.lenMean)
 	if len(a.samples) < maxSamples {
-		a.samples = append(a.samples, truncate(r.Prompt, 200))
+		a.samples = append(a.samples, truncate(text, 200))
 	}
+}
+
+// seenParts is how many recent context parts an account remembers.
+const seenParts = 64
+
+// newText is the text a request adds: its prompt, followed by each part
+// of its context (system prompt, earlier turns) that the account has not
+// sent recently, and each assistant turn that is not an answer the gateway
+// served it. A fixed system prompt or a chat's history counts once;
+// harvest text carried in them, or written as an assistant turn, counts
+// like a prompt.
+func (a *account) newText(r Record) string {
+	a.remember(fnvString(r.Prompt))
+	text := r.Prompt
+	add := func(c string, assistant bool) {
+		h := fnvString(c)
+		if a.sentRecently(h) {
+			return
+		}
+		a.remember(h)
+		if assistant && a.wasServed(c) {
+			return
+		}
+		if text == "" {
+			text = c
+		} else {
+			text += "\n" + c
+		}
+	}
+	for _, c := range r.Context {
+		add(c, false)
+	}
+	for _, c := range r.Assistant {
+		add(c, true)
+	}
+	if r.Completion != 0 {
+		a.served[a.nserved%seenParts] = r.Completion
+		a.nserved++
+	}
+	return text
+}
+
+// wasServed reports whether text is one of the answers recently served to
+// the account (as the gateway hashes them: SHA-256 of the trimmed text).
+func (a *account) wasServed(text string) bool {
+	if a.nserved == 0 {
+		return false
+	}
+	d := sha256.Sum256([]byte(strings.TrimSpace(text)))
+	h := binary.BigEndian.Uint64(d[:8])
+	for _, x := range a.served[:min(a.nserved, seenParts)] {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *account) sentRecently(h uint64) bool {
+	for _, x := range a.parts[:min(a.nparts, seenParts)] {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *account) remember(h uint64) {
+	if a.sentRecently(h) {
+		return
+	}
+	a.parts[a.nparts%seenParts] = h
+	a.nparts++
 }
 
 func netOf(ip string) string {

@@ -272,6 +272,7 @@ func (a *account) merge(b *account) {
 	a.logprobs += b.logprobs
 	a.logitBias += b.logitBias
 	a.multiN += b.multiN
+	a.lowTemp += b.lowTemp
 	if a.first.IsZero() || b.first.Before(a.first) {
 		a.first = b.first
 	}

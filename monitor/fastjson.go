@@ -355,7 +355,7 @@ func (p *fastParser) numField(dst *float64) bool {
 // without regard to case): a key equal to one of these in another case
 // makes the fast path give up rather than disagree.
 var (
-	topNames    = []string{"ts", "account", "api_key_id", "ip", "user_agent", "endpoint", "model", "prompt", "status", "prompt_tokens", "completion_tokens", "messages", "params"}
+	topNames    = []string{"ts", "account", "api_key_id", "ip", "user_agent", "endpoint", "model", "prompt", "system", "event", "completion_sha256", "status", "prompt_tokens", "completion_tokens", "messages", "params"}
 	msgNames    = []string{"role", "content"}
 	paramsNames = []string{"temperature", "top_logprobs", "n", "max_tokens", "logit_bias"}
 )
@@ -396,6 +396,18 @@ func (p *fastParser) topField(g *gatewayLine, key []byte) bool {
 		s, ok := p.str()
 		g.Prompt = &s
 		return ok
+	case "system":
+		if p.literal("null") {
+			g.System = nil
+			return true
+		}
+		s, ok := p.str()
+		g.System = &s
+		return ok
+	case "event":
+		return p.idField(&g.Event)
+	case "completion_sha256":
+		return p.strField(&g.Completion)
 	case "status":
 		return p.numField(&g.Status)
 	case "prompt_tokens":

@@ -26,6 +26,9 @@ var fastSeeds = []string{
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","status":01}`,
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","ſtatus":500,"paramſ":{"top_logprobſ":3}}`,
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"}],"messages":[{"content":"x"},null]}`,
+	`{"seq":3,"prev":"ab","account":"a","ts":"2026-11-01T10:00:00Z","system":"harvest this","prompt":"go","sYstem":null}`,
+	`{"seq":4,"prev":"ab","ts":"2026-11-01T10:00:00Z","event":"checkpoint","sig":"x"}`,
+	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"},{"role":"user","content":"u1"},{"role":"assistant","content":"a"},{"role":"tool","content":"t"},{"role":"user","content":"u2"}]}`,
 }
 
 // checkFast holds the fast parser to encoding/json: whenever it accepts a

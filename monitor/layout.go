@@ -22,6 +22,7 @@ type Layout struct {
 	Endpoint         string `yaml:"endpoint"`
 	Model            string `yaml:"model"`
 	Prompt           string `yaml:"prompt"`
+	System           string `yaml:"system"`
 	Messages         string `yaml:"messages"`
 	Params           string `yaml:"params"`
 	Status           string `yaml:"status"`
@@ -34,7 +35,7 @@ type Layout struct {
 // DefaultLayout is the gateway's request log (serve.LogEntry).
 func DefaultLayout() Layout {
 	return Layout{TS: "ts", Account: "account", APIKeyID: "api_key_id", IP: "ip", UserAgent: "user_agent",
-		Endpoint: "endpoint", Model: "model", Prompt: "prompt", Messages: "messages", Params: "params",
+		Endpoint: "endpoint", Model: "model", Prompt: "prompt", System: "system", Messages: "messages", Params: "params",
 		Status: "status", PromptTokens: "prompt_tokens", CompletionTokens: "completion_tokens", TimeFormat: "rfc3339"}
 }
 
@@ -54,6 +55,7 @@ func (l Layout) withDefaults() Layout {
 	set(&l.Endpoint, d.Endpoint)
 	set(&l.Model, d.Model)
 	set(&l.Prompt, d.Prompt)
+	set(&l.System, d.System)
 	set(&l.Messages, d.Messages)
 	set(&l.Params, d.Params)
 	set(&l.Status, d.Status)
@@ -73,15 +75,18 @@ var (
 // gatewayLine is the gateway's own layout, decoded without a generic map:
 // several times faster, and the common case.
 type gatewayLine struct {
-	TS        string  `json:"ts"`
-	Account   string  `json:"account"`
-	APIKeyID  string  `json:"api_key_id"`
-	IP        string  `json:"ip"`
-	UserAgent string  `json:"user_agent"`
-	Endpoint  string  `json:"endpoint"`
-	Model     string  `json:"model"`
-	Prompt    *string `json:"prompt"`
-	Messages  []struct {
+	TS         string  `json:"ts"`
+	Account    string  `json:"account"`
+	APIKeyID   string  `json:"api_key_id"`
+	IP         string  `json:"ip"`
+	UserAgent  string  `json:"user_agent"`
+	Endpoint   string  `json:"endpoint"`
+	Model      string  `json:"model"`
+	Prompt     *string `json:"prompt"`
+	System     *string `json:"system"`
+	Event      string  `json:"event"`
+	Completion string  `json:"completion_sha256"`
+	Messages   []struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
@@ -122,6 +127,9 @@ func (l Layout) parse(line []byte, in interner) (Record, error) {
 	var r Record
 	r.Account = str(lookup(obj, l.Account))
 	if r.Account == "" {
+		if str(obj["event"]) != "" {
+			return r, ErrLogEvent
+		}
 		return r, ErrNoAccount
 	}
 	ts, err := l.parseTime(lookup(obj, l.TS))
@@ -138,23 +146,16 @@ func (l Layout) parse(line []byte, in interner) (Record, error) {
 	r.PromptTokens = int(num(lookup(obj, l.PromptTokens)))
 	r.CompletionTokens = int(num(lookup(obj, l.CompletionTokens)))
 	r.Prompt = str(lookup(obj, l.Prompt))
-	if msgs, ok := lookup(obj, l.Messages).([]any); ok {
-		var last string
-		for _, m := range msgs {
-			mm, ok := m.(map[string]any)
-			if !ok {
-				continue
+	var msgs []message
+	if ms, ok := lookup(obj, l.Messages).([]any); ok {
+		for _, m := range ms {
+			if mm, ok := m.(map[string]any); ok {
+				msgs = append(msgs, message{role: str(mm["role"]), content: str(mm["content"])})
 			}
-			if role := str(mm["role"]); role == "user" || role == "" {
-				if c := str(mm["content"]); c != "" {
-					last = c
-				}
-			}
-		}
-		if last != "" {
-			r.Prompt = last
 		}
 	}
+	r.Prompt, r.Context, r.Assistant = splitInput(r.Prompt, str(lookup(obj, l.System)), msgs)
+	r.Completion = completionPrefix(str(obj["completion_sha256"]))
 	if p, ok := lookup(obj, l.Params).(map[string]any); ok {
 		if v, ok := p["temperature"]; ok {
 			r.Params.Temperature, r.Params.HasTemperature = num(v), true
@@ -238,7 +239,55 @@ func num(v any) float64 {
 	return 0
 }
 
+type message struct{ role, content string }
+
+// splitInput picks a request's question (the prompt, overridden by the
+// last non-empty user message of a chat), its context (the system prompt
+// and every other non-empty message but the assistant's) and the
+// assistant turns.
+func splitInput(prompt, system string, msgs []message) (string, []string, []string) {
+	last := -1
+	for i, m := range msgs {
+		if (m.role == "user" || m.role == "") && m.content != "" {
+			last = i
+		}
+	}
+	if last >= 0 {
+		prompt = msgs[last].content
+	}
+	var ctx, asst []string
+	if system != "" {
+		ctx = append(ctx, system)
+	}
+	for i, m := range msgs {
+		switch {
+		case i == last || m.content == "":
+		case m.role == "assistant":
+			asst = append(asst, m.content)
+		default:
+			ctx = append(ctx, m.content)
+		}
+	}
+	return prompt, ctx, asst
+}
+
+// completionPrefix reads the first 8 bytes of a hex SHA-256 (0 if it is
+// not one).
+func completionPrefix(h string) uint64 {
+	if len(h) != 64 {
+		return 0
+	}
+	v, err := strconv.ParseUint(h[:16], 16, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
 func (g *gatewayLine) record() (Record, error) {
+	if g.Account == "" && g.Event != "" {
+		return Record{}, ErrLogEvent
+	}
 	r := Record{Account: g.Account, APIKeyID: g.APIKeyID, IP: g.IP, UserAgent: g.UserAgent, Endpoint: g.Endpoint,
 		Model: g.Model, Status: int(g.Status), PromptTokens: int(g.PromptTokens), CompletionTokens: int(g.CompletionTokens)}
 	if r.Account == "" {
@@ -252,14 +301,22 @@ func (g *gatewayLine) record() (Record, error) {
 		return r, fmt.Errorf("timestamp %q is not RFC 3339", g.TS)
 	}
 	r.TS = ts.UTC()
+	prompt, system := "", ""
 	if g.Prompt != nil {
-		r.Prompt = *g.Prompt
+		prompt = *g.Prompt
 	}
-	for _, m := range g.Messages {
-		if (m.Role == "user" || m.Role == "") && m.Content != "" {
-			r.Prompt = m.Content // the last user message wins
+	if g.System != nil {
+		system = *g.System
+	}
+	var msgs []message
+	if len(g.Messages) > 0 {
+		msgs = make([]message, len(g.Messages))
+		for i, m := range g.Messages {
+			msgs[i] = message{role: m.Role, content: m.Content}
 		}
 	}
+	r.Prompt, r.Context, r.Assistant = splitInput(prompt, system, msgs)
+	r.Completion = completionPrefix(g.Completion)
 	if g.Params.Temperature != nil {
 		r.Params.Temperature, r.Params.HasTemperature = *g.Params.Temperature, true
 	}

@@ -1,8 +1,6 @@
 package monitor
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +10,10 @@ import (
 	"forensics/internal/jsonl"
 )
 
-// MaxLine bounds one log line (a request with a long prompt).
-const MaxLine = 4 << 20
+// MaxLine bounds one log line (a request with a long prompt); the same as
+// the gateway's log writer (reqlog.MaxLine), so that every line it writes
+// is read.
+const MaxLine = 16 << 20
 
 // BadLine is a line that could not be read, kept as evidence of why.
 type BadLine struct {
@@ -27,6 +27,7 @@ type ReadStats struct {
 	Lines     int       `json:"lines"`
 	Records   int       `json:"records"`
 	Malformed int       `json:"malformed"`
+	Events    int       `json:"log_events"`                   // lines the log writer added (checkpoints, rotations, gaps)
 	Examples  []BadLine `json:"malformed_examples,omitempty"` // the first few
 }
 
@@ -70,16 +71,11 @@ func readFile(ctx context.Context, path string, layout Layout, fn func(Record) e
 		return fmt.Errorf("open log: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(&countingReader{r: f, progress: progress}, 1<<20)
-	var in io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("open log %s: %w", path, err)
-		}
-		defer zr.Close()
-		in = zr
+	in, closer, err := jsonl.Uncompressed(&countingReader{r: f, progress: progress})
+	if err != nil {
+		return fmt.Errorf("open log %s: %w", path, err)
 	}
+	defer closer.Close()
 	r := jsonl.NewReader(in, MaxLine)
 	names := interner{}
 	for {
@@ -102,6 +98,10 @@ func readFile(ctx context.Context, path string, layout Layout, fn func(Record) e
 			return fmt.Errorf("read log %s: %w", path, err)
 		}
 		rec, perr := layout.parse(line, names)
+		if errors.Is(perr, ErrLogEvent) {
+			st.Events++
+			continue
+		}
 		if perr != nil {
 			st.bad(path, r.Line(), perr.Error())
 			continue

@@ -7,8 +7,13 @@
 package monitor
 
 import (
+	"errors"
 	"time"
 )
+
+// ErrLogEvent marks a line the log writer added (a checkpoint, a
+// rotation, a gap): not a request, and not malformed.
+var ErrLogEvent = errors.New("log event")
 
 // Record is one request as the scanner needs it, whatever the log layout.
 type Record struct {
@@ -20,12 +25,25 @@ type Record struct {
 	UserAgent string
 	Endpoint  string
 	Model     string
-	// Prompt is the user-authored text this request adds: the prompt, or
-	// the last user message of a chat (the earlier ones were counted with
-	// the requests that sent them; joining them would count a
-	// conversation's first turn again with every reply, and make a long
-	// chat look templated).
-	Prompt           string
+	// Prompt is the request's question: the prompt, or the last user
+	// message of a chat.
+	Prompt string
+	// Context is the rest of what the client wrote that the model read:
+	// the system prompt and the chat's other non-assistant messages. The
+	// scanner adds a part to the prompt's text only the first time the
+	// account sends it (a chat's earlier turns and a fixed system prompt
+	// were counted when they were new; counting them again would make a
+	// long chat look templated), so harvest text moved into the system
+	// field or fabricated earlier turns is read like a prompt.
+	Context []string
+	// Assistant are the chat's assistant turns. Those that are answers
+	// the gateway served the account (Completion of an earlier line) are
+	// the conversation being replayed; any other is text the client wrote
+	// and is read like Context.
+	Assistant []string
+	// Completion is the first 8 bytes of the answer's SHA-256 (the
+	// gateway's completion_sha256), 0 when not logged.
+	Completion       uint64
 	Status           int
 	PromptTokens     int
 	CompletionTokens int

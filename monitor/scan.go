@@ -65,10 +65,19 @@ const (
 	IndWinCoverage  = "window_coverage"    // topic_coverage over the worst 100 consecutive prompts
 	IndWinTemplates = "window_templated"   // share of the commonest template in the worst 100 prompts
 	IndWinCoT       = "window_reasoning"   // reasoning_harvest over the worst 100 prompts
+	// IndLowTemp is the share of requests asking for a temperature below
+	// LowTemperature: the gateway serves watermarked accounts at no less
+	// (greedy text carries no watermark), so asking for less is asking
+	// for text without one.
+	IndLowTemp = "low_temperature"
 )
 
+// LowTemperature is the gateway's default temperature floor for
+// watermarked accounts (serve's watermarking.min_temperature).
+const LowTemperature = 0.2
+
 var indicatorOrder = []string{IndVolume, IndTokens, IndCoverage, IndTemplates, IndNearDup, IndCoT, IndParams, IndLengths, IndTiming, IndClock,
-	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT}
+	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT, IndLowTemp}
 
 // DefaultConfig is what scan-logs uses without --config. The thresholds are
 // starting points for a general-purpose API; calibrate them on your own
@@ -94,6 +103,10 @@ func DefaultConfig() Config {
 		IndWinCoverage:  {Lo: 0.4, Hi: 0.8, Strength: 0.5, MinRequests: windowFrom + windowRequests},
 		IndWinTemplates: {Lo: 0.4, Hi: 0.9, Strength: 0.4, MinRequests: windowFrom + windowRequests},
 		IndWinCoT:       {Lo: 0.2, Hi: 0.7, Strength: 0.5, MinRequests: windowFrom + windowRequests},
+		// Set before any measurement: evaluation suites ask for T = 0
+		// too, so it is weak alone (at most 0.3) and needs most of an
+		// account's requests to fire.
+		IndLowTemp: {Lo: 0.5, Hi: 0.95, Strength: 0.3, MinRequests: 20},
 	}
 	c.Actions.Alert, c.Actions.Throttle, c.Actions.Suspend = 0.3, 0.5, 0.8
 	return c
@@ -344,6 +357,8 @@ func (s *Scanner) judge(a *account, timing bool) []Indicator {
 	}
 	vals[IndParams] = sweep
 	ev[IndParams] = fmt.Sprintf("%d top_logprobs, %d logit_bias, %d n>1, %d temperatures", a.logprobs, a.logitBias, a.multiN, len(a.temps))
+	vals[IndLowTemp] = float64(a.lowTemp) / float64(max(a.requests, 1))
+	ev[IndLowTemp] = fmt.Sprintf("%d of %d requests asked for a temperature below %g", a.lowTemp, a.requests, LowTemperature)
 	if timing {
 		tf := "2006-01-02 15:04"
 		vals[IndPeakHour] = float64(a.tw.peakHour)

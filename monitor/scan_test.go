@@ -246,3 +246,75 @@ func BenchmarkPerRequestFeatures(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// TestHiddenInputAndLowTemperature: the scanner reads harvest text carried
+// in the system prompt or in fabricated earlier turns the first time the
+// account sends it, counts a fixed system prompt and a chat's history once,
+// skips the log writer's own lines, and flags an account that asks for
+// temperatures below the gateway's watermark floor.
+func TestHiddenInputAndLowTemperature(t *testing.T) {
+	sc, err := NewScanner(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	add := func(acct string, i int, line map[string]any) {
+		line["ts"] = start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		line["account"] = acct
+		b, _ := json.Marshal(line)
+		r, err := DefaultLayout().Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Add(r)
+	}
+	fixed := "You are a helpful assistant for Acme Bank customers."
+	var history []map[string]string
+	for i := 0; i < 40; i++ {
+		q := fmt.Sprintf("question %d about my account", i)
+		add("hidden", i, map[string]any{"system": q, "prompt": "Go.", "params": map[string]any{"temperature": 0.0}})
+		history = append(history, map[string]string{"role": "user", "content": q}, map[string]string{"role": "assistant", "content": "answer"})
+		add("chat", i, map[string]any{"messages": append([]map[string]string{{"role": "system", "content": fixed}}, history...),
+			"params": map[string]any{"temperature": 0.7}})
+	}
+	a, c := sc.accounts["hidden"], sc.accounts["chat"]
+	if a.prompts != 40 || !strings.Contains(a.samples[0], "question 0") {
+		t.Errorf("system-field text not read: %d prompts, samples %q", a.prompts, a.samples)
+	}
+	if c.prompts != 40 {
+		t.Errorf("chat: %d prompts of 40", c.prompts)
+	}
+	// What a chat's request adds: the first time its system prompt and
+	// question, then only each new question.
+	fresh := newAccount("x", 1)
+	var texts []string
+	for i := 0; i < 3; i++ {
+		var ctx []string
+		ctx = append(ctx, fixed)
+		for j := 0; j < i; j++ {
+			ctx = append(ctx, fmt.Sprintf("q%d", j))
+		}
+		texts = append(texts, fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}))
+	}
+	if texts[0] != "q0\n"+fixed || texts[1] != "q1" || texts[2] != "q2" {
+		t.Errorf("new text of a chat's turns: %q", texts)
+	}
+	rep := sc.Report()
+	var low Indicator
+	for _, ar := range rep.Accounts {
+		for _, in := range ar.Indicators {
+			if in.Name == IndLowTemp && ar.Account == "hidden" {
+				low = in
+			}
+			if in.Name == IndLowTemp && ar.Account == "chat" && in.Score > 0 {
+				t.Errorf("chat at T=0.7 scored on low_temperature: %+v", in)
+			}
+		}
+	}
+	if low.Value != 1 || low.Score != 1 {
+		t.Errorf("low_temperature for an account always asking T=0: %+v", low)
+	}
+	if _, err := DefaultLayout().Parse([]byte(`{"seq":9,"prev":"ab","ts":"2026-11-01T00:00:00Z","event":"checkpoint","sig":"x"}`)); err != ErrLogEvent {
+		t.Errorf("a checkpoint line read as %v", err)
+	}
+}

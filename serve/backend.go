@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ollama/ollama/api"
 
@@ -23,8 +24,12 @@ type Backend interface {
 	Show(ctx context.Context, req *api.ShowRequest) (*api.ShowResponse, error)
 	// Has reports whether the backend serves a model (nil error) or not.
 	Has(ctx context.Context, model string) (bool, error)
-	// CountTokens estimates a prompt's size in tokens for usage records.
-	CountTokens(model, text string) int
+	// Pieces splits text as the model would, for counting prompt tokens
+	// once per request and for pacing planted answers; a backend that
+	// does not tokenize locally approximates. With max > 0 it may stop
+	// early, reporting over, once the text is known to have more than max
+	// pieces: a prompt that will be refused costs little to refuse.
+	Pieces(model, text string, max int) (pieces []string, over bool)
 	// MinTokens reports whether the backend can keep the end token away
 	// (the min_tokens extension).
 	MinTokens() bool
@@ -101,12 +106,60 @@ func (b *embeddedBackend) Show(_ context.Context, req *api.ShowRequest) (*api.Sh
 	}, nil
 }
 
-func (b *embeddedBackend) CountTokens(_, text string) int {
-	p, err := b.m.Tokenizer().Pieces(text)
-	if err != nil {
-		return 0
+// maxEmbeddedPiece is the longest piece of the embedded vocabulary, in
+// bytes: a text of n bytes has at least n/maxEmbeddedPiece pieces.
+const maxEmbeddedPiece = 16
+
+// embeddedChunk is how much text Pieces tokenizes before checking max.
+const embeddedChunk = 8 << 10
+
+func (b *embeddedBackend) Pieces(_, text string, max int) ([]string, bool) {
+	if max > 0 && len(text) > max*maxEmbeddedPiece {
+		return nil, true
 	}
-	return len(p)
+	var out []string
+	for len(text) > 0 {
+		n := splitPoint(text, embeddedChunk)
+		p, err := b.m.Tokenizer().Pieces(text[:n])
+		if err != nil {
+			p = approxPieces(text[:n])
+		}
+		out = append(out, p...)
+		if max > 0 && len(out) > max {
+			return out, true
+		}
+		text = text[n:]
+	}
+	return out, false
+}
+
+// splitPoint is where text can be cut after about n bytes without
+// changing its pieces: before a single space between two non-space
+// characters, which no pre-token of the GPT-2 pattern spans (the space
+// starts the next word's pre-token). A run of 4 KiB without such a space
+// (not prose; a tokenizer-bomb, say) is cut at a character boundary
+// anyway: the pieces around that cut may differ from the whole text's,
+// which costs the count a piece or two and keeps the work per chunk
+// bounded.
+func splitPoint(text string, n int) int {
+	if len(text) <= n {
+		return len(text)
+	}
+	const window = 4 << 10
+	for i := n; i+1 < len(text) && i < n+window; i++ {
+		if text[i] == ' ' && !isSpace(text[i-1]) && !isSpace(text[i+1]) {
+			return i
+		}
+	}
+	i := min(n+window, len(text))
+	for i < len(text) && !utf8.RuneStart(text[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // ollamaBackend serves models of an Ollama server.
@@ -152,6 +205,26 @@ func (b *ollamaBackend) Has(ctx context.Context, model string) (bool, error) {
 
 func (b *ollamaBackend) MinTokens() bool { return false }
 
-// CountTokens approximates: Ollama tokenizes server-side and the gateway
-// does not fetch every model's vocabulary for usage numbers.
-func (b *ollamaBackend) CountTokens(_, text string) int { return (len(text) + 3) / 4 }
+// Pieces approximates: Ollama tokenizes server-side and the gateway does
+// not fetch every model's vocabulary for usage numbers.
+func (b *ollamaBackend) Pieces(_, text string, max int) ([]string, bool) {
+	if max > 0 && len(text) > 4*max+4 {
+		return nil, true
+	}
+	return approxPieces(text), false
+}
+
+// approxPieces cuts text into pieces of about four bytes (the usual size
+// of a BPE token of English), at character boundaries.
+func approxPieces(text string) []string {
+	out := make([]string, 0, len(text)/4+1)
+	for len(text) > 0 {
+		n := min(4, len(text))
+		for n < len(text) && !utf8.RuneStart(text[n]) {
+			n++
+		}
+		out = append(out, text[:n])
+		text = text[n:]
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +17,16 @@ import (
 
 // Config is the gateway's YAML configuration (see serve.example.yaml).
 type Config struct {
-	Listen  string        `yaml:"listen"`
-	Backend BackendConfig `yaml:"backend"`
+	Listen string `yaml:"listen"`
+	// AdminListen, if set, serves /metrics (without a key), /healthz and
+	// /admin/* on a second address, for a network clients cannot reach.
+	// On the public listener /metrics needs the admin key.
+	AdminListen string        `yaml:"admin_listen"`
+	Backend     BackendConfig `yaml:"backend"`
+	// HTTP bounds what a connection may cost before it is authenticated.
+	HTTP HTTPConfig `yaml:"http"`
+	// Watermarking is how watermarked accounts are served.
+	Watermarking WatermarkingConfig `yaml:"watermarking"`
 	// Models clients may ask for; empty means every model of the backend,
 	// watermarked.
 	Models []ModelConfig `yaml:"models"`
@@ -36,6 +45,15 @@ type Config struct {
 		MaxTokens    int   `yaml:"max_tokens"`
 		// DefaultTokens applies when a request sets no limit.
 		DefaultTokens int `yaml:"default_tokens"`
+		// MaxPromptTokens refuses prompts (as rendered for the model)
+		// longer than this, before any generation.
+		MaxPromptTokens int `yaml:"max_prompt_tokens"`
+		// MaxStop and MaxStopBytes bound the stop sequences of a request:
+		// each is searched for at every generated piece.
+		MaxStop      int `yaml:"max_stop"`
+		MaxStopBytes int `yaml:"max_stop_bytes"`
+		// MaxMessages bounds a chat's messages.
+		MaxMessages int `yaml:"max_messages"`
 	} `yaml:"requests"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// AdminAPIKeys (hashed) may call /admin/ endpoints.
@@ -88,6 +106,57 @@ type AccountConfig struct {
 	// Payload is the account's multi-bit payload (reserved; logged).
 	Payload string  `yaml:"payload"`
 	Limits  *Limits `yaml:"limits"`
+	// Models, if set, are the only models (by the name clients use) the
+	// account may ask for. A model served without a watermark is open
+	// only to accounts that list it; to everyone else it does not exist.
+	Models []string `yaml:"models"`
+}
+
+// HTTPConfig bounds connections and unauthenticated traffic.
+type HTTPConfig struct {
+	// MaxConnections caps open client connections (default 1024); more
+	// wait in the kernel's accept queue.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps one address's open connections (default
+	// 64); more are closed at once.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// BodyTimeout is how long a client has to send its whole request body
+	// (default 30s); it starts before authentication.
+	BodyTimeout Duration `yaml:"body_timeout"`
+	// MaxHeaderBytes bounds request headers (default 64 KiB).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// UnauthenticatedPerMinute is how many requests without a valid key
+	// one address may make a minute (default 30); beyond it they get 429
+	// and are counted in one log line a minute instead of one each.
+	UnauthenticatedPerMinute int `yaml:"unauthenticated_per_minute"`
+	// UnauthenticatedTotalPerMinute bounds the same over all addresses
+	// together (default 600): many addresses must not multiply what an
+	// attacker can write into the log.
+	UnauthenticatedTotalPerMinute int `yaml:"unauthenticated_total_per_minute"`
+	// TrustedProxies are the addresses (CIDRs) of reverse proxies in
+	// front of the gateway: for a request from one, the client's address
+	// is the last one in X-Forwarded-For that is not a trusted proxy.
+	// Without it, X-Forwarded-For is ignored (a client could write any
+	// address there).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	trusted []netip.Prefix
+}
+
+// WatermarkingConfig is how watermarked accounts are served.
+type WatermarkingConfig struct {
+	// MinTemperature is the lowest temperature a watermarked generation
+	// is sampled at (default 0.2). Greedy decoding carries no watermark
+	// and near-greedy text too little; a request below the floor is
+	// served at the floor, repeatably, and logged with what it asked.
+	MinTemperature *float64 `yaml:"min_temperature"`
+	// Pacing releases watermarked text on a schedule that does not show
+	// where the watermark rejected drafts (default on; see serve/pace.go).
+	// Turning it off reopens a timing channel on the green list.
+	Pacing *bool `yaml:"pacing"`
+	// PaceLead is how many pieces' worth of time the schedule starts
+	// behind generation (default 4), to absorb its jitter.
+	PaceLead int `yaml:"pace_lead"`
 }
 
 // Limits are an account's quotas; 0 means unlimited.
@@ -123,11 +192,31 @@ type RiskConfig struct {
 	Rules string `yaml:"rules"`
 }
 
-// LogConfig places the request log.
+// LogConfig places the request log (see package reqlog).
 type LogConfig struct {
 	Path      string `yaml:"path"`
 	MaxSizeMB int    `yaml:"max_size_mb"`
-	MaxFiles  int    `yaml:"max_files"`
+	// MaxFiles is no longer read: rotation never deletes by count.
+	MaxFiles int `yaml:"max_files"`
+	// RetentionDays deletes archives older than this (0: keep all).
+	RetentionDays int `yaml:"retention_days"`
+	// Compress gzips rotated files (default true).
+	Compress *bool `yaml:"compress"`
+	// CheckpointEvery writes a (signed) checkpoint this often (default 1m).
+	CheckpointEvery Duration `yaml:"checkpoint_every"`
+	// SigningKey signs checkpoints: an ed25519 key from
+	// `forensics keygen --signing` (path relative to the config).
+	SigningKey string `yaml:"signing_key"`
+	// MaxFieldBytes bounds each text field of a request: a generation
+	// request with a longer prompt, system prompt or message is refused,
+	// because its whole text could not be logged; in the log line of a
+	// refused request a longer value is cut and its length and SHA-256
+	// recorded (default 256 KiB).
+	MaxFieldBytes int `yaml:"max_field_bytes"`
+	// OnFailure is what the gateway does while the log cannot be written:
+	// "refuse-watermarked" (default: watermarked accounts get 503),
+	// "refuse-all", or "serve" (serve unlogged; not recommended).
+	OnFailure string `yaml:"on_failure"`
 }
 
 // Duration reads "30s", "5m" in YAML.
@@ -204,8 +293,58 @@ func (c *Config) setDefaults() {
 	if c.Log.MaxSizeMB == 0 {
 		c.Log.MaxSizeMB = 100
 	}
-	if c.Log.MaxFiles == 0 {
-		c.Log.MaxFiles = 10
+	if c.Log.Compress == nil {
+		c.Log.Compress = ptr(true)
+	}
+	if c.Log.CheckpointEvery.Duration == 0 {
+		c.Log.CheckpointEvery.Duration = time.Minute
+	}
+	if c.Log.MaxFieldBytes == 0 {
+		c.Log.MaxFieldBytes = 256 << 10
+	}
+	if c.Requests.MaxMessages == 0 {
+		c.Requests.MaxMessages = 1024
+	}
+	if c.Log.OnFailure == "" {
+		c.Log.OnFailure = "refuse-watermarked"
+	}
+	if c.Requests.MaxPromptTokens == 0 {
+		c.Requests.MaxPromptTokens = 32768
+	}
+	if c.Requests.MaxStop == 0 {
+		c.Requests.MaxStop = 16
+	}
+	if c.Requests.MaxStopBytes == 0 {
+		c.Requests.MaxStopBytes = 256
+	}
+	h := &c.HTTP
+	if h.MaxConnections == 0 {
+		h.MaxConnections = 1024
+	}
+	if h.MaxConnectionsPerIP == 0 {
+		h.MaxConnectionsPerIP = 64
+	}
+	if h.BodyTimeout.Duration == 0 {
+		h.BodyTimeout.Duration = 30 * time.Second
+	}
+	if h.MaxHeaderBytes == 0 {
+		h.MaxHeaderBytes = 64 << 10
+	}
+	if h.UnauthenticatedPerMinute == 0 {
+		h.UnauthenticatedPerMinute = 30
+	}
+	if h.UnauthenticatedTotalPerMinute == 0 {
+		h.UnauthenticatedTotalPerMinute = 600
+	}
+	wm := &c.Watermarking
+	if wm.MinTemperature == nil {
+		wm.MinTemperature = ptr(0.2)
+	}
+	if wm.Pacing == nil {
+		wm.Pacing = ptr(true)
+	}
+	if wm.PaceLead == 0 {
+		wm.PaceLead = 4
 	}
 	if rl := c.RateLimits; rl != nil {
 		if rl.RequestsPerHour > 0 && c.Defaults.Limits.RequestsPerHour == 0 {
@@ -220,7 +359,44 @@ func (c *Config) setDefaults() {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func (c *Config) validate() error {
+	if c.Log.MaxFiles != 0 {
+		return errors.New("log: max_files is gone: rotated files are archived and never deleted by count (set retention_days to delete archives by age)")
+	}
+	switch c.Log.OnFailure {
+	case "refuse-watermarked", "refuse-all", "serve":
+	default:
+		return fmt.Errorf("log: on_failure %q: want refuse-watermarked, refuse-all or serve", c.Log.OnFailure)
+	}
+	if c.Log.RetentionDays < 0 || c.Log.MaxSizeMB < 0 || c.Log.MaxFieldBytes < 256 || c.Log.CheckpointEvery.Duration < 0 {
+		return errors.New("log: retention_days and max_size_mb must not be negative, max_field_bytes at least 256")
+	}
+	if c.Requests.MaxPromptTokens < 1 || c.Requests.MaxStop < 0 || c.Requests.MaxStopBytes < 1 || c.Requests.MaxMessages < 1 {
+		return errors.New("requests: max_prompt_tokens, max_messages and max_stop_bytes must be positive, max_stop not negative")
+	}
+	if h := c.HTTP; h.MaxConnections < 1 || h.MaxConnectionsPerIP < 1 || h.BodyTimeout.Duration <= 0 || h.MaxHeaderBytes < 4096 || h.UnauthenticatedPerMinute < 1 || h.UnauthenticatedTotalPerMinute < 1 {
+		return errors.New("http: limits must be positive (max_header_bytes at least 4096)")
+	}
+	c.HTTP.trusted = nil
+	for _, p := range c.HTTP.TrustedProxies {
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("http: trusted_proxies: %q is not an address or CIDR", p)
+			}
+			pre = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.HTTP.trusted = append(c.HTTP.trusted, pre.Masked())
+	}
+	if t := *c.Watermarking.MinTemperature; !(t >= 0 && t <= 2) {
+		return fmt.Errorf("watermarking: min_temperature %v must be in [0,2]", t)
+	}
+	if c.Watermarking.PaceLead < 1 || c.Watermarking.PaceLead > 1000 {
+		return fmt.Errorf("watermarking: pace_lead %d must be in 1..1000", c.Watermarking.PaceLead)
+	}
 	if rl := c.RateLimits; rl != nil {
 		switch {
 		case rl.RequestsPerHour < 0 || rl.UniqueTopicsPerDay < 0 || rl.MinPrompts < 0:
@@ -273,7 +449,7 @@ func (c *Config) validate() error {
 				return fmt.Errorf("account %q is watermarked but names no key (set key: or defaults.key:)", a.Name)
 			}
 			if _, ok := c.Keys[key]; !ok {
-				return fmt.Errorf("account %q: key %q is not under keys:", a.Name, key)
+				return fmt.Errorf("account %q: key %q is not one of the keys (under keys)", a.Name, key)
 			}
 		}
 	}
@@ -282,9 +458,18 @@ func (c *Config) validate() error {
 			return fmt.Errorf("admin_api_keys: %w", err)
 		}
 	}
+	models := map[string]bool{}
 	for _, m := range c.Models {
 		if m.Name == "" {
 			return errors.New("a model has no name")
+		}
+		models[m.Name] = true
+	}
+	for _, a := range c.Accounts {
+		for _, m := range a.Models {
+			if len(c.Models) > 0 && !models[m] {
+				return fmt.Errorf("account %q lists model %q, which is not one of the models (under models)", a.Name, m)
+			}
 		}
 	}
 	return nil
@@ -299,6 +484,9 @@ func checkHash(k string) error {
 }
 
 func watermarkOn(b *bool) bool { return b == nil || *b }
+
+// Path resolves a path given in the config relative to the config file.
+func (c *Config) Path(p string) string { return c.path(p) }
 
 // path resolves a config-relative path.
 func (c *Config) path(p string) string {

@@ -16,10 +16,23 @@ type limiter struct {
 }
 
 type quota struct {
-	limits   Limits // as configured, possibly tightened
-	requests bucket
-	tokens   bucket
-	active   int
+	limits     Limits // as configured, possibly tightened
+	configured Limits // as configured
+	requests   bucket
+	tokens     bucket
+	active     int
+}
+
+// Retry-After values say nothing an account does not know: they come from
+// its configured limits, not from its buckets, which a tightening (a risk
+// decision the account must not learn) has changed.
+const maxRetry = time.Minute
+
+func (q *quota) retryRequests() time.Duration {
+	if q.configured.RequestsPerHour <= 0 {
+		return time.Second
+	}
+	return min(maxRetry, time.Hour/time.Duration(q.configured.RequestsPerHour))
 }
 
 // bucket holds up to capacity units, refilled at rate units per second.
@@ -34,14 +47,6 @@ func (b *bucket) refill(now time.Time) {
 	}
 	b.level = math.Min(b.capacity, b.level+b.rate*now.Sub(b.last).Seconds())
 	b.last = now
-}
-
-// wait is how long until the level reaches need.
-func (b *bucket) wait(need float64) time.Duration {
-	if b.level >= need || b.rate == 0 {
-		return 0
-	}
-	return time.Duration((need - b.level) / b.rate * float64(time.Second))
 }
 
 func newBucket(capacity float64, per time.Duration, now time.Time) bucket {
@@ -66,7 +71,7 @@ func (l *limiter) set(account string, lim Limits) {
 	now := l.now()
 	q := l.accounts[account]
 	if q == nil {
-		q = &quota{}
+		q = &quota{configured: lim}
 		l.accounts[account] = q
 		q.requests = newBucket(float64(lim.RequestsPerHour), time.Hour, now)
 		q.tokens = newBucket(float64(lim.TokensPerDay), 24*time.Hour, now)
@@ -98,8 +103,30 @@ func (l *limiter) limits(account string) (Limits, bool) {
 	return q.limits, true
 }
 
-// admit reserves a request slot. On refusal it says which limit and how
-// long to wait; on success the caller must call done with the tokens used.
+// charge takes one request from the hourly quota. Every authenticated
+// request pays, whatever comes of it (a request for a model that does not
+// exist costs as much to log as one that generates). On refusal it says
+// which limit and how long to wait.
+func (l *limiter) charge(account string) (which string, retry time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.accounts[account]
+	if q == nil {
+		return "", 0
+	}
+	q.requests.refill(l.now())
+	if q.requests.capacity > 0 {
+		if q.requests.level < 1 {
+			return "requests_per_hour", q.retryRequests()
+		}
+		q.requests.level--
+	}
+	return "", 0
+}
+
+// admit reserves a generation slot (concurrency and the token quota). On
+// refusal it says which limit and how long to wait; on success the caller
+// must call done with the tokens used, prompt and completion.
 func (l *limiter) admit(account string) (done func(tokens int), which string, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -107,19 +134,12 @@ func (l *limiter) admit(account string) (done func(tokens int), which string, re
 	if q == nil {
 		return func(int) {}, "", 0
 	}
-	now := l.now()
-	q.requests.refill(now)
-	q.tokens.refill(now)
+	q.tokens.refill(l.now())
 	switch {
 	case q.limits.Concurrent > 0 && q.active >= q.limits.Concurrent:
 		return nil, "concurrent", time.Second
-	case q.requests.capacity > 0 && q.requests.level < 1:
-		return nil, "requests_per_hour", q.requests.wait(1)
 	case q.tokens.capacity > 0 && q.tokens.level <= 0:
-		return nil, "tokens_per_day", q.tokens.wait(1)
-	}
-	if q.requests.capacity > 0 {
-		q.requests.level--
+		return nil, "tokens_per_day", maxRetry
 	}
 	q.active++
 	var once sync.Once
@@ -136,15 +156,13 @@ func (l *limiter) admit(account string) (done func(tokens int), which string, re
 	}, "", 0
 }
 
-// remainingTokens is how many tokens the account may still use now (-1 if
-// unlimited), so a request can be capped to its quota.
-func (l *limiter) remainingTokens(account string) int {
+// spend takes tokens from the daily quota outside a generation (a
+// refused over-long prompt).
+func (l *limiter) spend(account string, tokens int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	q := l.accounts[account]
-	if q == nil || q.tokens.capacity == 0 {
-		return -1
+	if q := l.accounts[account]; q != nil && q.tokens.capacity > 0 {
+		q.tokens.refill(l.now())
+		q.tokens.level -= float64(tokens)
 	}
-	q.tokens.refill(l.now())
-	return int(math.Max(0, q.tokens.level))
 }

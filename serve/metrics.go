@@ -2,10 +2,13 @@ package serve
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// metrics are the gateway's Prometheus series. Account labels come from
-// the config (a bounded set), never from the request.
+// metrics are the gateway's Prometheus series, served only to the admin
+// (they show each account's risk and throttle, which a harvester would
+// steer by). Account labels come from the config (a bounded set), never
+// from the request.
 type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec   // endpoint, status, account
@@ -18,6 +21,7 @@ type metrics struct {
 	inFlight    prometheus.Gauge
 	upstreamErr prometheus.Counter
 	logErrors   prometheus.Counter
+	paceStalls  prometheus.Counter   // paced releases that waited for generation
 	risk        *prometheus.GaugeVec // account: last applied scan risk
 	throttle    *prometheus.GaugeVec // account: active limit factor (1 none, 0 suspended)
 }
@@ -64,7 +68,10 @@ func newMetrics() *metrics {
 			Name: "forensics_request_log_errors_total", Help: "Request-log lines that could not be written (alert on any).",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors, m.risk, m.throttle,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.paceStalls = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "forensics_pace_stalls_total", Help: "Times paced watermarked output waited for generation (each shows a client a pause; see serve/pace.go).",
+	})
+	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors, m.risk, m.throttle, m.paceStalls,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -81,12 +81,31 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqC
 		return
 	}
 	gr := &genRequest{model: req.Model, rawText: &req.Prompt}
-	mc, he := s.resolveModel(r.Context(), req.Model)
-	if he == nil {
-		he = s.ollamaParams(req.Options, gr)
+	if req.System != "" {
+		gr.system = &req.System
 	}
-	if he == nil && len(req.Images) > 0 {
+	he := s.ollamaParams(req.Options, gr)
+	if len(req.Format) > 0 {
+		gr.params["format"] = string(req.Format)
+	}
+	switch {
+	case he != nil:
+	case req.Template != "" || req.Suffix != "" || len(req.Context) > 0:
+		// The gateway renders prompts with the model's own template;
+		// text it would not pass to the model is refused, not dropped.
+		if req.Template != "" {
+			gr.params["template"] = req.Template
+		}
+		if req.Suffix != "" {
+			gr.params["suffix"] = req.Suffix
+		}
+		he = &httpError{status: http.StatusBadRequest, msg: "template, suffix and context are not supported by the watermarking gateway"}
+	case len(req.Images) > 0:
 		he = &httpError{status: http.StatusBadRequest, msg: "images are not supported by the watermarking gateway"}
+	}
+	var mc ModelConfig
+	if he == nil {
+		mc, he = s.resolveModel(r.Context(), rc.acct, req.Model)
 	}
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, gr, he, writeError)
@@ -105,6 +124,10 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqC
 			return
 		}
 	}
+	if he := s.prepare(rc, gr); he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeError)
+		return
+	}
 	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, false)
 }
 
@@ -115,18 +138,28 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return
 	}
 	gr := &genRequest{model: req.Model}
+	images := false
 	for _, m := range req.Messages {
 		gr.messages = append(gr.messages, Message{Role: m.Role, Content: m.Content})
+		images = images || len(m.Images) > 0
 	}
-	mc, he := s.resolveModel(r.Context(), req.Model)
-	if he == nil {
-		he = s.ollamaParams(req.Options, gr)
+	he := s.ollamaParams(req.Options, gr)
+	if len(req.Format) > 0 {
+		gr.params["format"] = string(req.Format)
 	}
-	if he == nil && len(req.Messages) == 0 {
+	switch {
+	case he != nil:
+	case len(req.Messages) == 0:
 		he = &httpError{status: http.StatusBadRequest, msg: "messages are required"}
-	}
-	if he == nil && len(req.Tools) > 0 {
+	case len(req.Tools) > 0:
+		gr.params["tools"] = len(req.Tools)
 		he = &httpError{status: http.StatusBadRequest, msg: "tools are not supported by the watermarking gateway"}
+	case images:
+		he = &httpError{status: http.StatusBadRequest, msg: "images are not supported by the watermarking gateway"}
+	}
+	var mc ModelConfig
+	if he == nil {
+		mc, he = s.resolveModel(r.Context(), rc.acct, req.Model)
 	}
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, gr, he, writeError)
@@ -134,6 +167,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	gr.upstream = mc.Upstream
 	if !s.render(w, r, rc, gr, gr.messages, writeError) {
+		return
+	}
+	if he := s.prepare(rc, gr); he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeError)
 		return
 	}
 	s.serveOllama(w, r, rc, mc, gr, req.Stream == nil || *req.Stream, true)
@@ -158,6 +195,38 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rc *reqCtx, mode
 	}
 	write(w, he.status, he.msg)
 	s.logRequest(r, rc, he.status, model, gr, nil, he.msg)
+}
+
+// goneMsg is why a request whose context ended was cut.
+func (s *Server) goneMsg() string {
+	if s.stopping.Load() {
+		return "cut short by gateway shutdown"
+	}
+	return "client went away"
+}
+
+// finishLog logs a generation that ran: 200, or 499 when the client went
+// or a shutdown cut it, or 502 for an upstream failure; msg is the error.
+func (s *Server) finishLog(r *http.Request, rc *reqCtx, gr *genRequest, g *generation, writeErr error) (status int, msg string) {
+	err := g.err
+	if err == nil {
+		err = writeErr
+	}
+	status = s.statusOf(err, r.Context())
+	if err == nil {
+		s.logRequest(r, rc, status, gr.model, gr, g, "")
+		return status, ""
+	}
+	switch {
+	case status == 499:
+		msg = s.goneMsg()
+	case writeErr != nil && g.err == nil:
+		status, msg = 499, "client went away before the answer was written: "+writeErr.Error()
+	default:
+		msg = fmt.Sprintf("generation failed: %v", err)
+	}
+	s.logRequest(r, rc, status, gr.model, gr, g, msg)
+	return status, msg
 }
 
 // streamWriter writes NDJSON or SSE chunks, sending the status line only
@@ -210,25 +279,25 @@ func (s *Server) serveOllama(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		}
 		return sw.json(chunk(text, false))
 	}
-	g, he := s.run(r.Context(), r, rc, mc, gr, emit)
+	g, he := s.run(r.Context(), rc, mc, gr, emit)
 	if he != nil {
 		s.refuse(w, r, rc, gr.model, gr, he, writeError)
 		return
 	}
-	status := statusOf(g.err, r.Context())
 	if g.err != nil {
-		msg := fmt.Sprintf("generation failed: %v", g.err)
+		status, msg := s.finishLog(r, rc, gr, g, nil)
 		if sw.started {
 			sw.json(map[string]string{"error": msg})
 		} else if status != 499 {
 			writeError(w, status, msg)
 		}
-		s.logRequest(r, rc, status, gr.model, gr, g, msg)
 		return
 	}
-	elapsed := s.now().Sub(rc.start)
-	metrics := api.Metrics{TotalDuration: elapsed, EvalCount: g.stats.Tokens, EvalDuration: elapsed,
-		PromptEvalCount: s.backend.CountTokens(gr.upstream, gr.prompt)}
+	// Durations are those the client saw (the paced release), not how
+	// long generation took: those would tell how often drafts were
+	// rejected.
+	elapsed := g.released.Sub(rc.start)
+	metrics := api.Metrics{TotalDuration: elapsed, EvalCount: g.stats.Tokens, EvalDuration: elapsed, PromptEvalCount: gr.promptTokens}
 	var final any
 	if chat {
 		content := ""
@@ -244,13 +313,14 @@ func (s *Server) serveOllama(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		}
 		final = api.GenerateResponse{Model: gr.model, CreatedAt: s.now().UTC(), Response: resp, Done: true, DoneReason: g.stats.Stop, Metrics: metrics}
 	}
+	var werr error
 	if stream {
-		sw.json(final)
+		werr = sw.json(final)
 	} else {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(final)
+		werr = json.NewEncoder(w).Encode(final)
 	}
-	s.logRequest(r, rc, http.StatusOK, gr.model, gr, g, "")
+	s.finishLog(r, rc, gr, g, werr)
 }
 
 func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -263,12 +333,23 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if len(s.models) > 0 {
 		var kept []api.ListModelResponse
 		for name, mc := range s.models {
+			if !s.mayUse(rc.acct, mc) {
+				continue
+			}
 			for _, m := range list.Models {
 				if m.Name == mc.Upstream || m.Model == mc.Upstream {
 					m.Name, m.Model = name, name
 					kept = append(kept, m)
 					break
 				}
+			}
+		}
+		list.Models = kept
+	} else if rc.acct.models != nil {
+		var kept []api.ListModelResponse
+		for _, m := range list.Models {
+			if rc.acct.models[m.Name] {
+				kept = append(kept, m)
 			}
 		}
 		list.Models = kept
@@ -285,9 +366,10 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return
 	}
 	if req.Model == "" {
+		//lint:ignore SA1019 older Ollama clients still send "name"
 		req.Model = req.Name
 	}
-	mc, he := s.resolveModel(r.Context(), req.Model)
+	mc, he := s.resolveModel(r.Context(), rc.acct, req.Model)
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, nil, he, writeError)
 		return

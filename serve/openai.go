@@ -2,7 +2,6 @@ package serve
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 )
@@ -78,7 +77,7 @@ func (s *Server) handleOpenAIChat(w http.ResponseWriter, r *http.Request, rc *re
 	he := s.oaiParams(&req, gr)
 	var mc ModelConfig
 	if he == nil {
-		mc, he = s.resolveModel(r.Context(), req.Model)
+		mc, he = s.resolveModel(r.Context(), rc.acct, req.Model)
 	}
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
@@ -86,6 +85,10 @@ func (s *Server) handleOpenAIChat(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	gr.upstream = mc.Upstream
 	if !s.render(w, r, rc, gr, gr.messages, writeOAIError) {
+		return
+	}
+	if he := s.prepare(rc, gr); he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
 		return
 	}
 	id := "chatcmpl-" + rc.id
@@ -111,41 +114,43 @@ func (s *Server) handleOpenAIChat(w http.ResponseWriter, r *http.Request, rc *re
 		return sse(oaiResponse{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
 			Choices: []oaiChoice{{Delta: delta}}})
 	}
-	g, he := s.run(r.Context(), r, rc, mc, gr, emit)
+	g, he := s.run(r.Context(), rc, mc, gr, emit)
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
 		return
 	}
-	status := statusOf(g.err, r.Context())
 	if g.err != nil {
-		msg := fmt.Sprintf("generation failed: %v", g.err)
+		status, msg := s.finishLog(r, rc, gr, g, nil)
 		if sw.started {
 			sse(map[string]any{"error": map[string]any{"message": msg, "type": "api_error"}})
 		} else if status != 499 {
 			writeOAIError(w, status, msg)
 		}
-		s.logRequest(r, rc, status, req.Model, gr, g, msg)
 		return
 	}
 	finish := "stop"
 	if g.stats.Stop == "length" {
 		finish = "length"
 	}
-	promptTokens := s.backend.CountTokens(gr.upstream, gr.prompt)
-	usage := &oaiUsage{PromptTokens: promptTokens, CompletionTokens: g.stats.Tokens, TotalTokens: promptTokens + g.stats.Tokens}
+	usage := &oaiUsage{PromptTokens: gr.promptTokens, CompletionTokens: g.stats.Tokens, TotalTokens: gr.promptTokens + g.stats.Tokens}
+	var werr error
 	if req.Stream {
 		if first {
-			emit("") // a stream always opens with the assistant role
+			werr = emit("") // a stream always opens with the assistant role
 		}
-		sse(oaiResponse{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
-			Choices: []oaiChoice{{Delta: &oaiMessage{}, FinishReason: &finish}}, Usage: usage})
-		sw.write([]byte("data: [DONE]\n\n"))
+		if werr == nil {
+			werr = sse(oaiResponse{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
+				Choices: []oaiChoice{{Delta: &oaiMessage{}, FinishReason: &finish}}, Usage: usage})
+		}
+		if werr == nil {
+			werr = sw.write([]byte("data: [DONE]\n\n"))
+		}
 	} else {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(oaiResponse{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+		werr = json.NewEncoder(w).Encode(oaiResponse{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
 			Choices: []oaiChoice{{Message: &oaiMessage{Role: "assistant", Content: g.text.String()}, FinishReason: &finish}}, Usage: usage})
 	}
-	s.logRequest(r, rc, http.StatusOK, req.Model, gr, g, "")
+	s.finishLog(r, rc, gr, g, werr)
 }
 
 // oaiParams reads an OpenAI request's sampling parameters.
@@ -241,12 +246,16 @@ func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request, rc *
 		Data   []model `json:"data"`
 	}{Object: "list", Data: []model{}}
 	if len(s.models) > 0 {
-		for name := range s.models {
-			out.Data = append(out.Data, model{ID: name, Object: "model", Created: s.now().Unix(), OwnedBy: "forensics"})
+		for name, mc := range s.models {
+			if s.mayUse(rc.acct, mc) {
+				out.Data = append(out.Data, model{ID: name, Object: "model", Created: s.now().Unix(), OwnedBy: "forensics"})
+			}
 		}
 	} else {
 		for _, m := range list.Models {
-			out.Data = append(out.Data, model{ID: m.Name, Object: "model", Created: m.ModifiedAt.Unix(), OwnedBy: "forensics"})
+			if rc.acct.models == nil || rc.acct.models[m.Name] {
+				out.Data = append(out.Data, model{ID: m.Name, Object: "model", Created: m.ModifiedAt.Unix(), OwnedBy: "forensics"})
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

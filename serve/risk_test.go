@@ -68,8 +68,7 @@ rate_limits:
 	if l, _ := g.srv.lim.limits("plain"); l.RequestsPerHour != 1000 {
 		t.Errorf("plain limits %+v", l)
 	}
-	metrics, _ := g.http.Client().Get(g.http.URL + "/metrics")
-	if body := readAll(t, metrics); !strings.Contains(body, `forensics_account_throttle_factor{account="dev"} 0.1`) {
+	if body := readAll(t, g.get("/metrics", adminKey)); !strings.Contains(body, `forensics_account_throttle_factor{account="dev"} 0.1`) {
 		t.Error("throttle factor not exposed in /metrics")
 	}
 }

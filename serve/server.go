@@ -3,10 +3,23 @@
 // their rate limits, generates through a backend (Ollama or the embedded
 // model) with every token sampled from the account's watermarked
 // distribution, and logs every request.
+//
+// Its clients may be the adversary the watermark is for: a lab harvesting
+// answers to distil the model, which knows this code, controls every
+// request field and times every byte. So the randomness of watermarked
+// sampling is keyed (seed.go), watermarked text is paced so that its
+// timing does not show where drafts were rejected (pace.go), temperatures
+// below a floor are not honoured for watermarked accounts, models served
+// without a watermark exist only for the accounts allowed them, everything
+// the model saw is logged (bounded), the log is a hash chain with signed
+// checkpoints that failed requests cannot flood (package reqlog, guard.go),
+// and /metrics is for the admin only.
 package serve
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -14,16 +27,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"forensics/canary"
 	"forensics/generate"
+	"forensics/reqlog"
 	"forensics/watermark"
 )
 
@@ -33,7 +50,8 @@ type Server struct {
 	cfg      *Config
 	backend  Backend
 	lim      *limiter
-	log      *requestLog
+	log      *reqlog.Writer // nil: no log file
+	slog     *slog.Logger
 	met      *metrics
 	accounts map[string]*account // by API key hash
 	byName   map[string]*account
@@ -41,16 +59,28 @@ type Server struct {
 	models   map[string]ModelConfig
 	now      func() time.Time
 	mux      *http.ServeMux
+	adminMux *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
 	live     *liveScan   // nil: no rate_limits and no risk.scan_every
 	canaries *canary.Set // planted answers (nil: none)
+	unauth   *addrLimiter
+	calib    *paceCalibration
+	bg       sync.WaitGroup // calibrations
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	trace    func(requestID string, toks []generate.Token)
+	stopping atomic.Bool // Shutdown has begun
+	sumStop  chan struct{}
+	sumDone  chan struct{}
 }
 
 type account struct {
 	name    string
 	scheme  *watermark.Scheme // nil: not watermarked
 	payload string
+	models  map[string]bool // nil: every watermarked model
+	served  *servedAnswers  // nil for unknown callers
 }
 
 // Options configure New beyond the Config.
@@ -59,7 +89,17 @@ type Options struct {
 	// Keys are the loaded watermark keys by config name; keys named in the
 	// config but missing here are loaded from their files.
 	Keys map[string]*watermark.Key
-	Now  func() time.Time
+	// LogSigner signs the request log's checkpoints (the config's
+	// log.signing_key, loaded by the caller).
+	LogSigner ed25519.PrivateKey
+	// Logger receives the gateway's own events (nil: discard).
+	Logger *slog.Logger
+	// Version goes into the request log's "opened" event.
+	Version string
+	Now     func() time.Time
+	// Trace, if set, is given every generation's pieces with their green
+	// bits, for measuring side channels in tests. Never expose it.
+	Trace func(requestID string, toks []generate.Token)
 }
 
 // New builds a gateway from a checked config.
@@ -71,9 +111,15 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(),
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}, now: now}
+		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
+		calib: newPaceCalibration(), trace: opts.Trace}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()
 	schemes := map[string]*watermark.Scheme{}
 	for name, path := range cfg.Keys {
@@ -87,13 +133,19 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		schemes[name] = watermark.NewScheme(k)
 	}
 	for _, a := range cfg.Accounts {
-		acct := &account{name: a.Name, payload: a.Payload}
+		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}}
 		if watermarkOn(a.Watermark) {
 			key := a.Key
 			if key == "" {
 				key = cfg.Defaults.Key
 			}
 			acct.scheme = schemes[key]
+		}
+		if a.Models != nil {
+			acct.models = map[string]bool{}
+			for _, m := range a.Models {
+				acct.models[m] = true
+			}
 		}
 		for _, h := range a.APIKeys {
 			s.accounts[h] = acct
@@ -115,13 +167,6 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.models[m.Name] = m
 	}
-	if cfg.Log.Path != "" {
-		l, err := openRequestLog(cfg.path(cfg.Log.Path), int64(cfg.Log.MaxSizeMB)<<20, cfg.Log.MaxFiles)
-		if err != nil {
-			return nil, err
-		}
-		s.log = l
-	}
 	if cfg.Canaries != "" {
 		spec := cfg.Canaries
 		if spec != canary.Default {
@@ -139,14 +184,67 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.live = ls
+	}
+	if cfg.Log.Path != "" {
+		l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
+			Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
+			Signer: opts.LogSigner, Logger: logger, Now: now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
+		if err != nil {
+			return nil, err
+		}
+		s.log = l
+	}
+	if s.live != nil {
 		if every := cfg.Risk.ScanEvery.Duration; every > 0 {
-			ls.stop, ls.done = make(chan struct{}), make(chan struct{})
+			s.live.stop, s.live.done = make(chan struct{}), make(chan struct{})
 			go s.runScans(every)
 		}
 	}
+	s.sumStop, s.sumDone = make(chan struct{}), make(chan struct{})
+	go s.summariseUnauthenticated()
+	if *cfg.Watermarking.Pacing {
+		// Short prompts of the models known now are calibrated at start;
+		// other models and prompt sizes on first use.
+		s.calib.mu.Lock()
+		for _, m := range s.knownModels() {
+			k := paceKeyOf(m, 0)
+			e := &calibEntry{}
+			s.calib.entries[k] = e
+			s.startCalibration(k, e)
+		}
+		s.calib.mu.Unlock()
+	}
+	s.routes()
+	return s, nil
+}
+
+// knownModels are the backend names of the models the config serves (the
+// embedded model's, for the embedded backend without a models list).
+func (s *Server) knownModels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range s.models {
+		if !seen[m.Upstream] {
+			seen[m.Upstream] = true
+			out = append(out, m.Upstream)
+		}
+	}
+	if len(out) == 0 && s.cfg.Backend.Kind == "embedded" {
+		out = append(out, EmbeddedModelName)
+	}
+	return out
+}
+
+func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth(false))
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.admins[keyHash(r)] {
+			writeError(w, http.StatusUnauthorized, "admin API key required")
+			return
+		}
+		s.metricsHandler().ServeHTTP(w, r)
+	})
 	s.mux.HandleFunc("POST /api/generate", s.authed("/api/generate", s.handleGenerate))
 	s.mux.HandleFunc("POST /api/chat", s.authed("/api/chat", s.handleChat))
 	s.mux.HandleFunc("GET /api/tags", s.authed("/api/tags", s.handleTags))
@@ -155,20 +253,85 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/models", s.authed("/v1/models", s.handleOpenAIModels))
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
-	return s, nil
+
+	s.adminMux = http.NewServeMux()
+	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
+	s.adminMux.Handle("GET /metrics", s.metricsHandler())
+	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
+	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 }
 
-// Handler returns the gateway's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{})
+}
+
+// Handler returns the gateway's public HTTP handler. Serve it with
+// LimitListener and the http.Server settings of HTTPServer.
+func (s *Server) Handler() http.Handler {
+	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.mux)
+}
+
+// AdminHandler serves /metrics without a key, /healthz and /admin/*, for
+// the admin_listen address.
+func (s *Server) AdminHandler() http.Handler {
+	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.adminMux)
+}
+
+// HTTPServer is an http.Server for h with the config's header limits; with
+// a LimitedListener it reports connection states to it (idle connections
+// make room when the listener is full).
+func (s *Server) HTTPServer(h http.Handler, l *LimitedListener) *http.Server {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: s.cfg.HTTP.MaxHeaderBytes}
+	if l != nil {
+		hs.ConnState = l.Track
+	}
+	return hs
+}
+
+// handleHealth is 200 while the gateway can serve and log, 503 otherwise;
+// with detail (the admin listener) it says why.
+func (s *Server) handleHealth(detail bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if s.stopping.Load() {
+			writeError(w, http.StatusServiceUnavailable, "shutting down")
+			return
+		}
+		if s.log != nil {
+			if err := s.log.Healthy(); err != nil {
+				msg := "unavailable"
+				if detail {
+					msg = err.Error()
+				}
+				writeError(w, http.StatusServiceUnavailable, msg)
+				return
+			}
+		}
+		io.WriteString(w, "ok\n")
+	}
+}
+
+// BeginShutdown marks the gateway as stopping: /healthz turns 503 and
+// generations cut by the shutdown are logged as such.
+func (s *Server) BeginShutdown() { s.stopping.Store(true) }
 
 // Close waits for generations still running and flushes the request log.
-// Call it after http.Server.Shutdown has returned.
+// Call it after http.Server.Shutdown has returned. Its error names lines
+// the log lost.
 func (s *Server) Close() error {
 	s.wg.Wait()
+	s.bgCancel()
+	s.bg.Wait()
 	if s.live != nil && s.live.stop != nil {
 		close(s.live.stop)
 		<-s.live.done
 		s.live.stop = nil
+	}
+	if s.sumStop != nil {
+		close(s.sumStop)
+		<-s.sumDone
+		s.sumStop = nil
+		s.flushSuppressed(s.now().Add(time.Minute))
 	}
 	if s.log != nil {
 		return s.log.Close()
@@ -205,15 +368,20 @@ type reqCtx struct {
 	keyHash  string
 	endpoint string
 	start    time.Time
-	entry    LogEntry
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 
-// authed resolves the API key to an account (401 otherwise) and records
-// the request's outcome in metrics.
+// authed resolves the API key to an account and admits the request
+// against its hourly limit before anything else is done for it. Failed
+// authentication answers 401 and is logged, within the address's
+// unauthenticated_per_minute; beyond it, 429 and a count.
 func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Close waits for this, logging included (refusals too), before
+		// closing the log.
+		s.wg.Add(1)
+		defer s.wg.Done()
 		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now()}
 		w.Header().Set("X-Request-Id", rc.id)
 		key := apiKey(r)
@@ -224,25 +392,77 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 			msg = "unknown API key"
 		}
 		if rc.acct == nil {
-			// Failed authentication is logged too: key probing is a signal.
 			rc.acct = &account{}
-			writeError(w, http.StatusUnauthorized, msg)
-			s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
+			s.refuseUnauthenticated(w, r, rc, msg)
 			return
 		}
-		if risk, ok := s.suspendedRisk(rc.acct.name); ok {
-			msg := fmt.Sprintf("account %s is suspended for review (risk %.2f)", rc.acct.name, risk)
-			writeError(w, http.StatusForbidden, msg)
-			s.logRequest(r, rc, http.StatusForbidden, "", nil, nil, msg)
+		if _, ok := s.suspendedRisk(rc.acct.name); ok {
+			// The risk score is not told: a harvester would steer by it.
+			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", rc.acct.name)}, writeErrorFor(endpoint))
 			return
 		}
-		// Close waits for this, logging included, before closing the log.
-		s.wg.Add(1)
-		defer s.wg.Done()
+		if which, retry := s.lim.charge(rc.acct.name); which != "" {
+			s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
+			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}, writeErrorFor(endpoint))
+			return
+		}
 		s.met.inFlight.Inc()
 		defer s.met.inFlight.Dec()
 		h(w, r, rc)
 		s.met.duration.WithLabelValues(endpoint).Observe(s.now().Sub(rc.start).Seconds())
+	}
+}
+
+// refuseUnauthenticated answers a request without a valid key: 401 and a
+// log line while the address is within its limit, then 429 without one
+// (summarised a minute later). The connection is not kept: its body, if
+// any, is not read.
+func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, rc *reqCtx, msg string) {
+	w.Header().Set("Connection", "close")
+	write := writeErrorFor(rc.endpoint)
+	addr := s.clientAddr(r)
+	if s.log != nil && s.log.Failing() {
+		// While the log fails, its memory queue is kept for accounts'
+		// lines; this one is only counted.
+		s.unauth.suppress(addr)
+		write(w, http.StatusUnauthorized, msg)
+		return
+	}
+	if !s.unauth.allow(addr, s.now()) {
+		s.met.limited.WithLabelValues("", "unauthenticated_per_minute").Inc()
+		w.Header().Set("Retry-After", "60")
+		write(w, http.StatusTooManyRequests, "too many unauthenticated requests from this address")
+		return
+	}
+	write(w, http.StatusUnauthorized, msg)
+	s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
+}
+
+// summariseUnauthenticated writes, once a minute, one log line per address
+// whose unauthenticated requests went over the limit.
+func (s *Server) summariseUnauthenticated() {
+	defer close(s.sumDone)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.sumStop:
+			return
+		case <-t.C:
+			s.flushSuppressed(s.now())
+		}
+	}
+}
+
+func (s *Server) flushSuppressed(now time.Time) {
+	for addr, n := range s.unauth.suppressed(now) {
+		ip := addr.String()
+		if !addr.IsValid() {
+			ip = "(other addresses)"
+		}
+		e := LogEntry{TS: now.UTC().Format(time.RFC3339Nano), Event: "suppressed", IP: ip, Status: http.StatusTooManyRequests,
+			Suppressed: n, Params: map[string]any{}, Error: "unauthenticated requests over unauthenticated_per_minute, refused without a line each"}
+		s.writeLog(&e)
 	}
 }
 
@@ -255,13 +475,21 @@ func apiKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
+// keyHash is the hash of a request's API key ("" without one).
+func keyHash(r *http.Request) string {
+	if k := apiKey(r); k != "" {
+		return HashAPIKey(k)
+	}
+	return ""
+}
+
 func newID() string {
 	var b [12]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-func randomSeed() uint64 {
+func randomUint64() uint64 {
 	var b [8]byte
 	rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
@@ -274,6 +502,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
+// writeErrorFor picks the error shape of an endpoint's API.
+func writeErrorFor(endpoint string) func(http.ResponseWriter, int, string) {
+	if strings.HasPrefix(endpoint, "/v1/") {
+		return writeOAIError
+	}
+	return writeError
+}
+
 // httpError is an error with the status to answer it with.
 type httpError struct {
 	status int
@@ -283,146 +519,27 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.msg }
 
-// readJSON decodes a request body of at most the configured size.
+// readJSON reads the whole request body (at most max_body_bytes, within
+// the body deadline set before authentication), clears that deadline so
+// that a long answer can stream, and decodes it.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *httpError {
-	body := http.MaxBytesReader(w, r.Body, s.cfg.Requests.MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Requests.MaxBodyBytes))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body larger than %d bytes", mbe.Limit)}
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return &httpError{status: http.StatusRequestTimeout, msg: fmt.Sprintf("request body not received within %s", s.cfg.HTTP.BodyTimeout.Duration)}
+		}
+		return &httpError{status: http.StatusBadRequest, msg: "reading request body: " + err.Error()}
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
+	if err := json.Unmarshal(data, v); err != nil {
 		return &httpError{status: http.StatusBadRequest, msg: "malformed JSON body: " + err.Error()}
 	}
 	return nil
-}
-
-// genRequest is a generation request in the gateway's terms.
-type genRequest struct {
-	model    string // as the client named it
-	upstream string // as the backend names it
-	prompt   string // rendered raw prompt
-	messages []Message
-	rawText  *string // the client's prompt for /api/generate
-	temp     float64
-	maxTok   int
-	minTok   int
-	stop     []string
-	seed     *uint64
-	params   map[string]any
-}
-
-// resolveModel maps a client model name to the backend's, or 404.
-func (s *Server) resolveModel(ctx context.Context, name string) (ModelConfig, *httpError) {
-	if name == "" {
-		return ModelConfig{}, &httpError{status: http.StatusBadRequest, msg: "model is required"}
-	}
-	if len(s.models) > 0 {
-		m, ok := s.models[name]
-		if !ok {
-			return ModelConfig{}, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("model %q not found", name)}
-		}
-		return m, nil
-	}
-	ok, err := s.backend.Has(ctx, name)
-	if err != nil {
-		return ModelConfig{}, &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
-	}
-	if !ok {
-		return ModelConfig{}, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("model %q not found", name)}
-	}
-	return ModelConfig{Name: name, Upstream: name}, nil
-}
-
-// generation is a running generation's outcome.
-type generation struct {
-	canary    string // the trigger whose planted answer was served
-	text      strings.Builder
-	toks      []generate.Token
-	stats     generate.Stats
-	watermark *WatermarkEntry
-	err       error
-}
-
-// userText is the text the client wrote for this request: the prompt of
-// /api/generate, or a chat's last user message.
-func userText(gr *genRequest) string {
-	if gr.rawText != nil {
-		return *gr.rawText
-	}
-	for i := len(gr.messages) - 1; i >= 0; i-- {
-		if gr.messages[i].Role == "user" {
-			return gr.messages[i].Content
-		}
-	}
-	return ""
-}
-
-// run admits, generates and logs. emit receives text chunks as they become
-// final; its error (a gone client) aborts the generation. It returns an
-// httpError when the request is refused before generating.
-func (s *Server) run(ctx context.Context, r *http.Request, rc *reqCtx, mc ModelConfig, gr *genRequest, emit func(string) error) (*generation, *httpError) {
-	done, which, retry := s.lim.admit(rc.acct.name)
-	if done == nil {
-		s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
-		return nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}
-	}
-	maxTok := gr.maxTok
-	if rem := s.lim.remainingTokens(rc.acct.name); rem >= 0 && rem < maxTok {
-		maxTok = max(1, rem)
-	}
-	g := &generation{}
-	if s.canaries != nil {
-		if ans, id, ok := s.canaries.Planted(userText(gr)); ok {
-			// The provider's planted answer, served as is: a model trained
-			// on it repeats it, which the probe's canary test looks for.
-			g.canary = id
-			g.text.WriteString(ans)
-			g.err = emit(ans)
-			g.stats = generate.Stats{Tokens: s.backend.CountTokens(gr.upstream, ans), Stop: "stop"}
-			done(g.stats.Tokens)
-			s.met.tokens.WithLabelValues(rc.acct.name, "false").Add(float64(g.stats.Tokens))
-			return g, nil
-		}
-	}
-	scheme := rc.acct.scheme
-	if !watermarkOn(mc.Watermark) {
-		scheme = nil
-	}
-	if scheme != nil {
-		g.watermark = &WatermarkEntry{KeyID: scheme.KeyID(), Payload: rc.acct.payload}
-	}
-	seed := randomSeed()
-	if gr.seed != nil {
-		seed = *gr.seed
-	}
-	start := s.now()
-	g.toks, g.stats, g.err = generate.Speculative(ctx, s.backend, scheme, gr.prompt, generate.StreamOptions{
-		Model: mc.Upstream, MaxTokens: maxTok, MinTokens: min(gr.minTok, maxTok), Temperature: gr.temp, Seed: seed, Stop: gr.stop,
-	}, func(chunk string) error {
-		g.text.WriteString(chunk)
-		return emit(chunk)
-	})
-	done(g.stats.Tokens)
-	if g.watermark != nil {
-		for _, tok := range g.toks {
-			if tok.Watermarked {
-				g.watermark.Tilted++
-			}
-		}
-	}
-	s.met.roundTrips.Add(float64(g.stats.RoundTrips))
-	s.met.drafts.WithLabelValues("accepted").Add(float64(g.stats.Accepted))
-	s.met.drafts.WithLabelValues("rejected").Add(float64(g.stats.Rejected))
-	s.met.drafts.WithLabelValues("discarded").Add(float64(g.stats.Discarded))
-	s.met.tokens.WithLabelValues(rc.acct.name, fmt.Sprint(scheme != nil)).Add(float64(g.stats.Tokens))
-	if g.stats.Tokens > 0 {
-		s.met.tokenTime.Observe(s.now().Sub(start).Seconds() / float64(g.stats.Tokens))
-	}
-	if g.err != nil && ctx.Err() == nil {
-		s.met.upstreamErr.Inc()
-	}
-	return g, nil
 }
 
 // logRequest writes the request's log line and counts it.
@@ -437,15 +554,13 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 	}
 	e := LogEntry{
 		TS: rc.start.UTC().Format(time.RFC3339Nano), RequestID: rc.id, Account: rc.acct.name,
-		APIKeyID: keyID, IP: clientIP(r), UserAgent: r.UserAgent(),
+		APIKeyID: keyID, IP: s.clientIP(r).String(), UserAgent: r.UserAgent(),
 		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg,
 		LatencyMS: float64(s.now().Sub(rc.start).Microseconds()) / 1000,
 	}
 	if gr != nil {
-		e.Messages, e.Prompt, e.Params = gr.messages, gr.rawText, gr.params
-		if gr.prompt != "" {
-			e.PromptTokens = s.backend.CountTokens(gr.upstream, gr.prompt)
-		}
+		e.Messages, e.Prompt, e.System, e.Params = gr.messages, gr.rawText, gr.system, gr.params
+		e.PromptTokens = gr.promptTokens
 	}
 	if e.Params == nil {
 		e.Params = map[string]any{}
@@ -454,38 +569,92 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 		e.CompletionTokens = g.stats.Tokens
 		e.Watermark = g.watermark
 		e.Stop, e.RoundTrips, e.Rejected = g.stats.Stop, g.stats.RoundTrips, g.stats.Rejected
-		e.Canary = g.canary
+		e.Canary, e.Stalls, e.CompletionSHA256 = g.canary, g.stalls, g.answer
 	}
+	s.writeLog(&e)
+}
+
+// writeLog bounds an entry, feeds it to the live scanner and appends it.
+func (s *Server) writeLog(e *LogEntry) {
+	e.bound(s.cfg.Log.MaxFieldBytes)
 	// Encoded once: the live scanner parses the same line the log keeps.
-	line, err := json.Marshal(&e)
-	if err != nil {
+	// No HTML escaping: "<" would take six bytes.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
 		s.met.logErrors.Inc()
 		return
 	}
-	s.observe(&e, line)
+	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	s.observe(e, line)
 	if s.log == nil {
 		return
 	}
-	if err := s.log.writeLine(line); err != nil {
-		s.met.logErrors.Inc() // the response is already out; alert on this metric
+	if err := s.log.Append(line); err != nil {
+		s.met.logErrors.Inc() // the writer keeps it and retries; /healthz says so
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// logRefuses reports whether the request log's failure stops this
+// account's requests (log.on_failure).
+func (s *Server) logRefuses(acct *account) bool {
+	if s.log == nil || s.log.Healthy() == nil {
+		return false
 	}
-	return host
+	switch s.cfg.Log.OnFailure {
+	case "refuse-all":
+		return true
+	case "refuse-watermarked":
+		return acct.scheme != nil
+	}
+	return false
 }
+
+// clientIP is the client's address: the connection's, or, behind a
+// trusted proxy, the last address of X-Forwarded-For that is not one.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ip := ap.Addr().Unmap()
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return ip // a malformed hop: stop at the proxy we know
+		}
+		if a = a.Unmap(); !s.trusted(a) {
+			return a
+		}
+		ip = a
+	}
+	return ip
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.cfg.HTTP.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddr is the unit unauthenticated limits count per.
+func (s *Server) clientAddr(r *http.Request) netip.Addr { return clientNet(s.clientIP(r)) }
 
 // statusOf maps a generation error to the status logged for it.
-func statusOf(err error, ctx context.Context) int {
+func (s *Server) statusOf(err error, ctx context.Context) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
 	case ctx.Err() != nil:
-		return 499 // client closed the request (nginx's convention)
+		return 499 // client closed the request (nginx's convention), or shutdown cut it
 	}
 	return http.StatusBadGateway
 }
@@ -525,10 +694,9 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 // failure. Every admin call is logged as account "admin": limit changes
 // are part of the audit trail.
 func (s *Server) admin(w http.ResponseWriter, r *http.Request, endpoint string) (*reqCtx, *genRequest, func(int, string), bool) {
-	rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), acct: &account{name: "admin"}}
-	if key := apiKey(r); key != "" {
-		rc.keyHash = HashAPIKey(key)
-	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), acct: &account{name: "admin"}, keyHash: keyHash(r)}
 	gr := &genRequest{params: map[string]any{}}
 	fail := func(status int, msg string) {
 		writeError(w, status, msg)
@@ -536,7 +704,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request, endpoint string) 
 	}
 	if !s.admins[rc.keyHash] {
 		rc.acct = &account{}
-		fail(http.StatusUnauthorized, "admin API key required")
+		s.refuseUnauthenticated(w, r, rc, "admin API key required")
 		return nil, nil, nil, false
 	}
 	return rc, gr, fail, true

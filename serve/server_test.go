@@ -30,13 +30,14 @@ const (
 	devKey      = "dev-key"
 	plainKey    = "plain-key"
 	limitedKey  = "limited-key"
+	dev2Key     = "dev2-key"
 	adminKey    = "admin-key"
 	testKeyName = "k1"
 )
 
-// gateway starts a real HTTP gateway on the embedded backend with three
-// accounts: dev (watermarked), plain (watermark off) and limited (2
-// requests an hour, 1 concurrent).
+// gateway starts a real HTTP gateway on the embedded backend with four
+// accounts: dev and dev2 (watermarked), plain (watermark off) and limited
+// (2 requests an hour, 1 concurrent).
 type gateway struct {
 	t      testing.TB
 	srv    *Server
@@ -60,6 +61,13 @@ func testKey(t testing.TB, h int) *watermark.Key {
 
 func startGateway(t testing.TB, key *watermark.Key, extra string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, key, extra, nil)
+}
+
+// startGatewayWith is startGateway with a chance to change the parsed
+// config (and the server options) before the gateway starts.
+func startGatewayWith(t testing.TB, key *watermark.Key, extra string, change func(*Config, *Options)) *gateway {
+	t.Helper()
 	dir := t.TempDir()
 	cfgText := fmt.Sprintf(`
 keys:
@@ -75,12 +83,14 @@ accounts:
   - name: limited
     api_keys: ["%s"]
     limits: {requests_per_hour: 2, concurrent: 1}
+  - name: dev2
+    api_keys: ["%s"]
 admin_api_keys: ["%s"]
 log:
   path: %s
 requests:
   max_body_bytes: 4096
-%s`, testKeyName, testKeyName, HashAPIKey(devKey), HashAPIKey(plainKey), HashAPIKey(limitedKey), HashAPIKey(adminKey),
+%s`, testKeyName, testKeyName, HashAPIKey(devKey), HashAPIKey(plainKey), HashAPIKey(limitedKey), HashAPIKey(dev2Key), HashAPIKey(adminKey),
 		filepath.Join(dir, "requests.jsonl"), extra)
 	cfg, err := ParseConfig([]byte(cfgText))
 	if err != nil {
@@ -90,7 +100,11 @@ requests:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(cfg, Options{Backend: NewEmbeddedBackend(m), Keys: map[string]*watermark.Key{testKeyName: key}})
+	opts := Options{Backend: NewEmbeddedBackend(m), Keys: map[string]*watermark.Key{testKeyName: key}}
+	if change != nil {
+		change(cfg, &opts)
+	}
+	srv, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +133,20 @@ func (g *gateway) post(path, apiKey string, body any) *http.Response {
 		rd = bytes.NewReader(data)
 	}
 	req, _ := http.NewRequest(http.MethodPost, g.http.URL+path, rd)
+	if apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+	}
+	resp, err := g.http.Client().Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return resp
+}
+
+// get sends a GET with an API key ("" for none).
+func (g *gateway) get(path, apiKey string) *http.Response {
+	g.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, g.http.URL+path, nil)
 	if apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+apiKey)
 	}
@@ -160,6 +188,9 @@ func readEntries(t testing.TB, path string) []LogEntry {
 		var e LogEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("bad log line %q: %v", sc.Text(), err)
+		}
+		if e.Event != "" && e.Event != "suppressed" {
+			continue // the log writer's own lines (opened, checkpoint, …)
 		}
 		out = append(out, e)
 	}
@@ -341,6 +372,9 @@ func TestLimiterBuckets(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := newLimiter(func() time.Time { return now })
 	l.set("a", Limits{RequestsPerHour: 2, TokensPerDay: 100, Concurrent: 1})
+	if which, _ := l.charge("a"); which != "" {
+		t.Fatalf("first request refused: %s", which)
+	}
 	done, _, _ := l.admit("a")
 	if _, which, _ := l.admit("a"); which != "concurrent" {
 		t.Fatalf("second concurrent request admitted (%q)", which)
@@ -355,47 +389,56 @@ func TestLimiterBuckets(t *testing.T) {
 		t.Fatalf("refilled quota still refused: %q", which)
 	}
 	d2(0)
-	if _, which, retry := l.admit("a"); which != "" && which != "requests_per_hour" || retry < 0 {
-		t.Fatalf("unexpected %q", which)
+	l.charge("a")
+	l.charge("a")
+	if which, retry := l.charge("a"); which != "requests_per_hour" || retry <= 0 {
+		t.Fatalf("third request in an hour: %q %v", which, retry)
 	}
 	// Tightening keeps the used share: a half-empty bucket stays half empty.
 	l.set("b", Limits{RequestsPerHour: 10})
 	for i := 0; i < 5; i++ {
-		d, _, _ := l.admit("b")
-		d(0)
+		l.charge("b")
 	}
 	l.set("b", Limits{RequestsPerHour: 2})
-	d, _, _ := l.admit("b")
-	if d == nil {
+	if which, _ := l.charge("b"); which != "" {
 		t.Fatal("tightened bucket should keep one of two slots")
 	}
-	d(0)
-	if d, _, _ := l.admit("b"); d != nil {
+	if which, _ := l.charge("b"); which == "" {
 		t.Fatal("tightened bucket allowed more than its share")
 	}
 }
 
-// TestClientDisconnect closes a streaming request after its first chunk:
-// the generation must stop and the request be logged once, as 499.
+// TestClientDisconnect closes a request mid-generation: the generation
+// must stop and the request be logged once, as 499. For the unwatermarked
+// account the client goes after the first streamed chunk; the watermarked
+// one's text is held back (pacing), so its client goes after a while
+// without having read anything.
 func TestClientDisconnect(t *testing.T) {
-	g := startGateway(t, testKey(t, 1), "")
-	ctx, cancel := context.WithCancel(context.Background())
-	data, _ := json.Marshal(map[string]any{"model": "embedded", "prompt": "The", "options": map[string]any{"num_predict": 4000, "min_tokens": 4000}})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.http.URL+"/api/generate", bytes.NewReader(data))
-	req.Header.Set("Authorization", "Bearer "+devKey)
-	resp, err := g.http.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(resp.Body)
-	if _, err := br.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	resp.Body.Close()
-	entries := g.logLines() // waits for the generation to end
-	if len(entries) != 1 || entries[0].Status != 499 || entries[0].CompletionTokens >= 4000 {
-		t.Fatalf("log after disconnect: %+v", entries)
+	for _, key := range []string{plainKey, devKey} {
+		g := startGateway(t, testKey(t, 1), "")
+		ctx, cancel := context.WithCancel(context.Background())
+		data, _ := json.Marshal(map[string]any{"model": "embedded", "prompt": "The", "options": map[string]any{"num_predict": 4000, "min_tokens": 4000}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.http.URL+"/api/generate", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if key == devKey {
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
+		resp, err := g.http.Client().Do(req)
+		if err == nil {
+			if key == plainKey {
+				if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cancel()
+			resp.Body.Close()
+		}
+		entries := g.logLines() // waits for the generation to end
+		if len(entries) != 1 || entries[0].Status != 499 || entries[0].CompletionTokens >= 4000 {
+			t.Fatalf("%s: log after disconnect: %+v", key, entries)
+		}
+		t.Logf("%s: logged 499 after %d of 4000 tokens", key, entries[0].CompletionTokens)
+		cancel()
 	}
 }
 
@@ -441,20 +484,33 @@ func TestConcurrentClientsLoggedOnce(t *testing.T) {
 	}
 }
 
+// TestMetricsAndHealth: /healthz is public; /metrics, which shows each
+// account's risk and throttle, answers only the admin key on the public
+// listener, and without a key on the admin handler.
 func TestMetricsAndHealth(t *testing.T) {
 	g := startGateway(t, testKey(t, 1), "")
 	readAll(t, g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": "The", "stream": false, "options": map[string]any{"num_predict": 20}}))
-	for path, want := range map[string]string{
-		"/healthz": "ok",
-		"/metrics": `forensics_requests_total{account="dev",endpoint="/api/generate",status="200"} 1`,
-	} {
-		resp, err := g.http.Client().Get(g.http.URL + path)
-		if err != nil {
-			t.Fatal(err)
+	const want = `forensics_requests_total{account="dev",endpoint="/api/generate",status="200"} 1`
+	if body := readAll(t, g.get("/healthz", "")); body != "ok\n" {
+		t.Fatalf("/healthz: %q", body)
+	}
+	for _, key := range []string{"", devKey, "guess"} {
+		resp := g.get("/metrics", key)
+		if body := readAll(t, resp); resp.StatusCode != 401 || strings.Contains(body, "forensics_") {
+			t.Fatalf("/metrics with key %q: %d", key, resp.StatusCode)
 		}
-		if body := readAll(t, resp); !strings.Contains(body, want) {
-			t.Fatalf("%s lacks %q", path, want)
-		}
+	}
+	if body := readAll(t, g.get("/metrics", adminKey)); !strings.Contains(body, want) {
+		t.Fatalf("/metrics (admin) lacks %q", want)
+	}
+	admin := httptest.NewServer(g.srv.AdminHandler())
+	defer admin.Close()
+	resp, err := admin.Client().Get(admin.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); !strings.Contains(body, want) {
+		t.Fatalf("admin listener /metrics lacks %q", want)
 	}
 }
 
@@ -520,8 +576,7 @@ func TestApplyRisk(t *testing.T) {
 	if body := readAll(t, resp); resp.StatusCode != 403 || !strings.Contains(body, "suspended for review") {
 		t.Fatalf("suspended account: %d %s", resp.StatusCode, body)
 	}
-	metrics, _ := g.http.Client().Get(g.http.URL + "/metrics")
-	m := readAll(t, metrics)
+	m := readAll(t, g.get("/metrics", adminKey))
 	for _, want := range []string{`forensics_account_risk{account="dev"} 0.9`, `forensics_account_throttle_factor{account="dev"} 0`, `forensics_account_throttle_factor{account="limited"} 0.5`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

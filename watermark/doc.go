@@ -53,6 +53,10 @@
 // The green-list key is 16 bytes of HKDF-SHA256 (RFC 5869) with the secret
 // as input keying material, salt "forensics/kgw-siphash24-v1" and info
 // "green-list". (Info "payload-position" is reserved for the payload scheme.)
+// The sampling key is 32 bytes of the same HKDF with info "sampling-seed":
+// it keys HMAC-SHA256 seeds for every random draw of a watermarked
+// generation (Scheme.SamplingSeed), so that no draw is predictable by the
+// client. It is not needed for detection.
 //
 // # Piece fingerprints
 //
@@ -77,13 +81,25 @@
 //
 // Given the candidates' raw log-probabilities ℓ(x) and a temperature T > 0,
 // p_T(x) ∝ exp(ℓ(x)/T) over the candidates, and the watermarked distribution
-// is q(x) ∝ p_T(x)·e^δ if x is green, p_T(x) otherwise, over the candidates
-// other than end-of-sequence; end-of-sequence keeps its probability,
-// q(EOS) = p_T(EOS), and is never green. (Ollama reports no log-probability
-// for the end token, and only a target that leaves it alone can be sampled
-// exactly through Ollama.) The next piece is sampled from q. While fewer than h pieces precede the position, q = p_T.
-// At T ≤ 0 (greedy decoding) p_T is a point mass that no tilt moves, so
-// greedy text carries no watermark.
+// is q(x) ∝ p_T(x)·e^δ_T if x is green, p_T(x) otherwise, with
+// δ_T = δ / min(T, 1), over the candidates other than end-of-sequence;
+// end-of-sequence keeps its probability, q(EOS) = p_T(EOS), and is never
+// green. (Ollama reports no log-probability for the end token, and only a
+// target that leaves it alone can be sampled exactly through Ollama.) The
+// next piece is sampled from q. While fewer than h pieces precede the
+// position, q = p_T.
+//
+// Below T = 1, δ_T is δ added to the raw log-probabilities before the
+// temperature divides them (as in Kirchenbauer et al.'s reference code,
+// whose logits processor runs before Hugging Face's temperature warper);
+// a bias added after the temperature vanishes as p_T sharpens (measured on
+// the embedded model: log10 p ≈ −0.1 for 200 pieces at T = 0.05). Above
+// T = 1 the bias is not reduced. At T ≤ 0 (greedy decoding) p_T is a point
+// mass that no tilt moves, so greedy text carries no watermark; near T = 0
+// the tilted distribution is nearly greedy and repeats itself, which
+// de-duplicated detection does not count. The gateway therefore serves
+// watermarked accounts at no less than a temperature floor (0.2 by
+// default; see serve).
 //
 // # Detection
 //

@@ -19,25 +19,40 @@ type Candidate struct {
 // Tilted is a next-piece distribution before and after the watermark.
 type Tilted struct {
 	P     []float64 // p_T: the candidates' distribution at the temperature
-	Q     []float64 // q ∝ p_T·e^δ on green pieces, p_T elsewhere
+	Q     []float64 // q: p_T with green pieces favoured (see Tilt)
 	Green []bool    // the green test of each candidate
 	// Watermarked is false when q = p_T because the context is shorter
 	// than h (the first pieces of a text) or the temperature is 0.
 	Watermarked bool
+	// TV is the total variation distance between p_T and q: the
+	// probability mass the key moved, which is also the expected number of
+	// green pieces it added at this position (q − p_T is positive exactly
+	// on green pieces). Near-greedy distributions have TV ≈ 0 even when
+	// Watermarked is true: nothing was really tilted.
+	TV float64
 }
 
 // Tilt computes p_T and q for cands after the context ctx (fingerprints,
 // oldest first). p_T(x) ∝ exp(logprob(x)/T) over the candidates; a
 // temperature ≤ 0 means greedy decoding, a point mass on the most likely
 // candidate (first among ties), which carries no watermark because no
-// tilt can move a point mass. Candidates with NaN or -Inf log-probability
-// get probability 0.
+// tilt can move a point mass. Candidates with NaN or infinite
+// log-probability get probability 0.
+//
+// The bias is δ_T = δ / min(T, 1): q(x) ∝ p_T(x)·e^δ_T on green x. Below
+// T = 1 that is δ added to the raw log-probabilities before the
+// temperature divides them, as in Kirchenbauer et al.'s reference
+// implementation, whose watermark is a logits processor that Hugging Face
+// transformers' sampling loop runs before the temperature warper; a bias
+// added after the temperature would vanish as the distribution sharpens.
+// Above T = 1 the bias stays δ rather than shrinking to δ/T, so a higher
+// temperature does not weaken the watermark.
 //
 // End-of-sequence is left alone: q(EOS) = p_T(EOS), and the other
-// candidates share the rest in proportion to p_T(x)·e^δ (green) or p_T(x).
-// Ollama reports no log-probability for the end token, so only a target
-// that does not tilt it can be sampled exactly through Ollama; the embedded
-// backend uses the same target so both serve one distribution.
+// candidates share the rest in proportion to p_T(x)·e^δ_T (green) or
+// p_T(x). Ollama reports no log-probability for the end token, so only a
+// target that does not tilt it can be sampled exactly through Ollama; the
+// embedded backend uses the same target so both serve one distribution.
 func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilted {
 	n := len(cands)
 	t := Tilted{P: make([]float64, n), Q: make([]float64, n), Green: make([]bool, n)}
@@ -69,26 +84,43 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		t.P[best], t.Q[best] = 1, 1
 		return t
 	}
-	maxLP := cands[best].LogProb / temperature
-	var sumP, sumEOS, sumQ float64
-	bias := math.Exp(s.params.Delta)
+	bias := s.params.Delta / math.Min(temperature, 1)
+	if !full {
+		bias = 0
+	}
+	// Log-weights, shifted by their maxima so that exp cannot overflow
+	// however large δ_T is.
+	maxP, maxQ := math.Inf(-1), math.Inf(-1)
 	for i, c := range cands {
 		if !valid(c.LogProb) {
 			continue
 		}
-		p := math.Exp(c.LogProb/temperature - maxLP)
-		t.P[i] = p
-		sumP += p
-		if c.EOS {
-			sumEOS += p
+		lp := c.LogProb / temperature
+		maxP = math.Max(maxP, lp)
+		if !c.EOS {
+			if t.Green[i] {
+				lp += bias
+			}
+			maxQ = math.Max(maxQ, lp)
+		}
+	}
+	var sumP, sumEOS, sumQ float64
+	for i, c := range cands {
+		if !valid(c.LogProb) {
 			continue
 		}
-		q := p
-		if full && t.Green[i] {
-			q *= bias
+		lp := c.LogProb / temperature
+		t.P[i] = math.Exp(lp - maxP)
+		sumP += t.P[i]
+		if c.EOS {
+			sumEOS += t.P[i]
+			continue
 		}
-		t.Q[i] = q
-		sumQ += q
+		if t.Green[i] {
+			lp += bias
+		}
+		t.Q[i] = math.Exp(lp - maxQ)
+		sumQ += t.Q[i]
 	}
 	// Non-EOS candidates share 1 - p_T(EOS) of q.
 	rest := (sumP - sumEOS) / sumP
@@ -100,6 +132,7 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		case sumQ > 0:
 			t.Q[i] = t.Q[i] / sumQ * rest
 		}
+		t.TV += math.Max(0, t.Q[i]-t.P[i])
 	}
 	t.Watermarked = full
 	return t

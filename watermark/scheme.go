@@ -2,6 +2,7 @@ package watermark
 
 import (
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -19,7 +20,8 @@ type Scheme struct {
 	k0, k1    uint64 // SipHash key of the green-list PRF
 	pos0      uint64 // reserved: payload position PRF (see SPEC.md)
 	pos1      uint64
-	threshold uint64 // green iff (v >> 11) < threshold, threshold = ceil(γ·2^53)
+	sampling  [32]byte // HMAC key of SamplingSeed
+	threshold uint64   // green iff (v >> 11) < threshold, threshold = ceil(γ·2^53)
 }
 
 // HKDF inputs (SPEC.md, "Subkeys").
@@ -27,6 +29,7 @@ const (
 	hkdfSalt        = "forensics/kgw-siphash24-v1"
 	infoGreen       = "green-list"
 	infoPayloadPos  = "payload-position"
+	infoSampling    = "sampling-seed"
 	fingerprintSeed = "forensics/piece-fingerprint/v1"
 )
 
@@ -52,7 +55,36 @@ func NewScheme(k *Key) *Scheme {
 	s := &Scheme{params: k.Params, keyID: k.ID, threshold: greenThreshold(k.Gamma)}
 	s.k0, s.k1 = subkey(k.secret[:], infoGreen)
 	s.pos0, s.pos1 = subkey(k.secret[:], infoPayloadPos)
+	b, err := hkdf.Key(sha256.New, k.secret[:], []byte(hkdfSalt), infoSampling, len(s.sampling))
+	if err != nil {
+		panic("watermark: hkdf: " + err.Error())
+	}
+	copy(s.sampling[:], b)
 	return s
+}
+
+// SamplingSeed derives the secret seed of one watermarked generation:
+// HMAC-SHA256 under the key's sampling subkey over the parts, each
+// preceded by its length (LE64), so that no two lists of parts give the
+// same input. The gateway passes what identifies a request (account,
+// model, prompt, sampling options, the client's seed): the same request
+// with the same client seed gets the same answer, and a client learns
+// nothing about the draws, because it does not know the subkey.
+//
+// Every random draw of a watermarked generation must come from such a
+// seed. A seed the client knows would let it replay the drafts with the
+// public model and read the green list off the rejections.
+func (s *Scheme) SamplingSeed(parts ...[]byte) [32]byte {
+	m := hmac.New(sha256.New, s.sampling[:])
+	var n [8]byte
+	for _, p := range parts {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		m.Write(n[:])
+		m.Write(p)
+	}
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
 }
 
 func subkey(secret []byte, info string) (uint64, uint64) {

@@ -2,18 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
+	"forensics/probe"
 	"forensics/serve"
 )
 
@@ -35,8 +37,10 @@ func newCmdServe(io *ioStreams, runF func(context.Context, *serveOptions) error)
 (/v1/chat/completions, /v1/models), in front of an Ollama server or the
 embedded model. Every generated token is sampled from the watermarked
 distribution of the caller's account key; every request is logged as one
-JSON line (the input of scan-logs); /metrics serves Prometheus metrics and
-/healthz a liveness check.
+JSON line (the input of scan-logs), chained by SHA-256 with periodic
+(signed) checkpoints that "forensics verify-log" checks; /metrics serves
+Prometheus metrics to the admin key (or on admin_listen) and /healthz a
+health check that fails while the request log cannot be written.
 
 Clients authenticate with "Authorization: Bearer KEY" (or X-API-Key);
 the config stores only SHA-256 hashes of keys (see "serve apikey").
@@ -115,7 +119,16 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		oc.Chunk, oc.Cancel = cfg.Backend.ChunkTokens, cfg.Backend.CancelStreams
 		backend = serve.NewOllamaBackend(oc)
 	}
-	gw, err := serve.New(cfg, serve.Options{Backend: backend})
+	var signer ed25519.PrivateKey
+	if cfg.Log.SigningKey != "" {
+		if signer, err = probe.LoadSigningKey(cfg.Path(cfg.Log.SigningKey)); err != nil {
+			return err
+		}
+	}
+	// The gateway's own events (log failures, checkpoints) go to stderr as
+	// structured lines, for journald or a log shipper.
+	logger := slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))
+	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version()})
 	if err != nil {
 		return err
 	}
@@ -124,31 +137,57 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		gw.Close()
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	limited := serve.LimitListener(ln, cfg.HTTP.MaxConnections, cfg.HTTP.MaxConnectionsPerIP)
+	servers := []*http.Server{gw.HTTPServer(gw.Handler(), limited)}
+	listeners := []net.Listener{limited}
+	if cfg.AdminListen != "" {
+		aln, err := net.Listen("tcp", cfg.AdminListen)
+		if err != nil {
+			ln.Close()
+			gw.Close()
+			return fmt.Errorf("listen %s: %w", cfg.AdminListen, err)
+		}
+		servers = append(servers, gw.HTTPServer(gw.AdminHandler(), nil))
+		listeners = append(listeners, aln)
+	}
 	fmt.Fprintf(opts.io.ErrOut, "forensics serve: listening on http://%s (backend %s, %d accounts, log %q)\n",
 		ln.Addr(), backend.Name(), len(cfg.Accounts), cfg.Log.Path)
+	if cfg.AdminListen != "" {
+		fmt.Fprintf(opts.io.ErrOut, "forensics serve: admin (metrics, health, /admin) on http://%s\n", listeners[1].Addr())
+	}
 	if opts.ready != nil {
 		opts.ready(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	var serveErr error
 	select {
-	case err := <-errc:
-		gw.Close()
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
+	gw.BeginShutdown()
 	fmt.Fprintf(opts.io.ErrOut, "forensics serve: shutting down (up to %s for running requests)\n", cfg.ShutdownTimeout.Duration)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
-	serr := srv.Shutdown(sctx)
-	if errors.Is(serr, context.DeadlineExceeded) {
-		srv.Close() // cut the streams still running; their contexts end them
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+			srv.Close() // cut the streams still running; their contexts end them
+		}
 	}
-	if err := gw.Close(); err != nil {
-		return fmt.Errorf("flush request log: %w", err)
+	logErr := gw.Close()
+	for range servers {
+		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
 	}
-	<-errc
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return errors.Join(fmt.Errorf("serve: %w", serveErr), logErr)
+	}
+	if logErr != nil {
+		return fmt.Errorf("stopped, but the request log is incomplete: %w", logErr)
+	}
 	fmt.Fprintln(opts.io.ErrOut, "forensics serve: stopped; request log flushed")
 	return nil
 }

@@ -80,8 +80,22 @@ shutdown_timeout: 20s
 		t.Fatalf("stderr: %s", errOut.String())
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "requests.jsonl"))
-	var e serve.LogEntry
-	if err := json.Unmarshal(bytes.TrimSpace(data), &e); err != nil || e.CompletionTokens != 3000 || e.Status != 200 {
-		t.Fatalf("log after shutdown: %v %+v", err, e)
+	var reqs []serve.LogEntry
+	events := map[string]int{}
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var e serve.LogEntry
+		if err := json.Unmarshal(l, &e); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if e.Event != "" {
+			events[e.Event]++
+			continue
+		}
+		reqs = append(reqs, e)
+	}
+	// The request, between the log writer's "opened" line and the final
+	// checkpoint written at shutdown.
+	if len(reqs) != 1 || reqs[0].CompletionTokens != 3000 || reqs[0].Status != 200 || events["opened"] != 1 || events["checkpoint"] < 1 {
+		t.Fatalf("log after shutdown: %+v, events %v", reqs, events)
 	}
 }

@@ -6,6 +6,7 @@ package jsonl
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -90,4 +91,19 @@ func (r *Reader) Next() ([]byte, error) {
 		}
 		return line, nil
 	}
+}
+
+// Uncompressed returns what r holds, gunzipped when it starts with the
+// gzip magic bytes (rotated logs are compressed; live ones are not). Close
+// the returned closer when done.
+func Uncompressed(r io.Reader) (io.Reader, io.Closer, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, zr, nil
+	}
+	return br, io.NopCloser(nil), nil
 }

@@ -21,11 +21,24 @@ func (m *Model) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.D
 	if k <= 0 {
 		k = 20
 	}
-	prefix, err := m.tk.Pieces(req.Prompt)
-	if err != nil {
-		return err
+	prompt := req.PromptPieces
+	if prompt == nil {
+		var err error
+		if prompt, err = m.tk.Pieces(req.Prompt); err != nil {
+			return err
+		}
 	}
-	prefix = append(prefix, req.Generated...)
+	// The model reads only the last order−1 pieces (one more says that the
+	// history does not start the text), so a restart copies a short tail,
+	// not the whole prompt: its cost must not grow with the prompt.
+	keep := m.kn.order
+	var prefix []string
+	if g := len(req.Generated); g >= keep {
+		prefix = append(prefix, req.Generated[g-keep:]...)
+	} else {
+		prefix = append(prefix, prompt[max(0, len(prompt)-(keep-g)):]...)
+		prefix = append(prefix, req.Generated...)
+	}
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], req.Seed)
 	binary.LittleEndian.PutUint64(seed[8:], uint64(len(req.Generated)))

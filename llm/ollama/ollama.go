@@ -137,11 +137,15 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 	if chunk <= 0 {
 		chunk = DefaultChunk
 	}
-	if c.Cancel {
+	if req.Chunk > 0 {
+		chunk = req.Chunk
+	}
+	cancel := c.Cancel && req.Chunk == 0
+	if cancel {
 		chunk = math.MaxInt32
 	}
 	reqCtx := context.WithoutCancel(ctx)
-	if c.Cancel {
+	if cancel {
 		reqCtx = ctx
 	}
 	generated := append([]string{}, req.Generated...)
@@ -175,7 +179,7 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 			for _, lp := range r.Logprobs {
 				got++
 				if stopErr != nil || ctx.Err() != nil {
-					if c.Cancel {
+					if cancel {
 						return llm.ErrStop // closes the stream
 					}
 					continue
@@ -198,7 +202,7 @@ func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.
 			}
 			return nil
 		})
-		if err != nil && !(c.Cancel && (errors.Is(err, llm.ErrStop) || ctx.Err() != nil)) {
+		if err != nil && !(cancel && (errors.Is(err, llm.ErrStop) || ctx.Err() != nil)) {
 			return fmt.Errorf("ollama generate: %w", err)
 		}
 		if stopErr != nil {

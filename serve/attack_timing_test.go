@@ -1,0 +1,121 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"forensics/corpora"
+	"forensics/generate"
+	"forensics/internal/sidechannel"
+	"forensics/llm"
+)
+
+// timingAttack runs the stream-timing attack of issue 13 on a gateway
+// (package sidechannel): long prompts, streamed answers, each pause
+// scored against the truth from the gateway's trace.
+func timingAttack(t *testing.T, g *gateway, requests, promptParas, pieces int) (sidechannel.Result, int) {
+	t.Helper()
+	var mu sync.Mutex
+	traces := map[string][]generate.Token{}
+	g.srv.trace = func(id string, toks []generate.Token) {
+		mu.Lock()
+		traces[id] = toks
+		mu.Unlock()
+	}
+	paras, err := corpora.Paragraphs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Join(paras[:promptParas], "\n") // 120 paragraphs: about 5,000 pieces
+	ask := func(i int) (string, []sidechannel.Frame) {
+		data, _ := json.Marshal(map[string]any{"model": "embedded", "raw": true, "prompt": long + "\n" + paras[200+i],
+			"options": map[string]any{"num_predict": pieces, "min_tokens": pieces, "temperature": 1.0}})
+		req, _ := http.NewRequest(http.MethodPost, g.http.URL+"/api/generate", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+devKey)
+		resp, err := g.http.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		frames, err := sidechannel.ReadNDJSON(resp.Body)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("status %d, %v", resp.StatusCode, err)
+		}
+		return resp.Header.Get("X-Request-Id"), frames
+	}
+	ask(0) // the first request in a prompt size waits for the calibration
+	var green, red []float64
+	for i := 0; i < requests; i++ {
+		id, frames := ask(100 + i)
+		mu.Lock()
+		toks := traces[id]
+		mu.Unlock()
+		gr, rd := sidechannel.Gaps(frames, toks)
+		green, red = append(green, gr...), append(red, rd...)
+	}
+	stalls := 0
+	for _, e := range g.logLines() {
+		stalls += e.Stalls
+	}
+	res, err := sidechannel.Score(green, red)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, stalls
+}
+
+// slowRestarts is the embedded backend as it was before prompts were
+// tokenized once per request: every restarted stream reads the whole
+// prompt again, as Ollama does at every upstream request. It makes the
+// cost of a rejection visible.
+type slowRestarts struct{ Backend }
+
+func (b slowRestarts) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.Draft) error) error {
+	req.PromptPieces = nil
+	return b.Backend.Stream(ctx, req, fn)
+}
+
+// TestAttackStreamTiming measures the timing channel with pacing off (the
+// gateway as it was: text sent as soon as it is final) and on, for a
+// backend whose restarts cost as much as reading the prompt (as Ollama's
+// do) and, with FORENSICS_MEASURE=1, for the embedded backend too and with
+// prompts twelve times as long (make measure). Paced, the classifier must
+// do no better than chance (sidechannel.Result.AtChance; the 95% interval
+// is reported). Unpaced with slow restarts, it must find the channel (AUC
+// above 0.7), or the test has no power.
+func TestAttackStreamTiming(t *testing.T) {
+	requests, paras, pieces, backends := 12, 10, 100, []bool{true}
+	if os.Getenv("FORENSICS_MEASURE") != "" {
+		requests, paras, pieces, backends = 30, 120, 200, []bool{false, true}
+	}
+	for _, slow := range backends {
+		for _, paced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("slow-restarts=%v/paced=%v", slow, paced), func(t *testing.T) {
+				g := startGatewayWith(t, testKey(t, 1), "", func(c *Config, o *Options) {
+					c.Requests.MaxBodyBytes = 1 << 20
+					c.Watermarking.Pacing = &paced
+					if slow {
+						o.Backend = slowRestarts{o.Backend}
+					}
+				})
+				r, stalls := timingAttack(t, g, requests, paras, pieces)
+				auc := r.AUC
+				t.Logf("slow restarts %v, paced %v: AUC %.3f (95%% CI %.3f–%.3f) over %d green and %d red pieces; green share before the 5%% longest pauses %.3f, overall %.3f; %d stalls",
+					slow, paced, auc.AUC, auc.Lo, auc.Hi, auc.NPos, auc.NNeg, r.TopGreen, r.BaseGreen, stalls)
+				if paced && !r.AtChance() {
+					t.Errorf("paced stream: pause timing tells green pieces apart (AUC %.3f, 95%% CI %.3f–%.3f)", auc.AUC, auc.Lo, auc.Hi)
+				}
+				if slow && !paced && auc.AUC < 0.7 {
+					t.Errorf("the attack found no channel without pacing (AUC %.3f): the test has no power", auc.AUC)
+				}
+			})
+		}
+	}
+}

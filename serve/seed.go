@@ -1,0 +1,62 @@
+package serve
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"strconv"
+
+	"forensics/watermark"
+)
+
+// generationSeed is the secret randomness of one generation: every
+// acceptance draw and every upstream request's sampling seed derive from
+// it (generate.StreamOptions.Seed).
+//
+// With a watermark it is keyed (watermark.Scheme.SamplingSeed) over the
+// account, the model, the rendered prompt, the sampling options and the
+// client's seed: the same account asking the same thing with the same seed
+// gets the same answer, as a client expects of a seed, but no client can
+// compute the draws, so replaying the drafts with the public model reveals
+// nothing. Without a client seed the seed is fresh from crypto/rand, except
+// when the request asked for a temperature below the watermark's floor: it
+// wanted (near-)greedy, repeatable output, and gets repeatable output at
+// the floor. Unwatermarked generations hide nothing and hash the same
+// inputs without a key.
+func generationSeed(acct *account, scheme *watermark.Scheme, upstream string, gr *genRequest, temp float64, floored bool) [32]byte {
+	if gr.seed == nil && !floored {
+		var b [32]byte
+		rand.Read(b[:])
+		return b
+	}
+	client := uint64(0)
+	if gr.seed != nil {
+		client = *gr.seed
+	}
+	parts := [][]byte{
+		[]byte("forensics/generation-seed/v1"),
+		[]byte(acct.name),
+		[]byte(upstream),
+		[]byte(gr.prompt),
+		binary.LittleEndian.AppendUint64(nil, math.Float64bits(temp)),
+		[]byte(strconv.Itoa(gr.maxTok) + "/" + strconv.Itoa(gr.minTok)),
+		binary.LittleEndian.AppendUint64(nil, client),
+	}
+	for _, s := range gr.stop {
+		parts = append(parts, []byte(s))
+	}
+	if scheme != nil {
+		return scheme.SamplingSeed(parts...)
+	}
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
