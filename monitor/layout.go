@@ -188,8 +188,10 @@ func (l Layout) parseTime(v any) (time.Time, error) {
 		return time.Time{}, ErrNoTime
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("timestamp %q is not RFC 3339", s)
+	// The zero time (0001-01-01T00:00:00Z) is no log's time; a scan
+	// would take it for a missing one.
+	if err != nil || t.IsZero() {
+		return time.Time{}, fmt.Errorf("timestamp %q is not an RFC 3339 time", s)
 	}
 	return t.UTC(), nil
 }
@@ -297,8 +299,8 @@ func (g *gatewayLine) record() (Record, error) {
 		return r, ErrNoTime
 	}
 	ts, err := time.Parse(time.RFC3339Nano, g.TS)
-	if err != nil {
-		return r, fmt.Errorf("timestamp %q is not RFC 3339", g.TS)
+	if err != nil || ts.IsZero() {
+		return r, fmt.Errorf("timestamp %q is not an RFC 3339 time", g.TS)
 	}
 	r.TS = ts.UTC()
 	prompt, system := "", ""

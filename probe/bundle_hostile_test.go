@@ -86,7 +86,7 @@ func TestVerifyBoundsManifestWork(t *testing.T) {
 	}{
 		{"rounds 2^62", func(m *Manifest) { m.Rounds = 1 << 62 }, "rounds 4611686018427387904, more than 999999"},
 		{"rounds one over", func(m *Manifest) { m.Rounds = MaxRounds + 1 }, "rounds 1000000, more than 999999"},
-		{"rounds times prompts", func(m *Manifest) { m.Rounds, m.Plan.Prompts = MaxRounds, 20000 }, "randomization draws, more than 4294967296"},
+		{"rounds times prompts", func(m *Manifest) { m.Rounds, m.Plan.Prompts = MaxRounds, 20000 }, "randomization draws, more than 536870912"},
 		{"null keys", func(m *Manifest) { m.Null.Keys = 1 << 40 }, "null keys 1099511627776 outside 0..1000"},
 		{"controls", func(m *Manifest) {
 			m.Targets.Controls = slicesRepeat(m.Targets.Controls[0], MaxControls+1)

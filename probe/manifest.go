@@ -200,10 +200,11 @@ const (
 	// MaxRandomizationDraws bounds the randomization tests' total work:
 	// Rounds times the values re-assigned per round (the style test's
 	// prompts for every control, the equality test's prompts). A draw
-	// takes about 5 ns, so 2^32 of them are about 20 s of verify; the
-	// default plan (9,999 rounds, a few hundred prompts, a few controls)
-	// makes under 10^8.
-	MaxRandomizationDraws = 1 << 32
+	// takes about 5 ns, so 2^29 of them are under 3 s of verify (a hostile
+	// bundle should not hold a verifier for longer); the default plan
+	// (9,999 rounds, a few hundred prompts, a few controls) makes under
+	// 10^8.
+	MaxRandomizationDraws = 1 << 29
 	// MaxNullKeys bounds Null.Keys: each null key scores every suspect
 	// answer again, and a uniformity test needs no more than 1,000.
 	MaxNullKeys = 1000

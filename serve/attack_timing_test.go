@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"forensics/corpora"
 	"forensics/generate"
@@ -109,7 +110,7 @@ func TestAttackStreamTiming(t *testing.T) {
 				auc := r.AUC
 				t.Logf("slow restarts %v, paced %v: AUC %.3f (95%% CI %.3f–%.3f) over %d green and %d red pieces; green share before the 5%% longest pauses %.3f, overall %.3f; %d stalls",
 					slow, paced, auc.AUC, auc.Lo, auc.Hi, auc.NPos, auc.NNeg, r.TopGreen, r.BaseGreen, stalls)
-				if paced && !r.AtChance() {
+				if paced && !r.AtChance(0.05) {
 					t.Errorf("paced stream: pause timing tells green pieces apart (AUC %.3f, 95%% CI %.3f–%.3f)", auc.AUC, auc.Lo, auc.Hi)
 				}
 				if slow && !paced && auc.AUC < 0.7 {
@@ -117,5 +118,54 @@ func TestAttackStreamTiming(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAttackShortAnswerTiming is the review's attack on short answers:
+// many 4-piece answers, each timed whole (the client's elapsed time); an
+// answer with a rejected draft took a restart more. The attacker's score
+// is the elapsed time, the truth whether the answer had a rejection (the
+// log's "rejected"). Unpaced, on a backend whose restarts re-read the
+// prompt, it finds them; paced, it must not (AUC within 0.5 ± 0.1: 400
+// answers measure it to about ±0.06).
+func TestAttackShortAnswerTiming(t *testing.T) {
+	paras, _ := corpora.Paragraphs()
+	prompt := strings.Join(paras[:4], "\n")
+	for _, paced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("paced=%v", paced), func(t *testing.T) {
+			g := startGatewayWith(t, testKey(t, 1), "", func(c *Config, o *Options) {
+				c.Requests.MaxBodyBytes = 1 << 20
+				c.Watermarking.Pacing = &paced
+				o.Backend = slowRestarts{o.Backend}
+			})
+			elapsed := map[string]float64{}
+			for i := 0; i < 400; i++ {
+				start := time.Now()
+				resp := g.post("/api/generate", devKey, map[string]any{"model": "embedded", "raw": true, "prompt": prompt, "stream": false,
+					"options": map[string]any{"num_predict": 4, "min_tokens": 4, "temperature": 1.0}})
+				readAll(t, resp)
+				elapsed[resp.Header.Get("X-Request-Id")] = time.Since(start).Seconds()
+			}
+			var with, without []float64
+			for _, e := range g.logLines() {
+				if x, ok := elapsed[e.RequestID]; ok && e.Rejected > 0 {
+					with = append(with, x)
+				} else if ok {
+					without = append(without, x)
+				}
+			}
+			r, err := sidechannel.Score(with, without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := r.AUC
+			t.Logf("paced %v: AUC of the elapsed time for answers with a rejection %.3f (95%% CI %.3f–%.3f), %d with and %d without", paced, a.AUC, a.Lo, a.Hi, a.NPos, a.NNeg)
+			if paced && !r.AtChance(0.1) {
+				t.Errorf("paced: the elapsed time tells answers with a rejection apart")
+			}
+			if !paced && a.AUC < 0.7 {
+				t.Errorf("unpaced: no channel found (AUC %.3f); the test has no power", a.AUC)
+			}
+		})
 	}
 }

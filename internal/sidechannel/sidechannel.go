@@ -119,13 +119,14 @@ func Score(green, red []float64) (Result, error) {
 }
 
 // AtChance reports whether a result shows no channel: the AUC within
-// ±0.05 of 0.5 and not significantly off it at the 0.1% level (timing
+// ±tolerance of 0.5 and not significantly off it at the 0.1% level (timing
 // cannot be seeded, so a test using this fails by chance about once in a
-// thousand runs).
-func (r Result) AtChance() bool {
+// thousand runs when its samples make 3.29 standard errors smaller than
+// the tolerance).
+func (r Result) AtChance(tolerance float64) bool {
 	off := r.AUC.AUC - 0.5
 	if off < 0 {
 		off = -off
 	}
-	return off <= 0.05 && off <= 3.29*r.AUC.SE
+	return off <= tolerance && off <= 3.29*r.AUC.SE
 }
