@@ -419,19 +419,11 @@ func TestRetention(t *testing.T) {
 
 func readMaybeGzip(t *testing.T, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := jsonl.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	in, closer, err := jsonl.Uncompressed(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
-	var buf bytes.Buffer
-	buf.ReadFrom(in)
-	return buf.Bytes()
+	return data
 }
 
 // FuzzVerify: any bytes as a log file give a report or an error, never a

@@ -261,19 +261,11 @@ func TestShutdownCutIsLogged(t *testing.T) {
 
 func readMaybeGzipFile(t *testing.T, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := jsonl.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	in, closer, err := jsonl.Uncompressed(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
-	var out bytes.Buffer
-	out.ReadFrom(in)
-	return out.Bytes()
+	return data
 }
 
 // TestAttackUnloggableInput: inputs built so that the model would read

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // ErrLineTooLong is wrapped by the error Next returns for an over-long line.
@@ -106,4 +107,20 @@ func Uncompressed(r io.Reader) (io.Reader, io.Closer, error) {
 		return zr, zr, nil
 	}
 	return br, io.NopCloser(nil), nil
+}
+
+// ReadFile reads a whole file, gunzipped if it is gzip (small files: logs
+// in tests, side files).
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	in, closer, err := Uncompressed(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer closer.Close()
+	return io.ReadAll(in)
 }
