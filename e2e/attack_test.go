@@ -76,7 +76,7 @@ func TestTimingAttackOllama(t *testing.T) {
 			if paced && !res.AtChance(0.05) {
 				t.Errorf("paced: pauses tell green pieces apart (AUC %.3f, %.3f–%.3f)", a.AUC, a.Lo, a.Hi)
 			}
-			if !paced && a.AUC < 0.7 {
+			if !paced && !res.Found() {
 				t.Errorf("unpaced: the attack found no channel (AUC %.3f); the test has no power", a.AUC)
 			}
 		})

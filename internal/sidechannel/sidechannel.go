@@ -118,6 +118,14 @@ func Score(green, red []float64) (Result, error) {
 	return Result{AUC: auc, TopGreen: float64(n) / float64(len(top)), BaseGreen: float64(len(green)) / float64(len(all))}, nil
 }
 
+// Found reports whether the attack clearly found a channel: the lower
+// end of the AUC's 95% interval above 0.6. Tests use it as their power
+// check (the attack must work on the undefended gateway); it asks for a
+// channel well beyond any AtChance tolerance, not for the strength one
+// quiet machine showed, which a loaded CI machine does not repeat (Ollama
+// unpaced: AUC 0.766 alone, 0.676 with the other test packages running).
+func (r Result) Found() bool { return r.AUC.Lo > 0.6 }
+
 // AtChance reports whether a result shows no channel: the AUC within
 // ±tolerance of 0.5 and not significantly off it at the 0.1% level (timing
 // cannot be seeded, so a test using this fails by chance about once in a
