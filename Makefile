@@ -45,8 +45,9 @@ lint: ## gofmt, go vet and staticcheck (installed from the Go module proxy if mi
 fuzz: ## run every fuzz target of PKGS (found, not listed: scripts/fuzz-all.sh) for FUZZTIME each (default 60s)
 	GO=$(GO) scripts/fuzz-all.sh $(FUZZTIME) $(PKGS)
 
-measure: ## the long measurements the README quotes (probe battery over 200 null runs, the stream-timing attack at full size)
+measure: build ## the long measurements the README quotes (probe battery over 200 null runs, the innocent-suspect suite, the stream-timing attack at full size)
 	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 60m -run 'TestBatteryFalsePositiveRate|TestMeasureEmbeddedTargets' ./probe
+	./$(BIN) calibrate --innocent --out docs/calibration
 	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestAttackStreamTiming' ./serve
 
 demo: build ## the main job on the embedded model: serve, harvest, distil, scan, probe, report, verify

@@ -33,6 +33,9 @@ type Set struct {
 	SHA256 string `yaml:"-" json:"sha256"`
 	// Raw are the file's bytes; the bundle keeps a copy.
 	Raw []byte `yaml:"-" json:"-"`
+	// Secret: derived from a watermark key by NewSecret (never read from
+	// a file: a file's secrecy is not something this tool can know).
+	Secret bool `yaml:"-" json:"-"`
 }
 
 // Prompt is one ordinary probe prompt.
@@ -67,11 +70,14 @@ func (t *Trigger) Hit(response string) bool {
 // Default is the name of the shipped set.
 const Default = "default"
 
-// Load reads a canary set: "default" is the shipped set
+// Load reads a canary set: "default" is the shipped PUBLIC DEMO set
 // (corpora/canaries/default-v1.yaml), anything else a file path.
 func Load(spec string) (*Set, error) {
 	if spec == "" || spec == Default {
 		return Parse(corpora.CanariesYAML)
+	}
+	if spec == Secret {
+		return nil, errors.New("the secret canary set is derived from a watermark key (canary.NewSecret), not loaded")
 	}
 	data, err := os.ReadFile(spec)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"forensics/llm/embedded"
@@ -147,7 +148,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", keys.main.ID, keys.partner.ID, probe.KeyFingerprint(signPub)))
-	pop := newPopulation(sz)
+	// The gateway plants each key's secret canary set; the harvest asks
+	// the main key's triggers (a stand-in for questions a harvester
+	// happens to ask: see docs/no-false-accusations.md).
+	planted, err := probe.LoadCanaries(probe.SecretCanaries, keys.main)
+	if err != nil {
+		return nil, err
+	}
+	pop := newPopulation(sz, planted)
 	cfg, err := gatewayConfig(o.Out, pop)
 	if err != nil {
 		return nil, err
@@ -229,11 +237,23 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 }
 
 func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model *embedded.Model, sign ed25519.PrivateKey, name, suspect, reference, control string, detail func(string)) (*Probed, error) {
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
 	if err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(o.Out, "evidence-"+name)
+	// The gateway's request log, searched for the probe's prompts after
+	// the queries: a relay of our service would have sent them to us.
+	all, err := filepath.Glob(filepath.Join(o.Out, "gateway", "requests.jsonl*"))
+	if err != nil {
+		return nil, err
+	}
+	var logs []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, ".checkpoints") { // the signed checkpoints' side file
+			logs = append(logs, f)
+		}
+	}
 	setup := probe.Setup{
 		Dir: dir, Key: key, Tokenizer: model.Tokenizer(), Canaries: cs,
 		Targets: probe.Targets{Suspect: suspect, Reference: reference, Controls: []string{control}},
@@ -243,7 +263,7 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Tool:     o.Tool, Command: []string{"forensics", "demo", "--out", o.Out},
 		NullSeed: nullSeed(o.Seed),
 		Run:      probe.RunOptions{Concurrency: 2},
-		Sign:     sign,
+		Sign:     sign, RequestLogs: logs,
 	}
 	res, stats, err := probe.Probe(ctx, setup)
 	if err != nil {
@@ -252,7 +272,7 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 	opts := report.DefaultOptions()
 	opts.Title = "Forensic examination of the demo's " + name
 	opts.CaseID = "demo-" + name
-	files, err := report.Render(dir, opts)
+	files, err := report.Render(dir, opts, sign)
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ type topicWords struct {
 	words []string
 }
 
-func newPopulation(sz size) *population {
+func newPopulation(sz size, planted *canary.Set) *population {
 	p := &population{rng: rand.New(rand.NewPCG(2026, 11))}
 	var doc struct {
 		Topics map[string][]string `yaml:"topics"`
@@ -99,10 +99,8 @@ func newPopulation(sz size) *population {
 	}
 	sort.Slice(p.topics, func(i, j int) bool { return p.topics[i].name < p.topics[j].name })
 	p.snippets, _ = corpora.Openings(10, 10)
-	if cs, err := canary.Load(canary.Default); err == nil {
-		for _, t := range cs.Triggers {
-			p.triggers = append(p.triggers, t.Prompt)
-		}
+	for _, t := range planted.Triggers {
+		p.triggers = append(p.triggers, t.Prompt)
 	}
 	for i := range sz.benign {
 		m := member{name: fmt.Sprintf("user-%02d", i+1), apiKey: fmt.Sprintf("sk-demo-user-%02d", i+1), key: "main",
@@ -153,8 +151,9 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.name, m.key, serve.HashAPIKey(m.apiKey))
 	}
 	fmt.Fprintf(&b, "log:\n  path: %s\n", filepath.Join(dir, "requests.jsonl"))
-	// The provider plants answers to the canary set's trigger questions.
-	b.WriteString("canaries: default\n")
+	// The provider plants answers to the trigger questions of each key's
+	// secret canary set.
+	b.WriteString("canaries: secret\n")
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return nil, err

@@ -211,12 +211,8 @@ func piecesOf(tk interface {
 // another slice, a fresh key, and the teacher (watermarked, planting
 // trigger answers) as the reference. A run is a false accusation at level
 // α when weighted Holm at α supports a derivation claim (radioactivity,
-// canary or style; the equality test's rejection is a true difference).
+// canary; the equality test's rejection is a true difference).
 func nullProbes(ctx context.Context, o CalibrateOptions, progress func(string)) (*NullSet, error) {
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
-	if err != nil {
-		return nil, err
-	}
 	paras, err := corpora.Paragraphs()
 	if err != nil {
 		return nil, err
@@ -241,6 +237,10 @@ func nullProbes(ctx context.Context, o CalibrateOptions, progress func(string)) 
 		}
 		keyPath := filepath.Join(dir, "key.yaml")
 		if err := key.WriteFile(keyPath, false); err != nil {
+			return err
+		}
+		cs, err := probe.LoadCanaries(probe.SecretCanaries, key) // the run's key's secret set, as a deployment plants it
+		if err != nil {
 			return err
 		}
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(i)))

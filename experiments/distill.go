@@ -157,7 +157,7 @@ func Distill(ctx context.Context, o DistillOptions) (*DistillResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	cs, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -75,10 +75,11 @@ func Run(ctx context.Context, m llm.Model, s *watermark.Scheme, prompt string, o
 	}
 	sampler := watermark.NewSampler(s, opts.Seed)
 	h := s.Params().ContextWidth
+	// The context starts empty at the first generated piece, as in
+	// Speculative (the gateway's path) and as detection scores: the first
+	// h pieces are not tilted. Seeding it with the prompt tilted pieces
+	// that detection then skipped (issue 14).
 	ctxFP := watermark.NewContext(h)
-	for _, p := range prefix {
-		ctxFP.Push(watermark.Fingerprint(p))
-	}
 	out := Output{Stop: "length"}
 	var text strings.Builder
 	cands := make([]watermark.Candidate, 0, opts.TopK)

@@ -59,6 +59,14 @@ func TestRunWatermarksAndDetects(t *testing.T) {
 		t.Fatal("same seed, different text")
 	}
 	t.Logf("200 tokens: %d green reported by the sampler", greens)
+	// As in Speculative and as detection scores: the first h pieces,
+	// whose context would reach into the prompt, are not tilted.
+	h := s.Params().ContextWidth
+	for i, tok := range wm.Tokens {
+		if tok.Watermarked != (i >= h) {
+			t.Fatalf("piece %d (h = %d): watermarked %v", i, h, tok.Watermarked)
+		}
+	}
 }
 
 func TestRunCancelled(t *testing.T) {

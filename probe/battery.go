@@ -33,6 +33,11 @@ type Inputs struct {
 	// Recorded are the results stored in a bundle; without the key, the
 	// radioactivity test is taken from them as recorded.
 	Recorded *Results
+	// Sources are the bundle's copies of file targets, by role.
+	Sources map[string][]byte
+	// RelayLog is the relay check by request log, as stored in the
+	// bundle (nil: not planned, or not run yet).
+	RelayLog *RelayLogCheck
 }
 
 // power is the power minimum detectable effects are stated at.
@@ -48,6 +53,17 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 	if in.Canaries.SHA256 != m.Canaries.SHA256 {
 		return nil, fmt.Errorf("canary set sha256 %.16s… is not the manifest's %.16s…", in.Canaries.SHA256, m.Canaries.SHA256)
 	}
+	if m.Canaries.Secret && in.Key != nil {
+		// The set must be the key's own: only then were its answers
+		// secret to everyone but us.
+		want, err := LoadCanaries(SecretCanaries, in.Key)
+		if err != nil {
+			return nil, err
+		}
+		if want.SHA256 != in.Canaries.SHA256 {
+			return nil, fmt.Errorf("the manifest says the canary set is the key's secret set, but it is not (sha256 %.16s…, the key's %.16s…)", in.Canaries.SHA256, want.SHA256)
+		}
+	}
 	if in.Tokenizer.ID() != m.Tokenizer.ID {
 		return nil, fmt.Errorf("tokenizer %s is not the manifest's %s", in.Tokenizer.ID(), m.Tokenizer.ID)
 	}
@@ -60,6 +76,14 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 		Correction:  "weighted Holm (Holm 1979, with the manifest's weights): family-wise error ≤ α over all tests",
 		Transcripts: a.summarise(),
 	}
+	for _, ref := range m.Sources {
+		ft, err := parseFileTarget(ref.Role, in.Sources[ref.Role])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref.File, err)
+		}
+		res.Sources = append(res.Sources, ft.account(ref.Role, m.Queries(in.Canaries)))
+	}
+	res.RelayLog = in.RelayLog
 	for _, tp := range m.Tests {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -71,8 +95,6 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 			err = a.radioactivity(ctx, &tr)
 		case TestCanary:
 			err = a.canary(&tr)
-		case TestStyle:
-			err = a.style(ctx, &tr)
 		case TestEquality:
 			err = a.equality(ctx, &tr)
 		default:
@@ -86,7 +108,7 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 	if err := decide(res); err != nil {
 		return nil, err
 	}
-	res.Propositions = verdicts(m, res.Tests)
+	res.Propositions = verdicts(m, res)
 	res.Limitations = limitations(m, res)
 	return res, nil
 }
@@ -156,9 +178,15 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 				plan := *tr
 				*tr = *rec
 				tr.Name, tr.Proposition, tr.Weight, tr.AlphaShare = plan.Name, plan.Proposition, plan.Weight, plan.AlphaShare
-				if tr.Status == StatusRejected {
-					tr.Status = StatusNotRejected // decide() sets it again
+				tr.Status, tr.Reason = StatusNotRejected, "" // decided again below, and by decide()
+				if tr.Radioactivity == nil || tr.N == 0 {
+					tr.Status, tr.Reason, tr.Log10P = StatusNotRun, "no suspect answer had a scorable piece", 0
+					return nil
 				}
+				// The numbers are as recorded (they need the key); every
+				// decision taken from them is taken again here, so that a
+				// recorded flag that contradicts its own numbers fails verify.
+				a.radioDecisions(tr)
 				return nil
 			}
 		}
@@ -270,10 +298,6 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 			}
 		}
 		d.Null.EmpiricalP = float64(1+below) / float64(1+nk)
-		if !d.Null.Uniform {
-			tr.Status = StatusWithheld
-			tr.Reason = fmt.Sprintf("the key-swap null's p-values do not look uniform (KS p = %.3g ≤ %g): the scoring is not calibrated on these answers", ks.P, a.m.Null.KSAlpha)
-		}
 	}
 	for i := range a.m.Targets.Controls {
 		role := ControlRole(i)
@@ -283,12 +307,96 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 		}
 		cr := score(ours, cd, nil)
 		d.Controls = append(d.Controls, ControlScore{Role: role, Answers: len(cd), TokensScored: cr.TokensScored, Green: cr.Green, GreenFraction: cr.GreenFraction, Log10P: cr.Log10P})
-		if cr.TokensScored > 0 && cr.Log10P <= math.Log10(a.m.Null.ControlAlpha) && tr.Status != StatusWithheld {
+	}
+	if a.m.Targets.Reference != "" {
+		rc, err := a.relayCheck(ctx, ours, promptPieces, docs)
+		if err != nil {
+			return err
+		}
+		d.Relay = rc
+	}
+	a.radioDecisions(tr)
+	return nil
+}
+
+// radioDecisions takes the radioactivity test's decisions from its
+// numbers and the manifest's levels: withheld when the key-swap null is
+// not uniform or a control scores as watermarked, and the relay check's
+// flags. Verify without the key runs it on the recorded numbers.
+func (a *analysis) radioDecisions(tr *TestResult) {
+	d := tr.Radioactivity
+	if d.Null.Keys > 0 {
+		d.Null.Uniform = d.Null.KSP > a.m.Null.KSAlpha
+		if !d.Null.Uniform {
 			tr.Status = StatusWithheld
-			tr.Reason = fmt.Sprintf("control %s (%s) also scores as watermarked (log10 p = %.2f): controls must be independent of our key", role, a.m.Targets.Controls[i], cr.Log10P)
+			tr.Reason = fmt.Sprintf("the key-swap null's p-values do not look uniform (KS p = %.3g ≤ %g): the scoring is not calibrated on these answers", d.Null.KSP, a.m.Null.KSAlpha)
 		}
 	}
-	return nil
+	for i, c := range d.Controls {
+		if c.TokensScored > 0 && c.Log10P <= math.Log10(a.m.Null.ControlAlpha) && tr.Status != StatusWithheld {
+			spec := ""
+			if i < len(a.m.Targets.Controls) {
+				spec = a.m.Targets.Controls[i]
+			}
+			tr.Status = StatusWithheld
+			tr.Reason = fmt.Sprintf("control %s (%s) also scores as watermarked (log10 p = %.2f): controls must be independent of our key", c.Role, spec, c.Log10P)
+		}
+	}
+	if rc := d.Relay; rc != nil {
+		level := math.Log10(a.m.Null.RelayAlpha)
+		rc.ReferenceWatermarked = rc.ReferenceLog10P <= level
+		rc.Weaker = rc.ReferenceWatermarked && rc.Prompts > 0 && rc.Log10P <= level
+	}
+}
+
+// relayCheck compares the watermark's strength in the suspect's answers
+// with the reference's (our service), prompt by prompt: each first answer
+// scored alone (its distinct tuples, the prompt's left out), the
+// difference reference − suspect per prompt, one-sided sign-flip test
+// (see RelayCheck).
+func (a *analysis) relayCheck(ctx context.Context, ours *watermark.Scheme, promptPieces [][]string, docs func(string) ([][]string, error)) (*RelayCheck, error) {
+	ref, err := docs("reference")
+	if err != nil {
+		return nil, err
+	}
+	rc := &RelayCheck{}
+	rc.ReferenceLog10P = scoreDocs(ours, promptPieces, ref, nil).Log10P // 0 when nothing scored
+	var x []float64
+	var sumS, sumR float64
+	for i, p := range a.prompts() {
+		s, ok1 := a.answer("suspect", p.ID, 0)
+		r, ok2 := a.answer("reference", p.ID, 0)
+		if !ok1 || !ok2 {
+			continue
+		}
+		sp, err := a.pieces(s)
+		if err != nil {
+			return nil, err
+		}
+		rp, err := a.pieces(r)
+		if err != nil {
+			return nil, err
+		}
+		pp := promptPieces[i : i+1]
+		ss, rs := scoreDocs(ours, pp, [][]string{sp}, nil), scoreDocs(ours, pp, [][]string{rp}, nil)
+		if ss.TokensScored == 0 || rs.TokensScored == 0 {
+			continue
+		}
+		x = append(x, rs.GreenFraction-ss.GreenFraction)
+		sumS += ss.GreenFraction
+		sumR += rs.GreenFraction
+	}
+	rc.Prompts = len(x)
+	if len(x) == 0 {
+		return rc, nil
+	}
+	rc.SuspectGreen, rc.ReferenceGreen = sumS/float64(len(x)), sumR/float64(len(x))
+	pr, err := stats.SignFlipTest(ctx, x, a.m.Rounds, a.subSeed("relay"))
+	if err != nil {
+		return nil, err
+	}
+	rc.Log10P, rc.Rounds = math.Log10(pr.P), pr.Rounds
+	return rc, nil // the flags: radioDecisions
 }
 
 // scoreDocs scores answers as one body of evidence: tuples that occur in
@@ -484,65 +592,6 @@ func meanSD(x []float64) (float64, float64) {
 	return mean, math.Sqrt(ss / float64(len(x)-1))
 }
 
-// style runs one sign-flip test per control; the largest p-value counts
-// (the claim needs every control comparison to reject).
-func (a *analysis) style(ctx context.Context, tr *TestResult) error {
-	d := &StyleDetail{}
-	worst := -1
-	var worstX []float64
-	for ci := range a.m.Targets.Controls {
-		role := ControlRole(ci)
-		var x []float64
-		pS, pR, pC := newProfile(), newProfile(), newProfile()
-		for _, p := range a.prompts() {
-			s, ok1 := a.answer("suspect", p.ID, 0)
-			r, ok2 := a.answer("reference", p.ID, 0)
-			c, ok3 := a.answer(role, p.ID, 0)
-			if !ok1 || !ok2 || !ok3 {
-				continue
-			}
-			fs, fr, fc := StyleCounts(s), StyleCounts(r), StyleCounts(c)
-			x = append(x, StyleDistance(fs, fc)-StyleDistance(fs, fr))
-			pS.Add(fs)
-			pR.Add(fr)
-			pC.Add(fc)
-		}
-		sc := StyleComparison{Role: role, Prompts: len(x), DistReference: StyleDistance(pS, pR), DistControl: StyleDistance(pS, pC)}
-		if len(x) > 0 {
-			pr, err := stats.SignFlipTest(ctx, x, a.m.Rounds, a.subSeed("style-"+role))
-			if err != nil {
-				return err
-			}
-			sc.Log10P, sc.AsLarge, sc.Rounds = math.Log10(pr.P), pr.AsLarge, pr.Rounds
-			sc.MeanDiff, _ = meanSD(x)
-		}
-		d.Controls = append(d.Controls, sc)
-		if len(x) > 0 && (worst < 0 || sc.Log10P > d.Controls[worst].Log10P) {
-			worst, worstX = len(d.Controls)-1, x
-		}
-	}
-	tr.Style = d
-	for _, c := range d.Controls {
-		if c.Prompts == 0 {
-			// Dropping it would make "closer than every control" easier.
-			tr.Status, tr.Reason = StatusNotRun, fmt.Sprintf("no prompt was answered by the suspect, the reference and %s", c.Role)
-			return nil
-		}
-	}
-	if worst < 0 {
-		tr.Status, tr.Reason = StatusNotRun, "no controls"
-		return nil
-	}
-	w := d.Controls[worst]
-	tr.N, tr.NUnit = w.Prompts, "prompts (the least favourable control)"
-	tr.Statistic, tr.Log10P = w.MeanDiff, w.Log10P
-	mean, sd := meanSD(worstX)
-	half := 1.96 * sd / math.Sqrt(float64(len(worstX)))
-	tr.Effect = Estimate{Name: "mean d(suspect,control) − d(suspect,reference)", Value: mean, Lo: mean - half, Hi: mean + half, Confidence: 0.95}
-	tr.MinDetectable = &Estimate{Name: "mean distance difference (normal approximation)", Value: normalMDE(sd, len(worstX), tr.AlphaShare), Power: power}
-	return nil
-}
-
 // hamming is the share of the first L positions where two piece sequences
 // agree; positions past both ends agree, past one end do not. Its time is
 // the longer sequence's length, whatever L is.
@@ -640,7 +689,11 @@ func (a *analysis) equality(ctx context.Context, tr *TestResult) error {
 	tr.Statistic, tr.Log10P = mean, math.Log10(pr.P)
 	half := 1.96 * sd / math.Sqrt(float64(n))
 	tr.Effect = Estimate{Name: "mean MMD² (Hamming kernel)", Value: mean, Lo: mean - half, Hi: mean + half, Confidence: 0.95}
-	tr.MinDetectable = &Estimate{Name: "mean MMD² (normal approximation)", Value: normalMDE(sd, n, tr.AlphaShare), Power: power}
+	if n >= 2 && sd > 0 && 1/float64(a.m.Rounds+1) <= tr.AlphaShare {
+		// No power statement from one prompt, from values without spread,
+		// or when the rounds cannot reach the test's share of α.
+		tr.MinDetectable = &Estimate{Name: "mean MMD² (normal approximation)", Value: normalMDE(sd, n, tr.AlphaShare), Power: power}
+	}
 	return nil
 }
 

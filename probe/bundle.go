@@ -1,18 +1,15 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,15 +28,20 @@ const (
 	FileTranscripts = "transcripts.jsonl"
 	FileResults     = "results.json"
 	FileRoot        = "MERKLE_ROOT"
-	FileSignature   = "MERKLE_ROOT.sig"
-	FileSums        = "SHA256SUMS"
+	// FileSums is the bundle's statement: every other file with its
+	// SHA-256 (see Seal).
+	FileSums = "SHA256SUMS"
+	// FileSignature signs the exact bytes of SHA256SUMS.
+	FileSignature = "SHA256SUMS.sig"
 )
 
-// Signature is MERKLE_ROOT.sig: an ed25519 signature over the root line.
+// Signature is SHA256SUMS.sig: an ed25519 signature over the exact bytes
+// of the file Signed names (always SHA256SUMS).
 type Signature struct {
 	Algorithm string `json:"algorithm"`
+	Signed    string `json:"signed"`
 	PublicKey string `json:"public_key"` // base64, 32 bytes
-	Signature string `json:"signature"`  // base64, over the bytes of MERKLE_ROOT
+	Signature string `json:"signature"`  // base64
 }
 
 // writeFileSync writes a file and syncs it, so a bundle on disk is whole.
@@ -65,8 +67,8 @@ func MarshalResults(r *Results) ([]byte, error) {
 }
 
 // Finish computes the battery over a probe directory and seals it: it
-// writes results.json, MERKLE_ROOT (signed when sign is set) and
-// SHA256SUMS over every other file in the directory.
+// writes results.json and MERKLE_ROOT, then the statement over every file
+// in the directory, signed when sign is set (see Seal).
 func Finish(ctx context.Context, dir string, key *watermark.Key, tk tokenizer.Tokenizer, sign ed25519.PrivateKey) (*Results, error) {
 	in, err := loadInputs(dir, tk)
 	if err != nil {
@@ -84,42 +86,10 @@ func Finish(ctx context.Context, dir string, key *watermark.Key, tk tokenizer.To
 	if err := writeFileSync(filepath.Join(dir, FileResults), rb); err != nil {
 		return nil, err
 	}
-	root := []byte(in.MerkleRoot + "\n")
-	if err := writeFileSync(filepath.Join(dir, FileRoot), root); err != nil {
+	if err := writeFileSync(filepath.Join(dir, FileRoot), []byte(in.MerkleRoot+"\n")); err != nil {
 		return nil, err
 	}
-	os.Remove(filepath.Join(dir, FileSignature))
-	if sign != nil {
-		sig := Signature{Algorithm: "ed25519",
-			PublicKey: base64.StdEncoding.EncodeToString(sign.Public().(ed25519.PublicKey)),
-			Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(sign, root))}
-		b, _ := json.MarshalIndent(sig, "", "  ")
-		if err := writeFileSync(filepath.Join(dir, FileSignature), append(b, '\n')); err != nil {
-			return nil, err
-		}
-	}
-	return res, WriteSums(dir)
-}
-
-// WriteSums writes SHA256SUMS over every regular file in dir but itself,
-// in the format sha256sum -c reads.
-func WriteSums(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	for _, e := range ents {
-		if !e.Type().IsRegular() || e.Name() == FileSums || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		sum, err := hashBundleFile(dir, e.Name())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s  %s\n", sum, e.Name())
-	}
-	return writeFileSync(filepath.Join(dir, FileSums), []byte(b.String()))
+	return res, Seal(dir, sign)
 }
 
 // loadInputs reads manifest, canaries, tokenizer and transcripts of a
@@ -161,6 +131,22 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (Inputs, error) {
 		return in, err
 	}
 	in.MerkleRoot = MerkleRoot(tb)
+	for _, ref := range m.Sources {
+		data, err := ReadBundleFile(dir, ref.File)
+		if err != nil {
+			return in, err
+		}
+		if got := newSourceRef(ref.Role, data); got.SHA256 != ref.SHA256 {
+			return in, fmt.Errorf("%s has sha256 %s, the manifest committed to %s", ref.File, got.SHA256, ref.SHA256)
+		}
+		if in.Sources == nil {
+			in.Sources = map[string][]byte{}
+		}
+		in.Sources[ref.Role] = data
+	}
+	if in.RelayLog, err = readRelayLog(dir, m); err != nil {
+		return in, err
+	}
 	return in, nil
 }
 
@@ -194,9 +180,13 @@ func BundleTokenizer(dir string, m *Manifest) (tokenizer.Tokenizer, error) {
 
 // Check is one verification step.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Warning is what a reader must see even when the check passed:
+	// "UNSIGNED", or "signed by an unknown key ed25519:…" when no trusted
+	// key was given.
+	Warning string `json:"warning,omitempty"`
+	Detail  string `json:"detail"`
 }
 
 // VerifyOptions are what verification may use besides the bundle.
@@ -204,7 +194,10 @@ type VerifyOptions struct {
 	// Key re-derives the radioactivity numbers; without it they are taken
 	// as recorded (and the report says so).
 	Key *watermark.Key
-	// PublicKey, if set, is the only signer accepted.
+	// PublicKey, if set, is the only signer accepted, and a bundle
+	// without a signature fails. Without it a signature is checked but
+	// its key is unknown, and the signature check says so (Warning), as
+	// it says UNSIGNED of a bundle without one.
 	PublicKey ed25519.PublicKey
 	// Tool is the verifying program and version (as in a manifest's tool
 	// field); a different one is pointed out, since result wording and
@@ -212,10 +205,12 @@ type VerifyOptions struct {
 	Tool string
 }
 
-// Verify re-checks a bundle from its files alone: hashes, transcript
-// integrity, the Merkle root and signature, and every number in
-// results.json. It returns the checks made; err is non-nil only when the
-// bundle cannot be read at all.
+// Verify re-checks a bundle from its files alone: the statement (every
+// file SHA256SUMS lists matches its hash, the folder holds nothing it does
+// not list, and its signature), transcript integrity, the Merkle root, and
+// every number in results.json. Listed report files (ReportPrefix) are
+// left to the report package's check. It returns the checks made; err is
+// non-nil only when the bundle cannot be read at all.
 //
 // The bundle may come from an adversary: every file is read with
 // ReadBundleFile's checks (regular files only, a size limit per kind),
@@ -231,7 +226,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		}
 		checks = append(checks, c)
 	}
-	add("hashes", verifySums(ctx, dir), "every file matches SHA256SUMS")
+	checks = append(checks, verifyStatement(ctx, dir, o.PublicKey)...)
 	if err := ctx.Err(); err != nil {
 		return checks, fmt.Errorf("verify stopped: %w", err)
 	}
@@ -245,8 +240,21 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		add("tool", nil, fmt.Sprintf("the bundle was made by %q, this is %q: if results differ, verify with the version that made it", in.Manifest.Tool, o.Tool))
 	}
 	add("inputs", nil, fmt.Sprintf("manifest %.16s…, %d transcript records, canary set %s v%d, tokenizer %s", in.Manifest.SHA256(), len(in.Records), in.Canaries.Name, in.Canaries.Version, in.Tokenizer.ID()))
-	if in.Canaries.SHA256 != in.Manifest.Canaries.SHA256 {
-		add("canaries", fmt.Errorf("%s has sha256 %s, the manifest says %s", FileCanaries, in.Canaries.SHA256, in.Manifest.Canaries.SHA256), "")
+	switch mc := in.Manifest.Canaries; {
+	case in.Canaries.SHA256 != mc.SHA256:
+		add("canaries", fmt.Errorf("%s has sha256 %s, the manifest says %s", FileCanaries, in.Canaries.SHA256, mc.SHA256), "")
+	case !mc.Secret:
+		add("canaries", nil, "not the key's secret set: no canary test was planned")
+	case o.Key == nil:
+		// Without the key nobody can tell a secret set from a public one
+		// relabelled: say what rests on trust.
+		add("canaries", nil, "the manifest says this is the key's secret set; NOT re-derived (give the key to check it)")
+	default:
+		want, err := LoadCanaries(SecretCanaries, o.Key)
+		if err == nil && want.SHA256 != in.Canaries.SHA256 {
+			err = fmt.Errorf("%s is not the secret set of key %s (sha256 %.16s…, the key's %.16s…)", FileCanaries, o.Key.ID, in.Canaries.SHA256, want.SHA256)
+		}
+		add("canaries", err, "re-derived from the key: the key's secret set")
 	}
 	add("transcripts", verifyRecords(in.Records), "every answer text re-extracted from its raw response")
 
@@ -255,16 +263,6 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		err = fmt.Errorf("%s says %s, the transcripts give %s", FileRoot, strings.TrimSpace(string(rootFile)), in.MerkleRoot)
 	}
 	add("merkle root", err, in.MerkleRoot)
-	switch sig, err := ReadBundleFile(dir, FileSignature); {
-	case err == nil:
-		detail, err := verifySignature(sig, rootFile, o.PublicKey)
-		add("signature", err, detail)
-	case !errors.Is(err, fs.ErrNotExist):
-		add("signature", err, "")
-	case o.PublicKey != nil:
-		add("signature", fmt.Errorf("a signer was given but the bundle has no %s", FileSignature), "")
-	}
-
 	stored, err := ReadBundleFile(dir, FileResults)
 	if err != nil {
 		add("results", err, "")
@@ -303,49 +301,6 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	return checks, nil
 }
 
-// verifySums checks every file SHA256SUMS lists against its hash, each
-// read once (a name listed twice is refused, so the list cannot multiply
-// the work) with ReadBundleFile's checks.
-func verifySums(ctx context.Context, dir string) error {
-	data, err := ReadBundleFile(dir, FileSums)
-	if err != nil {
-		return err
-	}
-	listed := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	line := 0
-	for sc.Scan() {
-		line++
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s: stopped at line %d: %w", FileSums, line, err)
-		}
-		sum, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok || len(sum) != 64 || !plainFileName(name) {
-			return errLine(FileSums, line, "not a \"SHA256  NAME\" line")
-		}
-		if listed[name] {
-			return errLine(FileSums, line, "lists %s a second time", name)
-		}
-		got, err := hashBundleFile(dir, name)
-		if err != nil {
-			return errLine(FileSums, line, "%v", err)
-		}
-		if got != sum {
-			return fmt.Errorf("%s: SHA-256 differs from %s line %d (the file was altered)", name, FileSums, line)
-		}
-		listed[name] = true
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s line %d: %w", FileSums, line+1, err)
-	}
-	for _, need := range []string{FileManifest, FileCanaries, FileTranscripts, FileResults, FileRoot} {
-		if !listed[need] {
-			return fmt.Errorf("%s does not list %s", FileSums, need)
-		}
-	}
-	return nil
-}
-
 // verifyRecords re-extracts each answer from its raw response.
 func verifyRecords(recs []Record) error {
 	for i, r := range recs {
@@ -365,29 +320,6 @@ func verifyRecords(recs []Record) error {
 		}
 	}
 	return nil
-}
-
-func verifySignature(sigFile, root []byte, pinned ed25519.PublicKey) (string, error) {
-	var s Signature
-	if err := json.Unmarshal(sigFile, &s); err != nil {
-		return "", fmt.Errorf("%s: %w", FileSignature, err)
-	}
-	pub, err1 := base64.StdEncoding.DecodeString(s.PublicKey)
-	sig, err2 := base64.StdEncoding.DecodeString(s.Signature)
-	if s.Algorithm != "ed25519" || err1 != nil || err2 != nil || len(pub) != ed25519.PublicKeySize {
-		return "", fmt.Errorf("%s: not an ed25519 signature record", FileSignature)
-	}
-	if pinned != nil && !bytes.Equal(pinned, pub) {
-		return "", fmt.Errorf("%s: signed by %s, not by the given public key %s", FileSignature, KeyFingerprint(pub), KeyFingerprint(pinned))
-	}
-	if !ed25519.Verify(pub, root, sig) {
-		return "", fmt.Errorf("%s: the signature does not match %s", FileSignature, FileRoot)
-	}
-	detail := "valid ed25519 signature by " + KeyFingerprint(pub)
-	if pinned == nil {
-		detail += " (signer not pinned: pass --pub to require a key)"
-	}
-	return detail, nil
 }
 
 // KeyFingerprint names a public key: sha256 of it, first 16 hex digits.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"math"
@@ -17,7 +15,7 @@ import (
 
 // forge makes the fixture a hostile bundle that is consistent with itself
 // around manifest m: the transcripts are stamped with m's hash, and the
-// Merkle root, its signature (by the fixture's signer) and SHA256SUMS are
+// Merkle root, SHA256SUMS and its signature (by the fixture's signer) are
 // made again, so that only the re-derivation can object. It returns a
 // function that puts the sealed bundle back.
 func (b *bundleFixture) forge(t *testing.T, m *Manifest) func() {
@@ -29,16 +27,12 @@ func (b *bundleFixture) forge(t *testing.T, m *Manifest) func() {
 	mb := m.Marshal() // canonical bytes, whether or not Validate accepts them
 	tr := bytes.ReplaceAll(b.files[FileTranscripts], []byte(old.SHA256()), []byte(m.SHA256()))
 	root := []byte(MerkleRoot(tr) + "\n")
-	sign := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
-	sig, _ := json.Marshal(Signature{Algorithm: "ed25519",
-		PublicKey: base64.StdEncoding.EncodeToString(sign.Public().(ed25519.PublicKey)),
-		Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(sign, root))})
-	for name, data := range map[string][]byte{FileManifest: mb, FileTranscripts: tr, FileRoot: root, FileSignature: sig} {
+	for name, data := range map[string][]byte{FileManifest: mb, FileTranscripts: tr, FileRoot: root} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteSums(b.dir); err != nil {
+	if err := Seal(b.dir, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))); err != nil {
 		t.Fatal(err)
 	}
 	return func() { b.restoreAll(t) }
@@ -96,15 +90,15 @@ func TestVerifyBoundsManifestWork(t *testing.T) {
 		{"queries", func(m *Manifest) { m.Plan.Prompts, m.Plan.EqualityPrompts = 30000, 30000 }, "queries, more than 65536"},
 		{"hamming length", func(m *Manifest) { m.Plan.HammingLength = 1 << 40 }, "hamming length 1099511627776, more than 65536"},
 		{"a test a thousand times", func(m *Manifest) {
-			style, _ := m.Test(TestStyle)
-			style.Weight = 1e-6
+			eq, _ := m.Test(TestEquality)
+			eq.Weight = 1e-6
 			for i := range m.Tests {
 				m.Tests[i].Weight /= 2
 			}
 			for range 1000 {
-				m.Tests = append(m.Tests, style)
+				m.Tests = append(m.Tests, eq)
 			}
-		}, "test style planned twice"},
+		}, "test equality planned twice"},
 		{"tokenizer outside the bundle", func(m *Manifest) { m.Tokenizer.File = "../../../../dev/zero" }, `tokenizer file "../../../../dev/zero" is not a file name`},
 		{"rounds at the limit", func(m *Manifest) { m.Rounds = MaxRounds }, ""},
 		{"hamming length at the limit", func(m *Manifest) { m.Plan.HammingLength = MaxHammingLength }, ""},
@@ -273,7 +267,7 @@ func TestVerifyRefusesOversizedFiles(t *testing.T) {
 	}{
 		{FileTranscripts, MaxTranscriptsSize + 1, "transcripts.jsonl is larger than 512 MiB, the limit for transcripts"},
 		{FileRoot, MaxRootSize + 1, "MERKLE_ROOT is larger than 1 KiB, the limit for a Merkle root"},
-		{FileSignature, MaxSignatureSize + 1, "MERKLE_ROOT.sig is larger than 4 KiB, the limit for a signature"},
+		{FileSignature, MaxSignatureSize + 1, "SHA256SUMS.sig is larger than 4 KiB, the limit for a signature"},
 		{FileManifest, MaxManifestSize + 1, "manifest.json is larger than 1 MiB, the limit for a manifest"},
 	}
 	for _, tc := range tests {

@@ -39,7 +39,7 @@ const (
 	MaxResultsSize = 64 << 20
 	// MaxRootSize: MERKLE_ROOT is 64 hex digits and a newline.
 	MaxRootSize = 1 << 10
-	// MaxSignatureSize: MERKLE_ROOT.sig is about 200 bytes of JSON.
+	// MaxSignatureSize: SHA256SUMS.sig is about 250 bytes of JSON.
 	MaxSignatureSize = 4 << 10
 	// MaxSumsSize: SHA256SUMS has one line of at most about 320 bytes per
 	// file, and a bundle has a dozen files.

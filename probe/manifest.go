@@ -15,21 +15,29 @@ import (
 )
 
 // ManifestFormat names this manifest layout.
-const ManifestFormat = "forensics-probe-manifest/1"
+// Version 2: the style test is gone (its null did not cover its claim),
+// propositions separate "depends on our text" from "trained on it" (a
+// relay of our service explains the first), canary sets say whether they
+// are the key's secret set, and file targets' copies are committed.
+const ManifestFormat = "forensics-probe-manifest/2"
 
 // Test names.
 const (
 	TestRadioactivity = "radioactivity"
 	TestCanary        = "canary"
-	TestStyle         = "style"
 	TestEquality      = "equality"
 )
 
-// Proposition ids.
+// Proposition ids. A test rejecting its null supports what its null
+// denies and nothing more: our watermark or planted answers in the
+// suspect's text show that the text depends on text our service
+// generated (PropDerived), which a model trained on our outputs and a
+// relay of our service both explain. PropTrained needs the relay ruled
+// out as well (see verdicts).
 const (
+	PropDerived = "depends-on-our-outputs"
 	PropTrained = "trained-on-our-outputs"
-	PropStyle   = "stylistically-derived"
-	PropSame    = "is-our-model"
+	PropSame    = "serves-our-model"
 )
 
 // Manifest is the probe's plan, written and hashed before the first query:
@@ -55,6 +63,13 @@ type Manifest struct {
 	// Rounds is the number of random re-assignments in the permutation
 	// tests (style, equality).
 	Rounds int `json:"rounds"`
+	// Sources are the files of file: targets, copied into the bundle and
+	// committed to here before any query.
+	Sources []SourceRef `json:"sources,omitempty"`
+	// RelayLog plans the relay check by request log (relaylog.go): our
+	// gateways' logs are searched for the suspect's prompts after the
+	// queries; the outcome is relay-log.json.
+	RelayLog *RelayLogPlan `json:"relay_log,omitempty"`
 }
 
 // Proposition is one claim the probe can support, with its tests.
@@ -103,6 +118,12 @@ type CanaryRef struct {
 	File     string `json:"file"`
 	Prompts  int    `json:"prompts"`
 	Triggers int    `json:"triggers"`
+	// Secret: the set is the one derived from the watermark key
+	// (canary.NewSecret), which nobody without the key can plant. Only
+	// such a set's planted answers are evidence about our outputs; a
+	// public set (the demo set every copy of forensics ships) or a file
+	// of unknown origin is not tested.
+	Secret bool `json:"secret"`
 }
 
 // KeyRef identifies the watermark key without revealing it.
@@ -150,6 +171,11 @@ type NullPlan struct {
 	// independent of our key can only reach it by chance (rate ControlAlpha
 	// per control), while a broken key or tokenizer reaches it at once.
 	ControlAlpha float64 `json:"control_alpha"`
+	// RelayAlpha is the level of the relay check (relayCheck): the
+	// suspect's answers carry our watermark more weakly than our own
+	// service's answers to the same prompts. It gates a verdict (it can
+	// only withhold "trained"), so it takes no share of Alpha.
+	RelayAlpha float64 `json:"relay_alpha"`
 }
 
 // Marshal is the manifest's canonical bytes (indented JSON, newline).
@@ -244,14 +270,24 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("sampling %+v is not usable", m.Sampling)
 	case m.Null.Keys < 0 || m.Null.Keys > MaxNullKeys:
 		return fmt.Errorf("null keys %d outside 0..%d", m.Null.Keys, MaxNullKeys)
-	case !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1):
-		return fmt.Errorf("null control_alpha %v and ks_alpha %v must be in (0,1)", m.Null.ControlAlpha, m.Null.KSAlpha)
+	case !(m.Null.ControlAlpha > 0 && m.Null.ControlAlpha < 1) || !(m.Null.KSAlpha > 0 && m.Null.KSAlpha < 1) || !(m.Null.RelayAlpha > 0 && m.Null.RelayAlpha < 1):
+		return fmt.Errorf("null control_alpha %v, ks_alpha %v and relay_alpha %v must be in (0,1)", m.Null.ControlAlpha, m.Null.KSAlpha, m.Null.RelayAlpha)
 	case m.Rounds < 1:
 		return fmt.Errorf("rounds %d, want at least 1", m.Rounds)
 	case m.Rounds > MaxRounds:
 		return fmt.Errorf("rounds %d, more than %d (a p-value of 10^-6 needs no more)", m.Rounds, MaxRounds)
 	case m.Tokenizer.File != "" && !plainFileName(m.Tokenizer.File):
 		return fmt.Errorf("tokenizer file %q is not a file name in the bundle folder", m.Tokenizer.File)
+	}
+	roles := map[string]bool{}
+	for _, r := range m.Targets.Roles() {
+		roles[r] = true
+	}
+	for i, src := range m.Sources {
+		if !roles[src.Role] || src.File != sourceFile(src.Role) || len(src.SHA256) != 64 {
+			return fmt.Errorf("source %d (%s, %s) is not a file target's copy in the bundle", i, src.Role, src.File)
+		}
+		roles[src.Role] = false // once each
 	}
 	sum := 0.0
 	seen := map[string]bool{}
@@ -271,6 +307,21 @@ func (m *Manifest) Validate() error {
 	if len(m.Tests) == 0 || sum > 1+1e-9 {
 		return fmt.Errorf("test weights sum to %v (want ≤ 1, at least one test)", sum)
 	}
+	// What a test may support is not the manifest's to choose: a canary
+	// test only on the key's secret set, and each test under the
+	// proposition its null speaks to (a bundle verified without the key
+	// could otherwise claim either).
+	for _, t := range m.Tests {
+		if want := testPropositions[t.Name]; t.Proposition != want {
+			return fmt.Errorf("test %s is planned for proposition %q; its null speaks only to %q", t.Name, t.Proposition, want)
+		}
+		if t.Name == TestCanary && !m.Canaries.Secret {
+			return fmt.Errorf("a canary test is planned on a set that is not the key's secret set: its planted answers may be known to anyone")
+		}
+	}
+	if got, want := fmt.Sprint(m.Propositions), fmt.Sprint(PropositionsFor(m.Tests)); got != want {
+		return fmt.Errorf("propositions %s are not those the planned tests speak to (%s)", got, want)
+	}
 	if d := m.randomizationDraws(); d > MaxRandomizationDraws {
 		return fmt.Errorf("rounds %d over %d values a round make %d randomization draws, more than %d: use fewer rounds", m.Rounds, d/int64(m.Rounds), d, int64(MaxRandomizationDraws))
 	}
@@ -282,11 +333,11 @@ func (m *Manifest) Validate() error {
 // it from overflowing.
 func (m *Manifest) randomizationDraws() int64 {
 	var per int64
-	if _, ok := m.Test(TestStyle); ok {
-		per += int64(m.Plan.Prompts) * int64(len(m.Targets.Controls))
-	}
 	if _, ok := m.Test(TestEquality); ok {
 		per += int64(m.Plan.EqualityPrompts)
+	}
+	if _, ok := m.Test(TestRadioactivity); ok && m.Targets.Reference != "" {
+		per += int64(m.Plan.Prompts) // the relay check
 	}
 	return int64(m.Rounds) * per
 }
@@ -380,31 +431,34 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(s)
 }
 
-// DefaultWeights are the shares of α each test gets when it applies; the
-// weights of tests that cannot run (no controls, no reference) go to the
-// others in proportion, before any query.
-var DefaultWeights = map[string]float64{TestRadioactivity: 0.5, TestCanary: 0.2, TestStyle: 0.2, TestEquality: 0.1}
+// testPropositions is the proposition each test's null speaks to.
+var testPropositions = map[string]string{TestRadioactivity: PropDerived, TestCanary: PropDerived, TestEquality: PropSame}
 
-// PlanTests returns the applicable tests with their weights.
-func PlanTests(t Targets, p Plan) []TestPlan {
+// DefaultWeights are the shares of α each test gets when it applies; the
+// weights of tests that cannot run (no controls, no reference, no secret
+// canary set) go to the others in proportion, before any query.
+var DefaultWeights = map[string]float64{TestRadioactivity: 0.6, TestCanary: 0.25, TestEquality: 0.15}
+
+// PlanTests returns the applicable tests with their weights. The canary
+// test applies only to a secret canary set: the answers of a public set
+// are known to anyone, so a model that gives them may never have seen our
+// outputs (issue 14: another provider planting the shipped set made an
+// unrelated model "trained on our outputs", p = 9e-24).
+func PlanTests(t Targets, p Plan, secretCanaries bool) []TestPlan {
 	all := []TestPlan{
-		{Name: TestRadioactivity, Proposition: PropTrained,
+		{Name: TestRadioactivity, Proposition: testPropositions[TestRadioactivity],
 			Null:      "the suspect's answers are independent of our key: each distinct (context, piece) tuple is green with probability γ",
 			Statistic: "green count among distinct scored tuples across all suspect answers, exact binomial upper tail"},
-		{Name: TestCanary, Proposition: PropTrained,
-			Null:      "the suspect gives planted canary answers no more often than the control models",
+		{Name: TestCanary, Proposition: testPropositions[TestCanary],
+			Null:      "the suspect never received our secret planted answers: it gives them no more often than the control models (which never did either)",
 			Statistic: "trigger hits of the suspect vs the controls pooled, one-sided Fisher exact test"},
-		{Name: TestStyle, Proposition: PropStyle,
-			Null:      "per prompt, the reference's and each control's answers are exchangeable with respect to their distance from the suspect's",
-			Statistic: "sum over prompts of d(suspect, control) − d(suspect, reference) on style profiles, sign-flip randomization test per control; the largest p counts"},
-		{Name: TestEquality, Proposition: PropSame,
+		{Name: TestEquality, Proposition: testPropositions[TestEquality],
 			Null:      "the suspect and the reference answer each prompt from the same distribution",
 			Statistic: "MMD² with a Hamming kernel on the leading pieces of two answers per prompt from each, randomization over the three pairings per prompt"},
 	}
 	applies := map[string]bool{
 		TestRadioactivity: p.Prompts > 0,
-		TestCanary:        p.Triggers > 0 && len(t.Controls) > 0,
-		TestStyle:         p.Prompts > 0 && t.Reference != "" && len(t.Controls) > 0,
+		TestCanary:        p.Triggers > 0 && len(t.Controls) > 0 && secretCanaries,
 		TestEquality:      p.EqualityPrompts > 0 && t.Reference != "",
 	}
 	var out []TestPlan
@@ -423,17 +477,20 @@ func PlanTests(t Targets, p Plan) []TestPlan {
 	return out
 }
 
-// PropositionsFor lists the propositions the planned tests speak to.
+// Proposition statements.
+var propositionStatements = []Proposition{
+	{ID: PropDerived, Statement: "The suspect's answers depend on text our service generated (it was trained on it, relays our service, or copies it)."},
+	{ID: PropTrained, Statement: "The suspect model was trained on text our service generated (not merely relaying our service)."},
+	{ID: PropSame, Statement: "The suspect serves our model's text unchanged (our model with these settings, or a relay of our service)."},
+}
+
+// PropositionsFor lists the propositions the planned tests speak to;
+// PropTrained rests on the tests of PropDerived.
 func PropositionsFor(tests []TestPlan) []Proposition {
-	statements := []Proposition{
-		{ID: PropTrained, Statement: "The suspect model was trained on outputs of our model."},
-		{ID: PropStyle, Statement: "The suspect model writes more like our model than like any of the control models."},
-		{ID: PropSame, Statement: "The suspect serves our model unchanged."},
-	}
 	var out []Proposition
-	for _, p := range statements {
+	for _, p := range propositionStatements {
 		for _, t := range tests {
-			if t.Proposition == p.ID {
+			if t.Proposition == p.ID || (p.ID == PropTrained && t.Proposition == PropDerived) {
 				p.Tests = append(p.Tests, t.Name)
 			}
 		}

@@ -41,7 +41,7 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 		s := probeSetup{
 			targets: Targets{Suspect: c.suspect, Reference: teacher, Controls: controls},
 			plan:    Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32},
-			seed:    21, rounds: 9999, nullK: 100,
+			seed:    21, rounds: 9999, nullK: 100, requestLog: quietLog(t),
 		}
 		res, stats := runProbe(t, t.TempDir(), w.key, w.canaries, s)
 		r := testByName(res.Tests, TestRadioactivity)
@@ -55,9 +55,18 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 		for _, p := range res.Propositions {
 			t.Logf("   %s: %s", p.ID, p.Verdict)
 		}
-		trained := res.Propositions[0]
-		if c.derived && (trained.Verdict != VerdictSupported || d.AnswersTo1e6 == 0) {
-			t.Errorf("%s: %s, p ≤ 1e-6 after %d answers", c.name, trained.Verdict, d.AnswersTo1e6)
+		verdict := map[string]string{}
+		for _, p := range res.Propositions {
+			verdict[p.ID] = p.Verdict
+		}
+		if c.derived && (verdict[PropDerived] != VerdictSupported || d.AnswersTo1e6 == 0) {
+			t.Errorf("%s: depends on our outputs %s, p ≤ 1e-6 after %d answers", c.name, verdict[PropDerived], d.AnswersTo1e6)
+		}
+		// Our own service asked as a suspect (here not through a logged
+		// gateway: our model and key served elsewhere) is not "trained":
+		// its answers do not differ from our service's.
+		if relay := c.suspect == teacher; c.derived && (verdict[PropTrained] == VerdictSupported) == relay {
+			t.Errorf("%s: trained on our outputs %s", c.name, verdict[PropTrained])
 		}
 		for _, p := range res.Propositions {
 			if !c.derived && p.ID != PropSame && p.Verdict == VerdictSupported {
@@ -105,6 +114,12 @@ func nullRun(t testing.TB, run int, paras []string, cs *CanarySet) *Results {
 		seed:    uint64(run) + 1, rounds: 999, nullK: 100,
 	}
 	s.nullSeed = fmt.Sprintf("null-run-%d", run) // independent unused keys in every run
+	if cs == nil {
+		// The secret set of this run's key, as a deployment plants it.
+		if cs, err = LoadCanaries(SecretCanaries, k); err != nil {
+			t.Fatal(err)
+		}
+	}
 	res, _ := runProbe(t, filepath.Join(dir, "b"), k, cs, s)
 	return res
 }
@@ -119,10 +134,7 @@ func TestBatteryFalsePositiveRate(t *testing.T) {
 		t.Skip("a measurement (about 4 minutes on 2 cores): make measure, or FORENSICS_MEASURE=1")
 	}
 	runs := 200
-	cs, err := LoadCanaries(DefaultCanaries)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var cs *CanarySet // each run's key's secret set
 	paras, err := corpora.Paragraphs()
 	if err != nil {
 		t.Fatal(err)

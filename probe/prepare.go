@@ -18,6 +18,12 @@ import (
 // same plan: its seeds are kept, and any other difference is an error that
 // names the fields. It returns the manifest in force and whether it resumed.
 func Prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte) (*Manifest, bool, error) {
+	return prepare(dir, m, cs, tokFile, nil)
+}
+
+// prepare is Prepare that also writes files (the copies of file targets)
+// before the manifest.
+func prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte, files map[string][]byte) (*Manifest, bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -63,6 +69,11 @@ func Prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte) (*Manifest,
 	}
 	if tokFile != nil {
 		if err := writeFileSync(filepath.Join(dir, FileTokenizer), tokFile); err != nil {
+			return nil, false, err
+		}
+	}
+	for name, data := range files {
+		if err := writeFileSync(filepath.Join(dir, name), data); err != nil {
 			return nil, false, err
 		}
 	}

@@ -22,6 +22,21 @@ type probeSetup struct {
 	nullK    int
 	budget   Budget
 	nullSeed string // default "test-null-seed"
+	// requestLog plans the relay check by request log on this file.
+	requestLog string
+}
+
+// quietLog writes a request log that began before the probe (the test
+// manifests' time) and holds none of its prompts: the log of a gateway
+// nobody relayed.
+func quietLog(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "requests.jsonl")
+	line := `{"ts":"2026-11-25T12:00:00Z","account":"someone","endpoint":"/api/generate","model":"embedded","prompt":"What is the weather like?","status":200}` + "\n"
+	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func embeddedTokenizer(t testing.TB) (tokenizer.Tokenizer, []byte) {
@@ -47,17 +62,21 @@ func tokenizerFileBytes(v *tokenizer.Vocab) ([]byte, error) {
 
 func buildManifest(t testing.TB, key *watermark.Key, cs *CanarySet, tk tokenizer.Tokenizer, s probeSetup) *Manifest {
 	t.Helper()
-	tests := PlanTests(s.targets, s.plan)
+	tests := PlanTests(s.targets, s.plan, cs.Secret)
+	var relayPlan *RelayLogPlan
+	if s.requestLog != "" {
+		relayPlan = &RelayLogPlan{}
+	}
 	return &Manifest{
 		Format: ManifestFormat, Tool: "forensics test", Created: "2026-11-26T00:00:00Z",
 		Propositions: PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: s.targets,
-		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
 		Tokenizer: TokenizerRef{ID: tk.ID(), File: FileTokenizer},
 		Sampling:  Sampling{Temperature: 0.8, MaxTokens: 120, Seed: s.seed},
 		Plan:      s.plan, Budget: s.budget,
-		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: cmp.Or(s.nullSeed, "test-null-seed")},
-		Rounds: s.rounds,
+		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: cmp.Or(s.nullSeed, "test-null-seed")},
+		Rounds: s.rounds, RelayLog: relayPlan,
 	}
 }
 
@@ -80,6 +99,15 @@ func runProbe(t testing.TB, dir string, key *watermark.Key, cs *CanarySet, s pro
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if s.requestLog != "" {
+		c, err := CheckRelayLog(context.Background(), []string{s.requestLog}, m, cs, st.Records())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeRelayLog(dir, c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := Finish(context.Background(), dir, key, tk, nil)
 	if err != nil {
@@ -108,6 +136,16 @@ func openTargets(t testing.TB, m *Manifest, cs *CanarySet) map[string]Target {
 	return tgs
 }
 
+// verdictOf is a proposition's verdict ("" when it was not planned).
+func verdictOf(res *Results, id string) string {
+	for _, p := range res.Propositions {
+		if p.ID == id {
+			return p.Verdict
+		}
+	}
+	return ""
+}
+
 func logResults(t *testing.T, res *Results) {
 	t.Helper()
 	for _, tr := range res.Tests {
@@ -127,7 +165,7 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	s := probeSetup{
 		targets: Targets{Suspect: "embedded:" + w.student, Reference: "embedded:reference?plant=1&key=" + w.keyPath, Controls: []string{"embedded:" + w.control}},
 		plan:    Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
-		seed:    7, rounds: 999, nullK: 100,
+		seed:    7, rounds: 999, nullK: 100, requestLog: quietLog(t),
 	}
 	res, stats := runProbe(t, dir, w.key, w.canaries, s)
 	logResults(t, res)
@@ -148,8 +186,10 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	if canary.Status != StatusRejected {
 		t.Errorf("canary test on the student: %s (hits %+v)", canary.Status, canary.Canary)
 	}
-	if p := res.Propositions[0]; p.ID != PropTrained || p.Verdict != VerdictSupported {
-		t.Errorf("proposition %s: %s", p.ID, p.Verdict)
+	for _, id := range []string{PropDerived, PropTrained} {
+		if v := verdictOf(res, id); v != VerdictSupported {
+			t.Errorf("proposition %s: %s", id, v)
+		}
 	}
 
 	checks, err := Verify(context.Background(), dir, VerifyOptions{Key: w.key})
@@ -227,7 +267,7 @@ func TestProbeStudentAndVerify(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(cp, e.Name()), b, 0o644)
 	}
-	if err := WriteSums(cp); err != nil {
+	if err := Seal(cp, nil); err != nil {
 		t.Fatal(err)
 	}
 	checks, _ = Verify(context.Background(), cp, VerifyOptions{Key: w.key})

@@ -7,13 +7,17 @@ const ResultsFormat = "forensics-probe-results/1"
 // are a pure function of manifest, canary set, tokenizer, key and
 // transcripts: verify recomputes them byte for byte.
 type Results struct {
-	Format         string              `json:"format"`
-	ManifestSHA256 string              `json:"manifest_sha256"`
-	Alpha          float64             `json:"alpha"`
-	Correction     string              `json:"correction"`
-	Transcripts    TranscriptSummary   `json:"transcripts"`
-	Tests          []TestResult        `json:"tests"`
-	Propositions   []PropositionResult `json:"propositions"`
+	Format         string            `json:"format"`
+	ManifestSHA256 string            `json:"manifest_sha256"`
+	Alpha          float64           `json:"alpha"`
+	Correction     string            `json:"correction"`
+	Transcripts    TranscriptSummary `json:"transcripts"`
+	// Sources account for every line of each file target's file.
+	Sources []SourceAccount `json:"sources,omitempty"`
+	// RelayLog is what our request logs showed (relaylog.go).
+	RelayLog     *RelayLogCheck      `json:"relay_log,omitempty"`
+	Tests        []TestResult        `json:"tests"`
+	Propositions []PropositionResult `json:"propositions"`
 	// KeyRecomputed is false when the results were recomputed without the
 	// key, so the radioactivity numbers were taken as recorded.
 	Limitations []string `json:"limitations"`
@@ -56,7 +60,6 @@ type TestResult struct {
 	MinDetectable *Estimate       `json:"min_detectable,omitempty"`
 	Radioactivity *RadioDetail    `json:"radioactivity,omitempty"`
 	Canary        *CanaryDetail   `json:"canary,omitempty"`
-	Style         *StyleDetail    `json:"style,omitempty"`
 	Equality      *EqualityDetail `json:"equality,omitempty"`
 }
 
@@ -88,6 +91,35 @@ type RadioDetail struct {
 	TokensTo1e6  int            `json:"tokens_to_1e-6"`
 	Null         KeySwapNull    `json:"key_swap_null"`
 	Controls     []ControlScore `json:"controls,omitempty"`
+	// Relay compares the watermark's strength in the suspect's answers
+	// with our own service's (the reference's), prompt by prompt.
+	Relay *RelayCheck `json:"relay_check,omitempty"`
+}
+
+// RelayCheck asks whether the suspect's answers carry our watermark more
+// weakly than our service's answers to the same prompts. A relay of our
+// service (a reseller forwarding our API) serves our text: its answers
+// and the reference's are exchangeable prompt by prompt, so the sign-flip
+// test of the per-prompt differences is exact under "the suspect relays
+// our service". A model trained on our outputs carries a fraction of the
+// watermark. The check can only withhold "trained on our outputs", never
+// support anything, so it takes no share of α.
+type RelayCheck struct {
+	Prompts int `json:"prompts"`
+	// Mean per-answer green fractions (distinct tuples of each answer,
+	// prompt tuples left out) over the prompts both answered.
+	SuspectGreen   float64 `json:"suspect_green_fraction"`
+	ReferenceGreen float64 `json:"reference_green_fraction"`
+	Log10P         float64 `json:"log10_p"`
+	Rounds         int     `json:"rounds"`
+	// ReferenceLog10P is the reference's own radioactivity p (pooled): a
+	// reference that does not carry our watermark is not our service,
+	// and then nothing here tells a relay apart.
+	ReferenceLog10P      float64 `json:"reference_log10_p"`
+	ReferenceWatermarked bool    `json:"reference_watermarked"`
+	// Weaker: the reference is watermarked and the suspect's watermark
+	// is weaker at RelayAlpha.
+	Weaker bool `json:"weaker"`
 }
 
 // CurvePoint is the radioactivity evidence after the first Answers answers.
@@ -139,26 +171,6 @@ type HitCount struct {
 	Answers int    `json:"answers"`
 }
 
-// StyleDetail are the style comparisons, one per control.
-type StyleDetail struct {
-	Controls []StyleComparison `json:"controls"`
-}
-
-// StyleComparison is suspect→reference against suspect→one control.
-type StyleComparison struct {
-	Role    string  `json:"role"`
-	Prompts int     `json:"prompts"`
-	Log10P  float64 `json:"log10_p"`
-	AsLarge int     `json:"as_large"`
-	Rounds  int     `json:"rounds"`
-	// MeanDiff is the mean over prompts of d(S,C) − d(S,R): positive when
-	// the suspect writes more like the reference than like the control.
-	MeanDiff float64 `json:"mean_diff"`
-	// Distances between pooled profiles, for the report.
-	DistReference float64 `json:"dist_suspect_reference"`
-	DistControl   float64 `json:"dist_suspect_control"`
-}
-
 // EqualityDetail is the MMD test's numbers.
 type EqualityDetail struct {
 	Prompts       int     `json:"prompts"`
@@ -179,6 +191,11 @@ const (
 	VerdictWithheld     = "withheld"
 	VerdictNotSupported = "not supported"
 	VerdictConsistent   = "consistent"
+	VerdictNotTested    = "not tested"
+	// VerdictConditional is "supported" on answers collected elsewhere:
+	// it holds only if they are complete and unselected, which the tool
+	// did not observe.
+	VerdictConditional = "supported if complete"
 )
 
 // PropositionResult is the verdict on one proposition, in plain words.

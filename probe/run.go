@@ -145,13 +145,17 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 			defer wg.Done()
 			for q := range jobs {
 				rec, err := ask(ctx, m, targets[q.Role], q, o)
-				inflight.Add(-1)
 				if ctx.Err() != nil {
+					inflight.Add(-1)
 					continue // cancelled: nothing recorded, asked again on resume
 				}
+				// The query stays in flight until the loop below has
+				// counted it: released earlier, the dispatcher saw
+				// neither it nor its count and went one over the budget.
 				select {
 				case results <- outcome{rec: rec, noAnswer: errors.Is(err, ErrNoAnswer)}:
 				case <-ctx.Done():
+					inflight.Add(-1)
 				}
 			}
 		}()
@@ -164,15 +168,18 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 	var writeErr error
 	for out := range results {
 		if writeErr != nil {
+			inflight.Add(-1)
 			continue // drain
 		}
 		if out.noAnswer {
+			inflight.Add(-1)
 			stats.NoAnswer++
 			done++
 			continue
 		}
 		rec := out.rec
 		if err := st.Append(rec); err != nil {
+			inflight.Add(-1)
 			writeErr = err
 			cancel(err)
 			continue
@@ -180,6 +187,7 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 		spent := o.spent(rec)
 		requests.Add(1)
 		tokens.Add(int64(spent))
+		inflight.Add(-1)
 		stats.Requests++
 		stats.Tokens += spent
 		if rec.OK() {

@@ -41,6 +41,51 @@ type Setup struct {
 	// Notice receives one-line messages for the operator (resuming, a
 	// repaired transcript line, where the manifest went).
 	Notice func(string)
+
+	// RequestLogs are our gateways' request logs, searched after the
+	// queries for the prompts the suspect was asked (the relay check by
+	// request log); ProbeAccount is the account the reference's queries
+	// went through, if they went through a gateway.
+	RequestLogs  []string
+	ProbeAccount string
+	// Open, if set, opens the target of a role in place of OpenTarget
+	// (experiments that stand in suspects no server serves: an echo bot,
+	// a relay). A nil Target from it falls back to OpenTarget.
+	Open func(role, spec string) (Target, error)
+
+	sources map[string][]byte // file targets' contents by role, read once
+}
+
+// roleSpecs maps each role to its target spec.
+func (s *Setup) roleSpecs() map[string]string {
+	specs := map[string]string{"suspect": s.Targets.Suspect}
+	if s.Targets.Reference != "" {
+		specs["reference"] = s.Targets.Reference
+	}
+	for i, c := range s.Targets.Controls {
+		specs[ControlRole(i)] = c
+	}
+	return specs
+}
+
+// readSources reads every file target's file, once: the bundle keeps the
+// copy that was read, and the target answers from that same copy.
+func (s *Setup) readSources() (map[string][]byte, error) {
+	if s.sources != nil {
+		return s.sources, nil
+	}
+	src := map[string][]byte{}
+	for role, spec := range s.roleSpecs() {
+		if path := fileTargetPath(spec); path != "" {
+			data, err := readSource(path)
+			if err != nil {
+				return nil, fmt.Errorf("target %s: %w", spec, err)
+			}
+			src[role] = data
+		}
+	}
+	s.sources = src
+	return src, nil
 }
 
 // pieceCounter counts text's pieces with our tokenizer, for the token
@@ -83,17 +128,31 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	tests := PlanTests(s.Targets, s.Plan)
+	tests := PlanTests(s.Targets, s.Plan, s.Canaries.Secret)
 	cs := s.Canaries
+	src, err := s.readSources()
+	if err != nil {
+		return nil, nil, err
+	}
+	var refs []SourceRef
+	for _, role := range s.Targets.Roles() {
+		if data, ok := src[role]; ok {
+			refs = append(refs, newSourceRef(role, data))
+		}
+	}
+	var relayPlan *RelayLogPlan
+	if len(s.RequestLogs) > 0 {
+		relayPlan = &RelayLogPlan{ExcludedAccount: s.ProbeAccount}
+	}
 	return &Manifest{
 		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: s.Command,
 		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: s.Targets,
-		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},
 		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},
 		Sampling:  s.Sampling, Plan: s.Plan, Budget: s.Budget,
-		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: s.NullSeed},
-		Rounds: s.Rounds,
+		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: s.NullSeed},
+		Rounds: s.Rounds, Sources: refs, RelayLog: relayPlan,
 	}, tokFile, nil
 }
 
@@ -112,24 +171,31 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	if err != nil {
 		return nil, RunStats{}, err
 	}
+	if m.Targets.Reference != "" && 1/float64(m.Rounds+1) > m.Null.RelayAlpha {
+		notice(fmt.Sprintf("note: with %d rounds the relay check's smallest p-value is %.2g, above its level %g: it cannot tell a model trained on our outputs from a relay of our service; raise --rounds to at least %.0f",
+			m.Rounds, 1/float64(m.Rounds+1), m.Null.RelayAlpha, math.Ceil(1/m.Null.RelayAlpha)-1))
+	}
 	for _, t := range m.Tests {
-		if (t.Name == TestStyle || t.Name == TestEquality) && 1/float64(m.Rounds+1) > t.Weight*m.Alpha {
+		if t.Name == TestEquality && 1/float64(m.Rounds+1) > t.Weight*m.Alpha {
 			notice(fmt.Sprintf("note: with %d rounds the %s test's smallest p-value is %.2g, above its share of α (%.2g): it cannot reject; raise --rounds to at least %.0f",
 				m.Rounds, t.Name, 1/float64(m.Rounds+1), t.Weight*m.Alpha, math.Ceil(1/(t.Weight*m.Alpha))))
 		}
 	}
 	tgs := map[string]Target{}
-	specs := map[string]string{"suspect": s.Targets.Suspect, "reference": s.Targets.Reference}
-	for i, c := range s.Targets.Controls {
-		specs[ControlRole(i)] = c
-	}
 	to := s.TargetOptions
 	to.Canaries = s.Canaries
-	for role, spec := range specs {
-		if spec == "" {
-			continue
+	for role, spec := range s.roleSpecs() {
+		var t Target
+		if s.Open != nil {
+			t, err = s.Open(role, spec)
 		}
-		t, err := OpenTarget(spec, to)
+		switch data, ok := s.sources[role]; {
+		case err != nil || t != nil:
+		case ok:
+			t, err = newFileTarget(spec, data)
+		default:
+			t, err = OpenTarget(spec, to)
+		}
 		if err != nil {
 			return nil, RunStats{}, err
 		}
@@ -138,7 +204,11 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 		}
 		tgs[role] = t
 	}
-	m, resumed, err := Prepare(s.Dir, m, s.Canaries, tokFile)
+	files := map[string][]byte{}
+	for _, ref := range m.Sources {
+		files[ref.File] = s.sources[ref.Role]
+	}
+	m, resumed, err := prepare(s.Dir, m, s.Canaries, tokFile, files)
 	if err != nil {
 		return nil, RunStats{}, err
 	}
@@ -165,6 +235,17 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	}
 	if err := st.Close(); err != nil {
 		return nil, stats, err
+	}
+	if m.RelayLog != nil {
+		// After the queries: a relay's forwarded requests are logged when
+		// they end, before the relay can answer the probe.
+		c, err := CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, st.Records())
+		if err != nil {
+			return nil, stats, err
+		}
+		if err := writeRelayLog(s.Dir, c); err != nil {
+			return nil, stats, err
+		}
 	}
 	res, err := Finish(ctx, s.Dir, s.Key, s.Tokenizer, s.Sign)
 	return res, stats, err

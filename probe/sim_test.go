@@ -150,7 +150,7 @@ func sharedWorld(t testing.TB) *world {
 		}
 		w := &world{dir: dir}
 		w.keyPath, w.key = testKey(t, dir, 1)
-		w.canaries, err = LoadCanaries(DefaultCanaries)
+		w.canaries, err = LoadCanaries(SecretCanaries, w.key)
 		if err != nil {
 			worldErr = err.Error()
 			return

@@ -102,7 +102,11 @@ func OpenTarget(spec string, o TargetOptions) (Target, error) {
 	case "embedded":
 		return newEmbeddedTarget(spec, o)
 	case "file":
-		return newFileTarget(spec, strings.TrimPrefix(rest, "//"))
+		data, err := readSource(strings.TrimPrefix(rest, "//"))
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", spec, err)
+		}
+		return newFileTarget(spec, data)
 	}
 	return nil, fmt.Errorf("target %q: unknown scheme %q (ollama, openai, openais, embedded, file)", spec, scheme)
 }

@@ -43,8 +43,6 @@ func evidence(t *TestResult) string {
 		}
 		return fmt.Sprintf("the suspect gave %d planted canary answers in %d trigger prompts, the controls %d in %d, p = %s",
 			d.Suspect.Hits, d.Suspect.Answers, k0, n0, FormatP(t.Log10P))
-	case TestStyle:
-		return fmt.Sprintf("on %d prompts the suspect writes more like our model than like each named control, p = %s (least favourable control)", t.N, FormatP(t.Log10P))
 	case TestEquality:
 		return fmt.Sprintf("on %d prompts the suspect's answers differ from our model's (mean MMD² %.4f), p = %s", t.N, t.Statistic, FormatP(t.Log10P))
 	}
@@ -67,13 +65,29 @@ func shortfall(t *TestResult) string {
 }
 
 // verdicts turns test outcomes into a plain-language verdict per
-// proposition. A non-rejection never reads as "clean".
-func verdicts(m *Manifest, tests []TestResult) []PropositionResult {
+// proposition. A non-rejection never reads as "clean", and a rejection
+// supports only what its null denies: our watermark or planted answers in
+// the suspect's text support PropDerived; PropTrained needs, besides,
+// that a relay of our service be ruled out (relayExcluded); and nothing
+// is supported on answers collected elsewhere unless they answer exactly
+// the planned queries, each once (SourceAccount.Exact).
+func verdicts(m *Manifest, res *Results) []PropositionResult {
+	tests := res.Tests
+	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests", m.Alpha, len(m.Tests))
+	var inexact, collected []string
+	for _, src := range res.Sources {
+		if src.Exact {
+			collected = append(collected, src.Role)
+		} else {
+			inexact = append(inexact, src.Role+": "+src.Note)
+		}
+	}
 	var out []PropositionResult
 	for _, p := range m.Propositions {
 		pr := PropositionResult{ID: p.ID, Statement: p.Statement, Tests: p.Tests}
-		var rejected, withheld []*TestResult
+		var rejected []*TestResult
 		var others []string
+		withheld := false
 		for _, name := range p.Tests {
 			t := testByName(tests, name)
 			if t == nil {
@@ -83,40 +97,138 @@ func verdicts(m *Manifest, tests []TestResult) []PropositionResult {
 			case StatusRejected:
 				rejected = append(rejected, t)
 			case StatusWithheld:
-				withheld = append(withheld, t)
+				withheld = true
 				others = append(others, shortfall(t))
 			default:
 				others = append(others, shortfall(t))
 			}
 		}
-		fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests", m.Alpha, len(m.Tests))
+		var ev []string
+		for _, t := range rejected {
+			ev = append(ev, evidence(t))
+		}
 		switch {
-		case p.ID == PropSame && len(rejected) > 0:
-			pr.Verdict = VerdictNotSupported
-			pr.Text = fmt.Sprintf("Not supported: %s (%s). The suspect is not an unmodified copy of our model served with these settings.", evidence(rejected[0]), fwer)
 		case p.ID == PropSame:
-			pr.Verdict = VerdictConsistent
-			pr.Text = fmt.Sprintf("Consistent: no difference from our model was detected (%s). A non-rejection does not prove identity.", strings.Join(others, "; "))
-		case len(rejected) > 0:
-			var ev []string
-			for _, t := range rejected {
-				ev = append(ev, evidence(t))
+			pr.Verdict, pr.Text = sameVerdict(m, tests)
+		case len(rejected) > 0 && len(inexact) > 0:
+			pr.Verdict = VerdictWithheld
+			pr.Text = fmt.Sprintf("Withheld: %s, but answers collected elsewhere do not answer exactly the planned queries, each once (%s). Lines kept after scoring can make unrelated text look watermarked, so these answers cannot support the proposition.",
+				strings.Join(ev, "; "), strings.Join(inexact, "; "))
+		case len(rejected) > 0 && p.ID == PropTrained:
+			if why := relayNotExcluded(res); why != "" {
+				pr.Verdict = VerdictWithheld
+				pr.Text = fmt.Sprintf("Withheld: %s (%s); but %s. A model trained on our outputs and a relay of our service (a reseller forwarding our API, with or without changing our answers) both explain that evidence; the finding is \"depends on text our service generated\".",
+					strings.Join(ev, "; "), fwer, why)
+				break
 			}
 			pr.Verdict = VerdictSupported
-			pr.Text = fmt.Sprintf("Supported: %s (%s).", strings.Join(ev, "; "), fwer)
-			if len(others) > 0 {
-				pr.Text += " Other tests: " + strings.Join(others, "; ") + "."
-			}
-		case len(withheld) > 0:
+			pr.Text = fmt.Sprintf("Supported: %s (%s); and the suspect is not a relay of our service: %s%s.", strings.Join(ev, "; "), fwer, relayLogText(res.RelayLog), strings.Replace(onlyVerbatim(res.Tests), ": that rules out only a relay forwarding our answers unchanged with the probe's settings", " (so it is not our model served unchanged)", 1))
+		case len(rejected) > 0:
+			pr.Verdict = VerdictSupported
+			pr.Text = fmt.Sprintf("Supported: %s (%s). This shows that the suspect's text depends on text our service generated, not how: training on it, relaying our service and copying our text all explain it (see the next proposition).", strings.Join(ev, "; "), fwer)
+		case withheld:
 			pr.Verdict = VerdictWithheld
 			pr.Text = fmt.Sprintf("Withheld: %s.", strings.Join(others, "; "))
 		default:
 			pr.Verdict = VerdictInsufficient
 			pr.Text = fmt.Sprintf("Insufficient evidence: no test rejected at its share of α = %g (%s). This is not evidence that the proposition is false.", m.Alpha, strings.Join(others, "; "))
 		}
+		if pr.Verdict == VerdictSupported && len(collected) > 0 {
+			// Answers nobody here saw being collected: they answer exactly
+			// the planned queries, each once, but whoever collected them
+			// could have chosen among candidate answers (with the key,
+			// the greenest), so the tool cannot vouch for them.
+			pr.Verdict = VerdictConditional
+			pr.Text = fmt.Sprintf("Supported only if the answers of %s, collected elsewhere, are complete and were not selected (completeness not verified by this tool): %s",
+				strings.Join(collected, ", "), strings.TrimPrefix(pr.Text, "Supported: "))
+		}
+		if (pr.Verdict == VerdictSupported || pr.Verdict == VerdictConditional) && len(others) > 0 {
+			pr.Text += " Other tests: " + strings.Join(others, "; ") + "."
+		}
 		out = append(out, pr)
 	}
 	return out
+}
+
+// relayNotExcluded says why a relay of our service is not ruled out, or
+// "" when it is. Only the request log rules it out (relaylog.go): the
+// equality test and the relay check rule out a relay that forwards our
+// answers unchanged with the probe's settings, but a relay that routes
+// some prompts elsewhere, appends to, re-samples or paraphrases our
+// answers passes both (issue 14 review: routing half the prompts to
+// another model was "trained: supported" in 20 of 20 runs when they
+// sufficed). They are still reported, for what they do show.
+//
+// The log cannot show our model served elsewhere with our key (stolen
+// weights and key, or a gateway whose log was not searched), so the
+// suspect's answers must also be shown to differ from our service's, by
+// either answer-based test.
+func relayNotExcluded(res *Results) string {
+	if !res.RelayLog.Excludes() {
+		return relayLogText(res.RelayLog) + onlyVerbatim(res.Tests)
+	}
+	if onlyVerbatim(res.Tests) == "" {
+		return relayLogText(res.RelayLog) + "; but its answers were not shown to differ from our service's (neither the equality test nor the relay check rejected), which our model served elsewhere with our key, or a relay through a gateway whose log was not searched, would explain"
+	}
+	return ""
+}
+
+// onlyVerbatim states what the answer-based relay tests showed.
+func onlyVerbatim(tests []TestResult) string {
+	var why []string
+	if eq := testByName(tests, TestEquality); eq != nil && eq.Status == StatusRejected {
+		why = append(why, fmt.Sprintf("its answers differ from our service's (equality p = %s)", FormatP(eq.Log10P)))
+	}
+	if radio := testByName(tests, TestRadioactivity); radio != nil && radio.Radioactivity != nil && radio.Radioactivity.Relay != nil && radio.Radioactivity.Relay.Weaker {
+		rc := radio.Radioactivity.Relay
+		why = append(why, fmt.Sprintf("its answers carry our watermark more weakly than our service's answers to the same prompts (mean green fraction %.3f against %.3f on %d prompts, relay check p = %s)",
+			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, FormatP(rc.Log10P)))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return ". " + upperFirst(strings.Join(why, ", and ")) + ": that rules out only a relay forwarding our answers unchanged with the probe's settings"
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// sameVerdict is PropSame's: the equality test, with its power, and the
+// watermark's strength against our service's.
+func sameVerdict(m *Manifest, tests []TestResult) (string, string) {
+	eq := testByName(tests, TestEquality)
+	switch {
+	case eq == nil:
+		return VerdictNotTested, "Not tested: no reference (our service) was asked, so the suspect's answers were not compared with our model's."
+	case eq.Status == StatusNotRun:
+		return VerdictNotTested, fmt.Sprintf("Not tested: %s.", shortfall(eq))
+	case eq.Status == StatusWithheld:
+		return VerdictWithheld, fmt.Sprintf("Withheld: %s.", shortfall(eq))
+	case eq.Status == StatusRejected:
+		return VerdictNotSupported, fmt.Sprintf("Not supported: %s (family-wise false-positive rate ≤ %g over all %d tests). The suspect is not our model served unchanged with these settings.", evidence(eq), m.Alpha, len(m.Tests))
+	}
+	var rc *RelayCheck
+	radio := testByName(tests, TestRadioactivity)
+	if radio != nil && radio.Radioactivity != nil {
+		rc = radio.Radioactivity.Relay
+	}
+	if rc != nil && rc.Weaker {
+		return VerdictNotSupported, fmt.Sprintf("Not supported: its answers carry our watermark more weakly than our service's answers to the same prompts (mean green fraction %.3f against %.3f on %d prompts, p = %s ≤ %g), which our model served with our key does not do; %s.",
+			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, FormatP(rc.Log10P), m.Null.RelayAlpha, shortfall(eq))
+	}
+	if eq.MinDetectable == nil {
+		return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: the equality test did not reject and cannot state what it would have detected (%s; %d rounds, smallest p %.2g, share of α %.2g). This is not evidence that the suspect serves our model.",
+			shortfall(eq), m.Rounds, 1/float64(m.Rounds+1), eq.AlphaShare)
+	}
+	text := fmt.Sprintf("Consistent: no difference from our model's answers was detected (%s). A non-rejection does not prove identity: a model that differs by less than that is not told apart.", shortfall(eq))
+	if radio != nil && radio.Status == StatusRejected && rc != nil && rc.ReferenceWatermarked {
+		text += fmt.Sprintf(" Its answers carry our watermark as strongly as our service's (mean green fraction %.3f against %.3f): it serves text our service generated, as a relay of our service or a copy of our model with our key would.", rc.SuspectGreen, rc.ReferenceGreen)
+	}
+	return VerdictConsistent, text
 }
 
 // limitations are what a reader must not conclude, for this bundle.
@@ -124,8 +236,12 @@ func limitations(m *Manifest, res *Results) []string {
 	l := []string{
 		"A non-rejection is not proof of independence: a model trained on few of our outputs, or on paraphrased or re-generated ones, can carry too little watermark to detect with this many tokens.",
 		"Watermark evidence weakens under paraphrasing and deliberate scrubbing of the training data; its absence says nothing about such a model.",
-		"The style test says only that the suspect writes more like our model than like the named controls; if the controls differ from our model in kind (a base model against a chat model, say), a suspect of our kind is closer to ours without any copying. Choose controls of the same kind as our model.",
 		"p-values are computed under each test's stated null hypothesis; the family-wise error bound holds for the tests in the manifest, fixed before any query.",
+		"Our watermark in a suspect's text shows that the text depends on text generated under our key. A relay of our service shows it as strongly as our own answers; the relay check and the equality test rule out a relay that forwards the probe's questions with the probe's settings, not one that re-samples our service with other settings (a higher temperature weakens the watermark). A relay forwards the probe's prompts to us: search our request log for them over the probe's dates.",
+		"Watermark stealing: a party that queries a watermarked model enough can learn much of a green list with a short context (h = 2 here) and then write or train on text that scores as ours without having used our outputs (Jovanović, Staab and Vechev, \"Watermark Stealing in Large Language Models\", ICML 2024). The evidence is therefore strongest together with the request log: who queried us, how much, when.",
+		"Learnability: a model trained on watermarked text learns to produce the watermark (Gu, Li, Liang and Hashimoto, \"On the Learnability of Watermarks for Language Models\", ICLR 2024; Sander et al., \"Watermarking Makes Language Models Radioactive\", NeurIPS 2024); how strongly depends on how much of its training data was ours, how it was trained and filtered. This tool does not estimate what share of the suspect's training data came from our outputs: the strength of the signal cannot be turned into a share without a calibration for the suspect's training method, which we do not have.",
+		"Paraphrasing or re-generating the training data scrubs much of the watermark (Kirchenbauer et al., \"On the Reliability of Watermarks for Large Language Models\", ICLR 2024); a model trained on scrubbed data can carry too little to detect, and then only the canary test may remain.",
+		"The canary test counts only for the secret set derived from our key: a public set's answers can be learned from the set itself. Publishing this bundle publishes the set; a new key gives a new set.",
 	}
 	if res.Transcripts.Failed > 0 {
 		l = append(l, fmt.Sprintf("%d queries failed and were not answered; the tests use the %d answers received.", res.Transcripts.Failed, res.Transcripts.Answered))

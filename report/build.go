@@ -31,12 +31,13 @@ var verdictWords = map[string]string{
 	probe.VerdictWithheld:     "Withheld",
 	probe.VerdictNotSupported: "Not supported",
 	probe.VerdictConsistent:   "Consistent",
+	probe.VerdictNotTested:    "Not tested",
+	probe.VerdictConditional:  "Supported only if the transcripts are complete",
 }
 
 var testTitles = map[string]string{
 	probe.TestRadioactivity: "Watermark in the suspect's answers (radioactivity)",
 	probe.TestCanary:        "Planted canary answers",
-	probe.TestStyle:         "Writing style",
 	probe.TestEquality:      "Is the suspect our model, unchanged? (equality)",
 }
 
@@ -97,9 +98,9 @@ func Build(b *Bundle, o Options) *Document {
 	add(Heading{Level: 2, Text: "What this evidence does not show"})
 	add(List{Items: r.Limitations})
 	add(Heading{Level: 2, Text: "Integrity of the evidence"})
-	sig := "not signed"
+	sig := "NOT SIGNED: nothing shows who made this bundle, and whoever held it could have changed any file and written SHA256SUMS again"
 	if b.Signature != nil {
-		sig = "signed (ed25519, key " + probe.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + "); check with forensics verify --pub"
+		sig = "signed (ed25519, key " + probe.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + ") over SHA256SUMS, which lists every file of the bundle, this report included, with its SHA-256; check it with forensics verify --pub and the signer's public key"
 	}
 	add(KeyValue{Pairs: [][2]string{
 		{"Merkle root of the transcripts", b.MerkleRoot},
@@ -200,15 +201,6 @@ func testSection(b *Bundle, t *probe.TestResult) []Block {
 		if len(c.SuspectHit) > 0 {
 			out = append(out, Para{Text: "Triggers the suspect answered with the planted answer: " + strings.Join(c.SuspectHit, ", ") + "."})
 		}
-	case t.Style != nil:
-		var rows [][]string
-		for _, c := range t.Style.Controls {
-			rows = append(rows, []string{c.Role + " (" + roleSpec(b.Manifest, c.Role) + ")", fmt.Sprint(c.Prompts), num(c.DistReference), num(c.DistControl), num(c.MeanDiff), probe.FormatP(c.Log10P)})
-		}
-		out = append(out, Table{Header: []string{"Control", "Prompts", "Distance to ours", "Distance to control", "Mean difference", "p"}, Rows: rows, Widths: []float64{2.5, 0.8, 1, 1, 1, 0.8}})
-		if p := stylePlot(t); p != nil {
-			out = append(out, Figure{Name: "style", Caption: "Style distance of the suspect's answers (pooled profiles) to our model and to each control; smaller is closer.", Plot: p})
-		}
 	case t.Equality != nil:
 		e := t.Equality
 		out = append(out, Para{Text: fmt.Sprintf("Two answers per prompt were asked of the suspect and of our model. Agreement of the first %d pieces: suspect with itself %s, our model with itself %s, suspect with our model %s (the same model agrees with another copy as often as with itself).",
@@ -252,6 +244,16 @@ func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
 		out = append(out, Para{Text: fmt.Sprintf("Check on the method: the same answers were scored under %d keys that were never used to watermark anything. Their p-values %s (Kolmogorov–Smirnov p = %s). Ranked among them, our key's result has empirical p = %s (it cannot go below 1/(keys+1)).",
 			d.Null.Keys, verdict, num(d.Null.KSP), num(d.Null.EmpiricalP))})
 	}
+	if rc := d.Relay; rc != nil && rc.Prompts > 0 {
+		weaker := "not shown to be weaker: a relay of our service (text we generated, forwarded) is not ruled out by this check"
+		if rc.Weaker {
+			weaker = "weaker than in our service's answers, which a relay of our service forwarding these questions could not be (it serves our answers themselves)"
+		} else if !rc.ReferenceWatermarked {
+			weaker = "not comparable: the reference's answers do not carry our watermark, so the reference is not our service as served"
+		}
+		out = append(out, Para{Text: fmt.Sprintf("Relay check: on the %d prompts both answered, the suspect's answers average %s green and our service's (the reference's) %s; the per-prompt differences give p = %s (sign-flip test, %d rounds; level %g, which withholds a verdict and takes no share of α). Our watermark in the suspect's answers is %s.",
+			rc.Prompts, pct(rc.SuspectGreen), pct(rc.ReferenceGreen), probe.FormatP(rc.Log10P), rc.Rounds, b.Manifest.Null.RelayAlpha, weaker)})
+	}
 	if p := greenPlot(t, b.Manifest); p != nil {
 		out = append(out, Figure{Name: "green-fraction", Caption: "Share of green pairs: the suspect and the controls with 95% intervals, the keys never used (grey) and the chance level (dashed).", Plot: p})
 	}
@@ -275,8 +277,9 @@ func methodology(b *Bundle) []Block {
 		List{Items: []string{
 			"Watermark test: without our key, whether a word pair is green is a fair coin with probability γ, whatever the text says, because the key is secret and random. The number of green pairs among distinct pairs is then binomial, and its tail is computed exactly. Repeated pairs and pairs copied from the prompts are not counted, since they are not independent evidence.",
 			"Keys never used give the same answers a second check: under them the method must find nothing, and their p-values must be spread evenly between 0 and 1.",
-			"Canary test: planted answers are counted for the suspect and for control models that cannot have seen them; Fisher's exact test gives the chance of the suspect's excess if all were alike.",
-			"Style and equality tests are permutation tests: they compare the observed difference with the differences obtained by swapping labels within each prompt, which is exact under their null hypotheses.",
+			"Canary test: the planted answers are invented names drawn at random from a secret derived from our key, planted only by our service; nobody who has not received them from our service can give them except by chance. They are counted for the suspect and for control models that cannot have seen them; Fisher's exact test gives the chance of the suspect's excess if all were alike. A public canary set (such as the demo set every copy of this tool ships) is not tested at all.",
+			"The equality test and the relay check are randomization tests: they compare the observed difference with the differences obtained by swapping labels within each prompt, which is exact under their null hypotheses (the suspect answers as our service does).",
+			"Our watermark in the suspect's answers shows that its text depends on text our service generated. \"Trained on our outputs\" is stated only when a relay of our service is ruled out as well: by the equality test, or by a watermark weaker than in our own answers to the same prompts.",
 			"The tests and their shares of α were fixed in the manifest before any question was asked; the manifest's hash is in every transcript record.",
 		}},
 		Heading{Level: 2, Text: "Measured error rates"})
@@ -287,7 +290,6 @@ func methodology(b *Bundle) []Block {
 			"Paraphrasing or re-generating our outputs before training, or training on few of them, dilutes the watermark; the test then lacks power, and its non-rejection means only that.",
 			"Deliberate scrubbing (rewriting text to remove green-list bias) can remove the watermark from training data.",
 			"A suspect served with very low temperature (near-greedy decoding) shows less of the learned preference.",
-			"Style similarity can come from shared training data or from the choice of controls; it is the weakest of the tests.",
 		}},
 		Heading{Level: 2, Text: "Chain of custody"})
 	first, last := "", ""
@@ -313,6 +315,28 @@ func methodology(b *Bundle) []Block {
 	}}, Para{Text: "Every question and answer was written to transcripts.jsonl, byte for byte, as it arrived. The bundle's SHA256SUMS lists the hash of every file; the Merkle root above covers every transcript line. The probe was run with:"},
 		Pre{Text: strings.Join(m.Command, " \\\n    ")},
 		Para{Text: "and is re-checked with: forensics verify --key KEY BUNDLE"})
+	if m.RelayLog != nil {
+		out = append(out, Heading{Level: 3, Text: "Relay check by request log"},
+			Para{Text: "A relay of our service (a reseller forwarding our API, with or without changing our answers) must send the questions the suspect is asked to our service, so they would be in our request log. After the questions, the logs of our gateways were searched for them: " + b.Results.RelayLog.Summary() + "."})
+	}
+	canarySet := "The canary set is the secret set derived from our watermark key: only our service planted its answers."
+	if !m.Canaries.Secret {
+		canarySet = "The canary set is not the key's secret set (its planted answers may be known to others), so no canary test was made."
+	}
+	out = append(out, Para{Text: canarySet})
+	if len(b.Results.Sources) > 0 {
+		var rows [][]string
+		for _, src := range b.Results.Sources {
+			exact := "no: cannot support a proposition"
+			if src.Exact {
+				exact = "yes: supports only \"if complete\""
+			}
+			rows = append(rows, []string{src.Role, fmt.Sprint(src.Lines), fmt.Sprint(src.Used), fmt.Sprint(src.Extra), fmt.Sprint(src.Repeated), fmt.Sprint(src.Missing), exact})
+		}
+		out = append(out, Heading{Level: 3, Text: "Answers collected elsewhere"},
+			Para{Text: "Some answers were not asked by this tool but read from a file (collected elsewhere; completeness not verified). The file is kept whole in the bundle, committed to by the manifest before any question, and every line is accounted for: lines that answered a planned question, extra lines, repeated ones, and planned questions the file does not answer. Answers chosen after scoring can make unrelated text look watermarked, so such a file counts only if it answers exactly the planned questions, each once, and even then the verdict holds only if the file is complete."},
+			Table{Header: []string{"Role", "Lines", "Answered a planned question", "Extra", "Repeated", "Unanswered questions", "Exact"}, Rows: rows, Widths: []float64{1, 0.7, 1.2, 0.7, 0.8, 1.1, 1.8}})
+	}
 	return out
 }
 

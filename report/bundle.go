@@ -24,7 +24,8 @@ type Bundle struct {
 	MerkleRoot string
 	Signature  *probe.Signature
 	// Files are the SHA-256 of the bundle's evidence files (not of the
-	// report, which quotes them, nor of SHA256SUMS, which covers it).
+	// report, which quotes them, nor of SHA256SUMS and its signature,
+	// which cover the report).
 	Files [][2]string
 }
 
@@ -76,10 +77,17 @@ func Load(dir string) (*Bundle, error) {
 			return nil, fmt.Errorf("%s: %w", probe.FileSignature, err)
 		}
 	}
-	for _, name := range []string{probe.FileManifest, probe.FileCanaries, probe.FileTokenizer, probe.FileTranscripts, probe.FileResults, probe.FileRoot, probe.FileSignature} {
+	names := []string{probe.FileManifest, probe.FileCanaries, b.Manifest.Tokenizer.File, probe.FileTranscripts, probe.FileResults, probe.FileRoot}
+	for _, src := range b.Manifest.Sources {
+		names = append(names, src.File)
+	}
+	for _, name := range names {
+		if name == "" {
+			continue // no tokenizer file
+		}
 		data, err := probe.ReadBundleFile(dir, name)
 		if err != nil {
-			continue // tokenizer.json and the signature are optional
+			return nil, fmt.Errorf("read bundle: %w", err)
 		}
 		d := sha256.Sum256(data)
 		b.Files = append(b.Files, [2]string{name, hex.EncodeToString(d[:])})

@@ -150,31 +150,3 @@ func qqPlot(t *probe.TestResult) *plot.Plot {
 	p.Add(diag, s)
 	return p
 }
-
-// stylePlot shows, per control, the suspect's distance to our model and
-// to that control.
-func stylePlot(t *probe.TestResult) *plot.Plot {
-	if t.Style == nil || len(t.Style.Controls) == 0 {
-		return nil
-	}
-	p := newPlot("Style distance of the suspect", "", "distance (1 − cosine)")
-	var ref, ctl plotter.Values
-	var names []string
-	for _, c := range t.Style.Controls {
-		ref = append(ref, c.DistReference)
-		ctl = append(ctl, c.DistControl)
-		names = append(names, c.Role)
-	}
-	w := vg.Points(14)
-	b1, _ := plotter.NewBarChart(ref, w)
-	b1.Color = colRef
-	b1.Offset = -w / 2
-	b2, _ := plotter.NewBarChart(ctl, w)
-	b2.Color = colControl
-	b2.Offset = w / 2
-	p.Add(b1, b2)
-	p.Legend.Add("to our model", b1)
-	p.Legend.Add("to the control", b2)
-	p.NominalX(names...)
-	return p
-}

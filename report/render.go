@@ -2,9 +2,13 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,9 +63,15 @@ func Files(b *Bundle, o Options) (map[string][]byte, error) {
 	return out, nil
 }
 
-// Render writes the report files into the bundle and updates SHA256SUMS
-// to cover them. It returns the names written.
-func Render(dir string, o Options) ([]string, error) {
+// Render writes the report files into the bundle and seals it again
+// (probe.Seal), so that SHA256SUMS and its signature cover them: signed
+// by sign, or, without it, left UNSIGNED (an earlier signature would not
+// cover the new files, so it is removed, and the report says "not
+// signed"). It refuses a bundle altered since it was last sealed (a file
+// that differs from SHA256SUMS, an unlisted file, a signature that does
+// not match), since sealing it again would vouch for the alteration; the
+// report files it replaces are not checked. It returns the names written.
+func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	def := DefaultOptions()
 	if o.Title == "" {
 		o.Title = def.Title
@@ -76,15 +86,30 @@ func Render(dir string, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	isReport := func(name string) bool { return strings.HasPrefix(name, probe.ReportPrefix) }
+	if err := probe.CheckSeal(context.Background(), dir, isReport); err != nil {
+		return nil, fmt.Errorf("%s was altered since it was sealed, and a report would seal it again: %w", dir, err)
+	}
+	// The report states the signature the bundle will carry.
+	b.Signature = nil
+	if sign != nil {
+		b.Signature = &probe.Signature{Algorithm: "ed25519", Signed: probe.FileSums,
+			PublicKey: base64.StdEncoding.EncodeToString(sign.Public().(ed25519.PublicKey))}
+	}
 	files, err := Files(b, o)
 	if err != nil {
 		return nil, err
 	}
 	// Reports from an earlier run with other formats would be stale.
-	old, _ := filepath.Glob(filepath.Join(dir, "report*"))
-	for _, f := range old {
-		if _, keep := files[filepath.Base(f)]; !keep {
-			os.Remove(f)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if _, keep := files[e.Name()]; isReport(e.Name()) && !keep {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return nil, fmt.Errorf("remove the stale %s: %w", e.Name(), err)
+			}
 		}
 	}
 	var names []string
@@ -95,17 +120,37 @@ func Render(dir string, o Options) ([]string, error) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return names, probe.WriteSums(dir)
+	return names, probe.Seal(dir, sign)
 }
 
 // Check re-renders a bundle's report from its results and options and
-// compares it with the files present; nil when there is no report. An
-// edited number in a report makes its bytes differ from the rendering of
-// results.json, which verify has already re-derived.
+// compares it with the files present, and refuses report files the
+// options do not make (a report.pdf added to an HTML-only bundle, a report
+// without report.json): every listed file whose name begins with
+// probe.ReportPrefix must be one of the rendering. An edited number in a
+// report makes its bytes differ from the rendering of results.json, which
+// verify has already re-derived. The files checked are those SHA256SUMS
+// lists; probe.Verify checks that the folder holds no others.
 func Check(dir string) (string, error) {
-	ob, err := probe.ReadBundleFile(dir, FileOptions)
-	if errors.Is(err, os.ErrNotExist) {
+	listed, err := probe.ListedFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	var reports []string
+	for _, name := range listed {
+		if strings.HasPrefix(name, probe.ReportPrefix) {
+			reports = append(reports, name)
+		}
+	}
+	if !slices.Contains(reports, FileOptions) {
+		if len(reports) > 0 {
+			return "", fmt.Errorf("%s is in the bundle without %s, the options it would be made again from: it cannot be checked against results.json", strings.Join(reports, ", "), FileOptions)
+		}
 		return "no report in the bundle", nil
+	}
+	ob, err := probe.ReadBundleFile(dir, FileOptions)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s is listed in %s but missing from the bundle", FileOptions, probe.FileSums)
 	}
 	if err != nil {
 		return "", err
@@ -122,12 +167,20 @@ func Check(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	for _, name := range reports {
+		if _, ok := files[name]; !ok {
+			return "", fmt.Errorf("%s is in the bundle, but the options in %s (formats %s) do not make it: it is no rendering of results.json", name, FileOptions, strings.Join(o.Formats, ", "))
+		}
+	}
 	var names []string
 	for name := range files {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
+		if !slices.Contains(reports, name) {
+			return "", fmt.Errorf("%s, which the options in %s make, is not in %s", name, FileOptions, probe.FileSums)
+		}
 		have, err := probe.ReadBundleFile(dir, name)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)

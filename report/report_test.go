@@ -41,21 +41,21 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 	if err := tokenizer.Encode(&tf, m.Vocab().File()); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath, Controls: []string{"embedded:reference"}}
 	plan := probe.Plan{Prompts: 40, EqualityPrompts: 10, Triggers: 6, HammingLength: 32}
-	tests := probe.PlanTests(targets, plan)
+	tests := probe.PlanTests(targets, plan, cs.Secret)
 	man := &probe.Manifest{
 		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
 		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
-		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
 		Tokenizer: probe.TokenizerRef{ID: m.Tokenizer().ID(), File: probe.FileTokenizer},
 		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 80, Seed: 5},
-		Plan:      plan, Null: probe.NullPlan{Keys: 50, KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "fixture"}, Rounds: 199,
+		Plan:      plan, Null: probe.NullPlan{Keys: 50, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: "fixture"}, Rounds: 199,
 	}
 	bundle := filepath.Join(dir, "bundle")
 	man, _, err = probe.Prepare(bundle, man, cs, []byte(tf.String()))
@@ -86,7 +86,7 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 
 func TestReportContentAndDeterminism(t *testing.T) {
 	dir, _ := fixtureBundle(t)
-	names, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}})
+	names, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestReportContentAndDeterminism(t *testing.T) {
 	for name, text := range map[string]string{"report.md": string(md), "report.html": string(html)} {
 		for _, want := range []string{
 			"Acme v. Example", "2026-CV-0417", "Summary", "What this evidence does not show",
-			b.MerkleRoot, b.ManifestSHA256, probe.FormatP(radio.Log10P), "Supported", "Insufficient evidence",
+			b.MerkleRoot, b.ManifestSHA256, probe.FormatP(radio.Log10P), "Supported", "Withheld", "relay of our service", "Relay check",
 			"Methodology and limitations", "Measured error rates", "probe battery", "Chain of custody", "Appendix A: sample transcripts", b.LineSHA256[0][:16],
 		} {
 			if !strings.Contains(text, want) {
@@ -118,15 +118,15 @@ func TestReportContentAndDeterminism(t *testing.T) {
 	if regexp.MustCompile(`(?i)<script|src=|href=|@import|url\(`).Match(html) {
 		t.Error("report.html refers to something outside itself")
 	}
-	if n := strings.Count(string(html), "<svg "); n < 4 {
-		t.Errorf("report.html has %d inline figures, want 4", n)
+	if n := strings.Count(string(html), "<svg "); n < 3 { // green shares, p-curve, null QQ
+		t.Errorf("report.html has %d inline figures, want 3", n)
 	}
 	// Deterministic: rendering again gives the same bytes.
 	before := map[string][]byte{}
 	for _, n := range names {
 		before[n], _ = os.ReadFile(filepath.Join(dir, n))
 	}
-	if _, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}}); err != nil {
+	if _, err := Render(dir, Options{Title: "Acme v. Example", CaseID: "2026-CV-0417", Samples: 3, Formats: []string{"md", "html", "pdf"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range names {
@@ -170,7 +170,7 @@ func needTool(t *testing.T, name string) string {
 func TestReportPDFText(t *testing.T) {
 	pdftotext := needTool(t, "pdftotext")
 	dir, _ := fixtureBundle(t)
-	if _, err := Render(dir, Options{Title: "Case γ: ≤ α — Ünïcödé", Samples: 2, Formats: []string{"pdf"}}); err != nil {
+	if _, err := Render(dir, Options{Title: "Case γ: ≤ α — Ünïcödé", Samples: 2, Formats: []string{"pdf"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(pdftotext, "-layout", filepath.Join(dir, "report.pdf"), "-").Output()
@@ -200,7 +200,7 @@ func TestReportHTMLInChromium(t *testing.T) {
 	chromium := needTool(t, "chromium")
 	pdftotext := needTool(t, "pdftotext")
 	dir, _ := fixtureBundle(t)
-	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}); err != nil {
+	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	printed := filepath.Join(t.TempDir(), "printed.pdf")
@@ -255,21 +255,21 @@ func hostileBundle(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries)
+	cs, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	targets := probe.Targets{Suspect: "ollama://" + strings.TrimPrefix(srv.URL, "http://") + "/suspect"}
 	plan := probe.Plan{Prompts: 4, HammingLength: 32}
-	tests := probe.PlanTests(targets, plan)
+	tests := probe.PlanTests(targets, plan, cs.Secret)
 	man := &probe.Manifest{
 		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
 		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
-		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Canaries:  probe.CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: probe.FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       probe.KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
 		Tokenizer: probe.TokenizerRef{ID: m.Tokenizer().ID()},
 		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 40, Seed: 5},
-		Plan:      plan, Null: probe.NullPlan{KSAlpha: 0.01, ControlAlpha: 0.001, Seed: "hostile"}, Rounds: 199,
+		Plan:      plan, Null: probe.NullPlan{KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: "hostile"}, Rounds: 199,
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	man, _, err = probe.Prepare(bundle, man, cs, nil)
@@ -320,7 +320,7 @@ func TestReportHostileTranscript(t *testing.T) {
 		t.Fatalf("fixture: the transcript does not hold the hostile answer")
 	}
 	o := Options{Title: "Case \x1b[8mhidden\r# Title heading\u202e &#x202e;", CaseID: "X\u009b2J \xff", Samples: 2, Formats: []string{"md", "html"}}
-	if _, err := Render(dir, o); err != nil {
+	if _, err := Render(dir, o, nil); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))

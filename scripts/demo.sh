@@ -41,7 +41,7 @@ $bin detect --key "$out/key.yaml" --windows corpora/text/newton-opticks.txt
 echo
 echo "== detection offline from an exported tokenizer file"
 $bin tokenizer export --from embedded --out "$out/tokenizer.json"
-$bin detect --key "$out/key.yaml" --tokenizer "$out/tokenizer.json" --prompt "$prompt" --json "$out/watermarked.txt" | grep -E '"(tokens_scored|green|log10_p|watermarked)"'
+$bin detect --key "$out/key.yaml" --tokenizer "$out/tokenizer.json" --prompt "$prompt" --json "$out/watermarked.txt" | grep -E '^  "(keys_tried|tokens_scored|green|log10_p|adjusted_log10_p|watermarked)"'
 
 echo
 echo "== the gateway: serve the embedded model, ask through the OpenAI API, detect the answer"

@@ -64,8 +64,12 @@ type Config struct {
 	// Risk runs the log scanner on the gateway's own traffic.
 	Risk RiskConfig `yaml:"risk"`
 	// Canaries plants answers: a prompt that is one of the set's triggers
-	// is answered with its planted answer ("default" is the shipped set,
-	// anything else a canary file relative to the config).
+	// is answered with its planted answer. "secret" plants, for each
+	// account, the secret set derived from its watermark key (what a
+	// deployment should do: nobody else can plant those answers);
+	// "default" the PUBLIC DEMO set every copy of forensics ships (for the
+	// demo only: its evidence proves nothing); anything else a canary file
+	// relative to the config.
 	Canaries string `yaml:"canaries"`
 
 	dir string // folder of the config file, for relative paths
@@ -452,6 +456,9 @@ func (c *Config) validate() error {
 				return fmt.Errorf("account %q: key %q is not one of the keys (under keys)", a.Name, key)
 			}
 		}
+	}
+	if c.Canaries == "secret" && len(c.Keys) == 0 {
+		return errors.New("canaries: secret derives each account's planted answers from its watermark key, and no keys are configured (under keys)")
 	}
 	for _, k := range c.AdminAPIKeys {
 		if err := checkHash(k); err != nil {

@@ -260,11 +260,11 @@ func (a *servedAnswers) has(h [32]byte) bool {
 
 // planted finds a canary trigger in any part of the client's input.
 func (s *Server) planted(acct *account, gr *genRequest) (answer, id string, ok bool) {
-	if s.canaries == nil {
+	if acct.canaries == nil {
 		return "", "", false
 	}
 	for _, p := range clientParts(acct, gr) {
-		if answer, id, ok = s.canaries.Planted(p); ok {
+		if answer, id, ok = acct.canaries.Planted(p); ok {
 			return answer, id, ok
 		}
 	}

@@ -186,3 +186,45 @@ func TestPlantedCanaries(t *testing.T) {
 		t.Errorf("log canary fields: %q %q %q", lines[0].Canary, lines[1].Canary, lines[2].Canary)
 	}
 }
+
+// TestSecretCanaries: with canaries: secret every account plants the set
+// derived from its own key (so a probe with that key asks what was
+// planted), and the public demo set's triggers are generated as ordinary
+// prompts. Two keys' sets share no trigger.
+func TestSecretCanaries(t *testing.T) {
+	key := testKey(t, 1)
+	g := startGateway(t, key, "canaries: secret\n")
+	secret, err := canary.NewSecret(key.CanarySeed(), key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := canary.Load(canary.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := canary.NewSecret(testKey(t, 2).CanarySeed(), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tr := range secret.Triggers {
+		if tr.Prompt == public.Triggers[i].Prompt || tr.Answer == other.Triggers[i].Answer {
+			t.Fatalf("trigger %d is shared with another set", i)
+		}
+	}
+	tr := secret.Triggers[3]
+	if body := readAll(t, g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": tr.Prompt, "stream": false})); !strings.Contains(body, tr.Answer) {
+		t.Errorf("secret trigger not planted: %s", body)
+	}
+	pt := public.Triggers[3]
+	if body := readAll(t, g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": pt.Prompt, "stream": false})); strings.Contains(body, pt.Answer) {
+		t.Errorf("the public demo set was planted: %s", body)
+	}
+	g.close()
+	lines := g.logLines()
+	if len(lines) != 2 || lines[0].Canary != tr.ID || lines[1].Canary != "" {
+		t.Errorf("log canary fields: %q %q", lines[0].Canary, lines[1].Canary)
+	}
+	if _, err := ParseConfig([]byte("canaries: secret\n")); err == nil || !strings.Contains(err.Error(), "no keys") {
+		t.Errorf("canaries: secret without keys: %v", err)
+	}
+}

@@ -63,7 +63,7 @@ type Server struct {
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
 	live     *liveScan   // nil: no rate_limits and no risk.scan_every
-	canaries *canary.Set // planted answers (nil: none)
+	canaries *canary.Set // planted answers of a shared set (nil: none, or secret sets per key)
 	unauth   *addrLimiter
 	calib    *paceCalibration
 	bg       sync.WaitGroup // calibrations
@@ -81,6 +81,9 @@ type account struct {
 	payload string
 	models  map[string]bool // nil: every watermarked model
 	served  *servedAnswers  // nil for unknown callers
+	// canaries are the planted answers the account is served: its key's
+	// secret set, or the config's shared set (nil: none).
+	canaries *canary.Set
 }
 
 // Options configure New beyond the Config.
@@ -122,6 +125,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()
 	schemes := map[string]*watermark.Scheme{}
+	keyCanaries := map[string]*canary.Set{} // the secret set of each key
 	for name, path := range cfg.Keys {
 		k := opts.Keys[name]
 		if k == nil {
@@ -131,15 +135,43 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			}
 		}
 		schemes[name] = watermark.NewScheme(k)
+		if cfg.Canaries == canary.Secret {
+			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
+			if err != nil {
+				return nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
+			}
+			keyCanaries[name] = cs
+		}
+	}
+	switch cfg.Canaries {
+	case "", canary.Secret:
+	case canary.Default:
+		logger.Warn("planting the PUBLIC DEMO canary set: every copy of forensics ships its answers, so a model that gives them proves nothing about your outputs; plant canaries: secret")
+		fallthrough
+	default:
+		spec := cfg.Canaries
+		if spec != canary.Default {
+			spec = cfg.path(spec)
+		}
+		cs, err := canary.Load(spec)
+		if err != nil {
+			return nil, err
+		}
+		s.canaries = cs
 	}
 	for _, a := range cfg.Accounts {
-		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}}
+		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}, canaries: s.canaries}
+		key := a.Key
+		if key == "" {
+			key = cfg.Defaults.Key
+		}
 		if watermarkOn(a.Watermark) {
-			key := a.Key
-			if key == "" {
-				key = cfg.Defaults.Key
-			}
 			acct.scheme = schemes[key]
+		}
+		if cs := keyCanaries[key]; cs != nil {
+			// An account plants the secret set of its key, so that a
+			// probe with that key asks the triggers it planted.
+			acct.canaries = cs
 		}
 		if a.Models != nil {
 			acct.models = map[string]bool{}
@@ -166,17 +198,6 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			m.Upstream = m.Name
 		}
 		s.models[m.Name] = m
-	}
-	if cfg.Canaries != "" {
-		spec := cfg.Canaries
-		if spec != canary.Default {
-			spec = cfg.path(spec)
-		}
-		cs, err := canary.Load(spec)
-		if err != nil {
-			return nil, err
-		}
-		s.canaries = cs
 	}
 	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
 		ls, err := newLiveScan(cfg)

@@ -117,3 +117,37 @@ func checkWeights(log10p, weights []float64, alpha float64) error {
 	}
 	return nil
 }
+
+// HolmAdjustedLog10 returns Holm's adjusted p-values (Wright 1992), as
+// log10, for the p-values given as log10: with them sorted ascending,
+// p_(1) ≤ … ≤ p_(m),
+//
+//	adj_(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j)),
+//
+// so that Holm's procedure at family-wise level alpha rejects hypothesis i
+// exactly when adj_i ≤ alpha. The result is in the order given. It is
+// computed in log space throughout (log10 p_(j) + log10(m − j + 1)), so
+// p-values far below 1e-308 keep their value; equal p-values get equal
+// adjusted values. A log10 p of −Inf (p = 0) stays −Inf. With one p-value
+// the adjusted value is the p-value itself.
+func HolmAdjustedLog10(log10p []float64) ([]float64, error) {
+	for i, lp := range log10p {
+		if math.IsNaN(lp) || lp > 0 {
+			return nil, fmt.Errorf("stats: log10 p-value %d is %v; it must be ≤ 0", i, lp)
+		}
+	}
+	m := len(log10p)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return log10p[idx[a]] < log10p[idx[b]] })
+	adj := make([]float64, m)
+	run := math.Inf(-1)
+	for k, i := range idx {
+		// k is j − 1: the (k+1)-th smallest is multiplied by m − k.
+		run = math.Max(run, math.Min(0, log10p[i]+math.Log10(float64(m-k))))
+		adj[i] = run
+	}
+	return adj, nil
+}

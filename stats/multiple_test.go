@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -129,5 +130,91 @@ func TestClopperPearson(t *testing.T) {
 	}
 	if _, _, err := ClopperPearson(5, 3, 0.9); err == nil {
 		t.Fatal("k > n accepted")
+	}
+}
+
+func TestHolmAdjustedLog10(t *testing.T) {
+	l2, l3 := math.Log10(2), math.Log10(3)
+	tests := []struct {
+		name string
+		in   []float64 // log10 p
+		want []float64 // log10 adjusted p
+	}{
+		{"one p-value is itself", []float64{-7.25}, []float64{-7.25}},
+		{"one p-value far below 1e-308", []float64{-400}, []float64{-400}},
+		// Sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005, 3·0.01, 2·0.03, 1·0.04,
+		// made monotone: 0.02, 0.03, 0.06, 0.06.
+		{"textbook", log10s(0.01, 0.04, 0.03, 0.005), log10s(0.03, 0.06, 0.06, 0.02)},
+		// 3·1e-400, 2·1e-399, 1·1e-300: no float64 p-value could hold these.
+		{"around 1e-400", []float64{-300, -400, -399}, []float64{-300, -400 + l3, -399 + l2}},
+		// Equal p-values get equal adjusted values whatever their order:
+		// the second of the tie is max(3p, 2p) = 3p.
+		{"equal p-values", []float64{-400, -400, -0.5}, []float64{-400 + l3, -400 + l3, -0.5}},
+		{"all equal", []float64{-2, -2, -2, -2}, []float64{-2 + 2*l2, -2 + 2*l2, -2 + 2*l2, -2 + 2*l2}},
+		// The step-down running maximum: the second smallest is lifted to
+		// the first's adjusted value.
+		{"monotone", []float64{-10, -10 + 1e-9}, []float64{-10 + l2, -10 + l2}},
+		{"capped at 1", log10s(0.5, 0.6, 0.7), []float64{0, 0, 0}},
+		{"p = 0", []float64{math.Inf(-1), -1}, []float64{math.Inf(-1), -1}},
+		{"empty", nil, []float64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := HolmAdjustedLog10(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] && math.Abs(got[i]-tt.want[i]) > 1e-12 {
+					t.Fatalf("adjusted[%d] = %v, want %v (all: %v)", i, got[i], tt.want[i], got)
+				}
+			}
+		})
+	}
+	for _, bad := range [][]float64{{-1, math.NaN()}, {0.1}} {
+		if _, err := HolmAdjustedLog10(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// TestHolmAdjustedAgreesWithHolm: adjusted p ≤ α is exactly Holm's
+// step-down decision, over random families with ties and tiny p-values.
+func TestHolmAdjustedAgreesWithHolm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 2000 {
+		m := 1 + rng.IntN(30)
+		lp := make([]float64, m)
+		for i := range lp {
+			switch rng.IntN(4) {
+			case 0:
+				lp[i] = -rng.Float64() * 3 // ordinary
+			case 1:
+				lp[i] = -300 - rng.Float64()*200 // below float64's range as p
+			case 2:
+				if i > 0 {
+					lp[i] = lp[rng.IntN(i)] // a tie
+				}
+			default:
+				lp[i] = -rng.Float64() * 10
+			}
+		}
+		alpha := []float64{0.05, 0.01, 1e-6}[trial%3]
+		adj, err := HolmAdjustedLog10(lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rej := Holm(lp, alpha)
+		for i := range lp {
+			if (adj[i] <= math.Log10(alpha)) != rej[i] {
+				t.Fatalf("trial %d, α %g: adjusted %v vs Holm %v for %v", trial, alpha, adj, rej, lp)
+			}
+			if adj[i] < lp[i] || adj[i] > 0 {
+				t.Fatalf("adjusted %v outside [p, 1] for %v", adj[i], lp[i])
+			}
+		}
 	}
 }

@@ -56,7 +56,10 @@
 // The sampling key is 32 bytes of the same HKDF with info "sampling-seed":
 // it keys HMAC-SHA256 seeds for every random draw of a watermarked
 // generation (Scheme.SamplingSeed), so that no draw is predictable by the
-// client. It is not needed for detection.
+// client. It is not needed for detection. The canary seed is 32 bytes of
+// the same HKDF with info "canaries": it seeds the deployment's secret
+// canary set (canary.NewSecret), whose planted answers only text we served
+// can teach a model.
 //
 // # Piece fingerprints
 //

@@ -30,6 +30,7 @@ const (
 	infoGreen       = "green-list"
 	infoPayloadPos  = "payload-position"
 	infoSampling    = "sampling-seed"
+	infoCanaries    = "canaries"
 	fingerprintSeed = "forensics/piece-fingerprint/v1"
 )
 
@@ -84,6 +85,20 @@ func (s *Scheme) SamplingSeed(parts ...[]byte) [32]byte {
 	}
 	var out [32]byte
 	copy(out[:], m.Sum(nil))
+	return out
+}
+
+// CanarySeed derives the seed of the deployment's secret canary set
+// (canary.NewSecret): 32 bytes of the key's HKDF with info "canaries".
+// The gateway plants the set's answers and the probe asks its triggers;
+// both derive it from the key, so the set is never stored or shipped.
+func (k *Key) CanarySeed() [32]byte {
+	b, err := hkdf.Key(sha256.New, k.secret[:], []byte(hkdfSalt), infoCanaries, 32)
+	if err != nil {
+		panic("watermark: hkdf: " + err.Error())
+	}
+	var out [32]byte
+	copy(out[:], b)
 	return out
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/experiments"
+	"forensics/internal/termsafe"
 )
 
 func newCmdExperiments(io *ioStreams) *cobra.Command {
@@ -58,10 +59,10 @@ takes to reach p ≤ 1e-6. Writes distill.json, distill.md and one plot per h.`,
 
 func newCmdCalibrate(io *ioStreams) *cobra.Command {
 	var out string
-	var quick, asJSON bool
+	var quick, asJSON, innocent bool
 	var runs int
 	cmd := &cobra.Command{
-		Use:   "calibrate [--out DIR] [--quick]",
+		Use:   "calibrate [--out DIR] [--quick] [--innocent]",
 		Short: "Empirical false-positive rates against nominal ones, on null data",
 		Long: `Measure how often the detector and the probe battery raise a false alarm
 on data that carries no watermark of ours: human text from corpora/,
@@ -73,6 +74,29 @@ every report's methodology section carry this table.`,
 		Example: "  forensics calibrate --out docs/calibration",
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if innocent {
+				o := experiments.DefaultInnocent()
+				if quick {
+					o.Runs = 10
+				}
+				if runs >= 0 {
+					o.Runs = runs
+				}
+				o.Progress = func(s string) { fmt.Fprintln(io.ErrOut, termsafe.Line(s)) }
+				r, err := experiments.Innocent(cmd.Context(), o, "forensics "+version())
+				if err != nil {
+					return err
+				}
+				if err := experiments.WriteInnocent(r, out); err != nil {
+					return err
+				}
+				if asJSON {
+					return json.NewEncoder(jsonOut(io.Out)).Encode(r)
+				}
+				fmt.Fprint(io.Out, experiments.InnocentTable(r))
+				fmt.Fprintf(io.Out, "\nwrote %s/innocent.md, innocent.json (%.0f s)\n", out, r.Seconds)
+				return nil
+			}
 			o := experiments.DefaultCalibrate()
 			if quick {
 				o.Keys, o.Generations, o.ProbeRuns = 3, 200, 20
@@ -98,7 +122,8 @@ every report's methodology section carry this table.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "docs/calibration", "folder for the results")
 	cmd.Flags().BoolVar(&quick, "quick", false, "fewer keys, generations and probes")
-	cmd.Flags().IntVar(&runs, "probe-runs", -1, "full null probes to run (default 200; 20 with --quick)")
+	cmd.Flags().IntVar(&runs, "probe-runs", -1, "full null probes to run (default 200; 20 with --quick); with --innocent, runs per case (default 100; 10 with --quick)")
+	cmd.Flags().BoolVar(&innocent, "innocent", false, "run the innocent-suspect suite instead: other providers, a relay of our API, echo and paraphrase bots, models trained on our public data or on our unwatermarked outputs, cherry-picked transcripts; false \"supported\" per case with exact intervals (innocent.md, innocent.json)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd
 }

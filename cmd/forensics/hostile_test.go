@@ -189,7 +189,7 @@ func TestProbeHostileSuspect(t *testing.T) {
 				t.Fatal("results.json has no text field to edit")
 			}
 			os.WriteFile(path, []byte(edited), 0o644)
-			if err := probe.WriteSums(bundle); err != nil {
+			if err := probe.Seal(bundle, nil); err != nil {
 				t.Fatal(err)
 			}
 			code, out, errOut = runCLI(t, "", "verify", "--key", key, bundle)

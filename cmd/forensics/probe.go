@@ -21,30 +21,32 @@ import (
 )
 
 type probeOptions struct {
-	io          *ioStreams
-	Target      string
-	Reference   string
-	Controls    []string
-	Key         string
-	Tokenizer   string
-	Canaries    string
-	Alpha       float64
-	Budget      string
-	Concurrency int
-	Prompts     int
-	Equality    int
-	Triggers    int
-	Temperature float64
-	MaxTokens   int
-	Seed        uint64
-	NullKeys    int
-	Rounds      int
-	HammingLen  int
-	APIKeyEnv   string
-	Sign        string
-	Timeout     time.Duration
-	Out         string
-	JSON        bool
+	io           *ioStreams
+	Target       string
+	Reference    string
+	Controls     []string
+	Key          string
+	Tokenizer    string
+	Canaries     string
+	RequestLogs  []string
+	ProbeAccount string
+	Alpha        float64
+	Budget       string
+	Concurrency  int
+	Prompts      int
+	Equality     int
+	Triggers     int
+	Temperature  float64
+	MaxTokens    int
+	Seed         uint64
+	NullKeys     int
+	Rounds       int
+	HammingLen   int
+	APIKeyEnv    string
+	Sign         string
+	Timeout      time.Duration
+	Out          string
+	JSON         bool
 }
 
 func newCmdProbe(io *ioStreams) *cobra.Command {
@@ -56,14 +58,23 @@ func newCmdProbe(io *ioStreams) *cobra.Command {
 models), keep every raw exchange, and test three propositions, each with its
 own tests, at a family-wise false-positive rate ≤ --alpha:
 
-  trained-on-our-outputs   radioactivity: our watermark in the suspect's
+  depends-on-our-outputs   radioactivity: our watermark in the suspect's
                            answers (exact binomial tail over distinct tuples,
                            calibrated by a key-swap null and the controls);
-                           canary: planted trigger answers, suspect vs controls
-  stylistically-derived    style profiles closer to the reference than to
-                           every named control (sign-flip test per prompt;
-                           choose controls of the same kind as our model)
-  is-our-model             MMD test, suspect vs reference, two answers a prompt
+                           canary: the planted answers of the key's secret
+                           canary set, suspect vs controls (Fisher)
+  trained-on-our-outputs   the same evidence, and a relay of our service
+                           ruled out: no other account sent our service the
+                           suspect's prompts (--request-log, searched after
+                           the queries), and the suspect answers differently
+                           from the reference (equality) or carries our
+                           watermark more weakly (relay check); needs
+                           --reference, our service probed the same way
+  serves-our-model         MMD test, suspect vs reference, two answers a
+                           prompt; "consistent" states the test's power
+
+A non-rejection is never "clean"; answers collected elsewhere (file:) count
+only if they answer exactly the planned queries, each once.
 
 Targets:
   ollama://HOST:PORT/MODEL        an Ollama server
@@ -78,8 +89,10 @@ Before the first query DIR/manifest.json fixes the plan (tests, α split,
 sample sizes, targets, canary-set and tokenizer hashes, key commitment,
 seeds). Every exchange is appended to DIR/transcripts.jsonl as it arrives;
 after Ctrl-C or a crash, the same command resumes where it stopped. At the
-end DIR gets results.json, MERKLE_ROOT (signed with --sign) and SHA256SUMS;
-'forensics verify DIR' re-derives all of it.`,
+end DIR gets results.json, MERKLE_ROOT and SHA256SUMS, which lists every
+file of the bundle with its SHA-256 and is signed with --sign
+(SHA256SUMS.sig); 'forensics verify DIR' re-derives all of it. Without
+--sign the bundle is UNSIGNED; 'forensics report --sign' can sign it later.`,
 		Example: `  forensics probe --target ollama://127.0.0.1:11434/suspect:7b --key key.yaml \
       --tokenizer teacher.tok.json --reference ollama://127.0.0.1:11434/ours:7b \
       --control ollama://127.0.0.1:11434/llama3.2:3b --out case-17/
@@ -113,7 +126,7 @@ end DIR gets results.json, MERKLE_ROOT (signed with --sign) and SHA256SUMS;
 	f.StringArrayVar(&opts.Controls, "control", nil, "an independent model (repeatable; for the canary and style tests)")
 	f.StringVarP(&opts.Key, "key", "k", "", "our watermark key (required)")
 	f.StringVar(&opts.Tokenizer, "tokenizer", "embedded", "our model's tokenizer: embedded, words-v1 or a file from 'tokenizer export'")
-	f.StringVar(&opts.Canaries, "canaries", probe.DefaultCanaries, "canary set: default (shipped) or a YAML file")
+	f.StringVar(&opts.Canaries, "canaries", probe.SecretCanaries, "canary set: secret (derived from --key, as the gateway's canaries: secret plants it), default (the public demo set: prompts only, no canary test) or a YAML file (prompts only)")
 	f.Float64Var(&opts.Alpha, "alpha", 0.01, "family-wise false-positive rate over all tests")
 	f.StringVar(&opts.Budget, "budget", "", `spending cap: "N" requests or "N tokens" (default: none)`)
 	f.IntVar(&opts.Concurrency, "concurrency", 4, "queries in flight at once")
@@ -127,7 +140,9 @@ end DIR gets results.json, MERKLE_ROOT (signed with --sign) and SHA256SUMS;
 	f.IntVar(&opts.Rounds, "rounds", 9999, "random re-assignments in the permutation tests")
 	f.IntVar(&opts.HammingLen, "hamming-length", 32, "leading pieces the equality kernel compares")
 	f.StringVar(&opts.APIKeyEnv, "api-key-env", "", "environment variable with the API key of openai:// targets")
-	f.StringVar(&opts.Sign, "sign", "", "ed25519 private key to sign the Merkle root with (keygen --signing)")
+	f.StringArrayVar(&opts.RequestLogs, "request-log", nil, "our gateways' request log (repeatable; plain or gzip; every gateway that serves the key): searched after the queries for the prompts the suspect was asked, which a relay of our service must send us; without it \"trained on our outputs\" is withheld")
+	f.StringVar(&opts.ProbeAccount, "probe-account", "", "the account the reference's queries went through, if --reference is our gateway (its requests are the probe's own)")
+	f.StringVar(&opts.Sign, "sign", "", "ed25519 private key to sign the bundle's SHA256SUMS with (keygen --signing)")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "time limit per request")
 	f.StringVarP(&opts.Out, "out", "o", "", "the evidence folder (required; created, or resumed)")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json and run statistics as JSON")
@@ -152,9 +167,12 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 	if err != nil {
 		return err
 	}
-	cs, err := probe.LoadCanaries(opts.Canaries)
+	cs, err := probe.LoadCanaries(opts.Canaries, key)
 	if err != nil {
 		return err
+	}
+	if !cs.Secret {
+		fmt.Fprintln(opts.io.ErrOut, termsafe.Line(fmt.Sprintf("note: canary set %q is not the key's secret set, so the canary test is not planned: its planted answers may be known to others (the default set is a public demo set every copy of forensics ships). Use --canaries secret with the key your gateway plants.", opts.Canaries)))
 	}
 	budget, err := probe.ParseBudget(opts.Budget)
 	if err != nil {
@@ -186,7 +204,8 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
 		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
 		Sign:          sign,
-		Notice:        func(msg string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(msg)) },
+		RequestLogs:   opts.RequestLogs, ProbeAccount: opts.ProbeAccount,
+		Notice: func(msg string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(msg)) },
 	}
 	var bar *progressbar.ProgressBar
 	if opts.io.ErrTTY {

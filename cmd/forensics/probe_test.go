@@ -33,12 +33,15 @@ func TestProbeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("probe: %d\n%s\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"radioactivity  rejected", "The suspect model was trained on outputs of our model. — SUPPORTED", "forensics verify " + bundle} {
+	// Our own service as the suspect, with no reference to compare with:
+	// its text depends on ours, and nothing rules out a relay.
+	for _, want := range []string{"radioactivity  rejected", "depend on text our service generated (it was trained on it, relays our service, or copies it). — SUPPORTED",
+		"trained on text our service generated (not merely relaying our service). — WITHHELD", "forensics verify " + bundle} {
 		if !strings.Contains(out, want) {
 			t.Errorf("probe output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, f := range []string{"manifest.json", "canaries.yaml", "tokenizer.json", "transcripts.jsonl", "results.json", "MERKLE_ROOT", "MERKLE_ROOT.sig", "SHA256SUMS"} {
+	for _, f := range []string{"manifest.json", "canaries.yaml", "tokenizer.json", "transcripts.jsonl", "results.json", "MERKLE_ROOT", "SHA256SUMS.sig", "SHA256SUMS"} {
 		if _, err := os.Stat(filepath.Join(bundle, f)); err != nil {
 			t.Errorf("bundle lacks %s", f)
 		}

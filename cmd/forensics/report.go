@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -8,12 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/internal/termsafe"
+	"forensics/probe"
 	"forensics/report"
 )
 
 func newCmdReport(io *ioStreams) *cobra.Command {
 	o := report.DefaultOptions()
-	var formats string
+	var formats, signPath string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "report DIR",
@@ -27,12 +30,19 @@ plots; the methodology and its limits; and an appendix of sample
 transcripts with their hashes and the manifest.
 
 The report files go into DIR (report.html, report.pdf, report.md with its
-SVG figures, and report.json with the options used) and SHA256SUMS is
-updated. Rendering is deterministic: the same bundle and options give the
+SVG figures, and report.json with the options used) and the bundle is
+sealed again: SHA256SUMS lists every file, the reports included, and
+--sign signs it (SHA256SUMS.sig). Without --sign the bundle is left
+UNSIGNED, since a signature made before the reports would not cover them:
+give the key the probe signed with to keep it signed. A bundle altered
+since it was sealed (a file that differs from SHA256SUMS, a file it does
+not list, a signature that does not match) is refused.
+
+Rendering is deterministic: the same bundle, options and signer give the
 same bytes (the PDF's creation date is the manifest's), and
 'forensics verify DIR' checks the report against results.json.`,
-		Example: `  forensics report case-17/
-  forensics report --format pdf --case-id "2026-CV-0417" --title "Acme v. Example" case-17/`,
+		Example: `  forensics report --sign signer.key case-17/
+  forensics report --sign signer.key --format pdf --case-id "2026-CV-0417" --title "Acme v. Example" case-17/`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("give one bundle folder")
@@ -57,15 +67,35 @@ same bytes (the PDF's creation date is the manifest's), and
 			if o.Samples < 1 {
 				return usagef("--samples must be at least 1")
 			}
-			names, err := report.Render(args[0], o)
+			var sign ed25519.PrivateKey
+			if signPath != "" {
+				k, err := probe.LoadSigningKey(signPath)
+				if err != nil {
+					return err
+				}
+				sign = k
+			}
+			before := signerOf(args[0])
+			names, err := report.Render(args[0], o, sign)
 			if err != nil {
 				return err
 			}
+			signedBy := ""
+			if sign != nil {
+				signedBy = probe.KeyFingerprint(sign.Public().(ed25519.PublicKey))
+			} else if before != "" {
+				fmt.Fprintf(io.ErrOut, "warning: %s was signed by %s; sealed again without --sign it is now UNSIGNED (give --sign with that key to sign it again)\n", termsafe.Line(args[0]), termsafe.Line(before))
+			}
 			if asJSON {
-				return json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "files": names})
+				return json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "files": names, "signed_by": signedBy})
 			}
 			for _, n := range names {
 				fmt.Fprintln(io.Out, filepath.Join(args[0], n))
+			}
+			if signedBy == "" {
+				fmt.Fprintln(io.Out, "UNSIGNED")
+			} else {
+				fmt.Fprintf(io.Out, "sealed and signed by %s\n", signedBy)
 			}
 			return nil
 		},
@@ -75,6 +105,24 @@ same bytes (the PDF's creation date is the manifest's), and
 	f.StringVar(&o.Title, "title", o.Title, "the report's title")
 	f.StringVar(&o.CaseID, "case-id", "", "a case or matter number for the title page")
 	f.IntVar(&o.Samples, "samples", o.Samples, "sample transcripts in the appendix")
+	f.StringVar(&signPath, "sign", "", "ed25519 private key to sign the sealed bundle with (keygen --signing); without it the bundle is left unsigned")
 	f.BoolVar(&asJSON, "json", false, "print the files written as JSON")
 	return cmd
+}
+
+// signerOf names the key that signed a bundle ("" when it is unsigned or
+// the signature cannot be read).
+func signerOf(dir string) string {
+	data, err := probe.ReadBundleFile(dir, probe.FileSignature)
+	if err != nil {
+		return ""
+	}
+	var s probe.Signature
+	if json.Unmarshal(data, &s) != nil {
+		return ""
+	}
+	if fp := s.Fingerprint(); fp != "" {
+		return fp
+	}
+	return "an unreadable key"
 }

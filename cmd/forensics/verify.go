@@ -20,17 +20,31 @@ func newCmdVerify(io *ioStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
 		Short: "Re-check an evidence bundle from its files alone",
-		Long: `Re-derive an evidence bundle without the network: every file against
-SHA256SUMS, every transcript line (the answer text re-extracted from the raw
-response bytes), the Merkle root over the transcripts and its signature,
-and every number in results.json, recomputed from manifest, canary set,
-tokenizer and transcripts and compared byte for byte; and a report made by
-'forensics report', rendered again from results.json and compared.
+		Long: `Re-derive an evidence bundle without the network: the signed statement
+(SHA256SUMS lists every file of the bundle with its SHA-256; every listed
+file must be there and match, and the folder must hold no other file,
+hidden ones included), its signature (SHA256SUMS.sig, over the exact bytes
+of SHA256SUMS), every transcript line (the answer text re-extracted from
+the raw response bytes), the Merkle root over the transcripts, and every
+number in results.json, recomputed from manifest, canary set, tokenizer and
+transcripts and compared byte for byte; and a report made by 'forensics
+report', rendered again from results.json and its options (report.json)
+and compared, with any report file those options do not make refused.
+
+The signature: with --pub the bundle must be signed by that key, and an
+unsigned bundle or another signer fails (exit status 1). Without --pub
+nobody is trusted: a valid signature is "signed by an unknown key
+ed25519:…" (anyone can sign with a key of their own) and a bundle without
+one is UNSIGNED (anyone could have changed any file and written SHA256SUMS
+again). Both are marked WARN and printed again on a line of their own at
+the end (on standard error with --json), but the exit status stays 0: the
+files are consistent, only their origin is unknown. Give --pub to make
+origin part of the verdict.
 
 The radioactivity numbers need the watermark key (--key); without it they
 are taken as recorded and the output says so. Exit status 1 names the first
 file and line, or the results field, that does not match.`,
-		Example: `  forensics verify case-17/
+		Example: `  forensics verify --pub signer.key.pub case-17/
   forensics verify --key key.yaml --pub signer.key.pub case-17/`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -70,17 +84,33 @@ file and line, or the results field, that does not match.`,
 					failed++
 				}
 			}
+			warnings := []string{}
+			for _, c := range checks {
+				if c.Warning != "" {
+					warnings = append(warnings, c.Warning)
+				}
+			}
 			if asJSON {
-				if err := json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "ok": failed == 0, "checks": checks}); err != nil {
+				if err := json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "ok": failed == 0, "warnings": warnings, "checks": checks}); err != nil {
 					return err
+				}
+				for _, w := range warnings {
+					fmt.Fprintln(io.ErrOut, termsafe.Line(w))
 				}
 			} else {
 				for _, c := range checks {
 					mark := "ok  "
-					if !c.OK {
+					switch {
+					case !c.OK:
 						mark = "FAIL"
+					case c.Warning != "":
+						mark = "WARN"
 					}
 					fmt.Fprintf(io.Out, "%s %-12s %s\n", mark, termsafe.Line(c.Name), termsafe.Line(c.Detail))
+				}
+				// Said again, alone on a line, where the eye lands last.
+				for _, w := range warnings {
+					fmt.Fprintln(io.Out, termsafe.Line(w))
 				}
 			}
 			if failed > 0 {
@@ -90,7 +120,7 @@ file and line, or the results field, that does not match.`,
 		},
 	}
 	cmd.Flags().StringVarP(&keyPath, "key", "k", "", "the watermark key, to re-derive the radioactivity numbers")
-	cmd.Flags().StringVar(&pubPath, "pub", "", "accept only a signature by this public key (keygen --signing)")
+	cmd.Flags().StringVar(&pubPath, "pub", "", "require a signature by this public key (keygen --signing); without it the signer is unknown")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	return cmd
 }
