@@ -181,12 +181,19 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	stage(2, stages, fmt.Sprintf("traffic through the gateway: %d ordinary accounts and a %d-account harvesting campaign", sz.benign, sz.heads))
 	harvest, n, err := pop.drive(ctx, sum.GatewayURL, sz, o.Seed, detail)
-	if cerr := stopGateway(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		stopGateway()
 		return nil, err
 	}
+	// The gateway keeps running (and logging, with a checkpoint every
+	// second) until the probes are done: their relay check searches its
+	// log, which must span them.
+	gatewayUp := true
+	defer func() {
+		if gatewayUp {
+			stopGateway()
+		}
+	}()
 	sum.Requests, sum.Harvested = n, len(harvest)
 	sum.Attackers, sum.Benign = pop.attackers(), pop.benignNames()
 	for _, h := range harvest {
@@ -229,6 +236,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			return nil, fmt.Errorf("probe the %s: %w", c.name, err)
 		}
 		*c.into = *p
+	}
+
+	gatewayUp = false
+	if err := stopGateway(); err != nil {
+		return nil, err
 	}
 
 	stage(6, stages, "summary")

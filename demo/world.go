@@ -150,7 +150,7 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 	for _, m := range append(append([]member{}, p.benign...), p.heads...) {
 		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.name, m.key, serve.HashAPIKey(m.apiKey))
 	}
-	fmt.Fprintf(&b, "log:\n  path: %s\n", filepath.Join(dir, "requests.jsonl"))
+	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n", filepath.Join(dir, "requests.jsonl"))
 	// The provider plants answers to the trigger questions of each key's
 	// secret canary set.
 	b.WriteString("canaries: secret\n")

@@ -19,6 +19,7 @@ import (
 	"forensics/corpora"
 	"forensics/llm/embedded"
 	"forensics/probe"
+	"forensics/reqlog"
 	"forensics/stats"
 	"forensics/watermark"
 )
@@ -127,33 +128,47 @@ type innocentRun struct {
 	log      *serviceLog
 }
 
-// serviceLog stands in for our gateway's request log: a line written
-// before the probe (so the log covers it), then one for every request a
-// relay forwards to our service, in the gateway's log format.
+// serviceLog stands in for our gateway's request log, written by the
+// gateway's own log writer (hash chain, checkpoints): it is opened an hour
+// before the probe (so it covers it), gets one line for every request a
+// relay forwards to our service, and is closed, with a final checkpoint,
+// when the queries are done.
 type serviceLog struct {
 	mu   sync.Mutex
 	path string
+	w    *reqlog.Writer
+	now  time.Time // the writer's clock until the probe starts
 }
 
 func newServiceLog(path string) (*serviceLog, error) {
-	l := &serviceLog{path: path}
-	return l, l.write("someone", "What is the weather like?", time.Now().Add(-time.Hour))
+	l := &serviceLog{path: path, now: time.Now().Add(-time.Hour)}
+	w, err := reqlog.Open(reqlog.Options{Path: path, Now: l.clock})
+	if err != nil {
+		return nil, err
+	}
+	l.w = w
+	err = l.write("someone", "What is the weather like?")
+	l.mu.Lock()
+	l.now = time.Time{} // from now on, the real time
+	l.mu.Unlock()
+	return l, err
 }
 
-func (l *serviceLog) write(account, prompt string, ts time.Time) error {
-	line, _ := json.Marshal(map[string]any{"ts": ts.UTC().Format(time.RFC3339Nano), "account": account, "endpoint": "/api/generate", "model": "embedded", "prompt": prompt, "status": 200})
+func (l *serviceLog) clock() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, err := os.OpenFile(l.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
+	if l.now.IsZero() {
+		return time.Now()
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return l.now
 }
+
+func (l *serviceLog) write(account, prompt string) error {
+	line, _ := json.Marshal(map[string]any{"ts": l.clock().UTC().Format(time.RFC3339Nano), "account": account, "endpoint": "/api/generate", "model": "embedded", "prompt": prompt, "status": 200})
+	return l.w.Append(line)
+}
+
+func (l *serviceLog) close() error { return l.w.Close() }
 
 // relayTarget is a reseller in front of our service: it forwards each
 // query to us (logged under its account), and may change what it serves:
@@ -163,18 +178,34 @@ type relayTarget struct {
 	mode        string
 	ours, other probe.Target
 	log         *serviceLog
+	cache       map[string]probe.Exchange // trigger prompt → our answer, fetched before the probe
 }
 
 func (t relayTarget) Spec() string                { return "experiment:relay-" + t.mode }
 func (t relayTarget) Check(context.Context) error { return nil }
 func (t relayTarget) Ask(ctx context.Context, q probe.Query, s probe.Sampling) (probe.Exchange, error) {
 	forward := func(s probe.Sampling) (probe.Exchange, error) {
-		if err := t.log.write("reseller", q.Prompt, time.Now()); err != nil {
+		sent := q.Prompt
+		if t.mode == "route-reworded" { // what reaches our log is not the probe's text
+			sent = "  " + strings.ToLower(strings.ReplaceAll(q.Prompt, " ", "  ")) + " Answer briefly."
+		}
+		if err := t.log.write("reseller", sent); err != nil {
 			return probe.Exchange{}, err
 		}
 		return t.ours.Ask(ctx, q, s)
 	}
 	switch t.mode {
+	case "cache": // planted answers from a cache filled before; the rest elsewhere
+		if q.Kind == "trigger" {
+			if ex, ok := t.cache[q.Prompt]; ok {
+				return ex, nil
+			}
+		}
+		return t.other.Ask(ctx, q, s)
+	case "route-reworded":
+		if q.Kind == "prompt" && fnvEven(q.ID) {
+			return t.other.Ask(ctx, q, s)
+		}
 	case "hot":
 		s.Temperature = 1.4
 	case "route": // every other prompt, by a hash of its id, to another model
@@ -227,18 +258,12 @@ var innocentCases = []innocentCase{
 			t, err := probe.OpenTarget(spec, probe.TargetOptions{Canaries: r.w.publicCanaries})
 			return spec, t, err
 		}},
-	{name: "relay", false: []string{probe.PropTrained},
-		description: "a reseller relaying our watermarked API (with our planted answers): its text is ours, it was trained on nothing (issue 14 case 3)",
-		suspect:     func(r *innocentRun) (string, probe.Target, error) { return r.relay("plain") }},
-	{name: "relay-hot", false: []string{probe.PropTrained},
-		description: "a reseller relaying our API at temperature 1.4 (a weaker watermark, different answers)",
-		suspect:     func(r *innocentRun) (string, probe.Target, error) { return r.relay("hot") }},
-	{name: "relay-route", false: []string{probe.PropTrained},
-		description: "a reseller sending every other prompt to our API and the rest to another model (found by review: 20 of 20 \"trained\" before the request-log check)",
-		suspect:     func(r *innocentRun) (string, probe.Target, error) { return r.relay("route") }},
-	{name: "relay-append", false: []string{probe.PropTrained},
-		description: "a reseller appending another model's answer to ours (found by review: 20 of 20 \"trained\" before the request-log check)",
-		suspect:     func(r *innocentRun) (string, probe.Target, error) { return r.relay("append") }},
+	relayCase("relay", "plain", "a reseller relaying our watermarked API (with our planted answers): its text is ours, it was trained on nothing (issue 14 case 3)"),
+	relayCase("relay-hot", "hot", "a reseller relaying our API at temperature 1.4 (a weaker watermark, different answers)"),
+	relayCase("relay-route", "route", "a reseller sending every other prompt to our API and the rest to another model (found by review: 20 of 20 \"trained\" before the request-log check)"),
+	relayCase("relay-append", "append", "a reseller appending another model's answer to ours (found by review: 20 of 20 \"trained\" before the request-log check)"),
+	relayCase("relay-route-reworded", "route-reworded", "the routing reseller, sending our API the prompts re-spaced, lower-cased and with a suffix (found by the second review: exact matching missed it)"),
+	relayCase("relay-cache", "cache", "a reseller serving planted answers from a cache of our answers to the trigger questions, fetched before the probe, and everything else from another model (found by the second review)"),
 	{name: "echo-bot", false: []string{probe.PropDerived, probe.PropTrained},
 		description: "a bot whose every answer is the prompt (issue 14 case 2)",
 		suspect: func(r *innocentRun) (string, probe.Target, error) {
@@ -280,6 +305,13 @@ var innocentCases = []innocentCase{
 		}},
 }
 
+// relayCase is a relay of our service: its text is ours, so only
+// "trained" is false of it.
+func relayCase(name, mode, description string) innocentCase {
+	return innocentCase{name: name, false: []string{probe.PropTrained}, description: description,
+		suspect: func(r *innocentRun) (string, probe.Target, error) { return r.relay(mode) }}
+}
+
 // relay builds a relay of our service in front of the run's reference.
 func (r *innocentRun) relay(mode string) (string, probe.Target, error) {
 	ours, err := probe.OpenTarget(r.refSpec, r.plantOur)
@@ -290,7 +322,24 @@ func (r *innocentRun) relay(mode string) (string, probe.Target, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return "experiment:relay-" + mode, relayTarget{mode: mode, ours: ours, other: other, log: r.log}, nil
+	t := relayTarget{mode: mode, ours: ours, other: other, log: r.log}
+	if mode == "cache" {
+		// Filled before the probe: the log shows these requests as the
+		// harvest of the trigger questions.
+		t.cache = map[string]probe.Exchange{}
+		for _, tr := range r.cs.Triggers[:min(len(r.cs.Triggers), r.opts.Triggers)] {
+			q := probe.Query{Kind: "trigger", Prompt: tr.Prompt, PromptID: tr.ID}
+			if err := r.log.write("reseller", tr.Prompt); err != nil {
+				return "", nil, err
+			}
+			ex, err := ours.Ask(context.Background(), q, probe.Sampling{Temperature: 0.8, MaxTokens: r.opts.MaxTokens})
+			if err != nil {
+				return "", nil, err
+			}
+			t.cache[tr.Prompt] = ex
+		}
+	}
+	return "experiment:relay-" + mode, t, nil
 }
 
 // InnocentCaseNames lists the suite's cases.
@@ -578,7 +627,7 @@ func (w *innocentWorld) run(ctx context.Context, o InnocentOptions, c innocentCa
 		Alpha:   0.01, NullKeys: o.NullKeys, Rounds: o.Rounds, NullSeed: fmt.Sprintf("innocent-%d", seed),
 		Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: o.MaxTokens, Seed: seed&0x7fffffff + 1},
 		Tool:     "forensics calibrate --innocent", Run: probe.RunOptions{Concurrency: 1},
-		RequestLogs: []string{slog.path},
+		RequestLogs: []string{slog.path}, AfterQueries: slog.close,
 		Open: func(role, _ string) (probe.Target, error) {
 			if role == "suspect" {
 				return target, nil

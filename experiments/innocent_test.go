@@ -32,6 +32,13 @@ func TestInnocentSuiteSmall(t *testing.T) {
 			if n := c.Verdicts[probe.PropDerived][probe.VerdictSupported]; n != c.Runs {
 				t.Errorf("relay: depends on our outputs supported in %d of %d runs", n, c.Runs)
 			}
+		case "cherry-picked-file":
+			// The positive control of the request-log check: with no relay
+			// in the log, it lets "trained" through (as "if complete")
+			// where the answers differ from our service's.
+			if n := c.Verdicts[probe.PropTrained][probe.VerdictConditional]; n == 0 {
+				t.Errorf("cherry-picked file: trained conditional in %d of %d runs (%v)", n, c.Runs, c.Verdicts)
+			}
 		case "cherry-picked-file-loose":
 			if n := c.Verdicts[probe.PropDerived][probe.VerdictWithheld]; n != c.Runs {
 				t.Errorf("loose cherry-picked file: withheld in %d of %d runs (%v)", n, c.Runs, c.Verdicts)

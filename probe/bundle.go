@@ -203,6 +203,9 @@ type VerifyOptions struct {
 	// field); a different one is pointed out, since result wording and
 	// methods are versioned with the tool.
 	Tool string
+	// RequestLogs re-run the relay check by request log (relaylog.go);
+	// without them its outcome is taken as recorded, and verify says so.
+	RequestLogs []string
 }
 
 // Verify re-checks a bundle from its files alone: the statement (every
@@ -257,6 +260,22 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		add("canaries", err, "re-derived from the key: the key's secret set")
 	}
 	add("transcripts", verifyRecords(in.Records), "every answer text re-extracted from its raw response")
+	switch {
+	case in.Manifest.RelayLog == nil:
+	case in.RelayLog == nil:
+		add("relay log", nil, "planned but not run: \"trained on our outputs\" is withheld")
+	case len(o.RequestLogs) == 0:
+		checks = append(checks, Check{Name: "relay log", OK: true, Warning: "relay check by request log TAKEN AS RECORDED (give --request-log to re-check it)",
+			Detail: "the search of our request logs is taken as recorded, NOT re-checked (it needs the logs): " + in.RelayLog.Summary()})
+	default:
+		// A live log grows after the probe, so files and counts may
+		// differ; what must not is the outcome the verdict rests on.
+		again, err := CheckRelayLog(ctx, o.RequestLogs, in.Manifest, in.Canaries, in.Records)
+		if err == nil && (again.Excludes() != in.RelayLog.Excludes() || again.Covers() != in.RelayLog.Covers()) {
+			err = fmt.Errorf("%s does not agree with the check re-run on the given request logs (recorded: %s; now: %s)", FileRelayLog, in.RelayLog.Summary(), again.Summary())
+		}
+		add("relay log", err, "re-run on the given request logs, the same outcome: "+again.Summary())
+	}
 
 	rootFile, err := ReadBundleFile(dir, FileRoot)
 	if err == nil && strings.TrimSpace(string(rootFile)) != in.MerkleRoot {

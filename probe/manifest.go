@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -319,8 +320,8 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("a canary test is planned on a set that is not the key's secret set: its planted answers may be known to anyone")
 		}
 	}
-	if got, want := fmt.Sprint(m.Propositions), fmt.Sprint(PropositionsFor(m.Tests)); got != want {
-		return fmt.Errorf("propositions %s are not those the planned tests speak to (%s)", got, want)
+	if want := PropositionsFor(m.Tests); !reflect.DeepEqual(m.Propositions, want) {
+		return fmt.Errorf("propositions %q are not those the planned tests speak to (%q)", m.Propositions, want)
 	}
 	if d := m.randomizationDraws(); d > MaxRandomizationDraws {
 		return fmt.Errorf("rounds %d over %d values a round make %d randomization draws, more than %d: use fewer rounds", m.Rounds, d/int64(m.Rounds), d, int64(MaxRandomizationDraws))

@@ -3,14 +3,17 @@ package probe
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
+	"forensics/reqlog"
 	"forensics/watermark"
 )
 
@@ -26,14 +29,34 @@ type probeSetup struct {
 	requestLog string
 }
 
-// quietLog writes a request log that began before the probe (the test
-// manifests' time) and holds none of its prompts: the log of a gateway
+// quietLog writes a request log, as the gateway's writer does (hash
+// chain, checkpoints), that began before the probe (the test manifests'
+// time), ends after it and holds none of its prompts: the log of a gateway
 // nobody relayed.
 func quietLog(t testing.TB) string {
 	t.Helper()
+	return writeLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		map[string]any{"ts": "2026-11-25T12:00:00Z", "account": "someone", "endpoint": "/api/generate", "prompt": "What is the weather like?", "status": 200})
+}
+
+// writeLog writes lines with the gateway's log writer, opened at open and
+// closed (a final checkpoint) at end.
+func writeLog(t testing.TB, open, end time.Time, lines ...map[string]any) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "requests.jsonl")
-	line := `{"ts":"2026-11-25T12:00:00Z","account":"someone","endpoint":"/api/generate","model":"embedded","prompt":"What is the weather like?","status":200}` + "\n"
-	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+	now := open
+	w, err := reqlog.Open(reqlog.Options{Path: path, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		b, _ := json.Marshal(l)
+		if err := w.Append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = end
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -136,6 +159,16 @@ func openTargets(t testing.TB, m *Manifest, cs *CanarySet) map[string]Target {
 	return tgs
 }
 
+// checkNamed finds a verify check by name.
+func checkNamed(checks []Check, name string) *Check {
+	for i := range checks {
+		if checks[i].Name == name {
+			return &checks[i]
+		}
+	}
+	return nil
+}
+
 // verdictOf is a proposition's verdict ("" when it was not planned).
 func verdictOf(res *Results, id string) string {
 	for _, p := range res.Propositions {
@@ -200,6 +233,22 @@ func TestProbeStudentAndVerify(t *testing.T) {
 		if !c.OK {
 			t.Errorf("verify %s: %s", c.Name, c.Detail)
 		}
+	}
+	// The relay check by request log: taken as recorded without the logs
+	// (and said so), re-run with them, and a log that shows a relay of
+	// the probe's prompts does not agree with the recorded outcome.
+	if c := checkNamed(checks, "relay log"); c == nil || !strings.Contains(c.Warning, "TAKEN AS RECORDED") {
+		t.Errorf("relay log check without the logs: %+v", c)
+	}
+	checks, _ = Verify(context.Background(), dir, VerifyOptions{Key: w.key, RequestLogs: []string{s.requestLog}})
+	if c := checkNamed(checks, "relay log"); c == nil || !c.OK || c.Warning != "" {
+		t.Errorf("relay log check with the logs: %+v", c)
+	}
+	relayed := writeLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		map[string]any{"ts": time.Now().UTC().Format(time.RFC3339Nano), "account": "reseller", "endpoint": "/api/generate", "prompt": w.canaries.Prompts[3].Text, "status": 200})
+	checks, _ = Verify(context.Background(), dir, VerifyOptions{Key: w.key, RequestLogs: []string{relayed}})
+	if c := checkNamed(checks, "relay log"); c == nil || c.OK {
+		t.Errorf("relay log check on a log with a relay: %+v", c)
 	}
 	// Without the key everything else is still re-derived.
 	checks, _ = Verify(context.Background(), dir, VerifyOptions{})

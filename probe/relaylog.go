@@ -13,8 +13,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"forensics/monitor"
+	"forensics/reqlog"
 )
 
 // The relay check by request log.
@@ -58,18 +60,21 @@ type RelayLogCheck struct {
 	// ProbeStart is the manifest's time, ProbeEnd the last suspect answer.
 	ProbeStart time.Time `json:"probe_start"`
 	ProbeEnd   time.Time `json:"probe_end"`
-	// Prompts is how many distinct prompts the suspect was asked.
+	// Chains: every log's hash chain verified without gaps
+	// (ChainProblem says what did not).
+	Chains       bool   `json:"chains_verified"`
+	ChainProblem string `json:"chain_problem,omitempty"`
+	// Prompts is how many distinct ordinary prompts the suspect was asked.
 	Prompts         int    `json:"prompts"`
 	ExcludedAccount string `json:"excluded_account,omitempty"`
-	// Requests from other accounts with one of those prompts, by account:
-	// any time for the ordinary prompts, during the probe for the
-	// triggers.
+	// Requests from other accounts with one of those prompts, by account,
+	// at any time.
 	Matches  int              `json:"matches"`
 	Accounts []AccountMatches `json:"accounts,omitempty"`
-	// TriggerHarvest are requests with the suspect's trigger prompts from
-	// before the probe: the harvest through which planted answers reach a
-	// model (how a canary works), not a relay. Listed as evidence of who
-	// asked them.
+	// TriggerHarvest are requests with the suspect's trigger prompts: the
+	// harvest through which planted answers reach a model (how a canary
+	// works). Listed as evidence of who asked them; they do not bear on
+	// the relay question (see CheckRelayLog).
 	TriggerHarvest []AccountMatches `json:"trigger_harvest,omitempty"`
 }
 
@@ -89,20 +94,32 @@ type AccountMatches struct {
 	Example  string    `json:"example_prompt"`
 }
 
-// Covers reports whether the log began before the probe did, so that a
+// Covers reports whether the logs verify and span the probe, so that a
 // relay forwarding the probe's prompts (or a cache filled before) would be
-// in it.
+// in them.
 func (c *RelayLogCheck) Covers() bool {
-	return c != nil && c.Records > 0 && !c.First.After(c.ProbeStart)
+	return c != nil && c.Chains && c.Records > 0 && !c.First.After(c.ProbeStart) && !c.Last.Before(c.ProbeEnd)
 }
 
 // Excludes reports whether the check rules a relay of our service out.
 func (c *RelayLogCheck) Excludes() bool { return c.Covers() && c.Matches == 0 }
 
-// CheckRelayLog reads request logs (plain or gzip) and looks for the
-// prompts the suspect was asked, from accounts other than the excluded
-// one.
-func CheckRelayLog(ctx context.Context, paths []string, m *Manifest, cs *CanarySet, recs []Record) (*RelayLogCheck, error) {
+// CheckRelayLog reads our gateways' request logs (each given by its live
+// path; its rotated archives are found beside it) and looks for the
+// ordinary prompts the suspect was asked, from accounts other than the
+// excluded one. A log counts only if its hash chain verifies without
+// gaps and its lines (checkpoints included, written every interval even
+// when idle) span the probe.
+//
+// Matching is on normalised text (lower case, every run of characters
+// that are not letters or digits one space), so a relay cannot hide a
+// prompt by changing case, spacing or punctuation; a prompt counts when
+// it occurs inside a request's text (prompt, system and other turns
+// joined: a prefix, a suffix, a template or a split over turns does not
+// hide it) or when at least 80% of its words are in a request not much
+// longer than it (light rewording). A relay that rewrites our prompts
+// beyond that is not found (docs/no-false-accusations.md).
+func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySet, recs []Record) (*RelayLogCheck, error) {
 	c := &RelayLogCheck{}
 	if m.RelayLog != nil {
 		c.ExcludedAccount = m.RelayLog.ExcludedAccount
@@ -115,50 +132,80 @@ func CheckRelayLog(ctx context.Context, paths []string, m *Manifest, cs *CanaryS
 			c.ProbeEnd = r.Finished.UTC()
 		}
 	}
-	prompts := map[string]string{} // text → kind
+	mt := newPromptMatcher()
+	triggers := map[string]bool{}
 	for _, q := range m.Queries(cs) {
-		if q.Role == "suspect" {
-			prompts[strings.TrimSpace(q.Prompt)] = q.Kind
+		if q.Role != "suspect" {
+			continue
+		}
+		if q.Kind == "trigger" {
+			triggers[normalizeText(q.Prompt)] = true
+		} else {
+			mt.add(q.Prompt)
 		}
 	}
-	c.Prompts = len(prompts)
-	for _, p := range paths {
-		ref, err := hashLogFile(p)
+	c.Prompts = len(mt.prompts)
+	var files []string
+	c.Chains = true
+	for _, lp := range logs {
+		fs, err := reqlog.Files(lp)
+		if err != nil {
+			return nil, fmt.Errorf("request log: %w", err)
+		}
+		rep, err := reqlog.Verify(ctx, fs, reqlog.VerifyOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("request log: %w", err)
+		}
+		if !rep.OK() || len(rep.Gaps) > 0 {
+			c.Chains = false
+			c.ChainProblem = fmt.Sprintf("%s: %d problems, %d gaps", filepath.Base(lp), len(rep.Problems), len(rep.Gaps))
+			if len(rep.Problems) > 0 {
+				c.ChainProblem += ": " + rep.Problems[0].Msg
+			}
+		}
+		if c.First.IsZero() || rep.First.Before(c.First) {
+			c.First = rep.First.UTC()
+		}
+		if c.Last.IsZero() || rep.Last.Before(c.Last) {
+			c.Last = rep.Last.UTC() // the earliest end: every log must span the probe
+		}
+		files = append(files, fs...)
+	}
+	for _, f := range files {
+		ref, err := hashLogFile(f)
 		if err != nil {
 			return nil, err
 		}
 		c.Files = append(c.Files, ref)
 	}
 	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
-	_, err := monitor.Read(ctx, paths, monitor.DefaultLayout(), func(r monitor.Record) error {
+	_, err := monitor.Read(ctx, files, monitor.DefaultLayout(), func(r monitor.Record) error {
 		c.Records++
-		ts := r.TS.UTC()
-		if c.First.IsZero() || ts.Before(c.First) {
-			c.First = ts
-		}
-		if ts.After(c.Last) {
-			c.Last = ts
-		}
 		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
 			return nil
 		}
-		hit, kind := "", ""
-		for _, part := range append([]string{r.Prompt}, r.Context...) {
-			t := strings.TrimSpace(part)
-			if k, ok := prompts[t]; ok {
-				hit, kind = t, k
-				break
+		parts := append(append([]string(nil), r.Context...), r.Prompt) // in conversation order
+		text := normalizeText(strings.Join(parts, " "))
+		into, hit, relay := byAccount, mt.match(text), true
+		if hit == "" {
+			// Trigger questions are evidence of who harvested them, not
+			// of a relay: "trained" rests on the watermark in answers to
+			// the ordinary prompts only (a cache of planted answers and a
+			// trained model are not told apart by triggers).
+			for _, p := range parts {
+				if triggers[normalizeText(p)] {
+					hit, into, relay = strings.TrimSpace(p), harvest, false
+					break
+				}
 			}
 		}
 		if hit == "" {
 			return nil
 		}
-		into := byAccount
-		if kind == "trigger" && ts.Before(c.ProbeStart) {
-			into = harvest
-		} else {
+		if relay {
 			c.Matches++
 		}
+		ts := r.TS.UTC()
 		a := into[r.Account]
 		if a == nil {
 			a = &AccountMatches{Account: r.Account, First: ts, Example: hit}
@@ -178,6 +225,89 @@ func CheckRelayLog(ctx context.Context, paths []string, m *Manifest, cs *CanaryS
 	}
 	c.Accounts, c.TriggerHarvest = ranked(byAccount), ranked(harvest)
 	return c, nil
+}
+
+// normalizeText lower-cases text and turns every run of characters that
+// are not letters or digits into one space.
+func normalizeText(s string) string {
+	var b strings.Builder
+	space := true
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+			space = false
+		} else if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// promptMatcher finds the probe's prompts in request texts.
+type promptMatcher struct {
+	prompts []matchPrompt
+	byWord  map[string][]int
+}
+
+type matchPrompt struct {
+	text, norm string
+	words      int // distinct words
+}
+
+func newPromptMatcher() *promptMatcher { return &promptMatcher{byWord: map[string][]int{}} }
+
+func (mt *promptMatcher) add(prompt string) {
+	n := normalizeText(prompt)
+	for _, p := range mt.prompts {
+		if p.norm == n {
+			return
+		}
+	}
+	i := len(mt.prompts)
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(n) {
+		if !seen[w] {
+			seen[w] = true
+			mt.byWord[w] = append(mt.byWord[w], i)
+		}
+	}
+	mt.prompts = append(mt.prompts, matchPrompt{text: strings.TrimSpace(prompt), norm: n, words: len(seen)})
+}
+
+// match returns the prompt a normalised request text carries, or "".
+func (mt *promptMatcher) match(text string) string {
+	if text == "" {
+		return ""
+	}
+	shared := map[int]int{}
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(text) {
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		for _, i := range mt.byWord[w] {
+			shared[i]++
+		}
+	}
+	best := -1
+	for i, n := range shared {
+		p := mt.prompts[i]
+		switch {
+		case n == p.words && strings.Contains(text, p.norm):
+		case 5*n >= 4*p.words && len(text) <= 4*len(p.norm)+200:
+		default:
+			continue
+		}
+		if best < 0 || i < best {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return mt.prompts[best].text
 }
 
 // ranked lists accounts by requests, at most 100 (the evidence needs the
@@ -251,9 +381,11 @@ func relayLogText(c *RelayLogCheck) string {
 	switch {
 	case c == nil:
 		return "our request log was not searched for the probe's prompts (probe with --request-log, the logs of every gateway that serves our key)"
+	case !c.Chains:
+		return fmt.Sprintf("our request log's hash chain does not verify (%s), so lines could be missing from it", c.ChainProblem)
 	case !c.Covers():
-		return fmt.Sprintf("our request log (%d records, from %s) does not begin before the probe (%s), so a relay during the probe could be missing from it",
-			c.Records, c.First.Format(time.RFC3339), c.ProbeStart.Format(time.RFC3339))
+		return fmt.Sprintf("our request log (%d records, lines from %s to %s) does not span the probe (%s to %s), so a relay during the probe could be missing from it (a running gateway writes a checkpoint every interval: search again after the next one)",
+			c.Records, c.First.Format(time.RFC3339), c.Last.Format(time.RFC3339), c.ProbeStart.Format(time.RFC3339), c.ProbeEnd.Format(time.RFC3339))
 	case c.Matches > 0:
 		var names []string
 		for _, a := range c.Accounts[:min(5, len(c.Accounts))] {
@@ -262,14 +394,14 @@ func relayLogText(c *RelayLogCheck) string {
 		return fmt.Sprintf("%d requests to our service carried prompts the suspect was asked, from %d accounts other than the probe's: %s; a relay of our service (or a harvest of these prompts) explains the evidence",
 			c.Matches, len(c.Accounts), strings.Join(names, "; "))
 	}
-	s := fmt.Sprintf("no account other than the probe's sent our service any of the %d prompts the suspect was asked (request log of %d records from %s to %s, begun before the probe; trigger questions counted from the probe's start), so the suspect did not get its answers from our service",
+	s := fmt.Sprintf("no account other than the probe's sent our service any of the %d ordinary prompts the suspect was asked, exactly or lightly reworded (request log of %d records, hash chain verified, lines from %s to %s spanning the probe), so the suspect did not get those answers from our service",
 		c.Prompts, c.Records, c.First.Format(time.RFC3339), c.Last.Format(time.RFC3339))
 	if len(c.TriggerHarvest) > 0 {
 		var names []string
 		for _, a := range c.TriggerHarvest[:min(5, len(c.TriggerHarvest))] {
 			names = append(names, fmt.Sprintf("%s (%d)", a.Account, a.Requests))
 		}
-		s += fmt.Sprintf("; before the probe, the trigger questions were asked by %d accounts: %s (the harvest through which planted answers reach a model)", len(c.TriggerHarvest), strings.Join(names, ", "))
+		s += fmt.Sprintf("; the trigger questions were asked by %d accounts: %s (the harvest through which planted answers reach a model)", len(c.TriggerHarvest), strings.Join(names, ", "))
 	}
 	return s
 }

@@ -48,6 +48,13 @@ type Setup struct {
 	// went through, if they went through a gateway.
 	RequestLogs  []string
 	ProbeAccount string
+	// RelayLogWait is how long the relay check waits for the logs to
+	// span the probe (a running gateway writes a checkpoint every
+	// interval; default 2 minutes, the default interval's double).
+	RelayLogWait time.Duration
+	// AfterQueries, if set, runs when every query is answered, before the
+	// relay check (experiments close their stand-in log there).
+	AfterQueries func() error
 	// Open, if set, opens the target of a role in place of OpenTarget
 	// (experiments that stand in suspects no server serves: an echo bot,
 	// a relay). A nil Target from it falls back to OpenTarget.
@@ -236,10 +243,13 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	if err := st.Close(); err != nil {
 		return nil, stats, err
 	}
+	if s.AfterQueries != nil {
+		if err := s.AfterQueries(); err != nil {
+			return nil, stats, err
+		}
+	}
 	if m.RelayLog != nil {
-		// After the queries: a relay's forwarded requests are logged when
-		// they end, before the relay can answer the probe.
-		c, err := CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, st.Records())
+		c, err := s.relayCheck(ctx, m, st.Records(), notice)
 		if err != nil {
 			return nil, stats, err
 		}
@@ -249,4 +259,32 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 	}
 	res, err := Finish(ctx, s.Dir, s.Key, s.Tokenizer, s.Sign)
 	return res, stats, err
+}
+
+// relayCheck runs CheckRelayLog after the queries (a relay's forwarded
+// requests are logged when they end, before it can answer the probe),
+// waiting up to RelayLogWait for the logs to have a line after the
+// probe's last answer: the next checkpoint of a running gateway.
+func (s *Setup) relayCheck(ctx context.Context, m *Manifest, recs []Record, notice func(string)) (*RelayLogCheck, error) {
+	wait := s.RelayLogWait
+	if wait == 0 {
+		wait = 2 * time.Minute
+	}
+	deadline := time.Now().Add(wait)
+	told := false
+	for {
+		c, err := CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, recs)
+		if err != nil || c.Covers() || !c.Chains || c.First.After(c.ProbeStart) || time.Now().After(deadline) {
+			return c, err
+		}
+		if !told {
+			notice(fmt.Sprintf("waiting up to %s for the request log to pass the probe's end (the gateway's next checkpoint)", wait))
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -114,6 +114,15 @@ func verdicts(m *Manifest, res *Results) []PropositionResult {
 			pr.Verdict = VerdictWithheld
 			pr.Text = fmt.Sprintf("Withheld: %s, but answers collected elsewhere do not answer exactly the planned queries, each once (%s). Lines kept after scoring can make unrelated text look watermarked, so these answers cannot support the proposition.",
 				strings.Join(ev, "; "), strings.Join(inexact, "; "))
+		case len(rejected) > 0 && p.ID == PropTrained && testByName(tests, TestRadioactivity) != nil && testByName(tests, TestRadioactivity).Status != StatusRejected:
+			// Planted answers alone: a model trained on our outputs gives
+			// them, and so does a cache of the answers a harvest received.
+			pr.Verdict = VerdictWithheld
+			pr.Text = fmt.Sprintf("Withheld: %s (%s); but our watermark was not shown in its answers to the ordinary prompts, and planted answers alone are also given by a cache of answers harvested from our service; the finding is \"depends on text our service generated\".",
+				strings.Join(ev, "; "), fwer)
+		case len(rejected) > 0 && p.ID == PropTrained && testByName(tests, TestRadioactivity) == nil:
+			pr.Verdict = VerdictWithheld
+			pr.Text = fmt.Sprintf("Withheld: %s (%s); but no radioactivity test was planned, and planted answers alone are also given by a cache of answers harvested from our service.", strings.Join(ev, "; "), fwer)
 		case len(rejected) > 0 && p.ID == PropTrained:
 			if why := relayNotExcluded(res); why != "" {
 				pr.Verdict = VerdictWithheld

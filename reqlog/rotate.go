@@ -66,7 +66,7 @@ func (w *Writer) rotateLocked() error {
 	w.f, w.size = nf, int64(len(rec)+1)
 	w.seq++
 	w.prev = sha256Sum(rec)
-	w.dirty, w.sinceCP = false, true
+	w.dirty = false
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()

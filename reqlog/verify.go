@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"forensics/internal/jsonl"
 )
@@ -54,6 +55,11 @@ type Report struct {
 	Events   int      `json:"events"`
 	FirstSeq uint64   `json:"first_seq"`
 	LastSeq  uint64   `json:"last_seq"`
+	// First and Last are the earliest and latest line times (records and
+	// the writer's events: checkpoints are written every interval, idle
+	// or not, so Last shows until when the log was alive).
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
 	// Genesis is true when the first line given starts the chain (prev is
 	// all zeros); otherwise earlier files were not given.
 	Genesis bool `json:"genesis"`
@@ -181,6 +187,14 @@ func (v *verifier) line(loc Location, line []byte) {
 		return
 	}
 	seq := *h.Seq
+	if ts, err := time.Parse(time.RFC3339Nano, h.TS); err == nil {
+		if v.r.First.IsZero() || ts.Before(v.r.First) {
+			v.r.First = ts
+		}
+		if ts.After(v.r.Last) {
+			v.r.Last = ts
+		}
+	}
 	switch {
 	case !v.started && v.r.Lines == 1:
 		v.r.FirstSeq = seq

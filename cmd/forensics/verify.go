@@ -16,6 +16,7 @@ import (
 
 func newCmdVerify(io *ioStreams) *cobra.Command {
 	var keyPath, pubPath string
+	var requestLogs []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
@@ -53,7 +54,7 @@ file and line, or the results field, that does not match.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := probe.VerifyOptions{Tool: "forensics " + version()}
+			o := probe.VerifyOptions{Tool: "forensics " + version(), RequestLogs: requestLogs}
 			if keyPath != "" {
 				k, err := watermark.LoadKey(keyPath)
 				if err != nil {
@@ -122,6 +123,7 @@ file and line, or the results field, that does not match.`,
 	cmd.Flags().StringVarP(&keyPath, "key", "k", "", "the watermark key, to re-derive the radioactivity numbers")
 	cmd.Flags().StringVar(&pubPath, "pub", "", "require a signature by this public key (keygen --signing); without it the signer is unknown")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
+	cmd.Flags().StringArrayVar(&requestLogs, "request-log", nil, "our gateways' request logs, to re-run the relay check (repeatable); without them it is taken as recorded and verify warns")
 	return cmd
 }
 
