@@ -18,7 +18,6 @@ var (
 	colSuspect = color.RGBA{R: 0xb2, G: 0x22, B: 0x22, A: 0xff}
 	colControl = color.RGBA{R: 0x1f, G: 0x5f, B: 0xa8, A: 0xff}
 	colNull    = color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0xff}
-	colRef     = color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
 )
 
 func newPlot(title, x, y string) *plot.Plot {
