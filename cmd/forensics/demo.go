@@ -106,5 +106,5 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 		}
 		fmt.Fprintf(w, "  evidence: %s\n  reports:  %s\n", p.r.Bundle, strings.Join(p.r.Reports, ", "))
 	}
-	fmt.Fprintf(w, "\nDone in %s. Check a bundle with: forensics verify --key %s/keys/main.yaml --pub %s/keys/signer.key.pub %s\n", s.Elapsed.Round(time.Second), s.Out, s.Out, s.Student.Bundle)
+	fmt.Fprintf(w, "\nDone in %s. Check a bundle with: forensics verify --key %s/keys/main.yaml --pub %s/keys/signer.key.pub --request-log %s/gateway/requests.jsonl %s\n", s.Elapsed.Round(time.Second), s.Out, s.Out, s.Out, s.Student.Bundle)
 }
