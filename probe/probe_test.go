@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"forensics/internal/testfs"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/reqlog"
@@ -260,15 +260,12 @@ func TestProbeStudentAndVerify(t *testing.T) {
 
 	tamper := func(name string, edit func([]byte) []byte, want ...string) {
 		t.Helper()
-		cp := t.TempDir()
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-			if e.Name() == name {
-				b = edit(b)
+		cp := testfs.CopyDir(t, dir, func(n string, b []byte) []byte {
+			if n == name {
+				return edit(b)
 			}
-			os.WriteFile(filepath.Join(cp, e.Name()), b, 0o644)
-		}
+			return b
+		})
 		checks, err := Verify(context.Background(), cp, VerifyOptions{Key: w.key})
 		if err != nil {
 			t.Fatal(err)
@@ -307,15 +304,12 @@ func TestProbeStudentAndVerify(t *testing.T) {
 		return c
 	}, "MERKLE_ROOT")
 	// A results change with re-made sums is still caught by recomputation.
-	cp := t.TempDir()
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		if e.Name() == FileResults {
-			b = []byte(strings.Replace(string(b), `"answers_to_1e-6": `, `"answers_to_1e-6": 1`, 1))
+	cp := testfs.CopyDir(t, dir, func(n string, b []byte) []byte {
+		if n == FileResults {
+			return []byte(strings.Replace(string(b), `"answers_to_1e-6": `, `"answers_to_1e-6": 1`, 1))
 		}
-		os.WriteFile(filepath.Join(cp, e.Name()), b, 0o644)
-	}
+		return b
+	})
 	if err := Seal(cp, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/internal/testfs"
 	"forensics/probe"
 )
 
@@ -39,26 +40,6 @@ func failures(checks []probe.Check) map[string]string {
 		}
 	}
 	return out
-}
-
-// copyBundle copies a bundle folder's files.
-func copyBundle(t *testing.T, dir string) string {
-	t.Helper()
-	cp := t.TempDir()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(cp, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return cp
 }
 
 // TestRenderSeals: a report rendered with the signing key leaves the
@@ -133,7 +114,7 @@ func TestReportAttacks(t *testing.T) {
 	}
 	// A real rendering of the same results as PDF, the most convincing
 	// forgery there is.
-	pdfDir := copyBundle(t, dir)
+	pdfDir := testfs.CopyDir(t, dir, nil)
 	if _, err := Render(pdfDir, Options{Samples: 2, Formats: []string{"pdf"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +168,7 @@ func TestReportAttacks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cp := copyBundle(t, dir)
+			cp := testfs.CopyDir(t, dir, nil)
 			tc.attack(t, cp)
 			if tc.resum {
 				if err := probe.Seal(cp, nil); err != nil {

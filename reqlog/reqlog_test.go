@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -448,4 +450,32 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal("no report")
 		}
 	})
+}
+
+// TestVerifyHashesFiles: the hashes Verify reports are those of the files'
+// bytes, gzip archives included.
+func TestVerifyHashesFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "requests.jsonl")
+	clk := newClock()
+	w, err := Open(Options{Path: path, MaxBytes: 2 << 10, Compress: true, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 60; i++ {
+		w.Append(entry(i))
+		clk.add(time.Minute)
+	}
+	w.Close()
+	files, _ := Files(path)
+	r := verify(t, path, VerifyOptions{})
+	if len(r.Hashes) != len(files) || !strings.HasSuffix(files[0], ".gz") {
+		t.Fatalf("%d hashes for files %v", len(r.Hashes), files)
+	}
+	for i, f := range files {
+		data, _ := os.ReadFile(f)
+		sum := sha256.Sum256(data)
+		if h := r.Hashes[i]; h.Path != f || h.SHA256 != hex.EncodeToString(sum[:]) || h.Bytes != int64(len(data)) {
+			t.Errorf("%s: %+v, want %x (%d bytes)", f, h, sum, len(data))
+		}
+	}
 }

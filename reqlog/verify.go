@@ -60,6 +60,9 @@ type Report struct {
 	// or not, so Last shows until when the log was alive).
 	First time.Time `json:"first"`
 	Last  time.Time `json:"last"`
+	// Hashes are the SHA-256 of each file's bytes as read (compressed
+	// ones compressed), in Files' order.
+	Hashes []FileHash `json:"hashes"`
 	// Genesis is true when the first line given starts the chain (prev is
 	// all zeros); otherwise earlier files were not given.
 	Genesis bool `json:"genesis"`
@@ -118,6 +121,13 @@ func Verify(ctx context.Context, files []string, o VerifyOptions) (*Report, erro
 	return r, nil
 }
 
+// FileHash names a file read by its SHA-256.
+type FileHash struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
 type verifier struct {
 	r       *Report
 	o       VerifyOptions
@@ -140,11 +150,21 @@ func (v *verifier) file(ctx context.Context, path string) error {
 		return fmt.Errorf("verify log: %w", err)
 	}
 	defer f.Close()
-	in, closer, err := jsonl.Uncompressed(f)
+	// The file's hash, from the same read: what it holds after the
+	// lines (a gzip trailer) is hashed when they are done.
+	h := sha256.New()
+	counted := &countingWriter{w: h}
+	raw := io.TeeReader(f, counted)
+	in, closer, err := jsonl.Uncompressed(raw)
 	if err != nil {
 		return fmt.Errorf("verify log %s: %w", path, err)
 	}
 	defer closer.Close()
+	defer func() {
+		if _, err := io.Copy(io.Discard, raw); err == nil {
+			v.r.Hashes = append(v.r.Hashes, FileHash{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: counted.n})
+		}
+	}()
 	lr := jsonl.NewReader(in, MaxLine)
 	for {
 		if v.r.Lines%4096 == 0 {
@@ -311,3 +331,14 @@ func (v *verifier) sideFile(path string) error {
 }
 
 var zeroHash = hex.EncodeToString(make([]byte, 32))
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -132,21 +132,18 @@ func (g *gateway) post(path, apiKey string, body any) *http.Response {
 		data, _ := json.Marshal(b)
 		rd = bytes.NewReader(data)
 	}
-	req, _ := http.NewRequest(http.MethodPost, g.http.URL+path, rd)
-	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-	}
-	resp, err := g.http.Client().Do(req)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	return resp
+	return g.send(http.MethodPost, path, apiKey, rd)
 }
 
 // get sends a GET with an API key ("" for none).
 func (g *gateway) get(path, apiKey string) *http.Response {
 	g.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, g.http.URL+path, nil)
+	return g.send(http.MethodGet, path, apiKey, nil)
+}
+
+func (g *gateway) send(method, path, apiKey string, body io.Reader) *http.Response {
+	g.t.Helper()
+	req, _ := http.NewRequest(method, g.http.URL+path, body)
 	if apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+apiKey)
 	}

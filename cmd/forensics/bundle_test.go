@@ -7,31 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/internal/testfs"
 	"forensics/probe"
 )
-
-// copyFolder copies a bundle's files into a new folder.
-func copyFolder(t *testing.T, dir string) string {
-	t.Helper()
-	cp := filepath.Join(t.TempDir(), "copy")
-	if err := os.Mkdir(cp, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(cp, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return cp
-}
 
 // outputLines are the lines of a command's output.
 func outputLines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
@@ -60,7 +38,7 @@ func TestVerifyBundleAttacks(t *testing.T) {
 		t.Fatalf("probe: %s", stderr)
 	}
 	// A bare bundle (no report), for the signature cases, before the report.
-	bare := copyFolder(t, bundle)
+	bare := testfs.CopyDir(t, bundle, nil)
 	code, out, stderr := runCLI(t, "", "report", "--format", "html", "--sign", sign, bundle)
 	if code != 0 || !strings.Contains(out, "sealed and signed by "+signerFP) {
 		t.Fatalf("report --sign: %d\n%s\n%s", code, out, stderr)
@@ -70,7 +48,7 @@ func TestVerifyBundleAttacks(t *testing.T) {
 		t.Fatalf("the sealed bundle: %d\n%s\n%s", code, out, stderr)
 	}
 	// A genuine rendering of the same results as PDF, to forge in.
-	pdfCopy := copyFolder(t, bundle)
+	pdfCopy := testfs.CopyDir(t, bundle, nil)
 	if code, _, stderr := runCLI(t, "", "report", "--format", "pdf", pdfCopy); code != 0 {
 		t.Fatalf("report --format pdf: %s", stderr)
 	}
@@ -170,7 +148,7 @@ func TestVerifyBundleAttacks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := copyFolder(t, tc.from)
+			dir := testfs.CopyDir(t, tc.from, nil)
 			tc.attack(t, dir)
 			for _, r := range tc.runs {
 				code, out, stderr := runCLI(t, "", append(append([]string{"verify"}, r.args...), dir)...)
