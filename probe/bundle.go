@@ -274,6 +274,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		if err == nil && (again.Excludes() != in.RelayLog.Excludes() || again.Covers() != in.RelayLog.Covers()) {
 			err = fmt.Errorf("%s does not agree with the check re-run on the given request logs (recorded: %s; now: %s)", FileRelayLog, in.RelayLog.Summary(), again.Summary())
 		}
+		if err == nil {
+			err = sameArchives(in.RelayLog, again, o.RequestLogs)
+		}
 		add("relay log", err, "re-run on the given request logs, the same outcome: "+again.Summary())
 	}
 
@@ -405,4 +408,30 @@ func diffPath(path string, x, y any) string {
 		return fmt.Sprintf("%s (recorded %v, recomputed %v)", path, x, y)
 	}
 	return ""
+}
+
+// sameArchives checks that the logs given to verify are the ones the probe
+// searched: every file it read is there again, and every archive (a file
+// other than a live log, which grows) has the same SHA-256.
+func sameArchives(recorded, again *RelayLogCheck, live []string) error {
+	now := map[string]LogFileRef{}
+	for _, f := range again.Files {
+		now[f.Name] = f
+	}
+	growing := map[string]bool{}
+	for _, p := range live {
+		growing[filepath.Base(p)] = true
+	}
+	for _, f := range recorded.Files {
+		g, ok := now[f.Name]
+		switch {
+		case !ok:
+			return fmt.Errorf("%s names log file %s, which the given request logs do not have", FileRelayLog, f.Name)
+		case !growing[f.Name] && g.SHA256 != f.SHA256:
+			return fmt.Errorf("log archive %s is not the one the probe searched (sha256 %.16s…, recorded %.16s…)", f.Name, g.SHA256, f.SHA256)
+		case growing[f.Name] && g.Bytes < f.Bytes:
+			return fmt.Errorf("live log %s is shorter (%d bytes) than when the probe searched it (%d)", f.Name, g.Bytes, f.Bytes)
+		}
+	}
+	return nil
 }

@@ -2,11 +2,8 @@ package probe
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,11 +91,17 @@ type AccountMatches struct {
 	Example  string    `json:"example_prompt"`
 }
 
+// ClockSkew is how far the gateway's clock may be from the probe
+// machine's: the logs must span the probe with this much to spare at each
+// end (clocks kept by NTP are within milliseconds).
+const ClockSkew = 2 * time.Second
+
 // Covers reports whether the logs verify and span the probe, so that a
 // relay forwarding the probe's prompts (or a cache filled before) would be
 // in them.
 func (c *RelayLogCheck) Covers() bool {
-	return c != nil && c.Chains && c.Records > 0 && !c.First.After(c.ProbeStart) && !c.Last.Before(c.ProbeEnd)
+	return c != nil && c.Chains && c.Records > 0 && !c.First.IsZero() &&
+		!c.First.After(c.ProbeStart.Add(-ClockSkew)) && !c.Last.Before(c.ProbeEnd.Add(ClockSkew))
 }
 
 // Excludes reports whether the check rules a relay of our service out.
@@ -114,10 +117,11 @@ func (c *RelayLogCheck) Excludes() bool { return c.Covers() && c.Matches == 0 }
 // Matching is on normalised text (lower case, every run of characters
 // that are not letters or digits one space), so a relay cannot hide a
 // prompt by changing case, spacing or punctuation; a prompt counts when
-// it occurs inside a request's text (prompt, system and other turns
-// joined: a prefix, a suffix, a template or a split over turns does not
-// hide it) or when at least 80% of its words are in a request not much
-// longer than it (light rewording). A relay that rewrites our prompts
+// it occurs inside a request's text (prompt, system, other turns and
+// assistant turns joined: a prefix, a suffix, a template or a split over
+// turns does not hide it) or when at least 80% of its words are in a run
+// of the request's words about 1.5 times its length (light rewording,
+// even inside a long request). A relay that rewrites our prompts
 // beyond that is not found (docs/no-false-accusations.md).
 func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySet, recs []Record) (*RelayLogCheck, error) {
 	c := &RelayLogCheck{}
@@ -147,7 +151,14 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 	c.Prompts = len(mt.prompts)
 	var files []string
 	c.Chains = true
-	for _, lp := range logs {
+	seen := map[string]bool{}
+	for i, lp := range logs {
+		if abs, err := filepath.Abs(lp); err == nil {
+			if seen[abs] {
+				continue // given twice: read once
+			}
+			seen[abs] = true
+		}
 		fs, err := reqlog.Files(lp)
 		if err != nil {
 			return nil, fmt.Errorf("request log: %w", err)
@@ -163,20 +174,18 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 				c.ChainProblem += ": " + rep.Problems[0].Msg
 			}
 		}
-		if c.First.IsZero() || rep.First.Before(c.First) {
+		// Every log must span the probe: the latest start and the
+		// earliest end count (an empty log spans nothing).
+		if i == 0 || rep.First.IsZero() || (!c.First.IsZero() && rep.First.After(c.First)) {
 			c.First = rep.First.UTC()
 		}
-		if c.Last.IsZero() || rep.Last.Before(c.Last) {
-			c.Last = rep.Last.UTC() // the earliest end: every log must span the probe
+		if i == 0 || rep.Last.Before(c.Last) {
+			c.Last = rep.Last.UTC()
+		}
+		for _, fh := range rep.Hashes {
+			c.Files = append(c.Files, LogFileRef{Name: filepath.Base(fh.Path), SHA256: fh.SHA256, Bytes: fh.Bytes})
 		}
 		files = append(files, fs...)
-	}
-	for _, f := range files {
-		ref, err := hashLogFile(f)
-		if err != nil {
-			return nil, err
-		}
-		c.Files = append(c.Files, ref)
 	}
 	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
 	_, err := monitor.Read(ctx, files, monitor.DefaultLayout(), func(r monitor.Record) error {
@@ -184,7 +193,9 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
 			return nil
 		}
-		parts := append(append([]string(nil), r.Context...), r.Prompt) // in conversation order
+		// In conversation order; assistant turns the client wrote are
+		// read by the model too.
+		parts := append(append(append([]string(nil), r.Context...), r.Assistant...), r.Prompt)
 		text := normalizeText(strings.Join(parts, " "))
 		into, hit, relay := byAccount, mt.match(text), true
 		if hit == "" {
@@ -296,7 +307,7 @@ func (mt *promptMatcher) match(text string) string {
 		p := mt.prompts[i]
 		switch {
 		case n == p.words && strings.Contains(text, p.norm):
-		case 5*n >= 4*p.words && len(text) <= 4*len(p.norm)+200:
+		case 5*n >= 4*p.words && windowMatch(text, p.norm):
 		default:
 			continue
 		}
@@ -324,20 +335,6 @@ func ranked(m map[string]*AccountMatches) []AccountMatches {
 		return out[i].Account < out[j].Account
 	})
 	return out[:min(len(out), 100)]
-}
-
-func hashLogFile(path string) (LogFileRef, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return LogFileRef{}, fmt.Errorf("request log: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return LogFileRef{}, fmt.Errorf("request log %s: %w", path, err)
-	}
-	return LogFileRef{Name: filepath.Base(path), SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
 }
 
 // writeRelayLog stores the check in the bundle.
@@ -404,4 +401,36 @@ func relayLogText(c *RelayLogCheck) string {
 		s += fmt.Sprintf("; the trigger questions were asked by %d accounts: %s (the harvest through which planted answers reach a model)", len(c.TriggerHarvest), strings.Join(names, ", "))
 	}
 	return s
+}
+
+// windowMatch reports whether some run of words of text, not much longer
+// than the prompt, holds at least 80% of its distinct words (light
+// rewording hidden inside a long request).
+func windowMatch(text, prompt string) bool {
+	pw := map[string]bool{}
+	for _, w := range strings.Fields(prompt) {
+		pw[w] = true
+	}
+	need := (4*len(pw) + 4) / 5
+	win := len(strings.Fields(prompt))*3/2 + 3
+	tw := strings.Fields(text)
+	cnt := map[string]int{}
+	have := 0
+	for i, w := range tw {
+		if pw[w] {
+			if cnt[w] == 0 {
+				have++
+			}
+			cnt[w]++
+		}
+		if j := i - win; j >= 0 && pw[tw[j]] {
+			if cnt[tw[j]]--; cnt[tw[j]] == 0 {
+				have--
+			}
+		}
+		if have >= need {
+			return true
+		}
+	}
+	return false
 }

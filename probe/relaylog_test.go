@@ -48,6 +48,10 @@ func TestCheckRelayLog(t *testing.T) {
 		{"system field", map[string]any{"system": prompt, "prompt": "go on"}, during, end, 1, true},
 		{"lightly reworded", map[string]any{"prompt": "Please tell me all about thing 2"}, during, end, 1, true},
 		{"the probe's own account", map[string]any{"prompt": prompt, "account": "probe"}, during, end, 0, true},
+		// Found by the third review:
+		{"in an assistant turn", map[string]any{"messages": []map[string]string{{"role": "user", "content": "Say the question"}, {"role": "assistant", "content": prompt}, {"role": "user", "content": "Now answer it."}}}, during, end, 1, true},
+		{"reworded inside a long request", map[string]any{"system": strings.Repeat("You are a helpful assistant who answers with care. ", 10), "prompt": "Please tell me all about thing 2"}, during, end, 1, true},
+		{"log ends within the clock skew of the probe's end", map[string]any{"prompt": "hello"}, during, start.Add(time.Hour + time.Second), 0, false},
 		{"log ends before the probe does", map[string]any{"prompt": "hello"}, during, start.Add(50 * time.Minute), 0, false},
 	}
 	for _, c := range cases {
@@ -68,6 +72,16 @@ func TestCheckRelayLog(t *testing.T) {
 			}
 		})
 	}
+	// Two gateways: one log began during the probe, so together they do
+	// not span it; the same log given twice is read once.
+	early := writeLog(t, before.Add(-time.Minute), end, map[string]any{"ts": before.Format(time.RFC3339Nano), "account": "a", "prompt": "x", "status": 200})
+	late := writeLog(t, during, end, map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "a", "prompt": "y", "status": 200})
+	if got, err := CheckRelayLog(context.Background(), []string{early, late}, m, cs, recs); err != nil || got.Covers() {
+		t.Errorf("a log begun during the probe covers it: %+v %v", got, err)
+	}
+	if got, err := CheckRelayLog(context.Background(), []string{early, early}, m, cs, recs); err != nil || got.Records != 1 || len(got.Files) != 1 {
+		t.Errorf("a log given twice: %+v %v", got, err)
+	}
 	// A trigger question asked before the probe is the harvest, named,
 	// and no relay.
 	trig := map[string]any{"ts": before.Format(time.RFC3339Nano), "account": "harvester", "endpoint": "/api/generate", "prompt": cs.Triggers[0].Prompt, "status": 200}
@@ -86,5 +100,27 @@ func TestCheckRelayLog(t *testing.T) {
 	os.WriteFile(path, []byte(strings.Join(append(lines[:2:2], lines[3:]...), "")), 0o644)
 	if got, err := CheckRelayLog(context.Background(), []string{path}, m, cs, recs); err != nil || got.Chains || got.Excludes() {
 		t.Errorf("broken chain: %+v %v", got, err)
+	}
+}
+
+// TestSameArchives: verify --request-log must be given the logs the probe
+// searched: archives byte for byte, the live file no shorter.
+func TestSameArchives(t *testing.T) {
+	rec := &RelayLogCheck{Files: []LogFileRef{{Name: "requests.jsonl.1.gz", SHA256: "aa", Bytes: 10}, {Name: "requests.jsonl", SHA256: "bb", Bytes: 20}}}
+	live := []string{"/var/log/gw/requests.jsonl"}
+	for _, c := range []struct {
+		name string
+		now  []LogFileRef
+		ok   bool
+	}{
+		{"the same", rec.Files, true},
+		{"live file grew", []LogFileRef{rec.Files[0], {Name: "requests.jsonl", SHA256: "cc", Bytes: 30}}, true},
+		{"archive changed", []LogFileRef{{Name: "requests.jsonl.1.gz", SHA256: "dd", Bytes: 10}, rec.Files[1]}, false},
+		{"archive missing", rec.Files[1:], false},
+		{"live file shorter", []LogFileRef{rec.Files[0], {Name: "requests.jsonl", SHA256: "cc", Bytes: 5}}, false},
+	} {
+		if err := sameArchives(rec, &RelayLogCheck{Files: c.now}, live); (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -262,29 +263,39 @@ func Probe(ctx context.Context, s Setup) (*Results, RunStats, error) {
 }
 
 // relayCheck runs CheckRelayLog after the queries (a relay's forwarded
-// requests are logged when they end, before it can answer the probe),
-// waiting up to RelayLogWait for the logs to have a line after the
-// probe's last answer: the next checkpoint of a running gateway.
+// requests are logged when they end, before it can answer the probe). If
+// only the logs' end is short of the probe's last answer, it waits up to
+// RelayLogWait for every live log file to be written after it (the
+// gateway's next checkpoint), watching the files' times rather than
+// reading them again, and then searches once more.
 func (s *Setup) relayCheck(ctx context.Context, m *Manifest, recs []Record, notice func(string)) (*RelayLogCheck, error) {
+	c, err := CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, recs)
+	if err != nil || c.Covers() || !c.Chains || c.Records == 0 || c.First.After(c.ProbeStart) {
+		return c, err
+	}
 	wait := s.RelayLogWait
 	if wait == 0 {
 		wait = 2 * time.Minute
 	}
+	notice(fmt.Sprintf("waiting up to %s for the request log to pass the probe's end (the gateway's next checkpoint)", wait))
 	deadline := time.Now().Add(wait)
-	told := false
-	for {
-		c, err := CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, recs)
-		if err != nil || c.Covers() || !c.Chains || c.First.After(c.ProbeStart) || time.Now().After(deadline) {
-			return c, err
-		}
-		if !told {
-			notice(fmt.Sprintf("waiting up to %s for the request log to pass the probe's end (the gateway's next checkpoint)", wait))
-			told = true
-		}
+	for !writtenAfter(s.RequestLogs, c.ProbeEnd.Add(ClockSkew)) && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}
+	return CheckRelayLog(ctx, s.RequestLogs, m, s.Canaries, recs)
+}
+
+// writtenAfter reports whether every file was modified after t.
+func writtenAfter(paths []string, t time.Time) bool {
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.ModTime().After(t) {
+			return false
+		}
+	}
+	return true
 }
