@@ -131,7 +131,7 @@ func verdicts(m *Manifest, res *Results) []PropositionResult {
 				break
 			}
 			pr.Verdict = VerdictSupported
-			pr.Text = fmt.Sprintf("Supported: %s (%s); and the suspect is not a relay of our service: %s%s.", strings.Join(ev, "; "), fwer, relayLogText(res.RelayLog), strings.Replace(onlyVerbatim(res.Tests), ": that rules out only a relay forwarding our answers unchanged with the probe's settings", " (so it is not our model served unchanged)", 1))
+			pr.Text = fmt.Sprintf("Supported: %s (%s); and the suspect is not a relay of our service: %s. %s (so it is not our model served unchanged).", strings.Join(ev, "; "), fwer, relayLogText(res.RelayLog), upperFirst(answersDiffer(res.Tests)))
 		case len(rejected) > 0:
 			pr.Verdict = VerdictSupported
 			pr.Text = fmt.Sprintf("Supported: %s (%s). This shows that the suspect's text depends on text our service generated, not how: training on it, relaying our service and copying our text all explain it (see the next proposition).", strings.Join(ev, "; "), fwer)
@@ -174,16 +174,22 @@ func verdicts(m *Manifest, res *Results) []PropositionResult {
 // either answer-based test.
 func relayNotExcluded(res *Results) string {
 	if !res.RelayLog.Excludes() {
-		return relayLogText(res.RelayLog) + onlyVerbatim(res.Tests)
+		why := relayLogText(res.RelayLog)
+		if d := answersDiffer(res.Tests); d != "" {
+			why += ". " + upperFirst(d) + ": that rules out only a relay forwarding our answers unchanged with the probe's settings"
+		}
+		return why
 	}
-	if onlyVerbatim(res.Tests) == "" {
+	if answersDiffer(res.Tests) == "" {
 		return relayLogText(res.RelayLog) + "; but its answers were not shown to differ from our service's (neither the equality test nor the relay check rejected), which our model served elsewhere with our key, or a relay through a gateway whose log was not searched, would explain"
 	}
 	return ""
 }
 
-// onlyVerbatim states what the answer-based relay tests showed.
-func onlyVerbatim(tests []TestResult) string {
+// answersDiffer states what the answer-based relay tests showed: how the
+// suspect's answers differ from our service's ("" if they were not shown
+// to).
+func answersDiffer(tests []TestResult) string {
 	var why []string
 	if eq := testByName(tests, TestEquality); eq != nil && eq.Status == StatusRejected {
 		why = append(why, fmt.Sprintf("its answers differ from our service's (equality p = %s)", FormatP(eq.Log10P)))
@@ -193,10 +199,7 @@ func onlyVerbatim(tests []TestResult) string {
 		why = append(why, fmt.Sprintf("its answers carry our watermark more weakly than our service's answers to the same prompts (mean green fraction %.3f against %.3f on %d prompts, relay check p = %s)",
 			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, FormatP(rc.Log10P)))
 	}
-	if len(why) == 0 {
-		return ""
-	}
-	return ". " + upperFirst(strings.Join(why, ", and ")) + ": that rules out only a relay forwarding our answers unchanged with the probe's settings"
+	return strings.Join(why, ", and ")
 }
 
 func upperFirst(s string) string {
