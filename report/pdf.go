@@ -150,7 +150,18 @@ func (p *pdfWriter) block(b Block) error {
 		labelW := 150.0
 		for _, kv := range x.Pairs {
 			doc.SetFont("serif", "", bodySize)
+			// A value that is one word (a hash) is set smaller rather than
+			// broken inside: a copied hash must read whole.
+			valueSize := bodySize
+			if v := pdfSafe(kv[1]); !strings.ContainsAny(v, " \n") {
+				if w := doc.GetStringWidth(v); w > (p.width-labelW)*0.9 {
+					valueSize = max(6, bodySize*(p.width-labelW)/w*0.9) // MultiCell keeps a margin inside the cell
+				}
+			}
 			vl := doc.SplitText(pdfSafe(kv[1]), p.width-labelW)
+			if valueSize != bodySize {
+				vl = vl[:1]
+			}
 			ll := doc.SplitText(pdfSafe(kv[0]), labelW)
 			h := float64(max(len(vl), len(ll), 1)) * lineHeight
 			p.room(h)
@@ -160,7 +171,9 @@ func (p *pdfWriter) block(b Block) error {
 			doc.MultiCell(labelW, lineHeight, pdfSafe(kv[0]), "", "L", false)
 			doc.SetTextColor(0, 0, 0)
 			doc.SetXY(pageMargin+labelW, y)
+			doc.SetFont("serif", "", valueSize)
 			doc.MultiCell(p.width-labelW, lineHeight, pdfSafe(kv[1]), "", "L", false)
+			doc.SetFont("serif", "", bodySize)
 			doc.SetXY(pageMargin, y+h)
 		}
 		doc.Ln(4)
