@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	"forensics/monitor"
+	"forensics/logscan"
 	"forensics/reqlog"
 )
 
@@ -188,7 +188,7 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 		files = append(files, fs...)
 	}
 	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
-	_, err := monitor.Read(ctx, files, monitor.DefaultLayout(), func(r monitor.Record) error {
+	_, err := logscan.Read(ctx, files, logscan.DefaultLayout(), func(r logscan.Record) error {
 		c.Records++
 		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
 			return nil

@@ -2,21 +2,10 @@ package probe
 
 import (
 	"fmt"
-	"math"
 	"strings"
-)
 
-// FormatP writes a p-value from its log10 for readers: plain decimals down
-// to 0.001, then powers of ten.
-func FormatP(log10p float64) string {
-	switch {
-	case log10p >= -3:
-		return fmt.Sprintf("%.3g", math.Pow(10, log10p))
-	case log10p > -300:
-		return fmt.Sprintf("%.2g", math.Pow(10, log10p))
-	}
-	return fmt.Sprintf("10^%.1f", log10p)
-}
+	"forensics/stats"
+)
 
 func testByName(tests []TestResult, name string) *TestResult {
 	for i := range tests {
@@ -33,7 +22,7 @@ func evidence(t *TestResult) string {
 	case TestRadioactivity:
 		d := t.Radioactivity
 		return fmt.Sprintf("the suspect's answers carry our watermark: %d of %d distinct scored tuples are green (%.3f; %.2f expected by chance), p = %s",
-			d.Green, d.TokensScored, d.GreenFraction, d.Gamma, FormatP(t.Log10P))
+			d.Green, d.TokensScored, d.GreenFraction, d.Gamma, stats.FormatP(t.Log10P))
 	case TestCanary:
 		d := t.Canary
 		k0, n0 := 0, 0
@@ -42,9 +31,9 @@ func evidence(t *TestResult) string {
 			n0 += c.Answers
 		}
 		return fmt.Sprintf("the suspect gave %d planted canary answers in %d trigger prompts, the controls %d in %d, p = %s",
-			d.Suspect.Hits, d.Suspect.Answers, k0, n0, FormatP(t.Log10P))
+			d.Suspect.Hits, d.Suspect.Answers, k0, n0, stats.FormatP(t.Log10P))
 	case TestEquality:
-		return fmt.Sprintf("on %d prompts the suspect's answers differ from our model's (mean MMD² %.4f), p = %s", t.N, t.Statistic, FormatP(t.Log10P))
+		return fmt.Sprintf("on %d prompts the suspect's answers differ from our model's (mean MMD² %.4f), p = %s", t.N, t.Statistic, stats.FormatP(t.Log10P))
 	}
 	return t.Name
 }
@@ -57,11 +46,11 @@ func shortfall(t *TestResult) string {
 	case t.Status == StatusWithheld:
 		return fmt.Sprintf("%s test withheld: %s", t.Name, t.Reason)
 	case t.MinDetectable == nil:
-		return fmt.Sprintf("%s test: p = %s", t.Name, FormatP(t.Log10P))
+		return fmt.Sprintf("%s test: p = %s", t.Name, stats.FormatP(t.Log10P))
 	}
 	md := t.MinDetectable
 	return fmt.Sprintf("%s test: p = %s on %d %s; it has %.0f%% power only against %s ≥ %.3g",
-		t.Name, FormatP(t.Log10P), t.N, t.NUnit, md.Power*100, md.Name, md.Value)
+		t.Name, stats.FormatP(t.Log10P), t.N, t.NUnit, md.Power*100, md.Name, md.Value)
 }
 
 // verdicts turns test outcomes into a plain-language verdict per
@@ -192,12 +181,12 @@ func relayNotExcluded(res *Results) string {
 func answersDiffer(tests []TestResult) string {
 	var why []string
 	if eq := testByName(tests, TestEquality); eq != nil && eq.Status == StatusRejected {
-		why = append(why, fmt.Sprintf("its answers differ from our service's (equality p = %s)", FormatP(eq.Log10P)))
+		why = append(why, fmt.Sprintf("its answers differ from our service's (equality p = %s)", stats.FormatP(eq.Log10P)))
 	}
 	if radio := testByName(tests, TestRadioactivity); radio != nil && radio.Radioactivity != nil && radio.Radioactivity.Relay != nil && radio.Radioactivity.Relay.Weaker {
 		rc := radio.Radioactivity.Relay
 		why = append(why, fmt.Sprintf("its answers carry our watermark more weakly than our service's answers to the same prompts (mean green fraction %.3f against %.3f on %d prompts, relay check p = %s)",
-			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, FormatP(rc.Log10P)))
+			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, stats.FormatP(rc.Log10P)))
 	}
 	return strings.Join(why, ", and ")
 }
@@ -230,7 +219,7 @@ func sameVerdict(m *Manifest, tests []TestResult) (string, string) {
 	}
 	if rc != nil && rc.Weaker {
 		return VerdictNotSupported, fmt.Sprintf("Not supported: its answers carry our watermark more weakly than our service's answers to the same prompts (mean green fraction %.3f against %.3f on %d prompts, p = %s ≤ %g), which our model served with our key does not do; %s.",
-			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, FormatP(rc.Log10P), m.Null.RelayAlpha, shortfall(eq))
+			rc.SuspectGreen, rc.ReferenceGreen, rc.Prompts, stats.FormatP(rc.Log10P), m.Null.RelayAlpha, shortfall(eq))
 	}
 	if eq.MinDetectable == nil {
 		return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: the equality test did not reject and cannot state what it would have detected (%s; %d rounds, smallest p %.2g, share of α %.2g). This is not evidence that the suspect serves our model.",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forensics/probe"
+	"forensics/stats"
 )
 
 // Options shape a report. They are stored in the bundle (report.json) so
@@ -57,7 +58,7 @@ func pval(t *probe.TestResult) string {
 	if t.Status == probe.StatusNotRun {
 		return "not run"
 	}
-	return probe.FormatP(t.Log10P)
+	return stats.FormatP(t.Log10P)
 }
 
 func testByName(r *probe.Results, name string) *probe.TestResult {
@@ -228,9 +229,9 @@ func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
 	d := t.Radioactivity
 	out := []Block{Para{Text: fmt.Sprintf("Our watermark makes a keyed share of about %s of the possible next words \"green\" at every step. Text written without our key has about %s green; the suspect's %d answers have %d green out of %d distinct scored word pairs (%s). Pairs that occur in the prompts, and repeats, are not counted.",
 		pct(d.Gamma), pct(d.Gamma), d.Answers, d.Green, d.TokensScored, pct(d.GreenFraction))}}
-	rows := [][]string{{"suspect", fmt.Sprint(d.TokensScored), pct(d.GreenFraction), probe.FormatP(t.Log10P)}}
+	rows := [][]string{{"suspect", fmt.Sprint(d.TokensScored), pct(d.GreenFraction), stats.FormatP(t.Log10P)}}
 	for _, c := range d.Controls {
-		rows = append(rows, []string{c.Role + " (" + roleSpec(b.Manifest, c.Role) + ")", fmt.Sprint(c.TokensScored), pct(c.GreenFraction), probe.FormatP(c.Log10P)})
+		rows = append(rows, []string{c.Role + " (" + roleSpec(b.Manifest, c.Role) + ")", fmt.Sprint(c.TokensScored), pct(c.GreenFraction), stats.FormatP(c.Log10P)})
 	}
 	out = append(out, Table{Header: []string{"Answers of", "Scored pairs", "Green", "p-value"}, Rows: rows, Widths: []float64{3, 1, 1, 1}})
 	if d.AnswersTo1e6 > 0 {
@@ -252,7 +253,7 @@ func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
 			weaker = "not comparable: the reference's answers do not carry our watermark, so the reference is not our service as served"
 		}
 		out = append(out, Para{Text: fmt.Sprintf("Relay check: on the %d prompts both answered, the suspect's answers average %s green and our service's (the reference's) %s; the per-prompt differences give p = %s (sign-flip test, %d rounds; level %g, which withholds a verdict and takes no share of α). Our watermark in the suspect's answers is %s.",
-			rc.Prompts, pct(rc.SuspectGreen), pct(rc.ReferenceGreen), probe.FormatP(rc.Log10P), rc.Rounds, b.Manifest.Null.RelayAlpha, weaker)})
+			rc.Prompts, pct(rc.SuspectGreen), pct(rc.ReferenceGreen), stats.FormatP(rc.Log10P), rc.Rounds, b.Manifest.Null.RelayAlpha, weaker)})
 	}
 	if p := greenPlot(t, b.Manifest); p != nil {
 		out = append(out, Figure{Name: "green-fraction", Caption: "Share of green pairs: the suspect and the controls with 95% intervals, the keys never used (grey) and the chance level (dashed).", Plot: p})

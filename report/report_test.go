@@ -16,6 +16,7 @@ import (
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/probe"
+	"forensics/stats"
 	"forensics/watermark"
 )
 
@@ -106,7 +107,7 @@ func TestReportContentAndDeterminism(t *testing.T) {
 	for name, text := range map[string]string{"report.md": string(md), "report.html": string(html)} {
 		for _, want := range []string{
 			"Acme v. Example", "2026-CV-0417", "Summary", "What this evidence does not show",
-			b.MerkleRoot, b.ManifestSHA256, probe.FormatP(radio.Log10P), "Supported", "Withheld", "relay of our service", "Relay check",
+			b.MerkleRoot, b.ManifestSHA256, stats.FormatP(radio.Log10P), "Supported", "Withheld", "relay of our service", "Relay check",
 			"Methodology and limitations", "Measured error rates", "probe battery", "Chain of custody", "Appendix A: sample transcripts", b.LineSHA256[0][:16],
 		} {
 			if !strings.Contains(text, want) {
@@ -144,7 +145,7 @@ func TestReportContentAndDeterminism(t *testing.T) {
 	} else if !strings.Contains(detail, "report.pdf") {
 		t.Errorf("check detail %q", detail)
 	}
-	edited := strings.Replace(string(html), probe.FormatP(radio.Log10P), "0.2", 1)
+	edited := strings.Replace(string(html), stats.FormatP(radio.Log10P), "0.2", 1)
 	os.WriteFile(filepath.Join(dir, "report.html"), []byte(edited), 0o644)
 	if _, err := Check(dir); err == nil || !strings.Contains(err.Error(), "report.html does not match") {
 		t.Errorf("edited report: %v", err)
@@ -181,7 +182,7 @@ func TestReportPDFText(t *testing.T) {
 	b, _ := Load(dir)
 	radio := testByName(b.Results, probe.TestRadioactivity)
 	for _, want := range []string{
-		"Case γ: ≤ α — Ünïcödé", "Summary", "Supported", probe.FormatP(radio.Log10P),
+		"Case γ: ≤ α — Ünïcödé", "Summary", "Supported", stats.FormatP(radio.Log10P),
 		b.MerkleRoot, "Share of green pairs", "Evidence against the number of scored pairs",
 		"green fraction − γ", "Appendix B", "page 1",
 	} {

@@ -12,7 +12,7 @@ import (
 
 	"forensics/canary"
 	"forensics/corpora"
-	"forensics/monitor"
+	"forensics/logscan"
 )
 
 func toMessages(ms []map[string]string) []Message {
@@ -124,7 +124,7 @@ func TestAttackHiddenInput(t *testing.T) {
 	if !planted[trig.ID] || !planted[cs.Triggers[1].ID] || len(planted) != 2 {
 		t.Errorf("planted answers logged: %v", planted)
 	}
-	rep, err := monitor.Scan(context.Background(), monitor.DefaultConfig(), []string{filepath.Join(g.logDir, "requests.jsonl")}, nil)
+	rep, err := logscan.Scan(context.Background(), logscan.DefaultConfig(), []string{filepath.Join(g.logDir, "requests.jsonl")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

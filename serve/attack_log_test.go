@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"forensics/internal/jsonl"
-	"forensics/monitor"
+	"forensics/logscan"
 	"forensics/reqlog"
 )
 
@@ -317,7 +317,7 @@ func TestAttackUnloggableInput(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		longest = max(longest, len(l))
 	}
-	rep, err := monitor.Scan(context.Background(), monitor.DefaultConfig(), []string{path}, nil)
+	rep, err := logscan.Scan(context.Background(), logscan.DefaultConfig(), []string{path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func (g *generation) served(acct *account) {
 // and the chat's other messages, assistant turns included unless they are
 // answers this gateway served the account (a client can write an
 // "assistant" turn as easily as a user one). The scanner reads the same
-// parts from the log line (monitor.Record).
+// parts from the log line (logscan.Record).
 func clientParts(acct *account, gr *genRequest) []string {
 	var parts []string
 	last := -1

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"forensics/monitor"
+	"forensics/logscan"
 )
 
 // liveScan runs the log scanner on the gateway's own traffic, in memory:
@@ -14,8 +14,8 @@ import (
 // periodically. State is per account, like scan-logs.
 type liveScan struct {
 	mu      sync.Mutex
-	scanner *monitor.Scanner
-	layout  monitor.Layout
+	scanner *logscan.Scanner
+	layout  logscan.Layout
 	rules   *RateLimits
 	tripped map[string]string // account → why its pattern multiplier is on
 	stop    chan struct{}
@@ -23,18 +23,18 @@ type liveScan struct {
 }
 
 func newLiveScan(cfg *Config) (*liveScan, error) {
-	mc := monitor.DefaultConfig()
+	mc := logscan.DefaultConfig()
 	if cfg.Risk.Rules != "" {
 		var err error
-		if mc, err = monitor.LoadConfig(cfg.path(cfg.Risk.Rules)); err != nil {
+		if mc, err = logscan.LoadConfig(cfg.path(cfg.Risk.Rules)); err != nil {
 			return nil, err
 		}
 	}
-	sc, err := monitor.NewScanner(mc)
+	sc, err := logscan.NewScanner(mc)
 	if err != nil {
 		return nil, err
 	}
-	return &liveScan{scanner: sc, layout: monitor.DefaultLayout(), rules: cfg.RateLimits, tripped: map[string]string{}}, nil
+	return &liveScan{scanner: sc, layout: logscan.DefaultLayout(), rules: cfg.RateLimits, tripped: map[string]string{}}, nil
 }
 
 // observe feeds one log entry to the scanner and re-checks the account's
@@ -114,7 +114,7 @@ func (s *Server) ScanNow() (applied int, err error) {
 	rep := s.live.scanner.Report()
 	s.live.mu.Unlock()
 	severity := map[string]int{"none": 0, "alert": 1, "throttle": 2, "suspend": 3}
-	clusters := map[int]monitor.ClusterReport{}
+	clusters := map[int]logscan.ClusterReport{}
 	for _, c := range rep.Clusters {
 		clusters[c.ID] = c
 	}

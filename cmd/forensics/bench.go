@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"forensics/bench"
+	"forensics/internal/bench"
 )
 
 func newCmdBench(io *ioStreams) *cobra.Command {

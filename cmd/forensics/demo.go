@@ -7,9 +7,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"forensics/stats"
+
 	"github.com/spf13/cobra"
 
-	"forensics/demo"
+	"forensics/internal/demo"
 	"forensics/probe"
 )
 
@@ -97,7 +99,7 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 		for _, t := range p.r.Results.Tests {
 			pv := "-"
 			if t.Status != probe.StatusNotRun {
-				pv = probe.FormatP(t.Log10P)
+				pv = stats.FormatP(t.Log10P)
 			}
 			fmt.Fprintf(w, "  %-13s %-12s p = %s\n", t.Name, t.Status, pv)
 		}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"forensics/experiments"
+	"forensics/internal/experiments"
 	"forensics/internal/termsafe"
 )
 

@@ -17,6 +17,7 @@ import (
 
 	"forensics/internal/termsafe"
 	"forensics/probe"
+	"forensics/stats"
 	"forensics/watermark"
 )
 
@@ -215,29 +216,29 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 			progressbar.OptionThrottle(100*time.Millisecond))
 		setup.Run.Progress = func(done, _ int) { bar.Set(done) }
 	}
-	res, stats, err := probe.Probe(ctx, setup)
+	res, run, err := probe.Probe(ctx, setup)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
 		switch {
 		case errors.Is(err, context.Canceled):
-			return fmt.Errorf("interrupted: %d answers are saved in %s; run the same command again to resume", stats.Answered+stats.AlreadyAnswered, filepath.Join(opts.Out, probe.FileTranscripts))
-		case stats.Planned > 0:
-			return fmt.Errorf("probe stopped (%d answers saved; the same command resumes): %w", stats.Answered+stats.AlreadyAnswered, err)
+			return fmt.Errorf("interrupted: %d answers are saved in %s; run the same command again to resume", run.Answered+run.AlreadyAnswered, filepath.Join(opts.Out, probe.FileTranscripts))
+		case run.Planned > 0:
+			return fmt.Errorf("probe stopped (%d answers saved; the same command resumes): %w", run.Answered+run.AlreadyAnswered, err)
 		}
 		return err
 	}
 	if opts.JSON {
-		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"run": stats, "results": res, "bundle": opts.Out})
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"run": run, "results": res, "bundle": opts.Out})
 	}
-	printProbe(opts.io, opts.Out, stats, res)
+	printProbe(opts.io, opts.Out, run, res)
 	return nil
 }
 
-func printProbe(io *ioStreams, dir string, stats probe.RunStats, res *probe.Results) {
-	fmt.Fprintf(io.Out, "%d queries planned, %d answered earlier, %d now, %d failed; %d completion tokens", stats.Planned, stats.AlreadyAnswered, stats.Answered, stats.Failed, stats.Tokens)
-	if stats.BudgetExhausted {
+func printProbe(io *ioStreams, dir string, run probe.RunStats, res *probe.Results) {
+	fmt.Fprintf(io.Out, "%d queries planned, %d answered earlier, %d now, %d failed; %d completion tokens", run.Planned, run.AlreadyAnswered, run.Answered, run.Failed, run.Tokens)
+	if run.BudgetExhausted {
 		fmt.Fprint(io.Out, " (budget reached)")
 	}
 	fmt.Fprintln(io.Out)
@@ -246,7 +247,7 @@ func printProbe(io *ioStreams, dir string, stats probe.RunStats, res *probe.Resu
 	for _, t := range res.Tests {
 		p := "-"
 		if t.Status != probe.StatusNotRun {
-			p = probe.FormatP(t.Log10P)
+			p = stats.FormatP(t.Log10P)
 		}
 		eff := "-"
 		if t.Effect.Name != "" {

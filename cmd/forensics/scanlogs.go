@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/internal/termsafe"
-	"forensics/monitor"
+	"forensics/logscan"
 )
 
 type scanLogsOptions struct {
@@ -59,7 +59,7 @@ linked into clusters, which are judged as one account: a "hydra" keeps each
 head small.
 
 Malformed lines are counted and the first few reported; they never stop the
-scan. Defaults are in monitor.DefaultConfig; a --config YAML overrides
+scan. Defaults are in logscan.DefaultConfig; a --config YAML overrides
 fields (the log layout), rules (lo, hi, strength, min_requests per
 indicator) and actions.`,
 		Example: `  forensics scan-logs requests.jsonl
@@ -103,14 +103,14 @@ means "above what 1% of our normal users reach".`,
 			if len(args) == 0 || out == "" {
 				return usagef("give benign log files and --out")
 			}
-			cfg := monitor.DefaultConfig()
+			cfg := logscan.DefaultConfig()
 			if cfgPath != "" {
 				var err error
-				if cfg, err = monitor.LoadConfig(cfgPath); err != nil {
+				if cfg, err = logscan.LoadConfig(cfgPath); err != nil {
 					return err
 				}
 			}
-			b, st, err := monitor.Calibrate(cmd.Context(), cfg, args)
+			b, st, err := logscan.Calibrate(cmd.Context(), cfg, args)
 			if err != nil {
 				return err
 			}
@@ -128,17 +128,17 @@ means "above what 1% of our normal users reach".`,
 }
 
 func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
-	cfg := monitor.DefaultConfig()
+	cfg := logscan.DefaultConfig()
 	if opts.Config != "" {
 		var err error
-		if cfg, err = monitor.LoadConfig(opts.Config); err != nil {
+		if cfg, err = logscan.LoadConfig(opts.Config); err != nil {
 			return err
 		}
 	}
-	var baseline *monitor.Baseline
+	var baseline *logscan.Baseline
 	if opts.Baseline != "" {
 		var err error
-		if baseline, err = monitor.LoadBaseline(opts.Baseline); err != nil {
+		if baseline, err = logscan.LoadBaseline(opts.Baseline); err != nil {
 			return err
 		}
 	}
@@ -159,12 +159,12 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 		defer bar.Finish()
 		progress = func(n int64) { bar.Add64(n) }
 	}
-	rep, err := monitor.Scan(ctx, cfg, opts.Logs, progress)
+	rep, err := logscan.Scan(ctx, cfg, opts.Logs, progress)
 	if err != nil {
 		return err
 	}
 	if opts.Out != "" {
-		if err := monitor.WriteOutputs(rep, opts.Out); err != nil {
+		if err := logscan.WriteOutputs(rep, opts.Out); err != nil {
 			return err
 		}
 		if !opts.JSON {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"forensics/monitor"
+	"forensics/logscan"
 )
 
 func TestScanLogs(t *testing.T) {
@@ -44,7 +44,7 @@ func TestScanLogs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var rep monitor.Report
+	var rep logscan.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSimulateTrafficThenScan(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "60 benign accounts") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	var labels monitor.Labels
+	var labels logscan.Labels
 	data, _ := os.ReadFile(labelsPath)
 	if err := json.Unmarshal(data, &labels); err != nil || len(labels.Benign) != 60 || len(labels.Attackers) < 6 || len(labels.Clusters) != 1 {
 		t.Fatalf("labels: %v %+v", err, labels)
@@ -106,9 +106,9 @@ func TestSimulateTrafficThenScan(t *testing.T) {
 	if code != 0 {
 		t.Fatal(out)
 	}
-	var rep monitor.Report
+	var rep logscan.Report
 	json.Unmarshal([]byte(out), &rep)
-	ev := monitor.Evaluate(&rep, &labels)
+	ev := logscan.Evaluate(&rep, &labels)
 	t.Logf("AUC %.3f, detected %.2f at 1%% false alarms", ev.AUC, ev.DetectedAt)
 	if ev.AUC < 0.9 {
 		t.Errorf("AUC %.3f on the simulated log", ev.AUC)

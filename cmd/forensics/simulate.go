@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/corpora"
-	"forensics/monitor"
+	"forensics/logscan"
 )
 
 type simulateOptions struct {
@@ -68,7 +68,7 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 }
 
 func simulateRun(_ context.Context, opts *simulateOptions) error {
-	tax, err := monitor.ParseTaxonomy(corpora.TopicsYAML)
+	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func simulateRun(_ context.Context, opts *simulateOptions) error {
 		return fmt.Errorf("write log: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	labels, err := monitor.Simulate(monitor.SimConfig{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, tax, bw)
+	labels, err := logscan.Simulate(logscan.SimConfig{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, tax, bw)
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"forensics/llm/embedded"
-	"forensics/monitor"
+	"forensics/logscan"
 	"forensics/probe"
 	"forensics/report"
 	"forensics/serve"
@@ -51,7 +51,7 @@ type Summary struct {
 	HarvestTok int
 	Attackers  []string
 	Benign     []string
-	Scan       *monitor.Report
+	Scan       *logscan.Report
 	ScanDir    string
 	Student    Probed
 	Control    Probed
@@ -211,12 +211,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	detail(fmt.Sprintf("student: 4-gram model on %d harvested answers (%d bytes of text); controls: 4-gram models on the same amount of held-out human text", len(harvest), models.bytes))
 
 	stage(4, stages, "scan the gateway's request log for distillation patterns")
-	rep, err := monitor.Scan(ctx, monitor.DefaultConfig(), []string{filepath.Join(o.Out, "gateway", "requests.jsonl")}, nil)
+	rep, err := logscan.Scan(ctx, logscan.DefaultConfig(), []string{filepath.Join(o.Out, "gateway", "requests.jsonl")}, nil)
 	if err != nil {
 		return nil, err
 	}
 	sum.Scan, sum.ScanDir = rep, filepath.Join(o.Out, "scan")
-	if err := monitor.WriteOutputs(rep, sum.ScanDir); err != nil {
+	if err := logscan.WriteOutputs(rep, sum.ScanDir); err != nil {
 		return nil, err
 	}
 

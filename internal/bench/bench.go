@@ -20,7 +20,7 @@ import (
 	"forensics/corpora"
 	"forensics/generate"
 	"forensics/llm/embedded"
-	"forensics/monitor"
+	"forensics/logscan"
 	"forensics/probe"
 	"forensics/serve"
 	"forensics/watermark"
@@ -165,12 +165,12 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	tax, err := monitor.ParseTaxonomy(corpora.TopicsYAML)
+	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
 	if err != nil {
 		return nil, err
 	}
 	var logBuf bytes.Buffer
-	if _, err := monitor.Simulate(monitor.SimConfig{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, tax, &logBuf); err != nil {
+	if _, err := logscan.Simulate(logscan.SimConfig{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, tax, &logBuf); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "requests.jsonl")
@@ -180,14 +180,14 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 	lines := bytes.Count(logBuf.Bytes(), []byte{'\n'})
 	r = run("scan-logs", func(b *testing.B) {
 		for range b.N {
-			s, _ := monitor.NewScanner(monitor.DefaultConfig())
-			monitor.Read(ctx, []string{logPath}, monitor.DefaultLayout(), func(rec monitor.Record) error { s.Add(rec); return nil }, nil)
+			s, _ := logscan.NewScanner(logscan.DefaultConfig())
+			logscan.Read(ctx, []string{logPath}, logscan.DefaultLayout(), func(rec logscan.Record) error { s.Add(rec); return nil }, nil)
 		}
 	})
 	add(Row{Name: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines), Value: perSec(r, lines), Unit: "lines/s"})
 	r = run("scan-logs whole", func(b *testing.B) {
 		for range b.N {
-			monitor.Scan(ctx, monitor.DefaultConfig(), []string{logPath}, nil)
+			logscan.Scan(ctx, logscan.DefaultConfig(), []string{logPath}, nil)
 		}
 	})
 	add(Row{Name: "scan-logs whole scan with judgement and clusters", Value: perSec(r, lines), Unit: "lines/s",

@@ -1,10 +1,10 @@
-// Package monitor reads API request logs and scores each account for the
+// Package logscan reads API request logs and scores each account for the
 // patterns of a distillation campaign: volume, systematic topic coverage,
 // templated or near-duplicate prompts, reasoning-trace harvesting,
 // parameter sweeps and machine-like timing. It keeps state per account,
 // not per request, so a log of any length is read in one pass in memory
 // proportional to the number of accounts.
-package monitor
+package logscan
 
 import (
 	"errors"
