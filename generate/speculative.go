@@ -99,117 +99,170 @@ func Speculative(ctx context.Context, s llm.Streamer, scheme *watermark.Scheme, 
 	if opts.TopK <= 0 {
 		opts.TopK = 20
 	}
-	var st Stats
-	var toks []Token
-	var pieces []string
-	var ctxFP *watermark.Context
-	rng := acceptRand(opts.Seed)
-	if scheme != nil {
-		ctxFP = watermark.NewContext(scheme.Params().ContextWidth)
-	}
-	out := newTextOut(opts.Stop, emit)
-	cands := make([]watermark.Candidate, 0, opts.TopK)
+	sp := newSpeculation(scheme, opts, emit)
 	discards := 0 // consecutive restarts that had to drop a partial character
-	st.Stop = "length"
-	for len(pieces) < opts.MaxTokens {
-		st.RoundTrips++
-		restart, ended, requests := false, false, 0
-		req := llm.StreamRequest{Model: opts.Model, Prompt: prompt, PromptPieces: opts.PromptPieces, Generated: pieces,
-			Temperature: opts.Temperature, TopK: opts.TopK, MaxTokens: opts.MaxTokens - len(pieces), MinTokens: opts.MinTokens,
-			Seed: draftSeed(opts.Seed, st.RoundTrips), Chunk: opts.Chunk}
-		err := s.Stream(ctx, req, func(d llm.Draft) error {
-			requests = max(requests, d.Request)
-			if d.EOS {
-				// q(EOS) = p_T(EOS): the end is always accepted.
-				ended = true
-				return llm.ErrStop
-			}
-			piece, green, marked, tv := d.Piece, false, false, 0.0
-			if scheme != nil {
-				cands = cands[:0]
-				drafted := -1
-				for i, c := range d.Candidates {
-					cands = append(cands, watermark.Candidate{Piece: c.Piece, LogProb: c.LogProb, EOS: c.EOS})
-					if drafted < 0 && !c.EOS && c.Piece == d.Piece {
-						drafted = i
-					}
-				}
-				if drafted < 0 {
-					return fmt.Errorf("backend drafted %q, which is not among its %d candidates (is top_k pinned?)", d.Piece, len(d.Candidates))
-				}
-				tl := scheme.Tilt(ctxFP.Fingerprints(), cands, opts.Temperature)
-				i, ok := tl.Speculate(drafted, rng)
-				if ok {
-					st.Accepted++
-				} else {
-					st.Rejected++
-					restart = true
-				}
-				if cands[i].EOS {
-					ended = true
-					return llm.ErrStop
-				}
-				piece, green, marked, tv = cands[i].Piece, tl.Green[i], tl.Watermarked, tl.TV
-				ctxFP.Push(watermark.Fingerprint(piece))
-			}
-			pieces = append(pieces, piece)
-			toks = append(toks, Token{Piece: piece, Green: green, Watermarked: marked, Stream: st.RoundTrips - 1, TV: tv})
-			st.Tokens++
-			if stop, err := out.add(piece, len(pieces)); err != nil || stop {
-				if err == nil {
-					ended = true
-					err = llm.ErrStop
-				}
-				return err
-			}
-			if restart || len(pieces) >= opts.MaxTokens {
-				return llm.ErrStop
-			}
-			return nil
-		})
-		st.RoundTrips += requests // chunked backends make several requests per Stream
+	for len(sp.pieces) < opts.MaxTokens {
+		err := sp.stream(ctx, s, prompt)
 		midChar := errors.Is(err, llm.ErrMidCharacter)
 		if err != nil && !errors.Is(err, llm.ErrStop) && !midChar {
-			return toks, st, err
+			return sp.toks, sp.st, err
 		}
-		if ended {
-			st.Stop = "stop"
+		if sp.ended {
+			sp.st.Stop = "stop"
 			break
 		}
-		if !restart && !midChar {
-			if len(pieces) < opts.MaxTokens {
+		if !sp.restart && !midChar {
+			if len(sp.pieces) < opts.MaxTokens {
 				// The stream ended without an end token and short of the
 				// budget: the backend hit its context limit.
-				st.Stop = "length"
+				sp.st.Stop = "length"
 				break
 			}
 			continue
 		}
 		// A restart sends prompt+pieces as text: cut back to a character
 		// boundary if the pieces end inside one.
-		if n := incompleteTail(pieces); n > 0 {
+		if n := incompleteTail(sp.pieces); n > 0 {
 			if discards++; discards > maxDiscards {
-				return toks, st, fmt.Errorf("backend ended %d streams in a row inside a character; giving up", discards)
+				return sp.toks, sp.st, fmt.Errorf("backend ended %d streams in a row inside a character; giving up", discards)
 			}
-			pieces = pieces[:len(pieces)-n]
-			toks = toks[:len(toks)-n]
-			st.Tokens -= n
-			st.Discarded += n
-			out.truncate(strings.Join(pieces, ""))
-			if ctxFP != nil {
-				ctxFP.Reset()
-				for _, p := range pieces[max(0, len(pieces)-scheme.Params().ContextWidth):] {
-					ctxFP.Push(watermark.Fingerprint(p))
-				}
-			}
+			sp.discard(n)
 		} else {
 			discards = 0
 		}
 	}
-	if err := out.flush(len(pieces)); err != nil {
-		return toks, st, err
+	if err := sp.out.flush(len(sp.pieces)); err != nil {
+		return sp.toks, sp.st, err
 	}
-	return toks, st, nil
+	return sp.toks, sp.st, nil
+}
+
+// speculation is one Speculative generation: what it has emitted so far
+// and how the current stream is going.
+type speculation struct {
+	scheme *watermark.Scheme
+	opts   StreamOptions
+	rng    *rand.Rand         // the acceptance draws
+	ctxFP  *watermark.Context // the watermark context (nil without a scheme)
+	out    *textOut
+	cands  []watermark.Candidate // reused for each draft
+	st     Stats
+	toks   []Token
+	pieces []string
+	// restart and ended say how the current stream stopped: a draft was
+	// rejected (its replacement emitted), or the generation is over.
+	restart, ended bool
+}
+
+func newSpeculation(scheme *watermark.Scheme, opts StreamOptions, emit func(string, int) error) *speculation {
+	sp := &speculation{scheme: scheme, opts: opts, rng: acceptRand(opts.Seed), out: newTextOut(opts.Stop, emit),
+		cands: make([]watermark.Candidate, 0, opts.TopK), st: Stats{Stop: "length"}}
+	if scheme != nil {
+		sp.ctxFP = watermark.NewContext(scheme.Params().ContextWidth)
+	}
+	return sp
+}
+
+// stream makes one Stream call continuing after the pieces so far; it
+// returns the call's error (llm.ErrStop when a draft ended it).
+func (sp *speculation) stream(ctx context.Context, s llm.Streamer, prompt string) error {
+	sp.st.RoundTrips++
+	sp.restart, sp.ended = false, false
+	requests := 0
+	o := sp.opts
+	req := llm.StreamRequest{Model: o.Model, Prompt: prompt, PromptPieces: o.PromptPieces, Generated: sp.pieces,
+		Temperature: o.Temperature, TopK: o.TopK, MaxTokens: o.MaxTokens - len(sp.pieces), MinTokens: o.MinTokens,
+		Seed: draftSeed(o.Seed, sp.st.RoundTrips), Chunk: o.Chunk}
+	err := s.Stream(ctx, req, func(d llm.Draft) error {
+		requests = max(requests, d.Request)
+		return sp.draft(d)
+	})
+	sp.st.RoundTrips += requests // chunked backends make several requests per Stream
+	return err
+}
+
+// draft takes one drafted piece: accepts it or its replacement, emits
+// it, and says (llm.ErrStop) when the stream must end.
+func (sp *speculation) draft(d llm.Draft) error {
+	if d.EOS {
+		// q(EOS) = p_T(EOS): the end is always accepted.
+		sp.ended = true
+		return llm.ErrStop
+	}
+	tok := Token{Piece: d.Piece}
+	if sp.scheme != nil {
+		var eos bool
+		var err error
+		if tok, eos, err = sp.speculate(d); err != nil {
+			return err
+		}
+		if eos {
+			sp.ended = true
+			return llm.ErrStop
+		}
+	}
+	tok.Stream = sp.st.RoundTrips - 1
+	sp.pieces = append(sp.pieces, tok.Piece)
+	sp.toks = append(sp.toks, tok)
+	sp.st.Tokens++
+	if stop, err := sp.out.add(tok.Piece, len(sp.pieces)); err != nil || stop {
+		if err == nil {
+			sp.ended = true
+			err = llm.ErrStop
+		}
+		return err
+	}
+	if sp.restart || len(sp.pieces) >= sp.opts.MaxTokens {
+		return llm.ErrStop
+	}
+	return nil
+}
+
+// speculate accepts the drafted piece with probability min(1, q/p_T) or
+// draws its replacement from the residual (and marks the stream for a
+// restart); eos reports that the end token was drawn.
+func (sp *speculation) speculate(d llm.Draft) (tok Token, eos bool, err error) {
+	sp.cands = sp.cands[:0]
+	drafted := -1
+	for i, c := range d.Candidates {
+		sp.cands = append(sp.cands, watermark.Candidate{Piece: c.Piece, LogProb: c.LogProb, EOS: c.EOS})
+		if drafted < 0 && !c.EOS && c.Piece == d.Piece {
+			drafted = i
+		}
+	}
+	if drafted < 0 {
+		return Token{}, false, fmt.Errorf("backend drafted %q, which is not among its %d candidates (is top_k pinned?)", d.Piece, len(d.Candidates))
+	}
+	tl := sp.scheme.Tilt(sp.ctxFP.Fingerprints(), sp.cands, sp.opts.Temperature)
+	i, ok := tl.Speculate(drafted, sp.rng)
+	if ok {
+		sp.st.Accepted++
+	} else {
+		sp.st.Rejected++
+		sp.restart = true
+	}
+	if sp.cands[i].EOS {
+		return Token{}, true, nil
+	}
+	piece := sp.cands[i].Piece
+	sp.ctxFP.Push(watermark.Fingerprint(piece))
+	return Token{Piece: piece, Green: tl.Green[i], Watermarked: tl.Watermarked, TV: tl.TV}, false, nil
+}
+
+// discard drops the last n pieces (they end inside a character) before a
+// restart, and rebuilds the watermark context from the pieces kept.
+func (sp *speculation) discard(n int) {
+	sp.pieces = sp.pieces[:len(sp.pieces)-n]
+	sp.toks = sp.toks[:len(sp.toks)-n]
+	sp.st.Tokens -= n
+	sp.st.Discarded += n
+	sp.out.truncate(strings.Join(sp.pieces, ""))
+	if sp.ctxFP != nil {
+		sp.ctxFP.Reset()
+		for _, p := range sp.pieces[max(0, len(sp.pieces)-sp.scheme.Params().ContextWidth):] {
+			sp.ctxFP.Push(watermark.Fingerprint(p))
+		}
+	}
 }
 
 // incompleteTail returns how many trailing pieces to drop so that the
