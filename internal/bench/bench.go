@@ -49,63 +49,87 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme := watermark.NewScheme(key)
-	tk := m.Tokenizer()
-	var rows []Row
-	add := func(r Row) {
-		if r.Baseline != "" {
-			for _, b := range rows {
-				if b.Name == r.Baseline && b.Value > 0 {
-					r.Ratio = r.Value / b.Value
-				}
+	b := &bencher{ctx: ctx, progress: progress, model: m, key: key, scheme: watermark.NewScheme(key)}
+	for _, step := range []func() error{b.detection, b.generation, b.gateway, b.logScan} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return b.rows, nil
+}
+
+// bencher is one Run: what it measures with, and the rows so far.
+type bencher struct {
+	ctx      context.Context
+	progress func(string)
+	model    *embedded.Model
+	key      *watermark.Key
+	scheme   *watermark.Scheme
+	rows     []Row
+}
+
+// add appends r, with its ratio to its baseline row if that was measured.
+func (b *bencher) add(r Row) {
+	if r.Baseline != "" {
+		for _, base := range b.rows {
+			if base.Name == r.Baseline && base.Value > 0 {
+				r.Ratio = r.Value / base.Value
 			}
 		}
-		rows = append(rows, r)
 	}
-	run := func(name string, f func(b *testing.B)) testing.BenchmarkResult {
-		progress(name)
-		return testing.Benchmark(f)
-	}
-	perSec := func(r testing.BenchmarkResult, units int) float64 {
-		if r.T <= 0 {
-			return 0
-		}
-		return float64(units) * float64(r.N) / r.T.Seconds()
-	}
+	b.rows = append(b.rows, r)
+}
 
-	// Detection.
+// run reports name and runs f as a benchmark.
+func (b *bencher) run(name string, f func(b *testing.B)) testing.BenchmarkResult {
+	b.progress(name)
+	return testing.Benchmark(f)
+}
+
+// perSec is the rate of units per benchmark iteration.
+func perSec(r testing.BenchmarkResult, units int) float64 {
+	if r.T <= 0 {
+		return 0
+	}
+	return float64(units) * float64(r.N) / r.T.Seconds()
+}
+
+// detection measures tokenizing and detecting 100,000 bytes of the corpus,
+// and the probe's radioactivity score over 100 answers cut from it.
+func (b *bencher) detection() error {
+	tk := b.model.Tokenizer()
 	raw, err := corpora.Raw(corpora.Sources[0].File)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	text := string(raw[:100_000])
 	pieces, err := tk.Pieces(text)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := len(pieces)
-	r := run("tokenize", func(b *testing.B) {
-		for range b.N {
+	r := b.run("tokenize", func(tb *testing.B) {
+		for range tb.N {
 			tk.Pieces(text)
 		}
 	})
-	add(Row{Name: "tokenize text (embedded BPE)", Value: perSec(r, n), Unit: "tokens/s"})
-	det := &watermark.Detector{Scheme: scheme, Tokenizer: tk, Normalize: true, Alpha: 1e-6}
-	r = run("detect text", func(b *testing.B) {
-		for range b.N {
+	b.add(Row{Name: "tokenize text (embedded BPE)", Value: perSec(r, n), Unit: "tokens/s"})
+	det := &watermark.Detector{Scheme: b.scheme, Tokenizer: tk, Normalize: true, Alpha: 1e-6}
+	r = b.run("detect text", func(tb *testing.B) {
+		for range tb.N {
 			det.DetectText("", text)
 		}
 	})
-	add(Row{Name: "detect from text (normalise, tokenize, score)", Value: perSec(r, n), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+	b.add(Row{Name: "detect from text (normalise, tokenize, score)", Value: perSec(r, n), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
 	doc := pieces[:1000]
-	r = run("detect pieces", func(b *testing.B) {
-		for range b.N {
-			sc := scheme.NewScorer(false)
+	r = b.run("detect pieces", func(tb *testing.B) {
+		for range tb.N {
+			sc := b.scheme.NewScorer(false)
 			sc.AddPieces(doc)
 			sc.Result(1e-6)
 		}
 	})
-	add(Row{Name: "detect from pieces (1,000-piece documents)", Value: perSec(r, len(doc)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+	b.add(Row{Name: "detect from pieces (1,000-piece documents)", Value: perSec(r, len(doc)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
 
 	// Probe scoring: the radioactivity score over a set of answers.
 	var answers, prompts []string
@@ -113,41 +137,47 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 		answers = append(answers, strings.Join(pieces[i:i+200], ""))
 		prompts = append(prompts, "Tell me a story.")
 	}
-	r = run("probe scoring", func(b *testing.B) {
-		for range b.N {
-			probe.ScoreAnswers(scheme, tk, prompts, answers)
+	r = b.run("probe scoring", func(tb *testing.B) {
+		for range tb.N {
+			probe.ScoreAnswers(b.scheme, tk, prompts, answers)
 		}
 	})
-	add(Row{Name: "probe radioactivity scoring (100 answers, from text)", Value: perSec(r, 200*len(answers)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+	b.add(Row{Name: "probe radioactivity scoring (100 answers, from text)", Value: perSec(r, 200*len(answers)), Unit: "tokens/s", Baseline: "tokenize text (embedded BPE)"})
+	return nil
+}
 
-	// Generation: speculative round trips against one request per token.
+// generation counts speculative round trips against one request per token.
+func (b *bencher) generation() error {
 	var toks, trips int
-	r = run("speculative", func(b *testing.B) {
-		for i := range b.N {
-			_, st, err := generate.Speculative(ctx, m, scheme, "The letter said", generate.StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: generate.SeedFromUint64(uint64(i))}, func(string, int) error { return nil })
+	b.run("speculative", func(tb *testing.B) {
+		for i := range tb.N {
+			_, st, err := generate.Speculative(b.ctx, b.model, b.scheme, "The letter said", generate.StreamOptions{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: generate.SeedFromUint64(uint64(i))}, func(string, int) error { return nil })
 			if err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 			toks += st.Tokens
 			trips += st.RoundTrips
 		}
 	})
-	add(Row{Name: "upstream round trips per token, stepping (one request per token)", Value: 1, Unit: "trips/token"})
-	add(Row{Name: "upstream round trips per token, speculative acceptance", Value: float64(trips) / float64(max(toks, 1)), Unit: "trips/token", Baseline: "upstream round trips per token, stepping (one request per token)"})
+	b.add(Row{Name: "upstream round trips per token, stepping (one request per token)", Value: 1, Unit: "trips/token"})
+	b.add(Row{Name: "upstream round trips per token, speculative acceptance", Value: float64(trips) / float64(max(toks, 1)), Unit: "trips/token", Baseline: "upstream round trips per token, stepping (one request per token)"})
+	return nil
+}
 
-	// The gateway on the embedded backend, watermarked and not.
-	gw, err := newGateway(m, key)
+// gateway measures the gateway on the embedded backend, watermarked and not.
+func (b *bencher) gateway() error {
+	gw, err := newGateway(b.model, b.key)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer gw.close()
 	for _, acct := range []struct{ name, apiKey string }{{"gateway, unwatermarked account (HTTP, embedded backend)", "sk-plain"}, {"gateway, watermarked account (HTTP, embedded backend)", "sk-wm"}} {
 		var tokens int
-		r = run(acct.name, func(b *testing.B) {
-			for i := range b.N {
+		r := b.run(acct.name, func(tb *testing.B) {
+			for i := range tb.N {
 				n, err := gw.generate(acct.apiKey, i)
 				if err != nil {
-					b.Fatal(err)
+					tb.Fatal(err)
 				}
 				tokens += n
 			}
@@ -156,43 +186,47 @@ func Run(ctx context.Context, progress func(string)) ([]Row, error) {
 		if acct.apiKey == "sk-wm" {
 			row.Baseline = "gateway, unwatermarked account (HTTP, embedded backend)"
 		}
-		add(row)
+		b.add(row)
 	}
+	return nil
+}
 
-	// Log scanning: the per-request features.
+// logScan measures the scanner on a simulated log: the per-request
+// features, and the whole scan.
+func (b *bencher) logScan() error {
 	dir, err := os.MkdirTemp("", "forensics-bench-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var logBuf bytes.Buffer
 	if _, err := logscan.Simulate(logscan.SimConfig{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, tax, &logBuf); err != nil {
-		return nil, err
+		return err
 	}
 	logPath := filepath.Join(dir, "requests.jsonl")
 	if err := os.WriteFile(logPath, logBuf.Bytes(), 0o644); err != nil {
-		return nil, err
+		return err
 	}
 	lines := bytes.Count(logBuf.Bytes(), []byte{'\n'})
-	r = run("scan-logs", func(b *testing.B) {
-		for range b.N {
+	r := b.run("scan-logs", func(tb *testing.B) {
+		for range tb.N {
 			s, _ := logscan.NewScanner(logscan.DefaultConfig())
-			logscan.Read(ctx, []string{logPath}, logscan.DefaultLayout(), func(rec logscan.Record) error { s.Add(rec); return nil }, nil)
+			logscan.Read(b.ctx, []string{logPath}, logscan.DefaultLayout(), func(rec logscan.Record) error { s.Add(rec); return nil }, nil)
 		}
 	})
-	add(Row{Name: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines), Value: perSec(r, lines), Unit: "lines/s"})
-	r = run("scan-logs whole", func(b *testing.B) {
-		for range b.N {
-			logscan.Scan(ctx, logscan.DefaultConfig(), []string{logPath}, nil)
+	b.add(Row{Name: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines), Value: perSec(r, lines), Unit: "lines/s"})
+	r = b.run("scan-logs whole", func(tb *testing.B) {
+		for range tb.N {
+			logscan.Scan(b.ctx, logscan.DefaultConfig(), []string{logPath}, nil)
 		}
 	})
-	add(Row{Name: "scan-logs whole scan with judgement and clusters", Value: perSec(r, lines), Unit: "lines/s",
+	b.add(Row{Name: "scan-logs whole scan with judgement and clusters", Value: perSec(r, lines), Unit: "lines/s",
 		Baseline: fmt.Sprintf("scan-logs per-request features (%d-line simulated log)", lines)})
-	return rows, nil
+	return nil
 }
 
 type gateway struct {
