@@ -16,8 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"forensics/canary"
 	"forensics/llm/embedded"
 	"forensics/logscan"
 	"forensics/probe"
@@ -28,8 +30,12 @@ import (
 
 // Options size the demo.
 type Options struct {
-	Out   string
+	Out string
+	// Quick is the shorter demo (forensics demo --quick).
 	Quick bool
+	// Tiny is smaller than Quick: every stage still runs end to end,
+	// for a unit test of the whole pipeline. It overrides Quick.
+	Tiny bool
 	// Stage is told when each stage starts (1-based) and what it does.
 	Stage func(n, total int, what string)
 	// Detail receives one-line progress within a stage.
@@ -67,14 +73,19 @@ type Probed struct {
 	Stats   probe.RunStats
 }
 
-// size holds the numbers that differ between --quick and the full demo.
+// size holds the numbers that differ between the tiny, the quick and the
+// full demo.
 type size struct {
 	benign, benignAsks, heads, headAsks, answerTokens          int
 	prompts, equality, triggers, nullKeys, rounds, probeTokens int
 }
 
-func sizes(quick bool) size {
-	if quick {
+func sizes(o Options) size {
+	if o.Tiny {
+		return size{benign: 6, benignAsks: 6, heads: 3, headAsks: 100, answerTokens: 80,
+			prompts: 40, equality: 10, triggers: 10, nullKeys: 20, rounds: 999, probeTokens: 60}
+	}
+	if o.Quick {
 		return size{benign: 8, benignAsks: 8, heads: 3, headAsks: 150, answerTokens: 120,
 			prompts: 80, equality: 20, triggers: 20, nullKeys: 50, rounds: 999, probeTokens: 100}
 	}
@@ -106,61 +117,143 @@ func prepareOut(dir string) error {
 	return os.WriteFile(filepath.Join(dir, marker), []byte("made by forensics demo; it clears this folder on its next run\n"), 0o644)
 }
 
+// stages is how many stages Run reports.
+const stages = 6
+
 // Run runs the demo.
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	start := time.Now()
+	o = o.withDefaults()
+	if err := prepareOut(o.Out); err != nil {
+		return nil, err
+	}
+	r := &demoRun{o: o, sz: sizes(o), sum: &Summary{Out: o.Out}}
+
+	o.Stage(1, stages, "keys and the watermarking gateway (embedded model, per-account keys)")
+	if err := r.setUp(); err != nil {
+		return nil, err
+	}
+	gw, err := r.startGateway()
+	if err != nil {
+		return nil, err
+	}
+	// The gateway keeps running (and logging, with a checkpoint every
+	// second) until the probes are done: their relay check searches its
+	// log, which must span them.
+	defer gw.stop()
+
+	o.Stage(2, stages, fmt.Sprintf("traffic through the gateway: %d ordinary accounts and a %d-account harvesting campaign", r.sz.benign, r.sz.heads))
+	if err := r.traffic(ctx); err != nil {
+		return nil, err
+	}
+	o.Stage(3, stages, "distil a student from the harvest, and a control student from human text of the same size")
+	if err := r.distil(ctx); err != nil {
+		return nil, err
+	}
+	o.Stage(4, stages, "scan the gateway's request log for distillation patterns")
+	if err := r.scan(ctx); err != nil {
+		return nil, err
+	}
+	o.Stage(5, stages, "probe the student and the control (canary prompts, watermark key, tokenizer); evidence bundles and reports")
+	if err := r.probeBoth(ctx); err != nil {
+		return nil, err
+	}
+	if err := gw.stop(); err != nil {
+		return nil, err
+	}
+
+	o.Stage(6, stages, "summary")
+	r.sum.Elapsed = time.Since(start)
+	return r.sum, nil
+}
+
+// withDefaults fills in what o leaves unset.
+func (o Options) withDefaults() Options {
 	if o.Out == "" {
 		o.Out = ".demo"
 	}
-	stage := o.Stage
-	if stage == nil {
-		stage = func(int, int, string) {}
+	if o.Stage == nil {
+		o.Stage = func(int, int, string) {}
 	}
-	detail := o.Detail
-	if detail == nil {
-		detail = func(string) {}
+	if o.Detail == nil {
+		o.Detail = func(string) {}
 	}
 	if o.Tool == "" {
 		o.Tool = "forensics demo"
 	}
-	sz := sizes(o.Quick)
-	const stages = 6
-	if err := prepareOut(o.Out); err != nil {
-		return nil, err
-	}
-	sum := &Summary{Out: o.Out}
+	return o
+}
 
-	stage(1, stages, "keys and the watermarking gateway (embedded model, per-account keys)")
-	model, err := embedded.Load()
-	if err != nil {
-		return nil, err
+// demoRun is one Run: its options and sizes, what the stages made so
+// far, and the summary they fill in.
+type demoRun struct {
+	o   Options
+	sz  size
+	sum *Summary
+
+	model   *embedded.Model
+	keys    *demoKeys
+	sign    ed25519.PrivateKey
+	planted *canary.Set
+	pop     *population
+	harvest []pair
+	models  *models
+}
+
+// setUp loads the model and writes the watermark keys and the bundle
+// signer.
+func (r *demoRun) setUp() error {
+	var err error
+	if r.model, err = embedded.Load(); err != nil {
+		return err
 	}
-	keys, err := makeKeys(o.Out, model, o.Seed)
-	if err != nil {
-		return nil, err
+	if r.keys, err = makeKeys(r.o.Out, r.model, r.o.Seed); err != nil {
+		return err
 	}
-	signPub, err := probe.WriteSigningKey(filepath.Join(o.Out, "keys", "signer.key"), false)
+	signer := filepath.Join(r.o.Out, "keys", "signer.key")
+	signPub, err := probe.WriteSigningKey(signer, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sign, err := probe.LoadSigningKey(filepath.Join(o.Out, "keys", "signer.key"))
-	if err != nil {
-		return nil, err
+	if r.sign, err = probe.LoadSigningKey(signer); err != nil {
+		return err
 	}
-	detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", keys.main.ID, keys.partner.ID, probe.KeyFingerprint(signPub)))
+	r.o.Detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", r.keys.main.ID, r.keys.partner.ID, probe.KeyFingerprint(signPub)))
 	// The gateway plants each key's secret canary set; the harvest asks
 	// the main key's triggers (a stand-in for questions a harvester
 	// happens to ask: see docs/no-false-accusations.md).
-	planted, err := probe.LoadCanaries(probe.SecretCanaries, keys.main)
+	r.planted, err = probe.LoadCanaries(probe.SecretCanaries, r.keys.main)
+	return err
+}
+
+// liveGateway is the demo's gateway, listening on a local port.
+type liveGateway struct {
+	srv     *serve.Server
+	hs      *http.Server
+	once    sync.Once
+	stopErr error
+}
+
+// stop shuts the gateway down, once; later calls return the first
+// call's error.
+func (g *liveGateway) stop() error {
+	g.once.Do(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g.stopErr = errors.Join(g.hs.Shutdown(sctx), g.srv.Close())
+	})
+	return g.stopErr
+}
+
+// startGateway starts the watermarking gateway for the population on a
+// local port.
+func (r *demoRun) startGateway() (*liveGateway, error) {
+	r.pop = newPopulation(r.sz, r.planted)
+	cfg, err := gatewayConfig(r.o.Out, r.pop)
 	if err != nil {
 		return nil, err
 	}
-	pop := newPopulation(sz, planted)
-	cfg, err := gatewayConfig(o.Out, pop)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(model), Keys: map[string]*watermark.Key{"main": keys.main, "partner": keys.partner}})
+	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(r.model), Keys: map[string]*watermark.Key{"main": r.keys.main, "partner": r.keys.partner}})
 	if err != nil {
 		return nil, err
 	}
@@ -169,83 +262,69 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		srv.Close()
 		return nil, err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	sum.GatewayURL = "http://" + ln.Addr().String()
-	stopGateway := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return errors.Join(hs.Shutdown(sctx), srv.Close())
-	}
-	detail("gateway listening on " + sum.GatewayURL + ", request log " + filepath.Join(o.Out, "gateway", "requests.jsonl"))
+	gw := &liveGateway{srv: srv, hs: &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	go gw.hs.Serve(ln)
+	r.sum.GatewayURL = "http://" + ln.Addr().String()
+	r.o.Detail("gateway listening on " + r.sum.GatewayURL + ", request log " + filepath.Join(r.o.Out, "gateway", "requests.jsonl"))
+	return gw, nil
+}
 
-	stage(2, stages, fmt.Sprintf("traffic through the gateway: %d ordinary accounts and a %d-account harvesting campaign", sz.benign, sz.heads))
-	harvest, n, err := pop.drive(ctx, sum.GatewayURL, sz, o.Seed, detail)
+// traffic drives everyone's requests through the gateway and keeps the
+// campaign's harvest.
+func (r *demoRun) traffic(ctx context.Context) error {
+	harvest, n, err := r.pop.drive(ctx, r.sum.GatewayURL, r.sz, r.o.Seed, r.o.Detail)
 	if err != nil {
-		stopGateway()
-		return nil, err
+		return err
 	}
-	// The gateway keeps running (and logging, with a checkpoint every
-	// second) until the probes are done: their relay check searches its
-	// log, which must span them.
-	gatewayUp := true
-	defer func() {
-		if gatewayUp {
-			stopGateway()
-		}
-	}()
-	sum.Requests, sum.Harvested = n, len(harvest)
-	sum.Attackers, sum.Benign = pop.attackers(), pop.benignNames()
+	r.harvest = harvest
+	r.sum.Requests, r.sum.Harvested = n, len(harvest)
+	r.sum.Attackers, r.sum.Benign = r.pop.attackers(), r.pop.benignNames()
 	for _, h := range harvest {
-		sum.HarvestTok += h.tokens
+		r.sum.HarvestTok += h.tokens
 	}
-	if err := writeHarvest(filepath.Join(o.Out, "harvest.jsonl"), harvest); err != nil {
-		return nil, err
-	}
+	return writeHarvest(filepath.Join(r.o.Out, "harvest.jsonl"), harvest)
+}
 
-	stage(3, stages, "distil a student from the harvest, and a control student from human text of the same size")
-	models, err := distil(ctx, o.Out, harvest)
+// distil trains the student on the harvest, and the controls.
+func (r *demoRun) distil(ctx context.Context) error {
+	var err error
+	if r.models, err = distil(ctx, r.o.Out, r.harvest); err != nil {
+		return err
+	}
+	r.o.Detail(fmt.Sprintf("student: 4-gram model on %d harvested answers (%d bytes of text); controls: 4-gram models on the same amount of held-out human text", len(r.harvest), r.models.bytes))
+	return nil
+}
+
+// scan scans the gateway's request log and writes the scan's outputs.
+func (r *demoRun) scan(ctx context.Context) error {
+	rep, err := logscan.Scan(ctx, logscan.DefaultConfig(), []string{filepath.Join(r.o.Out, "gateway", "requests.jsonl")}, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	detail(fmt.Sprintf("student: 4-gram model on %d harvested answers (%d bytes of text); controls: 4-gram models on the same amount of held-out human text", len(harvest), models.bytes))
+	r.sum.Scan, r.sum.ScanDir = rep, filepath.Join(r.o.Out, "scan")
+	return logscan.WriteOutputs(rep, r.sum.ScanDir)
+}
 
-	stage(4, stages, "scan the gateway's request log for distillation patterns")
-	rep, err := logscan.Scan(ctx, logscan.DefaultConfig(), []string{filepath.Join(o.Out, "gateway", "requests.jsonl")}, nil)
-	if err != nil {
-		return nil, err
-	}
-	sum.Scan, sum.ScanDir = rep, filepath.Join(o.Out, "scan")
-	if err := logscan.WriteOutputs(rep, sum.ScanDir); err != nil {
-		return nil, err
-	}
-
-	stage(5, stages, "probe the student and the control (canary prompts, watermark key, tokenizer); evidence bundles and reports")
-	reference := "embedded:reference?key=" + keys.mainPath
+// probeBoth probes the student (against a control) and a control (against
+// the other control), with the main key's reference.
+func (r *demoRun) probeBoth(ctx context.Context) error {
+	reference := "embedded:reference?key=" + r.keys.mainPath
 	for _, c := range []struct {
 		into    *Probed
 		name    string
 		suspect string
 		control string
 	}{
-		{&sum.Student, "student", models.student, models.control},
-		{&sum.Control, "control", models.control, models.control2},
+		{&r.sum.Student, "student", r.models.student, r.models.control},
+		{&r.sum.Control, "control", r.models.control, r.models.control2},
 	} {
-		p, err := runProbe(ctx, o, sz, keys.main, model, sign, c.name, "embedded:"+c.suspect, reference, "embedded:"+c.control, detail)
+		p, err := runProbe(ctx, r.o, r.sz, r.keys.main, r.model, r.sign, c.name, "embedded:"+c.suspect, reference, "embedded:"+c.control, r.o.Detail)
 		if err != nil {
-			return nil, fmt.Errorf("probe the %s: %w", c.name, err)
+			return fmt.Errorf("probe the %s: %w", c.name, err)
 		}
 		*c.into = *p
 	}
-
-	gatewayUp = false
-	if err := stopGateway(); err != nil {
-		return nil, err
-	}
-
-	stage(6, stages, "summary")
-	sum.Elapsed = time.Since(start)
-	return sum, nil
+	return nil
 }
 
 func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model *embedded.Model, sign ed25519.PrivateKey, name, suspect, reference, control string, detail func(string)) (*Probed, error) {
