@@ -13,8 +13,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"forensics/corpora"
 	"forensics/generate"
@@ -90,38 +91,20 @@ func harvestPrompts(n int) ([]string, error) {
 	return out, nil
 }
 
-// parallel runs f(i) for i < n on all cores, keeping the first error.
+// parallel runs f(i) for i < n, as many at once as there are cores. It
+// starts no more after the first error, which it returns, or once ctx is
+// done (then it returns ctx's error).
 func parallel(ctx context.Context, n int, f func(i int) error) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	next := 0
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := first != nil || ctx.Err() != nil
-				mu.Unlock()
-				if i >= n || stop {
-					return
-				}
-				if err := f(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return f(i) })
 	}
-	wg.Wait()
-	if first != nil {
-		return first
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
