@@ -147,10 +147,11 @@ func (c *calibrator) score(ctx context.Context, set int, docs [][]string) ([]flo
 }
 
 // nullScores scores document d under scheme(d, j) for j < keys, the
-// scores of d at d·keys+j.
+// scores of d at d·keys+j. It returns every score or an error: a score
+// left out must not read as log10 p = 0, a trial without a false positive.
 func nullScores(ctx context.Context, docs [][]string, keys int, scheme func(doc, j int) (*watermark.Scheme, error)) ([]float64, error) {
 	out := make([]float64, len(docs)*keys)
-	parallel(ctx, len(docs), func(d int) error {
+	err := parallel(ctx, len(docs), func(d int) error {
 		for j := range keys {
 			s, err := scheme(d, j)
 			if err != nil {
@@ -162,6 +163,9 @@ func nullScores(ctx context.Context, docs [][]string, keys int, scheme func(doc,
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("scoring null documents: %w", err)
+	}
 	return out, nil
 }
 
