@@ -22,8 +22,11 @@ var Alphas = []float64{1e-2, 1e-3, 1e-4}
 
 // CalibrateOptions size the calibration.
 type CalibrateOptions struct {
-	DocPieces   int          `json:"doc_pieces"`  // length of each scored document
-	Keys        int          `json:"keys"`        // keys each document is scored under
+	DocPieces int `json:"doc_pieces"` // length of each scored document
+	Keys      int `json:"keys"`       // keys each document is scored under
+	// HumanDocs, when set, scores only the corpus's first HumanDocs
+	// documents (a smaller run; 0: the whole corpus).
+	HumanDocs   int          `json:"human_docs,omitempty"`
 	Generations int          `json:"generations"` // unwatermarked (and key-swap) generations
 	ProbeRuns   int          `json:"probe_runs"`  // full probes of suspects not derived from ours
 	ProbePrompt int          `json:"probe_prompts"`
@@ -175,12 +178,19 @@ func (c *calibrator) humanText(ctx context.Context) (*NullSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	corpus := "the public-domain corpus in corpora/ (War and Peace, Opticks)"
+	if c.o.HumanDocs > 0 {
+		// Tokenizing the whole corpus is most of a small run's time; a
+		// text has about 4 bytes a piece.
+		paras = leadingParagraphs(paras, 5*c.o.HumanDocs*c.o.DocPieces)
+		corpus = "the start of " + corpus
+	}
 	pieces, err := c.model.Tokenizer().Pieces(strings.Join(paras, "\n"))
 	if err != nil {
 		return nil, err
 	}
 	var human [][]string
-	for i := 0; i+c.o.DocPieces <= len(pieces); i += c.o.DocPieces {
+	for i := 0; i+c.o.DocPieces <= len(pieces) && (c.o.HumanDocs == 0 || len(human) < c.o.HumanDocs); i += c.o.DocPieces {
 		human = append(human, pieces[i:i+c.o.DocPieces])
 	}
 	lp, err := c.score(ctx, 1, human)
@@ -188,7 +198,19 @@ func (c *calibrator) humanText(ctx context.Context) (*NullSet, error) {
 		return nil, err
 	}
 	return &NullSet{Name: "human text", Trials: len(lp), Rates: rates(lp),
-		Description: fmt.Sprintf("the public-domain corpus in corpora/ (War and Peace, Opticks) cut into %d documents of %d pieces, each scored under %d keys of its own", len(human), c.o.DocPieces, c.o.Keys)}, nil
+		Description: fmt.Sprintf("%s cut into %d documents of %d pieces, each scored under %d keys of its own", corpus, len(human), c.o.DocPieces, c.o.Keys)}, nil
+}
+
+// leadingParagraphs is the shortest run of paras from the first with at
+// least n bytes (all of them if they have fewer).
+func leadingParagraphs(paras []string, n int) []string {
+	size := 0
+	for i, p := range paras {
+		if size += len(p) + 1; size >= n {
+			return paras[:i+1]
+		}
+	}
+	return paras
 }
 
 // generations are the embedded model's answers to the calibration's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"forensics/internal/measure"
 	"forensics/probe"
 )
 
@@ -12,12 +13,18 @@ import (
 // case): no case may be falsely supported, the carefully cherry-picked
 // file may reach only "supported if complete", the loose one nothing, and
 // the relay must show as depending on our outputs (the test has power)
-// while "trained" is not supported.
+// while "trained" is not supported. The student of unwatermarked answers
+// learns from 100 of them (300 under FORENSICS_MEASURE=1, 3,000 in the
+// reported suite): unwatermarked text has no watermark to pass on, at
+// any size.
 func TestInnocentSuiteSmall(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains four small models and runs 20 probes")
+		t.Skip("trains four small models and runs two probes per case")
 	}
-	o := InnocentOptions{Runs: 2, Prompts: 24, Equality: 12, Triggers: 8, MaxTokens: 60, NullKeys: 10, Rounds: 999, Seed: 7, TrainBytes: 60_000, Harvest: 300}
+	o := InnocentOptions{Runs: 2, Prompts: 24, Equality: 12, Triggers: 8, MaxTokens: 60, NullKeys: 10, Rounds: 999, Seed: 7, TrainBytes: 60_000, Harvest: 100}
+	if measure.Enabled() {
+		o.Harvest = 300
+	}
 	res, err := Innocent(context.Background(), o, "test")
 	if err != nil {
 		t.Fatal(err)
