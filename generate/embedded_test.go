@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"forensics/corpora"
+	"forensics/internal/measure"
 	"forensics/llm/embedded"
 	"forensics/stats"
 	"forensics/watermark"
@@ -27,9 +28,12 @@ func promptsFromCorpus(t *testing.T, n int) []string {
 }
 
 // TestEmbeddedWatermarkPower measures detection on 200 watermarked
-// generations of 200 pieces by the embedded model (γ = 0.25, δ = 2, h = 1):
+// generations of 200 pieces by the embedded model (γ = 0.25, δ = 2, h = 2):
 // the share reaching log10 p ≤ −6 and the median number of pieces a
-// detector needs to get there.
+// detector needs to get there. That is the measurement (FORENSICS_MEASURE=1);
+// the unit test takes the first 30 prompts, where the bar of 95% detected
+// at T = 1 still means every one of them, as all 200 were in the reported
+// measurement (README: 200/200, a median of 47 pieces to reach 1e-6).
 func TestEmbeddedWatermarkPower(t *testing.T) {
 	m, err := embedded.Load()
 	if err != nil {
@@ -37,7 +41,11 @@ func TestEmbeddedWatermarkPower(t *testing.T) {
 	}
 	s := key(t, 40)
 	d := &watermark.Detector{Scheme: s, Tokenizer: m.Tokenizer(), Normalize: true, Alpha: 1e-6}
-	prompts := promptsFromCorpus(t, 200)
+	n := 30
+	if measure.Enabled() {
+		n = 200
+	}
+	prompts := promptsFromCorpus(t, n)
 	for _, temp := range []float64{1.0, 0.8} {
 		hits := 0
 		var need []int
@@ -89,7 +97,11 @@ func TestEmbeddedWatermarkPower(t *testing.T) {
 // TestEmbeddedFalsePositives measures the detector's empirical
 // false-positive rate on null text: unwatermarked generations of the
 // embedded model and the human-written corpus cut into 200-piece
-// documents, at α = 1e-3 and 1e-4, with 99% Clopper-Pearson intervals.
+// documents, at α = 1e-2, 1e-3 and 1e-4, with 99% Clopper-Pearson
+// intervals. The measurement (FORENSICS_MEASURE=1) takes 1,500 generations
+// and the whole corpus; the unit test 300 and the corpus's first 700
+// documents, where the reported rate (README: 7.4·10⁻³ at α = 10⁻²) still
+// keeps each interval's lower end below α, and a rate of 3% would not.
 func TestEmbeddedFalsePositives(t *testing.T) {
 	m, err := embedded.Load()
 	if err != nil {
@@ -97,9 +109,12 @@ func TestEmbeddedFalsePositives(t *testing.T) {
 	}
 	s := key(t, 41)
 	d := &watermark.Detector{Scheme: s, Tokenizer: m.Tokenizer(), Normalize: true, Alpha: 1e-3}
+	generated, humanDocs, atLeast := 300, 700, 1000
+	if measure.Enabled() {
+		generated, humanDocs, atLeast = 1500, math.MaxInt, 5000
+	}
 	var lps []float64
 	prompts := promptsFromCorpus(t, 300)
-	const generated = 1500
 	for i := 0; i < generated; i++ {
 		prompt := prompts[i%len(prompts)]
 		out, err := Run(context.Background(), m, nil, prompt, Options{MaxTokens: 200, MinTokens: 200, Temperature: 1, Seed: uint64(1000 + i)})
@@ -114,12 +129,15 @@ func TestEmbeddedFalsePositives(t *testing.T) {
 	var buf []string
 	human := 0
 	for _, p := range paras {
+		if human >= humanDocs {
+			break
+		}
 		pieces, err := d.Pieces(p + "\n")
 		if err != nil {
 			t.Fatal(err)
 		}
 		buf = append(buf, pieces...)
-		for len(buf) >= 200 {
+		for len(buf) >= 200 && human < humanDocs {
 			r := d.DetectPieces(nil, buf[:200])
 			lps = append(lps, r.Log10P)
 			buf = buf[200:]
@@ -127,7 +145,7 @@ func TestEmbeddedFalsePositives(t *testing.T) {
 		}
 	}
 	total := len(lps)
-	if total < 5000 {
+	if total < atLeast {
 		t.Fatalf("only %d null documents", total)
 	}
 	for _, alpha := range []float64{1e-2, 1e-3, 1e-4} {

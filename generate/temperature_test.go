@@ -3,11 +3,11 @@ package generate
 import (
 	"context"
 	"math"
-	"os"
 	"sort"
 	"testing"
 	"time"
 
+	"forensics/internal/measure"
 	"forensics/llm/embedded"
 	"forensics/watermark"
 )
@@ -23,9 +23,7 @@ import (
 // under the unwatermarked model at T = 1, and the share of distinct
 // 4-grams (near-greedy text repeats itself, and repeats are not scored).
 func TestMeasureLowTemperaturePolicy(t *testing.T) {
-	if os.Getenv("FORENSICS_MEASURE") == "" {
-		t.Skip("a measurement (about 2 minutes): make measure, or FORENSICS_MEASURE=1")
-	}
+	measure.Require(t, "the low-temperature policy, about 2 minutes")
 	m, err := embedded.Load()
 	if err != nil {
 		t.Fatal(err)
