@@ -20,6 +20,7 @@ import (
 
 	"forensics/internal/jsonl"
 	"forensics/internal/termsafe"
+	"forensics/stats"
 	"forensics/watermark"
 )
 
@@ -521,13 +522,13 @@ func printDetect(w io.Writer, r watermark.KeysResult) {
 		r.Tokens, r.TokensScored, r.Skipped.Context, r.Skipped.Repeated, r.Skipped.InPrompt)
 	fmt.Fprintf(w, "green      %d of %d = %.3f (%.2f expected without the watermark)\n", r.Green, r.TokensScored, r.GreenFraction, r.Gamma)
 	fmt.Fprintf(w, "z          %.2f\n", r.Z)
-	fmt.Fprintf(w, "log10 p    %.2f (%s)\n", r.Log10P, formatP(r.Log10P))
+	fmt.Fprintf(w, "log10 p    %.2f (p = %s)\n", r.Log10P, stats.FormatP(r.Log10P))
 	if win := r.Window; win != nil {
 		fmt.Fprintf(w, "window     pieces %d–%d (bytes %d–%d): %d of %d green, log10 p %.2f, corrected for %d windows %.2f\n",
 			win.Start, win.End, win.ByteStart, win.ByteEnd, win.Green, win.Scored, win.Log10P, win.WindowsTried, win.Log10PCorrected)
 		fmt.Fprintf(w, "decision   log10 p %.2f (whole text and best window, Bonferroni)\n", r.DecisionLog10P)
 	}
-	fmt.Fprintf(w, "adjusted   log10 p %.2f (%s), Holm over %s\n", r.AdjustedLog10P, formatP(r.AdjustedLog10P), plural(r.KeysTried, "key"))
+	fmt.Fprintf(w, "adjusted   log10 p %.2f (p = %s), Holm over %s\n", r.AdjustedLog10P, stats.FormatP(r.AdjustedLog10P), plural(r.KeysTried, "key"))
 	switch {
 	case r.Watermarked && r.KeysTried == 1:
 		fmt.Fprintf(w, "verdict    WATERMARKED: p ≤ α = %g\n", r.Alpha)
@@ -556,16 +557,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// formatP writes a p-value given as log10 p, in scientific notation even
-// where it underflows float64.
-func formatP(log10p float64) string {
-	if log10p > -300 {
-		return fmt.Sprintf("p = %.3g", math.Pow(10, log10p))
-	}
-	e := math.Floor(log10p)
-	return fmt.Sprintf("p = %.3ge%d", math.Pow(10, log10p-e), int(e))
 }
 
 func printTokens(w io.Writer, pieces []string, mask, keyID string, keys int) {
