@@ -23,7 +23,7 @@ type simulateOptions struct {
 	Labels    string
 }
 
-func newCmdSimulateTraffic(io *ioStreams) *cobra.Command {
+func newCmdSimulateTraffic(io *ioStreams, runF func(context.Context, *simulateOptions) error) *cobra.Command {
 	opts := &simulateOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "simulate-traffic --out logs.jsonl --labels labels.json",
@@ -53,6 +53,9 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 			}
 			if opts.Accounts < 1 || opts.Days < 1 || opts.Attackers < 0 {
 				return usagef("need --accounts ≥ 1, --days ≥ 1, --attackers ≥ 0")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
 			return simulateRun(cmd.Context(), opts)
 		},
