@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 )
 
@@ -69,7 +69,7 @@ same bytes (the PDF's creation date is the manifest's), and
 			}
 			var sign ed25519.PrivateKey
 			if signPath != "" {
-				k, err := probe.LoadSigningKey(signPath)
+				k, err := evidence.LoadSigningKey(signPath)
 				if err != nil {
 					return err
 				}
@@ -82,7 +82,7 @@ same bytes (the PDF's creation date is the manifest's), and
 			}
 			signedBy := ""
 			if sign != nil {
-				signedBy = probe.KeyFingerprint(sign.Public().(ed25519.PublicKey))
+				signedBy = evidence.KeyFingerprint(sign.Public().(ed25519.PublicKey))
 			} else if before != "" {
 				fmt.Fprintf(io.ErrOut, "warning: %s was signed by %s; sealed again without --sign it is now UNSIGNED (give --sign with that key to sign it again)\n", termsafe.Line(args[0]), termsafe.Line(before))
 			}
@@ -113,11 +113,11 @@ same bytes (the PDF's creation date is the manifest's), and
 // signerOf names the key that signed a bundle ("" when it is unsigned or
 // the signature cannot be read).
 func signerOf(dir string) string {
-	data, err := probe.ReadBundleFile(dir, probe.FileSignature)
+	data, err := evidence.ReadBundleFile(dir, evidence.FileSignature)
 	if err != nil {
 		return ""
 	}
-	var s probe.Signature
+	var s evidence.Signature
 	if json.Unmarshal(data, &s) != nil {
 		return ""
 	}

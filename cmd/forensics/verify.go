@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 	"forensics/watermark"
 )
@@ -54,7 +54,7 @@ file and line, or the results field, that does not match.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := probe.VerifyOptions{Tool: "forensics " + version(), RequestLogs: requestLogs}
+			o := evidence.VerifyOptions{Tool: "forensics " + version(), RequestLogs: requestLogs}
 			if keyPath != "" {
 				k, err := watermark.LoadKey(keyPath)
 				if err != nil {
@@ -63,18 +63,18 @@ file and line, or the results field, that does not match.`,
 				o.Key = k
 			}
 			if pubPath != "" {
-				pub, err := probe.LoadPublicKey(pubPath)
+				pub, err := evidence.LoadPublicKey(pubPath)
 				if err != nil {
 					return err
 				}
 				o.PublicKey = ed25519.PublicKey(pub)
 			}
-			checks, err := probe.Verify(cmd.Context(), args[0], o)
+			checks, err := evidence.Verify(cmd.Context(), args[0], o)
 			if err != nil {
 				return err
 			}
 			detail, err := report.Check(args[0])
-			c := probe.Check{Name: "report", OK: err == nil, Detail: detail}
+			c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
 			if err != nil {
 				c.Detail = err.Error()
 			}
@@ -127,7 +127,7 @@ file and line, or the results field, that does not match.`,
 	return cmd
 }
 
-func firstFailure(cs []probe.Check) string {
+func firstFailure(cs []evidence.Check) string {
 	for _, c := range cs {
 		if !c.OK {
 			return c.Detail

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/reqlog"
 )
 
@@ -49,7 +49,7 @@ first problem.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := reqlog.VerifyOptions{Checkpoints: checkpoints}
 			if pubPath != "" {
-				pub, err := probe.LoadPublicKey(pubPath)
+				pub, err := evidence.LoadPublicKey(pubPath)
 				if err != nil {
 					return err
 				}
