@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 
 	"forensics/canary"
 	"forensics/corpora"
+	"forensics/internal/measure"
 	"forensics/probe"
 	"forensics/probe/probetest"
 	"forensics/stats"
@@ -20,13 +22,26 @@ import (
 
 // TestMeasureEmbeddedTargets probes three suspects in the simulated world
 // (our watermarked service itself, a student distilled from it, and a
-// control trained on human text) with the full plan and logs the numbers
-// the README quotes.
+// control trained on human text). With FORENSICS_MEASURE=1 it uses the
+// full plan (every prompt and trigger of the set, 100 equality prompts,
+// 9,999 rounds) and logs the numbers the README quotes; without, the plan
+// of TestProbeStudentAndVerify (120 prompts, 30 equality prompts, 999
+// rounds), seeded alike, under the same assertions. Those hold at the
+// small size by what the full run and that test show, not by looking at
+// the small run: teacher and student reach p ≤ 1e-6 within their first
+// answer at full size (README), 30 equality prompts at 999 rounds already
+// show the student "trained" in TestProbeStudentAndVerify, our own
+// service's answers never differ from our service's, and a control
+// supported at α = 0.01 would be a false accusation the battery bounds at
+// 1%.
 func TestMeasureEmbeddedTargets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("probes 3 targets with 550 prompts each")
-	}
 	w := sharedWorld(t)
+	plan := probe.Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32}
+	rounds := 999
+	if measure.Enabled() {
+		plan = probe.Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32}
+		rounds = 9999
+	}
 	teacher := "embedded:reference?plant=1&key=" + w.keyPath
 	for _, c := range []struct {
 		name, suspect string
@@ -42,8 +57,8 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 		}
 		s := probetest.Options{
 			Targets: probe.Targets{Suspect: c.suspect, Reference: teacher, Controls: controls},
-			Plan:    probe.Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32},
-			Seed:    21, Rounds: 9999, NullKeys: 100, RequestLog: probetest.QuietLog(t),
+			Plan:    plan,
+			Seed:    21, Rounds: rounds, NullKeys: 100, RequestLog: probetest.QuietLog(t),
 		}
 		res, stats := runProbe(t, t.TempDir(), w.key, w.canaries, s)
 		r := probetest.TestNamed(res.Tests, probe.TestRadioactivity)
@@ -132,9 +147,7 @@ func nullRun(t testing.TB, run int, paras []string, cs *canary.Set) *probe.Resul
 // false accusations (any derivation proposition supported) stays within
 // α, and that the key-swap null's p-values are uniform across all runs.
 func TestBatteryFalsePositiveRate(t *testing.T) {
-	if os.Getenv("FORENSICS_MEASURE") == "" {
-		t.Skip("a measurement (about 4 minutes on 2 cores): make measure, or FORENSICS_MEASURE=1")
-	}
+	measure.Require(t, "200 probes of independent suspects, about 4 minutes on 2 cores")
 	runs := 200
 	var cs *canary.Set // each run's key's secret set
 	paras, err := corpora.Paragraphs()
@@ -142,18 +155,15 @@ func TestBatteryFalsePositiveRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	results := make([]*probe.Results, runs)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range runs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			results[i] = nullRun(t, i, paras, cs)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait() // nullRun fails the test itself
 	accused, withheld, equalityRejects := 0, 0, 0
 	rejects := map[string]int{}
 	ksRejects := 0
