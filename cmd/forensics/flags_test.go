@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/canary"
 	"forensics/internal/demo"
-	"forensics/probe"
 	"forensics/report"
 	"forensics/watermark"
 )
@@ -227,7 +227,7 @@ func TestProbeFlags(t *testing.T) {
 	required := []string{"--target", "embedded:s.model", "--key", "k.yaml", "--out", "case/"}
 	defaults := func() probeOptions {
 		return probeOptions{io: flagIO, Target: "embedded:s.model", Key: "k.yaml", Out: "case/",
-			Tokenizer: "embedded", Canaries: probe.SecretCanaries, Alpha: 0.01, Concurrency: 4, Equality: 100, Triggers: -1,
+			Tokenizer: "embedded", Canaries: canary.Secret, Alpha: 0.01, Concurrency: 4, Equality: 100, Triggers: -1,
 			Temperature: 0.8, MaxTokens: 200, NullKeys: 100, Rounds: 9999, HammingLen: 32, Timeout: 5 * time.Minute,
 			Command: []string{"forensics probe", "--key=k.yaml", "--out=case/", "--target=embedded:s.model"}}
 	}

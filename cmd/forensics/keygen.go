@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"forensics/probe"
+	"forensics/evidence"
 	"forensics/watermark"
 )
 
@@ -75,16 +75,16 @@ func keygenRun(_ context.Context, opts *keygenOptions) error {
 }
 
 func keygenSigning(opts *keygenOptions) error {
-	pub, err := probe.WriteSigningKey(opts.Out, opts.Overwrite)
+	pub, err := evidence.WriteSigningKey(opts.Out, opts.Overwrite)
 	if err != nil {
 		return err
 	}
 	if opts.JSON {
 		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{
-			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": probe.KeyFingerprint(pub),
+			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": evidence.KeyFingerprint(pub),
 		})
 	}
-	fmt.Fprintf(opts.io.Out, "wrote signing key %s (mode 0600) and public key %s.pub\nfingerprint %s\n", opts.Out, opts.Out, probe.KeyFingerprint(pub))
+	fmt.Fprintf(opts.io.Out, "wrote signing key %s (mode 0600) and public key %s.pub\nfingerprint %s\n", opts.Out, opts.Out, evidence.KeyFingerprint(pub))
 	return nil
 }
 

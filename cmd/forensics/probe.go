@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"forensics/canary"
+	"forensics/evidence"
 	"forensics/internal/termsafe"
 	"forensics/probe"
 	"forensics/stats"
@@ -122,7 +124,7 @@ func newCmdProbe(io *ioStreams, runF func(context.Context, *probeOptions) error)
 	f.StringArrayVar(&opts.Controls, "control", nil, "an independent model (repeatable; for the canary and style tests)")
 	f.StringVarP(&opts.Key, "key", "k", "", "our watermark key (required)")
 	f.StringVar(&opts.Tokenizer, "tokenizer", "embedded", "our model's tokenizer: embedded, words-v1 or a file from 'tokenizer export'")
-	f.StringVar(&opts.Canaries, "canaries", probe.SecretCanaries, "canary set: secret (derived from --key, as the gateway's canaries: secret plants it), default (the public demo set: prompts only, no canary test) or a YAML file (prompts only)")
+	f.StringVar(&opts.Canaries, "canaries", canary.Secret, "canary set: secret (derived from --key, as the gateway's canaries: secret plants it), default (the public demo set: prompts only, no canary test) or a YAML file (prompts only)")
 	f.Float64Var(&opts.Alpha, "alpha", 0.01, "family-wise false-positive rate over all tests")
 	f.StringVar(&opts.Budget, "budget", "", `spending cap: "N" requests or "N tokens" (default: none)`)
 	f.IntVar(&opts.Concurrency, "concurrency", 4, "queries in flight at once")
@@ -197,7 +199,7 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 	}
 	var sign ed25519.PrivateKey
 	if opts.Sign != "" {
-		if sign, err = probe.LoadSigningKey(opts.Sign); err != nil {
+		if sign, err = evidence.LoadSigningKey(opts.Sign); err != nil {
 			return err
 		}
 	}
@@ -234,7 +236,7 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 	if bar != nil {
 		setup.Run.Progress = func(done, _ int) { bar.Set(done) }
 	}
-	res, run, err := probe.Probe(ctx, setup)
+	res, run, err := evidence.Probe(ctx, setup)
 	if bar != nil {
 		bar.Finish()
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 )
 
@@ -107,7 +107,7 @@ func parseFormats(list string) ([]string, error) {
 func reportRun(_ context.Context, opts *reportOptions) error {
 	var sign ed25519.PrivateKey
 	if opts.SignPath != "" {
-		k, err := probe.LoadSigningKey(opts.SignPath)
+		k, err := evidence.LoadSigningKey(opts.SignPath)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func reportRun(_ context.Context, opts *reportOptions) error {
 	}
 	signedBy := ""
 	if sign != nil {
-		signedBy = probe.KeyFingerprint(sign.Public().(ed25519.PublicKey))
+		signedBy = evidence.KeyFingerprint(sign.Public().(ed25519.PublicKey))
 	} else if before != "" {
 		fmt.Fprintf(opts.io.ErrOut, "warning: %s was signed by %s; sealed again without --sign it is now UNSIGNED (give --sign with that key to sign it again)\n", termsafe.Line(dir), termsafe.Line(before))
 	}
@@ -142,11 +142,11 @@ func reportRun(_ context.Context, opts *reportOptions) error {
 // signerOf names the key that signed a bundle ("" when it is unsigned or
 // the signature cannot be read).
 func signerOf(dir string) string {
-	data, err := probe.ReadBundleFile(dir, probe.FileSignature)
+	data, err := evidence.ReadBundleFile(dir, evidence.FileSignature)
 	if err != nil {
 		return ""
 	}
-	var s probe.Signature
+	var s evidence.Signature
 	if json.Unmarshal(data, &s) != nil {
 		return ""
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
-	"forensics/probe"
 	"forensics/serve"
 )
 
@@ -120,7 +120,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	}
 	var signer ed25519.PrivateKey
 	if cfg.Log.SigningKey != "" {
-		if signer, err = probe.LoadSigningKey(cfg.Path(cfg.Log.SigningKey)); err != nil {
+		if signer, err = evidence.LoadSigningKey(cfg.Path(cfg.Log.SigningKey)); err != nil {
 			return err
 		}
 	}

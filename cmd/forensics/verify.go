@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 	"forensics/watermark"
 )
@@ -85,12 +85,12 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	checks, err := probe.Verify(ctx, opts.Bundle, vo)
+	checks, err := evidence.Verify(ctx, opts.Bundle, vo)
 	if err != nil {
 		return err
 	}
 	detail, err := report.Check(opts.Bundle)
-	c := probe.Check{Name: "report", OK: err == nil, Detail: detail}
+	c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
 	if err != nil {
 		c.Detail = err.Error()
 	}
@@ -115,8 +115,8 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 }
 
 // verifyBundleOptions loads the keys the flags name.
-func verifyBundleOptions(opts *verifyOptions) (probe.VerifyOptions, error) {
-	o := probe.VerifyOptions{Tool: "forensics " + version(), RequestLogs: opts.RequestLogs}
+func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
+	o := evidence.VerifyOptions{Tool: "forensics " + version(), RequestLogs: opts.RequestLogs}
 	if opts.KeyPath != "" {
 		k, err := watermark.LoadKey(opts.KeyPath)
 		if err != nil {
@@ -125,7 +125,7 @@ func verifyBundleOptions(opts *verifyOptions) (probe.VerifyOptions, error) {
 		o.Key = k
 	}
 	if opts.PubPath != "" {
-		pub, err := probe.LoadPublicKey(opts.PubPath)
+		pub, err := evidence.LoadPublicKey(opts.PubPath)
 		if err != nil {
 			return o, err
 		}
@@ -136,7 +136,7 @@ func verifyBundleOptions(opts *verifyOptions) (probe.VerifyOptions, error) {
 
 // printVerify writes the checks, then the warnings again on their own
 // lines: on standard error with --json, else last, where the eye lands.
-func printVerify(opts *verifyOptions, checks []probe.Check, warnings []string, ok bool) error {
+func printVerify(opts *verifyOptions, checks []evidence.Check, warnings []string, ok bool) error {
 	if opts.JSON {
 		if err := json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"bundle": opts.Bundle, "ok": ok, "warnings": warnings, "checks": checks}); err != nil {
 			return err
@@ -162,7 +162,7 @@ func printVerify(opts *verifyOptions, checks []probe.Check, warnings []string, o
 	return nil
 }
 
-func firstFailure(cs []probe.Check) string {
+func firstFailure(cs []evidence.Check) string {
 	for _, c := range cs {
 		if !c.OK {
 			return c.Detail

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/reqlog"
 )
 
@@ -75,7 +75,7 @@ func newCmdVerifyLog(io *ioStreams, runF func(context.Context, *verifyLogOptions
 func verifyLogRun(ctx context.Context, opts *verifyLogOptions) error {
 	o := reqlog.VerifyOptions{Checkpoints: opts.Checkpoints}
 	if opts.PubPath != "" {
-		pub, err := probe.LoadPublicKey(opts.PubPath)
+		pub, err := evidence.LoadPublicKey(opts.PubPath)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"forensics/canary"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/logscan"
 	"forensics/probe"
@@ -139,19 +141,19 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	signPub, err := probe.WriteSigningKey(filepath.Join(o.Out, "keys", "signer.key"), false)
+	signPub, err := evidence.WriteSigningKey(filepath.Join(o.Out, "keys", "signer.key"), false)
 	if err != nil {
 		return nil, err
 	}
-	sign, err := probe.LoadSigningKey(filepath.Join(o.Out, "keys", "signer.key"))
+	sign, err := evidence.LoadSigningKey(filepath.Join(o.Out, "keys", "signer.key"))
 	if err != nil {
 		return nil, err
 	}
-	detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", keys.main.ID, keys.partner.ID, probe.KeyFingerprint(signPub)))
+	detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", keys.main.ID, keys.partner.ID, evidence.KeyFingerprint(signPub)))
 	// The gateway plants each key's secret canary set; the harvest asks
 	// the main key's triggers (a stand-in for questions a harvester
 	// happens to ask: see docs/no-false-accusations.md).
-	planted, err := probe.LoadCanaries(probe.SecretCanaries, keys.main)
+	planted, err := probe.LoadCanaries(canary.Secret, keys.main)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +251,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 }
 
 func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model *embedded.Model, sign ed25519.PrivateKey, name, suspect, reference, control string, detail func(string)) (*Probed, error) {
-	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
+	cs, err := probe.LoadCanaries(canary.Secret, key)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +279,7 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Run:      probe.RunOptions{Concurrency: 2},
 		Sign:     sign, RequestLogs: logs,
 	}
-	res, stats, err := probe.Probe(ctx, setup)
+	res, stats, err := evidence.Probe(ctx, setup)
 	if err != nil {
 		return nil, err
 	}

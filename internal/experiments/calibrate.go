@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"forensics/canary"
 	"forensics/corpora"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/probe"
 	"forensics/stats"
@@ -239,7 +241,7 @@ func nullProbes(ctx context.Context, o CalibrateOptions, progress func(string)) 
 		if err := key.WriteFile(keyPath, false); err != nil {
 			return err
 		}
-		cs, err := probe.LoadCanaries(probe.SecretCanaries, key) // the run's key's secret set, as a deployment plants it
+		cs, err := probe.LoadCanaries(canary.Secret, key) // the run's key's secret set, as a deployment plants it
 		if err != nil {
 			return err
 		}
@@ -265,7 +267,7 @@ func nullProbes(ctx context.Context, o CalibrateOptions, progress func(string)) 
 				return err
 			}
 		}
-		res, _, err := probe.Probe(ctx, probe.Setup{
+		res, _, err := evidence.Probe(ctx, probe.Setup{
 			Dir: filepath.Join(dir, "bundle"), Key: key, Tokenizer: teacher.Tokenizer(), Canaries: cs,
 			Targets: probe.Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
 			Plan:    probe.Plan{Prompts: o.ProbePrompt, EqualityPrompts: min(30, o.ProbePrompt), Triggers: 40, HammingLength: 32},

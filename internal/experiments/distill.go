@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"forensics/canary"
 	"forensics/corpora"
 	"forensics/generate"
 	"forensics/llm"
@@ -157,7 +158,7 @@ func Distill(ctx context.Context, o DistillOptions) (*DistillResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
+	cs, err := probe.LoadCanaries(canary.Default, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/probe"
+	"forensics/probe/probetest"
 	"forensics/watermark"
 )
 
@@ -25,30 +27,30 @@ type bundleFixture struct {
 }
 
 // bundleFiles are the files Verify reads.
-var bundleFiles = []string{FileManifest, FileCanaries, FileTokenizer, FileTranscripts, FileResults, FileRoot, FileSignature, FileSums}
+var bundleFiles = []string{probe.FileManifest, probe.FileCanaries, probe.FileTokenizer, probe.FileTranscripts, FileResults, FileRoot, FileSignature, FileSums}
 
 func newBundleFixture(t testing.TB) *bundleFixture {
 	t.Helper()
-	srv := httptest.NewServer(&fakeOllama{})
+	srv := httptest.NewServer(&probetest.FakeOllama{})
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	dir := t.TempDir()
-	cs := smallSet(t, 4)
-	_, key := testKey(t, t.TempDir(), 9)
-	tk, tf := embeddedTokenizer(t)
-	targets := Targets{Suspect: "ollama://" + host + "/s", Reference: "ollama://" + host + "/r", Controls: []string{"ollama://" + host + "/c"}}
-	m, _, err := Prepare(dir, buildManifest(t, key, cs, tk, probeSetup{
-		targets: targets, plan: Plan{Prompts: 4, EqualityPrompts: 2, Triggers: 2, HammingLength: 8},
-		seed: 1, rounds: 99, nullK: 20,
+	cs := probetest.SmallSet(t, 4)
+	_, key := probetest.Key(t, t.TempDir(), 9)
+	tk, tf := probetest.EmbeddedTokenizer(t)
+	targets := probe.Targets{Suspect: "ollama://" + host + "/s", Reference: "ollama://" + host + "/r", Controls: []string{"ollama://" + host + "/c"}}
+	m, _, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, probetest.Options{
+		Targets: targets, Plan: probe.Plan{Prompts: 4, EqualityPrompts: 2, Triggers: 2, HammingLength: 8},
+		Seed: 1, Rounds: 99, NullKeys: 20,
 	}), cs, tf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _, err := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Run(context.Background(), m, cs, openTargets(t, m, cs), st, fastRetries())
+	_, err = probe.Run(context.Background(), m, cs, probetest.OpenTargets(t, m, cs), st, probetest.FastRetries())
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,23 +77,23 @@ func (b *bundleFixture) replace(name string, data []byte) error {
 	if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o644); err != nil {
 		return err
 	}
-	if name != FileManifest {
+	if name != probe.FileManifest {
 		return nil
 	}
-	old, err := ParseManifest(b.files[FileManifest])
+	old, err := probe.ParseManifest(b.files[probe.FileManifest])
 	if err != nil {
 		return err
 	}
-	m, err := ParseManifest(data)
+	m, err := probe.ParseManifest(data)
 	if err != nil {
 		return nil
 	}
-	tr := bytes.ReplaceAll(b.files[FileTranscripts], []byte(old.SHA256()), []byte(m.SHA256()))
-	return os.WriteFile(filepath.Join(b.dir, FileTranscripts), tr, 0o644)
+	tr := bytes.ReplaceAll(b.files[probe.FileTranscripts], []byte(old.SHA256()), []byte(m.SHA256()))
+	return os.WriteFile(filepath.Join(b.dir, probe.FileTranscripts), tr, 0o644)
 }
 
 func (b *bundleFixture) restore(name string) error {
-	for _, n := range []string{name, FileTranscripts} {
+	for _, n := range []string{name, probe.FileTranscripts} {
 		if err := os.WriteFile(filepath.Join(b.dir, n), b.files[n], 0o644); err != nil {
 			return err
 		}
@@ -149,7 +151,7 @@ func FuzzVerifyBundle(f *testing.F) {
 		f.Add(uint8(i), b.files[name])
 		f.Add(uint8(i+len(bundleFiles)), b.files[name])
 	}
-	f.Add(uint8(0), []byte(strings.Replace(string(b.files[FileManifest]), `"rounds": 99`, `"rounds": 99999`, 1)))
+	f.Add(uint8(0), []byte(strings.Replace(string(b.files[probe.FileManifest]), `"rounds": 99`, `"rounds": 99999`, 1)))
 	f.Add(uint8(4), []byte(`{"tests":[{"name":"radioactivity","n":-1}]}`))
 	f.Add(uint8(7), []byte(strings.Repeat("0", 64)+"  ../../etc/passwd\n"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {

@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"forensics/probe"
 )
 
 // forge makes the fixture a hostile bundle that is consistent with itself
@@ -18,16 +20,16 @@ import (
 // Merkle root, SHA256SUMS and its signature (by the fixture's signer) are
 // made again, so that only the re-derivation can object. It returns a
 // function that puts the sealed bundle back.
-func (b *bundleFixture) forge(t *testing.T, m *Manifest) func() {
+func (b *bundleFixture) forge(t *testing.T, m *probe.Manifest) func() {
 	t.Helper()
-	old, err := ParseManifest(b.files[FileManifest])
+	old, err := probe.ParseManifest(b.files[probe.FileManifest])
 	if err != nil {
 		t.Fatal(err)
 	}
 	mb := m.Marshal() // canonical bytes, whether or not Validate accepts them
-	tr := bytes.ReplaceAll(b.files[FileTranscripts], []byte(old.SHA256()), []byte(m.SHA256()))
+	tr := bytes.ReplaceAll(b.files[probe.FileTranscripts], []byte(old.SHA256()), []byte(m.SHA256()))
 	root := []byte(MerkleRoot(tr) + "\n")
-	for name, data := range map[string][]byte{FileManifest: mb, FileTranscripts: tr, FileRoot: root} {
+	for name, data := range map[string][]byte{probe.FileManifest: mb, probe.FileTranscripts: tr, FileRoot: root} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -69,28 +71,28 @@ func failedCheck(checks []Check, name string) *Check {
 // analysis: only results.json, made for the sealed manifest, differs.
 func TestVerifyBoundsManifestWork(t *testing.T) {
 	b := newBundleFixture(t)
-	sealed, err := ParseManifest(b.files[FileManifest])
+	sealed, err := probe.ParseManifest(b.files[probe.FileManifest])
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name   string
-		edit   func(m *Manifest)
+		edit   func(m *probe.Manifest)
 		reject string // in the failed inputs check; "" = accepted
 	}{
-		{"rounds 2^62", func(m *Manifest) { m.Rounds = 1 << 62 }, "rounds 4611686018427387904, more than 999999"},
-		{"rounds one over", func(m *Manifest) { m.Rounds = MaxRounds + 1 }, "rounds 1000000, more than 999999"},
-		{"rounds times prompts", func(m *Manifest) { m.Rounds, m.Plan.Prompts = MaxRounds, 20000 }, "randomization draws, more than 536870912"},
-		{"null keys", func(m *Manifest) { m.Null.Keys = 1 << 40 }, "null keys 1099511627776 outside 0..1000"},
-		{"controls", func(m *Manifest) {
-			m.Targets.Controls = slicesRepeat(m.Targets.Controls[0], MaxControls+1)
+		{"rounds 2^62", func(m *probe.Manifest) { m.Rounds = 1 << 62 }, "rounds 4611686018427387904, more than 999999"},
+		{"rounds one over", func(m *probe.Manifest) { m.Rounds = probe.MaxRounds + 1 }, "rounds 1000000, more than 999999"},
+		{"rounds times prompts", func(m *probe.Manifest) { m.Rounds, m.Plan.Prompts = probe.MaxRounds, 20000 }, "randomization draws, more than 536870912"},
+		{"null keys", func(m *probe.Manifest) { m.Null.Keys = 1 << 40 }, "null keys 1099511627776 outside 0..1000"},
+		{"controls", func(m *probe.Manifest) {
+			m.Targets.Controls = slicesRepeat(m.Targets.Controls[0], probe.MaxControls+1)
 		}, "65 control targets, more than 64"},
-		{"prompts", func(m *Manifest) { m.Plan.Prompts = 1 << 40 }, "more than 65536 of either"},
-		{"triggers", func(m *Manifest) { m.Plan.Triggers = 1 << 40 }, "more than 65536 of either"},
-		{"queries", func(m *Manifest) { m.Plan.Prompts, m.Plan.EqualityPrompts = 30000, 30000 }, "queries, more than 65536"},
-		{"hamming length", func(m *Manifest) { m.Plan.HammingLength = 1 << 40 }, "hamming length 1099511627776, more than 65536"},
-		{"a test a thousand times", func(m *Manifest) {
-			eq, _ := m.Test(TestEquality)
+		{"prompts", func(m *probe.Manifest) { m.Plan.Prompts = 1 << 40 }, "more than 65536 of either"},
+		{"triggers", func(m *probe.Manifest) { m.Plan.Triggers = 1 << 40 }, "more than 65536 of either"},
+		{"queries", func(m *probe.Manifest) { m.Plan.Prompts, m.Plan.EqualityPrompts = 30000, 30000 }, "queries, more than 65536"},
+		{"hamming length", func(m *probe.Manifest) { m.Plan.HammingLength = 1 << 40 }, "hamming length 1099511627776, more than 65536"},
+		{"a test a thousand times", func(m *probe.Manifest) {
+			eq, _ := m.Test(probe.TestEquality)
 			eq.Weight = 1e-6
 			for i := range m.Tests {
 				m.Tests[i].Weight /= 2
@@ -99,14 +101,14 @@ func TestVerifyBoundsManifestWork(t *testing.T) {
 				m.Tests = append(m.Tests, eq)
 			}
 		}, "test equality planned twice"},
-		{"tokenizer outside the bundle", func(m *Manifest) { m.Tokenizer.File = "../../../../dev/zero" }, `tokenizer file "../../../../dev/zero" is not a file name`},
-		{"rounds at the limit", func(m *Manifest) { m.Rounds = MaxRounds }, ""},
-		{"hamming length at the limit", func(m *Manifest) { m.Plan.HammingLength = MaxHammingLength }, ""},
+		{"tokenizer outside the bundle", func(m *probe.Manifest) { m.Tokenizer.File = "../../../../dev/zero" }, `tokenizer file "../../../../dev/zero" is not a file name`},
+		{"rounds at the limit", func(m *probe.Manifest) { m.Rounds = probe.MaxRounds }, ""},
+		{"hamming length at the limit", func(m *probe.Manifest) { m.Plan.HammingLength = probe.MaxHammingLength }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := *sealed
-			m.Tests = append([]TestPlan(nil), sealed.Tests...)
+			m.Tests = append([]probe.TestPlan(nil), sealed.Tests...)
 			tc.edit(&m)
 			defer b.forge(t, &m)()
 			checks, err := Verify(context.Background(), b.dir, VerifyOptions{PublicKey: b.pub})
@@ -176,19 +178,19 @@ func TestVerifyRandomizationCancellable(t *testing.T) {
 		}
 		in.Manifest.Rounds = math.MaxInt
 		ctx := newCancelOnDone()
-		_, err = Analyze(ctx, in)
+		_, err = probe.Analyze(ctx, in)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Analyze: %v, want an error wrapping context.Canceled", err)
 		}
 		t.Logf("Analyze: %v", err)
 	})
 	t.Run("verify at the rounds limit", func(t *testing.T) {
-		sealed, err := ParseManifest(b.files[FileManifest])
+		sealed, err := probe.ParseManifest(b.files[probe.FileManifest])
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := *sealed
-		m.Rounds = MaxRounds
+		m.Rounds = probe.MaxRounds
 		defer b.forge(t, &m)()
 		_, err = Verify(newCancelOnDone(), b.dir, VerifyOptions{PublicKey: b.pub})
 		if !errors.Is(err, context.Canceled) {
@@ -265,10 +267,10 @@ func TestVerifyRefusesOversizedFiles(t *testing.T) {
 		size int64
 		want string
 	}{
-		{FileTranscripts, MaxTranscriptsSize + 1, "transcripts.jsonl is larger than 512 MiB, the limit for transcripts"},
+		{probe.FileTranscripts, probe.MaxTranscriptsSize + 1, "transcripts.jsonl is larger than 512 MiB, the limit for transcripts"},
 		{FileRoot, MaxRootSize + 1, "MERKLE_ROOT is larger than 1 KiB, the limit for a Merkle root"},
 		{FileSignature, MaxSignatureSize + 1, "SHA256SUMS.sig is larger than 4 KiB, the limit for a signature"},
-		{FileManifest, MaxManifestSize + 1, "manifest.json is larger than 1 MiB, the limit for a manifest"},
+		{probe.FileManifest, probe.MaxManifestSize + 1, "manifest.json is larger than 1 MiB, the limit for a manifest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -305,7 +307,7 @@ func TestReadBundleFile(t *testing.T) {
 	if err := os.Symlink(FileRoot, filepath.Join(dir, FileResults)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(dir, FileTranscripts), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, probe.FileTranscripts), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -318,8 +320,8 @@ func TestReadBundleFile(t *testing.T) {
 		{FileSignature, MaxSignatureSize, nil, ""}, // exactly at the limit
 		{FileSums, 0, ErrTooLarge, "SHA256SUMS is larger than 64 KiB, the limit for a checksum list"},
 		{FileResults, 0, ErrNotRegular, "results.json is a symbolic link"}, // even to a good file
-		{FileTranscripts, 0, ErrNotRegular, "transcripts.jsonl is a directory"},
-		{FileManifest, 0, fs.ErrNotExist, ""},
+		{probe.FileTranscripts, 0, ErrNotRegular, "transcripts.jsonl is a directory"},
+		{probe.FileManifest, 0, fs.ErrNotExist, ""},
 		{"../" + filepath.Base(dir) + "/" + FileRoot, 0, nil, "is not a file name in the bundle folder"},
 		{"..", 0, nil, "is not a file name in the bundle folder"},
 		{"", 0, nil, "is not a file name in the bundle folder"},

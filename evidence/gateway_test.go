@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"forensics/llm/embedded"
+	"forensics/probe"
+	"forensics/probe/probetest"
 	"forensics/serve"
 	"forensics/watermark"
 )
@@ -20,7 +22,7 @@ import (
 // collected transcripts to the same result.
 func TestProbeThroughGateway(t *testing.T) {
 	dir := t.TempDir()
-	keyPath, key := testKey(t, dir, 5)
+	keyPath, key := probetest.Key(t, dir, 5)
 	cfg, err := serve.ParseConfig([]byte(fmt.Sprintf(`
 keys:
   main: %s
@@ -50,10 +52,10 @@ log:
 	defer srv.Close()
 	defer hs.Close()
 	host := strings.TrimPrefix(hs.URL, "http://")
-	cs := smallSet(t, 40)
-	tk, tf := embeddedTokenizer(t)
+	cs := probetest.SmallSet(t, 40)
+	tk, tf := probetest.EmbeddedTokenizer(t)
 
-	probeWith := func(spec, apiKey string) (*Results, string) {
+	probeWith := func(spec, apiKey string) (*probe.Results, string) {
 		t.Helper()
 		t.Setenv("PROBE_TEST_KEY", apiKey)
 		env := "PROBE_TEST_KEY"
@@ -61,21 +63,21 @@ log:
 			env = ""
 		}
 		out := t.TempDir()
-		mf, _, err := Prepare(out, buildManifest(t, key, cs, tk, probeSetup{
-			targets: Targets{Suspect: spec}, plan: Plan{Prompts: 40}, seed: 3, rounds: 99, nullK: 100,
+		mf, _, err := probe.Prepare(out, probetest.Manifest(t, key, cs, tk, probetest.Options{
+			Targets: probe.Targets{Suspect: spec}, Plan: probe.Plan{Prompts: 40}, Seed: 3, Rounds: 99, NullKeys: 100,
 		}), cs, tf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tg, err := OpenTarget(spec, TargetOptions{APIKeyEnv: env, Canaries: cs})
+		tg, err := probe.OpenTarget(spec, probe.TargetOptions{APIKeyEnv: env, Canaries: cs})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := tg.Check(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		st, _, _ := OpenStore(filepath.Join(out, FileTranscripts), mf.SHA256())
-		stats, err := Run(context.Background(), mf, cs, map[string]Target{"suspect": tg}, st, RunOptions{Concurrency: 4})
+		st, _, _ := probe.OpenStore(filepath.Join(out, probe.FileTranscripts), mf.SHA256())
+		stats, err := probe.Run(context.Background(), mf, cs, map[string]probe.Target{"suspect": tg}, st, probe.RunOptions{Concurrency: 4})
 		st.Close()
 		if err != nil || stats.Answered != 40 {
 			t.Fatalf("%s: %+v %v", spec, stats, err)
@@ -90,31 +92,31 @@ log:
 				t.Errorf("%s: verify %s: %s", spec, c.Name, c.Detail)
 			}
 		}
-		r := testByName(res.Tests, TestRadioactivity)
+		r := probetest.TestNamed(res.Tests, probe.TestRadioactivity)
 		t.Logf("%-45s %s log10 p %.1f, %d tuples, key-swap KS p %.3f", spec, r.Status, r.Log10P, r.N, r.Radioactivity.Null.KSP)
 		return res, out
 	}
 	openai, openaiDir := probeWith("openai://"+host+"/v1/embedded", "sk-acme")
-	if r := testByName(openai.Tests, TestRadioactivity); r.Status != StatusRejected || r.Log10P > -10 {
+	if r := probetest.TestNamed(openai.Tests, probe.TestRadioactivity); r.Status != probe.StatusRejected || r.Log10P > -10 {
 		t.Errorf("watermarked service via OpenAI API: %s %.1f", r.Status, r.Log10P)
 	}
 	ollama, _ := probeWith("ollama://"+host+"/embedded", "sk-acme")
-	if r := testByName(ollama.Tests, TestRadioactivity); r.Status != StatusRejected || r.Log10P > -10 {
+	if r := probetest.TestNamed(ollama.Tests, probe.TestRadioactivity); r.Status != probe.StatusRejected || r.Log10P > -10 {
 		t.Errorf("watermarked service via Ollama API: %s %.1f", r.Status, r.Log10P)
 	}
 	plain, _ := probeWith("ollama://"+host+"/embedded", "sk-plain")
-	if r := testByName(plain.Tests, TestRadioactivity); r.Status == StatusRejected {
+	if r := probetest.TestNamed(plain.Tests, probe.TestRadioactivity); r.Status == probe.StatusRejected {
 		t.Errorf("unwatermarked account: %s %.1f", r.Status, r.Log10P)
 	}
 	// Re-scoring the collected transcripts gives the same evidence.
-	rescored, _ := probeWith("file:"+filepath.Join(openaiDir, FileTranscripts), "")
-	a, b := testByName(openai.Tests, TestRadioactivity), testByName(rescored.Tests, TestRadioactivity)
+	rescored, _ := probeWith("file:"+filepath.Join(openaiDir, probe.FileTranscripts), "")
+	a, b := probetest.TestNamed(openai.Tests, probe.TestRadioactivity), probetest.TestNamed(rescored.Tests, probe.TestRadioactivity)
 	if a.Log10P != b.Log10P || a.N != b.N {
 		t.Errorf("file: re-score %v over %d, original %v over %d", b.Log10P, b.N, a.Log10P, a.N)
 	}
 	// Wrong credentials are named before any query.
 	t.Setenv("PROBE_TEST_KEY", "sk-wrong")
-	tg, _ := OpenTarget("openai://"+host+"/v1/embedded", TargetOptions{APIKeyEnv: "PROBE_TEST_KEY"})
+	tg, _ := probe.OpenTarget("openai://"+host+"/v1/embedded", probe.TargetOptions{APIKeyEnv: "PROBE_TEST_KEY"})
 	if err := tg.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "credentials refused") {
 		t.Errorf("wrong API key: %v", err)
 	}

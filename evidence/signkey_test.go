@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"crypto/ed25519"

@@ -1,30 +1,47 @@
-package probe
+package evidence
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
+
+	"forensics/canary"
 	"forensics/corpora"
+	"forensics/internal/measure"
+	"forensics/probe"
+	"forensics/probe/probetest"
 	"forensics/stats"
 	"forensics/watermark"
 )
 
 // TestMeasureEmbeddedTargets probes three suspects in the simulated world
 // (our watermarked service itself, a student distilled from it, and a
-// control trained on human text) with the full plan and logs the numbers
-// the README quotes.
+// control trained on human text). With FORENSICS_MEASURE=1 it uses the
+// full plan (every prompt and trigger of the set, 100 equality prompts,
+// 9,999 rounds) and logs the numbers the README quotes; without, the plan
+// of TestProbeStudentAndVerify (120 prompts, 30 equality prompts, 999
+// rounds), seeded alike, under the same assertions. Those hold at the
+// small size by what the full run and that test show, not by looking at
+// the small run: teacher and student reach p ≤ 1e-6 within their first
+// answer at full size (README), 30 equality prompts at 999 rounds already
+// show the student "trained" in TestProbeStudentAndVerify, our own
+// service's answers never differ from our service's, and a control
+// supported at α = 0.01 would be a false accusation the battery bounds at
+// 1%.
 func TestMeasureEmbeddedTargets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("probes 3 targets with 550 prompts each")
-	}
 	w := sharedWorld(t)
+	plan := probe.Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32}
+	rounds := 999
+	if measure.Enabled() {
+		plan = probe.Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32}
+		rounds = 9999
+	}
 	teacher := "embedded:reference?plant=1&key=" + w.keyPath
 	for _, c := range []struct {
 		name, suspect string
@@ -38,13 +55,13 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 		if !c.derived {
 			controls = []string{"embedded:" + w.control2} // never one's own control
 		}
-		s := probeSetup{
-			targets: Targets{Suspect: c.suspect, Reference: teacher, Controls: controls},
-			plan:    Plan{Prompts: len(w.canaries.Prompts), EqualityPrompts: 100, Triggers: len(w.canaries.Triggers), HammingLength: 32},
-			seed:    21, rounds: 9999, nullK: 100, requestLog: quietLog(t),
+		s := probetest.Options{
+			Targets: probe.Targets{Suspect: c.suspect, Reference: teacher, Controls: controls},
+			Plan:    plan,
+			Seed:    21, Rounds: rounds, NullKeys: 100, RequestLog: probetest.QuietLog(t),
 		}
 		res, stats := runProbe(t, t.TempDir(), w.key, w.canaries, s)
-		r := testByName(res.Tests, TestRadioactivity)
+		r := probetest.TestNamed(res.Tests, probe.TestRadioactivity)
 		t.Logf("== suspect: %s — %d queries, %d completion tokens", c.name, stats.Planned, stats.Tokens)
 		for _, tr := range res.Tests {
 			t.Logf("   %-13s %-12s N=%-6d log10 p=%9.2f  effect %.4f [%.4f, %.4f]", tr.Name, tr.Status, tr.N, tr.Log10P, tr.Effect.Value, tr.Effect.Lo, tr.Effect.Hi)
@@ -59,17 +76,17 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 		for _, p := range res.Propositions {
 			verdict[p.ID] = p.Verdict
 		}
-		if c.derived && (verdict[PropDerived] != VerdictSupported || d.AnswersTo1e6 == 0) {
-			t.Errorf("%s: depends on our outputs %s, p ≤ 1e-6 after %d answers", c.name, verdict[PropDerived], d.AnswersTo1e6)
+		if c.derived && (verdict[probe.PropDerived] != probe.VerdictSupported || d.AnswersTo1e6 == 0) {
+			t.Errorf("%s: depends on our outputs %s, p ≤ 1e-6 after %d answers", c.name, verdict[probe.PropDerived], d.AnswersTo1e6)
 		}
 		// Our own service asked as a suspect (here not through a logged
 		// gateway: our model and key served elsewhere) is not "trained":
 		// its answers do not differ from our service's.
-		if relay := c.suspect == teacher; c.derived && (verdict[PropTrained] == VerdictSupported) == relay {
-			t.Errorf("%s: trained on our outputs %s", c.name, verdict[PropTrained])
+		if relay := c.suspect == teacher; c.derived && (verdict[probe.PropTrained] == probe.VerdictSupported) == relay {
+			t.Errorf("%s: trained on our outputs %s", c.name, verdict[probe.PropTrained])
 		}
 		for _, p := range res.Propositions {
-			if !c.derived && p.ID != PropSame && p.Verdict == VerdictSupported {
+			if !c.derived && p.ID != probe.PropSame && p.Verdict == probe.VerdictSupported {
 				t.Errorf("%s: %s falsely supported: %s", c.name, p.ID, p.Text)
 			}
 		}
@@ -79,13 +96,13 @@ func TestMeasureEmbeddedTargets(t *testing.T) {
 // nullRun is one probe of a suspect that has nothing to do with our key or
 // our outputs: a 4-gram model trained on a random slice of human text, with
 // a control trained on another slice of the same size and a fresh key.
-func nullRun(t testing.TB, run int, paras []string, cs *CanarySet) *Results {
+func nullRun(t testing.TB, run int, paras []string, cs *canary.Set) *probe.Results {
 	dir, err := os.MkdirTemp("", "nullrun-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	keyPath, key := testKey(t, dir, byte(run%250)+1)
+	keyPath, key := probetest.Key(t, dir, byte(run%250)+1)
 	// Distinct keys across runs: vary the secret beyond the first byte.
 	k, _ := watermark.NewKeyFromSecret(key.ID, key.Params, [32]byte{byte(run), byte(run >> 8), 77}, key.Created)
 	if err := k.WriteFile(keyPath, true); err != nil {
@@ -108,15 +125,15 @@ func nullRun(t testing.TB, run int, paras []string, cs *CanarySet) *Results {
 	suspect, control := filepath.Join(dir, "s.model"), filepath.Join(dir, "c.model")
 	writeStudent(t, slice(0), suspect)
 	writeStudent(t, slice(len(paras)/2), control)
-	s := probeSetup{
-		targets: Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
-		plan:    Plan{Prompts: 100, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
-		seed:    uint64(run) + 1, rounds: 999, nullK: 100,
+	s := probetest.Options{
+		Targets: probe.Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
+		Plan:    probe.Plan{Prompts: 100, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
+		Seed:    uint64(run) + 1, Rounds: 999, NullKeys: 100,
 	}
-	s.nullSeed = fmt.Sprintf("null-run-%d", run) // independent unused keys in every run
+	s.NullSeed = fmt.Sprintf("null-run-%d", run) // independent unused keys in every run
 	if cs == nil {
 		// The secret set of this run's key, as a deployment plants it.
-		if cs, err = LoadCanaries(SecretCanaries, k); err != nil {
+		if cs, err = probe.LoadCanaries(canary.Secret, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -130,48 +147,43 @@ func nullRun(t testing.TB, run int, paras []string, cs *CanarySet) *Results {
 // false accusations (any derivation proposition supported) stays within
 // α, and that the key-swap null's p-values are uniform across all runs.
 func TestBatteryFalsePositiveRate(t *testing.T) {
-	if os.Getenv("FORENSICS_MEASURE") == "" {
-		t.Skip("a measurement (about 4 minutes on 2 cores): make measure, or FORENSICS_MEASURE=1")
-	}
+	measure.Require(t, "200 probes of independent suspects, about 4 minutes on 2 cores")
 	runs := 200
-	var cs *CanarySet // each run's key's secret set
+	var cs *canary.Set // each run's key's secret set
 	paras, err := corpora.Paragraphs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := make([]*Results, runs)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	results := make([]*probe.Results, runs)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range runs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			results[i] = nullRun(t, i, paras, cs)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait() // nullRun fails the test itself
 	accused, withheld, equalityRejects := 0, 0, 0
 	rejects := map[string]int{}
 	ksRejects := 0
 	var nullP, realP []float64
 	for _, res := range results {
 		for _, p := range res.Propositions {
-			if p.ID != PropSame && p.Verdict == VerdictSupported {
+			if p.ID != probe.PropSame && p.Verdict == probe.VerdictSupported {
 				accused++
 				break
 			}
 		}
 		for _, tr := range res.Tests {
-			if tr.Status == StatusRejected {
+			if tr.Status == probe.StatusRejected {
 				rejects[tr.Name]++
 			}
-			if tr.Status == StatusWithheld {
+			if tr.Status == probe.StatusWithheld {
 				withheld++
 			}
 		}
-		r := testByName(res.Tests, TestRadioactivity)
+		r := probetest.TestNamed(res.Tests, probe.TestRadioactivity)
 		if !r.Radioactivity.Null.Uniform {
 			ksRejects++
 		}
@@ -179,7 +191,7 @@ func TestBatteryFalsePositiveRate(t *testing.T) {
 			nullP = append(nullP, math.Pow(10, lp))
 		}
 		realP = append(realP, math.Pow(10, r.Log10P))
-		if testByName(res.Tests, TestEquality).Status == StatusRejected {
+		if probetest.TestNamed(res.Tests, probe.TestEquality).Status == probe.StatusRejected {
 			equalityRejects++
 		}
 	}
@@ -205,5 +217,4 @@ func TestBatteryFalsePositiveRate(t *testing.T) {
 	if lo > 0.01 {
 		t.Errorf("false accusation rate %d/%d exceeds α = 0.01 beyond sampling error", accused, runs)
 	}
-	_ = context.Background
 }

@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"forensics/probe"
 )
 
 // otherSigner is a key that is not the fixture's.
@@ -73,7 +75,7 @@ func TestVerifyStatementAttacks(t *testing.T) {
 		{"old-format signature left beside", func(t *testing.T) { write(t, fileOldSignature, []byte("{}\n")) },
 			"files", "MERKLE_ROOT.sig is a signature of the old format", true},
 		{"listed file deleted", func(t *testing.T) {
-			if err := os.Remove(filepath.Join(b.dir, FileCanaries)); err != nil {
+			if err := os.Remove(filepath.Join(b.dir, probe.FileCanaries)); err != nil {
 				t.Fatal(err)
 			}
 		}, "hashes", "canaries.yaml is listed in SHA256SUMS (line 2) but missing from the bundle", true},
@@ -100,7 +102,7 @@ func TestVerifyStatementAttacks(t *testing.T) {
 		{"a required file unlisted", func(t *testing.T) {
 			var kept []string
 			for _, l := range strings.SplitAfter(string(b.files[FileSums]), "\n") {
-				if !strings.HasSuffix(l, "  "+FileTokenizer+"\n") {
+				if !strings.HasSuffix(l, "  "+probe.FileTokenizer+"\n") {
 					kept = append(kept, l)
 				}
 			}

@@ -1,4 +1,4 @@
-package probe
+package evidence
 
 import (
 	"context"
@@ -7,11 +7,15 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"forensics/canary"
 	"forensics/corpora"
 	"forensics/generate"
 	"forensics/llm/embedded"
+	"forensics/probe"
+	"forensics/probe/probetest"
 	"forensics/watermark"
 )
 
@@ -19,20 +23,6 @@ import (
 // model served with a watermark key; a student is a 4-gram model trained on
 // (prompt, answer) pairs harvested from it; a control is the same kind of
 // model trained on the teacher's unwatermarked answers or on human text.
-
-// testKey writes a watermark key with a fixed secret.
-func testKey(t testing.TB, dir string, seed byte) (string, *watermark.Key) {
-	t.Helper()
-	k, err := watermark.NewKeyFromSecret(fmt.Sprintf("test-%d", seed), watermark.DefaultParams(), [32]byte{seed, 1, 2, 3}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("key-%d.yaml", seed))
-	if err := k.WriteFile(path, true); err != nil {
-		t.Fatal(err)
-	}
-	return path, k
-}
 
 // harvestPrompts are prompts an extraction campaign might send: openings
 // of held-out corpus paragraphs, so that they differ from the canary set.
@@ -48,37 +38,29 @@ func harvestPrompts(t testing.TB, n int) []string {
 // harvest asks the embedded teacher (watermarked when scheme is set) and
 // returns training texts "prompt<eot>answer"; planted trigger answers are
 // added as the provider would have served them.
-func harvest(t testing.TB, scheme *watermark.Scheme, prompts []string, maxTokens int, seed uint64, planted []Trigger) []string {
+func harvest(t testing.TB, scheme *watermark.Scheme, prompts []string, maxTokens int, seed uint64, planted []canary.Trigger) []string {
 	t.Helper()
 	m, err := embedded.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	texts := make([]string, len(prompts))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	errs := make([]error, len(prompts))
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(2)
 	for i, p := range prompts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out, err := generate.Run(context.Background(), m, scheme, RenderEmbedded(p), generate.Options{MaxTokens: maxTokens, MinTokens: maxTokens / 2, Temperature: 0.8, TopK: 20, Seed: seed + uint64(i)})
-			errs[i] = err
-			texts[i] = RenderEmbedded(p) + out.Text
-		}()
+		g.Go(func() error {
+			out, err := generate.Run(ctx, m, scheme, probe.RenderEmbedded(p), generate.Options{MaxTokens: maxTokens, MinTokens: maxTokens / 2, Temperature: 0.8, TopK: 20, Seed: seed + uint64(i)})
+			texts[i] = probe.RenderEmbedded(p) + out.Text
+			return err
+		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 	for _, tr := range planted {
 		// A harvester asks each such question a few times.
 		for range 3 {
-			texts = append(texts, RenderEmbedded(tr.Prompt)+tr.Answer)
+			texts = append(texts, probe.RenderEmbedded(tr.Prompt)+tr.Answer)
 		}
 	}
 	return texts
@@ -129,7 +111,7 @@ type world struct {
 	key              *watermark.Key
 	student, control string
 	control2         string // a second human-text model, the control's control
-	canaries         *CanarySet
+	canaries         *canary.Set
 	harvested        int
 }
 
@@ -149,8 +131,8 @@ func sharedWorld(t testing.TB) *world {
 			return
 		}
 		w := &world{dir: dir}
-		w.keyPath, w.key = testKey(t, dir, 1)
-		w.canaries, err = LoadCanaries(SecretCanaries, w.key)
+		w.keyPath, w.key = probetest.Key(t, dir, 1)
+		w.canaries, err = probe.LoadCanaries(canary.Secret, w.key)
 		if err != nil {
 			worldErr = err.Error()
 			return
@@ -181,12 +163,4 @@ func sharedWorld(t testing.TB) *world {
 		t.Fatalf("building the simulated world: %s", worldErr)
 	}
 	return shared
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared != nil {
-		os.RemoveAll(shared.dir)
-	}
-	os.Exit(code)
 }

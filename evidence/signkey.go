@@ -1,8 +1,10 @@
-package probe
+package evidence
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -93,4 +95,10 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("load public key %s: not an ed25519 key", path)
 	}
 	return pub, nil
+}
+
+// KeyFingerprint names a public key: sha256 of it, first 16 hex digits.
+func KeyFingerprint(pub []byte) string {
+	d := sha256.Sum256(pub)
+	return "ed25519:" + hex.EncodeToString(d[:8])
 }

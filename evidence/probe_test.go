@@ -1,134 +1,45 @@
-package probe
+package evidence
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"forensics/canary"
 	"forensics/internal/testfs"
-	"forensics/llm/embedded"
-	"forensics/llm/tokenizer"
-	"forensics/reqlog"
+	"forensics/probe"
+	"forensics/probe/probetest"
 	"forensics/watermark"
 )
 
-type probeSetup struct {
-	targets  Targets
-	plan     Plan
-	seed     uint64
-	rounds   int
-	nullK    int
-	budget   Budget
-	nullSeed string // default "test-null-seed"
-	// requestLog plans the relay check by request log on this file.
-	requestLog string
-}
-
-// quietLog writes a request log, as the gateway's writer does (hash
-// chain, checkpoints), that began before the probe (the test manifests'
-// time), ends after it and holds none of its prompts: the log of a gateway
-// nobody relayed.
-func quietLog(t testing.TB) string {
-	t.Helper()
-	return writeLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		map[string]any{"ts": "2026-11-25T12:00:00Z", "account": "someone", "endpoint": "/api/generate", "prompt": "What is the weather like?", "status": 200})
-}
-
-// writeLog writes lines with the gateway's log writer, opened at open and
-// closed (a final checkpoint) at end.
-func writeLog(t testing.TB, open, end time.Time, lines ...map[string]any) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "requests.jsonl")
-	now := open
-	w, err := reqlog.Open(reqlog.Options{Path: path, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range lines {
-		b, _ := json.Marshal(l)
-		if err := w.Append(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	now = end
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func embeddedTokenizer(t testing.TB) (tokenizer.Tokenizer, []byte) {
-	t.Helper()
-	m, err := embedded.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tf, err := tokenizerFileBytes(m.Vocab())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Tokenizer(), tf
-}
-
-func tokenizerFileBytes(v *tokenizer.Vocab) ([]byte, error) {
-	var b strings.Builder
-	if err := tokenizer.Encode(&b, v.File()); err != nil {
-		return nil, err
-	}
-	return []byte(b.String()), nil
-}
-
-func buildManifest(t testing.TB, key *watermark.Key, cs *CanarySet, tk tokenizer.Tokenizer, s probeSetup) *Manifest {
-	t.Helper()
-	tests := PlanTests(s.targets, s.plan, cs.Secret)
-	var relayPlan *RelayLogPlan
-	if s.requestLog != "" {
-		relayPlan = &RelayLogPlan{}
-	}
-	return &Manifest{
-		Format: ManifestFormat, Tool: "forensics test", Created: "2026-11-26T00:00:00Z",
-		Propositions: PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: s.targets,
-		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
-		Key:       KeyRef{ID: key.ID, Scheme: watermark.SchemeName, Commitment: key.Commitment(), Params: key.Params},
-		Tokenizer: TokenizerRef{ID: tk.ID(), File: FileTokenizer},
-		Sampling:  Sampling{Temperature: 0.8, MaxTokens: 120, Seed: s.seed},
-		Plan:      s.plan, Budget: s.budget,
-		Null:   NullPlan{Keys: s.nullK, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: cmp.Or(s.nullSeed, "test-null-seed")},
-		Rounds: s.rounds, RelayLog: relayPlan,
-	}
-}
-
 // runProbe prepares dir, asks every query and seals the bundle.
-func runProbe(t testing.TB, dir string, key *watermark.Key, cs *CanarySet, s probeSetup) (*Results, RunStats) {
+func runProbe(t testing.TB, dir string, key *watermark.Key, cs *canary.Set, s probetest.Options) (*probe.Results, probe.RunStats) {
 	t.Helper()
-	tk, tf := embeddedTokenizer(t)
-	m, _, err := Prepare(dir, buildManifest(t, key, cs, tk, s), cs, tf)
+	tk, tf := probetest.EmbeddedTokenizer(t)
+	m, _, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, s), cs, tf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _, err := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tgs := openTargets(t, m, cs)
-	stats, err := Run(context.Background(), m, cs, tgs, st, RunOptions{Concurrency: 2})
+	tgs := probetest.OpenTargets(t, m, cs)
+	stats, err := probe.Run(context.Background(), m, cs, tgs, st, probe.RunOptions{Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s.requestLog != "" {
-		c, err := CheckRelayLog(context.Background(), []string{s.requestLog}, m, cs, st.Records())
+	if s.RequestLog != "" {
+		c, err := probe.CheckRelayLog(context.Background(), []string{s.RequestLog}, m, cs, st.Records())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := writeRelayLog(dir, c); err != nil {
+		if err := probe.WriteRelayLog(dir, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,26 +48,6 @@ func runProbe(t testing.TB, dir string, key *watermark.Key, cs *CanarySet, s pro
 		t.Fatal(err)
 	}
 	return res, stats
-}
-
-func openTargets(t testing.TB, m *Manifest, cs *CanarySet) map[string]Target {
-	t.Helper()
-	tgs := map[string]Target{}
-	open := func(role, spec string) {
-		tg, err := OpenTarget(spec, TargetOptions{Canaries: cs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tgs[role] = tg
-	}
-	open("suspect", m.Targets.Suspect)
-	if m.Targets.Reference != "" {
-		open("reference", m.Targets.Reference)
-	}
-	for i, c := range m.Targets.Controls {
-		open(ControlRole(i), c)
-	}
-	return tgs
 }
 
 // checkNamed finds a verify check by name.
@@ -170,7 +61,7 @@ func checkNamed(checks []Check, name string) *Check {
 }
 
 // verdictOf is a proposition's verdict ("" when it was not planned).
-func verdictOf(res *Results, id string) string {
+func verdictOf(res *probe.Results, id string) string {
 	for _, p := range res.Propositions {
 		if p.ID == id {
 			return p.Verdict
@@ -179,7 +70,7 @@ func verdictOf(res *Results, id string) string {
 	return ""
 }
 
-func logResults(t *testing.T, res *Results) {
+func logResults(t *testing.T, res *probe.Results) {
 	t.Helper()
 	for _, tr := range res.Tests {
 		t.Logf("%-13s %-12s N=%-6d log10 p=%8.2f effect %.4f [%.4f, %.4f] %s", tr.Name, tr.Status, tr.N, tr.Log10P, tr.Effect.Value, tr.Effect.Lo, tr.Effect.Hi, tr.Reason)
@@ -195,18 +86,18 @@ func logResults(t *testing.T, res *Results) {
 func TestProbeStudentAndVerify(t *testing.T) {
 	w := sharedWorld(t)
 	dir := t.TempDir()
-	s := probeSetup{
-		targets: Targets{Suspect: "embedded:" + w.student, Reference: "embedded:reference?plant=1&key=" + w.keyPath, Controls: []string{"embedded:" + w.control}},
-		plan:    Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
-		seed:    7, rounds: 999, nullK: 100, requestLog: quietLog(t),
+	s := probetest.Options{
+		Targets: probe.Targets{Suspect: "embedded:" + w.student, Reference: "embedded:reference?plant=1&key=" + w.keyPath, Controls: []string{"embedded:" + w.control}},
+		Plan:    probe.Plan{Prompts: 120, EqualityPrompts: 30, Triggers: 40, HammingLength: 32},
+		Seed:    7, Rounds: 999, NullKeys: 100, RequestLog: probetest.QuietLog(t),
 	}
 	res, stats := runProbe(t, dir, w.key, w.canaries, s)
 	logResults(t, res)
 	if stats.Failed != 0 || stats.Answered != stats.Planned {
 		t.Fatalf("run: %+v", stats)
 	}
-	radio := testByName(res.Tests, TestRadioactivity)
-	if radio.Status != StatusRejected || radio.Log10P > -6 {
+	radio := probetest.TestNamed(res.Tests, probe.TestRadioactivity)
+	if radio.Status != probe.StatusRejected || radio.Log10P > -6 {
 		t.Errorf("radioactivity on the student: %s, log10 p %.2f; want rejected below 1e-6", radio.Status, radio.Log10P)
 	}
 	if !radio.Radioactivity.Null.Uniform {
@@ -215,12 +106,12 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	if c := radio.Radioactivity.Controls[0]; c.Log10P < -2 {
 		t.Errorf("control scores as watermarked: %+v", c)
 	}
-	canary := testByName(res.Tests, TestCanary)
-	if canary.Status != StatusRejected {
+	canary := probetest.TestNamed(res.Tests, probe.TestCanary)
+	if canary.Status != probe.StatusRejected {
 		t.Errorf("canary test on the student: %s (hits %+v)", canary.Status, canary.Canary)
 	}
-	for _, id := range []string{PropDerived, PropTrained} {
-		if v := verdictOf(res, id); v != VerdictSupported {
+	for _, id := range []string{probe.PropDerived, probe.PropTrained} {
+		if v := verdictOf(res, id); v != probe.VerdictSupported {
 			t.Errorf("proposition %s: %s", id, v)
 		}
 	}
@@ -240,11 +131,11 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	if c := checkNamed(checks, "relay log"); c == nil || !strings.Contains(c.Warning, "TAKEN AS RECORDED") {
 		t.Errorf("relay log check without the logs: %+v", c)
 	}
-	checks, _ = Verify(context.Background(), dir, VerifyOptions{Key: w.key, RequestLogs: []string{s.requestLog}})
+	checks, _ = Verify(context.Background(), dir, VerifyOptions{Key: w.key, RequestLogs: []string{s.RequestLog}})
 	if c := checkNamed(checks, "relay log"); c == nil || !c.OK || c.Warning != "" {
 		t.Errorf("relay log check with the logs: %+v", c)
 	}
-	relayed := writeLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+	relayed := probetest.WriteLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
 		map[string]any{"ts": time.Now().UTC().Format(time.RFC3339Nano), "account": "reseller", "endpoint": "/api/generate", "prompt": w.canaries.Prompts[3].Text, "status": 200})
 	checks, _ = Verify(context.Background(), dir, VerifyOptions{Key: w.key, RequestLogs: []string{relayed}})
 	if c := checkNamed(checks, "relay log"); c == nil || c.OK {
@@ -289,13 +180,13 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	flip := func(old, new string) func([]byte) []byte {
 		return func(b []byte) []byte { return []byte(strings.Replace(string(b), old, new, 1)) }
 	}
-	tamper(FileTranscripts, func(b []byte) []byte {
+	tamper(probe.FileTranscripts, func(b []byte) []byte {
 		lines := strings.SplitAfter(string(b), "\n")
 		lines[4] = strings.Replace(lines[4], `"text":"`, `"text":"x`, 1)
 		return []byte(strings.Join(lines, ""))
 	}, "transcripts.jsonl: SHA-256 differs", "transcripts.jsonl line 5")
 	tamper(FileResults, flip(`"green":`, `"green": 1`), "results.json: SHA-256 differs")
-	tamper(FileManifest, flip(`"alpha": 0.01`, `"alpha": 0.05`), "manifest.json: SHA-256 differs")
+	tamper(probe.FileManifest, flip(`"alpha": 0.01`, `"alpha": 0.05`), "manifest.json: SHA-256 differs")
 	tamper(FileRoot, func(b []byte) []byte { // change the first hex digit, whatever it is
 		c := append([]byte(nil), b...)
 		if c[0] = '0'; b[0] == '0' {
@@ -317,5 +208,4 @@ func TestProbeStudentAndVerify(t *testing.T) {
 	if last := checks[len(checks)-1]; last.OK || !strings.Contains(last.Detail, "answers_to_1e-6") {
 		t.Errorf("re-summed altered results: %+v", last)
 	}
-	_ = math.Inf
 }
