@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"forensics/internal/jsonl"
+	"forensics/logline"
 	"forensics/logscan"
 	"forensics/reqlog"
 )
@@ -132,7 +133,7 @@ func TestAttackLogWipe(t *testing.T) {
 	harvest, unauth, suppressed, longest := 0, 0, 0, 0
 	for _, l := range lines {
 		longest = max(longest, len(l))
-		var e LogEntry
+		var e logline.Entry
 		json.Unmarshal([]byte(l), &e)
 		switch {
 		case e.Account == "dev" && e.Status == 200:

@@ -20,6 +20,7 @@ import (
 	"forensics/llm"
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -80,7 +81,7 @@ func TestUpstreamErrorMidStream(t *testing.T) {
 	}
 }
 
-func readLog(t *testing.T, path string, g *gateway) []LogEntry {
+func readLog(t *testing.T, path string, g *gateway) []logline.Entry {
 	t.Helper()
 	g.close()
 	return readEntries(t, path)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"forensics/generate"
+	"forensics/logline"
 )
 
 // genRequest is a generation request in the gateway's terms.
@@ -22,7 +23,7 @@ type genRequest struct {
 	prompt       string // rendered raw prompt
 	promptPieces []string
 	promptTokens int
-	messages     []Message
+	messages     []logline.Message
 	rawText      *string // the client's prompt for /api/generate
 	system       *string // /api/generate's system prompt
 	temp         float64
@@ -174,7 +175,7 @@ type generation struct {
 	text      strings.Builder
 	toks      []generate.Token
 	stats     generate.Stats
-	watermark *WatermarkEntry
+	watermark *logline.Watermark
 	stalls    int
 	released  time.Time // when the final message was due
 	err       error
@@ -332,7 +333,7 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 		if floor := *s.cfg.Watermarking.MinTemperature; temp < floor {
 			temp, floored = floor, true
 		}
-		g.watermark = &WatermarkEntry{KeyID: scheme.KeyID(), Payload: rc.acct.payload, Temperature: temp}
+		g.watermark = &logline.Watermark{KeyID: scheme.KeyID(), Payload: rc.acct.payload, Temperature: temp}
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()

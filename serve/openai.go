@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+
+	"forensics/logline"
 )
 
 // OpenAI-compatible chat completions (the subset clients rely on).
 type oaiChatRequest struct {
-	Model       string    `json:"model"`
-	Messages    []Message `json:"messages"`
-	Stream      bool      `json:"stream"`
-	MaxTokens   *int      `json:"max_tokens"`
-	MaxComplete *int      `json:"max_completion_tokens"`
+	Model       string            `json:"model"`
+	Messages    []logline.Message `json:"messages"`
+	Stream      bool              `json:"stream"`
+	MaxTokens   *int              `json:"max_tokens"`
+	MaxComplete *int              `json:"max_completion_tokens"`
 	// MinTokens is an extension (embedded backend only): no end before it.
 	MinTokens   *int     `json:"min_tokens"`
 	Temperature *float64 `json:"temperature"`

@@ -17,7 +17,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -40,6 +39,7 @@ import (
 
 	"forensics/canary"
 	"forensics/generate"
+	"forensics/logline"
 	"forensics/reqlog"
 	"forensics/watermark"
 )
@@ -481,7 +481,7 @@ func (s *Server) flushSuppressed(now time.Time) {
 		if !addr.IsValid() {
 			ip = "(other addresses)"
 		}
-		e := LogEntry{TS: now.UTC().Format(time.RFC3339Nano), Event: "suppressed", IP: ip, Status: http.StatusTooManyRequests,
+		e := logline.Entry{TS: now.UTC().Format(time.RFC3339Nano), Event: "suppressed", IP: ip, Status: http.StatusTooManyRequests,
 			Suppressed: n, Params: map[string]any{}, Error: "unauthenticated requests over unauthenticated_per_minute, refused without a line each"}
 		s.writeLog(&e)
 	}
@@ -573,7 +573,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 	if h := strings.TrimPrefix(rc.keyHash, "sha256:"); len(h) >= 12 {
 		keyID = h[:12]
 	}
-	e := LogEntry{
+	e := logline.Entry{
 		TS: rc.start.UTC().Format(time.RFC3339Nano), RequestID: rc.id, Account: rc.acct.name,
 		APIKeyID: keyID, IP: s.clientIP(r).String(), UserAgent: r.UserAgent(),
 		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg,
@@ -596,18 +596,14 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 }
 
 // writeLog bounds an entry, feeds it to the live scanner and appends it.
-func (s *Server) writeLog(e *LogEntry) {
-	e.bound(s.cfg.Log.MaxFieldBytes)
+func (s *Server) writeLog(e *logline.Entry) {
+	bound(e, s.cfg.Log.MaxFieldBytes)
 	// Encoded once: the live scanner parses the same line the log keeps.
-	// No HTML escaping: "<" would take six bytes.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
+	line, err := logline.Marshal(e)
+	if err != nil {
 		s.met.logErrors.Inc()
 		return
 	}
-	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	s.observe(e, line)
 	if s.log == nil {
 		return

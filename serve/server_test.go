@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"forensics/llm/embedded"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -165,24 +166,24 @@ func readAll(t testing.TB, resp *http.Response) string {
 }
 
 // logLines reads the request log (after the gateway is closed).
-func (g *gateway) logLines() []LogEntry {
+func (g *gateway) logLines() []logline.Entry {
 	g.t.Helper()
 	g.close()
 	return readEntries(g.t, filepath.Join(g.logDir, "requests.jsonl"))
 }
 
-func readEntries(t testing.TB, path string) []LogEntry {
+func readEntries(t testing.TB, path string) []logline.Entry {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []LogEntry
+	var out []logline.Entry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var e LogEntry
+		var e logline.Entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("bad log line %q: %v", sc.Text(), err)
 		}

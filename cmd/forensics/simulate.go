@@ -9,8 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"forensics/corpora"
-	"forensics/logscan"
+	"forensics/internal/traffic"
 )
 
 type simulateOptions struct {
@@ -71,16 +70,12 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 }
 
 func simulateRun(_ context.Context, opts *simulateOptions) error {
-	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
-	if err != nil {
-		return err
-	}
 	f, err := os.Create(opts.Out)
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	labels, err := logscan.Simulate(logscan.SimConfig{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, tax, bw)
+	labels, err := traffic.Simulate(traffic.Config{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, bw)
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -1,46 +1,28 @@
-package logscan
+package logline
 
 import (
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// parseGatewayFast reads a gateway log line without encoding/json's
-// reflection: one pass over the bytes that keeps the fields scan-logs
-// needs and validates the rest as it skips it. It gives up (ok = false) on
-// anything unusual — a type it does not expect, invalid UTF-8, a syntax
-// error — and the caller then uses encoding/json, which stays the
-// authority on what a line means; a differential fuzz test holds the two
-// to the same answers.
-func parseGatewayFast(line []byte) (g gatewayLine, ok bool) { return parseGatewayInterned(line, nil) }
-
-// parseGatewayInterned is parseGatewayFast sharing the strings that repeat
-// from line to line (account, address, client, endpoint, model) through in.
-func parseGatewayInterned(line []byte, in interner) (g gatewayLine, ok bool) {
-	p := fastParser{b: line, in: in}
-	p.ws()
-	if !p.object(func(key []byte) bool { return p.topField(&g, key) }) {
-		return g, false
-	}
-	p.ws()
-	return g, p.i == len(p.b)
-}
-
-type fastParser struct {
+// parser is a one-pass JSON reader over a line's bytes: it validates what
+// it skips and gives up (returns false) on anything encoding/json would
+// read differently, rather than guess.
+type parser struct {
 	b            []byte
 	i            int
-	in           interner
+	in           Interner
 	seenMessages bool
 }
 
-// interner keeps one copy of each repeated string, up to maxInterned.
-type interner map[string]string
+// Interner keeps one copy of each string that repeats from line to line
+// (account, address, client, endpoint, model, role), up to maxInterned.
+type Interner map[string]string
 
 const maxInterned = 1 << 16
 
-func (in interner) get(b []byte) string {
+func (in Interner) get(b []byte) string {
 	if s, ok := in[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
@@ -52,7 +34,7 @@ func (in interner) get(b []byte) string {
 }
 
 // idField is strField for a value that repeats across lines.
-func (p *fastParser) idField(dst *string) bool {
+func (p *parser) idField(dst *string) bool {
 	if p.in == nil || p.peek() != '"' {
 		return p.strField(dst)
 	}
@@ -65,7 +47,7 @@ func (p *fastParser) idField(dst *string) bool {
 	return p.strField(dst)
 }
 
-func (p *fastParser) ws() {
+func (p *parser) ws() {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -76,7 +58,7 @@ func (p *fastParser) ws() {
 	}
 }
 
-func (p *fastParser) peek() byte {
+func (p *parser) peek() byte {
 	if p.i < len(p.b) {
 		return p.b[p.i]
 	}
@@ -85,7 +67,7 @@ func (p *fastParser) peek() byte {
 
 // object parses {"k": v, ...}, calling field with each key positioned at
 // its value; field must consume the value.
-func (p *fastParser) object(field func(key []byte) bool) bool {
+func (p *parser) object(field func(key []byte) bool) bool {
 	if p.peek() != '{' {
 		return false
 	}
@@ -125,7 +107,7 @@ func (p *fastParser) object(field func(key []byte) bool) bool {
 
 // rawString returns a string's bytes when it has no escapes and is valid
 // UTF-8; otherwise false (keys with escapes are left to encoding/json).
-func (p *fastParser) rawString() ([]byte, bool) {
+func (p *parser) rawString() ([]byte, bool) {
 	if p.peek() != '"' {
 		return nil, false
 	}
@@ -151,7 +133,7 @@ func (p *fastParser) rawString() ([]byte, bool) {
 }
 
 // str parses a JSON string value, decoding escapes.
-func (p *fastParser) str() (string, bool) {
+func (p *parser) str() (string, bool) {
 	if p.peek() != '"' {
 		return "", false
 	}
@@ -232,7 +214,7 @@ func hex4(b []byte, at int) (rune, int, bool) {
 }
 
 // number parses a JSON number.
-func (p *fastParser) number() (float64, bool) {
+func (p *parser) number() (float64, bool) {
 	start := p.i
 	if p.peek() == '-' {
 		p.i++
@@ -269,7 +251,7 @@ func (p *fastParser) number() (float64, bool) {
 }
 
 // literal consumes true, false or null.
-func (p *fastParser) literal(word string) bool {
+func (p *parser) literal(word string) bool {
 	if p.i+len(word) <= len(p.b) && string(p.b[p.i:p.i+len(word)]) == word {
 		p.i += len(word)
 		return true
@@ -278,7 +260,7 @@ func (p *fastParser) literal(word string) bool {
 }
 
 // skip validates and passes over any value.
-func (p *fastParser) skip(depth int) bool {
+func (p *parser) skip(depth int) bool {
 	if depth > 64 {
 		return false
 	}
@@ -303,7 +285,7 @@ func (p *fastParser) skip(depth int) bool {
 	return false
 }
 
-func (p *fastParser) array(elem func() bool) bool {
+func (p *parser) array(elem func() bool) bool {
 	if p.peek() != '[' {
 		return false
 	}
@@ -333,7 +315,7 @@ func (p *fastParser) array(elem func() bool) bool {
 
 // strField reads a string field the way encoding/json does into a string
 // (null leaves it unchanged); anything else gives up.
-func (p *fastParser) strField(dst *string) bool {
+func (p *parser) strField(dst *string) bool {
 	if p.literal("null") {
 		return true
 	}
@@ -342,142 +324,11 @@ func (p *fastParser) strField(dst *string) bool {
 	return ok
 }
 
-func (p *fastParser) numField(dst *float64) bool {
+func (p *parser) numField(dst *float64) bool {
 	if p.literal("null") {
 		return true
 	}
 	v, ok := p.number()
 	*dst = v
 	return ok
-}
-
-// Field names encoding/json would match (it matches keys to struct tags
-// without regard to case): a key equal to one of these in another case
-// makes the fast path give up rather than disagree.
-var (
-	topNames    = []string{"ts", "account", "api_key_id", "ip", "user_agent", "endpoint", "model", "prompt", "system", "event", "completion_sha256", "status", "prompt_tokens", "completion_tokens", "messages", "params"}
-	msgNames    = []string{"role", "content"}
-	paramsNames = []string{"temperature", "top_logprobs", "n", "max_tokens", "logit_bias"}
-)
-
-// foldsTo reports whether key matches one of names other than exactly.
-func foldsTo(key []byte, names []string) bool {
-	for _, n := range names {
-		// EqualFold also matches the long s (ſ) and the Kelvin sign, as
-		// encoding/json does.
-		if strings.EqualFold(n, string(key)) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *fastParser) topField(g *gatewayLine, key []byte) bool {
-	switch string(key) {
-	case "ts":
-		return p.strField(&g.TS)
-	case "account":
-		return p.idField(&g.Account)
-	case "api_key_id":
-		return p.idField(&g.APIKeyID)
-	case "ip":
-		return p.idField(&g.IP)
-	case "user_agent":
-		return p.idField(&g.UserAgent)
-	case "endpoint":
-		return p.idField(&g.Endpoint)
-	case "model":
-		return p.idField(&g.Model)
-	case "prompt":
-		if p.literal("null") {
-			g.Prompt = nil
-			return true
-		}
-		s, ok := p.str()
-		g.Prompt = &s
-		return ok
-	case "system":
-		if p.literal("null") {
-			g.System = nil
-			return true
-		}
-		s, ok := p.str()
-		g.System = &s
-		return ok
-	case "event":
-		return p.idField(&g.Event)
-	case "completion_sha256":
-		return p.strField(&g.Completion)
-	case "status":
-		return p.numField(&g.Status)
-	case "prompt_tokens":
-		return p.numField(&g.PromptTokens)
-	case "completion_tokens":
-		return p.numField(&g.CompletionTokens)
-	case "messages":
-		if p.seenMessages {
-			return false // encoding/json merges a repeated array into the first; leave that to it
-		}
-		p.seenMessages = true
-		if p.literal("null") {
-			g.Messages = nil
-			return true
-		}
-		g.Messages = g.Messages[:0]
-		return p.array(func() bool {
-			if p.literal("null") {
-				g.Messages = append(g.Messages, struct {
-					Role    string `json:"role"`
-					Content string `json:"content"`
-				}{})
-				return true
-			}
-			var m struct {
-				Role    string `json:"role"`
-				Content string `json:"content"`
-			}
-			ok := p.object(func(k []byte) bool {
-				switch string(k) {
-				case "role":
-					return p.idField(&m.Role)
-				case "content":
-					return p.strField(&m.Content)
-				}
-				return !foldsTo(k, msgNames) && p.skip(2)
-			})
-			g.Messages = append(g.Messages, m)
-			return ok
-		})
-	case "params":
-		if p.literal("null") {
-			return true
-		}
-		return p.object(func(k []byte) bool {
-			switch string(k) {
-			case "temperature":
-				if p.literal("null") {
-					g.Params.Temperature = nil
-					return true
-				}
-				v, ok := p.number()
-				g.Params.Temperature = &v
-				return ok
-			case "top_logprobs":
-				return p.numField(&g.Params.TopLogprobs)
-			case "n":
-				return p.numField(&g.Params.N)
-			case "max_tokens":
-				return p.numField(&g.Params.MaxTokens)
-			case "logit_bias":
-				start := p.i
-				if !p.skip(2) {
-					return false
-				}
-				g.Params.LogitBias = p.b[start:p.i]
-				return true
-			}
-			return !foldsTo(k, paramsNames) && p.skip(2)
-		})
-	}
-	return !foldsTo(key, topNames) && p.skip(1)
 }

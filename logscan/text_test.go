@@ -1,106 +1,14 @@
 package logscan
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 )
-
-var fastSeeds = []string{
-	`{"ts":"2026-11-01T10:00:00Z","account":"a","ip":"10.0.0.1","messages":[{"role":"user","content":"hi \"there\"\n\u00e9\ud83d\ude00"},{"role":"assistant","content":"x"}],"params":{"temperature":0.7,"top_logprobs":5,"logit_bias":{"1":2}},"status":200,"prompt_tokens":3,"completion_tokens":10,"watermark":{"key_id":"k"}}`,
-	`{"ts":"2026-11-01T10:00:00Z","account":"a","prompt":"raw","params":null,"messages":null}`,
-	`{"Account":"A","ts":"2026-11-01T10:00:00Z"}`,
-	`{"ts":"2026-11-01T10:00:00Z","account":"a","params":{"temperature":null,"n":2e0,"max_tokens":-1.5E+2}}`,
-	`{"ts":"x","account":5}`,
-	`{"account":"a\ud800","ts":"2026-11-01T10:00:00Z"} `,
-	`{"account":"a","ts":"2026-11-01T10:00:00Z"}{}`,
-	`{"account":"a","account":"b","ts":"2026-11-01T10:00:00Z","messages":[null,{"role":"user","content":"q"}]}`,
-	"{\"account\":\"\xff\",\"ts\":\"2026-11-01T10:00:00Z\"}",
-	`{"account":"a","ts":"2026-11-01T10:00:00Z","x":[1,{"y":[true,false,null]},"s",-0.5e-3]}`,
-	`{"account":"a","ts":"2026-11-01T10:00:00Z","status":01}`,
-	`{"account":"a","ts":"2026-11-01T10:00:00Z","ſtatus":500,"paramſ":{"top_logprobſ":3}}`,
-	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"}],"messages":[{"content":"x"},null]}`,
-	`{"seq":3,"prev":"ab","account":"a","ts":"2026-11-01T10:00:00Z","system":"harvest this","prompt":"go","sYstem":null}`,
-	`{"seq":4,"prev":"ab","ts":"2026-11-01T10:00:00Z","event":"checkpoint","sig":"x"}`,
-	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"},{"role":"user","content":"u1"},{"role":"assistant","content":"a"},{"role":"tool","content":"t"},{"role":"user","content":"u2"}]}`,
-}
-
-// checkFast holds the fast parser to encoding/json: whenever it accepts a
-// line, json.Unmarshal must accept it too and give the same record.
-func checkFast(t *testing.T, line []byte) {
-	g, ok := parseGatewayFast(line)
-	gi, oki := parseGatewayInterned(line, interner{"a": "a"})
-	if ok != oki || !reflect.DeepEqual(g, gi) {
-		t.Fatalf("%q: interned parse differs: %v %+v / %v %+v", line, ok, g, oki, gi)
-	}
-	if !ok {
-		return
-	}
-	var want gatewayLine
-	if err := json.Unmarshal(line, &want); err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json refused it: %v", line, err)
-	}
-	r1, e1 := g.record()
-	r2, e2 := want.record()
-	if (e1 == nil) != (e2 == nil) || !reflect.DeepEqual(r1, r2) {
-		t.Fatalf("%q:\nfast %+v %v\njson %+v %v", line, r1, e1, r2, e2)
-	}
-}
-
-func TestFastParserAgreesWithJSON(t *testing.T) {
-	accepted := 0
-	for _, s := range fastSeeds {
-		checkFast(t, []byte(s))
-		if _, ok := parseGatewayFast([]byte(s)); ok {
-			accepted++
-		}
-	}
-	if accepted < 5 {
-		t.Errorf("fast path accepted only %d of the ordinary seeds", accepted)
-	}
-	// A simulated log goes through the fast path entirely.
-	tax, _ := ParseTaxonomy(mustTopics(t))
-	var buf = new(jsonLines)
-	if _, err := Simulate(SimConfig{Accounts: 20, Attackers: 8, Days: 1, Seed: 3}, tax, buf); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range buf.lines {
-		if _, ok := parseGatewayFast(l); !ok {
-			t.Fatalf("fast path refused a gateway line: %s", l)
-		}
-		checkFast(t, l)
-	}
-}
-
-type jsonLines struct {
-	lines [][]byte
-	cur   []byte
-}
-
-func (j *jsonLines) Write(p []byte) (int, error) {
-	for _, c := range p {
-		if c == '\n' {
-			j.lines = append(j.lines, j.cur)
-			j.cur = nil
-		} else {
-			j.cur = append(j.cur, c)
-		}
-	}
-	return len(p), nil
-}
-
-func FuzzFastParser(f *testing.F) {
-	for _, s := range fastSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, line []byte) { checkFast(t, line) })
-}
 
 // simhashSlow is the textbook form: ±1 per bit per shingle.
 func simhashSlow(ws []string) uint64 {
