@@ -110,6 +110,41 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	if opts.Backend == nil {
 		return nil, errors.New("serve: no backend")
 	}
+	s := newServer(cfg, opts)
+	schemes, keyCanaries, err := loadSchemes(cfg, opts.Keys)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadCanaries(); err != nil {
+		return nil, err
+	}
+	s.addAccounts(schemes, keyCanaries)
+	for _, h := range cfg.AdminAPIKeys {
+		s.admins[h] = true
+	}
+	for _, m := range cfg.Models {
+		if m.Upstream == "" {
+			m.Upstream = m.Name
+		}
+		s.models[m.Name] = m
+	}
+	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
+		ls, err := newLiveScan(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.live = ls
+	}
+	if err := s.openLog(opts); err != nil {
+		return nil, err
+	}
+	s.startBackground()
+	s.routes()
+	return s, nil
+}
+
+// newServer is a Server with its maps made and the options' defaults.
+func newServer(cfg *Config, opts Options) *Server {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -124,46 +159,65 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		calib: newPaceCalibration(), trace: opts.Trace}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()
+	return s
+}
+
+// loadSchemes makes the watermark scheme of each key the config names
+// (from loaded, or else from its file) and, with secret canaries, each
+// key's secret canary set.
+func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*watermark.Scheme, map[string]*canary.Set, error) {
 	schemes := map[string]*watermark.Scheme{}
 	keyCanaries := map[string]*canary.Set{} // the secret set of each key
 	for name, path := range cfg.Keys {
-		k := opts.Keys[name]
+		k := loaded[name]
 		if k == nil {
 			var err error
 			if k, err = watermark.LoadKey(cfg.path(path)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		schemes[name] = watermark.NewScheme(k)
 		if cfg.Canaries == canary.Secret {
 			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
 			if err != nil {
-				return nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
+				return nil, nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
 			}
 			keyCanaries[name] = cs
 		}
 	}
-	switch cfg.Canaries {
+	return schemes, keyCanaries, nil
+}
+
+// loadCanaries loads the shared canary set the config names, if any
+// (secret sets are per key: loadSchemes).
+func (s *Server) loadCanaries() error {
+	switch s.cfg.Canaries {
 	case "", canary.Secret:
 	case canary.Default:
-		logger.Warn("planting the PUBLIC DEMO canary set: every copy of forensics ships its answers, so a model that gives them proves nothing about your outputs; plant canaries: secret")
+		s.slog.Warn("planting the PUBLIC DEMO canary set: every copy of forensics ships its answers, so a model that gives them proves nothing about your outputs; plant canaries: secret")
 		fallthrough
 	default:
-		spec := cfg.Canaries
+		spec := s.cfg.Canaries
 		if spec != canary.Default {
-			spec = cfg.path(spec)
+			spec = s.cfg.path(spec)
 		}
 		cs, err := canary.Load(spec)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.canaries = cs
 	}
-	for _, a := range cfg.Accounts {
+	return nil
+}
+
+// addAccounts registers the config's accounts by API key hash and name,
+// with their watermark scheme, canaries and limits.
+func (s *Server) addAccounts(schemes map[string]*watermark.Scheme, keyCanaries map[string]*canary.Set) {
+	for _, a := range s.cfg.Accounts {
 		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}, canaries: s.canaries}
 		key := a.Key
 		if key == "" {
-			key = cfg.Defaults.Key
+			key = s.cfg.Defaults.Key
 		}
 		if watermarkOn(a.Watermark) {
 			acct.scheme = schemes[key]
@@ -183,47 +237,44 @@ func New(cfg *Config, opts Options) (*Server, error) {
 			s.accounts[h] = acct
 		}
 		s.byName[a.Name] = acct
-		lim := cfg.Defaults.Limits
+		lim := s.cfg.Defaults.Limits
 		if a.Limits != nil {
 			lim = *a.Limits
 		}
 		s.lim.set(a.Name, lim)
 		s.risk.base[a.Name] = lim
 	}
-	for _, h := range cfg.AdminAPIKeys {
-		s.admins[h] = true
+}
+
+// openLog opens the request log, if the config has one.
+func (s *Server) openLog(opts Options) error {
+	cfg := s.cfg
+	if cfg.Log.Path == "" {
+		return nil
 	}
-	for _, m := range cfg.Models {
-		if m.Upstream == "" {
-			m.Upstream = m.Name
-		}
-		s.models[m.Name] = m
+	l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
+		Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
+		Signer: opts.LogSigner, Logger: s.slog, Now: s.now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
+	if err != nil {
+		return err
 	}
-	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
-		ls, err := newLiveScan(cfg)
-		if err != nil {
-			return nil, err
-		}
-		s.live = ls
-	}
-	if cfg.Log.Path != "" {
-		l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
-			Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
-			Signer: opts.LogSigner, Logger: logger, Now: now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
-		if err != nil {
-			return nil, err
-		}
-		s.log = l
-	}
+	s.log = l
+	return nil
+}
+
+// startBackground starts the periodic risk scans, the summaries of
+// unauthenticated traffic and the pacing calibrations of the models known
+// now.
+func (s *Server) startBackground() {
 	if s.live != nil {
-		if every := cfg.Risk.ScanEvery.Duration; every > 0 {
+		if every := s.cfg.Risk.ScanEvery.Duration; every > 0 {
 			s.live.stop, s.live.done = make(chan struct{}), make(chan struct{})
 			go s.runScans(every)
 		}
 	}
 	s.sumStop, s.sumDone = make(chan struct{}), make(chan struct{})
 	go s.summariseUnauthenticated()
-	if *cfg.Watermarking.Pacing {
+	if *s.cfg.Watermarking.Pacing {
 		// Short prompts of the models known now are calibrated at start;
 		// other models and prompt sizes on first use.
 		s.calib.mu.Lock()
@@ -235,8 +286,6 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.calib.mu.Unlock()
 	}
-	s.routes()
-	return s, nil
 }
 
 // knownModels are the backend names of the models the config serves (the
