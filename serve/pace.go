@@ -71,7 +71,6 @@ type pacer struct {
 	chunks []pacedChunk
 	avail  int       // pieces generated
 	first  time.Time // when piece 1 was generated
-	last   time.Time // when the last piece was generated
 	done   bool
 	failed bool
 	wake   chan struct{}
@@ -102,7 +101,7 @@ func (p *pacer) add(text string, n int) {
 		if p.avail == 0 && p.first.IsZero() {
 			p.first = t
 		}
-		p.avail, p.last = n, t
+		p.avail = n
 	}
 	if text != "" {
 		p.chunks = append(p.chunks, pacedChunk{text: text, n: n})
