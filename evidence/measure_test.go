@@ -24,7 +24,7 @@ import (
 // (our watermarked service itself, a student distilled from it, and a
 // control trained on human text). With FORENSICS_MEASURE=1 it uses the
 // full plan (every prompt and trigger of the set, 100 equality prompts,
-// 9,999 rounds) and logs the numbers the README quotes; without, the plan
+// 9,999 rounds) and logs the numbers docs/probe.md quotes; without, the plan
 // of TestProbeStudentAndVerify (120 prompts, 30 equality prompts, 999
 // rounds), seeded alike, under the same assertions. Those hold at the
 // small size by what the full run and that test show, not by looking at

@@ -1,4 +1,4 @@
-// Package logline is the gateway's request log line (DESIGN.md, "Request
+// Package logline is the gateway's request log line (docs/design.md, "Request
 // log"): the one type the gateway writes (Entry), how it is encoded
 // (Marshal), and the part of it a scan reads (View), with a parser for
 // that part that skips encoding/json's reflection (Parse).

@@ -14,7 +14,7 @@ import (
 
 // Layout says where each field is in a log line: dotted JSON paths
 // ("request.user.id"), set in the scan config for logs that are not the
-// gateway's own. Empty paths mean the gateway's layout (DESIGN.md).
+// gateway's own. Empty paths mean the gateway's layout (docs/design.md).
 type Layout struct {
 	TS               string `yaml:"ts"`
 	Account          string `yaml:"account"`

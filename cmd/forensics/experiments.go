@@ -94,7 +94,7 @@ on data that carries no watermark of ours: human text from corpora/,
 unwatermarked generations of the embedded model, watermarked text scored
 under other keys, and full probes of models not derived from ours. Reports
 the empirical rate at α = 1e-2, 1e-3 and 1e-4 with exact 95% intervals, in
-calibration.md (table), calibration.json and calibration.svg. The README and
+calibration.md (table), calibration.json and calibration.svg. docs/statistics.md and
 every report's methodology section carry this table.`,
 		Example: "  forensics calibrate --out docs/calibration",
 		Args:    maxArgs(0),
