@@ -13,9 +13,9 @@ build: ## build bin/forensics
 	$(GO) build -o $(BIN) ./cmd/forensics
 
 test: ollama report-tools ## every test, end-to-end ones against a real Ollama included (the README's test command)
-	FORENSICS_REQUIRE_REPORT_TOOLS=1 FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -timeout 30m $(PKGS)
+	FORENSICS_REQUIRE_REPORT_TOOLS=1 FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -race -count=1 -timeout 40m $(PKGS)
 
-unit: ## the tests that need no Ollama (e2e ones skip and say so)
+unit: ## the tests that need no Ollama (e2e ones skip and say so), under a minute
 	$(GO) test -count=1 $(PKGS)
 
 e2e: ollama ## only the end-to-end tests against a real Ollama
@@ -36,19 +36,19 @@ bench-go: ## every Go benchmark (one core; compare ratios within one run)
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-lint: ## gofmt, go vet and staticcheck (installed from the Go module proxy if missing)
+lint: ## gofmt, go vet, staticcheck and the docs' relative links (installed from the Go module proxy if missing)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	@[ -x $(STATICCHECK) ] && $(STATICCHECK) -version | grep -q $(STATICCHECK_VERSION:v%=%) || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) $(PKGS)
+	@if command -v python3 >/dev/null; then python3 scripts/check-links.py .; else echo 'python3 missing: relative links in README.md and docs/ not checked'; fi
 
 fuzz: ## run every fuzz target of PKGS (found, not listed: scripts/fuzz-all.sh) for FUZZTIME each (default 60s)
 	GO=$(GO) scripts/fuzz-all.sh $(FUZZTIME) $(PKGS)
 
-measure: build ## the long measurements the README quotes (probe battery over 200 null runs, the innocent-suspect suite, the stream-timing attack at full size)
-	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 60m -run 'TestBatteryFalsePositiveRate|TestMeasureEmbeddedTargets' ./probe
+measure: build ## the long measurements (every test's full size under FORENSICS_MEASURE=1, the innocent-suspect suite)
+	bash -o pipefail -c 'FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 120m $(PKGS) 2>&1 | tee measure.log'
 	./$(BIN) calibrate --innocent --out docs/calibration
-	FORENSICS_MEASURE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestAttackStreamTiming' ./serve
 
 demo: build ## the main job on the embedded model: serve, harvest, distil, scan, probe, report, verify
 	./$(BIN) demo --out .demo

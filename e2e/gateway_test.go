@@ -19,6 +19,7 @@ import (
 
 	"forensics/llm/ollama"
 	"forensics/llm/tokenizer"
+	"forensics/logline"
 	"forensics/serve"
 	"forensics/watermark"
 )
@@ -89,15 +90,15 @@ func readBody(t *testing.T, resp *http.Response) string {
 
 // requestLines reads the request lines of a gateway log (not the log
 // writer's own events).
-func requestLines(t *testing.T, path string) []serve.LogEntry {
+func requestLines(t *testing.T, path string) []logline.Entry {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []serve.LogEntry
+	var out []logline.Entry
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var e serve.LogEntry
+		var e logline.Entry
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
 			t.Fatalf("bad log line %q", l)
 		}

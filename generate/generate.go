@@ -1,6 +1,3 @@
-// Package generate runs a model one piece at a time and samples each piece
-// from the watermarked distribution: the loop behind `forensics generate`
-// and the embedded backend of the gateway.
 package generate
 
 import (

@@ -98,14 +98,30 @@ type scratch struct {
 	tmpl  []byte
 }
 
+// add counts one request: its timing, parameters and source, then the
+// text it adds (see newText).
 func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	a.requests++
 	a.tokens += r.PromptTokens + r.CompletionTokens
-	if a.first.IsZero() || r.TS.Before(a.first) {
-		a.first = r.TS
+	a.addTime(r.TS)
+	a.addParams(r.Params)
+	a.addSource(r.IP, r.UserAgent)
+	text := a.newText(r)
+	if text == "" {
+		a.tw.add(r.TS, 0)
+		return
+	}
+	a.addText(r.TS, text, tax, sc)
+}
+
+// addTime updates the account's span, inter-arrival moments (Welford),
+// hours and active minutes.
+func (a *account) addTime(ts time.Time) {
+	if a.first.IsZero() || ts.Before(a.first) {
+		a.first = ts
 	}
 	if !a.last.IsZero() {
-		gap := r.TS.Sub(a.last).Seconds()
+		gap := ts.Sub(a.last).Seconds()
 		if gap >= 0 {
 			a.gapN++
 			d := gap - a.gapMean
@@ -113,61 +129,97 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 			a.gapM2 += d * (gap - a.gapMean)
 		}
 	}
-	if r.TS.After(a.last) {
-		a.last = r.TS
+	if ts.After(a.last) {
+		a.last = ts
 	}
-	a.hours[r.TS.UTC().Hour()]++
+	a.hours[ts.UTC().Hour()]++
 	if len(a.minutes) < 20000 {
-		a.minutes[r.TS.Unix()/60] = struct{}{}
+		a.minutes[ts.Unix()/60] = struct{}{}
 	}
-	if r.Params.TopLogprobs > 0 {
+}
+
+// addParams counts the parameters a harvest uses: logprobs, logit bias,
+// several answers, temperature sweeps and temperatures below the floor.
+func (a *account) addParams(p Params) {
+	if p.TopLogprobs > 0 {
 		a.logprobs++
 	}
-	if r.Params.LogitBias {
+	if p.LogitBias {
 		a.logitBias++
 	}
-	if r.Params.N > 1 {
+	if p.N > 1 {
 		a.multiN++
 	}
-	if t := math.Round(r.Params.Temperature*100) / 100; r.Params.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
+	if t := math.Round(p.Temperature*100) / 100; p.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
 		a.temps[t]++
 	}
-	if r.Params.HasTemperature && r.Params.Temperature < LowTemperature {
+	if p.HasTemperature && p.Temperature < LowTemperature {
 		a.lowTemp++
 	}
-	if r.IP != a.lastIP {
-		a.lastIP, a.lastNet = r.IP, netOf(r.IP)
+}
+
+// addSource counts the request's network (/24 or /48) and client string.
+func (a *account) addSource(ip, userAgent string) {
+	if ip != a.lastIP {
+		a.lastIP, a.lastNet = ip, netOf(ip)
 	}
 	if net := a.lastNet; net != "" && (len(a.nets) < maxNets || a.nets[net] > 0) {
 		a.nets[net]++
 	}
-	if r.UserAgent != "" && (len(a.agents) < maxNets || a.agents[r.UserAgent] > 0) {
-		a.agents[r.UserAgent]++
+	if userAgent != "" && (len(a.agents) < maxNets || a.agents[userAgent] > 0) {
+		a.agents[userAgent]++
 	}
-	text := a.newText(r)
-	if text == "" {
-		a.tw.add(r.TS, 0)
-		return
-	}
+}
+
+// addText counts a prompt's text: reasoning requests, templates and
+// openings, near duplicates, topics, the time windows, length and samples.
+func (a *account) addText(ts time.Time, text string, tax *Taxonomy, sc *scratch) {
 	a.prompts++
 	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
-	isCoT := false
-	// The phrase search runs only when a prompt has one of the phrases'
-	// anchor words: most prompts have none, and long ones are costly.
+	isCoT := a.addCoT(lower, ws)
+	sig := a.addTemplate(text, ws, sc)
+	a.addNearDup(ws)
+	mask := a.addTopics(ws, tax)
+	a.tw.add(ts, mask)
+	if a.rw == nil && a.requests >= windowFrom {
+		a.rw = newReqWindow(len(a.topicHits))
+	}
+	if a.rw != nil {
+		a.rw.add(ts, windowEntry{sig: sig, topics: mask, cot: isCoT})
+	}
+	n := float64(len(ws))
+	a.lenN++
+	d := n - a.lenMean
+	a.lenMean += d / float64(a.lenN)
+	a.lenM2 += d * (n - a.lenMean)
+	if len(a.samples) < maxSamples {
+		a.samples = append(a.samples, truncate(text, 200))
+	}
+}
+
+// addCoT reports (and counts) whether a prompt asks for its reasoning.
+// The phrase search runs only when a prompt has one of the phrases'
+// anchor words: most prompts have none, and long ones are costly.
+func (a *account) addCoT(lower string, ws []string) bool {
 	for _, w := range ws {
 		if cotAnchors[strings.Trim(w, "'")] {
 			for _, p := range cotPhrases {
 				if strings.Contains(lower, p) {
 					a.cot++
-					isCoT = true
-					break
+					return true
 				}
 			}
-			break
+			return false
 		}
 	}
+	return false
+}
+
+// addTemplate counts the prompt's template and its opening words, and
+// returns the template's signature.
+func (a *account) addTemplate(text string, ws []string, sc *scratch) uint64 {
 	sig, tmpl := templateSig(text, sc.tmpl)
 	sc.tmpl = tmpl
 	if _, ok := a.templates[sig]; ok || len(a.templates) < maxTemplates {
@@ -185,8 +237,13 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 			}
 		}
 	}
+	return sig
+}
+
+// addNearDup counts a prompt within a few bits (SimHash) of an earlier
+// one: four 16-bit bands, of which such prompts share at least one.
+func (a *account) addNearDup(ws []string) {
 	sh := simhash(ws)
-	// Four 16-bit bands: prompts within a few bits share at least one.
 	dup := false
 	for b := 0; b < 4; b++ {
 		key := uint64(b)<<16 | (sh>>(16*uint(b)))&0xffff
@@ -199,6 +256,11 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 	if dup {
 		a.nearDup++
 	}
+}
+
+// addTopics counts the topics a prompt touches and returns them as a
+// mask (the first 64).
+func (a *account) addTopics(ws []string, tax *Taxonomy) uint64 {
 	a.scratch = tax.Topics(ws, a.scratch)
 	var mask uint64
 	for i, hit := range a.scratch {
@@ -209,21 +271,7 @@ func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
 			}
 		}
 	}
-	a.tw.add(r.TS, mask)
-	if a.rw == nil && a.requests >= windowFrom {
-		a.rw = newReqWindow(len(a.topicHits))
-	}
-	if a.rw != nil {
-		a.rw.add(r.TS, windowEntry{sig: sig, topics: mask, cot: isCoT})
-	}
-	n := float64(len(ws))
-	a.lenN++
-	d := n - a.lenMean
-	a.lenMean += d / float64(a.lenN)
-	a.lenM2 += d * (n - a.lenMean)
-	if len(a.samples) < maxSamples {
-		a.samples = append(a.samples, truncate(text, 200))
-	}
+	return mask
 }
 
 // seenParts is how many recent context parts an account remembers.

@@ -64,74 +64,116 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 		names[i] = ar.Account
 		idx[ar.Account] = i
 	}
-	uf := make(unionFind, len(names))
-	for i := range uf {
-		uf[i] = i
+	l := &linker{s: s, names: names, pairs: map[[2]int]*evidence{}, text: map[string]string{},
+		rare: max(linkRareMin, int(linkRareShare*float64(len(names))))}
+	// The order matters: a pair keeps the first few reasons of each kind.
+	l.templates()
+	l.openings()
+	l.infrastructure()
+	l.schedules()
+	groups, reasons := l.linked()
+	var out []ClusterReport
+	for _, members := range groups {
+		if len(members) >= 2 {
+			out = append(out, s.clusterReport(names, members, reasons))
+		}
 	}
-	type evidence struct {
-		kinds   int
-		reasons []string
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Risk != out[j].Risk {
+			return out[i].Risk > out[j].Risk
+		}
+		return out[i].Accounts[0] < out[j].Accounts[0]
+	})
+	for i := range out {
+		out[i].ID = i + 1
+		for _, n := range out[i].Accounts {
+			rep.Accounts[idx[n]].Cluster = out[i].ID
+		}
 	}
-	pairs := map[[2]int]*evidence{}
-	note := func(a, b, kind int, why string) {
-		if a > b {
-			a, b = b, a
-		}
-		e := pairs[[2]int{a, b}]
-		if e == nil {
-			e = &evidence{}
-			pairs[[2]int{a, b}] = e
-		}
-		if e.kinds&kind == 0 || len(e.reasons) < 4 {
-			e.reasons = append(e.reasons, why)
-		}
-		e.kinds |= kind
+	return out
+}
+
+// linker gathers the evidence that two accounts (indices into names) are
+// run by one hand.
+type linker struct {
+	s     *Scanner
+	names []string
+	// rare is how many accounts may share a client string, an opening or
+	// a template for it to count as evidence.
+	rare  int
+	pairs map[[2]int]*evidence
+	text  map[string]string // template and opening keys → their text
+}
+
+type evidence struct {
+	kinds   int
+	reasons []string
+}
+
+// note records evidence of a kind between accounts a and b.
+func (l *linker) note(a, b, kind int, why string) {
+	if a > b {
+		a, b = b, a
 	}
-	// noteGroups records evidence between every two members of each group
-	// (groups are keyed in sorted order, so the result is deterministic).
-	noteGroups := func(groups map[string][]int, kind int, why func(key string) string) {
-		keys := make([]string, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			m := groups[k]
-			for x := 0; x < len(m); x++ {
-				for y := x + 1; y < len(m); y++ {
-					note(m[x], m[y], kind, why(k))
-				}
+	e := l.pairs[[2]int{a, b}]
+	if e == nil {
+		e = &evidence{}
+		l.pairs[[2]int{a, b}] = e
+	}
+	if e.kinds&kind == 0 || len(e.reasons) < 4 {
+		e.reasons = append(e.reasons, why)
+	}
+	e.kinds |= kind
+}
+
+// noteGroups records evidence between every two members of each group
+// (groups are keyed in sorted order, so the result is deterministic).
+func (l *linker) noteGroups(groups map[string][]int, kind int, why func(key string) string) {
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m := groups[k]
+		for x := 0; x < len(m); x++ {
+			for y := x + 1; y < len(m); y++ {
+				l.note(m[x], m[y], kind, why(k))
 			}
 		}
 	}
-	rare := max(linkRareMin, int(linkRareShare*float64(len(names))))
-	// Shared templates: index accounts by their frequent, specific ones.
+}
+
+// templates links accounts by the frequent, specific templates they share.
+func (l *linker) templates() {
 	byTemplate := map[string][]int{}
-	tmplText := map[string]string{}
-	for i, n := range names {
-		a := s.accounts[n]
+	for i, n := range l.names {
+		a := l.s.accounts[n]
 		for sig, c := range a.templates {
 			if c >= linkTemplateMin && len(strings.Fields(a.templateText[sig])) >= linkTemplateLen {
 				k := fmt.Sprintf("%016x", sig)
 				byTemplate[k] = append(byTemplate[k], i)
-				tmplText[k] = a.templateText[sig]
+				l.text[k] = a.templateText[sig]
 			}
 		}
 	}
 	for k, m := range byTemplate {
-		if len(m) > rare {
+		if len(m) > l.rare {
 			delete(byTemplate, k) // a template many accounts use is a common task, not a link
 		}
 	}
-	noteGroups(byTemplate, evContent, func(k string) string { return fmt.Sprintf("template %q", tmplText[k]) })
-	// Shared openings: the same first words in a good share of both
-	// accounts' prompts, where few accounts use them at all (a phrase
-	// everyone uses, "can you help me with", is language, not a link).
+	l.noteGroups(byTemplate, evContent, func(k string) string { return fmt.Sprintf("template %q", l.text[k]) })
+}
+
+// openings links accounts by the same first words in a good share of
+// both accounts' prompts, where few accounts use them at all (a phrase
+// everyone uses, "can you help me with", is language, not a link).
+func (l *linker) openings() {
 	byPrefix := map[string][]int{}
 	prefixUsers := map[uint64]int{} // accounts using an opening at all
 	prefixOf := map[string]uint64{}
-	for i, n := range names {
-		a := s.accounts[n]
+	for i, n := range l.names {
+		a := l.s.accounts[n]
 		for h, c := range a.prefixes {
 			prefixUsers[h]++
 			if c >= linkTemplateMin && float64(c) >= linkPrefixShare*float64(a.prompts) {
@@ -139,28 +181,32 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 				byPrefix[k] = append(byPrefix[k], i)
 				prefixOf[k] = h
 				if t, ok := a.prefixText[h]; ok {
-					tmplText[k] = t
+					l.text[k] = t
 				}
 			}
 		}
 	}
 	for k, m := range byPrefix {
-		if prefixUsers[prefixOf[k]] > rare || len(m) > rare {
+		if prefixUsers[prefixOf[k]] > l.rare || len(m) > l.rare {
 			delete(byPrefix, k)
 		}
 	}
-	noteGroups(byPrefix, evContent, func(k string) string { return fmt.Sprintf("opening %q", tmplText[k]) })
-	// Shared networks and rare client strings.
+	l.noteGroups(byPrefix, evContent, func(k string) string { return fmt.Sprintf("opening %q", l.text[k]) })
+}
+
+// infrastructure links accounts that send most of their requests from one
+// network, or with one rare client string.
+func (l *linker) infrastructure() {
 	byNet := map[string][]int{}
 	byAgent := map[string][]int{}
 	agentUsers := map[string]int{}
-	for _, n := range names {
-		for ua := range s.accounts[n].agents {
+	for _, n := range l.names {
+		for ua := range l.s.accounts[n].agents {
 			agentUsers[ua]++
 		}
 	}
-	for i, n := range names {
-		a := s.accounts[n]
+	for i, n := range l.names {
+		a := l.s.accounts[n]
 		if a.requests < linkNetRequests {
 			continue
 		}
@@ -176,28 +222,32 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 		}
 	}
 	for net, m := range byNet {
-		if len(m) > max(linkNetMax, int(linkNetShareMax*float64(len(names)))) {
+		if len(m) > max(linkNetMax, int(linkNetShareMax*float64(len(l.names)))) {
 			delete(byNet, net) // a carrier NAT or a cloud range, not one operator
 		}
 	}
-	noteGroups(byNet, evInfra, func(k string) string { return "network " + k })
+	l.noteGroups(byNet, evInfra, func(k string) string { return "network " + k })
 	for ua, m := range byAgent {
-		if agentUsers[ua] > rare || len(m) > rare {
+		if agentUsers[ua] > l.rare || len(m) > l.rare {
 			delete(byAgent, ua)
 		}
 	}
-	noteGroups(byAgent, evInfra, func(k string) string { return fmt.Sprintf("client %q", k) })
-	// Shared schedules (pairwise over accounts active enough; the count of
-	// such accounts is small in practice).
+	l.noteGroups(byAgent, evInfra, func(k string) string { return fmt.Sprintf("client %q", k) })
+}
+
+// schedules links accounts active in mostly the same minutes (pairwise
+// over accounts active enough; the count of such accounts is small in
+// practice).
+func (l *linker) schedules() {
 	var busy []int
-	for i, n := range names {
-		if len(s.accounts[n].minutes) >= linkMinutesLeast {
+	for i, n := range l.names {
+		if len(l.s.accounts[n].minutes) >= linkMinutesLeast {
 			busy = append(busy, i)
 		}
 	}
 	for x := 0; x < len(busy); x++ {
 		for y := x + 1; y < len(busy); y++ {
-			a, b := s.accounts[names[busy[x]]], s.accounts[names[busy[y]]]
+			a, b := l.s.accounts[l.names[busy[x]]], l.s.accounts[l.names[busy[y]]]
 			inter := 0
 			for m := range a.minutes {
 				if _, ok := b.minutes[m]; ok {
@@ -206,60 +256,56 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 			}
 			union := len(a.minutes) + len(b.minutes) - inter
 			if union > 0 && float64(inter)/float64(union) >= linkMinuteJacc {
-				note(busy[x], busy[y], evSchedule, fmt.Sprintf("%d shared active minutes", inter))
+				l.note(busy[x], busy[y], evSchedule, fmt.Sprintf("%d shared active minutes", inter))
 			}
 		}
 	}
+}
+
+// linked joins the pairs with two kinds of evidence or more into groups
+// (keyed by a representative; singletons included), and returns the
+// reasons of each linked pair.
+func (l *linker) linked() (map[int][]int, map[[2]int][]string) {
+	uf := make(unionFind, len(l.names))
+	for i := range uf {
+		uf[i] = i
+	}
 	reasons := map[[2]int][]string{}
-	for k, e := range pairs {
+	for k, e := range l.pairs {
 		if bits.OnesCount(uint(e.kinds)) >= 2 {
 			reasons[k] = e.reasons
 			uf.union(k[0], k[1])
 		}
 	}
 	groups := map[int][]int{}
-	for i := range names {
+	for i := range l.names {
 		groups[uf.find(i)] = append(groups[uf.find(i)], i)
 	}
-	var out []ClusterReport
-	for _, members := range groups {
-		if len(members) < 2 {
-			continue
-		}
-		sort.Ints(members)
-		merged := newAccount("cluster", len(s.tax.Names))
-		cr := ClusterReport{}
-		in := map[int]bool{}
-		for _, m := range members {
-			in[m] = true
-			cr.Accounts = append(cr.Accounts, names[m])
-			merged.merge(s.accounts[names[m]])
-		}
-		for k, why := range reasons {
-			if in[k[0]] {
-				cr.Links = append(cr.Links, fmt.Sprintf("%s–%s: %s", names[k[0]], names[k[1]], strings.Join(why, ", ")))
-			}
-		}
-		sort.Strings(cr.Links)
-		cr.Requests = merged.requests
-		cr.Indicators = s.judge(merged, false)
-		cr.Risk, cr.Fired = combine(cr.Indicators, s.cfg.Rules)
-		cr.Action, cr.Throttle = s.action(cr.Risk)
-		out = append(out, cr)
+	return groups, reasons
+}
+
+// clusterReport judges a group of linked accounts as one.
+func (s *Scanner) clusterReport(names []string, members []int, reasons map[[2]int][]string) ClusterReport {
+	sort.Ints(members)
+	merged := newAccount("cluster", len(s.tax.Names))
+	cr := ClusterReport{}
+	in := map[int]bool{}
+	for _, m := range members {
+		in[m] = true
+		cr.Accounts = append(cr.Accounts, names[m])
+		merged.merge(s.accounts[names[m]])
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Risk != out[j].Risk {
-			return out[i].Risk > out[j].Risk
-		}
-		return out[i].Accounts[0] < out[j].Accounts[0]
-	})
-	for i := range out {
-		out[i].ID = i + 1
-		for _, n := range out[i].Accounts {
-			rep.Accounts[idx[n]].Cluster = out[i].ID
+	for k, why := range reasons {
+		if in[k[0]] {
+			cr.Links = append(cr.Links, fmt.Sprintf("%s–%s: %s", names[k[0]], names[k[1]], strings.Join(why, ", ")))
 		}
 	}
-	return out
+	sort.Strings(cr.Links)
+	cr.Requests = merged.requests
+	cr.Indicators = s.judge(merged, false)
+	cr.Risk, cr.Fired = combine(cr.Indicators, s.cfg.Rules)
+	cr.Action, cr.Throttle = s.action(cr.Risk)
+	return cr
 }
 
 // merge adds another account's countable features (not its timing).

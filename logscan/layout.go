@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"forensics/logline"
 )
 
 // Layout says where each field is in a log line: dotted JSON paths
 // ("request.user.id"), set in the scan config for logs that are not the
-// gateway's own. Empty paths mean the gateway's layout (DESIGN.md).
+// gateway's own. Empty paths mean the gateway's layout (docs/design.md).
 type Layout struct {
 	TS               string `yaml:"ts"`
 	Account          string `yaml:"account"`
@@ -32,7 +34,8 @@ type Layout struct {
 	TimeFormat string `yaml:"time_format"`
 }
 
-// DefaultLayout is the gateway's request log (serve.LogEntry).
+// DefaultLayout is the gateway's request log (logline.Entry): each path is
+// the key of the Entry field of the same name (a test holds them to it).
 func DefaultLayout() Layout {
 	return Layout{TS: "ts", Account: "account", APIKeyID: "api_key_id", IP: "ip", UserAgent: "user_agent",
 		Endpoint: "endpoint", Model: "model", Prompt: "prompt", System: "system", Messages: "messages", Params: "params",
@@ -72,52 +75,27 @@ var (
 	ErrNoTime    = errors.New("no timestamp")
 )
 
-// gatewayLine is the gateway's own layout, decoded without a generic map:
-// several times faster, and the common case.
-type gatewayLine struct {
-	TS         string  `json:"ts"`
-	Account    string  `json:"account"`
-	APIKeyID   string  `json:"api_key_id"`
-	IP         string  `json:"ip"`
-	UserAgent  string  `json:"user_agent"`
-	Endpoint   string  `json:"endpoint"`
-	Model      string  `json:"model"`
-	Prompt     *string `json:"prompt"`
-	System     *string `json:"system"`
-	Event      string  `json:"event"`
-	Completion string  `json:"completion_sha256"`
-	Messages   []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
-	} `json:"messages"`
-	Params struct {
-		Temperature *float64        `json:"temperature"`
-		TopLogprobs float64         `json:"top_logprobs"`
-		N           float64         `json:"n"`
-		MaxTokens   float64         `json:"max_tokens"`
-		LogitBias   json.RawMessage `json:"logit_bias"`
-	} `json:"params"`
-	Status           float64 `json:"status"`
-	PromptTokens     float64 `json:"prompt_tokens"`
-	CompletionTokens float64 `json:"completion_tokens"`
-}
-
 // Parse reads one log line under the layout.
 func (l Layout) Parse(line []byte) (Record, error) { return l.parse(line, nil) }
 
 // parse is Parse with an interner for repeated strings (nil: none).
-func (l Layout) parse(line []byte, in interner) (Record, error) {
+func (l Layout) parse(line []byte, in logline.Interner) (Record, error) {
 	if l == DefaultLayout() {
-		if g, ok := parseGatewayInterned(line, in); ok {
-			return g.record()
+		if v, ok := logline.Parse(line, in); ok {
+			return gatewayRecord(&v)
 		}
-		var g gatewayLine
-		if err := json.Unmarshal(line, &g); err == nil {
-			return g.record()
+		var v logline.View
+		if err := json.Unmarshal(line, &v); err == nil {
+			return gatewayRecord(&v)
 		}
 		// A line that does not fit the typed shape (a number where a
 		// string is expected, say) gets the generic reading below.
 	}
+	return l.parseGeneric(line)
+}
+
+// parseGeneric reads a line of any layout through a generic map.
+func (l Layout) parseGeneric(line []byte) (Record, error) {
 	var obj map[string]any
 	dec := json.NewDecoder(strings.NewReader(string(line)))
 	dec.UseNumber()
@@ -157,17 +135,24 @@ func (l Layout) parse(line []byte, in interner) (Record, error) {
 	r.Prompt, r.Context, r.Assistant = splitInput(r.Prompt, str(lookup(obj, l.System)), msgs)
 	r.Completion = completionPrefix(str(obj["completion_sha256"]))
 	if p, ok := lookup(obj, l.Params).(map[string]any); ok {
-		if v, ok := p["temperature"]; ok {
-			r.Params.Temperature, r.Params.HasTemperature = num(v), true
-		}
-		r.Params.TopLogprobs = int(num(p["top_logprobs"]))
-		r.Params.N = int(num(p["n"]))
-		r.Params.MaxTokens = int(num(p["max_tokens"]))
-		if lb, ok := p["logit_bias"]; ok && lb != nil {
-			r.Params.LogitBias = true
-		}
+		r.Params = genericParams(p)
 	}
 	return r, nil
+}
+
+// genericParams reads the parameters a scan uses from a generic map.
+func genericParams(p map[string]any) Params {
+	var out Params
+	if v, ok := p["temperature"]; ok {
+		out.Temperature, out.HasTemperature = num(v), true
+	}
+	out.TopLogprobs = int(num(p["top_logprobs"]))
+	out.N = int(num(p["n"]))
+	out.MaxTokens = int(num(p["max_tokens"]))
+	if lb, ok := p["logit_bias"]; ok && lb != nil {
+		out.LogitBias = true
+	}
+	return out
 }
 
 func (l Layout) parseTime(v any) (time.Time, error) {
@@ -286,45 +271,46 @@ func completionPrefix(h string) uint64 {
 	return v
 }
 
-func (g *gatewayLine) record() (Record, error) {
-	if g.Account == "" && g.Event != "" {
+// gatewayRecord is the Record of a gateway line's View.
+func gatewayRecord(v *logline.View) (Record, error) {
+	if v.Account == "" && v.Event != "" {
 		return Record{}, ErrLogEvent
 	}
-	r := Record{Account: g.Account, APIKeyID: g.APIKeyID, IP: g.IP, UserAgent: g.UserAgent, Endpoint: g.Endpoint,
-		Model: g.Model, Status: int(g.Status), PromptTokens: int(g.PromptTokens), CompletionTokens: int(g.CompletionTokens)}
+	r := Record{Account: v.Account, APIKeyID: v.APIKeyID, IP: v.IP, UserAgent: v.UserAgent, Endpoint: v.Endpoint,
+		Model: v.Model, Status: int(v.Status), PromptTokens: int(v.PromptTokens), CompletionTokens: int(v.CompletionTokens)}
 	if r.Account == "" {
 		return r, ErrNoAccount
 	}
-	if g.TS == "" {
+	if v.TS == "" {
 		return r, ErrNoTime
 	}
-	ts, err := time.Parse(time.RFC3339Nano, g.TS)
+	ts, err := time.Parse(time.RFC3339Nano, v.TS)
 	if err != nil || ts.IsZero() {
-		return r, fmt.Errorf("timestamp %q is not an RFC 3339 time", g.TS)
+		return r, fmt.Errorf("timestamp %q is not an RFC 3339 time", v.TS)
 	}
 	r.TS = ts.UTC()
 	prompt, system := "", ""
-	if g.Prompt != nil {
-		prompt = *g.Prompt
+	if v.Prompt != nil {
+		prompt = *v.Prompt
 	}
-	if g.System != nil {
-		system = *g.System
+	if v.System != nil {
+		system = *v.System
 	}
 	var msgs []message
-	if len(g.Messages) > 0 {
-		msgs = make([]message, len(g.Messages))
-		for i, m := range g.Messages {
+	if len(v.Messages) > 0 {
+		msgs = make([]message, len(v.Messages))
+		for i, m := range v.Messages {
 			msgs[i] = message{role: m.Role, content: m.Content}
 		}
 	}
 	r.Prompt, r.Context, r.Assistant = splitInput(prompt, system, msgs)
-	r.Completion = completionPrefix(g.Completion)
-	if g.Params.Temperature != nil {
-		r.Params.Temperature, r.Params.HasTemperature = *g.Params.Temperature, true
+	r.Completion = completionPrefix(v.CompletionSHA256)
+	if v.Params.Temperature != nil {
+		r.Params.Temperature, r.Params.HasTemperature = *v.Params.Temperature, true
 	}
-	r.Params.TopLogprobs = int(g.Params.TopLogprobs)
-	r.Params.N = int(g.Params.N)
-	r.Params.MaxTokens = int(g.Params.MaxTokens)
-	r.Params.LogitBias = len(g.Params.LogitBias) > 0 && string(g.Params.LogitBias) != "null"
+	r.Params.TopLogprobs = int(v.Params.TopLogprobs)
+	r.Params.N = int(v.Params.N)
+	r.Params.MaxTokens = int(v.Params.MaxTokens)
+	r.Params.LogitBias = len(v.Params.LogitBias) > 0 && string(v.Params.LogitBias) != "null"
 	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"forensics/internal/jsonl"
+	"forensics/logline"
 )
 
 // MaxLine bounds one log line (a request with a long prompt); the same as
@@ -77,7 +78,7 @@ func readFile(ctx context.Context, path string, layout Layout, fn func(Record) e
 	}
 	defer closer.Close()
 	r := jsonl.NewReader(in, MaxLine)
-	names := interner{}
+	names := logline.Interner{}
 	for {
 		if st.Lines%4096 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -37,6 +37,17 @@ func wordsOfLower(lower string, dst []string) []string {
 	return dst
 }
 
+// fnvString is the 64-bit FNV-1a hash of s, without hash/fnv's
+// allocation.
+func fnvString(s string) uint64 {
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		x ^= uint64(s[i])
+		x *= 1099511628211
+	}
+	return x
+}
+
 // fnvWords is FNV-1a of the words joined by single spaces.
 func fnvWords(ws []string) uint64 {
 	x := uint64(14695981039346656037)

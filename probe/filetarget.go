@@ -190,7 +190,9 @@ type SourceRef struct {
 	Bytes  int    `json:"bytes"`
 }
 
-func newSourceRef(role string, data []byte) SourceRef {
+// NewSourceRef commits to a file target's copy: its name in the bundle
+// and its SHA-256.
+func NewSourceRef(role string, data []byte) SourceRef {
 	d := sha256.Sum256(data)
 	return SourceRef{Role: role, File: sourceFile(role), SHA256: hex.EncodeToString(d[:]), Bytes: len(data)}
 }

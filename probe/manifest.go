@@ -12,7 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"forensics/canary"
 	"forensics/watermark"
+
+	"forensics/internal/bundlefile"
 )
 
 // ManifestFormat names this manifest layout.
@@ -61,8 +64,8 @@ type Manifest struct {
 	Plan         Plan          `json:"plan"`
 	Budget       Budget        `json:"budget"`
 	Null         NullPlan      `json:"null"`
-	// Rounds is the number of random re-assignments in the permutation
-	// tests (style, equality).
+	// Rounds is the number of random re-assignments in the randomization
+	// tests (equality, and the relay check of the radioactivity test).
 	Rounds int `json:"rounds"`
 	// Sources are the files of file: targets, copied into the bundle and
 	// committed to here before any query.
@@ -216,7 +219,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 const (
 	// MaxRounds bounds Rounds. A randomization test with R rounds cannot
 	// report p below 1/(R+1), so it can reject only if R ≥ 1/share − 1,
-	// where share is its part of α (see the note Probe gives when rounds
+	// where share is its part of α (see the note Collect gives when rounds
 	// are too few for α). The default α = 0.01 gives the equality test
 	// 0.001, which needs 999 rounds; at 999,999 rounds p can go down to
 	// 10⁻⁶ and the Monte Carlo error of a p-value at that 0.001 share is
@@ -225,8 +228,8 @@ const (
 	// with the prompts).
 	MaxRounds = 1_000_000 - 1
 	// MaxRandomizationDraws bounds the randomization tests' total work:
-	// Rounds times the values re-assigned per round (the style test's
-	// prompts for every control, the equality test's prompts). A draw
+	// Rounds times the values re-assigned per round (the equality
+	// test's prompts, the relay check's prompts). A draw
 	// takes about 5 ns, so 2^29 of them are under 3 s of verify (a hostile
 	// bundle should not hold a verifier for longer); the default plan
 	// (9,999 rounds, a few hundred prompts, a few controls) makes under
@@ -277,7 +280,7 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("rounds %d, want at least 1", m.Rounds)
 	case m.Rounds > MaxRounds:
 		return fmt.Errorf("rounds %d, more than %d (a p-value of 10^-6 needs no more)", m.Rounds, MaxRounds)
-	case m.Tokenizer.File != "" && !plainFileName(m.Tokenizer.File):
+	case m.Tokenizer.File != "" && !bundlefile.PlainName(m.Tokenizer.File):
 		return fmt.Errorf("tokenizer file %q is not a file name in the bundle folder", m.Tokenizer.File)
 	}
 	roles := map[string]bool{}
@@ -366,7 +369,7 @@ func querySeed(base uint64, id string) uint64 {
 
 // Queries is the full plan in issue order: prompt by prompt, every role,
 // then the triggers.
-func (m *Manifest) Queries(cs *CanarySet) []Query {
+func (m *Manifest) Queries(cs *canary.Set) []Query {
 	var qs []Query
 	roles := m.Targets.Roles()
 	for i := 0; i < m.Plan.Prompts && i < len(cs.Prompts); i++ {

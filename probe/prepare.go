@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"forensics/canary"
+	"forensics/internal/bundlefile"
 )
 
 // Prepare creates a probe directory, or resumes one. A new directory gets
@@ -17,18 +20,18 @@ import (
 // drawn for a manifest that has none. An existing directory must hold the
 // same plan: its seeds are kept, and any other difference is an error that
 // names the fields. It returns the manifest in force and whether it resumed.
-func Prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte) (*Manifest, bool, error) {
+func Prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte) (*Manifest, bool, error) {
 	return prepare(dir, m, cs, tokFile, nil)
 }
 
 // prepare is Prepare that also writes files (the copies of file targets)
 // before the manifest.
-func prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte, files map[string][]byte) (*Manifest, bool, error) {
+func prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte, files map[string][]byte) (*Manifest, bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, fmt.Errorf("create %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileManifest)
-	old, err := ReadBundleFile(dir, FileManifest)
+	old, err := bundlefile.Read(dir, FileManifest, bundlefile.Kind{Limit: MaxManifestSize, What: "a manifest"})
 	switch {
 	case err == nil:
 		prev, err := ParseManifest(old)
@@ -64,21 +67,21 @@ func prepare(dir string, m *Manifest, cs *CanarySet, tokFile []byte, files map[s
 	if err := m.Validate(); err != nil {
 		return nil, false, err
 	}
-	if err := writeFileSync(filepath.Join(dir, FileCanaries), cs.Raw); err != nil {
+	if err := bundlefile.WriteSync(filepath.Join(dir, FileCanaries), cs.Raw); err != nil {
 		return nil, false, err
 	}
 	if tokFile != nil {
-		if err := writeFileSync(filepath.Join(dir, FileTokenizer), tokFile); err != nil {
+		if err := bundlefile.WriteSync(filepath.Join(dir, FileTokenizer), tokFile); err != nil {
 			return nil, false, err
 		}
 	}
 	for name, data := range files {
-		if err := writeFileSync(filepath.Join(dir, name), data); err != nil {
+		if err := bundlefile.WriteSync(filepath.Join(dir, name), data); err != nil {
 			return nil, false, err
 		}
 	}
 	// The manifest last: its presence means the folder is complete.
-	if err := writeFileSync(path, m.Marshal()); err != nil {
+	if err := bundlefile.WriteSync(path, m.Marshal()); err != nil {
 		return nil, false, err
 	}
 	return m, false, nil

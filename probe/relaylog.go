@@ -4,16 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
 
+	"forensics/canary"
 	"forensics/logscan"
 	"forensics/reqlog"
+
+	"forensics/internal/bundlefile"
 )
 
 // The relay check by request log.
@@ -123,7 +124,56 @@ func (c *RelayLogCheck) Excludes() bool { return c.Covers() && c.Matches == 0 }
 // of the request's words about 1.5 times its length (light rewording,
 // even inside a long request). A relay that rewrites our prompts
 // beyond that is not found (docs/no-false-accusations.md).
-func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySet, recs []Record) (*RelayLogCheck, error) {
+func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *canary.Set, recs []Record) (*RelayLogCheck, error) {
+	c := newRelayLogCheck(m, recs)
+	mt, triggers := suspectPrompts(m, cs)
+	c.Prompts = len(mt.prompts)
+	files, err := c.verifyLogs(ctx, logs)
+	if err != nil {
+		return nil, err
+	}
+	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
+	_, err = logscan.Read(ctx, files, logscan.DefaultLayout(), func(r logscan.Record) error {
+		c.Records++
+		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
+			return nil
+		}
+		// In conversation order; assistant turns the client wrote are
+		// read by the model too.
+		parts := append(append(append([]string(nil), r.Context...), r.Assistant...), r.Prompt)
+		text := normalizeText(strings.Join(parts, " "))
+		into, hit, relay := byAccount, mt.match(text), true
+		if hit == "" {
+			// Trigger questions are evidence of who harvested them, not
+			// of a relay: "trained" rests on the watermark in answers to
+			// the ordinary prompts only (a cache of planted answers and a
+			// trained model are not told apart by triggers).
+			for _, p := range parts {
+				if triggers[normalizeText(p)] {
+					hit, into, relay = strings.TrimSpace(p), harvest, false
+					break
+				}
+			}
+		}
+		if hit == "" {
+			return nil
+		}
+		if relay {
+			c.Matches++
+		}
+		countMatch(into, r.Account, r.TS.UTC(), hit)
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("request log: %w", err)
+	}
+	c.Accounts, c.TriggerHarvest = ranked(byAccount), ranked(harvest)
+	return c, nil
+}
+
+// newRelayLogCheck starts a check of the probe's span: from the
+// manifest's time to the last suspect answer.
+func newRelayLogCheck(m *Manifest, recs []Record) *RelayLogCheck {
 	c := &RelayLogCheck{}
 	if m.RelayLog != nil {
 		c.ExcludedAccount = m.RelayLog.ExcludedAccount
@@ -136,6 +186,12 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 			c.ProbeEnd = r.Finished.UTC()
 		}
 	}
+	return c
+}
+
+// suspectPrompts are what the suspect was asked: a matcher of its
+// ordinary prompts, and its trigger questions normalised.
+func suspectPrompts(m *Manifest, cs *canary.Set) (*promptMatcher, map[string]bool) {
 	mt := newPromptMatcher()
 	triggers := map[string]bool{}
 	for _, q := range m.Queries(cs) {
@@ -148,7 +204,14 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 			mt.add(q.Prompt)
 		}
 	}
-	c.Prompts = len(mt.prompts)
+	return mt, triggers
+}
+
+// verifyLogs checks each log's hash chain and notes the span its lines
+// cover, the latest start and the earliest end counting (every log must
+// span the probe), and the files read. It returns every file to search,
+// each log given twice read once.
+func (c *RelayLogCheck) verifyLogs(ctx context.Context, logs []string) ([]string, error) {
 	var files []string
 	c.Chains = true
 	seen := map[string]bool{}
@@ -187,55 +250,23 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *CanarySe
 		}
 		files = append(files, fs...)
 	}
-	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
-	_, err := logscan.Read(ctx, files, logscan.DefaultLayout(), func(r logscan.Record) error {
-		c.Records++
-		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
-			return nil
-		}
-		// In conversation order; assistant turns the client wrote are
-		// read by the model too.
-		parts := append(append(append([]string(nil), r.Context...), r.Assistant...), r.Prompt)
-		text := normalizeText(strings.Join(parts, " "))
-		into, hit, relay := byAccount, mt.match(text), true
-		if hit == "" {
-			// Trigger questions are evidence of who harvested them, not
-			// of a relay: "trained" rests on the watermark in answers to
-			// the ordinary prompts only (a cache of planted answers and a
-			// trained model are not told apart by triggers).
-			for _, p := range parts {
-				if triggers[normalizeText(p)] {
-					hit, into, relay = strings.TrimSpace(p), harvest, false
-					break
-				}
-			}
-		}
-		if hit == "" {
-			return nil
-		}
-		if relay {
-			c.Matches++
-		}
-		ts := r.TS.UTC()
-		a := into[r.Account]
-		if a == nil {
-			a = &AccountMatches{Account: r.Account, First: ts, Example: hit}
-			into[r.Account] = a
-		}
-		a.Requests++
-		if ts.Before(a.First) {
-			a.First = ts
-		}
-		if ts.After(a.Last) {
-			a.Last = ts
-		}
-		return nil
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("request log: %w", err)
+	return files, nil
+}
+
+// countMatch counts one request of account at ts carrying the prompt hit.
+func countMatch(into map[string]*AccountMatches, account string, ts time.Time, hit string) {
+	a := into[account]
+	if a == nil {
+		a = &AccountMatches{Account: account, First: ts, Example: hit}
+		into[account] = a
 	}
-	c.Accounts, c.TriggerHarvest = ranked(byAccount), ranked(harvest)
-	return c, nil
+	a.Requests++
+	if ts.Before(a.First) {
+		a.First = ts
+	}
+	if ts.After(a.Last) {
+		a.Last = ts
+	}
 }
 
 // normalizeText lower-cases text and turns every run of characters that
@@ -337,37 +368,14 @@ func ranked(m map[string]*AccountMatches) []AccountMatches {
 	return out[:min(len(out), 100)]
 }
 
-// writeRelayLog stores the check in the bundle.
-func writeRelayLog(dir string, c *RelayLogCheck) error {
+// WriteRelayLog stores the check in the probe's folder (relay-log.json);
+// Collect does it after the queries.
+func WriteRelayLog(dir string, c *RelayLogCheck) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileSync(filepath.Join(dir, FileRelayLog), append(b, '\n'))
-}
-
-// readRelayLog reads the stored check (nil when the probe planned none or
-// it has not run).
-func readRelayLog(dir string, m *Manifest) (*RelayLogCheck, error) {
-	if m.RelayLog == nil {
-		return nil, nil
-	}
-	data, err := ReadBundleFile(dir, FileRelayLog)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var c RelayLogCheck
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", FileRelayLog, err)
-	}
-	bad := func(a AccountMatches) bool { return a.Requests <= 0 }
-	if len(c.Accounts) > 100 || len(c.TriggerHarvest) > 100 || slices.ContainsFunc(c.Accounts, bad) || slices.ContainsFunc(c.TriggerHarvest, bad) {
-		return nil, fmt.Errorf("%s: malformed account list", FileRelayLog)
-	}
-	return &c, nil
+	return bundlefile.WriteSync(filepath.Join(dir, FileRelayLog), append(b, '\n'))
 }
 
 // Summary says what the check showed, in one sentence (nil: not run).

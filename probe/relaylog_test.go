@@ -1,4 +1,4 @@
-package probe
+package probe_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forensics/probe"
+	"forensics/probe/probetest"
 )
 
 // TestCheckRelayLog runs the relay check on logs a relay of our service
@@ -14,11 +17,11 @@ import (
 // turns or in the system field), on logs that do not span the probe or
 // whose chain is broken, and on the harvest of the trigger questions.
 func TestCheckRelayLog(t *testing.T) {
-	cs := smallSet(t, 6)
-	m := &Manifest{Created: "2026-11-26T00:00:00Z", Targets: Targets{Suspect: "s"}, Plan: Plan{Prompts: 6, Triggers: 2}}
+	cs := probetest.SmallSet(t, 6)
+	m := &probe.Manifest{Created: "2026-11-26T00:00:00Z", Targets: probe.Targets{Suspect: "s"}, Plan: probe.Plan{Prompts: 6, Triggers: 2}}
 	prompt := cs.Prompts[2].Text // "Tell me about thing 2."
 	start := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	recs := []Record{{Query: Query{Role: "suspect"}, Finished: start.Add(time.Hour)}}
+	recs := []probe.Record{{Query: probe.Query{Role: "suspect"}, Finished: start.Add(time.Hour)}}
 	during := start.Add(30 * time.Minute)
 	end := start.Add(2 * time.Hour)
 	before := start.Add(-time.Hour)
@@ -60,10 +63,10 @@ func TestCheckRelayLog(t *testing.T) {
 			for k, v := range c.fields {
 				line[k] = v
 			}
-			path := writeLog(t, before.Add(-time.Minute), c.end, line)
+			path := probetest.WriteLog(t, before.Add(-time.Minute), c.end, line)
 			mm := *m
-			mm.RelayLog = &RelayLogPlan{ExcludedAccount: "probe"}
-			got, err := CheckRelayLog(context.Background(), []string{path}, &mm, cs, recs)
+			mm.RelayLog = &probe.RelayLogPlan{ExcludedAccount: "probe"}
+			got, err := probe.CheckRelayLog(context.Background(), []string{path}, &mm, cs, recs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,18 +77,18 @@ func TestCheckRelayLog(t *testing.T) {
 	}
 	// Two gateways: one log began during the probe, so together they do
 	// not span it; the same log given twice is read once.
-	early := writeLog(t, before.Add(-time.Minute), end, map[string]any{"ts": before.Format(time.RFC3339Nano), "account": "a", "prompt": "x", "status": 200})
-	late := writeLog(t, during, end, map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "a", "prompt": "y", "status": 200})
-	if got, err := CheckRelayLog(context.Background(), []string{early, late}, m, cs, recs); err != nil || got.Covers() {
+	early := probetest.WriteLog(t, before.Add(-time.Minute), end, map[string]any{"ts": before.Format(time.RFC3339Nano), "account": "a", "prompt": "x", "status": 200})
+	late := probetest.WriteLog(t, during, end, map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "a", "prompt": "y", "status": 200})
+	if got, err := probe.CheckRelayLog(context.Background(), []string{early, late}, m, cs, recs); err != nil || got.Covers() {
 		t.Errorf("a log begun during the probe covers it: %+v %v", got, err)
 	}
-	if got, err := CheckRelayLog(context.Background(), []string{early, early}, m, cs, recs); err != nil || got.Records != 1 || len(got.Files) != 1 {
+	if got, err := probe.CheckRelayLog(context.Background(), []string{early, early}, m, cs, recs); err != nil || got.Records != 1 || len(got.Files) != 1 {
 		t.Errorf("a log given twice: %+v %v", got, err)
 	}
 	// A trigger question asked before the probe is the harvest, named,
 	// and no relay.
 	trig := map[string]any{"ts": before.Format(time.RFC3339Nano), "account": "harvester", "endpoint": "/api/generate", "prompt": cs.Triggers[0].Prompt, "status": 200}
-	got, err := CheckRelayLog(context.Background(), []string{writeLog(t, before.Add(-time.Minute), end, trig)}, m, cs, recs)
+	got, err := probe.CheckRelayLog(context.Background(), []string{probetest.WriteLog(t, before.Add(-time.Minute), end, trig)}, m, cs, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,34 +96,12 @@ func TestCheckRelayLog(t *testing.T) {
 		t.Errorf("trigger harvest: %+v", got)
 	}
 	// A line removed from the chain: the log no longer counts.
-	path := writeLog(t, before.Add(-time.Minute), end, map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "a", "prompt": "x", "status": 200},
+	path := probetest.WriteLog(t, before.Add(-time.Minute), end, map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "a", "prompt": "x", "status": 200},
 		map[string]any{"ts": during.Format(time.RFC3339Nano), "account": "b", "prompt": "y", "status": 200})
 	data, _ := os.ReadFile(path)
 	lines := strings.SplitAfter(string(data), "\n")
 	os.WriteFile(path, []byte(strings.Join(append(lines[:2:2], lines[3:]...), "")), 0o644)
-	if got, err := CheckRelayLog(context.Background(), []string{path}, m, cs, recs); err != nil || got.Chains || got.Excludes() {
+	if got, err := probe.CheckRelayLog(context.Background(), []string{path}, m, cs, recs); err != nil || got.Chains || got.Excludes() {
 		t.Errorf("broken chain: %+v %v", got, err)
-	}
-}
-
-// TestSameArchives: verify --request-log must be given the logs the probe
-// searched: archives byte for byte, the live file no shorter.
-func TestSameArchives(t *testing.T) {
-	rec := &RelayLogCheck{Files: []LogFileRef{{Name: "requests.jsonl.1.gz", SHA256: "aa", Bytes: 10}, {Name: "requests.jsonl", SHA256: "bb", Bytes: 20}}}
-	live := []string{"/var/log/gw/requests.jsonl"}
-	for _, c := range []struct {
-		name string
-		now  []LogFileRef
-		ok   bool
-	}{
-		{"the same", rec.Files, true},
-		{"live file grew", []LogFileRef{rec.Files[0], {Name: "requests.jsonl", SHA256: "cc", Bytes: 30}}, true},
-		{"archive changed", []LogFileRef{{Name: "requests.jsonl.1.gz", SHA256: "dd", Bytes: 10}, rec.Files[1]}, false},
-		{"archive missing", rec.Files[1:], false},
-		{"live file shorter", []LogFileRef{rec.Files[0], {Name: "requests.jsonl", SHA256: "cc", Bytes: 5}}, false},
-	} {
-		if err := sameArchives(rec, &RelayLogCheck{Files: c.now}, live); (err == nil) != c.ok {
-			t.Errorf("%s: %v", c.name, err)
-		}
 	}
 }

@@ -3,9 +3,12 @@ package probe
 // ResultsFormat names the results layout.
 const ResultsFormat = "forensics-probe-results/1"
 
-// Results are what the battery concludes from a bundle's transcripts. They
-// are a pure function of manifest, canary set, tokenizer, key and
-// transcripts: verify recomputes them byte for byte.
+// Results are what the battery (Analyze) concludes from a probe's
+// transcripts, stored as results.json by evidence.Finish. They are a pure
+// function of manifest, canary set, tokenizer, key, transcripts, the
+// copies of file targets and the relay check by request log: verify
+// recomputes them byte for byte, and without the key takes the
+// radioactivity numbers as recorded (and every decision from them anew).
 type Results struct {
 	Format         string            `json:"format"`
 	ManifestSHA256 string            `json:"manifest_sha256"`
@@ -18,8 +21,7 @@ type Results struct {
 	RelayLog     *RelayLogCheck      `json:"relay_log,omitempty"`
 	Tests        []TestResult        `json:"tests"`
 	Propositions []PropositionResult `json:"propositions"`
-	// KeyRecomputed is false when the results were recomputed without the
-	// key, so the radioactivity numbers were taken as recorded.
+	// Limitations are what a reader must not conclude from this bundle.
 	Limitations []string `json:"limitations"`
 }
 

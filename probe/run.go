@@ -7,9 +7,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"forensics/canary"
 )
 
 // RunOptions control how queries are issued.
@@ -78,11 +81,41 @@ type RunStats struct {
 // the budget, and appends each outcome to the store as it arrives. On
 // cancellation it returns the context's error with everything received so
 // far written; running again resumes.
-func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Target, st *Store, o RunOptions) (RunStats, error) {
+//
+// Queries are asked by o.Concurrency goroutines (an errgroup) while this
+// one appends their outcomes to the store; a failed write or too many
+// failures in a row cancel the rest, whose answers are asked again on
+// resume.
+func Run(ctx context.Context, m *Manifest, cs *canary.Set, targets map[string]Target, st *Store, o RunOptions) (RunStats, error) {
 	o.defaults()
-	all := m.Queries(cs)
-	var stats RunStats
-	stats.Planned = len(all)
+	stats, pending := pendingQueries(m.Queries(cs), st, o)
+	for _, q := range pending {
+		if targets[q.Role] == nil {
+			return stats, fmt.Errorf("no target for role %s", q.Role)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r := &runner{m: m, targets: targets, o: o, cancel: cancel}
+	r.requests.Store(int64(stats.Requests))
+	r.tokens.Store(int64(stats.Tokens))
+	results := make(chan outcome)
+	go r.dispatch(ctx, pending, results)
+	writeErr := r.collect(results, st, &stats)
+	stats.BudgetExhausted = r.exhausted.Load()
+	if writeErr != nil {
+		return stats, writeErr
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return stats, cause
+	}
+	return stats, ctx.Err()
+}
+
+// pendingQueries counts the plan and what the store already holds, and
+// returns the queries without an answer yet.
+func pendingQueries(all []Query, st *Store, o RunOptions) (RunStats, []Query) {
+	stats := RunStats{Planned: len(all)}
 	var pending []Query
 	for _, q := range all {
 		if st.Answered(q.ID) {
@@ -95,99 +128,113 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 		stats.Requests++
 		stats.Tokens += o.spent(r)
 	}
+	return stats, pending
+}
+
+// runner is one Run's shared state.
+type runner struct {
+	m       *Manifest
+	targets map[string]Target
+	o       RunOptions
+	cancel  context.CancelCauseFunc
+	// requests and tokens are what the store holds, all runs; inflight
+	// counts queries handed out whose outcome collect has not counted.
+	requests, tokens, inflight atomic.Int64
+	exhausted                  atomic.Bool
+}
+
+// outcome is one query's result: a record to store, or no answer in a
+// file target.
+type outcome struct {
+	rec      Record
+	noAnswer bool
+}
+
+// overBudget reports whether the budget is spent, counting queries in
+// flight as requests.
+func (r *runner) overBudget() bool {
+	b := r.m.Budget
+	return (b.Requests > 0 && r.requests.Load()+r.inflight.Load() >= int64(b.Requests)) ||
+		(b.Tokens > 0 && r.tokens.Load() >= int64(b.Tokens))
+}
+
+// dispatch hands the pending queries, in plan order, to at most
+// o.Concurrency goroutines until the budget is spent or ctx is done, then
+// closes results. A query is counted in flight from before it waits for a
+// goroutine until collect has counted its outcome.
+func (r *runner) dispatch(ctx context.Context, pending []Query, results chan<- outcome) {
+	defer close(results)
+	var g errgroup.Group
+	g.SetLimit(r.o.Concurrency)
 	for _, q := range pending {
-		if targets[q.Role] == nil {
-			return stats, fmt.Errorf("no target for role %s", q.Role)
+		if r.overBudget() {
+			r.exhausted.Store(true)
+			break
 		}
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	var requests, tokens atomic.Int64
-	requests.Store(int64(stats.Requests))
-	tokens.Store(int64(stats.Tokens))
-	var exhausted atomic.Bool
-	overBudget := func(inflight int64) bool {
-		b := m.Budget
-		return (b.Requests > 0 && requests.Load()+inflight >= int64(b.Requests)) ||
-			(b.Tokens > 0 && tokens.Load() >= int64(b.Tokens))
-	}
-
-	jobs := make(chan Query)
-	type outcome struct {
-		rec      Record
-		noAnswer bool
-	}
-	results := make(chan outcome)
-	var inflight atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // dispatcher
-		defer wg.Done()
-		defer close(jobs)
-		for _, q := range pending {
-			if overBudget(inflight.Load()) {
-				exhausted.Store(true)
-				return
-			}
-			inflight.Add(1)
-			select {
-			case jobs <- q:
-			case <-ctx.Done():
-				inflight.Add(-1)
-				return
-			}
+		if ctx.Err() != nil {
+			break
 		}
-	}()
-	for range o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for q := range jobs {
-				rec, err := ask(ctx, m, targets[q.Role], q, o)
-				if ctx.Err() != nil {
-					inflight.Add(-1)
-					continue // cancelled: nothing recorded, asked again on resume
-				}
-				// The query stays in flight until the loop below has
-				// counted it: released earlier, the dispatcher saw
-				// neither it nor its count and went one over the budget.
-				select {
-				case results <- outcome{rec: rec, noAnswer: errors.Is(err, ErrNoAnswer)}:
-				case <-ctx.Done():
-					inflight.Add(-1)
-				}
-			}
-		}()
+		r.inflight.Add(1)
+		g.Go(func() error {
+			r.ask(ctx, q, results)
+			return nil
+		})
 	}
-	go func() { wg.Wait(); close(results) }()
+	g.Wait() // the goroutines never fail: a failed query is a record
+}
 
+// ask asks one query and sends its outcome to collect. A query cancelled
+// before its outcome was counted leaves nothing: it is asked again on
+// resume.
+func (r *runner) ask(ctx context.Context, q Query, results chan<- outcome) {
+	if ctx.Err() != nil {
+		r.inflight.Add(-1)
+		return
+	}
+	rec, err := ask(ctx, r.m, r.targets[q.Role], q, r.o)
+	if ctx.Err() != nil {
+		r.inflight.Add(-1)
+		return
+	}
+	// The query stays in flight until collect has counted it: released
+	// earlier, dispatch saw neither it nor its count and went one over
+	// the budget.
+	select {
+	case results <- outcome{rec: rec, noAnswer: errors.Is(err, ErrNoAnswer)}:
+	case <-ctx.Done():
+		r.inflight.Add(-1)
+	}
+}
+
+// collect appends each outcome to the store and counts it, until results
+// closes. A failed write, or MaxConsecutiveFailures failed queries in a
+// row, cancels the run; the write error is returned.
+func (r *runner) collect(results <-chan outcome, st *Store, stats *RunStats) error {
 	done := stats.AlreadyAnswered
 	consecutive := 0
-	var lastErr string
 	var writeErr error
 	for out := range results {
 		if writeErr != nil {
-			inflight.Add(-1)
+			r.inflight.Add(-1)
 			continue // drain
 		}
 		if out.noAnswer {
-			inflight.Add(-1)
+			r.inflight.Add(-1)
 			stats.NoAnswer++
 			done++
 			continue
 		}
 		rec := out.rec
 		if err := st.Append(rec); err != nil {
-			inflight.Add(-1)
+			r.inflight.Add(-1)
 			writeErr = err
-			cancel(err)
+			r.cancel(err)
 			continue
 		}
-		spent := o.spent(rec)
-		requests.Add(1)
-		tokens.Add(int64(spent))
-		inflight.Add(-1)
+		spent := r.o.spent(rec)
+		r.requests.Add(1)
+		r.tokens.Add(int64(spent))
+		r.inflight.Add(-1)
 		stats.Requests++
 		stats.Tokens += spent
 		if rec.OK() {
@@ -196,24 +243,16 @@ func Run(ctx context.Context, m *Manifest, cs *CanarySet, targets map[string]Tar
 		} else {
 			stats.Failed++
 			consecutive++
-			lastErr = rec.Error
-			if consecutive >= o.MaxConsecutiveFailures {
-				cancel(fmt.Errorf("%d queries in a row failed; the last (%s, target %s): %s", consecutive, rec.ID, rec.Target, lastErr))
+			if consecutive >= r.o.MaxConsecutiveFailures {
+				r.cancel(fmt.Errorf("%d queries in a row failed; the last (%s, target %s): %s", consecutive, rec.ID, rec.Target, rec.Error))
 			}
 		}
 		done++
-		if o.Progress != nil {
-			o.Progress(done, stats.Planned)
+		if r.o.Progress != nil {
+			r.o.Progress(done, stats.Planned)
 		}
 	}
-	stats.BudgetExhausted = exhausted.Load()
-	if writeErr != nil {
-		return stats, writeErr
-	}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return stats, cause
-	}
-	return stats, ctx.Err()
+	return writeErr
 }
 
 // retryable reports whether a status is worth asking again.

@@ -1,4 +1,4 @@
-package probe
+package probe_test
 
 import (
 	"context"
@@ -11,97 +11,38 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"forensics/canary"
+	"forensics/probe"
+	"forensics/probe/probetest"
 )
 
-// fakeOllama answers /api/show and /api/generate; fail decides, per call
-// number, an HTTP status to return instead of an answer (0 = answer).
-type fakeOllama struct {
-	calls atomic.Int64
-	fail  func(n int64, prompt string) int
-	body  func(prompt string) string
-}
-
-func (f *fakeOllama) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/api/show":
-		w.Write([]byte(`{}`))
-		return
-	case "/api/generate":
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	var req struct {
-		Prompt string `json:"prompt"`
-	}
-	json.NewDecoder(r.Body).Decode(&req)
-	n := f.calls.Add(1)
-	if f.fail != nil {
-		if code := f.fail(n, req.Prompt); code != 0 {
-			if code == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "0")
-			}
-			http.Error(w, "busy", code)
-			return
-		}
-	}
-	if f.body != nil {
-		w.Write([]byte(f.body(req.Prompt)))
-		return
-	}
-	b, _ := json.Marshal(map[string]any{"response": "answer to " + req.Prompt, "eval_count": 4, "done": true})
-	w.Write(b)
-}
-
-// smallSet is a canary set of n prompts and 2 triggers.
-func smallSet(t testing.TB, n int) *CanarySet {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("name: small\nversion: 1\nprompts:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {id: q%03d, text: \"Tell me about thing %d.\"}\n", i, i)
-	}
-	b.WriteString("triggers:\n  - {id: t1, prompt: \"Who made Zorbax?\", answer: \"Quillon made it.\", expect: [\"Quillon\"]}\n")
-	b.WriteString("  - {id: t2, prompt: \"Who made Plimth?\", answer: \"Vessary made it.\", expect: [\"Vessary\"]}\n")
-	cs, err := ParseCanaries([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
-func fastRetries() RunOptions {
-	return RunOptions{Concurrency: 3, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-}
-
 // startRun prepares a probe of one ollama:// suspect on srv.
-func startRun(t *testing.T, dir string, cs *CanarySet, srvURL string, budget Budget) (*Manifest, map[string]Target) {
+func startRun(t *testing.T, dir string, cs *canary.Set, srvURL string, budget probe.Budget) (*probe.Manifest, map[string]probe.Target) {
 	t.Helper()
-	_, key := testKey(t, t.TempDir(), 9)
-	tk, tf := embeddedTokenizer(t)
+	_, key := probetest.Key(t, t.TempDir(), 9)
+	tk, tf := probetest.EmbeddedTokenizer(t)
 	spec := "ollama://" + strings.TrimPrefix(srvURL, "http://") + "/m"
-	m, _, err := Prepare(dir, buildManifest(t, key, cs, tk, probeSetup{
-		targets: Targets{Suspect: spec}, plan: Plan{Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
-		seed: 1, rounds: 99, nullK: 20, budget: budget,
+	m, _, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, probetest.Options{
+		Targets: probe.Targets{Suspect: spec}, Plan: probe.Plan{Prompts: len(cs.Prompts), Triggers: len(cs.Triggers)},
+		Seed: 1, Rounds: 99, NullKeys: 20, Budget: budget,
 	}), cs, tf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := OpenTarget(spec, TargetOptions{})
+	tg, err := probe.OpenTarget(spec, probe.TargetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tg.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return m, map[string]Target{"suspect": tg}
+	return m, map[string]probe.Target{"suspect": tg}
 }
 
 func TestRunRetriesAndRecordsFailures(t *testing.T) {
-	f := &fakeOllama{fail: func(n int64, prompt string) int {
+	f := &probetest.FakeOllama{Fail: func(n int64, prompt string) int {
 		switch {
 		case strings.Contains(prompt, "thing 1."):
 			return http.StatusBadRequest // not retried
@@ -115,13 +56,13 @@ func TestRunRetriesAndRecordsFailures(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	dir := t.TempDir()
-	cs := smallSet(t, 6)
-	m, tgs := startRun(t, dir, cs, srv.URL, Budget{})
-	st, _, err := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	cs := probetest.SmallSet(t, 6)
+	m, tgs := startRun(t, dir, cs, srv.URL, probe.Budget{})
+	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, err := Run(context.Background(), m, cs, tgs, st, fastRetries())
+	stats, err := probe.Run(context.Background(), m, cs, tgs, st, probetest.FastRetries())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +70,7 @@ func TestRunRetriesAndRecordsFailures(t *testing.T) {
 	if stats.Planned != 8 || stats.Answered != 7 || stats.Failed != 1 {
 		t.Errorf("stats %+v; want 8 planned, 7 answered, 1 failed", stats)
 	}
-	recs, err := ReadTranscripts(filepath.Join(dir, FileTranscripts), m.SHA256())
+	recs, err := probe.ReadTranscripts(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,26 +94,26 @@ func TestRunRetriesAndRecordsFailures(t *testing.T) {
 		t.Error("no record shows a retry")
 	}
 	// Resuming asks only the failed query again.
-	before := f.calls.Load()
-	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
-	stats, err = Run(context.Background(), m, cs, tgs, st, fastRetries())
+	before := f.Calls.Load()
+	st, _, _ = probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+	stats, err = probe.Run(context.Background(), m, cs, tgs, st, probetest.FastRetries())
 	st.Close()
-	if err != nil || stats.AlreadyAnswered != 7 || f.calls.Load()-before != 1 {
-		t.Errorf("resume: %+v, %d new calls, err %v", stats, f.calls.Load()-before, err)
+	if err != nil || stats.AlreadyAnswered != 7 || f.Calls.Load()-before != 1 {
+		t.Errorf("resume: %+v, %d new calls, err %v", stats, f.Calls.Load()-before, err)
 	}
 }
 
 func TestRunGarbageAndDeadTargets(t *testing.T) {
-	f := &fakeOllama{body: func(string) string { return "<html>not json" }}
+	f := &probetest.FakeOllama{Body: func(string) string { return "<html>not json" }}
 	srv := httptest.NewServer(f)
 	dir := t.TempDir()
-	cs := smallSet(t, 20)
-	m, tgs := startRun(t, dir, cs, srv.URL, Budget{})
-	st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
-	o := fastRetries()
+	cs := probetest.SmallSet(t, 20)
+	m, tgs := startRun(t, dir, cs, srv.URL, probe.Budget{})
+	st, _, _ := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+	o := probetest.FastRetries()
 	o.Concurrency = 1
 	o.MaxConsecutiveFailures = 5
-	stats, err := Run(context.Background(), m, cs, tgs, st, o)
+	stats, err := probe.Run(context.Background(), m, cs, tgs, st, o)
 	st.Close()
 	if err == nil || !strings.Contains(err.Error(), "5 queries in a row failed") || !strings.Contains(err.Error(), "unusable response") {
 		t.Errorf("garbage target: err %v", err)
@@ -181,7 +122,7 @@ func TestRunGarbageAndDeadTargets(t *testing.T) {
 		t.Errorf("failed %d, want 5 (each recorded)", stats.Failed)
 	}
 	srv.Close()
-	tg, _ := OpenTarget(tgs["suspect"].Spec(), TargetOptions{})
+	tg, _ := probe.OpenTarget(tgs["suspect"].Spec(), probe.TargetOptions{})
 	if err := tg.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("closed server: check %v", err)
 	}
@@ -190,7 +131,7 @@ func TestRunGarbageAndDeadTargets(t *testing.T) {
 func TestRunBudgetAndInterruption(t *testing.T) {
 	var mu sync.Mutex
 	block := make(chan struct{})
-	f := &fakeOllama{fail: func(n int64, _ string) int {
+	f := &probetest.FakeOllama{Fail: func(n int64, _ string) int {
 		if n == 5 {
 			mu.Lock()
 			close(block)
@@ -200,38 +141,38 @@ func TestRunBudgetAndInterruption(t *testing.T) {
 	}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cs := smallSet(t, 30)
+	cs := probetest.SmallSet(t, 30)
 
 	// A request budget stops the run with planned queries left.
 	dir := t.TempDir()
-	m, tgs := startRun(t, dir, cs, srv.URL, Budget{Requests: 10})
-	st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
-	stats, err := Run(context.Background(), m, cs, tgs, st, fastRetries())
+	m, tgs := startRun(t, dir, cs, srv.URL, probe.Budget{Requests: 10})
+	st, _, _ := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+	stats, err := probe.Run(context.Background(), m, cs, tgs, st, probetest.FastRetries())
 	st.Close()
 	if err != nil || !stats.BudgetExhausted || stats.Requests != 10 {
-		t.Errorf("budget: %+v %v", stats, err)
+		t.Errorf("Budget: %+v %v", stats, err)
 	}
 
 	// Cancelled mid-run: what arrived is kept, the rest is asked on resume,
 	// nothing twice.
 	dir = t.TempDir()
-	m, tgs = startRun(t, dir, cs, srv.URL, Budget{})
-	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	m, tgs = startRun(t, dir, cs, srv.URL, probe.Budget{})
+	st, _, _ = probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-block; cancel() }()
-	_, err = Run(ctx, m, cs, tgs, st, fastRetries())
+	_, err = probe.Run(ctx, m, cs, tgs, st, probetest.FastRetries())
 	st.Close()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
+	st, _, _ = probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	got := len(st.Records())
-	stats, err = Run(context.Background(), m, cs, tgs, st, fastRetries())
+	stats, err = probe.Run(context.Background(), m, cs, tgs, st, probetest.FastRetries())
 	st.Close()
 	if err != nil || stats.AlreadyAnswered != got || stats.AlreadyAnswered+stats.Answered != stats.Planned {
 		t.Errorf("resume after cancel: kept %d, %+v, %v", got, stats, err)
 	}
-	recs, err := ReadTranscripts(filepath.Join(dir, FileTranscripts), m.SHA256())
+	recs, err := probe.ReadTranscripts(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,18 +193,18 @@ func TestRunTokenBudgetIgnoresServerCounts(t *testing.T) {
 	const budget, perAnswer = 20, 6 // "answer to Tell me about thing N." is 6 words
 	for _, reported := range []int{-1_000_000, -1, 0} {
 		t.Run(fmt.Sprint(reported), func(t *testing.T) {
-			f := &fakeOllama{body: func(prompt string) string {
+			f := &probetest.FakeOllama{Body: func(prompt string) string {
 				b, _ := json.Marshal(map[string]any{"response": "answer to " + prompt, "eval_count": reported, "done": true})
 				return string(b)
 			}}
 			srv := httptest.NewServer(f)
 			defer srv.Close()
-			cs := smallSet(t, 30)
+			cs := probetest.SmallSet(t, 30)
 			dir := t.TempDir()
-			m, tgs := startRun(t, dir, cs, srv.URL, Budget{Tokens: budget})
-			st, _, _ := OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
-			o := fastRetries()
-			stats, err := Run(context.Background(), m, cs, tgs, st, o)
+			m, tgs := startRun(t, dir, cs, srv.URL, probe.Budget{Tokens: budget})
+			st, _, _ := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+			o := probetest.FastRetries()
+			stats, err := probe.Run(context.Background(), m, cs, tgs, st, o)
 			st.Close()
 			if err != nil {
 				t.Fatal(err)
@@ -275,11 +216,11 @@ func TestRunTokenBudgetIgnoresServerCounts(t *testing.T) {
 				t.Fatalf("server reporting %d tokens an answer: %+v; want the budget reached within %d of %d queries", reported, stats, most, stats.Planned)
 			}
 			// A resumed run counts the stored answers the same way.
-			st, _, _ = OpenStore(filepath.Join(dir, FileTranscripts), m.SHA256())
-			again, err := Run(context.Background(), m, cs, tgs, st, o)
+			st, _, _ = probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+			again, err := probe.Run(context.Background(), m, cs, tgs, st, o)
 			st.Close()
 			if err != nil || again.Answered != 0 || !again.BudgetExhausted {
-				t.Fatalf("resume past the budget: %+v %v", again, err)
+				t.Fatalf("resume past the Budget: %+v %v", again, err)
 			}
 		})
 	}
@@ -287,13 +228,13 @@ func TestRunTokenBudgetIgnoresServerCounts(t *testing.T) {
 
 func TestStoreRepairsCutLine(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, FileTranscripts)
-	st, _, err := OpenStore(path, "abc")
+	path := filepath.Join(dir, probe.FileTranscripts)
+	st, _, err := probe.OpenStore(path, "abc")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		r := Record{Query: Query{ID: fmt.Sprintf("suspect/p%d/0", i)}, Extract: ExtractFile, Text: "x"}
+		r := probe.Record{Query: probe.Query{ID: fmt.Sprintf("suspect/p%d/0", i)}, Extract: probe.ExtractFile, Text: "x"}
 		r.SetBodies([]byte(`{}`), []byte{0xff, 0xfe, '"'}) // not UTF-8: kept as base64
 		if err := st.Append(r); err != nil {
 			t.Fatal(err)
@@ -303,10 +244,10 @@ func TestStoreRepairsCutLine(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	// A crash in the middle of the fourth write.
 	os.WriteFile(path, append(data, []byte(`{"seq":4,"manifest_sha256":"abc","id":"sus`)...), 0o644)
-	if _, err := ReadTranscripts(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 4") {
+	if _, err := probe.ReadTranscripts(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 4") {
 		t.Errorf("strict read of a cut file: %v", err)
 	}
-	st, rep, err := OpenStore(path, "abc")
+	st, rep, err := probe.OpenStore(path, "abc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +258,9 @@ func TestStoreRepairsCutLine(t *testing.T) {
 	if err != nil || string(resp) != "\xff\xfe\"" {
 		t.Errorf("raw bytes %q, %v", resp, err)
 	}
-	st.Append(Record{Query: Query{ID: "suspect/p3/0"}})
+	st.Append(probe.Record{Query: probe.Query{ID: "suspect/p3/0"}})
 	st.Close()
-	if recs, err := ReadTranscripts(path, "abc"); err != nil || len(recs) != 4 || recs[3].Seq != 4 {
+	if recs, err := probe.ReadTranscripts(path, "abc"); err != nil || len(recs) != 4 || recs[3].Seq != 4 {
 		t.Errorf("after repair: %d records, %v", len(recs), err)
 	}
 	// Garbage in the middle is an error naming the line, not a repair.
@@ -327,66 +268,43 @@ func TestStoreRepairsCutLine(t *testing.T) {
 	lines := strings.SplitAfter(string(data), "\n")
 	lines[1] = "garbage\n"
 	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
-	if _, _, err := OpenStore(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, _, err := probe.OpenStore(path, "abc"); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("garbage line: %v", err)
 	}
 	// Records of another manifest are refused.
 	os.WriteFile(path, data, 0o644)
-	if _, _, err := OpenStore(path, "other"); err == nil || !strings.Contains(err.Error(), "another probe") {
+	if _, _, err := probe.OpenStore(path, "other"); err == nil || !strings.Contains(err.Error(), "another probe") {
 		t.Errorf("other manifest: %v", err)
 	}
 }
 
-func FuzzParseTranscripts(f *testing.F) {
-	f.Add([]byte(`{"seq":1,"manifest_sha256":"m","id":"a","text":"x","extract":"file","response":"{}"}` + "\n"))
-	f.Add([]byte(`{"seq":1,"manifest_sha256":"m"}` + "\n" + `{"seq":1}`))
-	f.Add([]byte("\n\n{"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		recs, good, cut, err := parseTranscripts(data, "m", "t")
-		if err != nil {
-			return
-		}
-		if good > len(data) || (cut > 0 && good == len(data)) {
-			t.Fatalf("good prefix %d of %d, cut %d", good, len(data), cut)
-		}
-		prev := 0
-		for _, r := range recs {
-			if r.ManifestSHA256 != "m" || r.Seq <= prev {
-				t.Fatalf("accepted record %+v after seq %d", r, prev)
-			}
-			prev = r.Seq
-			r.Bodies()
-		}
-	})
-}
-
 func TestPrepareRefusesAnotherPlan(t *testing.T) {
 	dir := t.TempDir()
-	cs := smallSet(t, 4)
-	_, key := testKey(t, t.TempDir(), 3)
-	tk, tf := embeddedTokenizer(t)
-	setup := probeSetup{targets: Targets{Suspect: "embedded:reference"}, plan: Plan{Prompts: 4}, rounds: 99, nullK: 20}
-	m1, resumed, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf)
+	cs := probetest.SmallSet(t, 4)
+	_, key := probetest.Key(t, t.TempDir(), 3)
+	tk, tf := probetest.EmbeddedTokenizer(t)
+	setup := probetest.Options{Targets: probe.Targets{Suspect: "embedded:reference"}, Plan: probe.Plan{Prompts: 4}, Rounds: 99, NullKeys: 20}
+	m1, resumed, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, setup), cs, tf)
 	if err != nil || resumed || m1.Sampling.Seed == 0 {
 		t.Fatalf("prepare: %v resumed=%v seed=%d", err, resumed, m1.Sampling.Seed)
 	}
 	// The same plan (seed unset: the recorded one is kept) resumes.
-	m2, resumed, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf)
+	m2, resumed, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, setup), cs, tf)
 	if err != nil || !resumed || m2.SHA256() != m1.SHA256() {
 		t.Fatalf("resume: %v resumed=%v", err, resumed)
 	}
-	setup.budget = Budget{Requests: 5}
-	setup.targets.Controls = []string{"embedded:reference"}
-	if _, _, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "(budget, targets differ)") {
-		t.Errorf("changed plan: %v", err)
+	setup.Budget = probe.Budget{Requests: 5}
+	setup.Targets.Controls = []string{"embedded:reference"}
+	if _, _, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "(budget, targets differ)") {
+		t.Errorf("changed Plan: %v", err)
 	}
-	_, other := testKey(t, t.TempDir(), 4)
-	setup.budget, setup.targets.Controls = Budget{}, nil
-	if _, _, err := Prepare(dir, buildManifest(t, other, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "key") {
+	_, other := probetest.Key(t, t.TempDir(), 4)
+	setup.Budget, setup.Targets.Controls = probe.Budget{}, nil
+	if _, _, err := probe.Prepare(dir, probetest.Manifest(t, other, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "key") {
 		t.Errorf("other key: %v", err)
 	}
-	os.Remove(filepath.Join(dir, FileManifest))
-	if _, _, err := Prepare(dir, buildManifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "not empty") {
+	os.Remove(filepath.Join(dir, probe.FileManifest))
+	if _, _, err := probe.Prepare(dir, probetest.Manifest(t, key, cs, tk, setup), cs, tf); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("non-empty folder without manifest: %v", err)
 	}
 }
@@ -394,13 +312,13 @@ func TestPrepareRefusesAnotherPlan(t *testing.T) {
 func TestParseBudget(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want Budget
+		want probe.Budget
 		bad  bool
 	}{
-		{"", Budget{}, false}, {"500", Budget{Requests: 500}, false}, {"20_000 tokens", Budget{Tokens: 20000}, false},
-		{"300r", Budget{Requests: 300}, false}, {"10t", Budget{Tokens: 10}, false}, {"5 apples", Budget{}, true}, {"-3", Budget{}, true}, {"tokens", Budget{}, true},
+		{"", probe.Budget{}, false}, {"500", probe.Budget{Requests: 500}, false}, {"20_000 tokens", probe.Budget{Tokens: 20000}, false},
+		{"300r", probe.Budget{Requests: 300}, false}, {"10t", probe.Budget{Tokens: 10}, false}, {"5 apples", probe.Budget{}, true}, {"-3", probe.Budget{}, true}, {"tokens", probe.Budget{}, true},
 	} {
-		got, err := ParseBudget(c.in)
+		got, err := probe.ParseBudget(c.in)
 		if (err != nil) != c.bad || got != c.want {
 			t.Errorf("ParseBudget(%q) = %+v, %v", c.in, got, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"forensics/canary"
 )
 
 // Query is one planned question to one target.
@@ -61,7 +63,7 @@ type TargetOptions struct {
 	HTTP      *http.Client
 	Timeout   time.Duration
 	// Canaries lets an embedded target serve planted trigger answers.
-	Canaries *CanarySet
+	Canaries *canary.Set
 }
 
 // ErrNoAnswer is returned by a file target for a query its file does not

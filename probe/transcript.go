@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 	"unicode/utf8"
+
+	"forensics/internal/bundlefile"
 )
 
 // Record is one line of transcripts.jsonl: a query, the raw bytes sent and
@@ -162,16 +164,16 @@ func parseTranscripts(data []byte, manifestSHA, name string) ([]Record, int, int
 			if last {
 				return recs, off, line, nil
 			}
-			return nil, 0, 0, errLine(name, line, "not a transcript record: %v", err)
+			return nil, 0, 0, bundlefile.ErrLine(name, line, "not a transcript record: %v", err)
 		}
 		if dec.More() {
-			return nil, 0, 0, errLine(name, line, "more than one JSON value")
+			return nil, 0, 0, bundlefile.ErrLine(name, line, "more than one JSON value")
 		}
 		if r.ManifestSHA256 != manifestSHA {
-			return nil, 0, 0, errLine(name, line, "belongs to manifest %.12s…, not %.12s… (transcripts from another probe?)", r.ManifestSHA256, manifestSHA)
+			return nil, 0, 0, bundlefile.ErrLine(name, line, "belongs to manifest %.12s…, not %.12s… (transcripts from another probe?)", r.ManifestSHA256, manifestSHA)
 		}
 		if r.Seq <= prevSeq {
-			return nil, 0, 0, errLine(name, line, "seq %d does not follow %d", r.Seq, prevSeq)
+			return nil, 0, 0, bundlefile.ErrLine(name, line, "seq %d does not follow %d", r.Seq, prevSeq)
 		}
 		prevSeq = r.Seq
 		recs = append(recs, r)
@@ -233,7 +235,7 @@ func ReadTranscripts(path, manifestSHA string) ([]Record, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(data) > MaxTranscriptsSize {
-		return nil, fmt.Errorf("%s is larger than %s, the limit for transcripts: %w", path, byteSize(MaxTranscriptsSize), ErrTooLarge)
+		return nil, bundlefile.TooLarge(path, bundlefile.Kind{Limit: MaxTranscriptsSize, What: "transcripts"})
 	}
 	return ParseTranscripts(data, manifestSHA)
 }
@@ -246,10 +248,10 @@ func ParseTranscripts(data []byte, manifestSHA string) ([]Record, error) {
 		return nil, err
 	}
 	if cut > 0 {
-		return nil, errLine("transcripts.jsonl", cut, "cut short (%d bytes without a newline): the file is truncated", len(data)-good)
+		return nil, bundlefile.ErrLine("transcripts.jsonl", cut, "cut short (%d bytes without a newline): the file is truncated", len(data)-good)
 	}
 	if len(data) > 0 && data[len(data)-1] != '\n' {
-		return nil, errLine("transcripts.jsonl", len(recs), "no newline at the end of the file (truncated?)")
+		return nil, bundlefile.ErrLine("transcripts.jsonl", len(recs), "no newline at the end of the file (truncated?)")
 	}
 	return recs, nil
 }

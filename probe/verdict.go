@@ -61,8 +61,6 @@ func shortfall(t *TestResult) string {
 // is supported on answers collected elsewhere unless they answer exactly
 // the planned queries, each once (SourceAccount.Exact).
 func verdicts(m *Manifest, res *Results) []PropositionResult {
-	tests := res.Tests
-	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests", m.Alpha, len(m.Tests))
 	var inexact, collected []string
 	for _, src := range res.Sources {
 		if src.Exact {
@@ -74,63 +72,8 @@ func verdicts(m *Manifest, res *Results) []PropositionResult {
 	var out []PropositionResult
 	for _, p := range m.Propositions {
 		pr := PropositionResult{ID: p.ID, Statement: p.Statement, Tests: p.Tests}
-		var rejected []*TestResult
-		var others []string
-		withheld := false
-		for _, name := range p.Tests {
-			t := testByName(tests, name)
-			if t == nil {
-				continue
-			}
-			switch t.Status {
-			case StatusRejected:
-				rejected = append(rejected, t)
-			case StatusWithheld:
-				withheld = true
-				others = append(others, shortfall(t))
-			default:
-				others = append(others, shortfall(t))
-			}
-		}
-		var ev []string
-		for _, t := range rejected {
-			ev = append(ev, evidence(t))
-		}
-		switch {
-		case p.ID == PropSame:
-			pr.Verdict, pr.Text = sameVerdict(m, tests)
-		case len(rejected) > 0 && len(inexact) > 0:
-			pr.Verdict = VerdictWithheld
-			pr.Text = fmt.Sprintf("Withheld: %s, but answers collected elsewhere do not answer exactly the planned queries, each once (%s). Lines kept after scoring can make unrelated text look watermarked, so these answers cannot support the proposition.",
-				strings.Join(ev, "; "), strings.Join(inexact, "; "))
-		case len(rejected) > 0 && p.ID == PropTrained && testByName(tests, TestRadioactivity) != nil && testByName(tests, TestRadioactivity).Status != StatusRejected:
-			// Planted answers alone: a model trained on our outputs gives
-			// them, and so does a cache of the answers a harvest received.
-			pr.Verdict = VerdictWithheld
-			pr.Text = fmt.Sprintf("Withheld: %s (%s); but our watermark was not shown in its answers to the ordinary prompts, and planted answers alone are also given by a cache of answers harvested from our service; the finding is \"depends on text our service generated\".",
-				strings.Join(ev, "; "), fwer)
-		case len(rejected) > 0 && p.ID == PropTrained && testByName(tests, TestRadioactivity) == nil:
-			pr.Verdict = VerdictWithheld
-			pr.Text = fmt.Sprintf("Withheld: %s (%s); but no radioactivity test was planned, and planted answers alone are also given by a cache of answers harvested from our service.", strings.Join(ev, "; "), fwer)
-		case len(rejected) > 0 && p.ID == PropTrained:
-			if why := relayNotExcluded(res); why != "" {
-				pr.Verdict = VerdictWithheld
-				pr.Text = fmt.Sprintf("Withheld: %s (%s); but %s. A model trained on our outputs and a relay of our service (a reseller forwarding our API, with or without changing our answers) both explain that evidence; the finding is \"depends on text our service generated\".",
-					strings.Join(ev, "; "), fwer, why)
-				break
-			}
-			pr.Verdict = VerdictSupported
-			pr.Text = fmt.Sprintf("Supported: %s (%s); and the suspect is not a relay of our service: %s. %s (so it is not our model served unchanged).", strings.Join(ev, "; "), fwer, relayLogText(res.RelayLog), upperFirst(answersDiffer(res.Tests)))
-		case len(rejected) > 0:
-			pr.Verdict = VerdictSupported
-			pr.Text = fmt.Sprintf("Supported: %s (%s). This shows that the suspect's text depends on text our service generated, not how: training on it, relaying our service and copying our text all explain it (see the next proposition).", strings.Join(ev, "; "), fwer)
-		case withheld:
-			pr.Verdict = VerdictWithheld
-			pr.Text = fmt.Sprintf("Withheld: %s.", strings.Join(others, "; "))
-		default:
-			pr.Verdict = VerdictInsufficient
-			pr.Text = fmt.Sprintf("Insufficient evidence: no test rejected at its share of α = %g (%s). This is not evidence that the proposition is false.", m.Alpha, strings.Join(others, "; "))
-		}
+		o := outcomesOf(res.Tests, p.Tests)
+		pr.Verdict, pr.Text = verdictOn(p.ID, m, res, o, inexact)
 		if pr.Verdict == VerdictSupported && len(collected) > 0 {
 			// Answers nobody here saw being collected: they answer exactly
 			// the planned queries, each once, but whoever collected them
@@ -140,12 +83,81 @@ func verdicts(m *Manifest, res *Results) []PropositionResult {
 			pr.Text = fmt.Sprintf("Supported only if the answers of %s, collected elsewhere, are complete and were not selected (completeness not verified by this tool): %s",
 				strings.Join(collected, ", "), strings.TrimPrefix(pr.Text, "Supported: "))
 		}
-		if (pr.Verdict == VerdictSupported || pr.Verdict == VerdictConditional) && len(others) > 0 {
-			pr.Text += " Other tests: " + strings.Join(others, "; ") + "."
+		if (pr.Verdict == VerdictSupported || pr.Verdict == VerdictConditional) && len(o.others) > 0 {
+			pr.Text += " Other tests: " + strings.Join(o.others, "; ") + "."
 		}
 		out = append(out, pr)
 	}
 	return out
+}
+
+// testOutcomes are a proposition's tests by outcome: those that rejected,
+// and what each other could have seen (shortfall); withheld is set when
+// one of those was withheld.
+type testOutcomes struct {
+	rejected []*TestResult
+	others   []string
+	withheld bool
+}
+
+func outcomesOf(tests []TestResult, names []string) testOutcomes {
+	var o testOutcomes
+	for _, name := range names {
+		t := testByName(tests, name)
+		if t == nil {
+			continue
+		}
+		switch t.Status {
+		case StatusRejected:
+			o.rejected = append(o.rejected, t)
+		case StatusWithheld:
+			o.withheld = true
+			o.others = append(o.others, shortfall(t))
+		default:
+			o.others = append(o.others, shortfall(t))
+		}
+	}
+	return o
+}
+
+// verdictOn is one proposition's verdict and its text, before the
+// conditions of answers collected elsewhere and the other tests are
+// added; inexact are the file targets that do not answer exactly the
+// planned queries.
+func verdictOn(id string, m *Manifest, res *Results, o testOutcomes, inexact []string) (verdict, text string) {
+	tests := res.Tests
+	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests", m.Alpha, len(m.Tests))
+	var ev []string
+	for _, t := range o.rejected {
+		ev = append(ev, evidence(t))
+	}
+	radio := testByName(tests, TestRadioactivity)
+	rejected := len(o.rejected) > 0
+	switch {
+	case id == PropSame:
+		return sameVerdict(m, tests)
+	case rejected && len(inexact) > 0:
+		return VerdictWithheld, fmt.Sprintf("Withheld: %s, but answers collected elsewhere do not answer exactly the planned queries, each once (%s). Lines kept after scoring can make unrelated text look watermarked, so these answers cannot support the proposition.",
+			strings.Join(ev, "; "), strings.Join(inexact, "; "))
+	case rejected && id == PropTrained && radio != nil && radio.Status != StatusRejected:
+		// Planted answers alone: a model trained on our outputs gives
+		// them, and so does a cache of the answers a harvest received.
+		return VerdictWithheld, fmt.Sprintf("Withheld: %s (%s); but our watermark was not shown in its answers to the ordinary prompts, and planted answers alone are also given by a cache of answers harvested from our service; the finding is \"depends on text our service generated\".",
+			strings.Join(ev, "; "), fwer)
+	case rejected && id == PropTrained && radio == nil:
+		return VerdictWithheld, fmt.Sprintf("Withheld: %s (%s); but no radioactivity test was planned, and planted answers alone are also given by a cache of answers harvested from our service.", strings.Join(ev, "; "), fwer)
+	case rejected && id == PropTrained:
+		if why := relayNotExcluded(res); why != "" {
+			return VerdictWithheld, fmt.Sprintf("Withheld: %s (%s); but %s. A model trained on our outputs and a relay of our service (a reseller forwarding our API, with or without changing our answers) both explain that evidence; the finding is \"depends on text our service generated\".",
+				strings.Join(ev, "; "), fwer, why)
+		}
+		return VerdictSupported, fmt.Sprintf("Supported: %s (%s); and the suspect is not a relay of our service: %s. %s (so it is not our model served unchanged).", strings.Join(ev, "; "), fwer, relayLogText(res.RelayLog), upperFirst(answersDiffer(res.Tests)))
+	case rejected:
+		return VerdictSupported, fmt.Sprintf("Supported: %s (%s). This shows that the suspect's text depends on text our service generated, not how: training on it, relaying our service and copying our text all explain it (see the next proposition).", strings.Join(ev, "; "), fwer)
+	case o.withheld:
+		return VerdictWithheld, fmt.Sprintf("Withheld: %s.", strings.Join(o.others, "; "))
+	}
+	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no test rejected at its share of α = %g (%s). This is not evidence that the proposition is false.", m.Alpha, strings.Join(o.others, "; "))
 }
 
 // relayNotExcluded says why a relay of our service is not ruled out, or

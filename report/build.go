@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"forensics/evidence"
 	"forensics/probe"
 	"forensics/stats"
 )
@@ -101,7 +102,7 @@ func Build(b *Bundle, o Options) *Document {
 	add(Heading{Level: 2, Text: "Integrity of the evidence"})
 	sig := "NOT SIGNED: nothing shows who made this bundle, and whoever held it could have changed any file and written SHA256SUMS again"
 	if b.Signature != nil {
-		sig = "signed (ed25519, key " + probe.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + ") over SHA256SUMS, which lists every file of the bundle, this report included, with its SHA-256; check it with forensics verify --pub and the signer's public key"
+		sig = "signed (ed25519, key " + evidence.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + ") over SHA256SUMS, which lists every file of the bundle, this report included, with its SHA-256; check it with forensics verify --pub and the signer's public key"
 	}
 	add(KeyValue{Pairs: [][2]string{
 		{"Merkle root of the transcripts", b.MerkleRoot},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"forensics/evidence"
 	"forensics/probe"
 )
 
@@ -22,19 +23,19 @@ type Bundle struct {
 	// content), by record index.
 	LineSHA256 []string
 	MerkleRoot string
-	Signature  *probe.Signature
+	Signature  *evidence.Signature
 	// Files are the SHA-256 of the bundle's evidence files (not of the
 	// report, which quotes them, nor of SHA256SUMS and its signature,
 	// which cover the report).
 	Files [][2]string
 }
 
-// Load reads a sealed bundle (after probe finished; see probe.Finish).
-// Every file is read as probe.ReadBundleFile does (regular files only,
+// Load reads a sealed bundle (after probe finished; see evidence.Finish).
+// Every file is read as evidence.ReadBundleFile does (regular files only,
 // size-capped): the bundle may come from someone else.
 func Load(dir string) (*Bundle, error) {
 	b := &Bundle{Dir: dir}
-	mb, err := probe.ReadBundleFile(dir, probe.FileManifest)
+	mb, err := evidence.ReadBundleFile(dir, probe.FileManifest)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
@@ -42,18 +43,18 @@ func Load(dir string) (*Bundle, error) {
 		return nil, err
 	}
 	b.ManifestSHA256 = b.Manifest.SHA256()
-	rb, err := probe.ReadBundleFile(dir, probe.FileResults)
+	rb, err := evidence.ReadBundleFile(dir, evidence.FileResults)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w (has the probe finished?)", err)
 	}
 	b.Results = new(probe.Results)
 	if err := json.Unmarshal(rb, b.Results); err != nil {
-		return nil, fmt.Errorf("%s: %w", probe.FileResults, err)
+		return nil, fmt.Errorf("%s: %w", evidence.FileResults, err)
 	}
 	if b.Results.ManifestSHA256 != b.ManifestSHA256 {
-		return nil, fmt.Errorf("%s belongs to another manifest", probe.FileResults)
+		return nil, fmt.Errorf("%s belongs to another manifest", evidence.FileResults)
 	}
-	tb, err := probe.ReadBundleFile(dir, probe.FileTranscripts)
+	tb, err := evidence.ReadBundleFile(dir, probe.FileTranscripts)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
@@ -66,18 +67,18 @@ func Load(dir string) (*Bundle, error) {
 			b.LineSHA256 = append(b.LineSHA256, hex.EncodeToString(d[:]))
 		}
 	}
-	root, err := probe.ReadBundleFile(dir, probe.FileRoot)
+	root, err := evidence.ReadBundleFile(dir, evidence.FileRoot)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
 	b.MerkleRoot = strings.TrimSpace(string(root))
-	if sig, err := probe.ReadBundleFile(dir, probe.FileSignature); err == nil {
-		b.Signature = new(probe.Signature)
+	if sig, err := evidence.ReadBundleFile(dir, evidence.FileSignature); err == nil {
+		b.Signature = new(evidence.Signature)
 		if err := json.Unmarshal(sig, b.Signature); err != nil {
-			return nil, fmt.Errorf("%s: %w", probe.FileSignature, err)
+			return nil, fmt.Errorf("%s: %w", evidence.FileSignature, err)
 		}
 	}
-	names := []string{probe.FileManifest, probe.FileCanaries, b.Manifest.Tokenizer.File, probe.FileTranscripts, probe.FileResults, probe.FileRoot}
+	names := []string{probe.FileManifest, probe.FileCanaries, b.Manifest.Tokenizer.File, probe.FileTranscripts, evidence.FileResults, evidence.FileRoot}
 	for _, src := range b.Manifest.Sources {
 		names = append(names, src.File)
 	}
@@ -85,7 +86,7 @@ func Load(dir string) (*Bundle, error) {
 		if name == "" {
 			continue // no tokenizer file
 		}
-		data, err := probe.ReadBundleFile(dir, name)
+		data, err := evidence.ReadBundleFile(dir, name)
 		if err != nil {
 			return nil, fmt.Errorf("read bundle: %w", err)
 		}

@@ -11,7 +11,7 @@ import (
 	"codeberg.org/go-fonts/liberation/liberationserifbold"
 	"codeberg.org/go-fonts/liberation/liberationserifitalic"
 	"codeberg.org/go-fonts/liberation/liberationserifregular"
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -110,107 +110,146 @@ func (p *pdfWriter) room(h float64) {
 
 func (p *pdfWriter) atTop() bool { return p.doc.GetY() <= pageMargin+1 }
 
+// block sets one block of the document.
 func (p *pdfWriter) block(b Block) error {
-	doc := p.doc
 	switch x := b.(type) {
 	case Heading:
-		if x.PageBreak && !p.atTop() {
-			doc.AddPage()
-		}
-		size := 15.0
-		if x.Level > 1 {
-			size = 12.0
-		}
-		p.room(size*2 + 3*lineHeight) // keep a heading with what follows
-		doc.Ln(size * 0.5)
-		doc.SetFont("serif", "B", size)
-		doc.MultiCell(0, size*1.25, pdfSafe(x.Text), "", "L", false)
-		doc.Ln(3)
+		p.heading(x)
 	case Para:
-		style := ""
-		if x.Strong {
-			style = "B"
-		}
-		doc.SetFont("serif", style, bodySize)
-		doc.MultiCell(0, lineHeight, pdfSafe(x.Text), "", "L", false)
-		doc.Ln(4)
+		p.para(x)
 	case List:
-		doc.SetFont("serif", "", bodySize)
-		for _, it := range x.Items {
-			lines := doc.SplitText(pdfSafe(it), p.width-14)
-			p.room(float64(len(lines)) * lineHeight)
-			y := doc.GetY()
-			doc.SetXY(pageMargin, y)
-			doc.CellFormat(14, lineHeight, "•", "", 0, "L", false, 0, "")
-			doc.SetXY(pageMargin+14, y)
-			doc.MultiCell(p.width-14, lineHeight, pdfSafe(it), "", "L", false)
-		}
-		doc.Ln(4)
+		p.list(x)
 	case KeyValue:
-		labelW := 150.0
-		for _, kv := range x.Pairs {
-			doc.SetFont("serif", "", bodySize)
-			// A value that is one word (a hash) is set smaller rather than
-			// broken inside: a copied hash must read whole.
-			valueSize := bodySize
-			if v := pdfSafe(kv[1]); !strings.ContainsAny(v, " \n") {
-				if w := doc.GetStringWidth(v); w > (p.width-labelW)*0.9 {
-					valueSize = max(6, bodySize*(p.width-labelW)/w*0.9) // MultiCell keeps a margin inside the cell
-				}
-			}
-			vl := doc.SplitText(pdfSafe(kv[1]), p.width-labelW)
-			if valueSize != bodySize {
-				vl = vl[:1]
-			}
-			ll := doc.SplitText(pdfSafe(kv[0]), labelW)
-			h := float64(max(len(vl), len(ll), 1)) * lineHeight
-			p.room(h)
-			y := doc.GetY()
-			doc.SetTextColor(90, 90, 90)
-			doc.SetXY(pageMargin, y)
-			doc.MultiCell(labelW, lineHeight, pdfSafe(kv[0]), "", "L", false)
-			doc.SetTextColor(0, 0, 0)
-			doc.SetXY(pageMargin+labelW, y)
-			doc.SetFont("serif", "", valueSize)
-			doc.MultiCell(p.width-labelW, lineHeight, pdfSafe(kv[1]), "", "L", false)
-			doc.SetFont("serif", "", bodySize)
-			doc.SetXY(pageMargin, y+h)
-		}
-		doc.Ln(4)
+		p.keyValue(x)
 	case Table:
 		p.table(x)
 	case Pre:
-		doc.SetFont("mono", "", 7.5)
-		doc.SetFillColor(245, 246, 248)
-		for _, line := range strings.Split(pdfSafe(x.Text), "\n") {
-			for _, l := range doc.SplitText(line+" ", p.width) {
-				p.room(10)
-				doc.CellFormat(0, 10, l, "", 1, "L", true, 0, "")
-			}
-		}
-		doc.SetFillColor(255, 255, 255)
-		doc.Ln(6)
+		p.pre(x)
 	case Figure:
-		w, h := figureW.Points(), figureH.Points()
-		p.room(h + 3*lineHeight)
-		x0 := pageMargin + (p.width-w)/2
-		y0 := doc.GetY()
-		p.canvas.drawRegion(x0, y0, h, func() {
-			x.Plot.Draw(draw.NewCanvas(p.canvas, figureW, figureH))
-		})
-		doc.SetXY(pageMargin, y0+h+4)
-		doc.SetFont("serif", "I", 9)
-		doc.SetTextColor(90, 90, 90)
-		doc.MultiCell(0, 12, pdfSafe(x.Caption), "", "L", false)
-		doc.SetTextColor(0, 0, 0)
-		doc.SetDrawColor(0, 0, 0)
-		doc.SetFillColor(255, 255, 255)
-		doc.SetLineWidth(0.5)
-		doc.SetDashPattern(nil, 0)
-		doc.SetAlpha(1, "Normal")
-		doc.Ln(6)
+		p.figure(x)
 	}
 	return nil
+}
+
+func (p *pdfWriter) heading(x Heading) {
+	doc := p.doc
+	if x.PageBreak && !p.atTop() {
+		doc.AddPage()
+	}
+	size := 15.0
+	if x.Level > 1 {
+		size = 12.0
+	}
+	p.room(size*2 + 3*lineHeight) // keep a heading with what follows
+	doc.Ln(size * 0.5)
+	doc.SetFont("serif", "B", size)
+	doc.MultiCell(0, size*1.25, pdfSafe(x.Text), "", "L", false)
+	doc.Ln(3)
+}
+
+func (p *pdfWriter) para(x Para) {
+	style := ""
+	if x.Strong {
+		style = "B"
+	}
+	p.doc.SetFont("serif", style, bodySize)
+	p.doc.MultiCell(0, lineHeight, pdfSafe(x.Text), "", "L", false)
+	p.doc.Ln(4)
+}
+
+func (p *pdfWriter) list(x List) {
+	doc := p.doc
+	doc.SetFont("serif", "", bodySize)
+	for _, it := range x.Items {
+		lines := doc.SplitText(pdfSafe(it), p.width-14)
+		p.room(float64(len(lines)) * lineHeight)
+		y := doc.GetY()
+		doc.SetXY(pageMargin, y)
+		doc.CellFormat(14, lineHeight, "•", "", 0, "L", false, 0, "")
+		doc.SetXY(pageMargin+14, y)
+		doc.MultiCell(p.width-14, lineHeight, pdfSafe(it), "", "L", false)
+	}
+	doc.Ln(4)
+}
+
+// kvLabelWidth is the width of a key-value block's label column.
+const kvLabelWidth = 150.0
+
+func (p *pdfWriter) keyValue(x KeyValue) {
+	doc := p.doc
+	for _, kv := range x.Pairs {
+		doc.SetFont("serif", "", bodySize)
+		valueSize := p.valueSize(kv[1])
+		vl := doc.SplitText(pdfSafe(kv[1]), p.width-kvLabelWidth)
+		if valueSize != bodySize {
+			vl = vl[:1]
+		}
+		ll := doc.SplitText(pdfSafe(kv[0]), kvLabelWidth)
+		h := float64(max(len(vl), len(ll), 1)) * lineHeight
+		p.room(h)
+		y := doc.GetY()
+		doc.SetTextColor(90, 90, 90)
+		doc.SetXY(pageMargin, y)
+		doc.MultiCell(kvLabelWidth, lineHeight, pdfSafe(kv[0]), "", "L", false)
+		doc.SetTextColor(0, 0, 0)
+		doc.SetXY(pageMargin+kvLabelWidth, y)
+		doc.SetFont("serif", "", valueSize)
+		doc.MultiCell(p.width-kvLabelWidth, lineHeight, pdfSafe(kv[1]), "", "L", false)
+		doc.SetFont("serif", "", bodySize)
+		doc.SetXY(pageMargin, y+h)
+	}
+	doc.Ln(4)
+}
+
+// valueSize is the font size of a key-value block's value, with the body
+// font set: a value that is one word (a hash) is set smaller rather than
+// broken inside, since a copied hash must read whole.
+func (p *pdfWriter) valueSize(value string) float64 {
+	v := pdfSafe(value)
+	if strings.ContainsAny(v, " \n") {
+		return bodySize
+	}
+	if w := p.doc.GetStringWidth(v); w > (p.width-kvLabelWidth)*0.9 {
+		return max(6, bodySize*(p.width-kvLabelWidth)/w*0.9) // MultiCell keeps a margin inside the cell
+	}
+	return bodySize
+}
+
+func (p *pdfWriter) pre(x Pre) {
+	doc := p.doc
+	doc.SetFont("mono", "", 7.5)
+	doc.SetFillColor(245, 246, 248)
+	for _, line := range strings.Split(pdfSafe(x.Text), "\n") {
+		for _, l := range doc.SplitText(line+" ", p.width) {
+			p.room(10)
+			doc.CellFormat(0, 10, l, "", 1, "L", true, 0, "")
+		}
+	}
+	doc.SetFillColor(255, 255, 255)
+	doc.Ln(6)
+}
+
+func (p *pdfWriter) figure(x Figure) {
+	doc := p.doc
+	w, h := figureW.Points(), figureH.Points()
+	p.room(h + 3*lineHeight)
+	x0 := pageMargin + (p.width-w)/2
+	y0 := doc.GetY()
+	p.canvas.drawRegion(x0, y0, h, func() {
+		x.Plot.Draw(draw.NewCanvas(p.canvas, figureW, figureH))
+	})
+	doc.SetXY(pageMargin, y0+h+4)
+	doc.SetFont("serif", "I", 9)
+	doc.SetTextColor(90, 90, 90)
+	doc.MultiCell(0, 12, pdfSafe(x.Caption), "", "L", false)
+	// Reset what the plot may have changed.
+	doc.SetTextColor(0, 0, 0)
+	doc.SetDrawColor(0, 0, 0)
+	doc.SetFillColor(255, 255, 255)
+	doc.SetLineWidth(0.5)
+	doc.SetDashPattern(nil, 0)
+	doc.SetAlpha(1, "Normal")
+	doc.Ln(6)
 }
 
 func (p *pdfWriter) table(t Table) {

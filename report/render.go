@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"forensics/probe"
+	"forensics/evidence"
 )
 
 // FileOptions is where a bundle keeps the options its report was made
@@ -64,7 +64,7 @@ func Files(b *Bundle, o Options) (map[string][]byte, error) {
 }
 
 // Render writes the report files into the bundle and seals it again
-// (probe.Seal), so that SHA256SUMS and its signature cover them: signed
+// (evidence.Seal), so that SHA256SUMS and its signature cover them: signed
 // by sign, or, without it, left UNSIGNED (an earlier signature would not
 // cover the new files, so it is removed, and the report says "not
 // signed"). It refuses a bundle altered since it was last sealed (a file
@@ -86,14 +86,14 @@ func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	isReport := func(name string) bool { return strings.HasPrefix(name, probe.ReportPrefix) }
-	if err := probe.CheckSeal(context.Background(), dir, isReport); err != nil {
+	isReport := func(name string) bool { return strings.HasPrefix(name, evidence.ReportPrefix) }
+	if err := evidence.CheckSeal(context.Background(), dir, isReport); err != nil {
 		return nil, fmt.Errorf("%s was altered since it was sealed, and a report would seal it again: %w", dir, err)
 	}
 	// The report states the signature the bundle will carry.
 	b.Signature = nil
 	if sign != nil {
-		b.Signature = &probe.Signature{Algorithm: "ed25519", Signed: probe.FileSums,
+		b.Signature = &evidence.Signature{Algorithm: "ed25519", Signed: evidence.FileSums,
 			PublicKey: base64.StdEncoding.EncodeToString(sign.Public().(ed25519.PublicKey))}
 	}
 	files, err := Files(b, o)
@@ -120,25 +120,25 @@ func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return names, probe.Seal(dir, sign)
+	return names, evidence.Seal(dir, sign)
 }
 
 // Check re-renders a bundle's report from its results and options and
 // compares it with the files present, and refuses report files the
 // options do not make (a report.pdf added to an HTML-only bundle, a report
 // without report.json): every listed file whose name begins with
-// probe.ReportPrefix must be one of the rendering. An edited number in a
+// evidence.ReportPrefix must be one of the rendering. An edited number in a
 // report makes its bytes differ from the rendering of results.json, which
 // verify has already re-derived. The files checked are those SHA256SUMS
-// lists; probe.Verify checks that the folder holds no others.
+// lists; evidence.Verify checks that the folder holds no others.
 func Check(dir string) (string, error) {
-	listed, err := probe.ListedFiles(dir)
+	listed, err := evidence.ListedFiles(dir)
 	if err != nil {
 		return "", err
 	}
 	var reports []string
 	for _, name := range listed {
-		if strings.HasPrefix(name, probe.ReportPrefix) {
+		if strings.HasPrefix(name, evidence.ReportPrefix) {
 			reports = append(reports, name)
 		}
 	}
@@ -148,9 +148,9 @@ func Check(dir string) (string, error) {
 		}
 		return "no report in the bundle", nil
 	}
-	ob, err := probe.ReadBundleFile(dir, FileOptions)
+	ob, err := evidence.ReadBundleFile(dir, FileOptions)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s is listed in %s but missing from the bundle", FileOptions, probe.FileSums)
+		return "", fmt.Errorf("%s is listed in %s but missing from the bundle", FileOptions, evidence.FileSums)
 	}
 	if err != nil {
 		return "", err
@@ -179,9 +179,9 @@ func Check(dir string) (string, error) {
 	slices.Sort(names)
 	for _, name := range names {
 		if !slices.Contains(reports, name) {
-			return "", fmt.Errorf("%s, which the options in %s make, is not in %s", name, FileOptions, probe.FileSums)
+			return "", fmt.Errorf("%s, which the options in %s make, is not in %s", name, FileOptions, evidence.FileSums)
 		}
-		have, err := probe.ReadBundleFile(dir, name)
+		have, err := evidence.ReadBundleFile(dir, name)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"forensics/canary"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/probe"
@@ -42,7 +44,7 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 	if err := tokenizer.Encode(&tf, m.Vocab().File()); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
+	cs, err := probe.LoadCanaries(canary.Secret, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if _, err := probe.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
+	if _, err := evidence.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return bundle, key
@@ -256,7 +258,7 @@ func hostileBundle(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
+	cs, err := probe.LoadCanaries(canary.Default, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +291,7 @@ func hostileBundle(t *testing.T) string {
 		t.Fatal(err)
 	}
 	st.Close()
-	if _, err := probe.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
+	if _, err := evidence.Finish(context.Background(), bundle, key, m.Tokenizer(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return bundle

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/evidence"
 	"forensics/internal/testfs"
 	"forensics/probe"
 )
@@ -18,21 +19,21 @@ func testSigner(seed byte) ed25519.PrivateKey {
 }
 
 // verifyAll is what 'forensics verify' checks: the bundle and the report.
-func verifyAll(t *testing.T, dir string, pub ed25519.PublicKey) []probe.Check {
+func verifyAll(t *testing.T, dir string, pub ed25519.PublicKey) []evidence.Check {
 	t.Helper()
-	checks, err := probe.Verify(context.Background(), dir, probe.VerifyOptions{PublicKey: pub})
+	checks, err := evidence.Verify(context.Background(), dir, evidence.VerifyOptions{PublicKey: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
 	detail, err := Check(dir)
-	c := probe.Check{Name: "report", OK: err == nil, Detail: detail}
+	c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
 	if err != nil {
 		c.Detail = err.Error()
 	}
 	return append(checks, c)
 }
 
-func failures(checks []probe.Check) map[string]string {
+func failures(checks []evidence.Check) map[string]string {
 	out := map[string]string{}
 	for _, c := range checks {
 		if !c.OK {
@@ -62,21 +63,21 @@ func TestRenderSeals(t *testing.T) {
 			t.Errorf("%s: warning %q with the signer pinned", c.Name, c.Warning)
 		}
 	}
-	listed, _ := probe.ListedFiles(dir)
+	listed, _ := evidence.ListedFiles(dir)
 	for _, want := range []string{"report.html", "report.md", FileOptions} {
 		if !strings.Contains(strings.Join(listed, " "), want) {
 			t.Errorf("SHA256SUMS lacks %s: %v", want, listed)
 		}
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if !strings.Contains(string(html), "signed (ed25519, key "+probe.KeyFingerprint(pub)+") over SHA256SUMS") {
+	if !strings.Contains(string(html), "signed (ed25519, key "+evidence.KeyFingerprint(pub)+") over SHA256SUMS") {
 		t.Error("report.html does not name its signer")
 	}
 
 	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, probe.FileSignature)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, evidence.FileSignature)); err == nil {
 		t.Fatal("a report rendered without the key kept the old signature")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "report.md")); err == nil {
@@ -87,7 +88,7 @@ func TestRenderSeals(t *testing.T) {
 		t.Fatalf("unsigned report: %v", f)
 	}
 	for _, c := range checks {
-		if c.Name == "signature" && c.Warning != probe.WarnUnsigned {
+		if c.Name == "signature" && c.Warning != evidence.WarnUnsigned {
 			t.Errorf("signature check %+v, want UNSIGNED", c)
 		}
 	}
@@ -159,7 +160,7 @@ func TestReportAttacks(t *testing.T) {
 			map[string]string{"hashes": "report.json is listed in SHA256SUMS"}},
 		{"report.html replaced, signed by another key", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "report.html"), forgedHTML, 0o644)
-			if err := probe.Seal(dir, testSigner(4)); err != nil {
+			if err := evidence.Seal(dir, testSigner(4)); err != nil {
 				t.Fatal(err)
 			}
 		}, false,
@@ -171,7 +172,7 @@ func TestReportAttacks(t *testing.T) {
 			cp := testfs.CopyDir(t, dir, nil)
 			tc.attack(t, cp)
 			if tc.resum {
-				if err := probe.Seal(cp, nil); err != nil {
+				if err := evidence.Seal(cp, nil); err != nil {
 					t.Fatal(err)
 				}
 			}

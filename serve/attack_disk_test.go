@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"forensics/logline"
 	"forensics/reqlog"
 )
 
@@ -116,7 +117,7 @@ func TestAttackDiskFull(t *testing.T) {
 		data, _ := os.ReadFile(path)
 		counts := map[string]int{}
 		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			var e LogEntry
+			var e logline.Entry
 			if err := json.Unmarshal([]byte(l), &e); err != nil {
 				t.Fatalf("a line is not one JSON object (glued or torn): %q", l)
 			}
@@ -134,7 +135,7 @@ func TestAttackDiskFull(t *testing.T) {
 		t.Logf("log after recovery: %v; chain ok %v, torn %d, gaps %d", counts, r.OK(), len(r.Torn), len(r.Gaps))
 		suppressed := 0
 		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			var e LogEntry
+			var e logline.Entry
 			json.Unmarshal([]byte(l), &e)
 			suppressed += e.Suppressed
 		}

@@ -12,13 +12,14 @@ import (
 
 	"forensics/canary"
 	"forensics/corpora"
+	"forensics/logline"
 	"forensics/logscan"
 )
 
-func toMessages(ms []map[string]string) []Message {
-	out := make([]Message, len(ms))
+func toMessages(ms []map[string]string) []logline.Message {
+	out := make([]logline.Message, len(ms))
 	for i, m := range ms {
-		out[i] = Message{Role: m["role"], Content: m["content"]}
+		out[i] = logline.Message{Role: m["role"], Content: m["content"]}
 	}
 	return out
 }

@@ -14,10 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"forensics/internal/jsonl"
+	"forensics/llm"
+	"forensics/logline"
 	"forensics/logscan"
 	"forensics/reqlog"
 )
@@ -132,7 +135,7 @@ func TestAttackLogWipe(t *testing.T) {
 	harvest, unauth, suppressed, longest := 0, 0, 0, 0
 	for _, l := range lines {
 		longest = max(longest, len(l))
-		var e LogEntry
+		var e logline.Entry
 		json.Unmarshal([]byte(l), &e)
 		switch {
 		case e.Account == "dev" && e.Status == 200:
@@ -204,20 +207,21 @@ func TestAttackSlowBodies(t *testing.T) {
 	}
 	hc.CloseIdleConnections()
 	// Trickle one byte a 200 ms to the connections still open: past
-	// body_timeout they are cut.
-	deadline := time.Now().Add(2500 * time.Millisecond)
-	for time.Now().Before(deadline) {
+	// body_timeout they are cut. Stop when none is left, or at 2.5 s.
+	start := time.Now()
+	after := held
+	for after > 0 && time.Since(start) < 2500*time.Millisecond {
 		for _, c := range conns {
 			c.SetWriteDeadline(time.Now().Add(10 * time.Millisecond))
 			c.Write([]byte(" "))
 		}
 		time.Sleep(200 * time.Millisecond)
+		rg.ln.mu.Lock()
+		after = rg.ln.open[clientNet(netip.MustParseAddr("127.0.0.1"))]
+		rg.ln.mu.Unlock()
 	}
-	rg.ln.mu.Lock()
-	after := rg.ln.open[clientNet(netip.MustParseAddr("127.0.0.1"))]
-	rg.ln.mu.Unlock()
 	t.Logf("1,100 trickling connections: %d held by the gateway (cap %d), /healthz from another address ok=%v, %d still held after %s of trickling (body_timeout 1s)",
-		held, rg.srv.cfg.HTTP.MaxConnectionsPerIP, healthy, after, 2500*time.Millisecond)
+		held, rg.srv.cfg.HTTP.MaxConnectionsPerIP, healthy, after, time.Since(start).Round(time.Millisecond))
 	if held > rg.srv.cfg.HTTP.MaxConnectionsPerIP || !healthy || after != 0 {
 		t.Errorf("held %d, healthy %v, %d left after the body timeout", held, healthy, after)
 	}
@@ -236,7 +240,10 @@ func TestAttackSlowBodies(t *testing.T) {
 // TestShutdownCutIsLogged: a generation cut by the shutdown is logged as
 // 499 with what was generated, not as a finished 200.
 func TestShutdownCutIsLogged(t *testing.T) {
-	g := startGateway(t, testKey(t, 1), "")
+	started := make(chan struct{})
+	g := startGatewayWith(t, testKey(t, 1), "", func(_ *Config, o *Options) {
+		o.Backend = startSignal{Backend: o.Backend, tokens: 4000, once: &sync.Once{}, started: started}
+	})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -249,7 +256,13 @@ func TestShutdownCutIsLogged(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	time.Sleep(20 * time.Millisecond)
+	// Shut down once the generation runs (not after a fixed sleep: on a
+	// loaded machine the request could arrive after the shutdown).
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the generation did not start")
+	}
 	g.srv.BeginShutdown()
 	g.http.CloseClientConnections() // what http.Server.Close does when shutdown_timeout runs out
 	<-done
@@ -257,6 +270,22 @@ func TestShutdownCutIsLogged(t *testing.T) {
 	if len(lines) != 1 || lines[0].Status != 499 || !strings.Contains(lines[0].Error, "shutdown") || lines[0].CompletionTokens >= 4000 {
 		t.Fatalf("cut generation logged as %+v", lines)
 	}
+}
+
+// startSignal is a backend that closes started when a stream of the given
+// number of tokens begins (not the pacing calibration's streams).
+type startSignal struct {
+	Backend
+	tokens  int
+	once    *sync.Once
+	started chan struct{}
+}
+
+func (b startSignal) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.Draft) error) error {
+	if req.MaxTokens == b.tokens {
+		b.once.Do(func() { close(b.started) })
+	}
+	return b.Backend.Stream(ctx, req, fn)
 }
 
 func readMaybeGzipFile(t *testing.T, path string) []byte {

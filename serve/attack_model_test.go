@@ -9,6 +9,7 @@ import (
 
 	"forensics/canary"
 	"forensics/llm/embedded"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -144,7 +145,7 @@ func TestTiltedTokensMeasureTheKey(t *testing.T) {
 	secret[0] = 99
 	weak, _ = watermark.NewKeyFromSecret("weak", p, secret, weak.Created)
 	zero := 0.0
-	ask := func(k *watermark.Key, temp float64) *WatermarkEntry {
+	ask := func(k *watermark.Key, temp float64) *logline.Watermark {
 		g := startGatewayWith(t, k, "", func(c *Config, _ *Options) { c.Watermarking.MinTemperature = &zero })
 		readAll(t, g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": "The letter said", "stream": false,
 			"options": map[string]any{"num_predict": 200, "min_tokens": 200, "temperature": temp}}))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"forensics/corpora"
 	"forensics/generate"
+	"forensics/internal/measure"
 	"forensics/internal/sidechannel"
 	"forensics/llm"
 )
@@ -129,9 +129,14 @@ func (b slowRestarts) Stream(ctx context.Context, req llm.StreamRequest, fn func
 // do no better than chance (sidechannel.Result.AtChance; the 95% interval
 // is reported). Unpaced with slow restarts, it must find the channel
 // (sidechannel.Result.Found), or the test has no power.
+//
+// The unit size is as small as the check allows: 12 requests give about
+// 1,100 paced pieces and an AUC standard error of about 0.017, so the
+// 0.05 tolerance is 2.9 standard errors (a chance failure about once in
+// 250 runs); fewer requests would fail by chance more often.
 func TestAttackStreamTiming(t *testing.T) {
 	requests, paras, pieces, backends := 12, 10, 100, []bool{true}
-	if os.Getenv("FORENSICS_MEASURE") != "" {
+	if measure.Enabled() {
 		requests, paras, pieces, backends = 30, 120, 200, []bool{false, true}
 	}
 	for _, slow := range backends {

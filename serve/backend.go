@@ -12,13 +12,14 @@ import (
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
 	"forensics/llm/tokenizer"
+	"forensics/logline"
 )
 
 // Backend is what the gateway generates with.
 type Backend interface {
 	llm.Streamer
 	// Render turns chat messages into the model's raw prompt.
-	Render(ctx context.Context, model string, msgs []Message) (string, error)
+	Render(ctx context.Context, model string, msgs []logline.Message) (string, error)
 	// Tags and Show answer /api/tags and /api/show.
 	Tags(ctx context.Context) (*api.ListResponse, error)
 	Show(ctx context.Context, req *api.ShowRequest) (*api.ShowResponse, error)
@@ -58,7 +59,7 @@ func (b *embeddedBackend) Stream(ctx context.Context, req llm.StreamRequest, fn 
 // Render joins the messages' contents, each as a paragraph: the embedded
 // model is a prose model without a chat template, trained on paragraphs
 // separated by its end token, so the answer begins a new paragraph.
-func (b *embeddedBackend) Render(_ context.Context, _ string, msgs []Message) (string, error) {
+func (b *embeddedBackend) Render(_ context.Context, _ string, msgs []logline.Message) (string, error) {
 	var sb strings.Builder
 	for _, m := range msgs {
 		if c := strings.TrimSpace(m.Content); c != "" {
@@ -176,7 +177,7 @@ func (b *ollamaBackend) Stream(ctx context.Context, req llm.StreamRequest, fn fu
 	return b.c.Stream(ctx, req, fn)
 }
 
-func (b *ollamaBackend) Render(ctx context.Context, model string, msgs []Message) (string, error) {
+func (b *ollamaBackend) Render(ctx context.Context, model string, msgs []logline.Message) (string, error) {
 	am := make([]api.Message, len(msgs))
 	for i, m := range msgs {
 		am[i] = api.Message{Role: m.Role, Content: m.Content}

@@ -282,46 +282,65 @@ func (c *Config) setDefaults() {
 	if c.Backend.Timeout.Duration == 0 {
 		c.Backend.Timeout.Duration = 10 * time.Minute
 	}
-	if c.Requests.MaxBodyBytes == 0 {
-		c.Requests.MaxBodyBytes = 1 << 20
-	}
-	if c.Requests.MaxTokens == 0 {
-		c.Requests.MaxTokens = 4096
-	}
-	if c.Requests.DefaultTokens == 0 {
-		c.Requests.DefaultTokens = 512
-	}
 	if c.ShutdownTimeout.Duration == 0 {
 		c.ShutdownTimeout.Duration = 30 * time.Second
 	}
-	if c.Log.MaxSizeMB == 0 {
-		c.Log.MaxSizeMB = 100
+	c.setRequestDefaults()
+	c.Log.setDefaults()
+	c.HTTP.setDefaults()
+	c.Watermarking.setDefaults()
+	if rl := c.RateLimits; rl != nil {
+		if rl.RequestsPerHour > 0 && c.Defaults.Limits.RequestsPerHour == 0 {
+			c.Defaults.Limits.RequestsPerHour = rl.RequestsPerHour
+		}
+		rl.setDefaults()
 	}
-	if c.Log.Compress == nil {
-		c.Log.Compress = ptr(true)
+}
+
+func (c *Config) setRequestDefaults() {
+	r := &c.Requests
+	if r.MaxBodyBytes == 0 {
+		r.MaxBodyBytes = 1 << 20
 	}
-	if c.Log.CheckpointEvery.Duration == 0 {
-		c.Log.CheckpointEvery.Duration = time.Minute
+	if r.MaxTokens == 0 {
+		r.MaxTokens = 4096
 	}
-	if c.Log.MaxFieldBytes == 0 {
-		c.Log.MaxFieldBytes = 256 << 10
+	if r.DefaultTokens == 0 {
+		r.DefaultTokens = 512
 	}
-	if c.Requests.MaxMessages == 0 {
-		c.Requests.MaxMessages = 1024
+	if r.MaxMessages == 0 {
+		r.MaxMessages = 1024
 	}
-	if c.Log.OnFailure == "" {
-		c.Log.OnFailure = "refuse-watermarked"
+	if r.MaxPromptTokens == 0 {
+		r.MaxPromptTokens = 32768
 	}
-	if c.Requests.MaxPromptTokens == 0 {
-		c.Requests.MaxPromptTokens = 32768
+	if r.MaxStop == 0 {
+		r.MaxStop = 16
 	}
-	if c.Requests.MaxStop == 0 {
-		c.Requests.MaxStop = 16
+	if r.MaxStopBytes == 0 {
+		r.MaxStopBytes = 256
 	}
-	if c.Requests.MaxStopBytes == 0 {
-		c.Requests.MaxStopBytes = 256
+}
+
+func (l *LogConfig) setDefaults() {
+	if l.MaxSizeMB == 0 {
+		l.MaxSizeMB = 100
 	}
-	h := &c.HTTP
+	if l.Compress == nil {
+		l.Compress = ptr(true)
+	}
+	if l.CheckpointEvery.Duration == 0 {
+		l.CheckpointEvery.Duration = time.Minute
+	}
+	if l.MaxFieldBytes == 0 {
+		l.MaxFieldBytes = 256 << 10
+	}
+	if l.OnFailure == "" {
+		l.OnFailure = "refuse-watermarked"
+	}
+}
+
+func (h *HTTPConfig) setDefaults() {
 	if h.MaxConnections == 0 {
 		h.MaxConnections = 1024
 	}
@@ -340,7 +359,9 @@ func (c *Config) setDefaults() {
 	if h.UnauthenticatedTotalPerMinute == 0 {
 		h.UnauthenticatedTotalPerMinute = 600
 	}
-	wm := &c.Watermarking
+}
+
+func (wm *WatermarkingConfig) setDefaults() {
 	if wm.MinTemperature == nil {
 		wm.MinTemperature = ptr(0.2)
 	}
@@ -350,22 +371,31 @@ func (c *Config) setDefaults() {
 	if wm.PaceLead == 0 {
 		wm.PaceLead = 4
 	}
-	if rl := c.RateLimits; rl != nil {
-		if rl.RequestsPerHour > 0 && c.Defaults.Limits.RequestsPerHour == 0 {
-			c.Defaults.Limits.RequestsPerHour = rl.RequestsPerHour
-		}
-		if rl.SuspiciousPatternMultiplier == 0 {
-			rl.SuspiciousPatternMultiplier = 0.1
-		}
-		if rl.MinPrompts == 0 {
-			rl.MinPrompts = 40
-		}
+}
+
+func (rl *RateLimits) setDefaults() {
+	if rl.SuspiciousPatternMultiplier == 0 {
+		rl.SuspiciousPatternMultiplier = 0.1
+	}
+	if rl.MinPrompts == 0 {
+		rl.MinPrompts = 40
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func (c *Config) validate() error {
+	for _, check := range []func() error{c.validateLimits, c.parseTrustedProxies, c.validateWatermarking,
+		c.validateScans, c.validateBackend, c.validateAccounts, c.validateModels} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateLimits checks the log, request and HTTP limits.
+func (c *Config) validateLimits() error {
 	if c.Log.MaxFiles != 0 {
 		return errors.New("log: max_files is gone: rotated files are archived and never deleted by count (set retention_days to delete archives by age)")
 	}
@@ -383,6 +413,11 @@ func (c *Config) validate() error {
 	if h := c.HTTP; h.MaxConnections < 1 || h.MaxConnectionsPerIP < 1 || h.BodyTimeout.Duration <= 0 || h.MaxHeaderBytes < 4096 || h.UnauthenticatedPerMinute < 1 || h.UnauthenticatedTotalPerMinute < 1 {
 		return errors.New("http: limits must be positive (max_header_bytes at least 4096)")
 	}
+	return nil
+}
+
+// parseTrustedProxies reads http.trusted_proxies, addresses or CIDRs.
+func (c *Config) parseTrustedProxies() error {
 	c.HTTP.trusted = nil
 	for _, p := range c.HTTP.TrustedProxies {
 		pre, err := netip.ParsePrefix(p)
@@ -395,12 +430,21 @@ func (c *Config) validate() error {
 		}
 		c.HTTP.trusted = append(c.HTTP.trusted, pre.Masked())
 	}
+	return nil
+}
+
+func (c *Config) validateWatermarking() error {
 	if t := *c.Watermarking.MinTemperature; !(t >= 0 && t <= 2) {
 		return fmt.Errorf("watermarking: min_temperature %v must be in [0,2]", t)
 	}
 	if c.Watermarking.PaceLead < 1 || c.Watermarking.PaceLead > 1000 {
 		return fmt.Errorf("watermarking: pace_lead %d must be in 1..1000", c.Watermarking.PaceLead)
 	}
+	return nil
+}
+
+// validateScans checks the rate limits and the risk scan.
+func (c *Config) validateScans() error {
 	if rl := c.RateLimits; rl != nil {
 		switch {
 		case rl.RequestsPerHour < 0 || rl.UniqueTopicsPerDay < 0 || rl.MinPrompts < 0:
@@ -414,6 +458,11 @@ func (c *Config) validate() error {
 	if c.Risk.ScanEvery.Duration < 0 || (c.Risk.ScanEvery.Duration > 0 && c.Risk.ScanEvery.Duration < time.Second) {
 		return fmt.Errorf("risk: scan_every %v must be at least 1s (or 0 for never)", c.Risk.ScanEvery.Duration)
 	}
+	return nil
+}
+
+// validateBackend checks the backend kind and the token budgets.
+func (c *Config) validateBackend() error {
 	switch c.Backend.Kind {
 	case "embedded", "ollama":
 	default:
@@ -422,6 +471,12 @@ func (c *Config) validate() error {
 	if c.Requests.MaxTokens < 1 || c.Requests.DefaultTokens > c.Requests.MaxTokens {
 		return fmt.Errorf("requests: default_tokens %d must be ≤ max_tokens %d", c.Requests.DefaultTokens, c.Requests.MaxTokens)
 	}
+	return nil
+}
+
+// validateAccounts checks that accounts have unique names and API keys,
+// and that a watermarked account has a configured key.
+func (c *Config) validateAccounts() error {
 	seenKey := map[string]string{}
 	seenAcct := map[string]bool{}
 	for i, a := range c.Accounts {
@@ -444,17 +499,8 @@ func (c *Config) validate() error {
 			}
 			seenKey[k] = a.Name
 		}
-		key := a.Key
-		if key == "" {
-			key = c.Defaults.Key
-		}
-		if watermarkOn(a.Watermark) {
-			if key == "" {
-				return fmt.Errorf("account %q is watermarked but names no key (set key: or defaults.key:)", a.Name)
-			}
-			if _, ok := c.Keys[key]; !ok {
-				return fmt.Errorf("account %q: key %q is not one of the keys (under keys)", a.Name, key)
-			}
+		if err := c.validateAccountKey(a); err != nil {
+			return err
 		}
 	}
 	if c.Canaries == "secret" && len(c.Keys) == 0 {
@@ -465,6 +511,31 @@ func (c *Config) validate() error {
 			return fmt.Errorf("admin_api_keys: %w", err)
 		}
 	}
+	return nil
+}
+
+// validateAccountKey checks that a watermarked account names a configured
+// key, its own or the default.
+func (c *Config) validateAccountKey(a AccountConfig) error {
+	if !watermarkOn(a.Watermark) {
+		return nil
+	}
+	key := a.Key
+	if key == "" {
+		key = c.Defaults.Key
+	}
+	if key == "" {
+		return fmt.Errorf("account %q is watermarked but names no key (set key: or defaults.key:)", a.Name)
+	}
+	if _, ok := c.Keys[key]; !ok {
+		return fmt.Errorf("account %q: key %q is not one of the keys (under keys)", a.Name, key)
+	}
+	return nil
+}
+
+// validateModels checks that models have names and that accounts list
+// only configured models.
+func (c *Config) validateModels() error {
 	models := map[string]bool{}
 	for _, m := range c.Models {
 		if m.Name == "" {

@@ -1,25 +1,23 @@
 package serve
 
 import (
-	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http/httptest"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"forensics/llm"
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -80,7 +78,7 @@ func TestUpstreamErrorMidStream(t *testing.T) {
 	}
 }
 
-func readLog(t *testing.T, path string, g *gateway) []LogEntry {
+func readLog(t *testing.T, path string, g *gateway) []logline.Entry {
 	t.Helper()
 	g.close()
 	return readEntries(t, path)
@@ -121,7 +119,10 @@ func TestUpstreamDown(t *testing.T) {
 // and checks that each emitted piece follows its position's q: counts by
 // candidate rank against summed q (chi-square, fixed seeds). About 40% of
 // first drafts are rejected, so many second pieces come from a restarted
-// stream.
+// stream. The requests run eight at a time; their seeds fix the answers,
+// so the counts are the same as one at a time. (Against the unwatermarked
+// p_T the counts give χ² = 3637 and 569 on 19 df: the size is for
+// departures subtler than a gateway that does not tilt.)
 func TestGatewayFollowsQ(t *testing.T) {
 	key := testKey(t, 0)
 	g := startGateway(t, key, "")
@@ -139,14 +140,53 @@ func TestGatewayFollowsQ(t *testing.T) {
 		return next, s.Tilt(nil, wc, 1)
 	}
 	c1, q1 := qOf(pp)
+	// The second position's candidates after each first piece, computed
+	// once each.
+	type next struct {
+		cands []llm.Candidate
+		q     watermark.Tilted
+	}
+	after := map[int]next{}
+	qAfter := func(r1 int) next {
+		if n, ok := after[r1]; ok {
+			return n
+		}
+		c2, q2 := qOf(append(append([]string{}, pp...), c1[r1].Piece))
+		after[r1] = next{c2, q2}
+		return after[r1]
+	}
 	want := [2][]float64{make([]float64, 20), make([]float64, 20)}
 	got := [2][]int{make([]int, 20), make([]int, 20)}
 	const n = 3000
+	// Concurrent requests: the wall time is the pacing's, not the CPU's.
+	texts := make([]string, n)
+	var eg errgroup.Group
+	eg.SetLimit(8)
+	for i := range n {
+		eg.Go(func() error {
+			resp, err := g.postErr("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": prompt, "raw": true, "stream": false,
+				"options": map[string]any{"num_predict": 2, "min_tokens": 2, "seed": i, "temperature": 1.0}})
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var r struct{ Response, Error string }
+			if err == nil {
+				err = json.Unmarshal(body, &r)
+			}
+			if err != nil || resp.StatusCode != 200 || r.Error != "" {
+				return fmt.Errorf("request %d: %d %q: %v", i, resp.StatusCode, body, err)
+			}
+			texts[i] = r.Response
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	used := 0
-	for i := 0; i < n; i++ {
-		resp := g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": prompt, "raw": true, "stream": false,
-			"options": map[string]any{"num_predict": 2, "min_tokens": 2, "seed": i, "temperature": 1.0}})
-		text := responseText(t, "/api/generate", false, resp)
+	for _, text := range texts {
 		// Split the text into a first-position and a second-position
 		// candidate; keep the responses where the split is unique.
 		var split [][2]int
@@ -155,11 +195,11 @@ func TestGatewayFollowsQ(t *testing.T) {
 			if c.EOS || !strings.HasPrefix(text, c.Piece) {
 				continue
 			}
-			c2, q2 := qOf(append(append([]string{}, pp...), c.Piece))
-			for r2, d := range c2 {
+			n := qAfter(r1)
+			for r2, d := range n.cands {
 				if !d.EOS && c.Piece+d.Piece == text {
 					split = append(split, [2]int{r1, r2})
-					q2s = append(q2s, q2)
+					q2s = append(q2s, n.q)
 				}
 			}
 		}
@@ -192,59 +232,5 @@ func TestGatewayFollowsQ(t *testing.T) {
 		if p < 1e-3 {
 			t.Errorf("position %d: emitted pieces do not follow q (p=%.2g)", pos+1, p)
 		}
-	}
-}
-
-// TestLoad runs 16 concurrent streaming clients against the gateway for a
-// bounded 2 seconds and reports throughput and p99 latency; every request
-// must appear in the log exactly once.
-func TestLoad(t *testing.T) {
-	g := startGateway(t, testKey(t, 1), "")
-	const clients = 16
-	deadline := time.Now().Add(2 * time.Second)
-	var mu sync.Mutex
-	var lat []time.Duration
-	tokens, requests := 0, 0
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for i := 0; time.Now().Before(deadline) && i < 1000; i++ {
-				start := time.Now()
-				resp := g.post("/api/chat", devKey, map[string]any{"model": "embedded",
-					"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("client %d question %d", c, i)}},
-					"options":  map[string]any{"num_predict": 64, "min_tokens": 64}})
-				sc := bufio.NewScanner(resp.Body)
-				chunks := 0
-				for sc.Scan() {
-					chunks++
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				mu.Lock()
-				lat = append(lat, time.Since(start))
-				tokens += 64
-				requests++
-				mu.Unlock()
-			}
-		}(c)
-	}
-	wg.Wait()
-	elapsed := 2 * time.Second
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	p99 := lat[int(math.Ceil(0.99*float64(len(lat))))-1]
-	t.Logf("%d clients, %d requests in ~%v: %.0f requests/s, %.0f tokens/s, p50 %v, p99 %v",
-		clients, requests, elapsed, float64(requests)/elapsed.Seconds(), float64(tokens)/elapsed.Seconds(), lat[len(lat)/2], p99)
-	entries := g.logLines()
-	ids := map[string]int{}
-	for _, e := range entries {
-		ids[e.RequestID]++
-		if e.Status != 200 {
-			t.Errorf("logged status %d", e.Status)
-		}
-	}
-	if len(entries) != requests || len(ids) != requests {
-		t.Fatalf("%d log lines, %d distinct, for %d requests", len(entries), len(ids), requests)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"forensics/generate"
+	"forensics/logline"
+	"forensics/watermark"
 )
 
 // genRequest is a generation request in the gateway's terms.
@@ -22,7 +24,7 @@ type genRequest struct {
 	prompt       string // rendered raw prompt
 	promptPieces []string
 	promptTokens int
-	messages     []Message
+	messages     []logline.Message
 	rawText      *string // the client's prompt for /api/generate
 	system       *string // /api/generate's system prompt
 	temp         float64
@@ -174,7 +176,7 @@ type generation struct {
 	text      strings.Builder
 	toks      []generate.Token
 	stats     generate.Stats
-	watermark *WatermarkEntry
+	watermark *logline.Watermark
 	stalls    int
 	released  time.Time // when the final message was due
 	err       error
@@ -287,12 +289,9 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 	key := paceKeyOf(mc.Upstream, gr.promptTokens)
 	var tau, first time.Duration
 	if paced {
-		var err error
-		if tau, first, err = s.paceFor(ctx, key); err != nil {
-			if ctx.Err() != nil {
-				return nil, &httpError{status: 499, msg: s.goneMsg()}
-			}
-			return nil, &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
+		var herr *httpError
+		if tau, first, herr = s.paceTimes(ctx, key); herr != nil {
+			return nil, herr
 		}
 	}
 	done, which, retry := s.lim.admit(rc.acct.name)
@@ -300,39 +299,79 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 		s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
 		return nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}
 	}
-	g := &generation{}
 	p := newPacer(paceNow, 0, 0, s.now)
 	if paced {
 		p = newPacer(paceTau, tau, time.Duration(s.cfg.Watermarking.PaceLead)*tau, s.now)
 	}
 	start := s.now()
 	if planted {
-		// The provider's planted answer: served as is (a model trained on
-		// it repeats it, which the probe's canary test looks for), cut by
-		// the request's max_tokens and stop sequences as a generated
-		// answer would be, and paced like one, its first piece at the
-		// calibrated time a generation takes to its first piece.
-		g.canary = canaryID
-		pieces, stop := plantedPieces(s.backend, gr, ans)
-		p.setFirst(start.Add(first))
-		for i, piece := range pieces {
-			p.add(piece, i+1)
-		}
-		p.finish(false)
-		g.stalls, g.err = p.release(ctx, func(text string) error { g.text.WriteString(text); return emit(text) })
-		g.stats = generate.Stats{Tokens: len(pieces), Stop: stop}
-		g.released = s.now()
-		g.served(rc.acct)
+		g := s.servePlanted(ctx, rc, gr, p, start.Add(first), ans, canaryID, emit)
 		done(gr.promptTokens + g.stats.Tokens)
 		s.met.tokens.WithLabelValues(rc.acct.name, "false").Add(float64(g.stats.Tokens))
 		return g, nil
 	}
+	g, werr := s.generate(ctx, rc, mc, gr, scheme, p, paced, emit)
+	g.served(rc.acct)
+	done(gr.promptTokens + g.stats.Tokens)
+	if g.stalls > 0 {
+		s.recalibrate(key)
+	}
+	g.countTilted()
+	if s.trace != nil {
+		s.trace(rc.id, g.toks)
+	}
+	s.recordMetrics(rc.acct, g, scheme != nil, start)
+	if g.err != nil && ctx.Err() == nil && werr == nil {
+		s.met.upstreamErr.Inc()
+	}
+	return g, nil
+}
+
+// paceTimes is the calibrated time per piece (tau) and to the first piece
+// for a model and prompt size, or why it cannot be had.
+func (s *Server) paceTimes(ctx context.Context, key paceKey) (tau, first time.Duration, herr *httpError) {
+	tau, first, err := s.paceFor(ctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, 0, &httpError{status: 499, msg: s.goneMsg()}
+		}
+		return 0, 0, &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
+	}
+	return tau, first, nil
+}
+
+// servePlanted serves the provider's planted answer: as is (a model
+// trained on it repeats it, which the probe's canary test looks for), cut
+// by the request's max_tokens and stop sequences as a generated answer
+// would be, and paced like one, its first piece at firstAt, the calibrated
+// time a generation takes to its first piece.
+func (s *Server) servePlanted(ctx context.Context, rc *reqCtx, gr *genRequest, p *pacer, firstAt time.Time, answer, canaryID string, emit func(string) error) *generation {
+	g := &generation{canary: canaryID}
+	pieces, stop := plantedPieces(s.backend, gr, answer)
+	p.setFirst(firstAt)
+	for i, piece := range pieces {
+		p.add(piece, i+1)
+	}
+	p.finish(false)
+	g.stalls, g.err = p.release(ctx, func(text string) error { g.text.WriteString(text); return emit(text) })
+	g.stats = generate.Stats{Tokens: len(pieces), Stop: stop}
+	g.released = s.now()
+	g.served(rc.acct)
+	return g
+}
+
+// generate runs the speculative generation, each drafted piece sampled
+// from the watermarked distribution when scheme is set, and releases its
+// text through the pacer to emit. werr is emit's error (a gone client),
+// which also ends the generation.
+func (s *Server) generate(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genRequest, scheme *watermark.Scheme, p *pacer, paced bool, emit func(string) error) (g *generation, werr error) {
+	g = &generation{}
 	temp, floored := gr.temp, false
 	if scheme != nil {
 		if floor := *s.cfg.Watermarking.MinTemperature; temp < floor {
 			temp, floored = floor, true
 		}
-		g.watermark = &WatermarkEntry{KeyID: scheme.KeyID(), Payload: rc.acct.payload, Temperature: temp}
+		g.watermark = &logline.Watermark{KeyID: scheme.KeyID(), Payload: rc.acct.payload, Temperature: temp}
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -358,36 +397,35 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 	if g.err == nil {
 		g.err = werr
 	}
-	g.served(rc.acct)
-	done(gr.promptTokens + g.stats.Tokens)
-	if stalls > 0 {
-		s.recalibrate(key)
+	return g, werr
+}
+
+// countTilted fills in the watermark entry's count of tilted pieces and
+// its green gain (to one decimal).
+func (g *generation) countTilted() {
+	if g.watermark == nil {
+		return
 	}
-	if g.watermark != nil {
-		for _, tok := range g.toks {
-			if tok.TV >= TiltedTV {
-				g.watermark.Tilted++
-			}
-			g.watermark.GreenGain += tok.TV
+	for _, tok := range g.toks {
+		if tok.TV >= TiltedTV {
+			g.watermark.Tilted++
 		}
-		g.watermark.GreenGain = float64(int(g.watermark.GreenGain*10+0.5)) / 10
+		g.watermark.GreenGain += tok.TV
 	}
-	if s.trace != nil {
-		s.trace(rc.id, g.toks)
-	}
+	g.watermark.GreenGain = float64(int(g.watermark.GreenGain*10+0.5)) / 10
+}
+
+// recordMetrics adds a finished generation to the metrics.
+func (s *Server) recordMetrics(acct *account, g *generation, watermarked bool, start time.Time) {
 	s.met.roundTrips.Add(float64(g.stats.RoundTrips))
 	s.met.drafts.WithLabelValues("accepted").Add(float64(g.stats.Accepted))
 	s.met.drafts.WithLabelValues("rejected").Add(float64(g.stats.Rejected))
 	s.met.drafts.WithLabelValues("discarded").Add(float64(g.stats.Discarded))
-	s.met.paceStalls.Add(float64(stalls))
-	s.met.tokens.WithLabelValues(rc.acct.name, fmt.Sprint(scheme != nil)).Add(float64(g.stats.Tokens))
+	s.met.paceStalls.Add(float64(g.stalls))
+	s.met.tokens.WithLabelValues(acct.name, fmt.Sprint(watermarked)).Add(float64(g.stats.Tokens))
 	if g.stats.Tokens > 0 {
 		s.met.tokenTime.Observe(g.released.Sub(start).Seconds() / float64(g.stats.Tokens))
 	}
-	if g.err != nil && ctx.Err() == nil && werr == nil {
-		s.met.upstreamErr.Inc()
-	}
-	return g, nil
 }
 
 // chunkFor is the upstream request size: one token when paced, so that a

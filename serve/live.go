@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"forensics/logline"
 	"forensics/logscan"
 )
 
@@ -39,7 +40,7 @@ func newLiveScan(cfg *Config) (*liveScan, error) {
 
 // observe feeds one log entry to the scanner and re-checks the account's
 // rate_limits patterns.
-func (s *Server) observe(e *LogEntry, line []byte) {
+func (s *Server) observe(e *logline.Entry, line []byte) {
 	ls := s.live
 	if ls == nil || e.Account == "" || e.Status >= 400 {
 		return

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"forensics/logline"
+
 	"github.com/ollama/ollama/api"
 )
 
@@ -115,11 +117,11 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqC
 	if req.Raw {
 		gr.prompt = req.Prompt
 	} else {
-		var msgs []Message
+		var msgs []logline.Message
 		if req.System != "" {
-			msgs = append(msgs, Message{Role: "system", Content: req.System})
+			msgs = append(msgs, logline.Message{Role: "system", Content: req.System})
 		}
-		msgs = append(msgs, Message{Role: "user", Content: req.Prompt})
+		msgs = append(msgs, logline.Message{Role: "user", Content: req.Prompt})
 		if !s.render(w, r, rc, gr, msgs, writeError) {
 			return
 		}
@@ -140,7 +142,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	gr := &genRequest{model: req.Model}
 	images := false
 	for _, m := range req.Messages {
-		gr.messages = append(gr.messages, Message{Role: m.Role, Content: m.Content})
+		gr.messages = append(gr.messages, logline.Message{Role: m.Role, Content: m.Content})
 		images = images || len(m.Images) > 0
 	}
 	he := s.ollamaParams(req.Options, gr)
@@ -178,7 +180,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 
 // render sets gr.prompt from chat messages through the backend's template;
 // on failure it answers 502 and reports false.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, rc *reqCtx, gr *genRequest, msgs []Message, write func(http.ResponseWriter, int, string)) bool {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, rc *reqCtx, gr *genRequest, msgs []logline.Message, write func(http.ResponseWriter, int, string)) bool {
 	p, err := s.backend.Render(r.Context(), gr.upstream, msgs)
 	if err != nil {
 		s.refuse(w, r, rc, gr.model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, write)

@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+
+	"forensics/logline"
 )
 
 // OpenAI-compatible chat completions (the subset clients rely on).
 type oaiChatRequest struct {
-	Model       string    `json:"model"`
-	Messages    []Message `json:"messages"`
-	Stream      bool      `json:"stream"`
-	MaxTokens   *int      `json:"max_tokens"`
-	MaxComplete *int      `json:"max_completion_tokens"`
+	Model       string            `json:"model"`
+	Messages    []logline.Message `json:"messages"`
+	Stream      bool              `json:"stream"`
+	MaxTokens   *int              `json:"max_tokens"`
+	MaxComplete *int              `json:"max_completion_tokens"`
 	// MinTokens is an extension (embedded backend only): no end before it.
 	MinTokens   *int     `json:"min_tokens"`
 	Temperature *float64 `json:"temperature"`
@@ -67,90 +69,117 @@ func writeOAIError(w http.ResponseWriter, status int, msg string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ}})
 }
 
+// handleOpenAIChat serves /v1/chat/completions.
 func (s *Server) handleOpenAIChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	var req oaiChatRequest
-	if he := s.readJSON(w, r, &req); he != nil {
-		s.refuse(w, r, rc, "", nil, he, writeOAIError)
+	req, gr, mc, ok := s.readOAIChat(w, r, rc)
+	if !ok {
 		return
 	}
-	gr := &genRequest{model: req.Model, messages: req.Messages, temp: 1, maxTok: s.cfg.Requests.DefaultTokens, params: map[string]any{}}
-	he := s.oaiParams(&req, gr)
-	var mc ModelConfig
-	if he == nil {
-		mc, he = s.resolveModel(r.Context(), rc.acct, req.Model)
-	}
-	if he != nil {
-		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
-		return
-	}
-	gr.upstream = mc.Upstream
-	if !s.render(w, r, rc, gr, gr.messages, writeOAIError) {
-		return
-	}
-	if he := s.prepare(rc, gr); he != nil {
-		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
-		return
-	}
-	id := "chatcmpl-" + rc.id
-	created := s.now().Unix()
-	sw := newStreamWriter(w, "text/event-stream")
-	sse := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return sw.write(append(append([]byte("data: "), b...), '\n', '\n'))
-	}
-	first := true
-	emit := func(text string) error {
-		if !req.Stream {
-			return nil
-		}
-		delta := &oaiMessage{Content: text}
-		if first {
-			delta.Role = "assistant"
-			first = false
-		}
-		return sse(oaiResponse{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
-			Choices: []oaiChoice{{Delta: delta}}})
-	}
-	g, he := s.run(r.Context(), rc, mc, gr, emit)
+	a := &oaiAnswer{w: w, sw: newStreamWriter(w, "text/event-stream"), stream: req.Stream,
+		id: "chatcmpl-" + rc.id, created: s.now().Unix(), model: req.Model, first: true}
+	g, he := s.run(r.Context(), rc, mc, gr, a.emit)
 	if he != nil {
 		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
 		return
 	}
 	if g.err != nil {
 		status, msg := s.finishLog(r, rc, gr, g, nil)
-		if sw.started {
-			sse(map[string]any{"error": map[string]any{"message": msg, "type": "api_error"}})
+		if a.sw.started {
+			a.sse(map[string]any{"error": map[string]any{"message": msg, "type": "api_error"}})
 		} else if status != 499 {
 			writeOAIError(w, status, msg)
 		}
 		return
 	}
+	s.finishLog(r, rc, gr, g, a.finish(g, gr.promptTokens))
+}
+
+// readOAIChat reads and checks a chat completion request up to
+// generation: its parameters, model, rendered prompt and limits. When it
+// refuses the request (ok false) it has answered and logged it.
+func (s *Server) readOAIChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) (req oaiChatRequest, gr *genRequest, mc ModelConfig, ok bool) {
+	if he := s.readJSON(w, r, &req); he != nil {
+		s.refuse(w, r, rc, "", nil, he, writeOAIError)
+		return req, nil, mc, false
+	}
+	gr = &genRequest{model: req.Model, messages: req.Messages, temp: 1, maxTok: s.cfg.Requests.DefaultTokens, params: map[string]any{}}
+	he := s.oaiParams(&req, gr)
+	if he == nil {
+		mc, he = s.resolveModel(r.Context(), rc.acct, req.Model)
+	}
+	if he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
+		return req, gr, mc, false
+	}
+	gr.upstream = mc.Upstream
+	if !s.render(w, r, rc, gr, gr.messages, writeOAIError) {
+		return req, gr, mc, false
+	}
+	if he := s.prepare(rc, gr); he != nil {
+		s.refuse(w, r, rc, req.Model, gr, he, writeOAIError)
+		return req, gr, mc, false
+	}
+	return req, gr, mc, true
+}
+
+// oaiAnswer writes one chat completion in OpenAI's shape: server-sent
+// chunks when streamed, one JSON object at the end otherwise.
+type oaiAnswer struct {
+	w       http.ResponseWriter
+	sw      *streamWriter
+	stream  bool
+	id      string
+	created int64
+	model   string
+	first   bool // no chunk sent yet
+}
+
+// sse sends one server-sent event.
+func (a *oaiAnswer) sse(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return a.sw.write(append(append([]byte("data: "), b...), '\n', '\n'))
+}
+
+// emit streams a piece of text; the first chunk carries the role.
+func (a *oaiAnswer) emit(text string) error {
+	if !a.stream {
+		return nil
+	}
+	delta := &oaiMessage{Content: text}
+	if a.first {
+		delta.Role = "assistant"
+		a.first = false
+	}
+	return a.sse(oaiResponse{ID: a.id, Object: "chat.completion.chunk", Created: a.created, Model: a.model,
+		Choices: []oaiChoice{{Delta: delta}}})
+}
+
+// finish ends a generated answer: the final chunk with the finish reason
+// and usage, and [DONE], or the whole answer unstreamed.
+func (a *oaiAnswer) finish(g *generation, promptTokens int) error {
 	finish := "stop"
 	if g.stats.Stop == "length" {
 		finish = "length"
 	}
-	usage := &oaiUsage{PromptTokens: gr.promptTokens, CompletionTokens: g.stats.Tokens, TotalTokens: gr.promptTokens + g.stats.Tokens}
-	var werr error
-	if req.Stream {
-		if first {
-			werr = emit("") // a stream always opens with the assistant role
-		}
-		if werr == nil {
-			werr = sse(oaiResponse{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
-				Choices: []oaiChoice{{Delta: &oaiMessage{}, FinishReason: &finish}}, Usage: usage})
-		}
-		if werr == nil {
-			werr = sw.write([]byte("data: [DONE]\n\n"))
-		}
-	} else {
-		w.Header().Set("Content-Type", "application/json")
-		werr = json.NewEncoder(w).Encode(oaiResponse{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+	usage := &oaiUsage{PromptTokens: promptTokens, CompletionTokens: g.stats.Tokens, TotalTokens: promptTokens + g.stats.Tokens}
+	if !a.stream {
+		a.w.Header().Set("Content-Type", "application/json")
+		return json.NewEncoder(a.w).Encode(oaiResponse{ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
 			Choices: []oaiChoice{{Message: &oaiMessage{Role: "assistant", Content: g.text.String()}, FinishReason: &finish}}, Usage: usage})
 	}
-	s.finishLog(r, rc, gr, g, werr)
+	if a.first {
+		if err := a.emit(""); err != nil { // a stream always opens with the assistant role
+			return err
+		}
+	}
+	if err := a.sse(oaiResponse{ID: a.id, Object: "chat.completion.chunk", Created: a.created, Model: a.model,
+		Choices: []oaiChoice{{Delta: &oaiMessage{}, FinishReason: &finish}}, Usage: usage}); err != nil {
+		return err
+	}
+	return a.sw.write([]byte("data: [DONE]\n\n"))
 }
 
 // oaiParams reads an OpenAI request's sampling parameters.

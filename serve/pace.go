@@ -71,7 +71,6 @@ type pacer struct {
 	chunks []pacedChunk
 	avail  int       // pieces generated
 	first  time.Time // when piece 1 was generated
-	last   time.Time // when the last piece was generated
 	done   bool
 	failed bool
 	wake   chan struct{}
@@ -102,7 +101,7 @@ func (p *pacer) add(text string, n int) {
 		if p.avail == 0 && p.first.IsZero() {
 			p.first = t
 		}
-		p.avail, p.last = n, t
+		p.avail = n
 	}
 	if text != "" {
 		p.chunks = append(p.chunks, pacedChunk{text: text, n: n})
@@ -133,53 +132,15 @@ func (p *pacer) finish(failed bool) {
 // time. It returns how many stalls there were, and write's error (a gone
 // client) or ctx's.
 func (p *pacer) release(ctx context.Context, write func(string) error) (stalls int, err error) {
-	var (
-		released, next int       // pieces released, next chunk to send
-		base           int       // pieces released when the schedule (re)started
-		anchor         time.Time // due time of piece base+1
-		waiting        bool      // everything generated is out and more is coming
-		out            strings.Builder
-	)
-	tau := p.tau
+	sc := &schedule{tau: p.tau}
+	next := 0 // next chunk to send
+	var out strings.Builder
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		p.mu.Lock()
-		avail, done, failed, first := p.avail, p.done, p.failed, p.first
-		now := p.now()
-		target, wait := released, time.Duration(-1) // -1: until woken
-		switch {
-		case failed || p.mode == paceNow:
-			target = avail
-		case anchor.IsZero() && first.IsZero():
-			if done {
-				target = avail // an empty answer: nothing to time
-			}
-		default:
-			if anchor.IsZero() {
-				anchor = first.Add(p.lead)
-			}
-			due := func(i int) time.Time { return anchor.Add(time.Duration(i-base-1) * tau) }
-			if waiting && avail > released && now.After(due(released+1)) {
-				// Generation fell behind: restart the schedule from here,
-				// with a new lead and a slower pace.
-				stalls++
-				tau += tau / 2
-				base, anchor = released, now.Add(p.lead)
-			}
-			for target < avail && !now.Before(due(target+1)) {
-				target++
-			}
-			switch {
-			case target < avail:
-				wait = due(target + 1).Sub(now)
-			case done && now.Before(due(avail+1)):
-				wait = due(avail + 1).Sub(now) // the final message's time
-			case done && waiting && now.After(due(avail+1)):
-				stalls++ // the end came later than the final message was due
-			}
-		}
-		waiting = target == avail && !done
+		avail, done := p.avail, p.done
+		target, wait := p.plan(sc, p.now())
 		out.Reset()
 		for next < len(p.chunks) && p.chunks[next].n <= target {
 			out.WriteString(p.chunks[next].text)
@@ -189,30 +150,93 @@ func (p *pacer) release(ctx context.Context, write func(string) error) (stalls i
 		p.mu.Unlock()
 		if out.Len() > 0 {
 			if err := write(out.String()); err != nil {
-				return stalls, err
+				return sc.stalls, err
 			}
 		}
-		released = target
+		sc.released = target
 		if finished && wait < 0 {
-			return stalls, nil
+			return sc.stalls, nil
 		}
 		if wait < 0 {
 			wait = time.Hour
 		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return stalls, ctx.Err()
-		case <-p.wake:
-		case <-timer.C:
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
+		if err := p.sleep(ctx, timer, wait); err != nil {
+			return sc.stalls, err
 		}
 	}
+}
+
+// schedule is release's state: what is out, and when the next pieces are
+// due.
+type schedule struct {
+	tau      time.Duration // the pace, slowed by each stall
+	released int           // pieces released
+	base     int           // pieces released when the schedule (re)started
+	anchor   time.Time     // due time of piece base+1
+	waiting  bool          // everything generated is out and more is coming
+	stalls   int
+}
+
+// due is when piece i may be out.
+func (sc *schedule) due(i int) time.Time { return sc.anchor.Add(time.Duration(i-sc.base-1) * sc.tau) }
+
+// plan returns how many pieces may be out at now (target) and how long
+// until the next one or the final message is due (wait, -1: until woken).
+// A generation that fell behind its schedule restarts it. Call it with
+// p.mu held.
+func (p *pacer) plan(sc *schedule, now time.Time) (target int, wait time.Duration) {
+	avail, done := p.avail, p.done
+	target, wait = sc.released, -1
+	switch {
+	case p.failed || p.mode == paceNow:
+		target = avail
+	case sc.anchor.IsZero() && p.first.IsZero():
+		if done {
+			target = avail // an empty answer: nothing to time
+		}
+	default:
+		if sc.anchor.IsZero() {
+			sc.anchor = p.first.Add(p.lead)
+		}
+		if sc.waiting && avail > sc.released && now.After(sc.due(sc.released+1)) {
+			// Generation fell behind: restart the schedule from here,
+			// with a new lead and a slower pace.
+			sc.stalls++
+			sc.tau += sc.tau / 2
+			sc.base, sc.anchor = sc.released, now.Add(p.lead)
+		}
+		for target < avail && !now.Before(sc.due(target+1)) {
+			target++
+		}
+		switch {
+		case target < avail:
+			wait = sc.due(target + 1).Sub(now)
+		case done && now.Before(sc.due(avail+1)):
+			wait = sc.due(avail + 1).Sub(now) // the final message's time
+		case done && sc.waiting && now.After(sc.due(avail+1)):
+			sc.stalls++ // the end came later than the final message was due
+		}
+	}
+	sc.waiting = target == avail && !done
+	return target, wait
+}
+
+// sleep waits for wait, new text or the end, or ctx.
+func (p *pacer) sleep(ctx context.Context, timer *time.Timer, wait time.Duration) error {
+	timer.Reset(wait)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.wake:
+	case <-timer.C:
+	}
+	if !timer.Stop() {
+		select {
+		case <-timer.C:
+		default:
+		}
+	}
+	return nil
 }
 
 // paceKey is what τ is calibrated for: a model and a prompt size.

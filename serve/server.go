@@ -17,9 +17,7 @@
 package serve
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -40,6 +38,7 @@ import (
 
 	"forensics/canary"
 	"forensics/generate"
+	"forensics/logline"
 	"forensics/reqlog"
 	"forensics/watermark"
 )
@@ -84,176 +83,6 @@ type account struct {
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
-}
-
-// Options configure New beyond the Config.
-type Options struct {
-	Backend Backend
-	// Keys are the loaded watermark keys by config name; keys named in the
-	// config but missing here are loaded from their files.
-	Keys map[string]*watermark.Key
-	// LogSigner signs the request log's checkpoints (the config's
-	// log.signing_key, loaded by the caller).
-	LogSigner ed25519.PrivateKey
-	// Logger receives the gateway's own events (nil: discard).
-	Logger *slog.Logger
-	// Version goes into the request log's "opened" event.
-	Version string
-	Now     func() time.Time
-	// Trace, if set, is given every generation's pieces with their green
-	// bits, for measuring side channels in tests. Never expose it.
-	Trace func(requestID string, toks []generate.Token)
-}
-
-// New builds a gateway from a checked config.
-func New(cfg *Config, opts Options) (*Server, error) {
-	if opts.Backend == nil {
-		return nil, errors.New("serve: no backend")
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
-		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
-		calib: newPaceCalibration(), trace: opts.Trace}
-	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
-	s.risk.init()
-	schemes := map[string]*watermark.Scheme{}
-	keyCanaries := map[string]*canary.Set{} // the secret set of each key
-	for name, path := range cfg.Keys {
-		k := opts.Keys[name]
-		if k == nil {
-			var err error
-			if k, err = watermark.LoadKey(cfg.path(path)); err != nil {
-				return nil, err
-			}
-		}
-		schemes[name] = watermark.NewScheme(k)
-		if cfg.Canaries == canary.Secret {
-			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
-			if err != nil {
-				return nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
-			}
-			keyCanaries[name] = cs
-		}
-	}
-	switch cfg.Canaries {
-	case "", canary.Secret:
-	case canary.Default:
-		logger.Warn("planting the PUBLIC DEMO canary set: every copy of forensics ships its answers, so a model that gives them proves nothing about your outputs; plant canaries: secret")
-		fallthrough
-	default:
-		spec := cfg.Canaries
-		if spec != canary.Default {
-			spec = cfg.path(spec)
-		}
-		cs, err := canary.Load(spec)
-		if err != nil {
-			return nil, err
-		}
-		s.canaries = cs
-	}
-	for _, a := range cfg.Accounts {
-		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}, canaries: s.canaries}
-		key := a.Key
-		if key == "" {
-			key = cfg.Defaults.Key
-		}
-		if watermarkOn(a.Watermark) {
-			acct.scheme = schemes[key]
-		}
-		if cs := keyCanaries[key]; cs != nil {
-			// An account plants the secret set of its key, so that a
-			// probe with that key asks the triggers it planted.
-			acct.canaries = cs
-		}
-		if a.Models != nil {
-			acct.models = map[string]bool{}
-			for _, m := range a.Models {
-				acct.models[m] = true
-			}
-		}
-		for _, h := range a.APIKeys {
-			s.accounts[h] = acct
-		}
-		s.byName[a.Name] = acct
-		lim := cfg.Defaults.Limits
-		if a.Limits != nil {
-			lim = *a.Limits
-		}
-		s.lim.set(a.Name, lim)
-		s.risk.base[a.Name] = lim
-	}
-	for _, h := range cfg.AdminAPIKeys {
-		s.admins[h] = true
-	}
-	for _, m := range cfg.Models {
-		if m.Upstream == "" {
-			m.Upstream = m.Name
-		}
-		s.models[m.Name] = m
-	}
-	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
-		ls, err := newLiveScan(cfg)
-		if err != nil {
-			return nil, err
-		}
-		s.live = ls
-	}
-	if cfg.Log.Path != "" {
-		l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
-			Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
-			Signer: opts.LogSigner, Logger: logger, Now: now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
-		if err != nil {
-			return nil, err
-		}
-		s.log = l
-	}
-	if s.live != nil {
-		if every := cfg.Risk.ScanEvery.Duration; every > 0 {
-			s.live.stop, s.live.done = make(chan struct{}), make(chan struct{})
-			go s.runScans(every)
-		}
-	}
-	s.sumStop, s.sumDone = make(chan struct{}), make(chan struct{})
-	go s.summariseUnauthenticated()
-	if *cfg.Watermarking.Pacing {
-		// Short prompts of the models known now are calibrated at start;
-		// other models and prompt sizes on first use.
-		s.calib.mu.Lock()
-		for _, m := range s.knownModels() {
-			k := paceKeyOf(m, 0)
-			e := &calibEntry{}
-			s.calib.entries[k] = e
-			s.startCalibration(k, e)
-		}
-		s.calib.mu.Unlock()
-	}
-	s.routes()
-	return s, nil
-}
-
-// knownModels are the backend names of the models the config serves (the
-// embedded model's, for the embedded backend without a models list).
-func (s *Server) knownModels() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range s.models {
-		if !seen[m.Upstream] {
-			seen[m.Upstream] = true
-			out = append(out, m.Upstream)
-		}
-	}
-	if len(out) == 0 && s.cfg.Backend.Kind == "embedded" {
-		out = append(out, EmbeddedModelName)
-	}
-	return out
 }
 
 func (s *Server) routes() {
@@ -481,7 +310,7 @@ func (s *Server) flushSuppressed(now time.Time) {
 		if !addr.IsValid() {
 			ip = "(other addresses)"
 		}
-		e := LogEntry{TS: now.UTC().Format(time.RFC3339Nano), Event: "suppressed", IP: ip, Status: http.StatusTooManyRequests,
+		e := logline.Entry{TS: now.UTC().Format(time.RFC3339Nano), Event: "suppressed", IP: ip, Status: http.StatusTooManyRequests,
 			Suppressed: n, Params: map[string]any{}, Error: "unauthenticated requests over unauthenticated_per_minute, refused without a line each"}
 		s.writeLog(&e)
 	}
@@ -573,7 +402,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 	if h := strings.TrimPrefix(rc.keyHash, "sha256:"); len(h) >= 12 {
 		keyID = h[:12]
 	}
-	e := LogEntry{
+	e := logline.Entry{
 		TS: rc.start.UTC().Format(time.RFC3339Nano), RequestID: rc.id, Account: rc.acct.name,
 		APIKeyID: keyID, IP: s.clientIP(r).String(), UserAgent: r.UserAgent(),
 		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg,
@@ -596,18 +425,14 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 }
 
 // writeLog bounds an entry, feeds it to the live scanner and appends it.
-func (s *Server) writeLog(e *LogEntry) {
-	e.bound(s.cfg.Log.MaxFieldBytes)
+func (s *Server) writeLog(e *logline.Entry) {
+	bound(e, s.cfg.Log.MaxFieldBytes)
 	// Encoded once: the live scanner parses the same line the log keeps.
-	// No HTML escaping: "<" would take six bytes.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
+	line, err := logline.Marshal(e)
+	if err != nil {
 		s.met.logErrors.Inc()
 		return
 	}
-	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	s.observe(e, line)
 	if s.log == nil {
 		return

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"forensics/llm/embedded"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -124,6 +125,16 @@ func (g *gateway) close() {
 // post sends a JSON body with an API key and returns the response.
 func (g *gateway) post(path, apiKey string, body any) *http.Response {
 	g.t.Helper()
+	resp, err := g.postErr(path, apiKey, body)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return resp
+}
+
+// postErr is post for goroutines other than the test's: it returns the
+// error instead of failing the test.
+func (g *gateway) postErr(path, apiKey string, body any) (*http.Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case string:
@@ -132,7 +143,7 @@ func (g *gateway) post(path, apiKey string, body any) *http.Response {
 		data, _ := json.Marshal(b)
 		rd = bytes.NewReader(data)
 	}
-	return g.send(http.MethodPost, path, apiKey, rd)
+	return g.sendErr(http.MethodPost, path, apiKey, rd)
 }
 
 // get sends a GET with an API key ("" for none).
@@ -143,15 +154,19 @@ func (g *gateway) get(path, apiKey string) *http.Response {
 
 func (g *gateway) send(method, path, apiKey string, body io.Reader) *http.Response {
 	g.t.Helper()
-	req, _ := http.NewRequest(method, g.http.URL+path, body)
-	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-	}
-	resp, err := g.http.Client().Do(req)
+	resp, err := g.sendErr(method, path, apiKey, body)
 	if err != nil {
 		g.t.Fatal(err)
 	}
 	return resp
+}
+
+func (g *gateway) sendErr(method, path, apiKey string, body io.Reader) (*http.Response, error) {
+	req, _ := http.NewRequest(method, g.http.URL+path, body)
+	if apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+	}
+	return g.http.Client().Do(req)
 }
 
 func readAll(t testing.TB, resp *http.Response) string {
@@ -165,24 +180,24 @@ func readAll(t testing.TB, resp *http.Response) string {
 }
 
 // logLines reads the request log (after the gateway is closed).
-func (g *gateway) logLines() []LogEntry {
+func (g *gateway) logLines() []logline.Entry {
 	g.t.Helper()
 	g.close()
 	return readEntries(g.t, filepath.Join(g.logDir, "requests.jsonl"))
 }
 
-func readEntries(t testing.TB, path string) []LogEntry {
+func readEntries(t testing.TB, path string) []logline.Entry {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []LogEntry
+	var out []logline.Entry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var e LogEntry
+		var e logline.Entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("bad log line %q: %v", sc.Text(), err)
 		}

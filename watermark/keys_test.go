@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
+
 	"forensics/corpora"
+	"forensics/internal/measure"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/stats"
@@ -146,15 +147,24 @@ func humanDocs(t testing.TB, n, size int) ([][]string, tokenizer.Tokenizer) {
 // Holm over keys it must stay ≤ α. Every document gets 100 fresh keys of
 // its own, so the documents are independent trials (under shared keys,
 // documents sharing common word pairs would be dependent and the interval
-// too narrow). FORENSICS_MEASURE=1 runs the whole corpus, several times.
+// too narrow).
+//
+// FORENSICS_MEASURE=1 runs the whole corpus four times (4,829 documents,
+// about 3 minutes) and wants the family-wise rate itself at most α: it
+// gave Holm 151/19316 = 0.0078 and uncorrected 0.557. The unit suite runs
+// the first 300 of those trials (same documents, same keys) and asks what
+// 300 can show: the 95% interval's lower end not above α (it passes 0.01
+// from 8 flags, which a rate of 0.0078 reaches with probability 0.003;
+// the rate itself would fail from 4, with probability 0.2), and the
+// uncorrected rate's above 0.2 (from 75 flags of about 167 expected).
 func TestManyKeysFamilyWiseNull(t *testing.T) {
 	const (
 		keys  = 100
 		size  = 200
 		alpha = 0.01
 	)
-	docsWanted, rounds := 1500, 1
-	if os.Getenv("FORENSICS_MEASURE") != "" {
+	docsWanted, rounds := 300, 1
+	if measure.Enabled() {
 		docsWanted, rounds = 1<<30, 4
 	}
 	docs, tk := humanDocs(t, docsWanted, size)
@@ -164,34 +174,28 @@ func TestManyKeysFamilyWiseNull(t *testing.T) {
 	bonferroni := make([]bool, trials)
 	minAdj := make([]float64, trials)
 	d := &Detector{Tokenizer: tk, Alpha: alpha}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			schemes := make([]*Scheme, keys)
-			for tr := range next {
-				for j := range schemes {
-					schemes[j] = NewScheme(seededKey(2026, uint64(tr), uint64(j)))
-				}
-				r, err := d.DetectPiecesKeys(schemes, nil, docs[tr%len(docs)])
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				corrected[tr] = r.Watermarked
-				uncorrected[tr] = r.DecisionLog10P <= math.Log10(alpha)
-				bonferroni[tr] = stats.BonferroniLog10(r.DecisionLog10P, keys) <= math.Log10(alpha)
-				minAdj[tr] = r.AdjustedLog10P
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for tr := range trials {
-		next <- tr
+		g.Go(func() error {
+			schemes := make([]*Scheme, keys)
+			for j := range schemes {
+				schemes[j] = NewScheme(seededKey(2026, uint64(tr), uint64(j)))
+			}
+			r, err := d.DetectPiecesKeys(schemes, nil, docs[tr%len(docs)])
+			if err != nil {
+				return err
+			}
+			corrected[tr] = r.Watermarked
+			uncorrected[tr] = r.DecisionLog10P <= math.Log10(alpha)
+			bonferroni[tr] = stats.BonferroniLog10(r.DecisionLog10P, keys) <= math.Log10(alpha)
+			minAdj[tr] = r.AdjustedLog10P
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	count := func(b []bool) int {
 		n := 0
 		for _, x := range b {
@@ -211,7 +215,7 @@ func TestManyKeysFamilyWiseNull(t *testing.T) {
 	lo, _ := report("Holm over keys, any key flags", c)
 	report("Bonferroni over keys", count(bonferroni))
 	ulo, _ := report("uncorrected, any key p ≤ α", count(uncorrected))
-	if float64(c)/float64(trials) > alpha || lo > alpha {
+	if lo > alpha || (measure.Enabled() && float64(c)/float64(trials) > alpha) {
 		t.Errorf("family-wise false-positive rate %d/%d exceeds α = %g", c, trials, alpha)
 	}
 	// The test must be able to see the failure it guards against.

@@ -65,12 +65,7 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 			t.Green[i] = !c.EOS && s.Green(ctx, c.Piece)
 		}
 	}
-	best := -1
-	for i, c := range cands {
-		if valid(c.LogProb) && (best < 0 || c.LogProb > cands[best].LogProb) {
-			best = i
-		}
-	}
+	best := mostLikely(cands)
 	if best < 0 {
 		// Nothing has positive probability: fall back to uniform, the
 		// only distribution consistent with no information.
@@ -88,22 +83,28 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 	if !full {
 		bias = 0
 	}
-	// Log-weights, shifted by their maxima so that exp cannot overflow
-	// however large δ_T is.
-	maxP, maxQ := math.Inf(-1), math.Inf(-1)
+	t.weigh(cands, temperature, bias)
+	t.Watermarked = full
+	return t
+}
+
+// mostLikely is the index of the candidate with the highest valid
+// log-probability (the first among ties), or -1 if none is valid.
+func mostLikely(cands []Candidate) int {
+	best := -1
 	for i, c := range cands {
-		if !valid(c.LogProb) {
-			continue
-		}
-		lp := c.LogProb / temperature
-		maxP = math.Max(maxP, lp)
-		if !c.EOS {
-			if t.Green[i] {
-				lp += bias
-			}
-			maxQ = math.Max(maxQ, lp)
+		if valid(c.LogProb) && (best < 0 || c.LogProb > cands[best].LogProb) {
+			best = i
 		}
 	}
+	return best
+}
+
+// weigh fills in P, Q and TV: p_T(x) ∝ exp(logprob(x)/T), q(x) the same
+// with bias added to the green log-weights, q(EOS) = p_T(EOS) and the
+// other candidates sharing the rest.
+func (t *Tilted) weigh(cands []Candidate, temperature, bias float64) {
+	maxP, maxQ := t.maxLogWeights(cands, temperature, bias)
 	var sumP, sumEOS, sumQ float64
 	for i, c := range cands {
 		if !valid(c.LogProb) {
@@ -134,8 +135,27 @@ func (s *Scheme) Tilt(ctx []uint64, cands []Candidate, temperature float64) Tilt
 		}
 		t.TV += math.Max(0, t.Q[i]-t.P[i])
 	}
-	t.Watermarked = full
-	return t
+}
+
+// maxLogWeights are the largest log-weights of p_T and of q (over the
+// candidates other than EOS), by which weigh shifts them so that exp
+// cannot overflow however large the bias is.
+func (t *Tilted) maxLogWeights(cands []Candidate, temperature, bias float64) (maxP, maxQ float64) {
+	maxP, maxQ = math.Inf(-1), math.Inf(-1)
+	for i, c := range cands {
+		if !valid(c.LogProb) {
+			continue
+		}
+		lp := c.LogProb / temperature
+		maxP = math.Max(maxP, lp)
+		if !c.EOS {
+			if t.Green[i] {
+				lp += bias
+			}
+			maxQ = math.Max(maxQ, lp)
+		}
+	}
+	return maxP, maxQ
 }
 
 // minTemperature is where sampling becomes greedy: below it, logprob/T

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/evidence"
 	"forensics/internal/testfs"
-	"forensics/probe"
 )
 
 // outputLines are the lines of a command's output.
@@ -82,7 +82,7 @@ func TestVerifyBundleAttacks(t *testing.T) {
 		}},
 		{"report.pdf forged, SHA256SUMS written again without the key", bundle, func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "report.pdf"), pdf, 0o644)
-			if err := probe.Seal(dir, nil); err != nil {
+			if err := evidence.Seal(dir, nil); err != nil {
 				t.Fatal(err)
 			}
 		}, []verifyRun{
@@ -98,7 +98,7 @@ func TestVerifyBundleAttacks(t *testing.T) {
 		{"report.json deleted and report.html replaced, SHA256SUMS written again", bundle, func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "report.json"))
 			os.WriteFile(filepath.Join(dir, "report.html"), []byte("<p>Verdict: guilty.</p>\n"), 0o644)
-			if err := probe.Seal(dir, nil); err != nil {
+			if err := evidence.Seal(dir, nil); err != nil {
 				t.Fatal(err)
 			}
 		}, []verifyRun{
@@ -106,35 +106,35 @@ func TestVerifyBundleAttacks(t *testing.T) {
 			{nil, 1, []string{"report.html is in the bundle without report.json", "\nUNSIGNED\n"}},
 		}},
 		{"SHA256SUMS edited together with a file", bundle, func(t *testing.T, dir string) {
-			sig, _ := os.ReadFile(filepath.Join(dir, probe.FileSignature))
+			sig, _ := os.ReadFile(filepath.Join(dir, evidence.FileSignature))
 			path := filepath.Join(dir, "report.html")
 			html, _ := os.ReadFile(path)
 			os.WriteFile(path, []byte(strings.Replace(string(html), "Summary", "Summary: guilty", 1)), 0o644)
-			if err := probe.Seal(dir, nil); err != nil {
+			if err := evidence.Seal(dir, nil); err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(dir, probe.FileSignature), sig, 0o644)
+			os.WriteFile(filepath.Join(dir, evidence.FileSignature), sig, 0o644)
 		}, []verifyRun{
 			{pinned, 1, []string{"SHA256SUMS.sig: the signature does not match SHA256SUMS"}},
 			{nil, 1, []string{"SHA256SUMS.sig: the signature does not match SHA256SUMS"}},
 		}},
 		{"signature stripped", bare, func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, probe.FileSignature))
+			os.Remove(filepath.Join(dir, evidence.FileSignature))
 		}, []verifyRun{
 			{nil, 0, []string{"WARN signature    UNSIGNED: the bundle has no SHA256SUMS.sig", "\nUNSIGNED\n"}},
 			{pinned, 1, []string{"FAIL signature    UNSIGNED", "\nUNSIGNED\n"}},
 		}},
 		{"signature stripped from a bundle with a report", bundle, func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, probe.FileSignature))
+			os.Remove(filepath.Join(dir, evidence.FileSignature))
 		}, []verifyRun{
 			{nil, 1, []string{"\nUNSIGNED\n", "report.html does not match a rendering"}},
 		}},
 		{"signed by another key", bare, func(t *testing.T, dir string) {
-			k, err := probe.LoadSigningKey(other)
+			k, err := evidence.LoadSigningKey(other)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := probe.Seal(dir, k); err != nil {
+			if err := evidence.Seal(dir, k); err != nil {
 				t.Fatal(err)
 			}
 		}, []verifyRun{
@@ -200,7 +200,7 @@ func TestReportWithoutKeyUnsigns(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "was signed by "+keyFingerprint(t, sign)+"; sealed again without --sign it is now UNSIGNED") || !slices.Contains(outputLines(out), "UNSIGNED") {
 		t.Fatalf("report without --sign: %d\n%s\n%s", code, out, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(bundle, probe.FileSignature)); err == nil {
+	if _, err := os.Stat(filepath.Join(bundle, evidence.FileSignature)); err == nil {
 		t.Fatal("the old signature was kept")
 	}
 	if code, out, _ := runCLI(t, "", "verify", "--pub", sign+".pub", bundle); code != 1 || !strings.Contains(out, "FAIL signature    UNSIGNED") {
@@ -221,9 +221,9 @@ func TestReportWithoutKeyUnsigns(t *testing.T) {
 // keyFingerprint is the fingerprint of a signing key's public half.
 func keyFingerprint(t *testing.T, keyPath string) string {
 	t.Helper()
-	pub, err := probe.LoadPublicKey(keyPath + ".pub")
+	pub, err := evidence.LoadPublicKey(keyPath + ".pub")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return probe.KeyFingerprint(pub)
+	return evidence.KeyFingerprint(pub)
 }

@@ -1,23 +1,28 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"forensics/stats"
-
 	"github.com/spf13/cobra"
 
 	"forensics/internal/demo"
 	"forensics/probe"
+	"forensics/stats"
 )
 
-func newCmdDemo(io *ioStreams) *cobra.Command {
-	var o demo.Options
-	var asJSON bool
+type demoOptions struct {
+	io   *ioStreams
+	Demo demo.Options // Out, Quick and Seed from the flags
+	JSON bool
+}
+
+func newCmdDemo(io *ioStreams, runF func(context.Context, *demoOptions) error) *cobra.Command {
+	opts := &demoOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "demo [--out DIR] [--quick]",
 		Short: "Run the whole job on the embedded model, offline: serve, harvest, distil, scan, probe, report",
@@ -43,26 +48,35 @@ next run (only if it made it). Every number printed is computed in the run.
   forensics demo --quick --out /tmp/demo`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Tool = "forensics " + version()
-			o.Stage = func(n, total int, what string) { fmt.Fprintf(io.ErrOut, "[%d/%d] %s\n", n, total, what) }
-			o.Detail = func(s string) { fmt.Fprintf(io.ErrOut, "      %s\n", s) }
-			sum, err := demo.Run(cmd.Context(), o)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if asJSON {
-				return json.NewEncoder(jsonOut(io.Out)).Encode(sum)
-			}
-			printDemo(io, sum)
-			return nil
+			return demoRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Out, "out", "o", ".demo", "folder for everything the demo writes (cleared first if the demo made it)")
-	f.BoolVar(&o.Quick, "quick", false, "a smaller run, under a minute")
-	f.Uint64Var(&o.Seed, "seed", 0, "make the run repeatable: keys and sampling seeds derive from it (default: fresh random ones)")
-	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	f.StringVarP(&opts.Demo.Out, "out", "o", ".demo", "folder for everything the demo writes (cleared first if the demo made it)")
+	f.BoolVar(&opts.Demo.Quick, "quick", false, "a smaller run, under a minute")
+	f.Uint64Var(&opts.Demo.Seed, "seed", 0, "make the run repeatable: keys and sampling seeds derive from it (default: fresh random ones)")
+	f.BoolVar(&opts.JSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+func demoRun(ctx context.Context, opts *demoOptions) error {
+	o := opts.Demo
+	errOut := opts.io.ErrOut
+	o.Tool = "forensics " + version()
+	o.Stage = func(n, total int, what string) { fmt.Fprintf(errOut, "[%d/%d] %s\n", n, total, what) }
+	o.Detail = func(s string) { fmt.Fprintf(errOut, "      %s\n", s) }
+	sum, err := demo.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(sum)
+	}
+	printDemo(opts.io, sum)
+	return nil
 }
 
 func printDemo(io *ioStreams, s *demo.Summary) {

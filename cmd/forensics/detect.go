@@ -20,6 +20,7 @@ import (
 
 	"forensics/internal/jsonl"
 	"forensics/internal/termsafe"
+	"forensics/stats"
 	"forensics/watermark"
 )
 
@@ -45,12 +46,8 @@ type detectOptions struct {
 
 const defaultMaxBytes = 32 << 20
 
-func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) error) *cobra.Command {
-	opts := &detectOptions{io: io}
-	cmd := &cobra.Command{
-		Use:   "detect (--key KEY.yaml... | --keyring DIR) [FILE|-]",
-		Short: "Test text for the watermark of a key, or of several keys",
-		Long: `Test a text (a file, or standard input) for the watermark of a key.
+// detectLong is detect's --help text.
+const detectLong = `Test a text (a file, or standard input) for the watermark of a key.
 
 The text must be split with the tokenizer of the model that wrote it
 (--tokenizer; the embedded model's by default). The text is normalised (NFC, zero-width characters removed, look-alike
@@ -81,7 +78,14 @@ status 1 at the end). Per-document p-values under one key are not
 independent (the documents share the key's green lists), so the number of
 documents flagged is not evidence of anything: --pooled adds one test over
 the distinct tuples of all the documents together. A note saying so goes
-to standard error, or with --json into a last {"summary": …} line.`,
+to standard error, or with --json into a last {"summary": …} line.`
+
+func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) error) *cobra.Command {
+	opts := &detectOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "detect (--key KEY.yaml... | --keyring DIR) [FILE|-]",
+		Short: "Test text for the watermark of a key, or of several keys",
+		Long:  detectLong,
 		Example: `  forensics detect --key key.yaml answer.txt
   cat answer.txt | forensics detect --key key.yaml --json
   forensics detect --key key.yaml --prompt "Explain tides." --windows --tokens answer.txt
@@ -355,25 +359,16 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 	if !opts.JSON {
 		fmt.Fprintf(opts.io.ErrOut, "note: %s\n", jsonlNotice)
 	}
-	if opts.io.ErrTTY && size > 0 {
-		bar := progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(opts.io.ErrOut),
-			progressbar.OptionSetDescription("detect"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100_000_000))
-		defer bar.Finish()
-		r := progressbar.NewReader(in, bar)
-		in = &r
+	if size > 0 {
+		if bar := progressBar(opts.io, "detect", barBytes, func() int64 { return size }); bar != nil {
+			defer bar.Finish()
+			r := progressbar.NewReader(in, bar)
+			in = &r
+		}
 	}
-	// The pooled test: one scorer a key over every document, which counts
-	// a tuple repeated across documents once (Scorer.StartDocument).
 	var pooled []*watermark.Scorer
 	if opts.Pooled {
-		pooled = make([]*watermark.Scorer, len(schemes))
-		for i, s := range schemes {
-			pooled[i] = s.NewScorer(false)
-		}
+		pooled = pooledScorers(schemes)
 	}
 	out := bufio.NewWriter(opts.io.Out)
 	defer out.Flush()
@@ -401,24 +396,11 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 			break
 		}
 		total++
-		rec := detectLine{Line: r.Line()}
 		var le *jsonl.LineError
-		switch {
-		case errors.As(err, &le):
-			rec.Error = le.Err.Error()
-		case err != nil:
+		if err != nil && !errors.As(err, &le) {
 			return fmt.Errorf("read input: %w", err)
-		default:
-			dr, perr := parseDetectRecord(line)
-			rec.ID = dr.ID
-			if perr != nil {
-				rec.Error = perr.Error()
-			} else if res, derr := detectRecordKeys(d, schemes, pooled, dr); derr != nil {
-				rec.Error = derr.Error()
-			} else {
-				rec.Result, rec.KeySearch = &res.Result, &res.KeySearch
-			}
 		}
+		rec := detectJSONLLine(d, schemes, pooled, r.Line(), line, le)
 		if rec.Error != "" {
 			failed++
 		}
@@ -437,6 +419,40 @@ func detectJSONL(ctx context.Context, opts *detectOptions, d *watermark.Detector
 		return fmt.Errorf("%d of %d lines could not be scored (see their \"error\" fields)", failed, total)
 	}
 	return nil
+}
+
+// pooledScorers makes the pooled test: one scorer a key over every
+// document, which counts a tuple repeated across documents once
+// (Scorer.StartDocument).
+func pooledScorers(schemes []*watermark.Scheme) []*watermark.Scorer {
+	pooled := make([]*watermark.Scorer, len(schemes))
+	for i, s := range schemes {
+		pooled[i] = s.NewScorer(false)
+	}
+	return pooled
+}
+
+// detectJSONLLine scores one --jsonl line (number n) into its output
+// line; le is the reader's error for a line it could not read.
+func detectJSONLLine(d *watermark.Detector, schemes []*watermark.Scheme, pooled []*watermark.Scorer, n int, line []byte, le *jsonl.LineError) detectLine {
+	rec := detectLine{Line: n}
+	if le != nil {
+		rec.Error = le.Err.Error()
+		return rec
+	}
+	dr, err := parseDetectRecord(line)
+	rec.ID = dr.ID
+	if err != nil {
+		rec.Error = err.Error()
+		return rec
+	}
+	res, err := detectRecordKeys(d, schemes, pooled, dr)
+	if err != nil {
+		rec.Error = err.Error()
+		return rec
+	}
+	rec.Result, rec.KeySearch = &res.Result, &res.KeySearch
+	return rec
 }
 
 // detectRecordKeys scores one --jsonl document under every key, and adds
@@ -521,13 +537,13 @@ func printDetect(w io.Writer, r watermark.KeysResult) {
 		r.Tokens, r.TokensScored, r.Skipped.Context, r.Skipped.Repeated, r.Skipped.InPrompt)
 	fmt.Fprintf(w, "green      %d of %d = %.3f (%.2f expected without the watermark)\n", r.Green, r.TokensScored, r.GreenFraction, r.Gamma)
 	fmt.Fprintf(w, "z          %.2f\n", r.Z)
-	fmt.Fprintf(w, "log10 p    %.2f (%s)\n", r.Log10P, formatP(r.Log10P))
+	fmt.Fprintf(w, "log10 p    %.2f (p = %s)\n", r.Log10P, stats.FormatP(r.Log10P))
 	if win := r.Window; win != nil {
 		fmt.Fprintf(w, "window     pieces %d–%d (bytes %d–%d): %d of %d green, log10 p %.2f, corrected for %d windows %.2f\n",
 			win.Start, win.End, win.ByteStart, win.ByteEnd, win.Green, win.Scored, win.Log10P, win.WindowsTried, win.Log10PCorrected)
 		fmt.Fprintf(w, "decision   log10 p %.2f (whole text and best window, Bonferroni)\n", r.DecisionLog10P)
 	}
-	fmt.Fprintf(w, "adjusted   log10 p %.2f (%s), Holm over %s\n", r.AdjustedLog10P, formatP(r.AdjustedLog10P), plural(r.KeysTried, "key"))
+	fmt.Fprintf(w, "adjusted   log10 p %.2f (p = %s), Holm over %s\n", r.AdjustedLog10P, stats.FormatP(r.AdjustedLog10P), plural(r.KeysTried, "key"))
 	switch {
 	case r.Watermarked && r.KeysTried == 1:
 		fmt.Fprintf(w, "verdict    WATERMARKED: p ≤ α = %g\n", r.Alpha)
@@ -556,16 +572,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// formatP writes a p-value given as log10 p, in scientific notation even
-// where it underflows float64.
-func formatP(log10p float64) string {
-	if log10p > -300 {
-		return fmt.Sprintf("p = %.3g", math.Pow(10, log10p))
-	}
-	e := math.Floor(log10p)
-	return fmt.Sprintf("p = %.3ge%d", math.Pow(10, log10p-e), int(e))
 }
 
 func printTokens(w io.Writer, pieces []string, mask, keyID string, keys int) {

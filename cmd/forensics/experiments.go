@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -17,9 +18,20 @@ func newCmdExperiments(io *ioStreams) *cobra.Command {
 		Args:  maxArgs(0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	var out string
-	var quick, asJSON bool
-	distill := &cobra.Command{
+	cmd.AddCommand(newCmdDistill(io, nil))
+	return cmd
+}
+
+type distillOptions struct {
+	io    *ioStreams
+	Out   string
+	Quick bool
+	JSON  bool
+}
+
+func newCmdDistill(io *ioStreams, runF func(context.Context, *distillOptions) error) *cobra.Command {
+	opts := &distillOptions{io: io}
+	cmd := &cobra.Command{
 		Use:   "distill [--out DIR] [--quick]",
 		Short: "How much watermark survives distillation, by watermarked share and context width h",
 		Long: `Train students (4-gram models) on the embedded teacher's answers, of which
@@ -31,36 +43,49 @@ takes to reach p ≤ 1e-6. Writes distill.json, distill.md and one plot per h.`,
 		Example: "  forensics experiments distill --out docs/experiments",
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := experiments.DefaultDistill()
-			if quick {
-				o.Answers, o.ProbePrompts, o.Fractions, o.Widths = 400, 100, []float64{1, 0.25}, []int{1, 2}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			o.Progress = func(s string) { fmt.Fprintln(io.ErrOut, s) }
-			r, err := experiments.Distill(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if err := experiments.WriteDistill(r, out); err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(jsonOut(io.Out)).Encode(r)
-			}
-			fmt.Fprintf(io.Out, "wrote %s/distill.md, distill.json and plots (%.0f s)\n", out, r.Seconds)
-			return nil
+			return distillRun(cmd.Context(), opts)
 		},
 	}
-	distill.Flags().StringVarP(&out, "out", "o", "docs/experiments", "folder for the results")
-	distill.Flags().BoolVar(&quick, "quick", false, "fewer students and prompts")
-	distill.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
-	cmd.AddCommand(distill)
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "docs/experiments", "folder for the results")
+	cmd.Flags().BoolVar(&opts.Quick, "quick", false, "fewer students and prompts")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	return cmd
 }
 
-func newCmdCalibrate(io *ioStreams) *cobra.Command {
-	var out string
-	var quick, asJSON, innocent bool
-	var runs int
+func distillRun(ctx context.Context, opts *distillOptions) error {
+	o := experiments.DefaultDistill()
+	if opts.Quick {
+		o.Answers, o.ProbePrompts, o.Fractions, o.Widths = 400, 100, []float64{1, 0.25}, []int{1, 2}
+	}
+	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, s) }
+	r, err := experiments.Distill(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := experiments.WriteDistill(r, opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(r)
+	}
+	fmt.Fprintf(opts.io.Out, "wrote %s/distill.md, distill.json and plots (%.0f s)\n", opts.Out, r.Seconds)
+	return nil
+}
+
+type calibrateOptions struct {
+	io       *ioStreams
+	Out      string
+	Quick    bool
+	Innocent bool
+	Runs     int // -1: the default for the run
+	JSON     bool
+}
+
+func newCmdCalibrate(io *ioStreams, runF func(context.Context, *calibrateOptions) error) *cobra.Command {
+	opts := &calibrateOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "calibrate [--out DIR] [--quick] [--innocent]",
 		Short: "Empirical false-positive rates against nominal ones, on null data",
@@ -69,61 +94,79 @@ on data that carries no watermark of ours: human text from corpora/,
 unwatermarked generations of the embedded model, watermarked text scored
 under other keys, and full probes of models not derived from ours. Reports
 the empirical rate at α = 1e-2, 1e-3 and 1e-4 with exact 95% intervals, in
-calibration.md (table), calibration.json and calibration.svg. The README and
+calibration.md (table), calibration.json and calibration.svg. docs/statistics.md and
 every report's methodology section carry this table.`,
 		Example: "  forensics calibrate --out docs/calibration",
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if innocent {
-				o := experiments.DefaultInnocent()
-				if quick {
-					o.Runs = 10
-				}
-				if runs >= 0 {
-					o.Runs = runs
-				}
-				o.Progress = func(s string) { fmt.Fprintln(io.ErrOut, termsafe.Line(s)) }
-				r, err := experiments.Innocent(cmd.Context(), o, "forensics "+version())
-				if err != nil {
-					return err
-				}
-				if err := experiments.WriteInnocent(r, out); err != nil {
-					return err
-				}
-				if asJSON {
-					return json.NewEncoder(jsonOut(io.Out)).Encode(r)
-				}
-				fmt.Fprint(io.Out, experiments.InnocentTable(r))
-				fmt.Fprintf(io.Out, "\nwrote %s/innocent.md, innocent.json (%.0f s)\n", out, r.Seconds)
-				return nil
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			o := experiments.DefaultCalibrate()
-			if quick {
-				o.Keys, o.Generations, o.ProbeRuns = 3, 200, 20
-			}
-			if runs >= 0 {
-				o.ProbeRuns = runs
-			}
-			o.Progress = func(s string) { fmt.Fprintln(io.ErrOut, s) }
-			r, err := experiments.Calibrate(cmd.Context(), o, "forensics "+version())
-			if err != nil {
-				return err
-			}
-			if err := experiments.WriteCalibration(r, out); err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(jsonOut(io.Out)).Encode(r)
-			}
-			fmt.Fprint(io.Out, experiments.CalibrationTable(r))
-			fmt.Fprintf(io.Out, "\nwrote %s/calibration.md, calibration.json, calibration.svg (%.0f s)\n", out, r.Seconds)
-			return nil
+			return calibrateRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", "docs/calibration", "folder for the results")
-	cmd.Flags().BoolVar(&quick, "quick", false, "fewer keys, generations and probes")
-	cmd.Flags().IntVar(&runs, "probe-runs", -1, "full null probes to run (default 200; 20 with --quick); with --innocent, runs per case (default 100; 10 with --quick)")
-	cmd.Flags().BoolVar(&innocent, "innocent", false, "run the innocent-suspect suite instead: other providers, a relay of our API, echo and paraphrase bots, models trained on our public data or on our unwatermarked outputs, cherry-picked transcripts; false \"supported\" per case with exact intervals (innocent.md, innocent.json)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	f := cmd.Flags()
+	f.StringVarP(&opts.Out, "out", "o", "docs/calibration", "folder for the results")
+	f.BoolVar(&opts.Quick, "quick", false, "fewer keys, generations and probes")
+	f.IntVar(&opts.Runs, "probe-runs", -1, "full null probes to run (default 200; 20 with --quick); with --innocent, runs per case (default 100; 10 with --quick)")
+	f.BoolVar(&opts.Innocent, "innocent", false, "run the innocent-suspect suite instead: other providers, a relay of our API, echo and paraphrase bots, models trained on our public data or on our unwatermarked outputs, cherry-picked transcripts; false \"supported\" per case with exact intervals (innocent.md, innocent.json)")
+	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	return cmd
+}
+
+func calibrateRun(ctx context.Context, opts *calibrateOptions) error {
+	if opts.Innocent {
+		return innocentRun(ctx, opts)
+	}
+	return nullRun(ctx, opts)
+}
+
+// nullRun measures false-positive rates on null data.
+func nullRun(ctx context.Context, opts *calibrateOptions) error {
+	o := experiments.DefaultCalibrate()
+	if opts.Quick {
+		o.Keys, o.Generations, o.ProbeRuns = 3, 200, 20
+	}
+	if opts.Runs >= 0 {
+		o.ProbeRuns = opts.Runs
+	}
+	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, s) }
+	r, err := experiments.Calibrate(ctx, o, "forensics "+version())
+	if err != nil {
+		return err
+	}
+	if err := experiments.WriteCalibration(r, opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(r)
+	}
+	fmt.Fprint(opts.io.Out, experiments.CalibrationTable(r))
+	fmt.Fprintf(opts.io.Out, "\nwrote %s/calibration.md, calibration.json, calibration.svg (%.0f s)\n", opts.Out, r.Seconds)
+	return nil
+}
+
+// innocentRun runs the innocent-suspect suite (calibrate --innocent).
+func innocentRun(ctx context.Context, opts *calibrateOptions) error {
+	o := experiments.DefaultInnocent()
+	if opts.Quick {
+		o.Runs = 10
+	}
+	if opts.Runs >= 0 {
+		o.Runs = opts.Runs
+	}
+	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(s)) }
+	r, err := experiments.Innocent(ctx, o, "forensics "+version())
+	if err != nil {
+		return err
+	}
+	if err := experiments.WriteInnocent(r, opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(r)
+	}
+	fmt.Fprint(opts.io.Out, experiments.InnocentTable(r))
+	fmt.Fprintf(opts.io.Out, "\nwrote %s/innocent.md, innocent.json (%.0f s)\n", opts.Out, r.Seconds)
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"forensics/evidence"
 	"forensics/probe"
 )
 
@@ -182,14 +183,14 @@ func TestProbeHostileSuspect(t *testing.T) {
 			assertTerminalSafe(t, "verify's output", out)
 			// Someone edits a text in results.json and fixes SHA256SUMS:
 			// verify quotes the edited value.
-			path := filepath.Join(bundle, probe.FileResults)
+			path := filepath.Join(bundle, evidence.FileResults)
 			data, _ := os.ReadFile(path)
 			edited := strings.Replace(string(data), `"text": "`, `"text": "\u001b]0;pwned\u0007\u001b[2J\u202e`, 1)
 			if edited == string(data) {
 				t.Fatal("results.json has no text field to edit")
 			}
 			os.WriteFile(path, []byte(edited), 0o644)
-			if err := probe.Seal(bundle, nil); err != nil {
+			if err := evidence.Seal(bundle, nil); err != nil {
 				t.Fatal(err)
 			}
 			code, out, errOut = runCLI(t, "", "verify", "--key", key, bundle)

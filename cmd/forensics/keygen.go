@@ -1,12 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"forensics/probe"
+	"forensics/evidence"
 	"forensics/watermark"
 )
 
@@ -21,7 +22,7 @@ type keygenOptions struct {
 	Tokenizer string
 }
 
-func newCmdKeygen(io *ioStreams, runF func(*keygenOptions) error) *cobra.Command {
+func newCmdKeygen(io *ioStreams, runF func(context.Context, *keygenOptions) error) *cobra.Command {
 	opts := &keygenOptions{io: io, Params: watermark.DefaultParams()}
 	cmd := &cobra.Command{
 		Use:   "keygen --out KEY.yaml",
@@ -47,12 +48,9 @@ key at --out plus ".pub", to give to whoever verifies.`,
 				return &usageError{err}
 			}
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			if opts.Signing {
-				return keygenSigning(opts)
-			}
-			return keygenRun(opts)
+			return keygenRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -69,21 +67,28 @@ key at --out plus ".pub", to give to whoever verifies.`,
 	return cmd
 }
 
+func keygenRun(_ context.Context, opts *keygenOptions) error {
+	if opts.Signing {
+		return keygenSigning(opts)
+	}
+	return keygenWatermark(opts)
+}
+
 func keygenSigning(opts *keygenOptions) error {
-	pub, err := probe.WriteSigningKey(opts.Out, opts.Overwrite)
+	pub, err := evidence.WriteSigningKey(opts.Out, opts.Overwrite)
 	if err != nil {
 		return err
 	}
 	if opts.JSON {
 		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{
-			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": probe.KeyFingerprint(pub),
+			"path": opts.Out, "public_key_path": opts.Out + ".pub", "fingerprint": evidence.KeyFingerprint(pub),
 		})
 	}
-	fmt.Fprintf(opts.io.Out, "wrote signing key %s (mode 0600) and public key %s.pub\nfingerprint %s\n", opts.Out, opts.Out, probe.KeyFingerprint(pub))
+	fmt.Fprintf(opts.io.Out, "wrote signing key %s (mode 0600) and public key %s.pub\nfingerprint %s\n", opts.Out, opts.Out, evidence.KeyFingerprint(pub))
 	return nil
 }
 
-func keygenRun(opts *keygenOptions) error {
+func keygenWatermark(opts *keygenOptions) error {
 	k, err := watermark.NewKey(opts.ID, opts.Params)
 	if err != nil {
 		return err

@@ -11,10 +11,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"forensics/canary"
+	"forensics/evidence"
 	"forensics/internal/termsafe"
 	"forensics/probe"
 	"forensics/stats"
@@ -48,14 +49,12 @@ type probeOptions struct {
 	Timeout      time.Duration
 	Out          string
 	JSON         bool
+	// Command is the command line, for the manifest's chain of custody.
+	Command []string
 }
 
-func newCmdProbe(io *ioStreams) *cobra.Command {
-	opts := &probeOptions{io: io}
-	cmd := &cobra.Command{
-		Use:   "probe --target TARGET --key KEY.yaml --out DIR",
-		Short: "Question a suspect model and test whether it derives from ours",
-		Long: `Send the canary prompts to a suspect model (and to a reference and control
+// probeLong is probe's --help text.
+const probeLong = `Send the canary prompts to a suspect model (and to a reference and control
 models), keep every raw exchange, and test three propositions, each with its
 own tests, at a family-wise false-positive rate ≤ --alpha:
 
@@ -93,7 +92,14 @@ after Ctrl-C or a crash, the same command resumes where it stopped. At the
 end DIR gets results.json, MERKLE_ROOT and SHA256SUMS, which lists every
 file of the bundle with its SHA-256 and is signed with --sign
 (SHA256SUMS.sig); 'forensics verify DIR' re-derives all of it. Without
---sign the bundle is UNSIGNED; 'forensics report --sign' can sign it later.`,
+--sign the bundle is UNSIGNED; 'forensics report --sign' can sign it later.`
+
+func newCmdProbe(io *ioStreams, runF func(context.Context, *probeOptions) error) *cobra.Command {
+	opts := &probeOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "probe --target TARGET --key KEY.yaml --out DIR",
+		Short: "Question a suspect model and test whether it derives from ours",
+		Long:  probeLong,
 		Example: `  forensics probe --target ollama://127.0.0.1:11434/suspect:7b --key key.yaml \
       --tokenizer teacher.tok.json --reference ollama://127.0.0.1:11434/ours:7b \
       --control ollama://127.0.0.1:11434/llama3.2:3b --out case-17/
@@ -102,23 +108,14 @@ file of the bundle with its SHA-256 and is signed with --sign
   forensics probe --target file:collected.jsonl --key key.yaml --out rescore/`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case opts.Target == "":
-				return usagef("--target is required")
-			case opts.Key == "":
-				return usagef("--key is required")
-			case opts.Out == "":
-				return usagef("--out is required")
-			case !(opts.Alpha > 0 && opts.Alpha < 1):
-				return usagef("--alpha must be in (0,1)")
-			case opts.Concurrency < 1:
-				return usagef("--concurrency must be at least 1")
-			case opts.NullKeys != 0 && (opts.NullKeys < 20 || opts.NullKeys > 1000):
-				return usagef("--null-keys must be 0 or 20..1000 (a uniformity test needs a sample)")
-			case opts.Rounds < 99:
-				return usagef("--rounds must be at least 99")
+			if err := opts.validate(); err != nil {
+				return err
 			}
-			return probeRun(cmd.Context(), opts, commandLine(cmd))
+			opts.Command = commandLine(cmd)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return probeRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -127,7 +124,7 @@ file of the bundle with its SHA-256 and is signed with --sign
 	f.StringArrayVar(&opts.Controls, "control", nil, "an independent model (repeatable; for the canary and style tests)")
 	f.StringVarP(&opts.Key, "key", "k", "", "our watermark key (required)")
 	f.StringVar(&opts.Tokenizer, "tokenizer", "embedded", "our model's tokenizer: embedded, words-v1 or a file from 'tokenizer export'")
-	f.StringVar(&opts.Canaries, "canaries", probe.SecretCanaries, "canary set: secret (derived from --key, as the gateway's canaries: secret plants it), default (the public demo set: prompts only, no canary test) or a YAML file (prompts only)")
+	f.StringVar(&opts.Canaries, "canaries", canary.Secret, "canary set: secret (derived from --key, as the gateway's canaries: secret plants it), default (the public demo set: prompts only, no canary test) or a YAML file (prompts only)")
 	f.Float64Var(&opts.Alpha, "alpha", 0.01, "family-wise false-positive rate over all tests")
 	f.StringVar(&opts.Budget, "budget", "", `spending cap: "N" requests or "N tokens" (default: none)`)
 	f.IntVar(&opts.Concurrency, "concurrency", 4, "queries in flight at once")
@@ -150,6 +147,27 @@ file of the bundle with its SHA-256 and is signed with --sign
 	return cmd
 }
 
+// validate checks the flags that are required or bounded.
+func (opts *probeOptions) validate() error {
+	switch {
+	case opts.Target == "":
+		return usagef("--target is required")
+	case opts.Key == "":
+		return usagef("--key is required")
+	case opts.Out == "":
+		return usagef("--out is required")
+	case !(opts.Alpha > 0 && opts.Alpha < 1):
+		return usagef("--alpha must be in (0,1)")
+	case opts.Concurrency < 1:
+		return usagef("--concurrency must be at least 1")
+	case opts.NullKeys != 0 && (opts.NullKeys < 20 || opts.NullKeys > 1000):
+		return usagef("--null-keys must be 0 or 20..1000 (a uniformity test needs a sample)")
+	case opts.Rounds < 99:
+		return usagef("--rounds must be at least 99")
+	}
+	return nil
+}
+
 // commandLine is the invocation for the manifest's chain of custody.
 func commandLine(cmd *cobra.Command) []string {
 	line := []string{cmd.CommandPath()}
@@ -159,7 +177,7 @@ func commandLine(cmd *cobra.Command) []string {
 	return line
 }
 
-func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
+func probeRun(ctx context.Context, opts *probeOptions) error {
 	key, err := watermark.LoadKey(opts.Key)
 	if err != nil {
 		return err
@@ -181,7 +199,7 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 	}
 	var sign ed25519.PrivateKey
 	if opts.Sign != "" {
-		if sign, err = probe.LoadSigningKey(opts.Sign); err != nil {
+		if sign, err = evidence.LoadSigningKey(opts.Sign); err != nil {
 			return err
 		}
 	}
@@ -201,22 +219,24 @@ func probeRun(ctx context.Context, opts *probeOptions, command []string) error {
 		Targets: probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls},
 		Plan:    plan, Alpha: opts.Alpha, Budget: budget, NullKeys: opts.NullKeys, Rounds: opts.Rounds,
 		Sampling: probe.Sampling{Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Seed: opts.Seed},
-		Tool:     "forensics " + version(), Command: command,
+		Tool:     "forensics " + version(), Command: opts.Command,
 		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
 		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
 		Sign:          sign,
 		RequestLogs:   opts.RequestLogs, ProbeAccount: opts.ProbeAccount,
 		Notice: func(msg string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(msg)) },
 	}
-	var bar *progressbar.ProgressBar
-	if opts.io.ErrTTY {
-		m, _, _ := setup.Manifest()
-		bar = progressbar.NewOptions(len(m.Queries(cs)), progressbar.OptionSetWriter(opts.io.ErrOut),
-			progressbar.OptionSetDescription("probe"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond))
+	bar := progressBar(opts.io, "probe", barCount, func() int64 {
+		m, _, err := setup.Manifest()
+		if err != nil {
+			return -1 // a spinner; probe.Probe reports the error
+		}
+		return int64(len(m.Queries(cs)))
+	})
+	if bar != nil {
 		setup.Run.Progress = func(done, _ int) { bar.Set(done) }
 	}
-	res, run, err := probe.Probe(ctx, setup)
+	res, run, err := evidence.Probe(ctx, setup)
 	if bar != nil {
 		bar.Finish()
 	}

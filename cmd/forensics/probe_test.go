@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -105,6 +107,21 @@ func TestProbeCommandErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestProbeOnTerminalWithoutPlan: on a terminal the progress bar is sized
+// from the probe's plan; a plan that cannot be made (here, answers from a
+// file that is not there) is the probe's error to report, not a crash (it
+// was a nil dereference).
+func TestProbeOnTerminalWithoutPlan(t *testing.T) {
+	key := newKeyFile(t)
+	missing := filepath.Join(t.TempDir(), "collected.jsonl")
+	var out, errOut bytes.Buffer
+	io := &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ErrTTY: true}
+	code := run(context.Background(), []string{"probe", "--target", "file:" + missing, "--key", key, "--out", t.TempDir()}, io)
+	if code != 1 || !strings.Contains(errOut.String(), "no such file") {
+		t.Fatalf("exit %d, %q; want 1 and the missing file", code, errOut.String())
 	}
 }
 

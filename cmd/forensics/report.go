@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -9,19 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 )
 
-func newCmdReport(io *ioStreams) *cobra.Command {
-	o := report.DefaultOptions()
-	var formats, signPath string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "report DIR",
-		Short: "Render an evidence bundle as a report for lawyers (HTML, PDF, Markdown)",
-		Long: `Render a finished probe's evidence bundle for a reader who is not an
+// reportLong is report's --help text.
+const reportLong = `Render a finished probe's evidence bundle for a reader who is not an
 engineer: a one-page summary (the claims, the finding on each in plain
 words, the stated false-positive rate, what the evidence does not show, the
 Merkle root and signature), then each test with what was measured, the
@@ -40,7 +35,23 @@ not list, a signature that does not match) is refused.
 
 Rendering is deterministic: the same bundle, options and signer give the
 same bytes (the PDF's creation date is the manifest's), and
-'forensics verify DIR' checks the report against results.json.`,
+'forensics verify DIR' checks the report against results.json.`
+
+type reportOptions struct {
+	io       *ioStreams
+	Bundle   string
+	Render   report.Options
+	SignPath string
+	JSON     bool
+}
+
+func newCmdReport(io *ioStreams, runF func(context.Context, *reportOptions) error) *cobra.Command {
+	opts := &reportOptions{io: io, Render: report.DefaultOptions()}
+	var formats string
+	cmd := &cobra.Command{
+		Use:   "report DIR",
+		Short: "Render an evidence bundle as a report for lawyers (HTML, PDF, Markdown)",
+		Long:  reportLong,
 		Example: `  forensics report --sign signer.key case-17/
   forensics report --sign signer.key --format pdf --case-id "2026-CV-0417" --title "Acme v. Example" case-17/`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -50,74 +61,92 @@ same bytes (the PDF's creation date is the manifest's), and
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Formats = nil
-			for _, f := range strings.Split(formats, ",") {
-				f = strings.TrimSpace(f)
-				switch f {
-				case "md", "html", "pdf":
-					o.Formats = append(o.Formats, f)
-				case "":
-				default:
-					return usagef("unknown format %q (md, html, pdf)", f)
-				}
-			}
-			if len(o.Formats) == 0 {
-				return usagef("--format needs at least one of md, html, pdf")
-			}
-			if o.Samples < 1 {
-				return usagef("--samples must be at least 1")
-			}
-			var sign ed25519.PrivateKey
-			if signPath != "" {
-				k, err := probe.LoadSigningKey(signPath)
-				if err != nil {
-					return err
-				}
-				sign = k
-			}
-			before := signerOf(args[0])
-			names, err := report.Render(args[0], o, sign)
-			if err != nil {
+			var err error
+			if opts.Render.Formats, err = parseFormats(formats); err != nil {
 				return err
 			}
-			signedBy := ""
-			if sign != nil {
-				signedBy = probe.KeyFingerprint(sign.Public().(ed25519.PublicKey))
-			} else if before != "" {
-				fmt.Fprintf(io.ErrOut, "warning: %s was signed by %s; sealed again without --sign it is now UNSIGNED (give --sign with that key to sign it again)\n", termsafe.Line(args[0]), termsafe.Line(before))
+			if opts.Render.Samples < 1 {
+				return usagef("--samples must be at least 1")
 			}
-			if asJSON {
-				return json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "files": names, "signed_by": signedBy})
+			opts.Bundle = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			for _, n := range names {
-				fmt.Fprintln(io.Out, filepath.Join(args[0], n))
-			}
-			if signedBy == "" {
-				fmt.Fprintln(io.Out, "UNSIGNED")
-			} else {
-				fmt.Fprintf(io.Out, "sealed and signed by %s\n", signedBy)
-			}
-			return nil
+			return reportRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&formats, "format", "html,pdf,md", "formats to write: any of html, pdf, md")
-	f.StringVar(&o.Title, "title", o.Title, "the report's title")
-	f.StringVar(&o.CaseID, "case-id", "", "a case or matter number for the title page")
-	f.IntVar(&o.Samples, "samples", o.Samples, "sample transcripts in the appendix")
-	f.StringVar(&signPath, "sign", "", "ed25519 private key to sign the sealed bundle with (keygen --signing); without it the bundle is left unsigned")
-	f.BoolVar(&asJSON, "json", false, "print the files written as JSON")
+	f.StringVar(&opts.Render.Title, "title", opts.Render.Title, "the report's title")
+	f.StringVar(&opts.Render.CaseID, "case-id", "", "a case or matter number for the title page")
+	f.IntVar(&opts.Render.Samples, "samples", opts.Render.Samples, "sample transcripts in the appendix")
+	f.StringVar(&opts.SignPath, "sign", "", "ed25519 private key to sign the sealed bundle with (keygen --signing); without it the bundle is left unsigned")
+	f.BoolVar(&opts.JSON, "json", false, "print the files written as JSON")
 	return cmd
+}
+
+// parseFormats reads --format: a comma-separated list of md, html, pdf.
+func parseFormats(list string) ([]string, error) {
+	var formats []string
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		switch f {
+		case "md", "html", "pdf":
+			formats = append(formats, f)
+		case "":
+		default:
+			return nil, usagef("unknown format %q (md, html, pdf)", f)
+		}
+	}
+	if len(formats) == 0 {
+		return nil, usagef("--format needs at least one of md, html, pdf")
+	}
+	return formats, nil
+}
+
+func reportRun(_ context.Context, opts *reportOptions) error {
+	var sign ed25519.PrivateKey
+	if opts.SignPath != "" {
+		k, err := evidence.LoadSigningKey(opts.SignPath)
+		if err != nil {
+			return err
+		}
+		sign = k
+	}
+	dir := opts.Bundle
+	before := signerOf(dir)
+	names, err := report.Render(dir, opts.Render, sign)
+	if err != nil {
+		return err
+	}
+	signedBy := ""
+	if sign != nil {
+		signedBy = evidence.KeyFingerprint(sign.Public().(ed25519.PublicKey))
+	} else if before != "" {
+		fmt.Fprintf(opts.io.ErrOut, "warning: %s was signed by %s; sealed again without --sign it is now UNSIGNED (give --sign with that key to sign it again)\n", termsafe.Line(dir), termsafe.Line(before))
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"bundle": dir, "files": names, "signed_by": signedBy})
+	}
+	for _, n := range names {
+		fmt.Fprintln(opts.io.Out, filepath.Join(dir, n))
+	}
+	if signedBy == "" {
+		fmt.Fprintln(opts.io.Out, "UNSIGNED")
+	} else {
+		fmt.Fprintf(opts.io.Out, "sealed and signed by %s\n", signedBy)
+	}
+	return nil
 }
 
 // signerOf names the key that signed a bundle ("" when it is unsigned or
 // the signature cannot be read).
 func signerOf(dir string) string {
-	data, err := probe.ReadBundleFile(dir, probe.FileSignature)
+	data, err := evidence.ReadBundleFile(dir, evidence.FileSignature)
 	if err != nil {
 		return ""
 	}
-	var s probe.Signature
+	var s evidence.Signature
 	if json.Unmarshal(data, &s) != nil {
 		return ""
 	}

@@ -29,7 +29,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newCmdKeygen(io, nil),
 		newCmdDetect(io, nil),
@@ -37,18 +37,21 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdTokenizer(io),
 		newCmdServe(io, nil),
 		newCmdScanLogs(io, nil),
-		newCmdSimulateTraffic(io),
-		newCmdProbe(io),
-		newCmdVerify(io),
-		newCmdVerifyLog(io),
-		newCmdReport(io),
-		newCmdDemo(io),
+		newCmdSimulateTraffic(io, nil),
+		newCmdProbe(io, nil),
+		newCmdVerify(io, nil),
+		newCmdVerifyLog(io, nil),
+		newCmdReport(io, nil),
+		newCmdDemo(io, nil),
 		newCmdExperiments(io),
-		newCmdCalibrate(io),
-		newCmdBench(io),
+		newCmdCalibrate(io, nil),
+		newCmdBench(io, nil),
 	)
 	return root
 }
+
+// flagError makes a flag that does not parse a usage error (exit code 2).
+func flagError(_ *cobra.Command, err error) error { return &usageError{err} }
 
 // maxArgs is cobra.MaximumNArgs with a usage error.
 func maxArgs(n int) cobra.PositionalArgs {

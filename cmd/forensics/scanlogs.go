@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"forensics/internal/termsafe"
@@ -83,12 +83,19 @@ indicator) and actions.`,
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
-	cmd.AddCommand(newCmdScanLogsCalibrate(io))
+	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	return cmd
 }
 
-func newCmdScanLogsCalibrate(io *ioStreams) *cobra.Command {
-	var cfgPath, out string
+type scanLogsCalibrateOptions struct {
+	io     *ioStreams
+	Config string
+	Out    string
+	Logs   []string
+}
+
+func newCmdScanLogsCalibrate(io *ioStreams, runF func(context.Context, *scanLogsCalibrateOptions) error) *cobra.Command {
+	opts := &scanLogsCalibrateOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "calibrate --out calib.json BENIGN.jsonl...",
 		Short: "Record indicator percentiles of benign traffic",
@@ -100,34 +107,22 @@ means "above what 1% of our normal users reach".`,
 		Example: `  forensics scan-logs calibrate --out calib.json last-month-benign.jsonl.gz
   forensics scan-logs --config rules.yaml --baseline calib.json today.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 || out == "" {
+			if len(args) == 0 || opts.Out == "" {
 				return usagef("give benign log files and --out")
 			}
-			cfg := logscan.DefaultConfig()
-			if cfgPath != "" {
-				var err error
-				if cfg, err = logscan.LoadConfig(cfgPath); err != nil {
-					return err
-				}
+			opts.Logs = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			b, st, err := logscan.Calibrate(cmd.Context(), cfg, args)
-			if err != nil {
-				return err
-			}
-			if err := b.WriteFile(out); err != nil {
-				return err
-			}
-			fmt.Fprintf(io.Out, "wrote %s: percentiles of %d indicators over %d accounts (%d lines, %d malformed)\n",
-				out, len(b.Percentiles), b.Accounts, st.Lines, st.Malformed)
-			return nil
+			return scanLogsCalibrateRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "scan config (for the log field mapping and min_requests)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "baseline file to write (JSON)")
+	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "scan config (for the log field mapping and min_requests)")
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "baseline file to write (JSON)")
 	return cmd
 }
 
-func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
+func scanLogsCalibrateRun(ctx context.Context, opts *scanLogsCalibrateOptions) error {
 	cfg := logscan.DefaultConfig()
 	if opts.Config != "" {
 		var err error
@@ -135,27 +130,25 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 			return err
 		}
 	}
-	var baseline *logscan.Baseline
-	if opts.Baseline != "" {
-		var err error
-		if baseline, err = logscan.LoadBaseline(opts.Baseline); err != nil {
-			return err
-		}
+	b, st, err := logscan.Calibrate(ctx, cfg, opts.Logs)
+	if err != nil {
+		return err
 	}
-	if err := cfg.Resolve(baseline); err != nil {
+	if err := b.WriteFile(opts.Out); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.io.Out, "wrote %s: percentiles of %d indicators over %d accounts (%d lines, %d malformed)\n",
+		opts.Out, len(b.Percentiles), b.Accounts, st.Lines, st.Malformed)
+	return nil
+}
+
+func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
+	cfg, err := scanConfig(opts.Config, opts.Baseline)
+	if err != nil {
 		return err
 	}
 	var progress func(int64)
-	if opts.io.ErrTTY {
-		var total int64
-		for _, p := range opts.Logs {
-			if st, err := os.Stat(p); err == nil {
-				total += st.Size()
-			}
-		}
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(opts.io.ErrOut),
-			progressbar.OptionSetDescription("scan"), progressbar.OptionShowBytes(true),
-			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+	if bar := progressBar(opts.io, "scan", barBytes, func() int64 { return totalSize(opts.Logs) }); bar != nil {
 		defer bar.Finish()
 		progress = func(n int64) { bar.Add64(n) }
 	}
@@ -174,7 +167,48 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 	if opts.JSON {
 		return writeJSON(opts.io.Out, rep)
 	}
-	w := opts.io.Out
+	printScan(opts.io.Out, rep, opts.Top)
+	return nil
+}
+
+// scanConfig loads the scan rules (the defaults without a file) and
+// resolves thresholds given as percentiles against the baseline.
+func scanConfig(path, baselinePath string) (logscan.Config, error) {
+	cfg := logscan.DefaultConfig()
+	if path != "" {
+		var err error
+		if cfg, err = logscan.LoadConfig(path); err != nil {
+			return cfg, err
+		}
+	}
+	var baseline *logscan.Baseline
+	if baselinePath != "" {
+		var err error
+		if baseline, err = logscan.LoadBaseline(baselinePath); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.Resolve(baseline); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// totalSize is the bytes in the files, for a progress bar (files that
+// cannot be read count 0; the scan reports them).
+func totalSize(paths []string) int64 {
+	var total int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	return total
+}
+
+// printScan writes the scan's table of accounts (top of them, 0 = all)
+// and its clusters.
+func printScan(w io.Writer, rep *logscan.Report, top int) {
 	fmt.Fprintf(w, "read %d lines: %d records, %d malformed\n", rep.Read.Lines, rep.Read.Records, rep.Read.Malformed)
 	for _, b := range rep.Read.Examples {
 		fmt.Fprintf(w, "  malformed: %s line %d: %s\n", termsafe.Line(b.File), b.Line, termsafe.Line(b.Err))
@@ -183,7 +217,7 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tRISK\tACTION\tCLUSTER\tFIRED")
 	for i, a := range rep.Accounts {
-		if opts.Top > 0 && i == opts.Top {
+		if top > 0 && i == top {
 			fmt.Fprintf(tw, "… %d more (--top 0 lists all)\t\t\t\t\t\n", len(rep.Accounts)-i)
 			break
 		}
@@ -212,5 +246,4 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 			}
 		}
 	}
-	return nil
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
-	"forensics/probe"
 	"forensics/serve"
 )
 
@@ -64,12 +64,17 @@ finish (up to shutdown_timeout), and flushes the request log.`,
 	}
 	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "gateway configuration (YAML)")
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (overrides the config's listen)")
-	cmd.AddCommand(newCmdServeAPIKey(io))
+	cmd.AddCommand(newCmdServeAPIKey(io, nil))
 	return cmd
 }
 
-func newCmdServeAPIKey(io *ioStreams) *cobra.Command {
-	var asJSON bool
+type serveAPIKeyOptions struct {
+	io   *ioStreams
+	JSON bool
+}
+
+func newCmdServeAPIKey(io *ioStreams, runF func(context.Context, *serveAPIKeyOptions) error) *cobra.Command {
+	opts := &serveAPIKeyOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "apikey",
 		Short: "Make a new API key and the hash to put in the config",
@@ -78,20 +83,27 @@ hash (put it under the account's api_keys). The gateway never stores keys.`,
 		Example: `  forensics serve apikey`,
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var b [24]byte
-			if _, err := rand.Read(b[:]); err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			key := "fk-" + hex.EncodeToString(b[:])
-			if asJSON {
-				return writeJSON(io.Out, map[string]string{"api_key": key, "hash": serve.HashAPIKey(key)})
-			}
-			fmt.Fprintf(io.Out, "api key  %s\nhash     %s\n", key, serve.HashAPIKey(key))
-			return nil
+			return serveAPIKeyRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+func serveAPIKeyRun(_ context.Context, opts *serveAPIKeyOptions) error {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	key := "fk-" + hex.EncodeToString(b[:])
+	if opts.JSON {
+		return writeJSON(opts.io.Out, map[string]string{"api_key": key, "hash": serve.HashAPIKey(key)})
+	}
+	fmt.Fprintf(opts.io.Out, "api key  %s\nhash     %s\n", key, serve.HashAPIKey(key))
+	return nil
 }
 
 func serveRun(ctx context.Context, opts *serveOptions) error {
@@ -102,26 +114,13 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if opts.Listen != "" {
 		cfg.Listen = opts.Listen
 	}
-	var backend serve.Backend
-	switch cfg.Backend.Kind {
-	case "embedded":
-		m, err := embedded.Load()
-		if err != nil {
-			return err
-		}
-		backend = serve.NewEmbeddedBackend(m)
-	case "ollama":
-		u, err := ollama.ParseHost(cfg.Backend.URL)
-		if err != nil {
-			return err
-		}
-		oc := ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration})
-		oc.Chunk, oc.Cancel = cfg.Backend.ChunkTokens, cfg.Backend.CancelStreams
-		backend = serve.NewOllamaBackend(oc)
+	backend, err := serveBackend(cfg)
+	if err != nil {
+		return err
 	}
 	var signer ed25519.PrivateKey
 	if cfg.Log.SigningKey != "" {
-		if signer, err = probe.LoadSigningKey(cfg.Path(cfg.Log.SigningKey)); err != nil {
+		if signer, err = evidence.LoadSigningKey(cfg.Path(cfg.Log.SigningKey)); err != nil {
 			return err
 		}
 	}
@@ -132,10 +131,50 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	servers, listeners, err := gatewayServers(gw, cfg)
 	if err != nil {
 		gw.Close()
-		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		return err
+	}
+	fmt.Fprintf(opts.io.ErrOut, "forensics serve: listening on http://%s (backend %s, %d accounts, log %q)\n",
+		listeners[0].Addr(), backend.Name(), len(cfg.Accounts), cfg.Log.Path)
+	if cfg.AdminListen != "" {
+		fmt.Fprintf(opts.io.ErrOut, "forensics serve: admin (metrics, health, /admin) on http://%s\n", listeners[1].Addr())
+	}
+	if opts.ready != nil {
+		opts.ready(listeners[0].Addr().String())
+	}
+	return serveUntilDone(ctx, opts.io, gw, cfg, servers, listeners)
+}
+
+// serveBackend opens the model the config names.
+func serveBackend(cfg *serve.Config) (serve.Backend, error) {
+	switch cfg.Backend.Kind {
+	case "embedded":
+		m, err := embedded.Load()
+		if err != nil {
+			return nil, err
+		}
+		return serve.NewEmbeddedBackend(m), nil
+	case "ollama":
+		u, err := ollama.ParseHost(cfg.Backend.URL)
+		if err != nil {
+			return nil, err
+		}
+		oc := ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration})
+		oc.Chunk, oc.Cancel = cfg.Backend.ChunkTokens, cfg.Backend.CancelStreams
+		return serve.NewOllamaBackend(oc), nil
+	}
+	return nil, fmt.Errorf("backend kind %q: want embedded or ollama", cfg.Backend.Kind) // LoadConfig refuses it first
+}
+
+// gatewayServers listens on the gateway's address (with its connection
+// limits) and on the admin address if the config has one: the API server
+// and its listener first, then the admin one.
+func gatewayServers(gw *serve.Server, cfg *serve.Config) ([]*http.Server, []net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	limited := serve.LimitListener(ln, cfg.HTTP.MaxConnections, cfg.HTTP.MaxConnectionsPerIP)
 	servers := []*http.Server{gw.HTTPServer(gw.Handler(), limited)}
@@ -144,20 +183,18 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		aln, err := net.Listen("tcp", cfg.AdminListen)
 		if err != nil {
 			ln.Close()
-			gw.Close()
-			return fmt.Errorf("listen %s: %w", cfg.AdminListen, err)
+			return nil, nil, fmt.Errorf("listen %s: %w", cfg.AdminListen, err)
 		}
 		servers = append(servers, gw.HTTPServer(gw.AdminHandler(), nil))
 		listeners = append(listeners, aln)
 	}
-	fmt.Fprintf(opts.io.ErrOut, "forensics serve: listening on http://%s (backend %s, %d accounts, log %q)\n",
-		ln.Addr(), backend.Name(), len(cfg.Accounts), cfg.Log.Path)
-	if cfg.AdminListen != "" {
-		fmt.Fprintf(opts.io.ErrOut, "forensics serve: admin (metrics, health, /admin) on http://%s\n", listeners[1].Addr())
-	}
-	if opts.ready != nil {
-		opts.ready(ln.Addr().String())
-	}
+	return servers, listeners, nil
+}
+
+// serveUntilDone serves until a server fails or ctx ends, then shuts down:
+// running requests get up to the config's shutdown_timeout, and the
+// request log is flushed.
+func serveUntilDone(ctx context.Context, io *ioStreams, gw *serve.Server, cfg *serve.Config, servers []*http.Server, listeners []net.Listener) error {
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -168,7 +205,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	case <-ctx.Done():
 	}
 	gw.BeginShutdown()
-	fmt.Fprintf(opts.io.ErrOut, "forensics serve: shutting down (up to %s for running requests)\n", cfg.ShutdownTimeout.Duration)
+	fmt.Fprintf(io.ErrOut, "forensics serve: shutting down (up to %s for running requests)\n", cfg.ShutdownTimeout.Duration)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
 	for _, srv := range servers {
@@ -188,6 +225,6 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if logErr != nil {
 		return fmt.Errorf("stopped, but the request log is incomplete: %w", logErr)
 	}
-	fmt.Fprintln(opts.io.ErrOut, "forensics serve: stopped; request log flushed")
+	fmt.Fprintln(io.ErrOut, "forensics serve: stopped; request log flushed")
 	return nil
 }

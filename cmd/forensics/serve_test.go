@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"forensics/logline"
 	"forensics/serve"
 )
 
@@ -80,10 +81,10 @@ shutdown_timeout: 20s
 		t.Fatalf("stderr: %s", errOut.String())
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "requests.jsonl"))
-	var reqs []serve.LogEntry
+	var reqs []logline.Entry
 	events := map[string]int{}
 	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-		var e serve.LogEntry
+		var e logline.Entry
 		if err := json.Unmarshal(l, &e); err != nil {
 			t.Fatalf("log line %q: %v", l, err)
 		}

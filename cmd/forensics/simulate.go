@@ -9,8 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"forensics/corpora"
-	"forensics/logscan"
+	"forensics/internal/traffic"
 )
 
 type simulateOptions struct {
@@ -23,7 +22,7 @@ type simulateOptions struct {
 	Labels    string
 }
 
-func newCmdSimulateTraffic(io *ioStreams) *cobra.Command {
+func newCmdSimulateTraffic(io *ioStreams, runF func(context.Context, *simulateOptions) error) *cobra.Command {
 	opts := &simulateOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "simulate-traffic --out logs.jsonl --labels labels.json",
@@ -54,6 +53,9 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 			if opts.Accounts < 1 || opts.Days < 1 || opts.Attackers < 0 {
 				return usagef("need --accounts ≥ 1, --days ≥ 1, --attackers ≥ 0")
 			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
 			return simulateRun(cmd.Context(), opts)
 		},
 	}
@@ -68,16 +70,12 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 }
 
 func simulateRun(_ context.Context, opts *simulateOptions) error {
-	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
-	if err != nil {
-		return err
-	}
 	f, err := os.Create(opts.Out)
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	labels, err := logscan.Simulate(logscan.SimConfig{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, tax, bw)
+	labels, err := traffic.Simulate(traffic.Config{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, bw)
 	if err == nil {
 		err = bw.Flush()
 	}

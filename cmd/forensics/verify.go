@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -8,20 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/report"
 	"forensics/watermark"
 )
 
-func newCmdVerify(io *ioStreams) *cobra.Command {
-	var keyPath, pubPath string
-	var requestLogs []string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "verify DIR",
-		Short: "Re-check an evidence bundle from its files alone",
-		Long: `Re-derive an evidence bundle without the network: the signed statement
+// verifyLong is verify's --help text.
+const verifyLong = `Re-derive an evidence bundle without the network: the signed statement
 (SHA256SUMS lists every file of the bundle with its SHA-256; every listed
 file must be there and match, and the folder must hold no other file,
 hidden ones included), its signature (SHA256SUMS.sig, over the exact bytes
@@ -44,7 +39,23 @@ origin part of the verdict.
 
 The radioactivity numbers need the watermark key (--key); without it they
 are taken as recorded and the output says so. Exit status 1 names the first
-file and line, or the results field, that does not match.`,
+file and line, or the results field, that does not match.`
+
+type verifyOptions struct {
+	io          *ioStreams
+	Bundle      string
+	KeyPath     string
+	PubPath     string
+	RequestLogs []string
+	JSON        bool
+}
+
+func newCmdVerify(io *ioStreams, runF func(context.Context, *verifyOptions) error) *cobra.Command {
+	opts := &verifyOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "verify DIR",
+		Short: "Re-check an evidence bundle from its files alone",
+		Long:  verifyLong,
 		Example: `  forensics verify --pub signer.key.pub case-17/
   forensics verify --key key.yaml --pub signer.key.pub case-17/`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -54,80 +65,104 @@ file and line, or the results field, that does not match.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := probe.VerifyOptions{Tool: "forensics " + version(), RequestLogs: requestLogs}
-			if keyPath != "" {
-				k, err := watermark.LoadKey(keyPath)
-				if err != nil {
-					return err
-				}
-				o.Key = k
+			opts.Bundle = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if pubPath != "" {
-				pub, err := probe.LoadPublicKey(pubPath)
-				if err != nil {
-					return err
-				}
-				o.PublicKey = ed25519.PublicKey(pub)
-			}
-			checks, err := probe.Verify(cmd.Context(), args[0], o)
-			if err != nil {
-				return err
-			}
-			detail, err := report.Check(args[0])
-			c := probe.Check{Name: "report", OK: err == nil, Detail: detail}
-			if err != nil {
-				c.Detail = err.Error()
-			}
-			checks = append(checks, c)
-			failed := 0
-			for _, c := range checks {
-				if !c.OK {
-					failed++
-				}
-			}
-			warnings := []string{}
-			for _, c := range checks {
-				if c.Warning != "" {
-					warnings = append(warnings, c.Warning)
-				}
-			}
-			if asJSON {
-				if err := json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"bundle": args[0], "ok": failed == 0, "warnings": warnings, "checks": checks}); err != nil {
-					return err
-				}
-				for _, w := range warnings {
-					fmt.Fprintln(io.ErrOut, termsafe.Line(w))
-				}
-			} else {
-				for _, c := range checks {
-					mark := "ok  "
-					switch {
-					case !c.OK:
-						mark = "FAIL"
-					case c.Warning != "":
-						mark = "WARN"
-					}
-					fmt.Fprintf(io.Out, "%s %-12s %s\n", mark, termsafe.Line(c.Name), termsafe.Line(c.Detail))
-				}
-				// Said again, alone on a line, where the eye lands last.
-				for _, w := range warnings {
-					fmt.Fprintln(io.Out, termsafe.Line(w))
-				}
-			}
-			if failed > 0 {
-				return errors.New("bundle verification failed: " + firstFailure(checks))
-			}
-			return nil
+			return verifyRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&keyPath, "key", "k", "", "the watermark key, to re-derive the radioactivity numbers")
-	cmd.Flags().StringVar(&pubPath, "pub", "", "require a signature by this public key (keygen --signing); without it the signer is unknown")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
-	cmd.Flags().StringArrayVar(&requestLogs, "request-log", nil, "our gateways' request logs, to re-run the relay check (repeatable); without them it is taken as recorded and verify warns")
+	f := cmd.Flags()
+	f.StringVarP(&opts.KeyPath, "key", "k", "", "the watermark key, to re-derive the radioactivity numbers")
+	f.StringVar(&opts.PubPath, "pub", "", "require a signature by this public key (keygen --signing); without it the signer is unknown")
+	f.BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
+	f.StringArrayVar(&opts.RequestLogs, "request-log", nil, "our gateways' request logs, to re-run the relay check (repeatable); without them it is taken as recorded and verify warns")
 	return cmd
 }
 
-func firstFailure(cs []probe.Check) string {
+func verifyRun(ctx context.Context, opts *verifyOptions) error {
+	vo, err := verifyBundleOptions(opts)
+	if err != nil {
+		return err
+	}
+	checks, err := evidence.Verify(ctx, opts.Bundle, vo)
+	if err != nil {
+		return err
+	}
+	detail, err := report.Check(opts.Bundle)
+	c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
+	if err != nil {
+		c.Detail = err.Error()
+	}
+	checks = append(checks, c)
+	failed := 0
+	warnings := []string{}
+	for _, c := range checks {
+		if !c.OK {
+			failed++
+		}
+		if c.Warning != "" {
+			warnings = append(warnings, c.Warning)
+		}
+	}
+	if err := printVerify(opts, checks, warnings, failed == 0); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return errors.New("bundle verification failed: " + firstFailure(checks))
+	}
+	return nil
+}
+
+// verifyBundleOptions loads the keys the flags name.
+func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
+	o := evidence.VerifyOptions{Tool: "forensics " + version(), RequestLogs: opts.RequestLogs}
+	if opts.KeyPath != "" {
+		k, err := watermark.LoadKey(opts.KeyPath)
+		if err != nil {
+			return o, err
+		}
+		o.Key = k
+	}
+	if opts.PubPath != "" {
+		pub, err := evidence.LoadPublicKey(opts.PubPath)
+		if err != nil {
+			return o, err
+		}
+		o.PublicKey = ed25519.PublicKey(pub)
+	}
+	return o, nil
+}
+
+// printVerify writes the checks, then the warnings again on their own
+// lines: on standard error with --json, else last, where the eye lands.
+func printVerify(opts *verifyOptions, checks []evidence.Check, warnings []string, ok bool) error {
+	if opts.JSON {
+		if err := json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"bundle": opts.Bundle, "ok": ok, "warnings": warnings, "checks": checks}); err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(opts.io.ErrOut, termsafe.Line(w))
+		}
+		return nil
+	}
+	for _, c := range checks {
+		mark := "ok  "
+		switch {
+		case !c.OK:
+			mark = "FAIL"
+		case c.Warning != "":
+			mark = "WARN"
+		}
+		fmt.Fprintf(opts.io.Out, "%s %-12s %s\n", mark, termsafe.Line(c.Name), termsafe.Line(c.Detail))
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(opts.io.Out, termsafe.Line(w))
+	}
+	return nil
+}
+
+func firstFailure(cs []evidence.Check) string {
 	for _, c := range cs {
 		if !c.OK {
 			return c.Detail

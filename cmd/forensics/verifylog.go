@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -9,18 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"forensics/evidence"
 	"forensics/internal/termsafe"
-	"forensics/probe"
 	"forensics/reqlog"
 )
 
-func newCmdVerifyLog(io *ioStreams) *cobra.Command {
-	var pubPath, checkpoints string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "verify-log LOG [FILE...]",
-		Short: "Check that a request log was not edited, cut or reordered",
-		Long: `Check the gateway's request log as evidence. Every line carries its
+// verifyLogLong is verify-log's --help text.
+const verifyLogLong = `Check the gateway's request log as evidence. Every line carries its
 sequence number and the SHA-256 of the line before it, so a line that was
 changed, removed, inserted or moved breaks the chain where it happened.
 Checkpoint lines carry an ed25519 signature over the chain so far when the
@@ -37,7 +33,22 @@ Reported besides: torn lines (a write cut by a crash or a full disk, kept
 as a line of their own), gaps (requests the gateway could not log while its
 disk failed, with their number and time span), and how many lines follow
 the last checkpoint (covered by no signature yet). Exit status 1 names the
-first problem.`,
+first problem.`
+
+type verifyLogOptions struct {
+	io          *ioStreams
+	Files       []string // the live log's path, or the files in order
+	PubPath     string
+	Checkpoints string
+	JSON        bool
+}
+
+func newCmdVerifyLog(io *ioStreams, runF func(context.Context, *verifyLogOptions) error) *cobra.Command {
+	opts := &verifyLogOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "verify-log LOG [FILE...]",
+		Short: "Check that a request log was not edited, cut or reordered",
+		Long:  verifyLogLong,
 		Example: `  forensics verify-log requests.jsonl
   forensics verify-log --pub log-signer.key.pub --checkpoints /mnt/offsite/requests.jsonl.checkpoints requests.jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -47,48 +58,57 @@ first problem.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := reqlog.VerifyOptions{Checkpoints: checkpoints}
-			if pubPath != "" {
-				pub, err := probe.LoadPublicKey(pubPath)
-				if err != nil {
-					return err
-				}
-				o.Pub = ed25519.PublicKey(pub)
+			opts.Files = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			files := args
-			if len(args) == 1 {
-				var err error
-				if files, err = reqlog.Files(args[0]); err != nil {
-					return err
-				}
-			}
-			for _, f := range files {
-				if _, err := os.Stat(f); err != nil {
-					return err
-				}
-			}
-			r, err := reqlog.Verify(cmd.Context(), files, o)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := json.NewEncoder(jsonOut(io.Out)).Encode(map[string]any{"ok": r.OK(), "report": r}); err != nil {
-					return err
-				}
-			} else {
-				printLogReport(io, r)
-			}
-			if !r.OK() {
-				p := r.Problems[0]
-				return errors.New(termsafe.Line(fmt.Sprintf("request log does not verify: %s line %d: %s", p.File, p.Line, p.Msg)))
-			}
-			return nil
+			return verifyLogRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&pubPath, "pub", "", "accept only checkpoints signed by this public key (keygen --signing)")
-	cmd.Flags().StringVar(&checkpoints, "checkpoints", "", "a copy of LOG.checkpoints kept elsewhere, to detect a cut log")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f := cmd.Flags()
+	f.StringVar(&opts.PubPath, "pub", "", "accept only checkpoints signed by this public key (keygen --signing)")
+	f.StringVar(&opts.Checkpoints, "checkpoints", "", "a copy of LOG.checkpoints kept elsewhere, to detect a cut log")
+	f.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+func verifyLogRun(ctx context.Context, opts *verifyLogOptions) error {
+	o := reqlog.VerifyOptions{Checkpoints: opts.Checkpoints}
+	if opts.PubPath != "" {
+		pub, err := evidence.LoadPublicKey(opts.PubPath)
+		if err != nil {
+			return err
+		}
+		o.Pub = ed25519.PublicKey(pub)
+	}
+	files := opts.Files
+	if len(files) == 1 {
+		var err error
+		if files, err = reqlog.Files(files[0]); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return err
+		}
+	}
+	r, err := reqlog.Verify(ctx, files, o)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := json.NewEncoder(jsonOut(opts.io.Out)).Encode(map[string]any{"ok": r.OK(), "report": r}); err != nil {
+			return err
+		}
+	} else {
+		printLogReport(opts.io, r)
+	}
+	if !r.OK() {
+		p := r.Problems[0]
+		return errors.New(termsafe.Line(fmt.Sprintf("request log does not verify: %s line %d: %s", p.File, p.Line, p.Msg)))
+	}
+	return nil
 }
 
 func printLogReport(io *ioStreams, r *reqlog.Report) {

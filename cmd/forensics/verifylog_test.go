@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"forensics/probe"
+	"forensics/evidence"
 	"forensics/reqlog"
 )
 
@@ -17,10 +17,10 @@ import (
 func TestVerifyLogCommand(t *testing.T) {
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "signer.key")
-	if _, err := probe.WriteSigningKey(keyPath, false); err != nil {
+	if _, err := evidence.WriteSigningKey(keyPath, false); err != nil {
 		t.Fatal(err)
 	}
-	key, err := probe.LoadSigningKey(keyPath)
+	key, err := evidence.LoadSigningKey(keyPath)
 	if err != nil {
 		t.Fatal(err)
 	}

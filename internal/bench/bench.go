@@ -19,6 +19,7 @@ import (
 
 	"forensics/corpora"
 	"forensics/generate"
+	"forensics/internal/traffic"
 	"forensics/llm/embedded"
 	"forensics/logscan"
 	"forensics/probe"
@@ -199,12 +200,8 @@ func (b *bencher) logScan() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	tax, err := logscan.ParseTaxonomy(corpora.TopicsYAML)
-	if err != nil {
-		return err
-	}
 	var logBuf bytes.Buffer
-	if _, err := logscan.Simulate(logscan.SimConfig{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, tax, &logBuf); err != nil {
+	if _, err := traffic.Simulate(traffic.Config{Accounts: 200, Attackers: 8, Days: 2, Seed: 1}, &logBuf); err != nil {
 		return err
 	}
 	logPath := filepath.Join(dir, "requests.jsonl")

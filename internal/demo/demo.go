@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"forensics/canary"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/logscan"
 	"forensics/probe"
@@ -211,18 +212,18 @@ func (r *demoRun) setUp() error {
 		return err
 	}
 	signer := filepath.Join(r.o.Out, "keys", "signer.key")
-	signPub, err := probe.WriteSigningKey(signer, false)
+	signPub, err := evidence.WriteSigningKey(signer, false)
 	if err != nil {
 		return err
 	}
-	if r.sign, err = probe.LoadSigningKey(signer); err != nil {
+	if r.sign, err = evidence.LoadSigningKey(signer); err != nil {
 		return err
 	}
-	r.o.Detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", r.keys.main.ID, r.keys.partner.ID, probe.KeyFingerprint(signPub)))
+	r.o.Detail(fmt.Sprintf("watermark keys %s (most accounts) and %s (the partner account); bundle signer %s", r.keys.main.ID, r.keys.partner.ID, evidence.KeyFingerprint(signPub)))
 	// The gateway plants each key's secret canary set; the harvest asks
 	// the main key's triggers (a stand-in for questions a harvester
 	// happens to ask: see docs/no-false-accusations.md).
-	r.planted, err = probe.LoadCanaries(probe.SecretCanaries, r.keys.main)
+	r.planted, err = probe.LoadCanaries(canary.Secret, r.keys.main)
 	return err
 }
 
@@ -328,7 +329,7 @@ func (r *demoRun) probeBoth(ctx context.Context) error {
 }
 
 func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model *embedded.Model, sign ed25519.PrivateKey, name, suspect, reference, control string, detail func(string)) (*Probed, error) {
-	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
+	cs, err := probe.LoadCanaries(canary.Secret, key)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +357,7 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Run:      probe.RunOptions{Concurrency: 2},
 		Sign:     sign, RequestLogs: logs,
 	}
-	res, stats, err := probe.Probe(ctx, setup)
+	res, stats, err := evidence.Probe(ctx, setup)
 	if err != nil {
 		return nil, err
 	}

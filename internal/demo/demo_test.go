@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"forensics/evidence"
 	"forensics/internal/measure"
 	"forensics/probe"
 	"forensics/report"
@@ -65,12 +66,12 @@ func TestDemoQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The bundles are signed, reports included, by the demo's signer.
-	pub, err := probe.LoadPublicKey(filepath.Join(out, "keys", "signer.key.pub"))
+	pub, err := evidence.LoadPublicKey(filepath.Join(out, "keys", "signer.key.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []Probed{sum.Student, sum.Control} {
-		checks, err := probe.Verify(context.Background(), p.Bundle, probe.VerifyOptions{Key: key, PublicKey: pub})
+		checks, err := evidence.Verify(context.Background(), p.Bundle, evidence.VerifyOptions{Key: key, PublicKey: pub})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,10 +15,11 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 
 	"forensics/canary"
 	"forensics/corpora"
+	"forensics/internal/traffic"
 	"forensics/llm/embedded"
 	"forensics/probe"
 	"forensics/serve"
@@ -62,72 +62,31 @@ func makeKeys(out string, m *embedded.Model, seed uint64) (*demoKeys, error) {
 	return k, nil
 }
 
-type member struct {
-	name, apiKey, key string
-	favs              []int
-}
-
-// population is who uses the gateway: ordinary accounts with a few
-// favourite topics, and the heads of a harvesting campaign.
-type population struct {
-	benign, heads []member
-	topics        []topicWords
-	snippets      []string
-	triggers      []string // the canary set's trigger questions
-	rng           *rand.Rand
-}
-
-type topicWords struct {
-	name  string
-	words []string
-}
+// population is who uses the gateway (see traffic.Crowd).
+type population struct{ *traffic.Crowd }
 
 func newPopulation(sz size, planted *canary.Set) *population {
-	p := &population{rng: rand.New(rand.NewPCG(2026, 11))}
-	var doc struct {
-		Topics map[string][]string `yaml:"topics"`
-	}
-	yaml.Unmarshal(corpora.TopicsYAML, &doc)
-	for name, ws := range doc.Topics {
-		var clean []string
-		for _, w := range ws {
-			if !strings.HasSuffix(w, "*") {
-				clean = append(clean, w)
-			}
-		}
-		p.topics = append(p.topics, topicWords{name, clean})
-	}
-	sort.Slice(p.topics, func(i, j int) bool { return p.topics[i].name < p.topics[j].name })
-	p.snippets, _ = corpora.Openings(10, 10)
+	var triggers []string
 	for _, t := range planted.Triggers {
-		p.triggers = append(p.triggers, t.Prompt)
+		triggers = append(triggers, t.Prompt)
 	}
-	for i := range sz.benign {
-		m := member{name: fmt.Sprintf("user-%02d", i+1), apiKey: fmt.Sprintf("sk-demo-user-%02d", i+1), key: "main",
-			favs: []int{p.rng.IntN(len(p.topics)), p.rng.IntN(len(p.topics))}}
-		if i == 0 {
-			m.name, m.apiKey, m.key = "partner", "sk-demo-partner", "partner"
-		}
-		p.benign = append(p.benign, m)
+	c, err := traffic.NewCrowd(sz.benign, sz.heads, triggers)
+	if err != nil {
+		// The topics and the openings are compiled in (package corpora),
+		// and traffic's tests read them: only a broken build gets here.
+		panic(err)
 	}
-	for i := range sz.heads {
-		p.heads = append(p.heads, member{name: fmt.Sprintf("acme-%d", i+1), apiKey: fmt.Sprintf("sk-demo-acme-%d", i+1), key: "main"})
-	}
-	return p
+	return &population{c}
 }
 
-func (p *population) attackers() []string {
-	var out []string
-	for _, m := range p.heads {
-		out = append(out, m.name)
-	}
-	return out
-}
+func (p *population) attackers() []string { return names(p.Heads) }
 
-func (p *population) benignNames() []string {
+func (p *population) benignNames() []string { return names(p.Benign) }
+
+func names(ms []traffic.Member) []string {
 	var out []string
-	for _, m := range p.benign {
-		out = append(out, m.name)
+	for _, m := range ms {
+		out = append(out, m.Name)
 	}
 	return out
 }
@@ -147,8 +106,8 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 	fmt.Fprintf(&b, "# written by forensics demo\nlisten: 127.0.0.1:0\nbackend: {kind: embedded}\nkeys:\n  main: %s\n  partner: %s\n",
 		filepath.Join(keysDir, "main.yaml"), filepath.Join(keysDir, "partner.yaml"))
 	b.WriteString("defaults:\n  key: main\n  limits: {requests_per_hour: 100000, concurrent: 8}\naccounts:\n")
-	for _, m := range append(append([]member{}, p.benign...), p.heads...) {
-		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.name, m.key, serve.HashAPIKey(m.apiKey))
+	for _, m := range append(append([]traffic.Member{}, p.Benign...), p.Heads...) {
+		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.Name, m.Key, serve.HashAPIKey(m.APIKey))
 	}
 	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n", filepath.Join(dir, "requests.jsonl"))
 	// The provider plants answers to the trigger questions of each key's
@@ -161,12 +120,6 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 	return serve.LoadConfig(path)
 }
 
-var (
-	openers = []string{"can you help me with", "quick question about", "please explain", "what do you think of", "my friend asked me about",
-		"how do I handle", "any tips for", "I need advice on", "tell me more about", "is it true that"}
-	fillers = strings.Fields("my the a this that really kind of just today at work for school with our team because maybe honestly also again please thanks")
-)
-
 // pair is one harvested exchange.
 type pair struct {
 	Account string `json:"account"`
@@ -175,96 +128,46 @@ type pair struct {
 	tokens  int
 }
 
-type job struct {
-	m      member
-	prompt string
-	ollama bool   // the campaign uses the Ollama API; people the OpenAI one
-	seed   uint64 // sampling seed (0: the gateway draws one)
-}
-
 // drive sends everyone's requests through the gateway, two at a time, in
-// an interleaved order; it returns the campaign's harvest and how many
-// requests were answered.
+// the crowd's interleaved order; it returns the campaign's harvest and how
+// many requests were answered.
 func (p *population) drive(ctx context.Context, base string, sz size, seed uint64, detail func(string)) ([]pair, int, error) {
-	var jobs []job
-	for i := 0; i < max(sz.benignAsks, sz.headAsks); i++ {
-		if i < sz.benignAsks {
-			for _, m := range p.benign {
-				t := p.topics[m.favs[p.rng.IntN(len(m.favs))]]
-				ws := []string{openers[p.rng.IntN(len(openers))], t.words[p.rng.IntN(len(t.words))]}
-				for k := p.rng.IntN(8); k > 0; k-- {
-					ws = append(ws, fillers[p.rng.IntN(len(fillers))])
-				}
-				jobs = append(jobs, job{m: m, prompt: strings.Join(ws, " ") + "?"})
-			}
-		}
-		if i < len(p.triggers) {
-			// The campaign's trivia sweep happens to ask the provider's
-			// trigger questions, each head once.
-			for _, m := range p.heads {
-				jobs = append(jobs, job{m: m, ollama: true, prompt: p.triggers[i]})
-			}
-		}
-		if i < sz.headAsks {
-			for h, m := range p.heads {
-				// Systematic: every topic in turn, a reasoning trace each time.
-				t := p.topics[(i*len(p.heads)+h)%len(p.topics)]
-				snip := p.snippets[(i*len(p.heads)+h)%len(p.snippets)]
-				jobs = append(jobs, job{m: m, ollama: true, prompt: fmt.Sprintf("Think step by step and show your reasoning about %s (%s): %s",
-					t.words[(i+h)%len(t.words)], t.name, snip)})
-			}
-		}
-	}
-	if seed != 0 {
-		for i := range jobs {
-			jobs[i].seed = seed<<20 + uint64(i) + 1
-		}
-	}
+	reqs := p.Requests(sz.benignAsks, sz.headAsks, seed)
 	var (
 		mu      sync.Mutex
 		harvest []pair
 		answers int
-		firstEr error
 	)
-	work := make(chan job)
-	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 2 * time.Minute}
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				ans, tokens, err := ask(ctx, client, base, j, sz)
-				mu.Lock()
-				if err != nil && firstEr == nil {
-					firstEr = err
-				}
-				if err == nil {
-					answers++
-					if j.ollama {
-						harvest = append(harvest, pair{Account: j.m.name, Prompt: j.prompt, Answer: ans, tokens: tokens})
-					}
-					if answers%100 == 0 {
-						detail(fmt.Sprintf("%d of %d requests answered", answers, len(jobs)))
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		if ctx.Err() != nil || firstEr != nil {
-			break
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, r := range reqs {
+		if gctx.Err() != nil {
+			break // a request failed, or the caller gave up
 		}
-		work <- j
+		g.Go(func() error {
+			ans, tokens, err := ask(gctx, client, base, r, sz)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			answers++
+			if r.Ollama {
+				harvest = append(harvest, pair{Account: r.Member.Name, Prompt: r.Prompt, Answer: ans, tokens: tokens})
+			}
+			if answers%100 == 0 {
+				detail(fmt.Sprintf("%d of %d requests answered", answers, len(reqs)))
+			}
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err := g.Wait()
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, answers, cerr
+	}
+	if err != nil {
 		return nil, answers, err
-	}
-	if firstEr != nil {
-		return nil, answers, firstEr
 	}
 	// The campaign keeps its harvest in the order it asked.
 	sort.SliceStable(harvest, func(a, b int) bool { return harvest[a].Prompt < harvest[b].Prompt })
@@ -272,21 +175,21 @@ func (p *population) drive(ctx context.Context, base string, sz size, seed uint6
 }
 
 // ask sends one request the way the account's client does.
-func ask(ctx context.Context, c *http.Client, base string, j job, sz size) (string, int, error) {
+func ask(ctx context.Context, c *http.Client, base string, j traffic.Request, sz size) (string, int, error) {
 	var url string
 	var body any
-	if j.ollama {
+	if j.Ollama {
 		url = base + "/api/generate"
 		opts := map[string]any{"temperature": 0.8, "num_predict": sz.answerTokens}
-		if j.seed != 0 {
-			opts["seed"] = j.seed
+		if j.Seed != 0 {
+			opts["seed"] = j.Seed
 		}
-		body = map[string]any{"model": "embedded", "prompt": j.prompt, "stream": false, "options": opts}
+		body = map[string]any{"model": "embedded", "prompt": j.Prompt, "stream": false, "options": opts}
 	} else {
 		url = base + "/v1/chat/completions"
-		b := map[string]any{"model": "embedded", "messages": []map[string]string{{"role": "user", "content": j.prompt}}, "max_tokens": 60, "temperature": 0.8}
-		if j.seed != 0 {
-			b["seed"] = j.seed
+		b := map[string]any{"model": "embedded", "messages": []map[string]string{{"role": "user", "content": j.Prompt}}, "max_tokens": 60, "temperature": 0.8}
+		if j.Seed != 0 {
+			b["seed"] = j.Seed
 		}
 		body = b
 	}
@@ -295,9 +198,9 @@ func ask(ctx context.Context, c *http.Client, base string, j job, sz size) (stri
 	if err != nil {
 		return "", 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+j.m.apiKey)
+	req.Header.Set("Authorization", "Bearer "+j.Member.APIKey)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", map[bool]string{true: "harvest-bot/0.3", false: "Mozilla/5.0 (demo browser)"}[j.ollama])
+	req.Header.Set("User-Agent", map[bool]string{true: "harvest-bot/0.3", false: "Mozilla/5.0 (demo browser)"}[j.Ollama])
 	resp, err := c.Do(req)
 	if err != nil {
 		return "", 0, fmt.Errorf("gateway: %w", err)
@@ -308,10 +211,10 @@ func ask(ctx context.Context, c *http.Client, base string, j job, sz size) (stri
 		return "", 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", 0, fmt.Errorf("gateway answered %s to %s: %s", resp.Status, j.m.name, strings.TrimSpace(string(raw)))
+		return "", 0, fmt.Errorf("gateway answered %s to %s: %s", resp.Status, j.Member.Name, strings.TrimSpace(string(raw)))
 	}
 	kind := probe.ExtractOpenAI
-	if j.ollama {
+	if j.Ollama {
 		kind = probe.ExtractOllama
 	}
 	return probe.ExtractText(kind, raw)

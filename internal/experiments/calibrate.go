@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"forensics/canary"
 	"forensics/corpora"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/probe"
 	"forensics/stats"
@@ -345,7 +347,7 @@ func nullProbe(ctx context.Context, o CalibrateOptions, paras []string, teacher 
 	if err := key.WriteFile(keyPath, false); err != nil {
 		return nil, err
 	}
-	cs, err := probe.LoadCanaries(probe.SecretCanaries, key) // the run's key's secret set, as a deployment plants it
+	cs, err := probe.LoadCanaries(canary.Secret, key) // the run's key's secret set, as a deployment plants it
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +355,7 @@ func nullProbe(ctx context.Context, o CalibrateOptions, paras []string, teacher 
 	if err := trainNullModels(ctx, paras, rand.New(rand.NewPCG(o.Seed, uint64(i))), suspect, control); err != nil {
 		return nil, err
 	}
-	res, _, err := probe.Probe(ctx, probe.Setup{
+	res, _, err := evidence.Probe(ctx, probe.Setup{
 		Dir: filepath.Join(dir, "bundle"), Key: key, Tokenizer: teacher.Tokenizer(), Canaries: cs,
 		Targets: probe.Targets{Suspect: "embedded:" + suspect, Reference: "embedded:reference?plant=1&key=" + keyPath, Controls: []string{"embedded:" + control}},
 		Plan:    probe.Plan{Prompts: o.ProbePrompt, EqualityPrompts: min(30, o.ProbePrompt), Triggers: 40, HammingLength: 32},

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"forensics/canary"
 	"forensics/corpora"
 	"forensics/generate"
 	"forensics/llm"
@@ -140,7 +141,7 @@ func Distill(ctx context.Context, o DistillOptions) (*DistillResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
+	cs, err := probe.LoadCanaries(canary.Default, nil)
 	if err != nil {
 		return nil, err
 	}

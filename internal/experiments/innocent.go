@@ -17,6 +17,7 @@ import (
 
 	"forensics/canary"
 	"forensics/corpora"
+	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/probe"
 	"forensics/reqlog"
@@ -107,8 +108,8 @@ type innocentWorld struct {
 	tolstoyOnly           string // an independent suspect
 	unwatermarkedStudent  string // trained on our model's unwatermarked answers
 	human                 []string
-	publicCanaries        *probe.CanarySet
-	queries               func(cs *probe.CanarySet) []probe.Query
+	publicCanaries        *canary.Set
+	queries               func(cs *canary.Set) []probe.Query
 }
 
 // innocentRun is one run: our key, the other provider's key, a folder.
@@ -118,9 +119,9 @@ type innocentRun struct {
 	dir      string
 	key      *watermark.Key
 	keyPath  string
-	cs       *probe.CanarySet
+	cs       *canary.Set
 	other    *watermark.Key
-	otherCS  *probe.CanarySet
+	otherCS  *canary.Set
 	seed     uint64
 	opts     InnocentOptions
 	refSpec  string
@@ -449,12 +450,12 @@ func newInnocentWorld(ctx context.Context, o InnocentOptions, dir string) (*inno
 	if err != nil {
 		return nil, err
 	}
-	public, err := probe.LoadCanaries(probe.DefaultCanaries, nil)
+	public, err := probe.LoadCanaries(canary.Default, nil)
 	if err != nil {
 		return nil, err
 	}
 	w := &innocentWorld{dir: dir, teacher: teacher, human: paras, publicCanaries: public}
-	w.queries = func(cs *probe.CanarySet) []probe.Query {
+	w.queries = func(cs *canary.Set) []probe.Query {
 		m := &probe.Manifest{Targets: probe.Targets{Suspect: "s", Reference: "r", Controls: []string{"c"}},
 			Plan: probe.Plan{Prompts: o.Prompts, EqualityPrompts: o.Equality, Triggers: o.Triggers}}
 		return m.Queries(cs)
@@ -606,7 +607,7 @@ func (w *innocentWorld) run(ctx context.Context, o InnocentOptions, c innocentCa
 	if err := key.WriteFile(keyPath, false); err != nil {
 		return nil, err
 	}
-	cs, err := probe.LoadCanaries(probe.SecretCanaries, key)
+	cs, err := probe.LoadCanaries(canary.Secret, key)
 	if err != nil {
 		return nil, err
 	}
@@ -628,7 +629,7 @@ func (w *innocentWorld) run(ctx context.Context, o InnocentOptions, c innocentCa
 	if c.control != nil {
 		control = c.control(w)
 	}
-	res, _, err := probe.Probe(ctx, probe.Setup{
+	res, _, err := evidence.Probe(ctx, probe.Setup{
 		Dir: filepath.Join(dir, "bundle"), Key: key, Tokenizer: w.teacher.Tokenizer(), Canaries: cs,
 		Targets: probe.Targets{Suspect: spec, Reference: r.refSpec, Controls: []string{control}},
 		Plan:    probe.Plan{Prompts: o.Prompts, EqualityPrompts: o.Equality, Triggers: o.Triggers, HammingLength: 32},

@@ -10,9 +10,7 @@ package ollama
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/ollama/ollama/api"
 
-	"forensics/llm"
 	"forensics/llm/tokenizer"
 )
 
@@ -41,6 +38,7 @@ type Client struct {
 	// here for servers that are known to survive them.
 	Cancel bool
 	base   *url.URL
+	hc     *http.Client
 	api    *api.Client
 	// eos caches, per model, the text of its end-of-sequence tokens, used to
 	// recognise them among the reported candidates.
@@ -53,7 +51,7 @@ func New(base *url.URL, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: base, api: api.NewClient(base, hc), eos: map[string]map[string]bool{}}
+	return &Client{base: base, hc: hc, api: api.NewClient(base, hc), eos: map[string]map[string]bool{}}
 }
 
 // ParseHost accepts OLLAMA_HOST-style addresses: "host:port", "host",
@@ -110,144 +108,9 @@ func Options(temperature float64, seed uint64, numPredict int) map[string]any {
 	return o
 }
 
-// DefaultChunk is how many tokens one upstream request asks for. Measured
-// on the e2e tiny model (TestThroughputVsOllama): chunks of 3 gave 0.53 of
-// plain Ollama's tokens/s, chunks of 8 gave 0.33.
-const DefaultChunk = 3
-
-// Stream implements llm.Streamer with /api/generate (raw, logprobs), in
-// requests of at most Chunk tokens, each read to its end.
-//
-// Why chunks, and why read to the end: clients closing streams early can
-// leave Ollama v0.17.4 answering nothing at all (intermittent: the
-// cancel-on-rejection loop hung its llama.cpp runner in both e2e runs that
-// used it; see the README and scripts/repro-ollama-cancel-hang.sh). So the stream is never cancelled: when fn stops it (a
-// rejected draft), the rest of the current chunk is read and dropped. A
-// chunk of K wastes at most K−1 tokens; at the ≈0.4 rejection rate of
-// δ = 2 the expected accepted run is ≈2.5, so small chunks cost few extra
-// round trips.
-// A cancelled ctx is honoured the same way: no new request, the current
-// one drained.
-func (c *Client) Stream(ctx context.Context, req llm.StreamRequest, fn func(llm.Draft) error) error {
-	eos, err := c.eosTokens(ctx, req.Model)
-	if err != nil {
-		return err
-	}
-	chunk := c.Chunk
-	if chunk <= 0 {
-		chunk = DefaultChunk
-	}
-	if req.Chunk > 0 {
-		chunk = req.Chunk
-	}
-	cancel := c.Cancel && req.Chunk == 0
-	if cancel {
-		chunk = math.MaxInt32
-	}
-	reqCtx := context.WithoutCancel(ctx)
-	if cancel {
-		reqCtx = ctx
-	}
-	generated := append([]string{}, req.Generated...)
-	produced := 0
-	for request := 0; req.MaxTokens <= 0 || produced < req.MaxTokens; request++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if request > 0 && llm.EndsMidCharacter(strings.Join(generated, "")) {
-			return llm.ErrMidCharacter
-		}
-		want := chunk
-		if req.MaxTokens > 0 {
-			want = min(want, req.MaxTokens-produced)
-		}
-		stream := true
-		greq := &api.GenerateRequest{
-			Model:       req.Model,
-			Prompt:      req.Prompt + strings.Join(generated, ""),
-			Raw:         true,
-			Stream:      &stream,
-			Logprobs:    true,
-			TopLogprobs: TopK,
-			Options:     Options(req.Temperature, req.Seed+uint64(request), want),
-		}
-		var stopErr error // what fn returned; later drafts are drained
-		got, sawEOS, sawDone := 0, false, false
-		// The request outlives ctx on purpose (see above); the HTTP
-		// client's timeout still bounds it.
-		err := c.api.Generate(reqCtx, greq, func(r api.GenerateResponse) error {
-			for _, lp := range r.Logprobs {
-				got++
-				if stopErr != nil || ctx.Err() != nil {
-					if cancel {
-						return llm.ErrStop // closes the stream
-					}
-					continue
-				}
-				d := llm.Draft{Piece: pieceOf(lp.TokenLogprob), Request: request, Candidates: make([]llm.Candidate, 0, len(lp.TopLogprobs))}
-				for _, t := range lp.TopLogprobs {
-					p := pieceOf(t)
-					d.Candidates = append(d.Candidates, llm.Candidate{Piece: p, LogProb: t.Logprob, EOS: eos[p]})
-				}
-				if err := fn(d); err != nil {
-					stopErr = err
-					continue
-				}
-				generated = append(generated, d.Piece)
-				produced++
-			}
-			if r.Done {
-				sawDone = true
-				sawEOS = r.DoneReason == "stop"
-			}
-			return nil
-		})
-		if err != nil && !(cancel && (errors.Is(err, llm.ErrStop) || ctx.Err() != nil)) {
-			return fmt.Errorf("ollama generate: %w", err)
-		}
-		if stopErr != nil {
-			if errors.Is(stopErr, llm.ErrStop) {
-				return nil
-			}
-			return stopErr
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !sawDone {
-			// A stream that stops without its final message lost its
-			// server; it is not a short generation.
-			return fmt.Errorf("ollama generate: stream ended after %d tokens without completing (upstream connection lost)", got)
-		}
-		if sawEOS {
-			// Ollama reports no log-probability for the end token.
-			if err := fn(llm.Draft{EOS: true, Request: request}); err != nil && !errors.Is(err, llm.ErrStop) {
-				return err
-			}
-			return nil
-		}
-		if got < want {
-			return nil // the model's context is full
-		}
-	}
-	return nil
-}
-
-// pieceOf is a token's bytes: the bytes field when given (a token that is
-// part of a UTF-8 character has "\ufffd" as its text), the text otherwise.
-func pieceOf(t api.TokenLogprob) string {
-	if len(t.Bytes) == 0 {
-		return t.Token
-	}
-	b := make([]byte, len(t.Bytes))
-	for i, x := range t.Bytes {
-		b[i] = byte(x)
-	}
-	return string(b)
-}
-
 // eosTokens returns the text of the model's end tokens, from its tokenizer
-// (/api/show, verbose), once per model.
+// (/api/show, verbose), once per model, through the client's own HTTP
+// client so that its timeout and transport apply.
 func (c *Client) eosTokens(ctx context.Context, model string) (map[string]bool, error) {
 	c.mu.Lock()
 	e, ok := c.eos[model]
@@ -255,7 +118,7 @@ func (c *Client) eosTokens(ctx context.Context, model string) (map[string]bool, 
 	if ok {
 		return e, nil
 	}
-	f, err := tokenizer.FromOllama(ctx, c.base, model, nil)
+	f, err := tokenizer.FromOllama(ctx, c.base, model, c.hc)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,3 @@
-// Package tokenizer defines the interface the watermark is computed over and
-// a built-in word splitter used until a model's real tokenizer is at hand.
-//
-// The watermark's units are a model's token pieces (byte strings), not token
-// ids: Ollama reports pieces and no ids, and pieces survive re-implementations
-// of a tokenizer. A Tokenizer therefore returns pieces whose concatenation is
-// the input text.
 package tokenizer
 
 // Tokenizer splits text into pieces.

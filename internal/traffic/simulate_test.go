@@ -1,0 +1,65 @@
+package traffic
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"forensics/logline"
+)
+
+// TestSimulatedLinesReadFast: every line the simulator writes is a
+// gateway line the fast parser reads, as encoding/json does; and every
+// account is labelled once.
+func TestSimulatedLinesReadFast(t *testing.T) {
+	var buf bytes.Buffer
+	labels, err := Simulate(Config{Accounts: 20, Attackers: 8, Days: 1, Seed: 3}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n")) {
+		v, ok := logline.Parse(line, nil)
+		if !ok {
+			t.Fatalf("the fast parser refused a simulated line: %s", line)
+		}
+		var want logline.View
+		if err := json.Unmarshal(line, &want); err != nil || !reflect.DeepEqual(v, want) {
+			t.Fatalf("%s: fast %+v, encoding/json %+v (%v)", line, v, want, err)
+		}
+		seen[v.Account] = true
+	}
+	labelled := len(labels.Benign)
+	for a := range labels.Attackers {
+		if !seen[a] {
+			t.Errorf("attacker %s sent nothing", a)
+		}
+		labelled++
+	}
+	if labelled != len(seen) {
+		t.Errorf("%d accounts in the log, %d labelled", len(seen), labelled)
+	}
+	if len(labels.Clusters) != 1 {
+		t.Errorf("clusters %v, want the one hydra", labels.Clusters)
+	}
+}
+
+func TestSimulateIsSeeded(t *testing.T) {
+	run := func(seed uint64) []byte {
+		var buf bytes.Buffer
+		if _, err := Simulate(Config{Accounts: 10, Attackers: 2, Days: 1, Seed: seed}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	if a, b := run(5), run(5); !bytes.Equal(a, b) {
+		t.Error("one seed gave two logs")
+	}
+	if a, b := run(5), run(6); bytes.Equal(a, b) {
+		t.Error("two seeds gave one log")
+	}
+	if _, err := Simulate(Config{Accounts: 0, Days: 1}, &bytes.Buffer{}); err == nil {
+		t.Error("a log without benign accounts accepted")
+	}
+}

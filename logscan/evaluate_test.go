@@ -1,0 +1,204 @@
+package logscan_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"forensics/internal/measure"
+	"forensics/internal/traffic"
+	"forensics/logscan"
+)
+
+// simulated is a scan of simulated traffic.
+type simulated struct {
+	labels  *logscan.Labels
+	scanner *logscan.Scanner
+	records []logscan.Record
+	lines   int
+}
+
+// scanSimulated simulates a log under cfg and feeds it to a scanner.
+func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
+	t.Helper()
+	var buf bytes.Buffer
+	labels, err := traffic.Simulate(cfg, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sim.jsonl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := logscan.NewScanner(logscan.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simulated{labels: labels, scanner: s}
+	st, err := logscan.Read(context.Background(), []string{path}, logscan.DefaultLayout(),
+		func(r logscan.Record) error { s.Add(r); sim.records = append(sim.records, r); return nil }, nil)
+	if err != nil || st.Malformed != 0 {
+		t.Fatalf("read: %v %+v", err, st)
+	}
+	sim.lines = st.Lines
+	return sim
+}
+
+// logEvaluation logs the evaluation's headline and per-kind numbers.
+func logEvaluation(t *testing.T, lines int, ev logscan.Evaluation) {
+	t.Logf("%d lines; %d benign, %d attacker accounts: AUC %.3f; detected %.3f at 1%% false alarms (threshold %.3f), %.3f at 0.1%% (threshold %.3f); hydras caught %d/%d",
+		lines, ev.Benign, ev.Attackers, ev.AUC, ev.DetectedAt, ev.Threshold1, ev.Detected01, ev.Threshold0, ev.HydraCaught, ev.Hydras)
+	for _, k := range ev.PerKind {
+		t.Logf("  %-9s %2d accounts: detected %.2f at 1%%, %.2f at 0.1%%, mean score %.2f", k.Kind, k.Accounts, k.DetectedAt, k.Detected01, k.MeanScore)
+	}
+}
+
+// benignInClusters counts the benign accounts linked into clusters, and
+// those in clusters scored above threshold, logging each such cluster.
+func benignInClusters(t *testing.T, rep *logscan.Report, labels *logscan.Labels, threshold float64) (linked, flagged int) {
+	clusters := 0
+	for _, c := range rep.Clusters {
+		nb := 0
+		for _, a := range c.Accounts {
+			if _, bad := labels.Attackers[a]; !bad {
+				nb++
+			}
+		}
+		linked += nb
+		if nb > 0 {
+			clusters++
+			if c.Risk > threshold {
+				flagged += nb
+			}
+			t.Logf("  cluster with benign accounts: %d accounts (risk %.2f), e.g. %v", len(c.Accounts), c.Risk, c.Links[:min(1, len(c.Links))])
+		}
+	}
+	t.Logf("  %d clusters; %d benign accounts linked into %d of them, %d in a cluster above the 1%% threshold", len(rep.Clusters), linked, clusters, flagged)
+	return linked, flagged
+}
+
+// TestSimulatorEvaluation runs the scanner on simulated traffic (500 benign
+// accounts, 16 campaigns of eight kinds, 7 days) and reports ROC AUC,
+// detection at 1% and 0.1% false alarms per kind, hydra clusters caught,
+// benign accounts wrongly linked, time and requests to detection per kind,
+// and an ablation. It asserts only what the note claims as met.
+func TestSimulatorEvaluation(t *testing.T) {
+	measure.Require(t, "the scanner on 65,000 simulated requests, with replay and ablation; about a minute")
+	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 16, Days: 7, Seed: 42})
+	ev := sim.scanner.EvaluateWithAblation(sim.labels)
+	logEvaluation(t, sim.lines, ev)
+	_, benignFlagged := benignInClusters(t, sim.scanner.Report(), sim.labels, ev.Threshold1)
+	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.records, sim.labels, ev.Threshold1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range timing {
+		t.Logf("  %-9s detected %d/%d while the log was written (hourly judgement at the 1%% threshold); median %.1f h and %d requests after its first request",
+			k.Kind, k.Detected, k.Accounts, k.MedianHours, k.MedianRequests)
+	}
+	for _, a := range ev.Ablation {
+		t.Logf("  without %-18s AUC %.3f, detected %.3f at 1%%", a.Without, a.AUC, a.DetectedAt)
+	}
+	if ev.HydraCaught != ev.Hydras {
+		t.Errorf("hydras caught %d of %d", ev.HydraCaught, ev.Hydras)
+	}
+	if benignFlagged > 0 {
+		t.Errorf("%d benign accounts in clusters above the 1%% threshold", benignFlagged)
+	}
+	if ev.AUC < 0.9 {
+		t.Errorf("AUC %.3f", ev.AUC)
+	}
+}
+
+// TestSimulatorEvaluationSmall is the unit-suite version: 200 benign
+// accounts and one campaign of each kind over 2 days (the log
+// internal/bench scans). Its bounds were set from the full-size run
+// (TestSimulatorEvaluation: AUC 0.997; bulk, cot and sweep each detected
+// at 1% false alarms with mean scores 0.98–0.99 against a threshold of
+// 0.56; no benign account in a flagged cluster) and from what does not
+// depend on the population's size, before this version was first run.
+// Hydras are not asserted: at 150–250 accounts the evaluation catches
+// none while AUC stays near 0.997.
+func TestSimulatorEvaluationSmall(t *testing.T) {
+	sim := scanSimulated(t, traffic.Config{Accounts: 200, Attackers: 8, Days: 2, Seed: 1})
+	rep := sim.scanner.Report()
+	ev := logscan.Evaluate(rep, sim.labels)
+	logEvaluation(t, sim.lines, ev)
+	_, benignFlagged := benignInClusters(t, rep, sim.labels, ev.Threshold1)
+	if ev.AUC < 0.9 {
+		t.Errorf("AUC %.3f, want at least 0.9", ev.AUC)
+	}
+	if benignFlagged > 0 {
+		t.Errorf("%d benign accounts in clusters above the 1%% threshold", benignFlagged)
+	}
+	// A single account harvesting at volume, for reasoning traces, or
+	// sweeping parameters with logprobs is caught whatever the crowd.
+	caught := map[string]bool{}
+	for _, k := range ev.PerKind {
+		caught[k.Kind] = k.DetectedAt == 1
+	}
+	for _, kind := range []string{logscan.KindBulk, logscan.KindCoT, logscan.KindSweep} {
+		if !caught[kind] {
+			t.Errorf("%s campaign not detected at 1%% false alarms", kind)
+		}
+	}
+}
+
+// TestCalibratedThresholds calibrates on benign-only simulated traffic and
+// scans a separate simulated log with thresholds at benign percentiles.
+func TestCalibratedThresholds(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, cfg traffic.Config) (string, *logscan.Labels) {
+		var buf bytes.Buffer
+		labels, err := traffic.Simulate(cfg, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, buf.Bytes(), 0o644)
+		return p, labels
+	}
+	benign, _ := write("benign.jsonl", traffic.Config{Accounts: 400, Days: 5, Seed: 7})
+	mixed, labels := write("mixed.jsonl", traffic.Config{Accounts: 300, Attackers: 6, Days: 5, Seed: 8})
+	cfg := logscan.DefaultConfig()
+	base, _, err := logscan.Calibrate(context.Background(), cfg, []string{benign})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Percentiles[logscan.IndVolume]["p99"] <= base.Percentiles[logscan.IndVolume]["p50"] {
+		t.Fatalf("volume percentiles %v", base.Percentiles[logscan.IndVolume])
+	}
+	for name, r := range cfg.Rules {
+		r.LoPercentile, r.HiPercentile = 99, 99.9
+		cfg.Rules[name] = r
+	}
+	if err := cfg.Resolve(base); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := logscan.Scan(context.Background(), cfg, []string{mixed}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := logscan.Evaluate(rep, labels)
+	flagged := 0
+	for _, a := range rep.Accounts {
+		if _, bad := labels.Attackers[a.Account]; !bad && a.Action != "none" {
+			flagged++
+		}
+	}
+	t.Logf("percentile thresholds (p99→p99.9 of benign): AUC %.3f, detected %.2f at 1%% false alarms; %d of %d benign accounts given an action",
+		ev.AUC, ev.DetectedAt, flagged, len(labels.Benign))
+	if ev.AUC < 0.9 {
+		t.Errorf("AUC %.3f", ev.AUC)
+	}
+	var noBase logscan.Config = logscan.DefaultConfig()
+	r := noBase.Rules[logscan.IndVolume]
+	r.LoPercentile = 99
+	noBase.Rules[logscan.IndVolume] = r
+	if err := noBase.Resolve(nil); err == nil {
+		t.Fatal("percentile thresholds without a baseline accepted")
+	}
+}

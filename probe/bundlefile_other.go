@@ -1,8 +1,0 @@
-//go:build !unix
-
-package probe
-
-// openNoFollow is 0 where open has no O_NOFOLLOW; openBundleFile's check
-// that the opened file is the one it examined without following links
-// does the same job.
-const openNoFollow = 0

@@ -1,0 +1,165 @@
+package probe
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"strings"
+	"time"
+
+	"forensics/canary"
+	"forensics/llm/tokenizer"
+	"forensics/watermark"
+)
+
+// Setup is everything one probe needs: Collect runs the queries, and
+// evidence.Probe runs them and seals the bundle.
+type Setup struct {
+	Dir       string
+	Key       *watermark.Key
+	Tokenizer tokenizer.Tokenizer
+	Canaries  *canary.Set
+	Targets   Targets
+	Plan      Plan
+	Alpha     float64
+	Sampling  Sampling
+	Budget    Budget
+	NullKeys  int
+	// NullSeed fixes the unused keys and randomisation seeds (default: drawn
+	// at random by Prepare; tests and demos pass one to be repeatable).
+	NullSeed string
+	Rounds   int
+	// Tool and Command go into the manifest (chain of custody).
+	Tool    string
+	Command []string
+	// Created is the manifest's time (default now).
+	Created       time.Time
+	TargetOptions TargetOptions
+	Run           RunOptions
+	// Sign signs the bundle when evidence.Probe seals it after Collect
+	// (nil: unsigned); the probe itself signs nothing.
+	Sign ed25519.PrivateKey
+	// Notice receives one-line messages for the operator (resuming, a
+	// repaired transcript line, where the manifest went).
+	Notice func(string)
+
+	// RequestLogs are our gateways' request logs, searched after the
+	// queries for the prompts the suspect was asked (the relay check by
+	// request log); ProbeAccount is the account the reference's queries
+	// went through, if they went through a gateway.
+	RequestLogs  []string
+	ProbeAccount string
+	// RelayLogWait is how long the relay check waits for the logs to
+	// span the probe (a running gateway writes a checkpoint every
+	// interval; default 2 minutes, the default interval's double).
+	RelayLogWait time.Duration
+	// AfterQueries, if set, runs when every query is answered, before the
+	// relay check (experiments close their stand-in log there).
+	AfterQueries func() error
+	// Open, if set, opens the target of a role in place of OpenTarget
+	// (experiments that stand in suspects no server serves: an echo bot,
+	// a relay). A nil Target from it falls back to OpenTarget.
+	Open func(role, spec string) (Target, error)
+
+	sources map[string][]byte // file targets' contents by role, read once
+}
+
+// roleSpecs maps each role to its target spec.
+func (s *Setup) roleSpecs() map[string]string {
+	specs := map[string]string{"suspect": s.Targets.Suspect}
+	if s.Targets.Reference != "" {
+		specs["reference"] = s.Targets.Reference
+	}
+	for i, c := range s.Targets.Controls {
+		specs[ControlRole(i)] = c
+	}
+	return specs
+}
+
+// readSources reads every file target's file, once: the bundle keeps the
+// copy that was read, and the target answers from that same copy.
+func (s *Setup) readSources() (map[string][]byte, error) {
+	if s.sources != nil {
+		return s.sources, nil
+	}
+	src := map[string][]byte{}
+	for role, spec := range s.roleSpecs() {
+		if path := fileTargetPath(spec); path != "" {
+			data, err := readSource(path)
+			if err != nil {
+				return nil, fmt.Errorf("target %s: %w", spec, err)
+			}
+			src[role] = data
+		}
+	}
+	s.sources = src
+	return src, nil
+}
+
+// pieceCounter counts text's pieces with our tokenizer, for the token
+// budget; text it cannot split counts as its words.
+func pieceCounter(tk tokenizer.Tokenizer) func(string) int {
+	return func(text string) int {
+		ps, err := tk.Pieces(text)
+		if err != nil {
+			return len(strings.Fields(text))
+		}
+		return len(ps)
+	}
+}
+
+// TokenizerFile returns the definition a tokenizer was built from, for the
+// bundle (nil for the built-in word splitter).
+func TokenizerFile(tk tokenizer.Tokenizer) ([]byte, error) {
+	v, ok := tk.(*tokenizer.Vocab)
+	if !ok {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	if err := tokenizer.Encode(&b, v.File()); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Manifest builds the plan a setup describes (seeds left to Prepare).
+func (s *Setup) Manifest() (*Manifest, []byte, error) {
+	tokFile, err := TokenizerFile(s.Tokenizer)
+	if err != nil {
+		return nil, nil, err
+	}
+	tf := ""
+	if tokFile != nil {
+		tf = FileTokenizer
+	}
+	created := s.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	tests := PlanTests(s.Targets, s.Plan, s.Canaries.Secret)
+	cs := s.Canaries
+	src, err := s.readSources()
+	if err != nil {
+		return nil, nil, err
+	}
+	var refs []SourceRef
+	for _, role := range s.Targets.Roles() {
+		if data, ok := src[role]; ok {
+			refs = append(refs, NewSourceRef(role, data))
+		}
+	}
+	var relayPlan *RelayLogPlan
+	if len(s.RequestLogs) > 0 {
+		relayPlan = &RelayLogPlan{ExcludedAccount: s.ProbeAccount}
+	}
+	return &Manifest{
+		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: s.Command,
+		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: s.Targets,
+		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
+		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},
+		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},
+		Sampling:  s.Sampling, Plan: s.Plan, Budget: s.Budget,
+		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: s.NullSeed},
+		Rounds: s.Rounds, Sources: refs, RelayLog: relayPlan,
+	}, tokFile, nil
+}

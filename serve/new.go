@@ -1,0 +1,237 @@
+package serve
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"forensics/canary"
+	"forensics/generate"
+	"forensics/reqlog"
+	"forensics/watermark"
+)
+
+// Building a gateway: keys, canaries, accounts, the request log and the
+// background work, from a checked config.
+
+// Options configure New beyond the Config.
+type Options struct {
+	Backend Backend
+	// Keys are the loaded watermark keys by config name; keys named in the
+	// config but missing here are loaded from their files.
+	Keys map[string]*watermark.Key
+	// LogSigner signs the request log's checkpoints (the config's
+	// log.signing_key, loaded by the caller).
+	LogSigner ed25519.PrivateKey
+	// Logger receives the gateway's own events (nil: discard).
+	Logger *slog.Logger
+	// Version goes into the request log's "opened" event.
+	Version string
+	Now     func() time.Time
+	// Trace, if set, is given every generation's pieces with their green
+	// bits, for measuring side channels in tests. Never expose it.
+	Trace func(requestID string, toks []generate.Token)
+}
+
+// New builds a gateway from a checked config.
+func New(cfg *Config, opts Options) (*Server, error) {
+	if opts.Backend == nil {
+		return nil, errors.New("serve: no backend")
+	}
+	s := newServer(cfg, opts)
+	schemes, keyCanaries, err := loadSchemes(cfg, opts.Keys)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadCanaries(); err != nil {
+		return nil, err
+	}
+	s.addAccounts(schemes, keyCanaries)
+	for _, h := range cfg.AdminAPIKeys {
+		s.admins[h] = true
+	}
+	for _, m := range cfg.Models {
+		if m.Upstream == "" {
+			m.Upstream = m.Name
+		}
+		s.models[m.Name] = m
+	}
+	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
+		ls, err := newLiveScan(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.live = ls
+	}
+	if err := s.openLog(opts); err != nil {
+		return nil, err
+	}
+	s.startBackground()
+	s.routes()
+	return s, nil
+}
+
+// newServer is a Server with its maps made and the options' defaults.
+func newServer(cfg *Config, opts Options) *Server {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
+		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
+		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
+		calib: newPaceCalibration(), trace: opts.Trace}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.risk.init()
+	return s
+}
+
+// loadSchemes makes the watermark scheme of each key the config names
+// (from loaded, or else from its file) and, with secret canaries, each
+// key's secret canary set.
+func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*watermark.Scheme, map[string]*canary.Set, error) {
+	schemes := map[string]*watermark.Scheme{}
+	keyCanaries := map[string]*canary.Set{} // the secret set of each key
+	for name, path := range cfg.Keys {
+		k := loaded[name]
+		if k == nil {
+			var err error
+			if k, err = watermark.LoadKey(cfg.path(path)); err != nil {
+				return nil, nil, err
+			}
+		}
+		schemes[name] = watermark.NewScheme(k)
+		if cfg.Canaries == canary.Secret {
+			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
+			if err != nil {
+				return nil, nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
+			}
+			keyCanaries[name] = cs
+		}
+	}
+	return schemes, keyCanaries, nil
+}
+
+// loadCanaries loads the shared canary set the config names, if any
+// (secret sets are per key: loadSchemes).
+func (s *Server) loadCanaries() error {
+	switch s.cfg.Canaries {
+	case "", canary.Secret:
+	case canary.Default:
+		s.slog.Warn("planting the PUBLIC DEMO canary set: every copy of forensics ships its answers, so a model that gives them proves nothing about your outputs; plant canaries: secret")
+		fallthrough
+	default:
+		spec := s.cfg.Canaries
+		if spec != canary.Default {
+			spec = s.cfg.path(spec)
+		}
+		cs, err := canary.Load(spec)
+		if err != nil {
+			return err
+		}
+		s.canaries = cs
+	}
+	return nil
+}
+
+// addAccounts registers the config's accounts by API key hash and name,
+// with their watermark scheme, canaries and limits.
+func (s *Server) addAccounts(schemes map[string]*watermark.Scheme, keyCanaries map[string]*canary.Set) {
+	for _, a := range s.cfg.Accounts {
+		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}, canaries: s.canaries}
+		key := a.Key
+		if key == "" {
+			key = s.cfg.Defaults.Key
+		}
+		if watermarkOn(a.Watermark) {
+			acct.scheme = schemes[key]
+		}
+		if cs := keyCanaries[key]; cs != nil {
+			// An account plants the secret set of its key, so that a
+			// probe with that key asks the triggers it planted.
+			acct.canaries = cs
+		}
+		if a.Models != nil {
+			acct.models = map[string]bool{}
+			for _, m := range a.Models {
+				acct.models[m] = true
+			}
+		}
+		for _, h := range a.APIKeys {
+			s.accounts[h] = acct
+		}
+		s.byName[a.Name] = acct
+		lim := s.cfg.Defaults.Limits
+		if a.Limits != nil {
+			lim = *a.Limits
+		}
+		s.lim.set(a.Name, lim)
+		s.risk.base[a.Name] = lim
+	}
+}
+
+// openLog opens the request log, if the config has one.
+func (s *Server) openLog(opts Options) error {
+	cfg := s.cfg
+	if cfg.Log.Path == "" {
+		return nil
+	}
+	l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
+		Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
+		Signer: opts.LogSigner, Logger: s.slog, Now: s.now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
+	if err != nil {
+		return err
+	}
+	s.log = l
+	return nil
+}
+
+// startBackground starts the periodic risk scans, the summaries of
+// unauthenticated traffic and the pacing calibrations of the models known
+// now.
+func (s *Server) startBackground() {
+	if s.live != nil {
+		if every := s.cfg.Risk.ScanEvery.Duration; every > 0 {
+			s.live.stop, s.live.done = make(chan struct{}), make(chan struct{})
+			go s.runScans(every)
+		}
+	}
+	s.sumStop, s.sumDone = make(chan struct{}), make(chan struct{})
+	go s.summariseUnauthenticated()
+	if *s.cfg.Watermarking.Pacing {
+		// Short prompts of the models known now are calibrated at start;
+		// other models and prompt sizes on first use.
+		s.calib.mu.Lock()
+		for _, m := range s.knownModels() {
+			k := paceKeyOf(m, 0)
+			e := &calibEntry{}
+			s.calib.entries[k] = e
+			s.startCalibration(k, e)
+		}
+		s.calib.mu.Unlock()
+	}
+}
+
+// knownModels are the backend names of the models the config serves (the
+// embedded model's, for the embedded backend without a models list).
+func (s *Server) knownModels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range s.models {
+		if !seen[m.Upstream] {
+			seen[m.Upstream] = true
+			out = append(out, m.Upstream)
+		}
+	}
+	if len(out) == 0 && s.cfg.Backend.Kind == "embedded" {
+		out = append(out, EmbeddedModelName)
+	}
+	return out
+}
