@@ -8,17 +8,27 @@ import (
 	"testing"
 	"time"
 
+	"forensics/internal/measure"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 )
 
+// TestFromEmbeddedAndWrite factorises the embedded model and writes it as
+// a GGUF. The shipped rank (95, what tinygguf and the end-to-end tests
+// use) takes about 12 s, so the unit suite checks rank 47 (6 s) against the
+// same bars, which were set for rank 95 (rank 31 met them only at the edge:
+// overlap 10/20); FORENSICS_MEASURE=1 checks rank 95.
 func TestFromEmbeddedAndWrite(t *testing.T) {
 	m, err := embedded.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
+	rank := 47
+	if measure.Enabled() {
+		rank = 95
+	}
 	t0 := time.Now()
-	s, err := FromEmbedded(context.Background(), m, 95, 1)
+	s, err := FromEmbedded(context.Background(), m, rank, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
