@@ -11,7 +11,7 @@ import (
 	"codeberg.org/go-fonts/liberation/liberationserifbold"
 	"codeberg.org/go-fonts/liberation/liberationserifitalic"
 	"codeberg.org/go-fonts/liberation/liberationserifregular"
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/go-pdf/fpdf"
 	"gonum.org/v1/plot/vg/draw"
 )
 

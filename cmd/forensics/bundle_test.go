@@ -227,3 +227,31 @@ func keyFingerprint(t *testing.T, keyPath string) string {
 	}
 	return evidence.KeyFingerprint(pub)
 }
+
+// TestVerifyBundleFromEarlierBuild verifies a bundle an earlier build made
+// (testdata/bundle-1cae5f2, see its README): evidence outlives the build
+// that made it, and verify must still re-derive every file of it, the
+// rendered reports included, byte for byte.
+func TestVerifyBundleFromEarlierBuild(t *testing.T) {
+	src := filepath.Join("testdata", "bundle-1cae5f2")
+	bundle := testfs.CopyDir(t, filepath.Join(src, "bundle"), nil)
+	keyData, err := os.ReadFile(filepath.Join(src, "key.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Git keeps no file modes; a watermark key readable by others is
+	// refused, so the key is written as a user would keep it.
+	key := filepath.Join(t.TempDir(), "key.yaml")
+	if err := os.WriteFile(key, keyData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "", "verify", "--key", key, "--pub", filepath.Join(src, "signer.key.pub"), bundle)
+	if code != 0 || strings.Contains(out, "FAIL") || strings.Contains(out, "WARN") {
+		t.Fatalf("verify of the earlier build's bundle: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"ok   results", "ok   report", "ok   signature"} {
+		if !slices.ContainsFunc(outputLines(out), func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("no %q line:\n%s", want, out)
+		}
+	}
+}
