@@ -20,11 +20,15 @@ func FisherCritical(n1, k0, n0 int, log10Alpha float64) int {
 // rate a group of n trials must have to reach a critical count s (such as
 // FisherCritical's) with that power. It returns 1 when s > n, as no rate
 // is enough.
-func BinomMinRate(s, n int, power float64) float64 {
+func BinomMinRate(s, n int, power float64) float64 { return binomMinRate(s, n, 0, power) }
+
+// binomMinRate is BinomMinRate searching [lo, 1]: BinomMinDetectable
+// starts at the null rate, below which no rate is of interest.
+func binomMinRate(s, n int, lo, power float64) float64 {
 	if s > n {
 		return 1
 	}
-	lo, hi := 0.0, 1.0
+	hi := 1.0
 	for range 60 {
 		mid := (lo + hi) / 2
 		if BinomPower(s, n, mid) >= power {

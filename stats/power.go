@@ -33,18 +33,5 @@ func BinomMinDetectable(n int, p0, log10Alpha, power float64) float64 {
 	if n <= 0 {
 		return math.NaN()
 	}
-	s := BinomCritical(n, p0, log10Alpha)
-	if s > n {
-		return 1
-	}
-	lo, hi := p0, 1.0
-	for range 60 {
-		mid := (lo + hi) / 2
-		if BinomPower(s, n, mid) >= power {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi
+	return binomMinRate(BinomCritical(n, p0, log10Alpha), n, p0, power)
 }
