@@ -41,11 +41,12 @@ bench-go: ## every Go benchmark (one core; compare ratios within one run)
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-lint: ## gofmt, go vet, staticcheck and the docs' relative links (installed from the Go module proxy if missing)
+lint: ## gofmt, go vet, staticcheck, functions of at most 80 lines, and the docs' relative links (installed from the Go module proxy if missing)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	@[ -x $(STATICCHECK) ] && $(STATICCHECK) -version | grep -q $(STATICCHECK_VERSION:v%=%) || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) $(PKGS)
+	$(GO) run ./scripts/funclen -max 80 .
 	@if command -v python3 >/dev/null; then python3 scripts/check-links.py .; else echo 'python3 missing: relative links in README.md and docs/ not checked'; fi
 
 fuzz: ## run every fuzz target of PKGS (found, not listed: scripts/fuzz-all.sh) for FUZZTIME each (default 60s)
