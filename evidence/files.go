@@ -62,6 +62,7 @@ var bundleFileKinds = map[string]bundlefile.Kind{
 	FileRoot:              {Limit: MaxRootSize, What: "a Merkle root"},
 	FileSignature:         {Limit: MaxSignatureSize, What: "a signature"},
 	FileSums:              {Limit: MaxSumsSize, What: "a checksum list"},
+	probe.FileLedger:      {Limit: probe.MaxLedgerSize, What: "a case ledger"},
 }
 
 func kindOf(name string) bundlefile.Kind {

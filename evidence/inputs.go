@@ -60,6 +60,9 @@ func loadInputs(dir string, tk tokenizer.Tokenizer) (probe.Inputs, error) {
 	if in.RelayLog, err = readRelayLog(dir, m); err != nil {
 		return in, err
 	}
+	if in.Cases, err = bundleCases(dir, m); err != nil {
+		return in, err
+	}
 	return in, nil
 }
 

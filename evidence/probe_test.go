@@ -22,6 +22,7 @@ func runProbe(t testing.TB, dir string, key *watermark.Key, cs *canary.Set, s pr
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeExtra(t, dir)
 	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,9 @@ type Inputs struct {
 	// RelayLog is the relay check by request log, as stored in the
 	// bundle (nil: not planned, or not run yet).
 	RelayLog *RelayLogCheck
+	// Cases are the ledger's cases the manifest names, in its order, as
+	// read from the bundle's ledger copy (nil: no case plan).
+	Cases []Case
 }
 
 // power is the power minimum detectable effects are stated at.
@@ -74,6 +77,7 @@ func Analyze(ctx context.Context, in Inputs) (*Results, error) {
 			return nil, fmt.Errorf("%s test: %w", tp.Name, err)
 		}
 		res.Tests = append(res.Tests, tr)
+		a.done = res.Tests
 	}
 	if err := decide(res); err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ type analysis struct {
 	queries []Query           // the manifest's plan (Manifest.Queries)
 	answers map[string]string // query id → answer text
 	seed    string
+	done    []TestResult // the tests run so far, in plan order
 }
 
 // run runs one planned test; its status starts as not rejected, and
@@ -131,6 +136,8 @@ func (a *analysis) run(ctx context.Context, tp TestPlan) (TestResult, error) {
 		err = a.canary(&tr)
 	case TestEquality:
 		err = a.equality(ctx, &tr)
+	case TestAttribution:
+		err = a.attribution(ctx, &tr)
 	default:
 		err = fmt.Errorf("unknown test %q in the manifest", tp.Name)
 	}
@@ -184,25 +191,51 @@ func (a *analysis) pieces(text string) ([]string, error) {
 	return a.in.Tokenizer.Pieces(watermark.Normalize(text))
 }
 
-// decide applies weighted Holm over the tests that ran; withheld and not
-// run tests count as p = 1, so they can never make another test reject.
+// decide applies weighted Holm over the tests that ran, each case of the
+// attribution test being one hypothesis with an equal part of its weight;
+// withheld and not run tests (and cases) count as p = 1, so they can never
+// make another test reject.
 func decide(res *Results) error {
-	lp := make([]float64, len(res.Tests))
-	w := make([]float64, len(res.Tests))
+	type hyp struct{ test, cas int } // cas -1: the test itself
+	var hs []hyp
+	var lp, w []float64
 	for i, t := range res.Tests {
-		w[i] = t.Weight
-		if t.Status == StatusNotRejected {
-			lp[i] = t.Log10P
+		if d := t.Attribution; d != nil && len(d.Cases) > 0 {
+			for j, c := range d.Cases {
+				hs = append(hs, hyp{i, j})
+				w = append(w, t.Weight/float64(len(d.Cases)))
+				lp = append(lp, ifTestable(t.Status == StatusNotRejected && c.Status == StatusNotRejected, c.Log10P))
+			}
+			continue
 		}
+		hs = append(hs, hyp{i, -1})
+		w = append(w, t.Weight)
+		lp = append(lp, ifTestable(t.Status == StatusNotRejected, t.Log10P))
 	}
 	rej, err := stats.WeightedHolm(lp, w, res.Alpha)
 	if err != nil {
 		return err
 	}
-	for i := range res.Tests {
-		if rej[i] && res.Tests[i].Status == StatusNotRejected {
-			res.Tests[i].Status = StatusRejected
+	open := make([]bool, len(res.Tests))
+	for i, t := range res.Tests {
+		open[i] = t.Status == StatusNotRejected
+	}
+	for k, h := range hs {
+		t := &res.Tests[h.test]
+		if !rej[k] || !open[h.test] {
+			continue
 		}
+		if h.cas >= 0 {
+			t.Attribution.Cases[h.cas].Status = StatusRejected
+		}
+		t.Status = StatusRejected // the attribution test rejects when any case does
 	}
 	return nil
+}
+
+func ifTestable(ok bool, log10p float64) float64 {
+	if ok {
+		return log10p
+	}
+	return 0
 }

@@ -103,6 +103,9 @@ func (s *Setup) prepareFolder(m *Manifest, tokFile []byte, notice func(string)) 
 	for _, ref := range m.Sources {
 		files[ref.File] = s.sources[ref.Role]
 	}
+	if s.Cases != nil {
+		files[FileLedger] = s.Cases.Ledger
+	}
 	m, resumed, err := prepare(s.Dir, m, s.Canaries, tokFile, files)
 	if err != nil {
 		return nil, nil, err

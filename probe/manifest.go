@@ -30,6 +30,9 @@ const (
 	TestRadioactivity = "radioactivity"
 	TestCanary        = "canary"
 	TestEquality      = "equality"
+	// TestAttribution scores the suspect's answers under the key of every
+	// case the manifest names (attribution.go).
+	TestAttribution = "attribution"
 )
 
 // Proposition ids. A test rejecting its null supports what its null
@@ -42,6 +45,9 @@ const (
 	PropDerived = "depends-on-our-outputs"
 	PropTrained = "trained-on-our-outputs"
 	PropSame    = "serves-our-model"
+	// PropCase is per case: the suspect depends on text served under the
+	// case's key, i.e. to the case's accounts after the case opened.
+	PropCase = "depends-on-a-case"
 )
 
 // Manifest is the probe's plan, written and hashed before the first query:
@@ -74,6 +80,9 @@ type Manifest struct {
 	// gateways' logs are searched for the suspect's prompts after the
 	// queries; the outcome is relay-log.json.
 	RelayLog *RelayLogPlan `json:"relay_log,omitempty"`
+	// Cases commits to the case ledger and the cases the attribution
+	// test searches (attribution.go).
+	Cases *CasePlan `json:"cases,omitempty"`
 }
 
 // Proposition is one claim the probe can support, with its tests.
@@ -326,6 +335,9 @@ func (m *Manifest) Validate() error {
 	if want := PropositionsFor(m.Tests); !reflect.DeepEqual(m.Propositions, want) {
 		return fmt.Errorf("propositions %q are not those the planned tests speak to (%q)", m.Propositions, want)
 	}
+	if err := m.validateCases(); err != nil {
+		return err
+	}
 	if d := m.randomizationDraws(); d > MaxRandomizationDraws {
 		return fmt.Errorf("rounds %d over %d values a round make %d randomization draws, more than %d: use fewer rounds", m.Rounds, d/int64(m.Rounds), d, int64(MaxRandomizationDraws))
 	}
@@ -436,19 +448,24 @@ func sortedUnique(s []string) []string {
 }
 
 // testPropositions is the proposition each test's null speaks to.
-var testPropositions = map[string]string{TestRadioactivity: PropDerived, TestCanary: PropDerived, TestEquality: PropSame}
+var testPropositions = map[string]string{TestRadioactivity: PropDerived, TestCanary: PropDerived, TestEquality: PropSame, TestAttribution: PropCase}
 
 // DefaultWeights are the shares of α each test gets when it applies; the
 // weights of tests that cannot run (no controls, no reference, no secret
 // canary set) go to the others in proportion, before any query.
-var DefaultWeights = map[string]float64{TestRadioactivity: 0.6, TestCanary: 0.25, TestEquality: 0.15}
+// The attribution test's weight is shared equally by the cases it tests.
+var DefaultWeights = map[string]float64{TestRadioactivity: 0.6, TestCanary: 0.25, TestEquality: 0.15, TestAttribution: 0.3}
 
 // PlanTests returns the applicable tests with their weights. The canary
 // test applies only to a secret canary set: the answers of a public set
 // are known to anyone, so a model that gives them may never have seen our
 // outputs (issue 14: another provider planting the shipped set made an
 // unrelated model "trained on our outputs", p = 9e-24).
-func PlanTests(t Targets, p Plan, secretCanaries bool) []TestPlan {
+//
+// The attribution test applies when cases are named (cases > 0) and the
+// ordinary prompts are asked: it scores the same answers under each
+// case's key.
+func PlanTests(t Targets, p Plan, secretCanaries bool, cases int) []TestPlan {
 	all := []TestPlan{
 		{Name: TestRadioactivity, Proposition: testPropositions[TestRadioactivity],
 			Null:      "the suspect's answers are independent of our key: each distinct (context, piece) tuple is green with probability γ",
@@ -459,11 +476,15 @@ func PlanTests(t Targets, p Plan, secretCanaries bool) []TestPlan {
 		{Name: TestEquality, Proposition: testPropositions[TestEquality],
 			Null:      "the suspect and the reference answer each prompt from the same distribution",
 			Statistic: "MMD² with a Hamming kernel on the leading pieces of two answers per prompt from each, randomization over the three pairings per prompt"},
+		{Name: TestAttribution, Proposition: testPropositions[TestAttribution],
+			Null:      "for each case: the suspect's answers are independent of the case's key (each distinct tuple green with probability γ under it)",
+			Statistic: "per case key, green count among the distinct scored tuples of all suspect answers (as the radioactivity test), exact binomial upper tail; one hypothesis per case"},
 	}
 	applies := map[string]bool{
 		TestRadioactivity: p.Prompts > 0,
 		TestCanary:        p.Triggers > 0 && len(t.Controls) > 0 && secretCanaries,
 		TestEquality:      p.EqualityPrompts > 0 && t.Reference != "",
+		TestAttribution:   p.Prompts > 0 && cases > 0,
 	}
 	var out []TestPlan
 	sum := 0.0
@@ -486,6 +507,7 @@ var propositionStatements = []Proposition{
 	{ID: PropDerived, Statement: "The suspect's answers depend on text our service generated (it was trained on it, relays our service, or copies it)."},
 	{ID: PropTrained, Statement: "The suspect model was trained on text our service generated (not merely relaying our service)."},
 	{ID: PropSame, Statement: "The suspect serves our model's text unchanged (our model with these settings, or a relay of our service)."},
+	{ID: PropCase, Statement: "For each case of the ledger tested: the suspect's answers depend on text our service served under the case's key, that is to the case's accounts after the case opened."},
 }
 
 // PropositionsFor lists the propositions the planned tests speak to;
@@ -524,4 +546,31 @@ func ParseBudget(s string) (Budget, error) {
 		return Budget{Tokens: n}, nil
 	}
 	return Budget{}, fmt.Errorf("budget %q: unit %q is not requests or tokens", s, unit)
+}
+
+// validateCases checks that a case plan comes with the attribution test
+// and the test with it, within MaxCases, each case named once.
+func (m *Manifest) validateCases() error {
+	_, planned := m.Test(TestAttribution)
+	c := m.Cases
+	switch {
+	case c == nil && !planned:
+		return nil
+	case c == nil || !planned:
+		return fmt.Errorf("the attribution test and a case plan go together")
+	case c.File != FileLedger || len(c.SHA256) != 64:
+		return fmt.Errorf("case plan: the ledger must be the bundle's %s with its sha256", FileLedger)
+	case c.Correction != CaseCorrection:
+		return fmt.Errorf("case plan: correction %q is not the one the attribution test applies", c.Correction)
+	case len(c.Cases) == 0 || len(c.Cases) > MaxCases:
+		return fmt.Errorf("case plan names %d cases, want 1..%d", len(c.Cases), MaxCases)
+	}
+	seen := map[string]bool{}
+	for _, id := range c.Cases {
+		if err := watermark.CheckCaseID(id); err != nil || seen[id] {
+			return fmt.Errorf("case plan: case %q is not a valid case id or is named twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
 }

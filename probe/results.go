@@ -63,6 +63,7 @@ type TestResult struct {
 	Radioactivity *RadioDetail    `json:"radioactivity,omitempty"`
 	Canary        *CanaryDetail   `json:"canary,omitempty"`
 	Equality      *EqualityDetail `json:"equality,omitempty"`
+	Attribution   *AttributionDetail `json:"attribution,omitempty"`
 }
 
 // Estimate is an effect size with a confidence interval, or the smallest

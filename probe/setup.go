@@ -61,6 +61,10 @@ type Setup struct {
 	// a relay). A nil Target from it falls back to OpenTarget.
 	Open func(role, spec string) (Target, error)
 
+	// Cases, if set, is the case ledger whose case keys the attribution
+	// test searches (evidence.LoadCases reads and checks it).
+	Cases *CaseSetup
+
 	sources map[string][]byte // file targets' contents by role, read once
 }
 
@@ -136,7 +140,13 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	tests := PlanTests(s.Targets, s.Plan, s.Canaries.Secret)
+	var cases *CasePlan
+	if s.Cases != nil {
+		c := s.Cases.Plan
+		c.File, c.Correction = FileLedger, CaseCorrection
+		cases = &c
+	}
+	tests := PlanTests(s.Targets, s.Plan, s.Canaries.Secret, len(cases.ids()))
 	cs := s.Canaries
 	src, err := s.readSources()
 	if err != nil {
@@ -160,6 +170,21 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},
 		Sampling:  s.Sampling, Plan: s.Plan, Budget: s.Budget,
 		Null:   NullPlan{Keys: s.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: s.NullSeed},
-		Rounds: s.Rounds, Sources: refs, RelayLog: relayPlan,
+		Rounds: s.Rounds, Sources: refs, RelayLog: relayPlan, Cases: cases,
 	}, tokFile, nil
+}
+
+// CaseSetup is the case ledger a probe tests: its bytes, copied into the
+// bundle, and the plan (its hash, head, the key its signatures were
+// checked with, and the ids of the cases to test).
+type CaseSetup struct {
+	Ledger []byte
+	Plan   CasePlan
+}
+
+func (c *CasePlan) ids() []string {
+	if c == nil {
+		return nil
+	}
+	return c.Cases
 }

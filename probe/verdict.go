@@ -34,6 +34,12 @@ func evidence(t *TestResult) string {
 			d.Suspect.Hits, d.Suspect.Answers, k0, n0, stats.FormatP(t.Log10P))
 	case TestEquality:
 		return fmt.Sprintf("on %d prompts the suspect's answers differ from our model's (mean MMD² %.4f), p = %s", t.N, t.Statistic, stats.FormatP(t.Log10P))
+	case TestAttribution:
+		var ev []string
+		for _, c := range attributedCases(t.Attribution) {
+			ev = append(ev, caseEvidence(c))
+		}
+		return "the suspect's answers carry the watermark of " + strings.Join(ev, "; ")
 	}
 	return t.Name
 }
@@ -136,6 +142,8 @@ func verdictOn(id string, m *Manifest, res *Results, o testOutcomes, inexact []s
 	switch {
 	case id == PropSame:
 		return sameVerdict(m, tests)
+	case id == PropCase && !(rejected && len(inexact) > 0):
+		return caseVerdict(m, tests)
 	case rejected && len(inexact) > 0:
 		return VerdictWithheld, fmt.Sprintf("Withheld: %s, but answers collected elsewhere do not answer exactly the planned queries, each once (%s). Lines kept after scoring can make unrelated text look watermarked, so these answers cannot support the proposition.",
 			strings.Join(ev, "; "), strings.Join(inexact, "; "))
@@ -244,6 +252,39 @@ func sameVerdict(m *Manifest, tests []TestResult) (string, string) {
 	return VerdictConsistent, text
 }
 
+// caseVerdict is PropCase's: the cases whose key the suspect's answers
+// carry, and what the others could not show.
+func caseVerdict(m *Manifest, tests []TestResult) (string, string) {
+	t := testByName(tests, TestAttribution)
+	switch {
+	case t == nil:
+		return VerdictNotTested, "Not tested: no case of the ledger was named."
+	case t.Status == StatusNotRun || t.Attribution == nil:
+		return VerdictNotTested, fmt.Sprintf("Not tested: %s.", t.Reason)
+	}
+	d := t.Attribution
+	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests and the %d case keys searched", m.Alpha, len(m.Tests), d.Hypotheses)
+	att := attributedCases(d)
+	withheld := 0
+	for _, c := range d.Cases {
+		if c.Status == StatusWithheld {
+			withheld++
+		}
+	}
+	rest := ""
+	if n := d.Hypotheses - len(att); n > 0 {
+		rest = fmt.Sprintf(" The other %d cases were not attributed (%d withheld): no evidence for them at this power, which is not evidence that their accounts are uninvolved.", n, withheld)
+	}
+	if len(att) > 0 {
+		return VerdictSupported, fmt.Sprintf("Supported for %d of %d cases: %s (%s). A case key was used only for the case's accounts, from the time the case opened: the suspect depends on text served to those accounts after that time (by training on it, relaying through those accounts, or copying text they published); it does not say which of a case's accounts.%s",
+			len(att), d.Hypotheses, evidence(t), fwer, rest)
+	}
+	if withheld == d.Hypotheses {
+		return VerdictWithheld, fmt.Sprintf("Withheld: every case was withheld (%s).", d.Cases[0].Reason)
+	}
+	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no case key rejected at its share of α (%s; smallest Bonferroni-adjusted p = %s).%s", fwer, stats.FormatP(t.Log10P), rest)
+}
+
 // limitations are what a reader must not conclude, for this bundle.
 func limitations(m *Manifest, res *Results) []string {
 	l := []string{
@@ -255,6 +296,9 @@ func limitations(m *Manifest, res *Results) []string {
 		"Learnability: a model trained on watermarked text learns to produce the watermark (Gu, Li, Liang and Hashimoto, \"On the Learnability of Watermarks for Language Models\", ICLR 2024; Sander et al., \"Watermarking Makes Language Models Radioactive\", NeurIPS 2024); how strongly depends on how much of its training data was ours, how it was trained and filtered. This tool does not estimate what share of the suspect's training data came from our outputs: the strength of the signal cannot be turned into a share without a calibration for the suspect's training method, which we do not have.",
 		"Paraphrasing or re-generating the training data scrubs much of the watermark (Kirchenbauer et al., \"On the Reliability of Watermarks for Large Language Models\", ICLR 2024); a model trained on scrubbed data can carry too little to detect, and then only the canary test may remain.",
 		"The canary test counts only for the secret set derived from our key: a public set's answers can be learned from the set itself. Publishing this bundle publishes the set; a new key gives a new set.",
+	}
+	if m.Cases != nil {
+		l = append(l, "A case names the set of its accounts, not one of them; a case key in the suspect's text shows that text served to that set after the case opened reached the suspect, not which account passed it on. Text served to those accounts before the case opened carries the master key, not the case's.")
 	}
 	if res.Transcripts.Failed > 0 {
 		l = append(l, fmt.Sprintf("%d queries failed and were not answered; the tests use the %d answers received.", res.Transcripts.Failed, res.Transcripts.Answered))

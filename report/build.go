@@ -41,6 +41,7 @@ var testTitles = map[string]string{
 	probe.TestRadioactivity: "Watermark in the suspect's answers (radioactivity)",
 	probe.TestCanary:        "Planted canary answers",
 	probe.TestEquality:      "Is the suspect our model, unchanged? (equality)",
+	probe.TestAttribution:   "Case keys: which accounts' text (attribution)",
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
@@ -96,6 +97,9 @@ func Build(b *Bundle, o Options) *Document {
 	add(Table{Header: []string{"Claim", "Finding"}, Rows: rows, Widths: []float64{3, 1}})
 	for _, p := range r.Propositions {
 		add(Para{Text: verdictWords[p.Verdict] + " — " + p.Statement, Strong: true}, Para{Text: p.Text})
+	}
+	if t := testByName(r, probe.TestAttribution); t != nil && t.Attribution != nil {
+		add(whoHarvested(t)...)
 	}
 	add(Heading{Level: 2, Text: "What this evidence does not show"})
 	add(List{Items: r.Limitations})
@@ -203,6 +207,8 @@ func testSection(b *Bundle, t *probe.TestResult) []Block {
 		if len(c.SuspectHit) > 0 {
 			out = append(out, Para{Text: "Triggers the suspect answered with the planted answer: " + strings.Join(c.SuspectHit, ", ") + "."})
 		}
+	case t.Attribution != nil:
+		out = append(out, Para{Text: fmt.Sprintf("The suspect's answers to the ordinary prompts were scored under the key of each of %d cases of the custody ledger, exactly as under our main key; each case is one hypothesis with an equal part of this test's share of α. The cases, their accounts and results are in the section \"Who harvested\".", t.Attribution.Hypotheses)})
 	case t.Equality != nil:
 		e := t.Equality
 		out = append(out, Para{Text: fmt.Sprintf("Two answers per prompt were asked of the suspect and of our model. Agreement of the first %d pieces: suspect with itself %s, our model with itself %s, suspect with our model %s (the same model agrees with another copy as often as with itself).",

@@ -50,7 +50,7 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 	}
 	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath, Controls: []string{"embedded:reference"}}
 	plan := probe.Plan{Prompts: 40, EqualityPrompts: 10, Triggers: 6, HammingLength: 32}
-	tests := probe.PlanTests(targets, plan, cs.Secret)
+	tests := probe.PlanTests(targets, plan, cs.Secret, 0)
 	man := &probe.Manifest{
 		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
 		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
@@ -264,7 +264,7 @@ func hostileBundle(t *testing.T) string {
 	}
 	targets := probe.Targets{Suspect: "ollama://" + strings.TrimPrefix(srv.URL, "http://") + "/suspect"}
 	plan := probe.Plan{Prompts: 4, HammingLength: 32}
-	tests := probe.PlanTests(targets, plan, cs.Secret)
+	tests := probe.PlanTests(targets, plan, cs.Secret, 0)
 	man := &probe.Manifest{
 		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
 		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,

@@ -14,12 +14,81 @@ import (
 func newCmdExperiments(io *ioStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "experiments",
-		Short: "Measurements on the embedded model (distillation)",
+		Short: "Measurements on the embedded model (distillation, case keys)",
 		Args:  maxArgs(0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdDistill(io, nil))
+	cmd.AddCommand(newCmdDistill(io, nil), newCmdCasesExperiment(io, nil))
 	return cmd
+}
+
+type casesExperimentOptions struct {
+	io    *ioStreams
+	Out   string
+	Quick bool
+	Runs  int // -1: the default
+	JSON  bool
+}
+
+func newCmdCasesExperiment(io *ioStreams, runF func(context.Context, *casesExperimentOptions) error) *cobra.Command {
+	opts := &casesExperimentOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "cases [--out DIR] [--quick]",
+		Short: "Case keys: attribution to the flagged campaign, power, false attribution",
+		Long: `Measure case keys (issue 16) on the embedded world:
+
+  world   the gateway in-process with a case ledger, benign accounts and two
+          campaigns; after phase 1 campaign 1 is flagged (a case opens),
+          after phase 2 campaign 2; students trained on campaign 1's
+          post-opening harvest (mixed with other text at 100/25/5%), on
+          campaign 1 before its case, on the benign accounts and on both
+          campaigns are questioned by the real probe with the ledger
+  power   probe answers needed to reach p ≤ 1e-6 under the case key and the
+          master key, by the share of the student's data served after the
+          case opened
+  null    false attribution over many students with fresh master keys: of
+          another case, of unflagged accounts, of another provider, of the
+          same teacher unwatermarked; rate with its exact 95% interval
+
+Writes cases.json and cases.md.`,
+		Example: "  forensics experiments cases --out docs/experiments",
+		Args:    maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return casesExperimentRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Out, "out", "o", "docs/experiments", "folder for the results")
+	f.BoolVar(&opts.Quick, "quick", false, "a smaller world, fewer students and runs")
+	f.IntVar(&opts.Runs, "runs", -1, "false-attribution runs (default 240; 24 with --quick)")
+	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON")
+	return cmd
+}
+
+func casesExperimentRun(ctx context.Context, opts *casesExperimentOptions) error {
+	o := experiments.DefaultCases()
+	if opts.Quick {
+		o = experiments.QuickCases()
+	}
+	if opts.Runs >= 0 {
+		o.Runs = opts.Runs
+	}
+	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(s)) }
+	r, err := experiments.Cases(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := experiments.WriteCases(r, opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(jsonOut(opts.io.Out)).Encode(r)
+	}
+	fmt.Fprintf(opts.io.Out, "wrote %s/cases.md and cases.json (%.0f s)\n", opts.Out, r.Seconds)
+	return nil
 }
 
 type distillOptions struct {

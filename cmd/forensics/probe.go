@@ -32,6 +32,9 @@ type probeOptions struct {
 	Canaries     string
 	RequestLogs  []string
 	ProbeAccount string
+	Ledger       string
+	LedgerPub    string
+	Cases        []string
 	Alpha        float64
 	Budget       string
 	Concurrency  int
@@ -72,6 +75,12 @@ own tests, at a family-wise false-positive rate ≤ --alpha:
                            --reference, our service probed the same way
   serves-our-model         MMD test, suspect vs reference, two answers a
                            prompt; "consistent" states the test's power
+  depends-on-a-case        with --ledger: the same answers scored under the
+                           key of every case of the gateway's case ledger
+                           (or those --cases names), one hypothesis per case
+                           in the same family-wise correction; a case key
+                           ties the suspect to text served to that case's
+                           accounts after the case opened
 
 A non-rejection is never "clean"; answers collected elsewhere (file:) count
 only if they answer exactly the planned queries, each once.
@@ -139,6 +148,9 @@ func newCmdProbe(io *ioStreams, runF func(context.Context, *probeOptions) error)
 	f.IntVar(&opts.HammingLen, "hamming-length", 32, "leading pieces the equality kernel compares")
 	f.StringVar(&opts.APIKeyEnv, "api-key-env", "", "environment variable with the API key of openai:// targets")
 	f.StringArrayVar(&opts.RequestLogs, "request-log", nil, "our gateways' request log (repeatable; plain or gzip; every gateway that serves the key): searched after the queries for the prompts the suspect was asked, which a relay of our service must send us; without it \"trained on our outputs\" is withheld")
+	f.StringVar(&opts.Ledger, "ledger", "", "the gateway's case ledger (cases.ledger): test the suspect under every case's key (--key must be the master key the cases derive from)")
+	f.StringVar(&opts.LedgerPub, "ledger-pub", "", "the public key the ledger is signed with (the gateway's log signing key; keygen --signing wrote it): without it only the hash chain is checked, and the manifest says so")
+	f.StringSliceVar(&opts.Cases, "cases", nil, "test only these case ids of the ledger (comma-separated; default: every case)")
 	f.StringVar(&opts.ProbeAccount, "probe-account", "", "the account the reference's queries went through, if --reference is our gateway (its requests are the probe's own)")
 	f.StringVar(&opts.Sign, "sign", "", "ed25519 private key to sign the bundle's SHA256SUMS with (keygen --signing)")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "time limit per request")
@@ -203,6 +215,10 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 			return err
 		}
 	}
+	cases, err := loadProbeCases(opts)
+	if err != nil {
+		return err
+	}
 	plan := probe.Plan{Prompts: len(cs.Prompts), EqualityPrompts: opts.Equality, Triggers: len(cs.Triggers), HammingLength: opts.HammingLen}
 	if opts.Prompts > 0 {
 		plan.Prompts = min(opts.Prompts, len(cs.Prompts))
@@ -223,7 +239,7 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
 		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
 		Sign:          sign,
-		RequestLogs:   opts.RequestLogs, ProbeAccount: opts.ProbeAccount,
+		RequestLogs:   opts.RequestLogs, ProbeAccount: opts.ProbeAccount, Cases: cases,
 		Notice: func(msg string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(msg)) },
 	}
 	bar := progressBar(opts.io, "probe", barCount, func() int64 {
@@ -254,6 +270,26 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 	}
 	printProbe(opts.io, opts.Out, run, res)
 	return nil
+}
+
+// loadProbeCases reads --ledger (nil without it).
+func loadProbeCases(opts *probeOptions) (*probe.CaseSetup, error) {
+	if opts.Ledger == "" {
+		if opts.LedgerPub != "" || len(opts.Cases) > 0 {
+			return nil, usagef("--ledger-pub and --cases need --ledger")
+		}
+		return nil, nil
+	}
+	var pub ed25519.PublicKey
+	if opts.LedgerPub != "" {
+		var err error
+		if pub, err = evidence.LoadPublicKey(opts.LedgerPub); err != nil {
+			return nil, err
+		}
+	} else {
+		fmt.Fprintln(opts.io.ErrOut, "note: no --ledger-pub: only the ledger's hash chain is checked, not who wrote it; the manifest and report say so")
+	}
+	return evidence.LoadCases(opts.Ledger, pub, opts.Cases)
 }
 
 func printProbe(io *ioStreams, dir string, run probe.RunStats, res *probe.Results) {

@@ -130,13 +130,19 @@ type Options struct {
 	NullSeed string // default "test-null-seed"
 	// RequestLog plans the relay check by request log on this file.
 	RequestLog string
+	// Cases plans the attribution test on this ledger's cases.
+	Cases *probe.CasePlan
 }
 
 // Manifest is the manifest of a test probe: created 2026-11-26, α = 0.01,
 // temperature 0.8, 120 tokens an answer, and o's plan.
 func Manifest(t testing.TB, key *watermark.Key, cs *canary.Set, tk tokenizer.Tokenizer, o Options) *probe.Manifest {
 	t.Helper()
-	tests := probe.PlanTests(o.Targets, o.Plan, cs.Secret)
+	ncases := 0
+	if o.Cases != nil {
+		ncases = len(o.Cases.Cases)
+	}
+	tests := probe.PlanTests(o.Targets, o.Plan, cs.Secret, ncases)
 	var relayPlan *probe.RelayLogPlan
 	if o.RequestLog != "" {
 		relayPlan = &probe.RelayLogPlan{}
@@ -150,7 +156,7 @@ func Manifest(t testing.TB, key *watermark.Key, cs *canary.Set, tk tokenizer.Tok
 		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 120, Seed: o.Seed},
 		Plan:      o.Plan, Budget: o.Budget,
 		Null:   probe.NullPlan{Keys: o.NullKeys, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: cmp.Or(o.NullSeed, "test-null-seed")},
-		Rounds: o.Rounds, RelayLog: relayPlan,
+		Rounds: o.Rounds, RelayLog: relayPlan, Cases: o.Cases,
 	}
 }
 

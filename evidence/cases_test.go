@@ -1,0 +1,134 @@
+package evidence
+
+import (
+	"context"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/canary"
+	"forensics/caseledger"
+	"forensics/internal/bundlefile"
+	"forensics/probe"
+	"forensics/probe/probetest"
+	"forensics/watermark"
+)
+
+// writeLedger writes a signed ledger of the given cases (id → accounts),
+// opened a minute apart, under master.
+func writeLedger(t *testing.T, path string, master *watermark.Key, sign ed25519.PrivateKey, cases [][2]string) {
+	t.Helper()
+	clock := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	l, err := caseledger.Open(path, sign, func() time.Time { clock = clock.Add(time.Minute); return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		ck, err := master.DeriveCase(c[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := canary.NewSecret(ck.CanarySeed(), ck.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Append(caseledger.Event{Kind: "opened", Case: c[0], MasterKey: master.ID, MasterCommitment: master.Commitment(),
+			KeyID: ck.ID, KeyCommitment: ck.Commitment(), CanaryCommitment: cs.SHA256, Accounts: strings.Split(c[1], ","),
+			Trigger: caseledger.Trigger{Source: "operator", Note: "test"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProbeAttributesCase: a suspect that serves text watermarked under
+// case-0002's key (as a relay of that case's accounts would) is attributed
+// to case-0002 and to no other case, the master key's test does not
+// reject, and verify re-derives it all, with and without the key; an
+// edited ledger copy fails verify.
+func TestProbeAttributesCase(t *testing.T) {
+	w := sharedWorld(t)
+	dir := t.TempDir()
+	_, sign, _ := ed25519.GenerateKey(nil)
+	ledger := filepath.Join(t.TempDir(), "cases.jsonl")
+	writeLedger(t, ledger, w.key, sign, [][2]string{{"case-0001", "a1,a2"}, {"case-0002", "b1"}, {"case-0003", "c1,c2,c3"}})
+	cs, err := LoadCases(ledger, sign.Public().(ed25519.PublicKey), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := w.key.DeriveCase("case-0002")
+	ckPath := filepath.Join(t.TempDir(), "case2.yaml")
+	if err := ck.WriteFile(ckPath, false); err != nil {
+		t.Fatal(err)
+	}
+	s := probetest.Options{
+		Targets: probe.Targets{Suspect: "embedded:reference?key=" + ckPath, Controls: []string{"embedded:" + w.control}},
+		Plan:    probe.Plan{Prompts: 60, Triggers: 0},
+		Seed:    11, Rounds: 99, NullKeys: 50, Cases: &cs.Plan,
+	}
+	writeAfterPrepare = map[string][]byte{probe.FileLedger: cs.Ledger}
+	defer func() { writeAfterPrepare = nil }()
+	res, _ := runProbe(t, dir, w.key, w.canaries, s)
+	logResults(t, res)
+	att := probetest.TestNamed(res.Tests, probe.TestAttribution)
+	if att == nil || att.Attribution == nil {
+		t.Fatalf("no attribution test in %+v", res.Tests)
+	}
+	for _, c := range att.Attribution.Cases {
+		want := probe.StatusNotRejected
+		if c.ID == "case-0002" {
+			want = probe.StatusRejected
+		}
+		if c.Status != want {
+			t.Errorf("case %s: %s (log10 p %.2f), want %s", c.ID, c.Status, c.Log10P, want)
+		}
+	}
+	if radio := probetest.TestNamed(res.Tests, probe.TestRadioactivity); radio.Status == probe.StatusRejected {
+		t.Errorf("the master key's test rejected on text served only under a case key (log10 p %.2f)", radio.Log10P)
+	}
+	if v := verdictOf(res, probe.PropCase); v != probe.VerdictSupported {
+		t.Errorf("proposition %s: %s", probe.PropCase, v)
+	}
+	for _, opts := range []VerifyOptions{{Key: w.key}, {}} {
+		checks, err := Verify(context.Background(), dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range checks {
+			if !c.OK {
+				t.Errorf("verify (key %v) %s: %s", opts.Key != nil, c.Name, c.Detail)
+			}
+		}
+	}
+	edited := strings.Replace(string(cs.Ledger), `"b1"`, `"b9"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, probe.FileLedger), []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := Verify(context.Background(), dir, VerifyOptions{Key: w.key})
+	if err == nil {
+		ok := true
+		for _, c := range checks {
+			ok = ok && c.OK
+		}
+		if ok {
+			t.Error("verify passed an edited ledger copy")
+		}
+	}
+}
+
+// writeAfterPrepare are files runProbe writes into the folder right after
+// Prepare (what probe.Collect does for the ledger copy).
+var writeAfterPrepare map[string][]byte
+
+func writeExtra(t testing.TB, dir string) {
+	for name, data := range writeAfterPrepare {
+		if err := bundlefile.WriteSync(filepath.Join(dir, name), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

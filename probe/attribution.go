@@ -1,0 +1,288 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"forensics/stats"
+	"forensics/watermark"
+)
+
+// The attribution test: which case's text the suspect depends on. The
+// gateway serves the accounts of a case under a key derived from the master
+// key and the case id (watermark.Key.DeriveCase), from the moment the case
+// opened; the custody ledger records when and for whom. The suspect's
+// answers to the ordinary prompts, scored under a case key exactly as the
+// radioactivity test scores them under the master key, show that key's
+// watermark only if the suspect depends on text served to that case's
+// accounts after the case opened. Each case is one hypothesis; all of
+// them share the attribution test's part of α and enter the battery's
+// weighted Holm (decide), so the family-wise error bound covers every
+// case key searched.
+
+// FileLedger is the bundle's copy of the case ledger the probe tested.
+const FileLedger = "case-ledger.jsonl"
+
+// MaxLedgerSize bounds the ledger copy verify reads: 10,000 cases of a
+// hundred accounts each is about 40 MiB of ledger.
+const MaxLedgerSize = 256 << 20
+
+// MaxCases bounds the cases a manifest may test: each case key scores
+// every suspect answer again (linear in keys × tuples; see
+// docs/performance.md), and verify repeats it.
+const MaxCases = 10_000
+
+// CasePlan is the manifest's commitment to the ledger and the cases
+// tested, written before any query.
+type CasePlan struct {
+	File   string `json:"file"`   // FileLedger
+	SHA256 string `json:"sha256"` // of the ledger copy
+	Head   string `json:"head"`   // hash of its last event
+	// PublicKey is the hex ed25519 key whose signature on every ledger
+	// event was checked ("" when only the hash chain was).
+	PublicKey string `json:"public_key,omitempty"`
+	// Cases are the ids of the cases tested, in ledger order.
+	Cases      []string `json:"cases"`
+	Correction string   `json:"correction"`
+}
+
+// Case is one case as the ledger shows it: evidence reads it from the
+// bundle's ledger copy (package caseledger) and hands it to Analyze.
+type Case struct {
+	ID               string   `json:"id"`
+	KeyID            string   `json:"key_id"`
+	KeyCommitment    string   `json:"key_commitment"`
+	CanaryCommitment string   `json:"canary_commitment,omitempty"`
+	Opened           string   `json:"opened"`
+	Closed           string   `json:"closed,omitempty"`
+	// Accounts are the case's members, each from when it was added.
+	Accounts []CaseAccount `json:"accounts"`
+	// OpeningEvent is the hash of the ledger event that opened the case.
+	OpeningEvent string `json:"opening_event"`
+}
+
+// CaseAccount is one account of a case and when it joined (the case's
+// opening, or a later extension).
+type CaseAccount struct {
+	Account string `json:"account"`
+	Added   string `json:"added"`
+}
+
+// AccountNames lists a case's accounts.
+func (c Case) AccountNames() []string {
+	out := make([]string, len(c.Accounts))
+	for i, a := range c.Accounts {
+		out[i] = a.Account
+	}
+	return out
+}
+
+// AttributionDetail are the attribution test's numbers, case by case.
+type AttributionDetail struct {
+	// Hypotheses is how many case keys share the test's part of α.
+	Hypotheses int          `json:"hypotheses"`
+	Ledger     CasePlan     `json:"ledger"`
+	Cases      []CaseResult `json:"cases"`
+}
+
+// CaseResult is the suspect's answers scored under one case key.
+type CaseResult struct {
+	Case
+	Status        string         `json:"status"`
+	Reason        string         `json:"reason,omitempty"`
+	TokensScored  int            `json:"tokens_scored"`
+	Green         int            `json:"green"`
+	GreenFraction float64        `json:"green_fraction"`
+	Log10P        float64        `json:"log10_p"`
+	Controls      []ControlScore `json:"controls,omitempty"`
+}
+
+// CaseCorrection states how the attribution test corrects for the case
+// keys it searches; a manifest states it in its case plan.
+const CaseCorrection = "each case key is one hypothesis with an equal part of the attribution test's weight, in the battery's weighted Holm: family-wise error ≤ α over all tests and every case key tested"
+
+// attribution scores the suspect's answers under every case key of the
+// plan. Without the key (verify without it) the numbers are taken as
+// recorded and every decision is taken again.
+func (a *analysis) attribution(ctx context.Context, tr *TestResult) error {
+	plan := a.m.Cases
+	tr.N, tr.NUnit = len(plan.Cases), "case keys"
+	if a.in.Key == nil {
+		a.attributionAsRecorded(tr)
+		return nil
+	}
+	keys, err := a.caseKeys()
+	if err != nil {
+		return err
+	}
+	promptPieces, err := a.promptPieces()
+	if err != nil {
+		return err
+	}
+	suspect, err := a.roleDocs("suspect")
+	if err != nil {
+		return err
+	}
+	controls := make([][][]string, len(a.m.Targets.Controls))
+	for i := range controls {
+		if controls[i], err = a.roleDocs(ControlRole(i)); err != nil {
+			return err
+		}
+	}
+	d := &AttributionDetail{Hypotheses: len(keys), Ledger: *plan, Cases: make([]CaseResult, len(keys))}
+	var eg errgroup.Group
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i, k := range keys {
+		eg.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			d.Cases[i] = scoreCase(a.in.Cases[i], watermark.NewScheme(k), promptPieces, suspect, controls)
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	tr.Attribution = d
+	a.attributionDecisions(tr)
+	return nil
+}
+
+// caseKeys derives the key of every case tested from the master key and
+// checks each against the ledger's commitment: a ledger written under
+// another master key, or edited, fails here rather than testing keys
+// nobody served with.
+func (a *analysis) caseKeys() ([]*watermark.Key, error) {
+	if len(a.in.Cases) != len(a.m.Cases.Cases) {
+		return nil, fmt.Errorf("the ledger gives %d of the %d cases the manifest names", len(a.in.Cases), len(a.m.Cases.Cases))
+	}
+	keys := make([]*watermark.Key, len(a.in.Cases))
+	for i, c := range a.in.Cases {
+		if c.ID != a.m.Cases.Cases[i] {
+			return nil, fmt.Errorf("case %d of the ledger is %s, the manifest names %s", i+1, c.ID, a.m.Cases.Cases[i])
+		}
+		k, err := a.in.Key.DeriveCase(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if k.Commitment() != c.KeyCommitment {
+			return nil, fmt.Errorf("case %s: the key derived from %s has commitment %.16s…, the ledger records %.16s… (a ledger of another master key?)", c.ID, a.in.Key.ID, k.Commitment(), c.KeyCommitment)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+// scoreCase scores the suspect's and the controls' answers under one case
+// key, with the same deduplication and prompt exclusion as the
+// radioactivity test.
+func scoreCase(c Case, s *watermark.Scheme, promptPieces, suspect [][]string, controls [][][]string) CaseResult {
+	r := scoreDocs(s, promptPieces, suspect, nil)
+	cr := CaseResult{Case: c, Status: StatusNotRejected, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P}
+	for i, docs := range controls {
+		x := scoreDocs(s, promptPieces, docs, nil)
+		cr.Controls = append(cr.Controls, ControlScore{Role: ControlRole(i), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
+	}
+	return cr
+}
+
+// attributionAsRecorded takes the recorded numbers (they need the key)
+// and decides again from them, as radioAsRecorded does.
+func (a *analysis) attributionAsRecorded(tr *TestResult) {
+	var rec *TestResult
+	if a.in.Recorded != nil {
+		rec = testByName(a.in.Recorded.Tests, TestAttribution)
+	}
+	if rec == nil || rec.Attribution == nil {
+		tr.Status, tr.Reason = StatusNotRun, "computed without the key"
+		return
+	}
+	d := *rec.Attribution
+	d.Cases = append([]CaseResult(nil), d.Cases...)
+	tr.Attribution = &d
+	a.attributionDecisions(tr)
+}
+
+// attributionDecisions withholds cases the way the radioactivity test is
+// withheld: when its key-swap null shows the scoring uncalibrated on these
+// answers (every case: the answers are the same), or when a control
+// scores as watermarked under the case's key (that case). The cases'
+// rejections are decide's.
+func (a *analysis) attributionDecisions(tr *TestResult) {
+	d := tr.Attribution
+	d.Hypotheses, d.Ledger = len(d.Cases), *a.m.Cases
+	radio := testByName(a.done, TestRadioactivity)
+	uncalibrated := radio != nil && radio.Radioactivity != nil && radio.Radioactivity.Null.Keys > 0 && !radio.Radioactivity.Null.Uniform
+	level := math.Log10(a.m.Null.ControlAlpha)
+	for i := range d.Cases {
+		c := &d.Cases[i]
+		c.Status, c.Reason = StatusNotRejected, ""
+		switch {
+		case c.TokensScored == 0:
+			c.Status, c.Reason, c.Log10P = StatusNotRun, "no suspect answer had a scorable piece", 0
+		case uncalibrated:
+			c.Status, c.Reason = StatusWithheld, "the radioactivity test's key-swap null is not uniform on these answers"
+		}
+		for _, x := range c.Controls {
+			if c.Status == StatusNotRejected && x.TokensScored > 0 && x.Log10P <= level {
+				c.Status = StatusWithheld
+				c.Reason = fmt.Sprintf("control %s also scores as watermarked under this case's key (log10 p = %.2f)", x.Role, x.Log10P)
+			}
+		}
+	}
+	tr.Status, tr.Reason = StatusNotRejected, ""
+	tr.Log10P = caseBonferroni(d.Cases)
+	tr.Statistic = 0
+	if tr.N == 0 || allNotTestable(d.Cases) {
+		tr.Status, tr.Reason = StatusNotRun, "no case key could be tested"
+	}
+}
+
+// caseBonferroni is log10 of min(1, H·min p) over the testable cases: the
+// test's p-value for "no case's text reached the suspect", for display
+// (decide rejects cases one by one).
+func caseBonferroni(cs []CaseResult) float64 {
+	best, h := 0.0, 0
+	for _, c := range cs {
+		if c.Status == StatusNotRejected || c.Status == StatusRejected {
+			h++
+			best = min(best, c.Log10P)
+		}
+	}
+	if h == 0 {
+		return 0
+	}
+	return min(0, best+math.Log10(float64(h)))
+}
+
+func allNotTestable(cs []CaseResult) bool {
+	for _, c := range cs {
+		if c.Status == StatusNotRejected || c.Status == StatusRejected {
+			return false
+		}
+	}
+	return true
+}
+
+// attributedCases lists the cases whose hypothesis decide rejected.
+func attributedCases(d *AttributionDetail) []CaseResult {
+	var out []CaseResult
+	for _, c := range d.Cases {
+		if c.Status == StatusRejected {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// caseEvidence is one attributed case in a clause.
+func caseEvidence(c CaseResult) string {
+	return fmt.Sprintf("case %s (accounts %s; opened %s): %d of %d distinct scored tuples green under its key (%.3f), p = %s",
+		c.ID, strings.Join(c.AccountNames(), ", "), c.Opened, c.Green, c.TokensScored, c.GreenFraction, stats.FormatP(c.Log10P))
+}
