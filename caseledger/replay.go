@@ -194,4 +194,3 @@ func NextCaseID(cases []Case) string {
 		}
 	}
 }
-
