@@ -29,6 +29,10 @@ type Entry struct {
 	CompletionTokens int            `json:"completion_tokens"`
 	LatencyMS        float64        `json:"latency_ms"`
 	Watermark        *Watermark     `json:"watermark"`
+	// Case is the case (docs/cases.md) the account was in when the request
+	// arrived: its response, if watermarked, carries the case key (whose
+	// id Watermark.KeyID gives) and the case's canaries.
+	Case string `json:"case,omitempty"`
 	// Beyond the design's fields: how generation went, for audits.
 	Stop string `json:"stop,omitempty"`
 	// Canary is the trigger whose planted answer was served (no model

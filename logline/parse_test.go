@@ -24,6 +24,8 @@ var parseSeeds = []string{
 	`{"seq":4,"prev":"ab","ts":"2026-11-01T10:00:00Z","event":"checkpoint","sig":"x"}`,
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[{"role":"system","content":"s"},{"role":"user","content":"u1"},{"role":"assistant","content":"a"},{"role":"tool","content":"t"},{"role":"user","content":"u2"}]}`,
 	`{"account":"a","ts":"2026-11-01T10:00:00Z","messages":[],"params":{"n":1},"params":{"temperature":0.2}}`,
+	`{"account":"a","ts":"2026-11-01T10:00:00Z","watermark":{"key_id":"prod.case-0001"},"case":"case-0001","Case":"x","cAse":null}`,
+	`{"account":"a","ts":"2026-11-01T10:00:00Z","case":"case-0002","case":"case-0003"}`,
 }
 
 // checkParse holds Parse to encoding/json: whenever it accepts a line,

@@ -28,6 +28,7 @@ type View struct {
 	CompletionTokens float64   `json:"completion_tokens"`
 	CompletionSHA256 string    `json:"completion_sha256"`
 	Event            string    `json:"event"`
+	Case             string    `json:"case"`
 }
 
 // Params are the request parameters a scan reads from Entry.Params.
@@ -122,6 +123,8 @@ func (p *parser) topField(v *View, key []byte) bool {
 		return p.strField(&v.CompletionSHA256)
 	case "event":
 		return p.idField(&v.Event)
+	case "case":
+		return p.idField(&v.Case)
 	}
 	return !foldsTo(key, viewKeys) && p.skip(1)
 }

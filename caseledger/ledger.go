@@ -1,0 +1,163 @@
+package caseledger
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Ledger appends events to a ledger file. It is safe for concurrent use;
+// appends are serialised.
+type Ledger struct {
+	mu     sync.Mutex
+	path   string
+	f      *os.File
+	signer ed25519.PrivateKey
+	now    func() time.Time
+	events []Event
+	st     *state
+	broken error // a write that may have left part of a line: no more appends
+}
+
+// Open opens the ledger at path for appending, creating it (mode 0600) if
+// it does not exist. An existing ledger is read and verified with the
+// signer's public key first, and refused if it does not verify (a ledger
+// that was edited, or cut by a crash mid-line, needs a person, not an
+// append after the damage). now is the clock (nil: time.Now).
+func Open(path string, signer ed25519.PrivateKey, now func() time.Time) (*Ledger, error) {
+	if len(signer) != ed25519.PrivateKeySize {
+		return nil, errors.New("case ledger: a signing key is required (unsigned custody is worth little)")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	l := &Ledger{path: path, signer: signer, now: now, st: newState()}
+	events, err := ReadFile(path, signer.Public().(ed25519.PublicKey))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		err = nil
+	case err != nil:
+		return nil, fmt.Errorf("case ledger: %w", err)
+	}
+	for _, e := range events {
+		l.st.apply(e) // verified by ReadFile
+	}
+	l.events = events
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("case ledger: %w", err)
+	}
+	if len(events) == 0 {
+		// A new file's directory entry must survive a crash too.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("case ledger: %w", err)
+		}
+	}
+	l.f = f
+	return l, nil
+}
+
+// Append completes e (Format, Seq, Time, Prev, Hash, Sig; for an extension
+// or a closing also the case's keys and commitments when left empty),
+// checks it against the cases so far, writes it and fsyncs the file. The
+// returned event is on disk when Append returns without error; the caller
+// acts on it only then.
+func (l *Ledger) Append(e Event) (Event, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return Event{}, errors.New("case ledger: closed")
+	}
+	if l.broken != nil {
+		return Event{}, fmt.Errorf("case ledger: an earlier write failed (%v): restart to re-verify the file", l.broken)
+	}
+	e.Format, e.Seq, e.Prev = Format, len(l.events)+1, Head(l.events)
+	e.Time = l.now().UTC()
+	if n := len(l.events); n > 0 && e.Time.Before(l.events[n-1].Time) {
+		e.Time = l.events[n-1].Time // a clock stepped back: keep time order
+	}
+	l.fillCase(&e)
+	if err := l.st.check(e); err != nil {
+		return Event{}, fmt.Errorf("case ledger: %w", err)
+	}
+	var err error
+	if e.Hash, err = e.ComputeHash(); err != nil {
+		return Event{}, err
+	}
+	e.sign(l.signer)
+	line, err := e.marshal()
+	if err != nil {
+		return Event{}, err
+	}
+	if _, err := l.f.Write(append(line, '\n')); err != nil {
+		l.broken = err
+		return Event{}, fmt.Errorf("case ledger: write: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		l.broken = err
+		return Event{}, fmt.Errorf("case ledger: fsync: %w", err)
+	}
+	l.st.apply(e)
+	l.events = append(l.events, e)
+	return e, nil
+}
+
+// fillCase copies an open case's keys into an extension or closing that
+// left them empty.
+func (l *Ledger) fillCase(e *Event) {
+	i, ok := l.st.byID[e.Case]
+	if !ok || e.Kind == KindOpened || e.KeyID != "" {
+		return
+	}
+	c := l.st.cases[i]
+	e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment, e.CanaryCommitment =
+		c.MasterKey, c.MasterCommitment, c.KeyID, c.KeyCommitment, c.CanaryCommitment
+}
+
+// Cases is the state of every case, in the order they were opened.
+func (l *Ledger) Cases() []Case {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st.snapshot()
+}
+
+// Events are the ledger's events so far.
+func (l *Ledger) Events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := slices.Clone(l.events)
+	for i := range out {
+		out[i].Accounts = slices.Clone(out[i].Accounts)
+	}
+	return out
+}
+
+// Path is the ledger file's path.
+func (l *Ledger) Path() string { return l.path }
+
+// Close closes the file. Appends after Close fail.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
