@@ -25,7 +25,8 @@ import (
 var requiredFiles = []string{probe.FileManifest, probe.FileCanaries, probe.FileTranscripts, FileResults, FileRoot}
 
 // manifestFiles are the files the bundle's manifest names besides the
-// fixed ones: its tokenizer file and the copies of file targets. ok is
+// fixed ones: its tokenizer file, the copies of file targets, the relay
+// check by request log and the case ledger's copy. ok is
 // false when the manifest cannot be read (the inputs check says why).
 func manifestFiles(dir string) (names []string, ok bool) {
 	mb, err := ReadBundleFile(dir, probe.FileManifest)
@@ -44,6 +45,9 @@ func manifestFiles(dir string) (names []string, ok bool) {
 	}
 	if m.RelayLog != nil {
 		names = append(names, probe.FileRelayLog)
+	}
+	if m.Cases != nil {
+		names = append(names, m.Cases.File)
 	}
 	return names, true
 }

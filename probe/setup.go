@@ -188,3 +188,11 @@ func (c *CasePlan) ids() []string {
 	}
 	return c.Cases
 }
+
+// Planned is the case plan of a setup, nil for none.
+func (c *CaseSetup) Planned() *CasePlan {
+	if c == nil {
+		return nil
+	}
+	return &c.Plan
+}

@@ -2,7 +2,9 @@ package report
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"forensics/canary"
+	"forensics/caseledger"
 	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
@@ -26,6 +29,14 @@ import (
 // watermark test rejects) against an unwatermarked control, with a small
 // plan, and seals the bundle.
 func fixtureBundle(t *testing.T) (string, *watermark.Key) {
+	t.Helper()
+	return fixtureBundleOf(t, false)
+}
+
+// fixtureBundleOf is fixtureBundle; withCases adds a signed ledger of two
+// cases and has the suspect serve text under the second case's key (the
+// attribution test rejects for it).
+func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := watermark.NewKeyFromSecret("report-test", watermark.DefaultParams(), [32]byte{42}, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
@@ -50,7 +61,17 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 	}
 	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath, Controls: []string{"embedded:reference"}}
 	plan := probe.Plan{Prompts: 40, EqualityPrompts: 10, Triggers: 6, HammingLength: 32}
-	tests := probe.PlanTests(targets, plan, cs.Secret, 0)
+	var cases *probe.CaseSetup
+	if withCases {
+		cases = fixtureLedger(t, dir, key)
+		ck, _ := key.DeriveCase("case-0002")
+		ckPath := filepath.Join(dir, "case.yaml")
+		if err := ck.WriteFile(ckPath, false); err != nil {
+			t.Fatal(err)
+		}
+		targets.Suspect = "embedded:reference?key=" + ckPath
+	}
+	tests := probe.PlanTests(targets, plan, cs.Secret, caseCount(cases))
 	man := &probe.Manifest{
 		Format: probe.ManifestFormat, Tool: "forensics test", Created: "2026-11-20T10:00:00Z", Command: []string{"forensics", "probe", "…"},
 		Propositions: probe.PropositionsFor(tests), Alpha: 0.01, Tests: tests, Targets: targets,
@@ -59,11 +80,17 @@ func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 		Tokenizer: probe.TokenizerRef{ID: m.Tokenizer().ID(), File: probe.FileTokenizer},
 		Sampling:  probe.Sampling{Temperature: 0.8, MaxTokens: 80, Seed: 5},
 		Plan:      plan, Null: probe.NullPlan{Keys: 50, KSAlpha: 0.01, ControlAlpha: 0.001, RelayAlpha: 0.001, Seed: "fixture"}, Rounds: 199,
+		Cases: cases.Planned(),
 	}
 	bundle := filepath.Join(dir, "bundle")
 	man, _, err = probe.Prepare(bundle, man, cs, []byte(tf.String()))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cases != nil {
+		if err := os.WriteFile(filepath.Join(bundle, probe.FileLedger), cases.Ledger, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st, _, err := probe.OpenStore(filepath.Join(bundle, probe.FileTranscripts), man.SHA256())
 	if err != nil {
@@ -354,5 +381,73 @@ func TestReportHostileTranscript(t *testing.T) {
 		t.Errorf("re-rendering differs: %v", err)
 	} else if !strings.Contains(detail, "report.md") {
 		t.Errorf("check detail %q", detail)
+	}
+}
+
+func caseCount(c *probe.CaseSetup) int {
+	if c == nil {
+		return 0
+	}
+	return len(c.Plan.Cases)
+}
+
+// fixtureLedger writes a signed case ledger of two cases under key and
+// loads it for a probe.
+func fixtureLedger(t *testing.T, dir string, key *watermark.Key) *probe.CaseSetup {
+	t.Helper()
+	path := filepath.Join(dir, "cases.jsonl")
+	_, sign, _ := ed25519.GenerateKey(nil)
+	clock := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	l, err := caseledger.Open(path, sign, func() time.Time { clock = clock.Add(time.Hour); return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, accts := range [][]string{{"harvester-1", "harvester-2"}, {"reseller-9"}} {
+		ck, _ := key.DeriveCase(fmt.Sprintf("case-%04d", i+1))
+		if _, err := l.Append(caseledger.Event{Kind: "opened", Case: ck.Case, MasterKey: key.ID, MasterCommitment: key.Commitment(), KeyID: ck.ID,
+			KeyCommitment: ck.Commitment(), Accounts: accts, Trigger: caseledger.Trigger{Source: "operator"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := evidence.LoadCases(path, sign.Public().(ed25519.PublicKey), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// TestReportWhoHarvested: a bundle with case keys has the section "Who
+// harvested", naming the attributed case's accounts and the ledger's head,
+// and its HTML and PDF verify like any other.
+func TestReportWhoHarvested(t *testing.T) {
+	dir, key := fixtureBundleOf(t, true)
+	if _, err := Render(dir, Options{Title: "Cases", Samples: 1, Formats: []string{"md", "html", "pdf"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := testByName(b.Results, probe.TestAttribution)
+	if att == nil || att.Status != probe.StatusRejected {
+		t.Fatalf("fixture: attribution %+v", att)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	for _, want := range []string{"Who harvested", "reseller-9", "harvester-1, harvester-2", "attributed", "not attributed", att.Attribution.Ledger.Head[:16], "signature was checked"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	checks, err := evidence.Verify(context.Background(), dir, evidence.VerifyOptions{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("verify %s: %s", c.Name, c.Detail)
+		}
 	}
 }

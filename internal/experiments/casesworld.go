@@ -243,7 +243,8 @@ func (w *world) ask(ctx context.Context, account, prompt string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return probe.ExtractText(probe.ExtractOllama, raw)
+	text, _, err := probe.ExtractText(probe.ExtractOllama, raw)
+	return text, err
 }
 
 func (w *world) post(ctx context.Context, path, key string, body []byte) ([]byte, error) {
