@@ -134,3 +134,10 @@ func bundleCases(dir string, m *probe.Manifest) ([]probe.Case, error) {
 	}
 	return pickCases(cases, plan.Cases)
 }
+
+// mustHex decodes hex that Validate or bundleCases has already checked
+// (nil on error).
+func mustHex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}

@@ -73,6 +73,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	}
 	v.inputs(in)
 	v.canaries(in)
+	v.caseLedger(in)
 	v.add("transcripts", verifyRecords(in.Records), "every answer text re-extracted from its raw response")
 	v.relayLog(ctx, in)
 	v.merkleRoot(in)
@@ -124,6 +125,21 @@ func (v *verifier) canaries(in probe.Inputs) {
 		}
 		v.add("canaries", err, "re-derived from the key: the key's secret set")
 	}
+}
+
+// caseLedger states what was checked of the ledger copy (loadInputs has
+// checked its hash and head against the manifest, its chain, and its
+// signatures when the manifest names the key).
+func (v *verifier) caseLedger(in probe.Inputs) {
+	c := in.Manifest.Cases
+	if c == nil {
+		return
+	}
+	signed := "hash chain checked; signatures NOT checked (the probe had no ledger key)"
+	if c.PublicKey != "" {
+		signed = "hash chain and every signature checked (ledger key " + KeyFingerprint(mustHex(c.PublicKey)) + ")"
+	}
+	v.add("case ledger", nil, fmt.Sprintf("%s: %d cases tested, ends at event %.16s…; %s", c.File, len(in.Cases), c.Head, signed))
 }
 
 // relayLog re-runs the relay check by request log on the logs given, or
@@ -195,6 +211,9 @@ func (v *verifier) results(ctx context.Context, in probe.Inputs) error {
 	}
 	if v.o.Key == nil {
 		detail += " (radioactivity taken as recorded: give the key to re-derive it)"
+		if in.Manifest.Cases != nil {
+			detail += "; the case keys' scores TAKEN AS RECORDED too (the master key re-derives every case key)"
+		}
 	}
 	v.add("results", err, detail)
 	return nil

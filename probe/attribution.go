@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"forensics/stats"
 	"forensics/watermark"
 )
@@ -135,18 +133,7 @@ func (a *analysis) attribution(ctx context.Context, tr *TestResult) error {
 		}
 	}
 	d := &AttributionDetail{Hypotheses: len(keys), Ledger: *plan, Cases: make([]CaseResult, len(keys))}
-	var eg errgroup.Group
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i, k := range keys {
-		eg.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			d.Cases[i] = scoreCase(a.in.Cases[i], watermark.NewScheme(k), promptPieces, suspect, controls)
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
+	if err := scoreCases(ctx, d, a.in.Cases, keys, promptPieces, suspect, controls); err != nil {
 		return err
 	}
 	tr.Attribution = d
@@ -179,17 +166,49 @@ func (a *analysis) caseKeys() ([]*watermark.Key, error) {
 	return keys, nil
 }
 
-// scoreCase scores the suspect's and the controls' answers under one case
-// key, with the same deduplication and prompt exclusion as the
-// radioactivity test.
-func scoreCase(c Case, s *watermark.Scheme, promptPieces, suspect [][]string, controls [][][]string) CaseResult {
-	r := scoreDocs(s, promptPieces, suspect, nil)
-	cr := CaseResult{Case: c, Status: StatusNotRejected, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P}
-	for i, docs := range controls {
-		x := scoreDocs(s, promptPieces, docs, nil)
-		cr.Controls = append(cr.Controls, ControlScore{Role: ControlRole(i), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
+// scoreCases scores the suspect's and the controls' answers under every
+// case key, with the same deduplication and prompt exclusion as the
+// radioactivity test: each answer set's distinct tuples are found once
+// (watermark.Tuples) and scored under all keys, linear in keys × tuples
+// (docs/performance.md).
+func scoreCases(ctx context.Context, d *AttributionDetail, cases []Case, keys []*watermark.Key, promptPieces, suspect [][]string, controls [][][]string) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	return cr
+	schemes := make([]*watermark.Scheme, len(keys))
+	for i, k := range keys {
+		schemes[i] = watermark.NewScheme(k)
+	}
+	h := keys[0].ContextWidth
+	score := func(docs [][]string) ([]watermark.Result, error) {
+		t := watermark.NewTuples(h, promptPieces, docs)
+		greens, err := watermark.ScoreKeys(ctx, t, schemes, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]watermark.Result, len(keys))
+		for i, g := range greens {
+			out[i] = t.ResultFor(schemes[i], g)
+		}
+		return out, nil
+	}
+	rs, err := score(suspect)
+	if err != nil {
+		return err
+	}
+	for i, r := range rs {
+		d.Cases[i] = CaseResult{Case: cases[i], Status: StatusNotRejected, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P}
+	}
+	for j, docs := range controls {
+		xs, err := score(docs)
+		if err != nil {
+			return err
+		}
+		for i, x := range xs {
+			d.Cases[i].Controls = append(d.Cases[i].Controls, ControlScore{Role: ControlRole(j), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
+		}
+	}
+	return nil
 }
 
 // attributionAsRecorded takes the recorded numbers (they need the key)

@@ -315,3 +315,7 @@ func (b *tupleTable) insert(s uint64) {
 	}
 	b.slots[i] = s
 }
+
+// ResultFor is the Result of a green count from ScoreKeys under s (alpha
+// 0: no decision), without scoring again.
+func (t *Tuples) ResultFor(s *Scheme, green int) Result { return t.result(s, green, 0) }

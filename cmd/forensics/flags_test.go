@@ -255,6 +255,12 @@ func TestProbeFlags(t *testing.T) {
 					"--null-keys=0", "--out=case/", "--prompts=50", "--rounds=99", "--seed=3", "--sign=s.key", "--target=embedded:s.model",
 					"--temperature=1", "--timeout=30s", "--tokenizer=words-v1", "--triggers=0"}
 			}},
+		{name: "ledger", args: with("--ledger", "cases.jsonl", "--ledger-pub", "log.pub", "--cases", "case-0001,case-0003"),
+			want: func(o *probeOptions) {
+				o.Ledger, o.LedgerPub, o.Cases = "cases.jsonl", "log.pub", []string{"case-0001", "case-0003"}
+				o.Command = []string{"forensics probe", "--cases=[case-0001,case-0003]", "--key=k.yaml", "--ledger=cases.jsonl", "--ledger-pub=log.pub",
+					"--out=case/", "--target=embedded:s.model"}
+			}},
 		{name: "no target", args: []string{"--key", "k.yaml", "--out", "case/"}, wantErr: "--target is required"},
 		{name: "no key", args: []string{"--target", "t", "--out", "case/"}, wantErr: "--key is required"},
 		{name: "no out", args: []string{"--target", "t", "--key", "k.yaml"}, wantErr: "--out is required"},
@@ -327,6 +333,14 @@ func TestExperimentFlags(t *testing.T) {
 		{name: "distill", args: nil},
 		{name: "distill flags", args: []string{"-o", "out/", "--quick", "--json"},
 			want: func(o *distillOptions) { o.Out, o.Quick, o.JSON = "out/", true, true }},
+	})
+	testFlags(t, newCmdCasesExperiment, func() casesExperimentOptions {
+		return casesExperimentOptions{io: flagIO, Out: "docs/experiments", Runs: -1}
+	}, []flagCase[casesExperimentOptions]{
+		{name: "cases", args: nil},
+		{name: "cases flags", args: []string{"-o", "out/", "--quick", "--runs", "30", "--json"},
+			want: func(o *casesExperimentOptions) { o.Out, o.Quick, o.Runs, o.JSON = "out/", true, 30, true }},
+		{name: "cases argument", args: []string{"extra"}, wantErr: "at most 0 argument(s)"},
 	})
 	testFlags(t, newCmdCalibrate, func() calibrateOptions { return calibrateOptions{io: flagIO, Out: "docs/calibration", Runs: -1} }, []flagCase[calibrateOptions]{
 		{name: "calibrate", args: nil},

@@ -1,0 +1,102 @@
+package probe
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"forensics/watermark"
+)
+
+// TestDecideCases: each case is one hypothesis with an equal part of the
+// attribution test's weight in the weighted Holm, withheld cases count as
+// p = 1, and the test rejects when any case does.
+func TestDecideCases(t *testing.T) {
+	cases := func(lp ...float64) *AttributionDetail {
+		d := &AttributionDetail{}
+		for i, p := range lp {
+			st := StatusNotRejected
+			if math.IsNaN(p) {
+				st, p = StatusWithheld, -50
+			}
+			d.Cases = append(d.Cases, CaseResult{Case: Case{ID: string(rune('a' + i))}, Status: st, Log10P: p})
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name  string
+		radio float64 // log10 p of the other test (weight 0.5)
+		att   *AttributionDetail
+		want  string // per case: r rejected, n not, w withheld
+	}{
+		// α = 0.01, attribution weight 0.5 over 4 cases: 0.00125 each first.
+		{"one strong case", 0, cases(-10, 0, -1, -0.5), "rnnn"},
+		{"at the first level", 0, cases(math.Log10(0.00125), 0, 0, 0), "rnnn"},
+		{"just above it", 0, cases(math.Log10(0.0013), 0, 0, 0), "nnnn"},
+		// Holm steps down: after the radioactivity test rejects, its 0.5
+		// goes to the cases (0.0025 each).
+		{"step down after the other test", -10, cases(math.Log10(0.002), 0, 0, 0), "rnnn"},
+		{"withheld never rejects", 0, cases(math.NaN(), -10, 0, 0), "wrnn"},
+		{"two cases", 0, cases(-8, -7, 0, 0), "rrnn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &Results{Alpha: 0.01, Tests: []TestResult{
+				{Name: TestRadioactivity, Weight: 0.5, Status: StatusNotRejected, Log10P: tc.radio},
+				{Name: TestAttribution, Weight: 0.5, Status: StatusNotRejected, Attribution: tc.att},
+			}}
+			if err := decide(res); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, c := range res.Tests[1].Attribution.Cases {
+				got += map[string]string{StatusRejected: "r", StatusNotRejected: "n", StatusWithheld: "w"}[c.Status]
+			}
+			if got != tc.want {
+				t.Errorf("cases %s, want %s", got, tc.want)
+			}
+			if any := containsR(tc.want); (res.Tests[1].Status == StatusRejected) != any {
+				t.Errorf("test status %s with cases %s", res.Tests[1].Status, got)
+			}
+		})
+	}
+}
+
+func containsR(s string) bool {
+	for _, c := range s {
+		if c == 'r' {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCaseKeysCheckLedger: the case keys derived from the master key must
+// have the ledger's commitments, and the ledger's cases must be the
+// manifest's, in its order.
+func TestCaseKeysCheckLedger(t *testing.T) {
+	master, _ := watermark.NewKeyFromSecret("m", watermark.DefaultParams(), [32]byte{1}, time.Time{})
+	other, _ := watermark.NewKeyFromSecret("m", watermark.DefaultParams(), [32]byte{2}, time.Time{})
+	caseOf := func(k *watermark.Key, id string) Case {
+		ck, _ := k.DeriveCase(id)
+		return Case{ID: id, KeyID: ck.ID, KeyCommitment: ck.Commitment()}
+	}
+	for _, tc := range []struct {
+		name  string
+		plan  []string
+		cases []Case
+		ok    bool
+	}{
+		{"ours", []string{"c1", "c2"}, []Case{caseOf(master, "c1"), caseOf(master, "c2")}, true},
+		{"another master's ledger", []string{"c1"}, []Case{caseOf(other, "c1")}, false},
+		{"order differs", []string{"c2", "c1"}, []Case{caseOf(master, "c1"), caseOf(master, "c2")}, false},
+		{"a case missing", []string{"c1", "c2"}, []Case{caseOf(master, "c1")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &analysis{m: &Manifest{Cases: &CasePlan{Cases: tc.plan}}, in: Inputs{Key: master, Cases: tc.cases}}
+			_, err := a.caseKeys()
+			if (err == nil) != tc.ok {
+				t.Errorf("err = %v, want ok = %v", err, tc.ok)
+			}
+		})
+	}
+}
