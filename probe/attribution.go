@@ -52,12 +52,12 @@ type CasePlan struct {
 // Case is one case as the ledger shows it: evidence reads it from the
 // bundle's ledger copy (package caseledger) and hands it to Analyze.
 type Case struct {
-	ID               string   `json:"id"`
-	KeyID            string   `json:"key_id"`
-	KeyCommitment    string   `json:"key_commitment"`
-	CanaryCommitment string   `json:"canary_commitment,omitempty"`
-	Opened           string   `json:"opened"`
-	Closed           string   `json:"closed,omitempty"`
+	ID               string `json:"id"`
+	KeyID            string `json:"key_id"`
+	KeyCommitment    string `json:"key_commitment"`
+	CanaryCommitment string `json:"canary_commitment,omitempty"`
+	Opened           string `json:"opened"`
+	Closed           string `json:"closed,omitempty"`
 	// Accounts are the case's members, each from when it was added.
 	Accounts []CaseAccount `json:"accounts"`
 	// OpeningEvent is the hash of the ledger event that opened the case.

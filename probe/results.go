@@ -57,12 +57,12 @@ type TestResult struct {
 	NUnit      string  `json:"n_unit"`
 	Statistic  float64 `json:"statistic"`
 	// Log10P is log10 of the p-value (0 when the test did not run).
-	Log10P        float64         `json:"log10_p"`
-	Effect        Estimate        `json:"effect"`
-	MinDetectable *Estimate       `json:"min_detectable,omitempty"`
-	Radioactivity *RadioDetail    `json:"radioactivity,omitempty"`
-	Canary        *CanaryDetail   `json:"canary,omitempty"`
-	Equality      *EqualityDetail `json:"equality,omitempty"`
+	Log10P        float64            `json:"log10_p"`
+	Effect        Estimate           `json:"effect"`
+	MinDetectable *Estimate          `json:"min_detectable,omitempty"`
+	Radioactivity *RadioDetail       `json:"radioactivity,omitempty"`
+	Canary        *CanaryDetail      `json:"canary,omitempty"`
+	Equality      *EqualityDetail    `json:"equality,omitempty"`
 	Attribution   *AttributionDetail `json:"attribution,omitempty"`
 }
 
