@@ -179,4 +179,3 @@ func decodeStrict(body []byte, v any) *httpError {
 	}
 	return nil
 }
-

@@ -61,8 +61,8 @@ type Server struct {
 	adminMux *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
-	live     *liveScan   // nil: no rate_limits and no risk.scan_every
-	canaries *canary.Set // planted answers of a shared set (nil: none, or secret sets per key)
+	live     *liveScan    // nil: no rate_limits and no risk.scan_every
+	canaries *canary.Set  // planted answers of a shared set (nil: none, or secret sets per key)
 	cases    *caseManager // nil: no cases.ledger
 	unauth   *addrLimiter
 	calib    *paceCalibration
