@@ -34,7 +34,7 @@ type observation struct {
 	// have some.
 	First, Last string
 	Middle      []string
-	Error   string            // the whole body of a refusal
+	Error       string // the whole body of a refusal
 }
 
 // variable are the headers and JSON fields whose values vary from call to
@@ -252,7 +252,9 @@ func TestAttackCaseDistinguisher(t *testing.T) {
 	}
 }
 
-func answerLength(s string) map[string]float64 { return map[string]float64{"len": float64(len(s)) / 100} }
+func answerLength(s string) map[string]float64 {
+	return map[string]float64{"len": float64(len(s)) / 100}
+}
 
 // wordFreq is an answer's word counts (letters only, lower case) scaled
 // to unit length.
