@@ -11,18 +11,23 @@ import (
 
 // Member is an account of a case and when it joined.
 type Member struct {
-	Account string
-	Added   time.Time // the time of the event that added it
-	Seq     int       // that event's sequence number
+	Account string    `json:"account"`
+	Added   time.Time `json:"added"` // the time of the event that added it
+	Seq     int       `json:"seq"`   // that event's sequence number
 }
 
 // Case is a case's state after the ledger's events.
 type Case struct {
-	ID, MasterKey, MasterCommitment, KeyID, KeyCommitment, CanaryCommitment string
-	Opened                                                                  time.Time
-	Closed                                                                  time.Time // zero while open
-	Members                                                                 []Member
-	Trigger                                                                 Trigger // of the opening
+	ID               string    `json:"id"`
+	MasterKey        string    `json:"master_key"`
+	MasterCommitment string    `json:"master_commitment"`
+	KeyID            string    `json:"key_id"`
+	KeyCommitment    string    `json:"key_commitment"`
+	CanaryCommitment string    `json:"canary_commitment,omitempty"`
+	Opened           time.Time `json:"opened"`
+	Closed           time.Time `json:"closed,omitzero"` // zero while open
+	Members          []Member  `json:"members"`
+	Trigger          Trigger   `json:"trigger"` // of the opening
 }
 
 // Open reports whether the case is still open.

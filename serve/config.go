@@ -71,6 +71,8 @@ type Config struct {
 	// demo only: its evidence proves nothing); anything else a canary file
 	// relative to the config.
 	Canaries string `yaml:"canaries"`
+	// Cases opens case keys for flagged accounts (docs/cases.md).
+	Cases CasesConfig `yaml:"cases"`
 
 	dir string // folder of the config file, for relative paths
 }
@@ -223,6 +225,21 @@ type LogConfig struct {
 	OnFailure string `yaml:"on_failure"`
 }
 
+// CasesConfig opens cases: accounts flagged by a scan or an operator are
+// served under a key derived from the master key and the case id, and
+// every decision goes into a signed custody ledger (docs/cases.md).
+type CasesConfig struct {
+	// Ledger is the custody ledger's path (relative to the config); cases
+	// are off without it. It is signed with log.signing_key.
+	Ledger string `yaml:"ledger"`
+	// MasterKey names the key (under keys) case keys derive from (default:
+	// defaults.key). Only watermarked accounts on this key join cases.
+	MasterKey string `yaml:"master_key"`
+	// OpenAt is the least scan action that opens a case: alert (default),
+	// throttle or suspend.
+	OpenAt string `yaml:"open_at"`
+}
+
 // Duration reads "30s", "5m" in YAML.
 type Duration struct{ time.Duration }
 
@@ -289,6 +306,14 @@ func (c *Config) setDefaults() {
 	c.Log.setDefaults()
 	c.HTTP.setDefaults()
 	c.Watermarking.setDefaults()
+	if c.Cases.Ledger != "" {
+		if c.Cases.MasterKey == "" {
+			c.Cases.MasterKey = c.Defaults.Key
+		}
+		if c.Cases.OpenAt == "" {
+			c.Cases.OpenAt = "alert"
+		}
+	}
 	if rl := c.RateLimits; rl != nil {
 		if rl.RequestsPerHour > 0 && c.Defaults.Limits.RequestsPerHour == 0 {
 			c.Defaults.Limits.RequestsPerHour = rl.RequestsPerHour
@@ -386,7 +411,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Config) validate() error {
 	for _, check := range []func() error{c.validateLimits, c.parseTrustedProxies, c.validateWatermarking,
-		c.validateScans, c.validateBackend, c.validateAccounts, c.validateModels} {
+		c.validateScans, c.validateBackend, c.validateAccounts, c.validateModels, c.validateCases} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -549,6 +574,28 @@ func (c *Config) validateModels() error {
 				return fmt.Errorf("account %q lists model %q, which is not one of the models (under models)", a.Name, m)
 			}
 		}
+	}
+	return nil
+}
+
+// validateCases checks the cases section: a master key among the keys, a
+// known open_at, and a signing key (unsigned custody is worth little).
+func (c *Config) validateCases() error {
+	cc := c.Cases
+	if cc.Ledger == "" {
+		if cc.MasterKey != "" || cc.OpenAt != "" {
+			return errors.New("cases: master_key and open_at need a ledger (cases.ledger)")
+		}
+		return nil
+	}
+	if _, ok := c.Keys[cc.MasterKey]; !ok || cc.MasterKey == "" {
+		return fmt.Errorf("cases: master_key %q is not one of the keys (under keys; default: defaults.key)", cc.MasterKey)
+	}
+	if _, ok := actionSeverity[cc.OpenAt]; !ok || cc.OpenAt == "none" {
+		return fmt.Errorf("cases: open_at %q: want alert, throttle or suspend", cc.OpenAt)
+	}
+	if c.Log.SigningKey == "" {
+		return errors.New("cases: the case ledger is signed with log.signing_key, and none is set (forensics keygen --signing makes one)")
 	}
 	return nil
 }

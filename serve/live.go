@@ -1,10 +1,14 @@
 package serve
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
+	"forensics/caseledger"
 	"forensics/logline"
 	"forensics/logscan"
 )
@@ -114,21 +118,36 @@ func (s *Server) ScanNow() (applied int, err error) {
 	s.live.mu.Lock()
 	rep := s.live.scanner.Report()
 	s.live.mu.Unlock()
-	severity := map[string]int{"none": 0, "alert": 1, "throttle": 2, "suspend": 3}
 	clusters := map[int]logscan.ClusterReport{}
 	for _, c := range rep.Clusters {
 		clusters[c.ID] = c
 	}
 	var as []Assessment
+	var vs []scanVerdict
 	for _, a := range rep.Accounts {
 		x := Assessment{Account: a.Account, Risk: a.Risk, Action: a.Action, Throttle: a.Throttle}
-		if c, ok := clusters[a.Cluster]; ok && severity[c.Action] > severity[x.Action] {
+		c, ok := clusters[a.Cluster]
+		if ok && actionSeverity[c.Action] > actionSeverity[x.Action] {
 			x = Assessment{Account: a.Account, Risk: c.Risk, Action: c.Action, Throttle: c.Throttle}
 		}
 		as = append(as, x)
+		vs = append(vs, scanVerdict{account: a.Account, action: a.Action, cluster: a.Cluster, clusterAction: c.Action})
 	}
-	applied, _, err = s.applyRisk(sourceScan, as)
-	return applied, err
+	if applied, _, err = s.applyRisk(sourceScan, as); err != nil {
+		return applied, err
+	}
+	if s.cases != nil {
+		result, err := json.Marshal(rep)
+		if err != nil {
+			return applied, err
+		}
+		sum := sha256.Sum256(result)
+		if _, err := s.casesFromScan(vs, caseledger.Trigger{Source: caseledger.SourceScan, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+			logCaseError(s.slog, "from the built-in scan", err)
+			return applied, err
+		}
+	}
+	return applied, nil
 }
 
 // runScans applies ScanNow every interval until stopped.

@@ -24,6 +24,7 @@ type metrics struct {
 	paceStalls  prometheus.Counter   // paced releases that waited for generation
 	risk        *prometheus.GaugeVec // account: last applied scan risk
 	throttle    *prometheus.GaugeVec // account: active limit factor (1 none, 0 suspended)
+	casesOpen   prometheus.Gauge     // open cases (no case or account label)
 }
 
 func newMetrics() *metrics {
@@ -71,7 +72,10 @@ func newMetrics() *metrics {
 	m.paceStalls = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "forensics_pace_stalls_total", Help: "Times paced watermarked output waited for generation (each shows a client a pause; see serve/pace.go).",
 	})
-	m.reg.MustRegister(m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors, m.risk, m.throttle, m.paceStalls,
+	m.casesOpen = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "forensics_cases_open", Help: "Open cases: accounts served under case keys (docs/cases.md).",
+	})
+	m.reg.MustRegister(m.casesOpen, m.requests, m.tokens, m.drafts, m.roundTrips, m.limited, m.duration, m.tokenTime, m.inFlight, m.upstreamErr, m.logErrors, m.risk, m.throttle, m.paceStalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -42,7 +42,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, errors.New("serve: no backend")
 	}
 	s := newServer(cfg, opts)
-	schemes, keyCanaries, err := loadSchemes(cfg, opts.Keys)
+	keys, schemes, keyCanaries, err := loadSchemes(cfg, opts.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,13 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.live = ls
 	}
+	if err := s.openCases(keys, opts); err != nil {
+		return nil, err
+	}
 	if err := s.openLog(opts); err != nil {
+		if s.cases != nil {
+			s.cases.ledger.Close()
+		}
 		return nil, err
 	}
 	s.startBackground()
@@ -93,10 +99,11 @@ func newServer(cfg *Config, opts Options) *Server {
 	return s
 }
 
-// loadSchemes makes the watermark scheme of each key the config names
-// (from loaded, or else from its file) and, with secret canaries, each
-// key's secret canary set.
-func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*watermark.Scheme, map[string]*canary.Set, error) {
+// loadSchemes loads each key the config names (from loaded, or else from
+// its file) and makes its watermark scheme and, with secret canaries, its
+// secret canary set.
+func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*watermark.Key, map[string]*watermark.Scheme, map[string]*canary.Set, error) {
+	keys := map[string]*watermark.Key{}
 	schemes := map[string]*watermark.Scheme{}
 	keyCanaries := map[string]*canary.Set{} // the secret set of each key
 	for name, path := range cfg.Keys {
@@ -104,19 +111,20 @@ func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*wat
 		if k == nil {
 			var err error
 			if k, err = watermark.LoadKey(cfg.path(path)); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
+		keys[name] = k
 		schemes[name] = watermark.NewScheme(k)
 		if cfg.Canaries == canary.Secret {
 			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
 			if err != nil {
-				return nil, nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
+				return nil, nil, nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
 			}
 			keyCanaries[name] = cs
 		}
 	}
-	return schemes, keyCanaries, nil
+	return keys, schemes, keyCanaries, nil
 }
 
 // loadCanaries loads the shared canary set the config names, if any

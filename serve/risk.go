@@ -1,11 +1,15 @@
 package serve
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"sync"
+
+	"forensics/caseledger"
 )
 
 // Assessment is what the log scanner concluded about an account; the
@@ -15,6 +19,17 @@ type Assessment struct {
 	Risk     float64 `json:"risk"`
 	Action   string  `json:"action"`   // none, alert, throttle, suspend
 	Throttle float64 `json:"throttle"` // limit factor for throttle
+	// Cluster is the id of the account's cluster in the scan (0: none);
+	// with cases, a flagged cluster's accounts go into one case.
+	Cluster int `json:"cluster,omitempty"`
+}
+
+// ClusterAssessment is a cluster of a scan-logs result, as /admin/risk
+// reads it for cases.
+type ClusterAssessment struct {
+	ID       int      `json:"id"`
+	Accounts []string `json:"accounts"`
+	Action   string   `json:"action"`
 }
 
 // Sources of risk decisions. Each keeps its own factors and suspensions,
@@ -144,9 +159,16 @@ func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Accounts []Assessment `json:"accounts"`
+		Accounts []Assessment        `json:"accounts"`
+		Clusters []ClusterAssessment `json:"clusters"`
 	}
-	if he := s.readJSON(w, r, &req); he != nil {
+	body, he := s.readBody(w, r)
+	if he == nil {
+		if err := json.Unmarshal(body, &req); err != nil {
+			he = &httpError{status: http.StatusBadRequest, msg: "malformed JSON body: " + err.Error()}
+		}
+	}
+	if he != nil {
 		fail(he.status, he.msg)
 		return
 	}
@@ -156,7 +178,28 @@ func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, err.Error())
 		return
 	}
+	sum := sha256.Sum256(body)
+	cases, err := s.casesFromScan(verdictsOf(req.Accounts, req.Clusters), caseledger.Trigger{Source: caseledger.SourceAdminRisk, SHA256: hex.EncodeToString(sum[:])})
+	gr.params["cases"] = cases
+	if err != nil {
+		logCaseError(s.slog, "from /admin/risk", err)
+		fail(http.StatusInternalServerError, "risk applied; case ledger: "+err.Error())
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"applied": applied, "unknown_accounts": unknown})
+	json.NewEncoder(w).Encode(map[string]any{"applied": applied, "unknown_accounts": unknown, "cases": cases})
 	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
+}
+
+// verdictsOf joins a result's accounts to their clusters' actions.
+func verdictsOf(as []Assessment, cs []ClusterAssessment) []scanVerdict {
+	action := map[int]string{}
+	for _, c := range cs {
+		action[c.ID] = c.Action
+	}
+	vs := make([]scanVerdict, len(as))
+	for i, a := range as {
+		vs[i] = scanVerdict{account: a.Account, action: a.Action, cluster: a.Cluster, clusterAction: action[a.Cluster]}
+	}
+	return vs
 }

@@ -61,8 +61,9 @@ type Server struct {
 	adminMux *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
 	risk     riskState
-	live     *liveScan   // nil: no rate_limits and no risk.scan_every
-	canaries *canary.Set // planted answers of a shared set (nil: none, or secret sets per key)
+	live     *liveScan    // nil: no rate_limits and no risk.scan_every
+	canaries *canary.Set  // planted answers of a shared set (nil: none, or secret sets per key)
+	cases    *caseManager // nil: no cases.ledger
 	unauth   *addrLimiter
 	calib    *paceCalibration
 	bg       sync.WaitGroup // calibrations
@@ -83,6 +84,12 @@ type account struct {
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
+	// inCase is the case the account is served under (nil inside: none);
+	// nil for accounts that cannot join cases (not watermarked under the
+	// master key). A request reads it once, through current.
+	inCase *atomic.Pointer[caseServing]
+	// caseID is the case of a request's snapshot of the account (current).
+	caseID string
 }
 
 func (s *Server) routes() {
@@ -103,12 +110,14 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/models", s.authed("/v1/models", s.handleOpenAIModels))
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
+	s.caseRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
 	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
 	s.adminMux.Handle("GET /metrics", s.metricsHandler())
 	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
+	s.caseRoutes(s.adminMux)
 }
 
 func (s *Server) metricsHandler() http.Handler {
@@ -183,10 +192,14 @@ func (s *Server) Close() error {
 		s.sumStop = nil
 		s.flushSuppressed(s.now().Add(time.Minute))
 	}
-	if s.log != nil {
-		return s.log.Close()
+	var cerr error
+	if s.cases != nil {
+		cerr = s.cases.ledger.Close()
 	}
-	return nil
+	if s.log != nil {
+		return errors.Join(s.log.Close(), cerr)
+	}
+	return cerr
 }
 
 // Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
@@ -246,6 +259,8 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 			s.refuseUnauthenticated(w, r, rc, msg)
 			return
 		}
+		// The key and canaries the whole request is served under.
+		rc.acct = rc.acct.current()
 		if _, ok := s.suspendedRisk(rc.acct.name); ok {
 			// The risk score is not told: a harvester would steer by it.
 			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", rc.acct.name)}, writeErrorFor(endpoint))
@@ -373,23 +388,33 @@ func (e *httpError) Error() string { return e.msg }
 // the body deadline set before authentication), clears that deadline so
 // that a long answer can stream, and decodes it.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *httpError {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Requests.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body larger than %d bytes", mbe.Limit)}
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return &httpError{status: http.StatusRequestTimeout, msg: fmt.Sprintf("request body not received within %s", s.cfg.HTTP.BodyTimeout.Duration)}
-		}
-		return &httpError{status: http.StatusBadRequest, msg: "reading request body: " + err.Error()}
+	data, he := s.readBody(w, r)
+	if he != nil {
+		return he
 	}
-	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	if err := json.Unmarshal(data, v); err != nil {
 		return &httpError{status: http.StatusBadRequest, msg: "malformed JSON body: " + err.Error()}
 	}
 	return nil
+}
+
+// readBody reads the whole request body as readJSON does, without
+// decoding it.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *httpError) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Requests.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body larger than %d bytes", mbe.Limit)}
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, &httpError{status: http.StatusRequestTimeout, msg: fmt.Sprintf("request body not received within %s", s.cfg.HTTP.BodyTimeout.Duration)}
+		}
+		return nil, &httpError{status: http.StatusBadRequest, msg: "reading request body: " + err.Error()}
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
+	return data, nil
 }
 
 // logRequest writes the request's log line and counts it.
@@ -405,7 +430,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, mc string, 
 	e := logline.Entry{
 		TS: rc.start.UTC().Format(time.RFC3339Nano), RequestID: rc.id, Account: rc.acct.name,
 		APIKeyID: keyID, IP: s.clientIP(r).String(), UserAgent: r.UserAgent(),
-		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg,
+		Endpoint: rc.endpoint, Model: mc, Status: status, Error: errMsg, Case: rc.acct.caseID,
 		LatencyMS: float64(s.now().Sub(rc.start).Microseconds()) / 1000,
 	}
 	if gr != nil {

@@ -1,0 +1,255 @@
+package serve
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"forensics/canary"
+	"forensics/caseledger"
+	"forensics/watermark"
+)
+
+// Cases (docs/cases.md). A flagged account is moved, without being told,
+// onto a key derived from the master key and a case id, with the case's
+// own secret canaries; every opening, extension and closing goes into the
+// signed custody ledger first, and the accounts switch only once the event
+// is on disk. A request takes its account's serving state once, when it is
+// authenticated (account.current): a generation in flight keeps the key it
+// started with, and its log line names the case it was served under.
+
+// caseServing is how an account in a case is served.
+type caseServing struct {
+	id       string
+	scheme   *watermark.Scheme
+	canaries *canary.Set // nil: the account keeps the canaries it had
+}
+
+// caseManager opens, extends and closes cases. mu serialises decisions:
+// one ledger append and the switch of its accounts happen together.
+type caseManager struct {
+	mu      sync.Mutex
+	ledger  *caseledger.Ledger
+	master  *watermark.Key
+	secret  bool // plant each case's secret canary set
+	openAt  int  // actionSeverity of cases.open_at
+	tool    string
+	serving map[string]*caseServing // by case id, made once
+}
+
+// current is the account as a request arriving now is served: itself, or,
+// while it is in a case, a copy under the case's key and canaries. The
+// copy shares the account's other state (answers served, models).
+func (a *account) current() *account {
+	if a.inCase == nil {
+		return a
+	}
+	// Every account that can join a case takes the same path, in a case
+	// or not: one load and one copy.
+	cs := a.inCase.Load()
+	c := *a
+	if cs != nil {
+		c.scheme, c.caseID = cs.scheme, cs.id
+		if cs.canaries != nil {
+			c.canaries = cs.canaries
+		}
+	}
+	return &c
+}
+
+// openCases opens the case ledger, if the config has one, and puts the
+// accounts of its open cases back on their case keys.
+func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
+	cc := s.cfg.Cases
+	if cc.Ledger == "" {
+		return nil
+	}
+	if len(opts.LogSigner) != ed25519.PrivateKeySize {
+		return errors.New("cases: the case ledger is signed with log.signing_key, and no signing key was loaded")
+	}
+	master := keys[cc.MasterKey]
+	l, err := caseledger.Open(s.cfg.path(cc.Ledger), opts.LogSigner, s.now)
+	if err != nil {
+		return err
+	}
+	s.cases = &caseManager{ledger: l, master: master, secret: s.cfg.Canaries == canary.Secret,
+		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
+	for name, acct := range s.byName {
+		if acct.scheme != nil && s.accountKey(name) == cc.MasterKey {
+			acct.inCase = &atomic.Pointer[caseServing]{}
+		}
+	}
+	if err := s.restoreCases(); err != nil {
+		l.Close()
+		return err
+	}
+	return nil
+}
+
+// accountKey is the config name of an account's watermark key.
+func (s *Server) accountKey(name string) string {
+	for _, a := range s.cfg.Accounts {
+		if a.Name == name {
+			if a.Key != "" {
+				return a.Key
+			}
+			return s.cfg.Defaults.Key
+		}
+	}
+	return ""
+}
+
+// restoreCases serves the open cases' accounts under their case keys
+// again, after checking that the ledger's commitments are those of the
+// configured master key.
+func (s *Server) restoreCases() error {
+	cm := s.cases
+	open := 0
+	for _, c := range cm.ledger.Cases() {
+		if !c.Open() {
+			continue
+		}
+		if c.MasterKey != cm.master.ID || c.MasterCommitment != cm.master.Commitment() {
+			return fmt.Errorf("cases: open case %s derives from master key %s (commitment %.12s…), not the configured %s", c.ID, c.MasterKey, c.MasterCommitment, cm.master.ID)
+		}
+		cs, err := cm.servingOf(c.ID)
+		if err != nil {
+			return err
+		}
+		if k, _ := cm.master.DeriveCase(c.ID); k.Commitment() != c.KeyCommitment {
+			return fmt.Errorf("cases: case %s's key commitment in the ledger is not the derived key's", c.ID)
+		}
+		for _, m := range c.Members {
+			if acct := s.byName[m.Account]; acct != nil && acct.inCase != nil {
+				acct.inCase.Store(cs)
+			} else {
+				s.slog.Warn("case account is no longer a watermarked account on the master key: served as configured", "case", c.ID, "account", m.Account)
+			}
+		}
+		open++
+	}
+	s.met.casesOpen.Set(float64(open))
+	return nil
+}
+
+// servingOf is the serving state of a case, derived once.
+func (cm *caseManager) servingOf(id string) (*caseServing, error) {
+	if cs := cm.serving[id]; cs != nil {
+		return cs, nil
+	}
+	k, err := cm.master.DeriveCase(id)
+	if err != nil {
+		return nil, err
+	}
+	cs := &caseServing{id: id, scheme: watermark.NewScheme(k)}
+	if cm.secret {
+		if cs.canaries, err = canary.NewSecret(k.CanarySeed(), k.ID); err != nil {
+			return nil, fmt.Errorf("secret canary set of case %s: %w", id, err)
+		}
+	}
+	cm.serving[id] = cs
+	return cs, nil
+}
+
+// caseRequest is one decision to record: open (Case "" or new) or extend
+// a case with accounts, or close one.
+type caseRequest struct {
+	kind     string // caseledger.KindOpened, KindExtended or KindClosed
+	id       string
+	accounts []string
+	trigger  caseledger.Trigger
+}
+
+// decide appends a decision to the ledger and, once it is on disk, moves
+// the accounts. Call with cm.mu held.
+func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
+	cm := s.cases
+	e := caseledger.Event{Kind: req.kind, Case: req.id, Accounts: req.accounts, Trigger: req.trigger, Tool: cm.tool}
+	cs, err := cm.servingOf(req.id)
+	if err != nil {
+		return caseledger.Case{}, err
+	}
+	if req.kind == caseledger.KindOpened {
+		k, _ := cm.master.DeriveCase(req.id)
+		e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment = cm.master.ID, cm.master.Commitment(), k.ID, k.Commitment()
+		if cs.canaries != nil {
+			e.CanaryCommitment = cs.canaries.SHA256
+		}
+	}
+	e, err = cm.ledger.Append(e)
+	if err != nil {
+		return caseledger.Case{}, err
+	}
+	c := s.caseByID(req.id)
+	switch req.kind {
+	case caseledger.KindClosed:
+		for _, m := range c.Members {
+			if acct := s.byName[m.Account]; acct != nil && acct.inCase != nil {
+				acct.inCase.CompareAndSwap(cs, nil)
+			}
+		}
+	default:
+		for _, a := range req.accounts {
+			s.byName[a].inCase.Store(cs)
+		}
+	}
+	s.countOpenCases()
+	s.slog.Info("case "+req.kind, "case", req.id, "key_id", c.KeyID, "accounts", req.accounts,
+		"trigger", req.trigger.Source, "seq", e.Seq, "hash", e.Hash)
+	return c, nil
+}
+
+// caseByID is a case's current state (zero if none).
+func (s *Server) caseByID(id string) caseledger.Case {
+	for _, c := range s.cases.ledger.Cases() {
+		if c.ID == id {
+			return c
+		}
+	}
+	return caseledger.Case{}
+}
+
+func (s *Server) countOpenCases() {
+	n := 0
+	for _, c := range s.cases.ledger.Cases() {
+		if c.Open() {
+			n++
+		}
+	}
+	s.met.casesOpen.Set(float64(n))
+}
+
+// caseEligible reports why an account cannot join a case (nil: it can):
+// only watermarked accounts on the master key can be served under a case
+// key, and a case must name only accounts whose text carries its key.
+func (s *Server) caseEligible(name string) error {
+	acct := s.byName[name]
+	switch {
+	case acct == nil:
+		return fmt.Errorf("no account %q", name)
+	case acct.inCase == nil:
+		return fmt.Errorf("account %s is not watermarked under the master key %s: its text could not carry a case key", name, s.cfg.Cases.MasterKey)
+	}
+	return nil
+}
+
+// openCaseOf is the open case an account is in ("" if none).
+func openCaseOf(cases []caseledger.Case) map[string]string {
+	in := map[string]string{}
+	for _, c := range cases {
+		if c.Open() {
+			for _, m := range c.Members {
+				in[m.Account] = c.ID
+			}
+		}
+	}
+	return in
+}
+
+// logCase is the slog attribute of a case decision's error.
+func logCaseError(l *slog.Logger, what string, err error) {
+	l.Error("case ledger: "+what, "err", err)
+}
