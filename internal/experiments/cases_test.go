@@ -7,8 +7,8 @@ import (
 	"forensics/internal/measure"
 )
 
-// TestCasesSmall runs the power and false-attribution experiments small
-// (QuickCases, no gateway world: casesworld_test.go runs that) and checks
+// TestCasesSmall runs the case-key experiments small (QuickCases) and
+// checks
 // what must hold at any size. Thresholds were written from the design
 // before the first run: a student trained only on case-key text shows the
 // case key (p ≤ 1e-6) and not the master key (p > 1e-4, i.e. no more than
@@ -18,15 +18,24 @@ import (
 // student is attributed to its own case.
 func TestCasesSmall(t *testing.T) {
 	o := QuickCases()
-	o.World.Campaigns = 0
 	if measure.Enabled() {
 		o = DefaultCases()
-		o.World.Campaigns = 0
 	}
 	o.Progress = func(s string) { t.Log(s) }
 	r, err := Cases(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.World == nil {
+		t.Fatal("no world")
+	}
+	for _, s := range r.World.Students {
+		if !s.Correct {
+			t.Errorf("student %s: attributed %v, expected %v", s.Name, s.Attributed, s.Expect)
+		}
+	}
+	if len(r.World.Cases) != 2 || r.World.Served["case-0001"] == 0 || r.World.Served["case-0002"] == 0 {
+		t.Errorf("world: cases %v, served %v", r.World.Cases, r.World.Served)
 	}
 	full := r.Power[0]
 	if full.Share != 1 || full.Case.Log10P > -6 || full.Master.Log10P <= -4 {

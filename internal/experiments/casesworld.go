@@ -3,7 +3,6 @@ package experiments
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,10 +50,13 @@ type WorldOptions struct {
 	Dir          string    `json:"-"` // work folder (default: a temporary one, removed)
 }
 
-// DefaultWorld is the world as reported in docs/experiments/cases.md.
+// DefaultWorld is the world as reported in docs/experiments/cases.md. The
+// probe asks what forensics probe asks by default (the whole secret set's
+// 550 prompts, up to 200 pieces each); a first run at 400 prompts of 100
+// pieces did not attribute the 5% student (docs/cases.md).
 func DefaultWorld() WorldOptions {
 	return WorldOptions{Benign: 6, Campaigns: 2, CampaignAccounts: 3, AsksPerPhase: 120, AnswerTokens: 120,
-		Mixes: []float64{1, 0.25, 0.05}, ProbePrompts: 400, ProbeTokens: 100, NullKeys: 100}
+		Mixes: []float64{1, 0.25, 0.05}, ProbePrompts: 550, ProbeTokens: 200, NullKeys: 100}
 }
 
 // WorldResult is what the world showed.
@@ -171,7 +173,11 @@ func startWorld(o WorldOptions, teacher *embedded.Model) (*world, error) {
 		}
 	}
 	fmt.Fprintf(&b, "admin_api_keys: [\"%s\"]\n", serve.HashAPIKey(w.adminKey))
-	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n", filepath.Join(dir, "requests.jsonl"))
+	signPath := filepath.Join(dir, "log.key")
+	if _, err := evidence.WriteSigningKey(signPath, true); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n  signing_key: %s\n", filepath.Join(dir, "requests.jsonl"), signPath)
 	b.WriteString("watermarking: {pacing: false}\ncanaries: secret\n")
 	fmt.Fprintf(&b, "cases:\n  ledger: %s\n  master_key: main\n", filepath.Join(dir, "cases.jsonl"))
 	cfgPath := filepath.Join(dir, "gateway.yaml")
@@ -182,7 +188,7 @@ func startWorld(o WorldOptions, teacher *embedded.Model) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, sign, err := ed25519.GenerateKey(nil)
+	sign, err := evidence.LoadSigningKey(signPath)
 	if err != nil {
 		return nil, err
 	}
