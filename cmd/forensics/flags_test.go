@@ -297,6 +297,41 @@ func TestVerifyLogFlags(t *testing.T) {
 	})
 }
 
+func TestVerifyLedgerFlags(t *testing.T) {
+	defaults := func() verifyLedgerOptions { return verifyLedgerOptions{io: flagIO, Ledger: "cases.jsonl"} }
+	testFlags(t, newCmdVerifyLedger, defaults, []flagCase[verifyLedgerOptions]{
+		{name: "ledger", args: []string{"cases.jsonl"}},
+		{name: "every flag", args: []string{"--public-key", "s.pub", "--key", "prod.key", "--json", "cases.jsonl"},
+			want: func(o *verifyLedgerOptions) { o.PubPath, o.KeyPath, o.JSON = "s.pub", "prod.key", true }},
+		{name: "no ledger", args: nil, wantErr: "give the case ledger's path"},
+		{name: "two ledgers", args: []string{"a", "b"}, wantErr: "give the case ledger's path"},
+	})
+}
+
+func TestCaseFlags(t *testing.T) {
+	gw := []string{"--gateway", "http://gw:9090", "--admin-key-file", "admin.key"}
+	withGateway := func(o *caseOptions) { o.Gateway, o.AdminKeyFile = "http://gw:9090", "admin.key" }
+	testFlags(t, newCmdCaseOpen, func() caseOptions { return caseOptions{io: flagIO, Action: "open"} }, []flagCase[caseOptions]{
+		{name: "open", args: append(gw, "--accounts", "a,b", "--note", "ticket 1"),
+			want: func(o *caseOptions) { withGateway(o); o.Accounts, o.Note = []string{"a", "b"}, "ticket 1" }},
+		{name: "extend", args: append(gw, "--accounts", "c", "--case", "case-0002", "--json"),
+			want: func(o *caseOptions) { withGateway(o); o.Accounts, o.Case, o.JSON = []string{"c"}, "case-0002", true }},
+		{name: "open without accounts", args: gw, wantErr: "give --accounts"},
+		{name: "open without gateway", args: []string{"--accounts", "a"}, wantErr: "give --gateway and --admin-key-file"},
+	})
+	testFlags(t, newCmdCaseClose, func() caseOptions { return caseOptions{io: flagIO, Action: "close"} }, []flagCase[caseOptions]{
+		{name: "close", args: append(gw, "--case", "case-0001"), want: func(o *caseOptions) { withGateway(o); o.Case = "case-0001" }},
+		{name: "close without case", args: gw, wantErr: "give --case"},
+	})
+	testFlags(t, newCmdCaseList, func() caseOptions { return caseOptions{io: flagIO, Action: "list"} }, []flagCase[caseOptions]{
+		{name: "list from gateway", args: gw, want: withGateway},
+		{name: "list from ledger", args: []string{"--ledger", "cases.jsonl", "--public-key", "s.pub"},
+			want: func(o *caseOptions) { o.Ledger, o.PubPath = "cases.jsonl", "s.pub" }},
+		{name: "list from nowhere", args: nil, wantErr: "give --gateway or --ledger"},
+		{name: "list from both", args: append(gw, "--ledger", "x"), wantErr: "give --gateway or --ledger"},
+	})
+}
+
 func TestReportFlags(t *testing.T) {
 	defaults := func() reportOptions {
 		r := report.DefaultOptions()
