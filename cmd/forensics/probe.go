@@ -219,17 +219,7 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 	if err != nil {
 		return err
 	}
-	plan := probe.Plan{Prompts: len(cs.Prompts), EqualityPrompts: opts.Equality, Triggers: len(cs.Triggers), HammingLength: opts.HammingLen}
-	if opts.Prompts > 0 {
-		plan.Prompts = min(opts.Prompts, len(cs.Prompts))
-	}
-	plan.EqualityPrompts = min(plan.EqualityPrompts, plan.Prompts)
-	if opts.Reference == "" {
-		plan.EqualityPrompts = 0
-	}
-	if opts.Triggers >= 0 {
-		plan.Triggers = min(opts.Triggers, len(cs.Triggers))
-	}
+	plan := probePlan(opts, cs)
 	setup := probe.Setup{
 		Dir: opts.Out, Key: key, Tokenizer: tk, Canaries: cs,
 		Targets: probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls},
@@ -270,6 +260,22 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 	}
 	printProbe(opts.io, opts.Out, run, res)
 	return nil
+}
+
+// probePlan is the plan the options and the canary set give.
+func probePlan(opts *probeOptions, cs *canary.Set) probe.Plan {
+	plan := probe.Plan{Prompts: len(cs.Prompts), EqualityPrompts: opts.Equality, Triggers: len(cs.Triggers), HammingLength: opts.HammingLen}
+	if opts.Prompts > 0 {
+		plan.Prompts = min(opts.Prompts, len(cs.Prompts))
+	}
+	plan.EqualityPrompts = min(plan.EqualityPrompts, plan.Prompts)
+	if opts.Reference == "" {
+		plan.EqualityPrompts = 0
+	}
+	if opts.Triggers >= 0 {
+		plan.Triggers = min(opts.Triggers, len(cs.Triggers))
+	}
+	return plan
 }
 
 // loadProbeCases reads --ledger (nil without it).

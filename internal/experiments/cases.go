@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"forensics/canary"
-	"forensics/corpora"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/probe"
@@ -407,22 +406,6 @@ func decideRun(o CasesOptions, cases []*watermark.Key, tk tokenizer.Tokenizer, p
 		} else if x {
 			out.wrong = true
 		}
-	}
-	return out, nil
-}
-
-// heldOutText is about size bytes of held-out human paragraphs (other
-// text a student's training data is mixed with).
-func heldOutText(size int) ([]string, error) {
-	paras, err := corpora.Paragraphs()
-	if err != nil {
-		return nil, err
-	}
-	_, held := corpora.Split(paras)
-	var out []string
-	for i := 0; i < len(held) && size > 0; i++ {
-		out = append(out, held[i])
-		size -= len(held[i])
 	}
 	return out, nil
 }
