@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,13 @@ func TestProbeAttributesCase(t *testing.T) {
 		Plan:    probe.Plan{Prompts: 60, Triggers: 0},
 		Seed:    11, Rounds: 99, NullKeys: 50, Cases: &cs.Plan,
 	}
+	// The gateway's log: b1 was answered three times in case-0002 (once
+	// refused), a1 once in case-0001.
+	line := func(acct, cas string, status int) map[string]any {
+		return map[string]any{"ts": "2026-11-25T12:00:00Z", "account": acct, "endpoint": "/api/generate", "prompt": "Tell me about rivers.", "status": status, "case": cas}
+	}
+	s.RequestLog = probetest.WriteLog(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		line("b1", "case-0002", 200), line("b1", "case-0002", 200), line("b1", "case-0002", 429), line("b1", "case-0002", 200), line("a1", "case-0001", 200), line("x", "", 200))
 	writeAfterPrepare = map[string][]byte{probe.FileLedger: cs.Ledger}
 	defer func() { writeAfterPrepare = nil }()
 	res, _ := runProbe(t, dir, w.key, w.canaries, s)
@@ -87,6 +95,9 @@ func TestProbeAttributesCase(t *testing.T) {
 		if c.Status != want {
 			t.Errorf("case %s: %s (log10 p %.2f), want %s", c.ID, c.Status, c.Log10P, want)
 		}
+	}
+	if got := fmt.Sprint(res.RelayLog.ServedByCase); got != "[{case-0001 1} {case-0002 3} {case-0003 0}]" {
+		t.Errorf("served by case %s", got)
 	}
 	if radio := probetest.TestNamed(res.Tests, probe.TestRadioactivity); radio.Status == probe.StatusRejected {
 		t.Errorf("the master key's test rejected on text served only under a case key (log10 p %.2f)", radio.Log10P)

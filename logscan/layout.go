@@ -277,7 +277,7 @@ func gatewayRecord(v *logline.View) (Record, error) {
 		return Record{}, ErrLogEvent
 	}
 	r := Record{Account: v.Account, APIKeyID: v.APIKeyID, IP: v.IP, UserAgent: v.UserAgent, Endpoint: v.Endpoint,
-		Model: v.Model, Status: int(v.Status), PromptTokens: int(v.PromptTokens), CompletionTokens: int(v.CompletionTokens)}
+		Model: v.Model, Status: int(v.Status), PromptTokens: int(v.PromptTokens), CompletionTokens: int(v.CompletionTokens), Case: v.Case}
 	if r.Account == "" {
 		return r, ErrNoAccount
 	}

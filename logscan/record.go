@@ -48,6 +48,9 @@ type Record struct {
 	PromptTokens     int
 	CompletionTokens int
 	Params           Params
+	// Case is the case the account was in (the gateway's case field;
+	// empty in logs of other formats).
+	Case string
 }
 
 // Params are the request parameters that matter for harvesting.

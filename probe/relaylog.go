@@ -74,6 +74,17 @@ type RelayLogCheck struct {
 	// works). Listed as evidence of who asked them; they do not bear on
 	// the relay question (see CheckRelayLog).
 	TriggerHarvest []AccountMatches `json:"trigger_harvest,omitempty"`
+	// ServedByCase counts, for each case the probe tests, the answered
+	// requests (status 200) the logs hold from its accounts while they
+	// were in it: the responses served under its key (for the report's
+	// "Who harvested"; no decision rests on it).
+	ServedByCase []CaseServed `json:"served_by_case,omitempty"`
+}
+
+// CaseServed is how many responses the logs hold under one case.
+type CaseServed struct {
+	Case      string `json:"case"`
+	Responses int    `json:"responses"`
 }
 
 // LogFileRef names a log file read.
@@ -133,8 +144,15 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *canary.S
 		return nil, err
 	}
 	byAccount, harvest := map[string]*AccountMatches{}, map[string]*AccountMatches{}
+	served := map[string]int{}
+	for _, id := range m.Cases.ids() {
+		served[id] = 0
+	}
 	_, err = logscan.Read(ctx, files, logscan.DefaultLayout(), func(r logscan.Record) error {
 		c.Records++
+		if n, tested := served[r.Case]; tested && r.Status == 200 {
+			served[r.Case] = n + 1
+		}
 		if r.Account == c.ExcludedAccount && c.ExcludedAccount != "" {
 			return nil
 		}
@@ -168,6 +186,9 @@ func CheckRelayLog(ctx context.Context, logs []string, m *Manifest, cs *canary.S
 		return nil, fmt.Errorf("request log: %w", err)
 	}
 	c.Accounts, c.TriggerHarvest = ranked(byAccount), ranked(harvest)
+	for _, id := range m.Cases.ids() {
+		c.ServedByCase = append(c.ServedByCase, CaseServed{Case: id, Responses: served[id]})
+	}
 	return c, nil
 }
 

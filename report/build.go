@@ -99,7 +99,7 @@ func Build(b *Bundle, o Options) *Document {
 		add(Para{Text: verdictWords[p.Verdict] + " — " + p.Statement, Strong: true}, Para{Text: p.Text})
 	}
 	if t := testByName(r, probe.TestAttribution); t != nil && t.Attribution != nil {
-		add(whoHarvested(t)...)
+		add(whoHarvested(t, r.RelayLog)...)
 	}
 	add(Heading{Level: 2, Text: "What this evidence does not show"})
 	add(List{Items: r.Limitations})

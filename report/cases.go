@@ -11,7 +11,7 @@ import (
 // whoHarvested is the report's account of the case keys: case by case,
 // its accounts, when it opened, the suspect's result under its key, and
 // the ledger's hashes that tie the case to the custody record.
-func whoHarvested(t *probe.TestResult) []Block {
+func whoHarvested(t *probe.TestResult, rl *probe.RelayLogCheck) []Block {
 	d := t.Attribution
 	led := d.Ledger
 	signed := "its signatures were NOT checked (only the hash chain): anyone could have written it"
@@ -23,6 +23,14 @@ func whoHarvested(t *probe.TestResult) []Block {
 		Para{Text: fmt.Sprintf("When our log scanner or an operator flagged accounts, the gateway opened a case: from that moment it served those accounts under a watermark key of their own, derived from our main key and the case's id, and recorded the case in a hash-chained custody ledger. A case's key in the suspect's answers shows that text served to that case's accounts after the case opened reached the suspect. %d cases were tested; the ledger copy in this bundle ends at event %s and %s.",
 			d.Hypotheses, shortHash(led.Head), signed)},
 	}
+	served := map[string]string{}
+	servedNote := "Responses served under each case's key are not counted here: the probe was given no request log (--request-log)."
+	if rl != nil {
+		for _, s := range rl.ServedByCase {
+			served[s.Case] = fmt.Sprint(s.Responses)
+		}
+		servedNote = fmt.Sprintf("Responses: the answered requests of each case's accounts while in the case, counted in the request logs the probe searched (%d lines).", rl.Records)
+	}
 	var rows [][]string
 	for _, c := range d.Cases {
 		p := "—"
@@ -33,9 +41,14 @@ func whoHarvested(t *probe.TestResult) []Block {
 		if c.Closed != "" {
 			opened += " (closed " + c.Closed + ")"
 		}
-		rows = append(rows, []string{c.ID, strings.Join(c.AccountNames(), ", "), opened, caseWords(c), fmt.Sprintf("%s of %d", pct(c.GreenFraction), c.TokensScored), p, shortHash(c.OpeningEvent)})
+		n := served[c.ID]
+		if n == "" {
+			n = "—"
+		}
+		rows = append(rows, []string{c.ID, strings.Join(c.AccountNames(), ", "), opened, n, caseWords(c), fmt.Sprintf("%s of %d", pct(c.GreenFraction), c.TokensScored), p, shortHash(c.OpeningEvent)})
 	}
-	out = append(out, Table{Header: []string{"Case", "Accounts", "Opened", "Finding", "Green (pairs)", "p-value", "Ledger event"}, Rows: rows, Widths: []float64{0.8, 2, 1.4, 1.1, 1, 0.8, 0.9}})
+	out = append(out, Table{Header: []string{"Case", "Accounts", "Opened", "Responses", "Finding", "Green (pairs)", "p-value", "Ledger event"}, Rows: rows, Widths: []float64{0.8, 1.8, 1.3, 0.8, 1, 1, 0.8, 0.9}},
+		Para{Text: servedNote})
 	for _, c := range d.Cases {
 		if c.Reason != "" {
 			out = append(out, Para{Text: fmt.Sprintf("Case %s: %s.", c.ID, c.Reason)})
