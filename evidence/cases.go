@@ -33,7 +33,7 @@ func LoadCases(path string, pub ed25519.PublicKey, ids []string) (*probe.CaseSet
 			ids = append(ids, c.ID)
 		}
 	}
-	if _, err := pickCases(cases, ids); err != nil {
+	if _, err := pickCases(events, cases, ids); err != nil {
 		return nil, fmt.Errorf("case ledger %s: %w", path, err)
 	}
 	d := sha256.Sum256(data)
@@ -66,7 +66,13 @@ func parseLedger(data []byte, pub ed25519.PublicKey) ([]caseledger.Event, []case
 }
 
 // pickCases returns the named cases of the ledger in ledger order.
-func pickCases(cases []caseledger.Case, ids []string) ([]probe.Case, error) {
+func pickCases(events []caseledger.Event, cases []caseledger.Case, ids []string) ([]probe.Case, error) {
+	opening := map[string]string{}
+	for _, e := range events {
+		if e.Kind == caseledger.KindOpened {
+			opening[e.Case] = e.Hash
+		}
+	}
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
@@ -74,7 +80,9 @@ func pickCases(cases []caseledger.Case, ids []string) ([]probe.Case, error) {
 	var out []probe.Case
 	for _, c := range cases {
 		if want[c.ID] {
-			out = append(out, probeCase(c))
+			pc := probeCase(c)
+			pc.OpeningEvent = opening[c.ID]
+			out = append(out, pc)
 			delete(want, c.ID)
 		}
 	}
@@ -132,7 +140,7 @@ func bundleCases(dir string, m *probe.Manifest) ([]probe.Case, error) {
 	if h := caseledger.Head(events); h != plan.Head {
 		return nil, fmt.Errorf("%s ends at event %s, the manifest committed to %s", plan.File, h, plan.Head)
 	}
-	return pickCases(cases, plan.Cases)
+	return pickCases(events, cases, plan.Cases)
 }
 
 // mustHex decodes hex that Validate or bundleCases has already checked

@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -116,6 +117,18 @@ func TestProbeAttributesCase(t *testing.T) {
 			}
 		}
 	}
+	// The ledger key pinned: ours passes, another fails.
+	_, otherSign, _ := ed25519.GenerateKey(nil)
+	for _, pin := range []struct {
+		key ed25519.PublicKey
+		ok  bool
+	}{{sign.Public().(ed25519.PublicKey), true}, {otherSign.Public().(ed25519.PublicKey), false}} {
+		checks, _ := Verify(context.Background(), dir, VerifyOptions{Key: w.key, LedgerPub: pin.key})
+		if c := checkNamed(checks, "case ledger"); c == nil || c.OK != pin.ok {
+			t.Errorf("ledger key pinned (ours %v): %+v", pin.ok, c)
+		}
+	}
+	forgeWithoutKey(t, dir)
 	edited := strings.Replace(string(cs.Ledger), `"b1"`, `"b9"`, 1)
 	if err := os.WriteFile(filepath.Join(dir, probe.FileLedger), []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
@@ -140,6 +153,51 @@ func writeExtra(t testing.TB, dir string) {
 	for name, data := range writeAfterPrepare {
 		if err := bundlefile.WriteSync(filepath.Join(dir, name), data); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// forgeWithoutKey: results.json rewritten to name another account, or to
+// drop cases, and sealed again, must fail verify even without the key
+// (the cases' accounts and times come from the ledger copy, not from
+// the recorded results). The bundle is restored afterwards.
+func forgeWithoutKey(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, FileResults)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.WriteFile(path, orig, 0o644)
+		if err := Seal(dir, nil); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for name, edit := range map[string]func(*probe.AttributionDetail){
+		"another account": func(d *probe.AttributionDetail) { d.Cases[1].Accounts[0].Account = "victim-corp" },
+		"a case dropped":  func(d *probe.AttributionDetail) { d.Cases = d.Cases[1:2] },
+		"cases renamed":   func(d *probe.AttributionDetail) { d.Cases[0].ID, d.Cases[1].ID = d.Cases[1].ID, d.Cases[0].ID },
+	} {
+		var res probe.Results
+		if err := json.Unmarshal(orig, &res); err != nil {
+			t.Fatal(err)
+		}
+		edit(probetest.TestNamed(res.Tests, probe.TestAttribution).Attribution)
+		b, _ := MarshalResults(&res)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Seal(dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		checks, err := Verify(context.Background(), dir, VerifyOptions{})
+		ok := err == nil
+		for _, c := range checks {
+			ok = ok && c.OK
+		}
+		if ok {
+			t.Errorf("%s: verify without the key passed a forged results.json", name)
 		}
 	}
 }

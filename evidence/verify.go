@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -46,6 +47,11 @@ type VerifyOptions struct {
 	// (probe.CheckRelayLog); without them its outcome is taken as
 	// recorded, and verify says so.
 	RequestLogs []string
+	// LedgerPub, if set, is the only key the case ledger's signatures may
+	// be checked with (the gateway's log signing key): a bundle whose
+	// manifest names another, or none, fails. Without it the ledger key
+	// the manifest names is reported as not pinned.
+	LedgerPub ed25519.PublicKey
 }
 
 // Verify re-checks a bundle from its files alone: the statement (every
@@ -136,10 +142,19 @@ func (v *verifier) caseLedger(in probe.Inputs) {
 		return
 	}
 	signed := "hash chain checked; signatures NOT checked (the probe had no ledger key)"
+	var err error
 	if c.PublicKey != "" {
-		signed = "hash chain and every signature checked (ledger key " + KeyFingerprint(mustHex(c.PublicKey)) + ")"
+		signed = "hash chain and every signature checked with ledger key " + KeyFingerprint(mustHex(c.PublicKey))
 	}
-	v.add("case ledger", nil, fmt.Sprintf("%s: %d cases tested, ends at event %.16s…; %s", c.File, len(in.Cases), c.Head, signed))
+	switch {
+	case v.o.LedgerPub != nil && c.PublicKey != hex.EncodeToString(v.o.LedgerPub):
+		err = fmt.Errorf("the ledger's signatures were checked with key %q, not the ledger key given (%s)", c.PublicKey, KeyFingerprint(v.o.LedgerPub))
+	case v.o.LedgerPub != nil:
+		signed += ", the key given"
+	case c.PublicKey != "":
+		signed += " (NOT pinned: give --ledger-pub to check it is your gateway's key)"
+	}
+	v.add("case ledger", err, fmt.Sprintf("%s: %d cases tested, ends at event %.16s…; %s", c.File, len(in.Cases), c.Head, signed))
 }
 
 // relayLog re-runs the relay check by request log on the logs given, or

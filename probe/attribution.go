@@ -71,6 +71,19 @@ type CaseAccount struct {
 	Added   string `json:"added"`
 }
 
+// AccountsWithTimes lists a case's accounts, each that joined after the
+// opening with the time it did.
+func (c Case) AccountsWithTimes() []string {
+	out := make([]string, len(c.Accounts))
+	for i, a := range c.Accounts {
+		out[i] = a.Account
+		if a.Added != c.Opened {
+			out[i] += " (from " + a.Added + ")"
+		}
+	}
+	return out
+}
+
 // AccountNames lists a case's accounts.
 func (c Case) AccountNames() []string {
 	out := make([]string, len(c.Accounts))
@@ -86,6 +99,26 @@ type AttributionDetail struct {
 	Hypotheses int          `json:"hypotheses"`
 	Ledger     CasePlan     `json:"ledger"`
 	Cases      []CaseResult `json:"cases"`
+	// Pooled is every case key at once (two or more cases).
+	Pooled *PooledResult `json:"pooled,omitempty"`
+}
+
+// PooledResult is the suspect's answers scored under every case key at
+// once: the green counts summed over the K keys, against K·n trials. Under
+// the null that the suspect is independent of every case key, each
+// (distinct tuple, key) pair is green with probability γ independently
+// (the keys are independent PRF keys), so the sum is Binomial(K·n, γ)
+// exactly. It catches a harvest spread thin over many cases (each flagged
+// account in its own case), which no single case shows at its share of α.
+type PooledResult struct {
+	Keys          int            `json:"keys"`
+	TokensScored  int            `json:"tokens_scored"` // keys × distinct tuples
+	Green         int            `json:"green"`
+	GreenFraction float64        `json:"green_fraction"`
+	Log10P        float64        `json:"log10_p"`
+	Status        string         `json:"status"`
+	Reason        string         `json:"reason,omitempty"`
+	Controls      []ControlScore `json:"controls,omitempty"`
 }
 
 // CaseResult is the suspect's answers scored under one case key.
@@ -102,7 +135,7 @@ type CaseResult struct {
 
 // CaseCorrection states how the attribution test corrects for the case
 // keys it searches; a manifest states it in its case plan.
-const CaseCorrection = "each case key is one hypothesis with an equal part of the attribution test's weight, in the battery's weighted Holm: family-wise error ≤ α over all tests and every case key tested"
+const CaseCorrection = "with two or more cases, the case keys pooled are one hypothesis with half the attribution test's weight and each case key one with an equal part of the other half (one case: all of it), in the battery's weighted Holm: family-wise error ≤ α over all tests, the pooled hypothesis and every case key tested"
 
 // attribution scores the suspect's answers under every case key of the
 // plan. Without the key (verify without it) the numbers are taken as
@@ -111,8 +144,7 @@ func (a *analysis) attribution(ctx context.Context, tr *TestResult) error {
 	plan := a.m.Cases
 	tr.N, tr.NUnit = len(plan.Cases), "case keys"
 	if a.in.Key == nil {
-		a.attributionAsRecorded(tr)
-		return nil
+		return a.attributionAsRecorded(tr)
 	}
 	keys, err := a.caseKeys()
 	if err != nil {
@@ -199,6 +231,9 @@ func scoreCases(ctx context.Context, d *AttributionDetail, cases []Case, keys []
 	for i, r := range rs {
 		d.Cases[i] = CaseResult{Case: cases[i], Status: StatusNotRejected, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P}
 	}
+	if len(keys) > 1 {
+		d.Pooled = pooled(rs, keys[0].Gamma)
+	}
 	for j, docs := range controls {
 		xs, err := score(docs)
 		if err != nil {
@@ -207,25 +242,62 @@ func scoreCases(ctx context.Context, d *AttributionDetail, cases []Case, keys []
 		for i, x := range xs {
 			d.Cases[i].Controls = append(d.Cases[i].Controls, ControlScore{Role: ControlRole(j), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
 		}
+		if d.Pooled != nil {
+			x := pooled(xs, keys[0].Gamma)
+			d.Pooled.Controls = append(d.Pooled.Controls, ControlScore{Role: ControlRole(j), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
+		}
 	}
 	return nil
 }
 
+// pooled sums the scores of one answer set under every case key.
+func pooled(rs []watermark.Result, gamma float64) *PooledResult {
+	p := &PooledResult{Keys: len(rs), Status: StatusNotRejected}
+	for _, r := range rs {
+		p.TokensScored += r.TokensScored
+		p.Green += r.Green
+	}
+	if p.TokensScored > 0 {
+		p.GreenFraction = float64(p.Green) / float64(p.TokensScored)
+	}
+	p.Log10P = stats.Log10BinomUpperTail(p.Green, p.TokensScored, gamma)
+	return p
+}
+
 // attributionAsRecorded takes the recorded numbers (they need the key)
 // and decides again from them, as radioAsRecorded does.
-func (a *analysis) attributionAsRecorded(tr *TestResult) {
+func (a *analysis) attributionAsRecorded(tr *TestResult) error {
 	var rec *TestResult
 	if a.in.Recorded != nil {
 		rec = testByName(a.in.Recorded.Tests, TestAttribution)
 	}
 	if rec == nil || rec.Attribution == nil {
 		tr.Status, tr.Reason = StatusNotRun, "computed without the key"
-		return
+		return nil
 	}
-	d := *rec.Attribution
-	d.Cases = append([]CaseResult(nil), d.Cases...)
-	tr.Attribution = &d
+	// Only the numbers need the key: which cases, their accounts, times
+	// and commitments come from the bundle's ledger copy, never from the
+	// recorded results (a results file could otherwise name any account).
+	if len(rec.Attribution.Cases) != len(a.in.Cases) {
+		return fmt.Errorf("results record %d cases, the ledger copy gives %d", len(rec.Attribution.Cases), len(a.in.Cases))
+	}
+	d := &AttributionDetail{Cases: make([]CaseResult, len(a.in.Cases))}
+	for i, c := range a.in.Cases {
+		r := rec.Attribution.Cases[i]
+		if r.ID != c.ID {
+			return fmt.Errorf("results record case %s where the ledger copy has %s", r.ID, c.ID)
+		}
+		d.Cases[i] = CaseResult{Case: c, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P, Controls: r.Controls}
+	}
+	if p := rec.Attribution.Pooled; (p != nil) != (len(a.in.Cases) > 1) || p != nil && p.Keys != len(a.in.Cases) {
+		return fmt.Errorf("results record a pooled hypothesis over %v keys for %d cases", p != nil && p.Keys > 0, len(a.in.Cases))
+	}
+	if p := rec.Attribution.Pooled; p != nil {
+		d.Pooled = &PooledResult{Keys: p.Keys, TokensScored: p.TokensScored, Green: p.Green, GreenFraction: p.GreenFraction, Log10P: p.Log10P, Controls: p.Controls}
+	}
+	tr.Attribution = d
 	a.attributionDecisions(tr)
+	return nil
 }
 
 // attributionDecisions withholds cases the way the radioactivity test is
@@ -255,29 +327,55 @@ func (a *analysis) attributionDecisions(tr *TestResult) {
 			}
 		}
 	}
+	if p := d.Pooled; p != nil {
+		p.Status, p.Reason = StatusNotRejected, ""
+		switch {
+		case p.TokensScored == 0:
+			p.Status, p.Reason, p.Log10P = StatusNotRun, "no suspect answer had a scorable piece", 0
+		case uncalibrated:
+			p.Status, p.Reason = StatusWithheld, "the radioactivity test's key-swap null is not uniform on these answers"
+		}
+		for _, x := range p.Controls {
+			if p.Status == StatusNotRejected && x.TokensScored > 0 && x.Log10P <= level {
+				p.Status = StatusWithheld
+				p.Reason = fmt.Sprintf("control %s also scores as watermarked under the case keys pooled (log10 p = %.2f)", x.Role, x.Log10P)
+			}
+		}
+	}
 	tr.Status, tr.Reason = StatusNotRejected, ""
-	tr.Log10P = caseBonferroni(d.Cases)
+	tr.Log10P = caseBonferroni(d)
 	tr.Statistic = 0
-	if tr.N == 0 || allNotTestable(d.Cases) {
+	if tr.N == 0 || allNotTestable(d.Cases) && (d.Pooled == nil || d.Pooled.Status == StatusNotRun) {
 		tr.Status, tr.Reason = StatusNotRun, "no case key could be tested"
 	}
 }
 
-// caseBonferroni is log10 of min(1, H·min p) over the testable cases: the
-// test's p-value for "no case's text reached the suspect", for display
-// (decide rejects cases one by one).
-func caseBonferroni(cs []CaseResult) float64 {
-	best, h := 0.0, 0
-	for _, c := range cs {
-		if c.Status == StatusNotRejected || c.Status == StatusRejected {
+// caseBonferroni is log10 of the weighted Bonferroni p-value of the
+// attribution test's hypotheses that could be tested: min over them of
+// p_i / (w_i / w), the test's p-value for "no case's text reached the
+// suspect", for display (decide rejects hypothesis by hypothesis).
+func caseBonferroni(d *AttributionDetail) float64 {
+	testable := func(st string) bool { return st == StatusNotRejected || st == StatusRejected }
+	h := 0
+	for _, c := range d.Cases {
+		if testable(c.Status) {
 			h++
-			best = min(best, c.Log10P)
 		}
 	}
-	if h == 0 {
-		return 0
+	best := 0.0
+	share := float64(len(d.Cases)) // 1 / (a case's share of the weight)
+	if p := d.Pooled; p != nil {
+		share *= 2
+		if testable(p.Status) {
+			best = min(best, p.Log10P+math.Log10(2))
+		}
 	}
-	return min(0, best+math.Log10(float64(h)))
+	for _, c := range d.Cases {
+		if testable(c.Status) {
+			best = min(best, c.Log10P+math.Log10(share))
+		}
+	}
+	return min(0, best)
 }
 
 func allNotTestable(cs []CaseResult) bool {
@@ -300,8 +398,14 @@ func attributedCases(d *AttributionDetail) []CaseResult {
 	return out
 }
 
+// pooledEvidence is the pooled hypothesis in a clause.
+func pooledEvidence(p *PooledResult) string {
+	return fmt.Sprintf("the %d case keys pooled: %d of %d (distinct tuple, key) pairs green (%.4f), p = %s",
+		p.Keys, p.Green, p.TokensScored, p.GreenFraction, stats.FormatP(p.Log10P))
+}
+
 // caseEvidence is one attributed case in a clause.
 func caseEvidence(c CaseResult) string {
 	return fmt.Sprintf("case %s (accounts %s; opened %s): %d of %d distinct scored tuples green under its key (%.3f), p = %s",
-		c.ID, strings.Join(c.AccountNames(), ", "), c.Opened, c.Green, c.TokensScored, c.GreenFraction, stats.FormatP(c.Log10P))
+		c.ID, strings.Join(c.AccountsWithTimes(), ", "), c.Opened, c.Green, c.TokensScored, c.GreenFraction, stats.FormatP(c.Log10P))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"forensics/stats"
 	"forensics/watermark"
 )
 
@@ -39,6 +40,7 @@ func TestDecideCases(t *testing.T) {
 		{"withheld never rejects", 0, cases(math.NaN(), -10, 0, 0), "wrnn"},
 		{"two cases", 0, cases(-8, -7, 0, 0), "rrnn"},
 	} {
+		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
 			res := &Results{Alpha: 0.01, Tests: []TestResult{
 				{Name: TestRadioactivity, Weight: 0.5, Status: StatusNotRejected, Log10P: tc.radio},
@@ -98,5 +100,58 @@ func TestCaseKeysCheckLedger(t *testing.T) {
 				t.Errorf("err = %v, want ok = %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestDecidePooled: with two or more cases the pooled hypothesis takes
+// half the attribution weight and the cases share the other half; a
+// harvest spread over many cases rejects through it.
+func TestDecidePooled(t *testing.T) {
+	d := &AttributionDetail{Pooled: &PooledResult{Status: StatusNotRejected, Log10P: math.Log10(0.0024)}}
+	for i := range 4 {
+		d.Cases = append(d.Cases, CaseResult{Case: Case{ID: string(rune('a' + i))}, Status: StatusNotRejected, Log10P: math.Log10(0.0008)})
+	}
+	// α = 0.01, attribution weight 0.5: the pooled hypothesis 0.25 and
+	// each case 0.0625 of the weight. First step: pooled at 0.0025
+	// passes; a case at 0.000625 does not (0.0008). Holm then divides by
+	// the weight left (0.75): a case at 0.000833 passes.
+	res := &Results{Alpha: 0.01, Tests: []TestResult{
+		{Name: TestRadioactivity, Weight: 0.5, Status: StatusNotRejected, Log10P: 0},
+		{Name: TestAttribution, Weight: 0.5, Status: StatusNotRejected, Attribution: d},
+	}}
+	if err := decide(res); err != nil {
+		t.Fatal(err)
+	}
+	if d.Pooled.Status != StatusRejected || res.Tests[1].Status != StatusRejected {
+		t.Errorf("pooled %s, test %s", d.Pooled.Status, res.Tests[1].Status)
+	}
+	for _, c := range d.Cases {
+		if c.Status != StatusRejected {
+			t.Errorf("case %s: %s after the pooled hypothesis rejected", c.ID, c.Status)
+		}
+	}
+	d.Pooled.Status, d.Pooled.Log10P = StatusWithheld, -50
+	for i := range d.Cases {
+		d.Cases[i].Status = StatusNotRejected
+	}
+	res.Tests[1].Status = StatusNotRejected
+	if err := decide(res); err != nil {
+		t.Fatal(err)
+	}
+	if d.Pooled.Status != StatusWithheld || res.Tests[1].Status != StatusNotRejected {
+		t.Errorf("a withheld pooled hypothesis: pooled %s, test %s", d.Pooled.Status, res.Tests[1].Status)
+	}
+}
+
+// TestPooledIsBinomialOverKeyTuplePairs: the pooled p is the exact tail
+// of the summed greens over keys × tuples.
+func TestPooledIsBinomialOverKeyTuplePairs(t *testing.T) {
+	rs := []watermark.Result{{TokensScored: 100, Green: 30}, {TokensScored: 100, Green: 33}, {TokensScored: 100, Green: 20}}
+	p := pooled(rs, 0.25)
+	if p.Keys != 3 || p.TokensScored != 300 || p.Green != 83 {
+		t.Fatalf("pooled %+v", p)
+	}
+	if want := stats.Log10BinomUpperTail(83, 300, 0.25); p.Log10P != want {
+		t.Errorf("log10 p %v, want %v", p.Log10P, want)
 	}
 }

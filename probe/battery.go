@@ -196,14 +196,22 @@ func (a *analysis) pieces(text string) ([]string, error) {
 // withheld and not run tests (and cases) count as p = 1, so they can never
 // make another test reject.
 func decide(res *Results) error {
-	type hyp struct{ test, cas int } // cas -1: the test itself
+	type hyp struct{ test, cas int } // cas -1: the test itself; pooledHyp: the attribution test's pooled hypothesis
 	var hs []hyp
 	var lp, w []float64
 	for i, t := range res.Tests {
 		if d := t.Attribution; d != nil && len(d.Cases) > 0 {
+			caseW := t.Weight / float64(len(d.Cases))
+			if p := d.Pooled; p != nil {
+				// The pooled hypothesis takes half the test's weight.
+				caseW /= 2
+				hs = append(hs, hyp{i, pooledHyp})
+				w = append(w, t.Weight/2)
+				lp = append(lp, ifTestable(t.Status == StatusNotRejected && p.Status == StatusNotRejected, p.Log10P))
+			}
 			for j, c := range d.Cases {
 				hs = append(hs, hyp{i, j})
-				w = append(w, t.Weight/float64(len(d.Cases)))
+				w = append(w, caseW)
 				lp = append(lp, ifTestable(t.Status == StatusNotRejected && c.Status == StatusNotRejected, c.Log10P))
 			}
 			continue
@@ -225,13 +233,18 @@ func decide(res *Results) error {
 		if !rej[k] || !open[h.test] {
 			continue
 		}
-		if h.cas >= 0 {
+		switch {
+		case h.cas == pooledHyp:
+			t.Attribution.Pooled.Status = StatusRejected
+		case h.cas >= 0:
 			t.Attribution.Cases[h.cas].Status = StatusRejected
 		}
 		t.Status = StatusRejected // the attribution test rejects when any case does
 	}
 	return nil
 }
+
+const pooledHyp = -2
 
 func ifTestable(ok bool, log10p float64) float64 {
 	if ok {

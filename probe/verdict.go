@@ -39,6 +39,9 @@ func evidence(t *TestResult) string {
 		for _, c := range attributedCases(t.Attribution) {
 			ev = append(ev, caseEvidence(c))
 		}
+		if p := t.Attribution.Pooled; p != nil && p.Status == StatusRejected {
+			ev = append(ev, pooledEvidence(p))
+		}
 		return "the suspect's answers carry the watermark of " + strings.Join(ev, "; ")
 	}
 	return t.Name
@@ -263,7 +266,11 @@ func caseVerdict(m *Manifest, tests []TestResult) (string, string) {
 		return VerdictNotTested, fmt.Sprintf("Not tested: %s.", t.Reason)
 	}
 	d := t.Attribution
-	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests and the %d case keys searched", m.Alpha, len(m.Tests), d.Hypotheses)
+	hyps := fmt.Sprintf("the %d case keys searched", d.Hypotheses)
+	if d.Pooled != nil {
+		hyps += " and the case keys pooled"
+	}
+	fwer := fmt.Sprintf("family-wise false-positive rate ≤ %g over all %d tests, %s", m.Alpha, len(m.Tests), hyps)
 	att := attributedCases(d)
 	withheld := 0
 	for _, c := range d.Cases {
@@ -273,16 +280,19 @@ func caseVerdict(m *Manifest, tests []TestResult) (string, string) {
 	}
 	rest := ""
 	if n := d.Hypotheses - len(att); n > 0 {
-		rest = fmt.Sprintf(" The other %d cases were not attributed (%d withheld): no evidence for them at this power, which is not evidence that their accounts are uninvolved.", n, withheld)
+		rest = fmt.Sprintf(" %d cases were not attributed one by one (%d withheld): no evidence for them singly at this power, which is not evidence that their accounts are uninvolved.", n, withheld)
 	}
-	if len(att) > 0 {
-		return VerdictSupported, fmt.Sprintf("Supported for %d of %d cases: %s (%s). A case key was used only for the case's accounts, from the time the case opened: the suspect depends on text served to those accounts after that time (by training on it, relaying through those accounts, or copying text they published); it does not say which of a case's accounts.%s",
-			len(att), d.Hypotheses, evidence(t), fwer, rest)
-	}
-	if withheld == d.Hypotheses {
+	pooledRejected := d.Pooled != nil && d.Pooled.Status == StatusRejected
+	meaning := "A case key was used only for the case's accounts, from the time each joined the case: the suspect depends on text served to those accounts after that time (by training on it, relaying through those accounts, or copying text they published); it does not say which of a case's accounts."
+	switch {
+	case len(att) > 0:
+		return VerdictSupported, fmt.Sprintf("Supported for %d of %d cases: %s (%s). %s%s", len(att), d.Hypotheses, evidence(t), fwer, meaning, rest)
+	case pooledRejected:
+		return VerdictSupported, fmt.Sprintf("Supported for the flagged accounts of the %d cases together, not for any one case: %s (%s). %s%s", d.Hypotheses, pooledEvidence(d.Pooled), fwer, meaning, rest)
+	case withheld == d.Hypotheses:
 		return VerdictWithheld, fmt.Sprintf("Withheld: every case was withheld (%s).", d.Cases[0].Reason)
 	}
-	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no case key rejected at its share of α (%s; smallest Bonferroni-adjusted p = %s).%s", fwer, stats.FormatP(t.Log10P), rest)
+	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no case key, singly or pooled, rejected at its share of α (%s; weighted Bonferroni p = %s).%s", fwer, stats.FormatP(t.Log10P), rest)
 }
 
 // limitations are what a reader must not conclude, for this bundle.

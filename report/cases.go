@@ -45,7 +45,7 @@ func whoHarvested(t *probe.TestResult, rl *probe.RelayLogCheck) []Block {
 		if n == "" {
 			n = "—"
 		}
-		rows = append(rows, []string{c.ID, strings.Join(c.AccountNames(), ", "), opened, n, caseWords(c), fmt.Sprintf("%s of %d", pct(c.GreenFraction), c.TokensScored), p, shortHash(c.OpeningEvent)})
+		rows = append(rows, []string{c.ID, strings.Join(c.AccountsWithTimes(), ", "), opened, n, caseWords(c), fmt.Sprintf("%s of %d", pct(c.GreenFraction), c.TokensScored), p, shortHash(c.OpeningEvent)})
 	}
 	out = append(out, Table{Header: []string{"Case", "Accounts", "Opened", "Responses", "Finding", "Green (pairs)", "p-value", "Ledger event"}, Rows: rows, Widths: []float64{0.8, 1.8, 1.3, 0.8, 1, 1, 0.8, 0.9}},
 		Para{Text: servedNote})

@@ -276,9 +276,9 @@ func TestVerifyFlags(t *testing.T) {
 	defaults := func() verifyOptions { return verifyOptions{io: flagIO, Bundle: "case/"} }
 	testFlags(t, newCmdVerify, defaults, []flagCase[verifyOptions]{
 		{name: "bundle", args: []string{"case/"}},
-		{name: "every flag", args: []string{"-k", "k.yaml", "--pub", "s.key.pub", "--json", "--request-log", "a.jsonl", "--request-log", "b.jsonl", "case/"},
+		{name: "every flag", args: []string{"-k", "k.yaml", "--pub", "s.key.pub", "--json", "--request-log", "a.jsonl", "--request-log", "b.jsonl", "--ledger-pub", "log.pub", "case/"},
 			want: func(o *verifyOptions) {
-				o.KeyPath, o.PubPath, o.JSON, o.RequestLogs = "k.yaml", "s.key.pub", true, []string{"a.jsonl", "b.jsonl"}
+				o.KeyPath, o.PubPath, o.JSON, o.RequestLogs, o.LedgerPub = "k.yaml", "s.key.pub", true, []string{"a.jsonl", "b.jsonl"}, "log.pub"
 			}},
 		{name: "no bundle", args: []string{"--json"}, wantErr: "give one bundle folder"},
 		{name: "two bundles", args: []string{"a/", "b/"}, wantErr: "give one bundle folder"},

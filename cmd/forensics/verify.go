@@ -46,6 +46,7 @@ type verifyOptions struct {
 	Bundle      string
 	KeyPath     string
 	PubPath     string
+	LedgerPub   string
 	RequestLogs []string
 	JSON        bool
 }
@@ -76,6 +77,7 @@ func newCmdVerify(io *ioStreams, runF func(context.Context, *verifyOptions) erro
 	f.StringVarP(&opts.KeyPath, "key", "k", "", "the watermark key, to re-derive the radioactivity numbers")
 	f.StringVar(&opts.PubPath, "pub", "", "require a signature by this public key (keygen --signing); without it the signer is unknown")
 	f.BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
+	f.StringVar(&opts.LedgerPub, "ledger-pub", "", "require the case ledger's signatures to have been checked with this public key (the gateway's log signing key)")
 	f.StringArrayVar(&opts.RequestLogs, "request-log", nil, "our gateways' request logs, to re-run the relay check (repeatable); without them it is taken as recorded and verify warns")
 	return cmd
 }
@@ -130,6 +132,13 @@ func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
 			return o, err
 		}
 		o.PublicKey = ed25519.PublicKey(pub)
+	}
+	if opts.LedgerPub != "" {
+		pub, err := evidence.LoadPublicKey(opts.LedgerPub)
+		if err != nil {
+			return o, err
+		}
+		o.LedgerPub = pub
 	}
 	return o, nil
 }

@@ -46,7 +46,7 @@ type CasesOptions struct {
 
 // DefaultCases is the experiment as reported in docs/experiments/cases.md.
 func DefaultCases() CasesOptions {
-	return CasesOptions{Answers: 1000, AnswerTokens: 120, Shares: []float64{1, 0.5, 0.25, 0.1, 0.05}, ProbePrompts: 550, ProbeTokens: 100,
+	return CasesOptions{Answers: 1000, AnswerTokens: 120, Shares: []float64{1, 0.5, 0.25, 0.1, 0.05}, ProbePrompts: 550, ProbeTokens: 200,
 		Runs: 240, Cases: 10, NullAnswers: 400, NullPrompts: 200, Alpha: 0.01, World: DefaultWorld(), Seed: 1}
 }
 
