@@ -45,6 +45,7 @@ type gateway struct {
 	http   *httptest.Server
 	key    *watermark.Key
 	logDir string
+	clock  *testClock // nil: the real clock
 }
 
 func testKey(t testing.TB, h int) *watermark.Key {
