@@ -5,7 +5,10 @@
 // A case ties a set of accounts to a watermark key derived from the master
 // key (watermark.Key.DeriveCase) and to a secret canary set. What the
 // ledger must let a third party check later is when each account began to
-// be served under which key, and on what grounds. So:
+// be served under which key, and on what grounds: each event carries the
+// time it was decided and the time it takes effect (Event.Effective; the
+// gateway's are repeat-window boundaries), and Replay's times are the
+// effective ones. So:
 //
 //   - every event carries the hash of the one before it (Prev) and its own
 //     (Hash, over its canonical JSON): an edited field, a dropped, inserted

@@ -38,10 +38,17 @@ type Trigger struct {
 
 // Event is one line of the ledger.
 type Event struct {
-	Format           string    `json:"format"` // Format
-	Seq              int       `json:"seq"`    // 1, 2, ...
-	Time             time.Time `json:"time"`   // UTC
-	Kind             string    `json:"event"`  // "opened" | "extended" | "closed"
+	Format string    `json:"format"` // Format
+	Seq    int       `json:"seq"`    // 1, 2, ...
+	Time   time.Time `json:"time"`   // UTC: when the gateway decided
+	// Effective (UTC) is when the decision takes effect: from then on the
+	// accounts are served under the case key (opened, extended), or no
+	// longer (closed). Never before Time nor before the previous event's
+	// Effective. The gateway puts it at a repeat-window boundary after
+	// Time (serve: watermarking.repeat_window), so that the switch shows
+	// nothing a client could not see at every boundary anyway.
+	Effective        time.Time `json:"effective"`
+	Kind             string    `json:"event"` // "opened" | "extended" | "closed"
 	Case             string    `json:"case"`
 	MasterKey        string    `json:"master_key"` // id of the master key the case key derives from
 	MasterCommitment string    `json:"master_commitment"`
@@ -102,8 +109,8 @@ func (e Event) verifySig(pub ed25519.PublicKey) error {
 }
 
 // checkChain checks an event's own fields against the event before it
-// (prev nil for the first): format, sequence number, time order, the
-// previous hash and its own hash.
+// (prev nil for the first): format, sequence number, the previous hash,
+// its own hash, time order and effective-time order.
 func (e Event) checkChain(prev *Event) error {
 	if e.Format != Format {
 		return fmt.Errorf("format %q, want %q", e.Format, Format)
@@ -118,18 +125,36 @@ func (e Event) checkChain(prev *Event) error {
 	if e.Prev != wantPrev {
 		return fmt.Errorf("prev %.16s… is not the hash of the line before (%.16s…)", e.Prev, wantPrev)
 	}
-	if e.Time.IsZero() || e.Time.Location() != time.UTC {
-		return errors.New("time is not a UTC time")
-	}
-	if prev != nil && e.Time.Before(prev.Time) {
-		return fmt.Errorf("time %s is before the previous event's %s", e.Time.Format(time.RFC3339Nano), prev.Time.Format(time.RFC3339Nano))
-	}
+	// The hash first: an edited line is reported as edited, whatever
+	// other check the edit also breaks.
 	h, err := e.ComputeHash()
 	if err != nil {
 		return err
 	}
 	if e.Hash != h {
 		return fmt.Errorf("hash %.16s… does not match the event's content (%.16s…): the line was edited", e.Hash, h)
+	}
+	if e.Time.IsZero() || e.Time.Location() != time.UTC {
+		return errors.New("time is not a UTC time")
+	}
+	if prev != nil && e.Time.Before(prev.Time) {
+		return fmt.Errorf("time %s is before the previous event's %s", e.Time.Format(time.RFC3339Nano), prev.Time.Format(time.RFC3339Nano))
+	}
+	return e.checkEffective(prev)
+}
+
+// checkEffective checks that the effective time is a UTC time, not before
+// the decision and not before the previous event's effective time: replayed
+// in order, the events then give each account's key at any time.
+func (e Event) checkEffective(prev *Event) error {
+	if e.Effective.IsZero() || e.Effective.Location() != time.UTC {
+		return errors.New("effective is not a UTC time")
+	}
+	if e.Effective.Before(e.Time) {
+		return fmt.Errorf("effective %s is before the decision's time %s", e.Effective.Format(time.RFC3339Nano), e.Time.Format(time.RFC3339Nano))
+	}
+	if prev != nil && e.Effective.Before(prev.Effective) {
+		return fmt.Errorf("effective %s is before the previous event's effective %s", e.Effective.Format(time.RFC3339Nano), prev.Effective.Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ type Ledger struct {
 	f      *os.File
 	signer ed25519.PrivateKey
 	now    func() time.Time
+	rule   EffectiveRule // nil: events take effect when decided
 	events []Event
 	st     *state
 	broken error // a write that may have left part of a line: no more appends
@@ -63,7 +64,7 @@ func Open(path string, signer ed25519.PrivateKey, now func() time.Time) (*Ledger
 	return l, nil
 }
 
-// Append completes e (Format, Seq, Time, Prev, Hash, Sig; for an extension
+// Append completes e (Format, Seq, Time, Effective, Prev, Hash, Sig; for an extension
 // or a closing also the case's keys and commitments when left empty),
 // checks it against the cases so far, writes it and fsyncs the file. The
 // returned event is on disk when Append returns without error; the caller
@@ -79,9 +80,14 @@ func (l *Ledger) Append(e Event) (Event, error) {
 	}
 	e.Format, e.Seq, e.Prev = Format, len(l.events)+1, Head(l.events)
 	e.Time = l.now().UTC()
-	if n := len(l.events); n > 0 && e.Time.Before(l.events[n-1].Time) {
-		e.Time = l.events[n-1].Time // a clock stepped back: keep time order
+	var notBefore time.Time
+	if n := len(l.events); n > 0 {
+		if e.Time.Before(l.events[n-1].Time) {
+			e.Time = l.events[n-1].Time // a clock stepped back: keep time order
+		}
+		notBefore = l.events[n-1].Effective
 	}
+	e.Effective = l.effective(e.Time, notBefore)
 	l.fillCase(&e)
 	if err := l.st.check(e); err != nil {
 		return Event{}, fmt.Errorf("case ledger: %w", err)
@@ -106,6 +112,36 @@ func (l *Ledger) Append(e Event) (Event, error) {
 	l.st.apply(e)
 	l.events = append(l.events, e)
 	return e, nil
+}
+
+// An EffectiveRule says when an event decided at decided takes effect.
+// notBefore is the previous event's effective time (zero for the first):
+// effective times never go back, so that the events, replayed in order,
+// give each account's key at any time. A result before decided or
+// notBefore is raised to the later of the two.
+type EffectiveRule func(decided, notBefore time.Time) time.Time
+
+// SetEffectiveRule sets when the events appended from now on take effect
+// (nil: when decided).
+func (l *Ledger) SetEffectiveRule(rule EffectiveRule) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rule = rule
+}
+
+// effective is the effective time of an event decided at decided.
+func (l *Ledger) effective(decided, notBefore time.Time) time.Time {
+	eff := decided
+	if l.rule != nil {
+		eff = l.rule(decided, notBefore).UTC()
+	}
+	if eff.Before(decided) {
+		eff = decided
+	}
+	if eff.Before(notBefore) {
+		eff = notBefore
+	}
+	return eff
 }
 
 // fillCase copies an open case's keys into an extension or closing that

@@ -11,26 +11,33 @@ import (
 
 // Member is an account of a case and when it joined.
 type Member struct {
-	Account string    `json:"account"`
-	Added   time.Time `json:"added"` // the time of the event that added it
-	Seq     int       `json:"seq"`   // that event's sequence number
+	Account string `json:"account"`
+	// Added is the effective time of the event that added it: from then
+	// on its answers were served under the case key.
+	Added time.Time `json:"added"`
+	Seq   int       `json:"seq"` // that event's sequence number
 }
 
 // Case is a case's state after the ledger's events.
 type Case struct {
-	ID               string    `json:"id"`
-	MasterKey        string    `json:"master_key"`
-	MasterCommitment string    `json:"master_commitment"`
-	KeyID            string    `json:"key_id"`
-	KeyCommitment    string    `json:"key_commitment"`
-	CanaryCommitment string    `json:"canary_commitment,omitempty"`
-	Opened           time.Time `json:"opened"`
-	Closed           time.Time `json:"closed,omitzero"` // zero while open
-	Members          []Member  `json:"members"`
-	Trigger          Trigger   `json:"trigger"` // of the opening
+	ID               string `json:"id"`
+	MasterKey        string `json:"master_key"`
+	MasterCommitment string `json:"master_commitment"`
+	KeyID            string `json:"key_id"`
+	KeyCommitment    string `json:"key_commitment"`
+	CanaryCommitment string `json:"canary_commitment,omitempty"`
+	// Opened and Closed are effective times (Event.Effective): the case
+	// key was served from Opened (to each member from its Added) until
+	// Closed. Decided is when the opening was decided (its Event.Time).
+	Opened  time.Time `json:"opened"`
+	Decided time.Time `json:"decided"`
+	Closed  time.Time `json:"closed,omitzero"` // zero while open; a closing may be decided before Closed comes
+	Members []Member  `json:"members"`
+	Trigger Trigger   `json:"trigger"` // of the opening
 }
 
-// Open reports whether the case is still open.
+// Open reports whether the case is still open: no closing was decided
+// (its accounts keep the case key until Closed even when it is not).
 func (c Case) Open() bool { return c.Closed.IsZero() }
 
 // Accounts lists the case's accounts in the order they joined.
@@ -169,15 +176,15 @@ func (st *state) apply(e Event) error {
 	if e.Kind == KindOpened {
 		st.byID[e.Case] = len(st.cases)
 		st.cases = append(st.cases, Case{ID: e.Case, MasterKey: e.MasterKey, MasterCommitment: e.MasterCommitment,
-			KeyID: e.KeyID, KeyCommitment: e.KeyCommitment, CanaryCommitment: e.CanaryCommitment, Opened: e.Time, Trigger: e.Trigger})
+			KeyID: e.KeyID, KeyCommitment: e.KeyCommitment, CanaryCommitment: e.CanaryCommitment, Opened: e.Effective, Decided: e.Time, Trigger: e.Trigger})
 	}
 	c := &st.cases[st.byID[e.Case]]
 	for _, a := range e.Accounts {
-		c.Members = append(c.Members, Member{Account: a, Added: e.Time, Seq: e.Seq})
+		c.Members = append(c.Members, Member{Account: a, Added: e.Effective, Seq: e.Seq})
 		st.inOpen[a] = e.Case
 	}
 	if e.Kind == KindClosed {
-		c.Closed = e.Time
+		c.Closed = e.Effective
 		for _, m := range c.Members {
 			delete(st.inOpen, m.Account)
 		}

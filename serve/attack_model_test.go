@@ -87,7 +87,7 @@ func TestAttackInternalModel(t *testing.T) {
 // repeatable; and the log keeps what was asked.
 func TestAttackLowTemperature(t *testing.T) {
 	key := testKey(t, 2)
-	g := startGateway(t, key, "")
+	g := startClockedGateway(t, key, "", nil) // seeded answers the same every run
 	m, _ := embedded.Load()
 	d := &watermark.Detector{Scheme: watermark.NewScheme(key), Tokenizer: m.Tokenizer(), Normalize: true, Alpha: 1e-6}
 	prompts := []string{"Write about the war.", "Tell me of Moscow in winter.", "What did the old prince say?", "Describe the ball.",

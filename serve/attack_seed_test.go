@@ -93,7 +93,7 @@ func labelAccuracy(s *watermark.Scheme, labels []greenLabel) (right int) {
 // 95% interval of the difference to hold 0 and to lie within ±5 points.
 func TestAttackSeedReplay(t *testing.T) {
 	key := testKey(t, 1)
-	g := startGateway(t, key, "")
+	g := startClockedGateway(t, key, "", nil) // seeded answers the same every run
 	m, _ := embedded.Load()
 	s := watermark.NewScheme(key)
 	const requests = 60
@@ -140,7 +140,7 @@ func TestAttackSeedReplay(t *testing.T) {
 // same seed gets the same answer; another seed, another account or no
 // seed gets another.
 func TestSeedKeepsItsMeaning(t *testing.T) {
-	g := startGateway(t, testKey(t, 1), "")
+	g := startClockedGateway(t, testKey(t, 1), "", nil) // one window: seeds repeat
 	ask := func(key string, seed any) string {
 		opts := map[string]any{"num_predict": 40, "min_tokens": 40, "temperature": 1.0}
 		if seed != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"forensics/canary"
 	"forensics/caseledger"
@@ -16,10 +17,12 @@ import (
 // Cases (docs/cases.md). A flagged account is moved, without being told,
 // onto a key derived from the master key and a case id, with the case's
 // own secret canaries; every opening, extension and closing goes into the
-// signed custody ledger first, and the accounts switch only once the event
-// is on disk. A request takes its account's serving state once, when it is
-// authenticated (account.current): a generation in flight keeps the key it
-// started with, and its log line names the case it was served under.
+// signed custody ledger first, with the repeat-window boundary it takes
+// effect at, and the accounts switch at that boundary (cases_timeline.go),
+// where every account's repeatable answers change anyway. A request takes
+// its account's serving state once, when it is authenticated
+// (account.current): a generation in flight keeps the key it started
+// with, and its log line names the case it was served under.
 
 // caseServing is how an account in a case is served.
 type caseServing struct {
@@ -40,26 +43,6 @@ type caseManager struct {
 	serving map[string]*caseServing // by case id, made once
 }
 
-// current is the account as a request arriving now is served: itself, or,
-// while it is in a case, a copy under the case's key and canaries. The
-// copy shares the account's other state (answers served, models).
-func (a *account) current() *account {
-	if a.inCase == nil {
-		return a
-	}
-	// Every account that can join a case takes the same path, in a case
-	// or not: one load and one copy.
-	cs := a.inCase.Load()
-	c := *a
-	if cs != nil {
-		c.scheme, c.caseID = cs.scheme, cs.id
-		if cs.canaries != nil {
-			c.canaries = cs.canaries
-		}
-	}
-	return &c
-}
-
 // openCases opens the case ledger, if the config has one, and puts the
 // accounts of its open cases back on their case keys.
 func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
@@ -75,11 +58,12 @@ func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 	if err != nil {
 		return err
 	}
+	l.SetEffectiveRule(s.window.switchAt)
 	s.cases = &caseManager{ledger: l, master: master, secret: s.cfg.Canaries == canary.Secret,
 		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
 	for name, acct := range s.byName {
 		if acct.scheme != nil && s.accountKey(name) == cc.MasterKey {
-			acct.inCase = &atomic.Pointer[caseServing]{}
+			acct.inCase = &atomic.Pointer[caseTimeline]{}
 		}
 	}
 	if err := s.restoreCases(); err != nil {
@@ -102,37 +86,89 @@ func (s *Server) accountKey(name string) string {
 	return ""
 }
 
-// restoreCases serves the open cases' accounts under their case keys
-// again, after checking that the ledger's commitments are those of the
-// configured master key.
+// restoreCases puts every account back on its case timeline: the case it
+// is served under now and the switches still pending, from the ledger's
+// events, after checking that the ledger's commitments of every case in
+// use are those of the configured master key.
 func (s *Server) restoreCases() error {
 	cm := s.cases
+	now := s.now()
+	plans := switchesOf(cm.ledger.Events())
+	byID := map[string]caseledger.Case{}
 	open := 0
 	for _, c := range cm.ledger.Cases() {
-		if !c.Open() {
-			continue
+		byID[c.ID] = c
+		if c.Open() {
+			open++
 		}
-		if c.MasterKey != cm.master.ID || c.MasterCommitment != cm.master.Commitment() {
-			return fmt.Errorf("cases: open case %s derives from master key %s (commitment %.12s…), not the configured %s", c.ID, c.MasterKey, c.MasterCommitment, cm.master.ID)
-		}
-		cs, err := cm.servingOf(c.ID)
-		if err != nil {
-			return err
-		}
-		if k, _ := cm.master.DeriveCase(c.ID); k.Commitment() != c.KeyCommitment {
-			return fmt.Errorf("cases: case %s's key commitment in the ledger is not the derived key's", c.ID)
-		}
-		for _, m := range c.Members {
-			if acct := s.byName[m.Account]; acct != nil && acct.inCase != nil {
-				acct.inCase.Store(cs)
-			} else {
-				s.slog.Warn("case account is no longer a watermarked account on the master key: served as configured", "case", c.ID, "account", m.Account)
+	}
+	for name, plan := range plans {
+		var tl *caseTimeline
+		for _, p := range plan {
+			var cs *caseServing
+			if p.caseID != "" {
+				var err error
+				if cs, err = s.restoredServing(byID[p.caseID], now); err != nil {
+					return err
+				}
 			}
+			tl = tl.then(now, caseSwitch{from: p.from, serving: cs})
 		}
-		open++
+		if tl.base == nil && len(tl.pending) == 0 {
+			continue // no case now, none to come
+		}
+		if acct := s.byName[name]; acct != nil && acct.inCase != nil {
+			acct.inCase.Store(tl)
+		} else {
+			s.slog.Warn("case account is no longer a watermarked account on the master key: served as configured", "account", name)
+		}
 	}
 	s.met.casesOpen.Set(float64(open))
 	return nil
+}
+
+// plannedSwitch is a ledger event's switch for one account: from on, the
+// case (or none).
+type plannedSwitch struct {
+	from   time.Time
+	caseID string // "": the master key
+}
+
+// switchesOf is every account's switches in the ledger, in ledger order.
+func switchesOf(events []caseledger.Event) map[string][]plannedSwitch {
+	plans := map[string][]plannedSwitch{}
+	members := map[string][]string{}
+	for _, e := range events {
+		if e.Kind == caseledger.KindClosed {
+			for _, a := range members[e.Case] {
+				plans[a] = append(plans[a], plannedSwitch{from: e.Effective})
+			}
+			continue
+		}
+		members[e.Case] = append(members[e.Case], e.Accounts...)
+		for _, a := range e.Accounts {
+			plans[a] = append(plans[a], plannedSwitch{from: e.Effective, caseID: e.Case})
+		}
+	}
+	return plans
+}
+
+// restoredServing is the serving state of a case restored from the
+// ledger, checked against the configured master key when it is in use at
+// now or later (a case closed before now needs no key: its switches fold
+// away).
+func (s *Server) restoredServing(c caseledger.Case, now time.Time) (*caseServing, error) {
+	cm := s.cases
+	if !c.Open() && !c.Closed.After(now) {
+		return nil, nil // folded away before it is served
+	}
+	if c.MasterKey != cm.master.ID || c.MasterCommitment != cm.master.Commitment() {
+		return nil, fmt.Errorf("cases: case %s, still served, derives from master key %s (commitment %.12s…), not the configured %s", c.ID, c.MasterKey, c.MasterCommitment, cm.master.ID)
+	}
+	if k, _ := cm.master.DeriveCase(c.ID); k.Commitment() != c.KeyCommitment {
+		return nil, fmt.Errorf("cases: case %s's key commitment in the ledger is not the derived key's", c.ID)
+	}
+	return cm.servingOf(c.ID)
 }
 
 // servingOf is the serving state of a case, derived once.
@@ -163,8 +199,9 @@ type caseRequest struct {
 	trigger  caseledger.Trigger
 }
 
-// decide appends a decision to the ledger and, once it is on disk, moves
-// the accounts. Call with cm.mu held.
+// decide appends a decision to the ledger and, once it is on disk,
+// schedules the accounts' switch at the event's effective time. Call with
+// cm.mu held.
 func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
 	cm := s.cases
 	e := caseledger.Event{Kind: req.kind, Case: req.id, Accounts: req.accounts, Trigger: req.trigger, Tool: cm.tool}
@@ -184,21 +221,25 @@ func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
 		return caseledger.Case{}, err
 	}
 	c := s.caseByID(req.id)
-	switch req.kind {
-	case caseledger.KindClosed:
-		for _, m := range c.Members {
-			if acct := s.byName[m.Account]; acct != nil && acct.inCase != nil {
-				acct.inCase.CompareAndSwap(cs, nil)
-			}
-		}
-	default:
-		for _, a := range req.accounts {
-			s.byName[a].inCase.Store(cs)
+	now := s.now()
+	sw := caseSwitch{from: e.Effective, serving: cs}
+	accounts := req.accounts
+	if req.kind == caseledger.KindClosed {
+		sw.serving, accounts = nil, c.Accounts()
+	}
+	for _, a := range accounts {
+		if acct := s.byName[a]; acct != nil && acct.inCase != nil {
+			acct.inCase.Store(acct.inCase.Load().then(now, sw))
 		}
 	}
 	s.countOpenCases()
-	s.slog.Info("case "+req.kind, "case", req.id, "key_id", c.KeyID, "accounts", req.accounts,
+	s.slog.Info("case "+req.kind, "case", req.id, "key_id", c.KeyID, "accounts", req.accounts, "effective", e.Effective,
 		"trigger", req.trigger.Source, "seq", e.Seq, "hash", e.Hash)
+	if !now.Before(e.Effective) {
+		// The write outlasted the margin before the boundary: requests
+		// since the boundary were served as before, and the switch shows.
+		s.slog.Error("case ledger: the event was on disk only after its effective time", "case", req.id, "effective", e.Effective, "on_disk", now)
+	}
 	return c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"forensics/caseledger"
 	"forensics/llm/embedded"
@@ -22,10 +23,11 @@ import (
 var caseSigner = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
 
 // startCaseGateway is the test gateway with cases on, its ledger at
-// ledger, signed with caseSigner.
+// ledger, signed with caseSigner, on a test clock (g.clock): a case takes
+// effect at the next hour (g.nextWindow).
 func startCaseGateway(t testing.TB, key *watermark.Key, ledger, extra string) *gateway {
 	t.Helper()
-	return startGatewayWith(t, key, extra, func(c *Config, o *Options) {
+	return startClockedGateway(t, key, extra, func(c *Config, o *Options) {
 		c.Log.SigningKey = "preloaded"
 		c.Cases = CasesConfig{Ledger: ledger, MasterKey: testKeyName, OpenAt: "alert"}
 		o.LogSigner = caseSigner
@@ -67,7 +69,8 @@ func ledgerEvents(t *testing.T, path string) []caseledger.Event {
 
 // TestCasesOperator: open, extend, list and close through the admin API;
 // responses to a case's accounts carry the case key (and not the master's)
-// from the opening to the closing, and their log lines say so.
+// from the boundary after the opening to the boundary after the closing,
+// and their log lines say so.
 func TestCasesOperator(t *testing.T) {
 	key := testKey(t, 1)
 	ledger := filepath.Join(t.TempDir(), "cases.jsonl")
@@ -77,6 +80,7 @@ func TestCasesOperator(t *testing.T) {
 	if code != 200 || len(cr.Cases) != 1 || cr.Cases[0].ID != "case-0001" || cr.Cases[0].KeyID != "gw-test.case-0001" {
 		t.Fatalf("open: %d %s", code, body)
 	}
+	g.nextWindow() // the case takes effect
 	caseKey, _ := key.DeriveCase("case-0001")
 	m, _ := embedded.Load()
 	detect := func(k *watermark.Key, text string) float64 {
@@ -118,10 +122,12 @@ func TestCasesOperator(t *testing.T) {
 	if code, cr, body := caseCall(t, g, "/admin/cases", CaseRequest{Accounts: []string{"dev2"}, Case: "case-0001"}); code != 200 || len(cr.Cases[0].Members) != 2 {
 		t.Fatalf("extend: %d %s", code, body)
 	}
+	g.nextWindow()
 	askSeeded(t, g, dev2Key, 3)
 	if code, _, body := caseCall(t, g, "/admin/cases/close", CaseRequest{Case: "case-0001", Note: "done"}); code != 200 || !strings.Contains(body, `"closed"`) {
 		t.Fatalf("close: %d %s", code, body)
 	}
+	g.nextWindow()
 	if code, _, body := caseCall(t, g, "/admin/cases", CaseRequest{Accounts: []string{"dev"}, Case: "case-0001"}); code != 409 || !strings.Contains(body, "not reopened") {
 		t.Errorf("extend a closed case: %d %s", code, body)
 	}
@@ -233,7 +239,9 @@ func TestCasesFromBuiltInScan(t *testing.T) {
 }
 
 // TestCasesRestart: a restarted gateway serves the open cases' accounts
-// under their case keys again, and refuses a ledger that was edited.
+// under their case keys again, keeps the switches still pending (a
+// restart before the boundary switches at the boundary), and refuses a
+// ledger that was edited.
 func TestCasesRestart(t *testing.T) {
 	key := testKey(t, 1)
 	ledger := filepath.Join(t.TempDir(), "cases.jsonl")
@@ -243,12 +251,30 @@ func TestCasesRestart(t *testing.T) {
 	caseCall(t, g, "/admin/cases/close", CaseRequest{Case: "other"})
 	g.close()
 
+	// Restarted in the same window: every switch is still pending.
 	g2 := startCaseGateway(t, key, ledger, "")
 	askSeeded(t, g2, devKey, 1)
 	askSeeded(t, g2, dev2Key, 1)
-	lines := g2.logLines()
-	if len(lines) != 2 || lines[0].Case != "case-0001" || lines[0].Watermark.KeyID != "gw-test.case-0001" || lines[1].Case != "" {
-		t.Errorf("after restart: %+v / %+v", lines[0], lines[1])
+	g2.nextWindow()
+	askSeeded(t, g2, devKey, 1)
+	askSeeded(t, g2, dev2Key, 1)
+	g2.close()
+	// Restarted after the boundary: dev is in its case from the start.
+	later := newTestClock()
+	later.advance(time.Hour)
+	g3 := startGatewayWith(t, key, "", func(c *Config, o *Options) {
+		c.Log.SigningKey = "preloaded"
+		c.Cases = CasesConfig{Ledger: ledger, MasterKey: testKeyName, OpenAt: "alert"}
+		o.LogSigner, o.Now = caseSigner, later.now
+	})
+	askSeeded(t, g3, devKey, 1)
+	askSeeded(t, g3, dev2Key, 1)
+	lines := append(g2.logLines(), g3.logLines()...)
+	want := []string{"", "", "case-0001", "", "case-0001", ""}
+	for i, e := range lines {
+		if i >= len(want) || e.Case != want[i] || e.Watermark.KeyID != strings.TrimSuffix("gw-test."+want[i], ".") {
+			t.Errorf("after restart, line %d (%s): case %q key %s, want case %q", i, e.Account, e.Case, e.Watermark.KeyID, want)
+		}
 	}
 
 	data, _ := os.ReadFile(ledger)
@@ -271,6 +297,7 @@ func TestCasesConfig(t *testing.T) {
 		{base + "log: {signing_key: s}\ncases: {ledger: c.jsonl, master_key: k3}\n", "master_key"},
 		{base + "log: {signing_key: s}\ncases: {ledger: c.jsonl, open_at: none}\n", "open_at"},
 		{base + "cases: {open_at: alert}\n", "need a ledger"},
+		{base + "watermarking: {repeat_window: -1h}\n", "repeat_window"},
 	}
 	for _, b := range bad {
 		if _, err := ParseConfig([]byte(b.yaml)); err == nil || !strings.Contains(err.Error(), b.want) {
@@ -278,7 +305,7 @@ func TestCasesConfig(t *testing.T) {
 		}
 	}
 	cfg, err := ParseConfig([]byte(base + "log: {signing_key: s}\ncases: {ledger: c.jsonl}\n"))
-	if err != nil || cfg.Cases.MasterKey != "k1" || cfg.Cases.OpenAt != "alert" {
+	if err != nil || cfg.Cases.MasterKey != "k1" || cfg.Cases.OpenAt != "alert" || cfg.Watermarking.RepeatWindow.Duration != time.Hour {
 		t.Fatalf("defaults: %+v %v", cfg.Cases, err)
 	}
 	cfg.dir = t.TempDir()
@@ -309,7 +336,9 @@ func TestCasesConcurrent(t *testing.T) {
 	for i := range 4 {
 		id := []string{"c1", "c2", "c3", "c4"}[i]
 		caseCall(t, g, "/admin/cases", CaseRequest{Accounts: []string{"dev", "dev2"}, Case: id})
+		g.nextWindow() // requests in flight see the switch
 		caseCall(t, g, "/admin/cases/close", CaseRequest{Case: id})
+		g.nextWindow()
 	}
 	wg.Wait()
 	ledgerEvents(t, ledger)

@@ -163,6 +163,17 @@ type WatermarkingConfig struct {
 	// PaceLead is how many pieces' worth of time the schedule starts
 	// behind generation (default 4), to absorb its jitter.
 	PaceLead int `yaml:"pace_lead"`
+	// RepeatWindow (default 1h) is how long a repeatable answer (a client
+	// seed, or a temperature below the floor) repeats: the window, counted
+	// from the Unix epoch in UTC, is part of the sampling seed of every
+	// account, so at each boundary every repeatable answer changes for
+	// everyone alike. Case switches take effect only at boundaries
+	// (docs/cases.md), so a client that re-sends one seeded request sees
+	// nothing it would not see at every boundary anyway. It bounds both how
+	// long a seeded answer repeats and how long after a flag the case key
+	// takes effect: 1h keeps seeds useful within a working session and the
+	// text a flagged account harvests under the master key to an hour's.
+	RepeatWindow Duration `yaml:"repeat_window"`
 }
 
 // Limits are an account's quotas; 0 means unlimited.
@@ -396,6 +407,9 @@ func (wm *WatermarkingConfig) setDefaults() {
 	if wm.PaceLead == 0 {
 		wm.PaceLead = 4
 	}
+	if wm.RepeatWindow.Duration == 0 {
+		wm.RepeatWindow.Duration = time.Hour
+	}
 }
 
 func (rl *RateLimits) setDefaults() {
@@ -464,6 +478,9 @@ func (c *Config) validateWatermarking() error {
 	}
 	if c.Watermarking.PaceLead < 1 || c.Watermarking.PaceLead > 1000 {
 		return fmt.Errorf("watermarking: pace_lead %d must be in 1..1000", c.Watermarking.PaceLead)
+	}
+	if c.Watermarking.RepeatWindow.Duration <= 0 {
+		return fmt.Errorf("watermarking: repeat_window %s must be positive", c.Watermarking.RepeatWindow.Duration)
 	}
 	return nil
 }

@@ -125,7 +125,7 @@ func TestUpstreamDown(t *testing.T) {
 // departures subtler than a gateway that does not tilt.)
 func TestGatewayFollowsQ(t *testing.T) {
 	key := testKey(t, 0)
-	g := startGateway(t, key, "")
+	g := startClockedGateway(t, key, "", nil) // seeded answers the same every run
 	m, _ := embedded.Load()
 	s := watermark.NewScheme(key)
 	prompt := "It was in July, 1805, and the"

@@ -380,7 +380,7 @@ func (s *Server) generate(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *g
 		defer close(genDone)
 		g.toks, g.stats, g.err = generate.Speculative(gctx, s.backend, scheme, gr.prompt, generate.StreamOptions{
 			Model: mc.Upstream, PromptPieces: gr.promptPieces, MaxTokens: gr.maxTok, MinTokens: min(gr.minTok, gr.maxTok),
-			Temperature: temp, Seed: generationSeed(rc.acct, scheme, mc.Upstream, gr, temp, floored), Stop: gr.stop,
+			Temperature: temp, Seed: generationSeed(rc.acct, scheme, mc.Upstream, gr, temp, floored, s.window.index(rc.at)), Stop: gr.stop,
 			Chunk: chunkFor(paced),
 		}, func(chunk string, pieces int) error {
 			p.add(chunk, pieces)

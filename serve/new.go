@@ -93,7 +93,7 @@ func newServer(cfg *Config, opts Options) *Server {
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
 		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
-		calib: newPaceCalibration(), trace: opts.Trace}
+		calib: newPaceCalibration(), trace: opts.Trace, window: repeatWindow(cfg.Watermarking.RepeatWindow.Duration)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()
 	return s

@@ -24,7 +24,15 @@ import (
 // wanted (near-)greedy, repeatable output, and gets repeatable output at
 // the floor. Unwatermarked generations hide nothing and hash the same
 // inputs without a key.
-func generationSeed(acct *account, scheme *watermark.Scheme, upstream string, gr *genRequest, temp float64, floored bool) [32]byte {
+//
+// Repeatable answers repeat within a repeat window only: its index
+// (repeatWindow.index of the time the request is served as) is one more
+// input, for every account, so at each boundary every repeatable answer
+// changes for everyone alike. A case switch, which changes the key and so
+// the answer, takes effect only at a boundary: a client that re-sends one
+// seeded request sees its answer change exactly when every other
+// account's does, in a case or not (docs/cases.md).
+func generationSeed(acct *account, scheme *watermark.Scheme, upstream string, gr *genRequest, temp float64, floored bool, window int64) [32]byte {
 	if gr.seed == nil && !floored {
 		var b [32]byte
 		rand.Read(b[:])
@@ -35,13 +43,14 @@ func generationSeed(acct *account, scheme *watermark.Scheme, upstream string, gr
 		client = *gr.seed
 	}
 	parts := [][]byte{
-		[]byte("forensics/generation-seed/v1"),
+		[]byte("forensics/generation-seed/v2"),
 		[]byte(acct.name),
 		[]byte(upstream),
 		[]byte(gr.prompt),
 		binary.LittleEndian.AppendUint64(nil, math.Float64bits(temp)),
 		[]byte(strconv.Itoa(gr.maxTok) + "/" + strconv.Itoa(gr.minTok)),
 		binary.LittleEndian.AppendUint64(nil, client),
+		binary.LittleEndian.AppendUint64(nil, uint64(window)),
 	}
 	for _, s := range gr.stop {
 		parts = append(parts, []byte(s))

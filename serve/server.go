@@ -57,6 +57,7 @@ type Server struct {
 	admins   map[string]bool
 	models   map[string]ModelConfig
 	now      func() time.Time
+	window   repeatWindow // watermarking.repeat_window
 	mux      *http.ServeMux
 	adminMux *http.ServeMux
 	wg       sync.WaitGroup // authenticated requests in flight
@@ -84,10 +85,11 @@ type account struct {
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
-	// inCase is the case the account is served under (nil inside: none);
-	// nil for accounts that cannot join cases (not watermarked under the
-	// master key). A request reads it once, through current.
-	inCase *atomic.Pointer[caseServing]
+	// inCase is the account's case timeline (cases_timeline.go; nil
+	// inside: never in a case); nil for accounts that cannot join cases
+	// (not watermarked under the master key). A request reads it once,
+	// through current.
+	inCase *atomic.Pointer[caseTimeline]
 	// caseID is the case of a request's snapshot of the account (current).
 	caseID string
 }
@@ -231,6 +233,9 @@ type reqCtx struct {
 	keyHash  string
 	endpoint string
 	start    time.Time
+	// at is the time the request is served as: its account's case state
+	// and its repeat window are those at this time (account.current).
+	at time.Time
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
@@ -260,7 +265,7 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 			return
 		}
 		// The key and canaries the whole request is served under.
-		rc.acct = rc.acct.current()
+		rc.acct, rc.at = rc.acct.current(s.now)
 		if _, ok := s.suspendedRisk(rc.acct.name); ok {
 			// The risk score is not told: a harvester would steer by it.
 			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", rc.acct.name)}, writeErrorFor(endpoint))

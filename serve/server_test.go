@@ -45,6 +45,7 @@ type gateway struct {
 	http   *httptest.Server
 	key    *watermark.Key
 	logDir string
+	clock  *testClock // nil: the real clock
 }
 
 func testKey(t testing.TB, h int) *watermark.Key {
@@ -219,7 +220,7 @@ func (g *gateway) detector() *watermark.Detector {
 // and checks the text detects at log10 p ≤ -6 (and does not for the
 // account with the watermark off).
 func TestWatermarkedAnswersDetect(t *testing.T) {
-	g := startGateway(t, testKey(t, 1), "")
+	g := startClockedGateway(t, testKey(t, 1), "", nil) // seeded answers the same every run
 	d := g.detector()
 	msgs := []map[string]string{{"role": "user", "content": "Write about the war."}}
 	opts := map[string]any{"num_predict": 200, "min_tokens": 200, "seed": 11, "temperature": 1.0}

@@ -55,7 +55,7 @@ cases: {ledger: %s}
 		code int
 		want string
 	}{
-		{append([]string{"case", "open", "--accounts", "dev,dev2", "--note", "ticket 9"}, flags...), 0, "case-0001"},
+		{append([]string{"case", "open", "--accounts", "dev,dev2", "--note", "ticket 9"}, flags...), 0, "case-0001  effective "},
 		{append([]string{"case", "open", "--accounts", "dev"}, flags...), 1, "already in open case case-0001"},
 		{append([]string{"case", "list", "--json"}, flags...), 0, `"members"`},
 		{append([]string{"case", "close", "--case", "case-0001"}, flags...), 0, "closed"},

@@ -167,15 +167,25 @@ func printLedgerReport(w io.Writer, r ledgerReport) {
 	}
 }
 
-// printCases prints one block per case.
+// printCases prints one block per case. Times are effective times (the
+// repeat-window boundary a decision took, or takes, effect at); an
+// account that joined later says when.
 func printCases(w io.Writer, cases []caseledger.Case) {
 	for _, c := range cases {
 		closed := "open"
-		if !c.Open() {
-			closed = "closed " + c.Closed.Format(time.RFC3339)
+		if !c.Closed.IsZero() {
+			closed = "closed, effective " + c.Closed.Format(time.RFC3339)
 		}
-		fmt.Fprintf(w, "case         %s  opened %s, %s, by %s\n", termsafe.Line(c.ID), c.Opened.Format(time.RFC3339), closed, termsafe.Line(c.Trigger.Source))
-		fmt.Fprintf(w, "  accounts   %s\n", termsafe.Line(strings.Join(c.Accounts(), ", ")))
+		fmt.Fprintf(w, "case         %s  effective %s (decided %s), %s, by %s\n", termsafe.Line(c.ID), c.Opened.Format(time.RFC3339),
+			c.Decided.Format(time.RFC3339), closed, termsafe.Line(c.Trigger.Source))
+		accounts := make([]string, len(c.Members))
+		for i, m := range c.Members {
+			accounts[i] = m.Account
+			if !m.Added.Equal(c.Opened) {
+				accounts[i] += " (effective " + m.Added.Format(time.RFC3339) + ")"
+			}
+		}
+		fmt.Fprintf(w, "  accounts   %s\n", termsafe.Line(strings.Join(accounts, ", ")))
 		fmt.Fprintf(w, "  key        %s sha256:%.16s…", termsafe.Line(c.KeyID), c.KeyCommitment)
 		if c.CanaryCommitment != "" {
 			fmt.Fprintf(w, "  canaries sha256:%.16s…", c.CanaryCommitment)
