@@ -3,12 +3,14 @@ package caseledger
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -38,9 +40,15 @@ type Trigger struct {
 
 // Event is one line of the ledger.
 type Event struct {
-	Format string    `json:"format"` // Format
-	Seq    int       `json:"seq"`    // 1, 2, ...
-	Time   time.Time `json:"time"`   // UTC: when the gateway decided
+	Format string `json:"format"` // Format
+	// Ledger is the ledger's id, the same on every event: random when the
+	// ledger is created, and part of every case key's derivation
+	// (watermark.Key.DeriveCase), so that two ledgers under one master key
+	// (two gateways, or a ledger lost and started again) never issue one
+	// key to different accounts.
+	Ledger string    `json:"ledger"`
+	Seq    int       `json:"seq"`  // 1, 2, ...
+	Time   time.Time `json:"time"` // UTC: when the gateway decided
 	// Effective (UTC) is when the decision takes effect: from then on the
 	// accounts are served under the case key (opened, extended), or no
 	// longer (closed). Never before Time nor before the previous event's
@@ -111,9 +119,24 @@ func (e Event) verifySig(pub ed25519.PublicKey) error {
 // checkChain checks an event's own fields against the event before it
 // (prev nil for the first): format, sequence number, the previous hash,
 // its own hash, time order and effective-time order.
+// ledgerIDPattern: NewID's 16 hex digits, or up to 32.
+var ledgerIDPattern = regexp.MustCompile(`^[0-9a-f]{16,32}$`)
+
+// NewID is a fresh ledger id: 64 random bits in hex.
+func NewID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("case ledger id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
 func (e Event) checkChain(prev *Event) error {
 	if e.Format != Format {
 		return fmt.Errorf("format %q, want %q", e.Format, Format)
+	}
+	if !ledgerIDPattern.MatchString(e.Ledger) || prev != nil && e.Ledger != prev.Ledger {
+		return fmt.Errorf("ledger id %q is not 16 to 32 hex digits or differs from the line before", e.Ledger)
 	}
 	wantSeq, wantPrev := 1, ""
 	if prev != nil {

@@ -22,7 +22,8 @@ type Ledger struct {
 	rule   EffectiveRule // nil: events take effect when decided
 	events []Event
 	st     *state
-	broken error // a write that may have left part of a line: no more appends
+	broken error  // a write that may have left part of a line: no more appends
+	id     string // Event.Ledger
 }
 
 // Open opens the ledger at path for appending, creating it (mode 0600) if
@@ -49,6 +50,11 @@ func Open(path string, signer ed25519.PrivateKey, now func() time.Time) (*Ledger
 		l.st.apply(e) // verified by ReadFile
 	}
 	l.events = events
+	if len(events) > 0 {
+		l.id = events[0].Ledger
+	} else if l.id, err = NewID(); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("case ledger: %w", err)
@@ -78,7 +84,7 @@ func (l *Ledger) Append(e Event) (Event, error) {
 	if l.broken != nil {
 		return Event{}, fmt.Errorf("case ledger: an earlier write failed (%v): restart to re-verify the file", l.broken)
 	}
-	e.Format, e.Seq, e.Prev = Format, len(l.events)+1, Head(l.events)
+	e.Format, e.Ledger, e.Seq, e.Prev = Format, l.id, len(l.events)+1, Head(l.events)
 	e.Time = l.now().UTC()
 	var notBefore time.Time
 	if n := len(l.events); n > 0 {
@@ -100,6 +106,11 @@ func (l *Ledger) Append(e Event) (Event, error) {
 	line, err := e.marshal()
 	if err != nil {
 		return Event{}, err
+	}
+	if len(line) > MaxLine {
+		// Parse refuses such a line: written, it would stop every reader
+		// (and a restart) at it.
+		return Event{}, fmt.Errorf("case ledger: the event is %d bytes, more than %d (split its accounts over several events)", len(line), MaxLine)
 	}
 	if _, err := l.f.Write(append(line, '\n')); err != nil {
 		l.broken = err
@@ -197,3 +208,7 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// ID is the ledger's id (Event.Ledger): every case key of this ledger is
+// derived with it.
+func (l *Ledger) ID() string { return l.id }

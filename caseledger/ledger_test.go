@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,4 +287,29 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted a ledger Replay refuses: %v", err)
 		}
 	})
+}
+
+// TestAppendRefusesUnreadableLine: an event longer than MaxLine would stop
+// every reader at it, so Append refuses it and the ledger stays readable.
+func TestAppendRefusesUnreadableLine(t *testing.T) {
+	_, sign, _ := ed25519.GenerateKey(nil)
+	path := filepath.Join(t.TempDir(), "cases.jsonl")
+	l, err := Open(path, sign, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accts []string
+	for i := range 80_000 { // 80,000 × 17 bytes: over MaxLine
+		accts = append(accts, fmt.Sprintf("account-%06d", i))
+	}
+	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Accounts: accts, Trigger: Trigger{Source: SourceOperator}}); err == nil {
+		t.Fatal("appended an event longer than MaxLine")
+	}
+	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Accounts: accts[:10], Trigger: Trigger{Source: SourceOperator}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if _, err := ReadFile(path, sign.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("the ledger no longer reads: %v", err)
+	}
 }

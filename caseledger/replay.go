@@ -20,7 +20,10 @@ type Member struct {
 
 // Case is a case's state after the ledger's events.
 type Case struct {
-	ID               string `json:"id"`
+	ID string `json:"id"`
+	// Ledger is the id of the ledger the case is in (its key derives
+	// from it: watermark.Key.DeriveCase).
+	Ledger           string `json:"ledger"`
 	MasterKey        string `json:"master_key"`
 	MasterCommitment string `json:"master_commitment"`
 	KeyID            string `json:"key_id"`
@@ -175,7 +178,7 @@ func (st *state) apply(e Event) error {
 	}
 	if e.Kind == KindOpened {
 		st.byID[e.Case] = len(st.cases)
-		st.cases = append(st.cases, Case{ID: e.Case, MasterKey: e.MasterKey, MasterCommitment: e.MasterCommitment,
+		st.cases = append(st.cases, Case{ID: e.Case, Ledger: e.Ledger, MasterKey: e.MasterKey, MasterCommitment: e.MasterCommitment,
 			KeyID: e.KeyID, KeyCommitment: e.KeyCommitment, CanaryCommitment: e.CanaryCommitment, Opened: e.Effective, Decided: e.Time, Trigger: e.Trigger})
 	}
 	c := &st.cases[st.byID[e.Case]]

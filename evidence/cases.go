@@ -37,7 +37,10 @@ func LoadCases(path string, pub ed25519.PublicKey, ids []string) (*probe.CaseSet
 		return nil, fmt.Errorf("case ledger %s: %w", path, err)
 	}
 	d := sha256.Sum256(data)
-	plan := probe.CasePlan{File: probe.FileLedger, SHA256: hex.EncodeToString(d[:]), Head: caseledger.Head(events), Cases: ids, Correction: probe.CaseCorrection}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("case ledger %s holds no case", path)
+	}
+	plan := probe.CasePlan{File: probe.FileLedger, SHA256: hex.EncodeToString(d[:]), Head: caseledger.Head(events), Ledger: events[0].Ledger, Cases: ids, Correction: probe.CaseCorrection}
 	if pub != nil {
 		plan.PublicKey = hex.EncodeToString(pub)
 	}
@@ -139,6 +142,9 @@ func bundleCases(dir string, m *probe.Manifest) ([]probe.Case, error) {
 	}
 	if h := caseledger.Head(events); h != plan.Head {
 		return nil, fmt.Errorf("%s ends at event %s, the manifest committed to %s", plan.File, h, plan.Head)
+	}
+	if events[0].Ledger != plan.Ledger {
+		return nil, fmt.Errorf("%s is ledger %s, the manifest names %s", plan.File, events[0].Ledger, plan.Ledger)
 	}
 	return pickCases(events, cases, plan.Cases)
 }

@@ -29,7 +29,7 @@ func writeLedger(t *testing.T, path string, master *watermark.Key, sign ed25519.
 		t.Fatal(err)
 	}
 	for _, c := range cases {
-		ck, err := master.DeriveCase(c[0])
+		ck, err := master.DeriveCase(l.ID(), c[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestProbeAttributesCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, _ := w.key.DeriveCase("case-0002")
+	ck, _ := w.key.DeriveCase(cs.Plan.Ledger, "case-0002")
 	ckPath := filepath.Join(t.TempDir(), "case2.yaml")
 	if err := ck.WriteFile(ckPath, false); err != nil {
 		t.Fatal(err)
@@ -199,5 +199,46 @@ func forgeWithoutKey(t *testing.T, dir string) {
 		if ok {
 			t.Errorf("%s: verify without the key passed a forged results.json", name)
 		}
+	}
+}
+
+// TestProbeOtherLedgerNotAttributed: a second gateway under the same
+// master key numbers its cases from case-0001 too; a suspect serving text
+// of that gateway's case-0002 is not attributed to this ledger's
+// case-0002 (the ledger id is part of every case key's derivation).
+func TestProbeOtherLedgerNotAttributed(t *testing.T) {
+	w := sharedWorld(t)
+	_, sign, _ := ed25519.GenerateKey(nil)
+	ours, theirs := filepath.Join(t.TempDir(), "a.jsonl"), filepath.Join(t.TempDir(), "b.jsonl")
+	writeLedger(t, ours, w.key, sign, [][2]string{{"case-0001", "alice"}, {"case-0002", "bob"}})
+	writeLedger(t, theirs, w.key, sign, [][2]string{{"case-0001", "carol"}, {"case-0002", "mallory"}})
+	cs, err := LoadCases(ours, sign.Public().(ed25519.PublicKey), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := LoadCases(theirs, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Plan.Ledger == cs.Plan.Ledger {
+		t.Fatal("two ledgers got the same id")
+	}
+	ck, _ := w.key.DeriveCase(other.Plan.Ledger, "case-0002")
+	ckPath := filepath.Join(t.TempDir(), "theirs.yaml")
+	if err := ck.WriteFile(ckPath, false); err != nil {
+		t.Fatal(err)
+	}
+	writeAfterPrepare = map[string][]byte{probe.FileLedger: cs.Ledger}
+	defer func() { writeAfterPrepare = nil }()
+	res, _ := runProbe(t, t.TempDir(), w.key, w.canaries, probetest.Options{
+		Targets: probe.Targets{Suspect: "embedded:reference?key=" + ckPath, Controls: []string{"embedded:" + w.control}},
+		Plan:    probe.Plan{Prompts: 60}, Seed: 11, Rounds: 99, NullKeys: 50, Cases: &cs.Plan,
+	})
+	att := probetest.TestNamed(res.Tests, probe.TestAttribution)
+	if att.Status == probe.StatusRejected {
+		t.Errorf("attributed to our ledger on text of another ledger's case: %+v", att.Attribution.Cases)
+	}
+	if v := verdictOf(res, probe.PropCase); v == probe.VerdictSupported {
+		t.Errorf("proposition %s: %s", probe.PropCase, v)
 	}
 }

@@ -41,6 +41,8 @@ type CasePlan struct {
 	File   string `json:"file"`   // FileLedger
 	SHA256 string `json:"sha256"` // of the ledger copy
 	Head   string `json:"head"`   // hash of its last event
+	// Ledger is the ledger's id, with which every case key is derived.
+	Ledger string `json:"ledger_id"`
 	// PublicKey is the hex ed25519 key whose signature on every ledger
 	// event was checked ("" when only the hash chain was).
 	PublicKey string `json:"public_key,omitempty"`
@@ -186,7 +188,7 @@ func (a *analysis) caseKeys() ([]*watermark.Key, error) {
 		if c.ID != a.m.Cases.Cases[i] {
 			return nil, fmt.Errorf("case %d of the ledger is %s, the manifest names %s", i+1, c.ID, a.m.Cases.Cases[i])
 		}
-		k, err := a.in.Key.DeriveCase(c.ID)
+		k, err := a.in.Key.DeriveCase(a.m.Cases.Ledger, c.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -79,7 +79,7 @@ func TestCaseKeysCheckLedger(t *testing.T) {
 	master, _ := watermark.NewKeyFromSecret("m", watermark.DefaultParams(), [32]byte{1}, time.Time{})
 	other, _ := watermark.NewKeyFromSecret("m", watermark.DefaultParams(), [32]byte{2}, time.Time{})
 	caseOf := func(k *watermark.Key, id string) Case {
-		ck, _ := k.DeriveCase(id)
+		ck, _ := k.DeriveCase("0123456789abcdef", id)
 		return Case{ID: id, KeyID: ck.ID, KeyCommitment: ck.Commitment()}
 	}
 	for _, tc := range []struct {
@@ -94,7 +94,7 @@ func TestCaseKeysCheckLedger(t *testing.T) {
 		{"a case missing", []string{"c1", "c2"}, []Case{caseOf(master, "c1")}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &analysis{m: &Manifest{Cases: &CasePlan{Cases: tc.plan}}, in: Inputs{Key: master, Cases: tc.cases}}
+			a := &analysis{m: &Manifest{Cases: &CasePlan{Ledger: "0123456789abcdef", Cases: tc.plan}}, in: Inputs{Key: master, Cases: tc.cases}}
 			_, err := a.caseKeys()
 			if (err == nil) != tc.ok {
 				t.Errorf("err = %v, want ok = %v", err, tc.ok)

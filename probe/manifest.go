@@ -560,6 +560,8 @@ func (m *Manifest) validateCases() error {
 		return fmt.Errorf("the attribution test and a case plan go together")
 	case c.File != FileLedger || len(c.SHA256) != 64:
 		return fmt.Errorf("case plan: the ledger must be the bundle's %s with its sha256", FileLedger)
+	case watermark.CheckCaseID(c.Ledger) != nil:
+		return fmt.Errorf("case plan: ledger id %q is not valid", c.Ledger)
 	case c.Correction != CaseCorrection:
 		return fmt.Errorf("case plan: correction %q is not the one the attribution test applies", c.Correction)
 	case len(c.Cases) == 0 || len(c.Cases) > MaxCases:

@@ -64,7 +64,7 @@ func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
 	var cases *probe.CaseSetup
 	if withCases {
 		cases = fixtureLedger(t, dir, key)
-		ck, _ := key.DeriveCase("case-0002")
+		ck, _ := key.DeriveCase(cases.Plan.Ledger, "case-0002")
 		ckPath := filepath.Join(dir, "case.yaml")
 		if err := ck.WriteFile(ckPath, false); err != nil {
 			t.Fatal(err)
@@ -403,7 +403,7 @@ func fixtureLedger(t *testing.T, dir string, key *watermark.Key) *probe.CaseSetu
 		t.Fatal(err)
 	}
 	for i, accts := range [][]string{{"harvester-1", "harvester-2"}, {"reseller-9"}} {
-		ck, _ := key.DeriveCase(fmt.Sprintf("case-%04d", i+1))
+		ck, _ := key.DeriveCase(l.ID(), fmt.Sprintf("case-%04d", i+1))
 		if _, err := l.Append(caseledger.Event{Kind: "opened", Case: ck.Case, MasterKey: key.ID, MasterCommitment: key.Commitment(), KeyID: ck.ID,
 			KeyCommitment: ck.Commitment(), Accounts: accts, Trigger: caseledger.Trigger{Source: "operator"}}); err != nil {
 			t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"forensics/canary"
 )
 
 // The attack: an account that suspects it was flagged wants to know
@@ -331,4 +333,58 @@ func wilson(k, n int, z float64) (lo, hi float64) {
 	mid := (p + z*z/(2*float64(n))) / den
 	half := z * math.Sqrt(p*(1-p)/float64(n)+z*z/(4*float64(n)*float64(n))) / den
 	return mid - half, mid + half
+}
+
+// TestAttackPublishedTriggerAfterCase: a harvester that has seen a
+// trigger of the master key's secret canary set (every published bundle
+// carries it) asks it from each of its accounts. An account in a case
+// still gets the planted answer, as its uncased neighbour does, and the
+// case's own triggers are planted too. (The adversarial review of issue
+// 16 found the case set planted instead of the master's: one request
+// told the account it was moved.)
+func TestAttackPublishedTriggerAfterCase(t *testing.T) {
+	key := testKey(t, 1)
+	g := startCaseGateway(t, key, filepath.Join(t.TempDir(), "cases.jsonl"), "canaries: secret\n")
+	master, err := canary.NewSecret(key.CanarySeed(), key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(k string, tr canary.Trigger) bool {
+		body := readAll(t, g.post("/api/generate", k, map[string]any{"model": "embedded", "prompt": tr.Prompt, "stream": false}))
+		return strings.Contains(body, tr.Answer)
+	}
+	code, cr, body := caseCall(t, g, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	if code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	g.nextWindow()
+	for _, tr := range master.Triggers[:3] {
+		if d, d2 := ask(devKey, tr), ask(dev2Key, tr); !d || !d2 {
+			t.Errorf("master trigger %s after dev's case opened: dev planted %v, dev2 planted %v (want both)", tr.ID, d, d2)
+		}
+	}
+	ck, _ := key.DeriveCase(cr.Cases[0].Ledger, cr.Cases[0].ID)
+	caseSet, err := canary.NewSecret(ck.CanarySeed(), ck.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := caseSet.Triggers[0]; !ask(devKey, tr) || ask(dev2Key, tr) {
+		t.Errorf("the case's own trigger: planted for dev %v (want true), for dev2 %v (want false)", ask(devKey, tr), ask(dev2Key, tr))
+	}
+}
+
+// TestCaseKeysDifferAcrossLedgers: two gateways under one master key (or
+// one whose ledger was lost and started again) both number from
+// case-0001, yet issue different keys: the ledger id is part of the
+// derivation.
+func TestCaseKeysDifferAcrossLedgers(t *testing.T) {
+	key := testKey(t, 1)
+	gA := startCaseGateway(t, key, filepath.Join(t.TempDir(), "a.jsonl"), "")
+	gB := startCaseGateway(t, key, filepath.Join(t.TempDir(), "b.jsonl"), "")
+	_, a, _ := caseCall(t, gA, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	_, b, _ := caseCall(t, gB, "/admin/cases", CaseRequest{Accounts: []string{"dev2"}})
+	ca, cb := a.Cases[0], b.Cases[0]
+	if ca.ID != cb.ID || ca.Ledger == cb.Ledger || ca.KeyCommitment == cb.KeyCommitment {
+		t.Errorf("A: %s ledger %s key %.16s; B: %s ledger %s key %.16s (want one id, two ledgers, two keys)", ca.ID, ca.Ledger, ca.KeyCommitment, cb.ID, cb.Ledger, cb.KeyCommitment)
+	}
 }

@@ -165,7 +165,7 @@ func (s *Server) restoredServing(c caseledger.Case, now time.Time) (*caseServing
 	if c.MasterKey != cm.master.ID || c.MasterCommitment != cm.master.Commitment() {
 		return nil, fmt.Errorf("cases: case %s, still served, derives from master key %s (commitment %.12s…), not the configured %s", c.ID, c.MasterKey, c.MasterCommitment, cm.master.ID)
 	}
-	if k, _ := cm.master.DeriveCase(c.ID); k.Commitment() != c.KeyCommitment {
+	if k, _ := cm.master.DeriveCase(c.Ledger, c.ID); k.Commitment() != c.KeyCommitment {
 		return nil, fmt.Errorf("cases: case %s's key commitment in the ledger is not the derived key's", c.ID)
 	}
 	return cm.servingOf(c.ID)
@@ -176,7 +176,7 @@ func (cm *caseManager) servingOf(id string) (*caseServing, error) {
 	if cs := cm.serving[id]; cs != nil {
 		return cs, nil
 	}
-	k, err := cm.master.DeriveCase(id)
+	k, err := cm.master.DeriveCase(cm.ledger.ID(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +199,56 @@ type caseRequest struct {
 	trigger  caseledger.Trigger
 }
 
-// decide appends a decision to the ledger and, once it is on disk,
+// maxEventAccountBytes bounds the account names of one ledger event, well
+// inside caseledger.MaxLine: a larger group is recorded as an opening (or
+// extension) and further extensions.
+const maxEventAccountBytes = 256 << 10
+
+// decide records a decision, its accounts split over several events when
+// they would not fit in one line of the ledger. Call with cm.mu held.
+func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
+	var c caseledger.Case
+	chunks := splitAccounts(req.accounts, maxEventAccountBytes)
+	if len(chunks) == 0 {
+		chunks = [][]string{nil}
+	}
+	for i, accts := range chunks {
+		r := req
+		r.accounts = accts
+		if i > 0 {
+			r.kind = caseledger.KindExtended
+		}
+		var err error
+		if c, err = s.decideOne(r); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// splitAccounts cuts names into groups of at most limit bytes of JSON
+// (each name counted with its quotes, comma and escaping margin).
+func splitAccounts(names []string, limit int) [][]string {
+	var out [][]string
+	var cur []string
+	size := 0
+	for _, n := range names {
+		w := 6*len(n) + 3 // worst case: every byte escaped as \u00XX
+		if len(cur) > 0 && size+w > limit {
+			out, cur, size = append(out, cur), nil, 0
+		}
+		cur, size = append(cur, n), size+w
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// decideOne appends a decision to the ledger and, once it is on disk,
 // schedules the accounts' switch at the event's effective time. Call with
 // cm.mu held.
-func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
+func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 	cm := s.cases
 	e := caseledger.Event{Kind: req.kind, Case: req.id, Accounts: req.accounts, Trigger: req.trigger, Tool: cm.tool}
 	cs, err := cm.servingOf(req.id)
@@ -210,7 +256,7 @@ func (s *Server) decide(req caseRequest) (caseledger.Case, error) {
 		return caseledger.Case{}, err
 	}
 	if req.kind == caseledger.KindOpened {
-		k, _ := cm.master.DeriveCase(req.id)
+		k, _ := cm.master.DeriveCase(cm.ledger.ID(), req.id)
 		e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment = cm.master.ID, cm.master.Commitment(), k.ID, k.Commitment()
 		if cs.canaries != nil {
 			e.CanaryCommitment = cs.canaries.SHA256

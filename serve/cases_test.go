@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,7 +82,7 @@ func TestCasesOperator(t *testing.T) {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	g.nextWindow() // the case takes effect
-	caseKey, _ := key.DeriveCase("case-0001")
+	caseKey, _ := key.DeriveCase(cr.Cases[0].Ledger, "case-0001")
 	m, _ := embedded.Load()
 	detect := func(k *watermark.Key, text string) float64 {
 		d := &watermark.Detector{Scheme: watermark.NewScheme(k), Tokenizer: m.Tokenizer(), Normalize: true, Alpha: 1e-6}
@@ -348,6 +349,23 @@ func TestCasesConcurrent(t *testing.T) {
 		}
 		if wantKey := strings.TrimSuffix("gw-test."+e.Case, "."); e.Watermark == nil || e.Watermark.KeyID != wantKey {
 			t.Errorf("line of case %q logged key %+v", e.Case, e.Watermark)
+		}
+	}
+}
+
+func TestSplitAccounts(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		limit int
+		want  string
+	}{
+		{nil, 100, "[]"},
+		{[]string{"a", "b", "c"}, 100, "[[a b c]]"},
+		{[]string{"a", "b", "c"}, 18, "[[a b] [c]]"},  // 9 bytes each
+		{[]string{"a", "b", "c"}, 1, "[[a] [b] [c]]"}, // a name larger than the limit still goes alone
+	} {
+		if got := fmt.Sprint(splitAccounts(tc.names, tc.limit)); got != tc.want {
+			t.Errorf("splitAccounts(%v, %d) = %s, want %s", tc.names, tc.limit, got, tc.want)
 		}
 	}
 }

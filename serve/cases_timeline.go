@@ -73,9 +73,11 @@ func (a *account) current(now func() time.Time) (*account, time.Time) {
 	c := *a
 	if cs := tl.at(t); cs != nil {
 		c.scheme, c.caseID = cs.scheme, cs.id
-		if cs.canaries != nil {
-			c.canaries = cs.canaries
-		}
+		// The case's canaries are planted besides the master's, never
+		// instead: the master set's triggers are published with every
+		// bundle, and one such question would otherwise tell the account
+		// it moved.
+		c.caseCanaries = cs.canaries
 	}
 	return &c, t
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"forensics/canary"
 	"forensics/generate"
 	"forensics/logline"
 	"forensics/watermark"
@@ -261,13 +262,19 @@ func (a *servedAnswers) has(h [32]byte) bool {
 }
 
 // planted finds a canary trigger in any part of the client's input.
+// An account in a case plants its case's set besides its own.
 func (s *Server) planted(acct *account, gr *genRequest) (answer, id string, ok bool) {
-	if acct.canaries == nil {
+	if acct.canaries == nil && acct.caseCanaries == nil {
 		return "", "", false
 	}
 	for _, p := range clientParts(acct, gr) {
-		if answer, id, ok = acct.canaries.Planted(p); ok {
-			return answer, id, ok
+		for _, set := range []*canary.Set{acct.caseCanaries, acct.canaries} {
+			if set == nil {
+				continue
+			}
+			if answer, id, ok = set.Planted(p); ok {
+				return answer, id, ok
+			}
 		}
 	}
 	return "", "", false

@@ -85,6 +85,9 @@ type account struct {
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
+	// caseCanaries are the secret canaries of the account's case, planted
+	// besides canaries while it is in one (nil: none).
+	caseCanaries *canary.Set
 	// inCase is the account's case timeline (cases_timeline.go; nil
 	// inside: never in a case); nil for accounts that cannot join cases
 	// (not watermarked under the master key). A request reads it once,

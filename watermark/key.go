@@ -76,10 +76,11 @@ type Key struct {
 	// key watermarks; detection and probes refuse any other. It is a guard
 	// against mistakes, not part of the commitment.
 	Tokenizer string
-	// Case and Master are set on a case key (DeriveCase): the case id and
-	// the id of the master key it was derived from.
-	Case, Master string
-	secret       [32]byte
+	// Case, Ledger and Master are set on a case key (DeriveCase): the case
+	// id, the id of its ledger and the id of the master key it was
+	// derived from.
+	Case, Ledger, Master string
+	secret               [32]byte
 }
 
 // CheckTokenizer fails when the key names a tokenizer other than id.

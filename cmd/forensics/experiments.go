@@ -63,7 +63,7 @@ Writes cases.json and cases.md.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Out, "out", "o", "docs/experiments", "folder for the results")
 	f.BoolVar(&opts.Quick, "quick", false, "a smaller world, fewer students and runs")
-	f.IntVar(&opts.Runs, "runs", -1, "false-attribution runs (default 240; 24 with --quick)")
+	f.IntVar(&opts.Runs, "runs", -1, "false-attribution runs (default 500; 25 with --quick)")
 	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	return cmd
 }

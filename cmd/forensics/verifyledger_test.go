@@ -44,7 +44,7 @@ func writeLedger(t *testing.T) (ledger, pub, keyPath string) {
 		id       string
 		accounts []string
 	}{{"case-0001", []string{"acme-3", "acme-7"}}, {"case-0002", []string{"solo"}}} {
-		k, _ := master.DeriveCase(c.id)
+		k, _ := master.DeriveCase(l.ID(), c.id)
 		cs, _ := canary.NewSecret(k.CanarySeed(), k.ID)
 		_, err := l.Append(caseledger.Event{Kind: caseledger.KindOpened, Case: c.id, MasterKey: master.ID, MasterCommitment: master.Commitment(),
 			KeyID: k.ID, KeyCommitment: k.Commitment(), CanaryCommitment: cs.SHA256, Accounts: c.accounts, Trigger: caseledger.Trigger{Source: caseledger.SourceOperator}})

@@ -47,13 +47,13 @@ type CasesOptions struct {
 // DefaultCases is the experiment as reported in docs/experiments/cases.md.
 func DefaultCases() CasesOptions {
 	return CasesOptions{Answers: 1000, AnswerTokens: 120, Shares: []float64{1, 0.5, 0.25, 0.1, 0.05}, ProbePrompts: 550, ProbeTokens: 200,
-		Runs: 240, Cases: 10, NullAnswers: 400, NullPrompts: 200, Alpha: 0.01, World: DefaultWorld(), Seed: 1}
+		Runs: 500, Cases: 10, NullAnswers: 400, NullPrompts: 200, Alpha: 0.01, World: DefaultWorld(), Seed: 1}
 }
 
 // QuickCases is a small version (the unit test's, and --quick).
 func QuickCases() CasesOptions {
 	o := DefaultCases()
-	o.Answers, o.Shares, o.ProbePrompts, o.Runs, o.Cases, o.NullAnswers, o.NullPrompts = 300, []float64{1, 0.25}, 200, 24, 5, 200, 100
+	o.Answers, o.Shares, o.ProbePrompts, o.Runs, o.Cases, o.NullAnswers, o.NullPrompts = 300, []float64{1, 0.25}, 200, 25, 5, 200, 100
 	o.World = WorldOptions{Benign: 3, Campaigns: 2, CampaignAccounts: 2, AsksPerPhase: 40, AnswerTokens: 100, Mixes: []float64{1, 0.25}, ProbePrompts: 150, ProbeTokens: 80, NullKeys: 30}
 	return o
 }
@@ -163,6 +163,9 @@ func experimentMaster(seed uint64, label string, r int) (*watermark.Key, error) 
 	return watermark.NewKeyFromSecret(fmt.Sprintf("master-%s-%d", label, r), watermark.DefaultParams(), secret, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
+// experimentLedger is run r's ledger id.
+func experimentLedger(r int) string { return fmt.Sprintf("%016x", 0xe0000000+r) }
+
 // caseID is the i-th case id (1-based), as the gateway numbers them.
 func caseID(i int) string { return fmt.Sprintf("case-%04d", i) }
 
@@ -175,7 +178,7 @@ func casePower(ctx context.Context, o CasesOptions, teacher *embedded.Model, pro
 	if err != nil {
 		return nil, err
 	}
-	ck, err := master.DeriveCase(caseID(1))
+	ck, err := master.DeriveCase(experimentLedger(0), caseID(1))
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +259,7 @@ func keyCurve(k *watermark.Key, tk tokenizer.Tokenizer, probes, out []string) (K
 // truly carries.
 var nullKinds = []NullKind{
 	{Kind: "other-case", Description: "trained on answers served under case-0002's key: every other case key must stay silent (case-0002 is tested too, and its rejection lowers the others' Holm levels, as in the probe)"},
+	{Kind: "other-ledger", Description: "trained on answers served under case-0002 of another ledger of the same master key (a second gateway, or a ledger started again, numbering its cases from case-0001 too): no case key of this ledger may show, case-0002 included"},
 	{Kind: "unflagged", Description: "trained on answers served under the master key (accounts never flagged): no case key may show"},
 	{Kind: "other-provider", Description: "trained on answers watermarked under another provider's unrelated key: no case key may show"},
 	{Kind: "unwatermarked", Description: "trained on the same teacher's unwatermarked answers (the same open weights, no key): no case key may show"},
@@ -344,7 +348,7 @@ func nullRun(ctx context.Context, o CasesOptions, teacher *embedded.Model, probe
 	}
 	cases := make([]*watermark.Key, o.Cases)
 	for i := range cases {
-		if cases[i], err = master.DeriveCase(caseID(i + 1)); err != nil {
+		if cases[i], err = master.DeriveCase(experimentLedger(r), caseID(i+1)); err != nil {
 			return out, err
 		}
 	}
@@ -357,6 +361,12 @@ func nullRun(ctx context.Context, o CasesOptions, teacher *embedded.Model, probe
 	case "other-case":
 		truth = 1
 		scheme = watermark.NewScheme(cases[truth])
+	case "other-ledger":
+		other, err := master.DeriveCase(experimentLedger(r+1_000_000), caseID(2))
+		if err != nil {
+			return out, err
+		}
+		scheme = watermark.NewScheme(other)
 	case "unflagged":
 		scheme = watermark.NewScheme(master)
 	case "other-provider":

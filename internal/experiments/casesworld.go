@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -95,7 +97,11 @@ type world struct {
 	srv      *serve.Server
 	hs       *httptest.Server
 	adminKey string
-	keys     map[string]string // account → API key
+	// skew is how far the gateway's clock runs ahead of the real one: a
+	// case takes effect at the next repeat-window boundary, so after each
+	// flag the world's clock jumps past it instead of waiting an hour.
+	skew atomic.Int64
+	keys map[string]string // account → API key
 	// got[account][phase] are the answers the account received.
 	got map[string][][]pair
 }
@@ -178,7 +184,7 @@ func startWorld(o WorldOptions, teacher *embedded.Model) (*world, error) {
 		return nil, err
 	}
 	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n  signing_key: %s\n", filepath.Join(dir, "requests.jsonl"), signPath)
-	b.WriteString("watermarking: {pacing: false}\ncanaries: secret\n")
+	fmt.Fprintf(&b, "watermarking: {pacing: false, repeat_window: %s}\ncanaries: secret\n", repeatWindow)
 	fmt.Fprintf(&b, "cases:\n  ledger: %s\n  master_key: main\n", filepath.Join(dir, "cases.jsonl"))
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o644); err != nil {
@@ -192,7 +198,8 @@ func startWorld(o WorldOptions, teacher *embedded.Model) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.srv, err = serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(teacher), Keys: map[string]*watermark.Key{"main": master}, LogSigner: sign})
+	now := func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) }
+	w.srv, err = serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(teacher), Keys: map[string]*watermark.Key{"main": master}, LogSigner: sign, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -283,9 +290,17 @@ func (w *world) flag(ctx context.Context, campaign int) error {
 		accts = append(accts, accountName(campaign, i))
 	}
 	body, _ := json.Marshal(map[string]any{"accounts": accts, "note": fmt.Sprintf("campaign %d flagged by scan-logs", campaign)})
-	_, err := w.post(ctx, "/admin/cases", w.adminKey, body)
-	return err
+	if _, err := w.post(ctx, "/admin/cases", w.adminKey, body); err != nil {
+		return err
+	}
+	// The case takes effect at the next window boundary (at least a
+	// minute away): jump the clock past it.
+	w.skew.Add(int64(repeatWindow + 2*time.Minute))
+	return nil
 }
+
+// repeatWindow is the world gateway's repeat window (the default).
+const repeatWindow = time.Hour
 
 // servedByCase counts the request log's answered generations by case.
 func servedByCase(path string) (map[string]int, error) {
