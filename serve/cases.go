@@ -11,6 +11,7 @@ import (
 
 	"forensics/canary"
 	"forensics/caseledger"
+	"forensics/logline"
 	"forensics/watermark"
 )
 
@@ -266,6 +267,7 @@ func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 	if err != nil {
 		return caseledger.Case{}, err
 	}
+	s.logCaseEvent(e)
 	c := s.caseByID(req.id)
 	now := s.now()
 	sw := caseSwitch{from: e.Effective, serving: cs}
@@ -287,6 +289,15 @@ func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 		s.slog.Error("case ledger: the event was on disk only after its effective time", "case", req.id, "effective", e.Effective, "on_disk", now)
 	}
 	return c, nil
+}
+
+// logCaseEvent writes the ledger event's hash into the request log, whose
+// hash chain and signed checkpoints then vouch for the ledger up to it: a
+// ledger cut after its last line (a dropped closing, say) no longer
+// matches the log's last "case" line.
+func (s *Server) logCaseEvent(e caseledger.Event) {
+	s.writeLog(&logline.Entry{TS: s.now().UTC().Format(time.RFC3339Nano), Event: "case", Case: e.Case,
+		Params: map[string]any{"ledger": e.Ledger, "seq": e.Seq, "event": e.Kind, "hash": e.Hash, "effective": e.Effective.Format(time.RFC3339Nano), "accounts": len(e.Accounts)}})
 }
 
 // caseByID is a case's current state (zero if none).

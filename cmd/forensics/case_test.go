@@ -71,7 +71,21 @@ cases: {ledger: %s}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if code, out, stderr := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", ledger); code != 0 || !strings.Contains(out, "dev, dev2") {
+	reqLog := filepath.Join(dir, "requests.jsonl")
+	if code, out, stderr := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", "--request-log", reqLog, ledger); code != 0 || !strings.Contains(out, "dev, dev2") ||
+		!strings.Contains(out, "records 2 of the 2 events") {
 		t.Errorf("the gateway's ledger: %d %s%s", code, out, stderr)
+	}
+	// The ledger cut after its opening (the closing dropped) still chains
+	// and verifies alone, but not against the gateway's request log.
+	data, _ := os.ReadFile(ledger)
+	first := data[:bytes.IndexByte(data, '\n')+1]
+	cut := filepath.Join(dir, "cut.jsonl")
+	os.WriteFile(cut, first, 0o600)
+	if code, _, _ := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", cut); code != 0 {
+		t.Errorf("the cut ledger alone: exit %d", code)
+	}
+	if code, out, stderr := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", "--request-log", reqLog, cut); code != 1 || !strings.Contains(out+stderr, "it was cut or replaced") {
+		t.Errorf("the cut ledger against the request log: %d %s%s", code, out, stderr)
 	}
 }

@@ -301,8 +301,10 @@ func TestVerifyLedgerFlags(t *testing.T) {
 	defaults := func() verifyLedgerOptions { return verifyLedgerOptions{io: flagIO, Ledger: "cases.jsonl"} }
 	testFlags(t, newCmdVerifyLedger, defaults, []flagCase[verifyLedgerOptions]{
 		{name: "ledger", args: []string{"cases.jsonl"}},
-		{name: "every flag", args: []string{"--public-key", "s.pub", "--key", "prod.key", "--json", "cases.jsonl"},
-			want: func(o *verifyLedgerOptions) { o.PubPath, o.KeyPath, o.JSON = "s.pub", "prod.key", true }},
+		{name: "every flag", args: []string{"--public-key", "s.pub", "--key", "prod.key", "--json", "--request-log", "a.jsonl", "--request-log", "b.jsonl", "cases.jsonl"},
+			want: func(o *verifyLedgerOptions) {
+				o.PubPath, o.KeyPath, o.JSON, o.Logs = "s.pub", "prod.key", true, []string{"a.jsonl", "b.jsonl"}
+			}},
 		{name: "no ledger", args: nil, wantErr: "give the case ledger's path"},
 		{name: "two ledgers", args: []string{"a", "b"}, wantErr: "give the case ledger's path"},
 	})

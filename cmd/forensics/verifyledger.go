@@ -30,6 +30,11 @@ and its secret canary set and checks them against the commitments in the
 ledger, so that a case key a probe later uses is the one the gateway
 recorded.
 
+With --request-log (the gateway's request log, which records every
+ledger event's sequence number and hash in its own signed chain) it checks
+that every event the log records is in the ledger with that hash: a ledger
+cut after its last line, or replaced, fails.
+
 Prints each case (opened, closed, accounts, commitments) and the head
 hash, which a report quotes to pin the ledger. Exit status 1 names the
 first problem and its line.`
@@ -39,6 +44,7 @@ type verifyLedgerOptions struct {
 	Ledger  string
 	PubPath string
 	KeyPath string
+	Logs    []string
 	JSON    bool
 }
 
@@ -67,17 +73,21 @@ func newCmdVerifyLedger(io *ioStreams, runF func(context.Context, *verifyLedgerO
 	f := cmd.Flags()
 	f.StringVar(&opts.PubPath, "public-key", "", "accept only events signed by this public key (keygen --signing)")
 	f.StringVar(&opts.KeyPath, "key", "", "the master watermark key: re-derive case keys and canaries and check the commitments")
+	f.StringArrayVar(&opts.Logs, "request-log", nil, "the gateway's request log (repeatable): every ledger event it records must be in the ledger, with the same hash (a ledger cut after its last line, or replaced, does not match; check the log itself with verify-log)")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	return cmd
 }
 
 // ledgerReport is verify-ledger's result.
 type ledgerReport struct {
-	OK       bool              `json:"ok"`
-	Events   int               `json:"events"`
-	Head     string            `json:"head"`
-	Signed   bool              `json:"signatures_checked"`
-	Keys     bool              `json:"keys_checked"`
+	OK     bool   `json:"ok"`
+	Events int    `json:"events"`
+	Head   string `json:"head"`
+	Signed bool   `json:"signatures_checked"`
+	Keys   bool   `json:"keys_checked"`
+	// Logged is how many of the events the request logs record (with
+	// --request-log).
+	Logged   int               `json:"events_in_request_log,omitempty"`
 	Cases    []caseledger.Case `json:"cases"`
 	Problems []string          `json:"problems,omitempty"`
 }
@@ -106,8 +116,15 @@ func verifyLedgerRun(_ context.Context, opts *verifyLedgerOptions) error {
 		}
 		r.Keys = true
 		r.Problems = checkCaseKeys(master, cases)
-		r.OK = len(r.Problems) == 0
 	}
+	if len(opts.Logs) > 0 {
+		problems, logged, err := ledgerLogProblems(events, opts.Logs)
+		if err != nil {
+			return err
+		}
+		r.Problems, r.Logged = append(r.Problems, problems...), logged
+	}
+	r.OK = len(r.Problems) == 0
 	if opts.JSON {
 		if err := json.NewEncoder(jsonOut(opts.io.Out)).Encode(r); err != nil {
 			return err
@@ -116,7 +133,7 @@ func verifyLedgerRun(_ context.Context, opts *verifyLedgerOptions) error {
 		printLedgerReport(opts.io.Out, r)
 	}
 	if !r.OK {
-		return errors.New(termsafe.Line("case ledger does not match the key: " + r.Problems[0]))
+		return errors.New(termsafe.Line("case ledger does not match: " + r.Problems[0]))
 	}
 	return nil
 }
@@ -164,6 +181,9 @@ func printLedgerReport(w io.Writer, r ledgerReport) {
 	}
 	if r.Keys && r.OK {
 		fmt.Fprintln(w, "ok           every case key and canary set matches its commitment")
+	}
+	if r.Logged > 0 {
+		fmt.Fprintf(w, "request log  records %d of the %d events, each with the ledger's hash\n", r.Logged, r.Events)
 	}
 }
 
