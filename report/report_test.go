@@ -436,7 +436,7 @@ func TestReportWhoHarvested(t *testing.T) {
 		t.Fatalf("fixture: attribution %+v", att)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"Who harvested", "reseller-9", "harvester-1, harvester-2", "attributed", "not attributed", att.Attribution.Ledger.Head[:16], "signature was checked"} {
+	for _, want := range []string{"Who harvested", "reseller-9", "harvester-1, harvester-2", "attributed", "not attributed", "All 2 case keys pooled", att.Attribution.Ledger.Head[:16], "signature was checked"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -335,6 +335,7 @@ func b2i(b bool) int {
 type nullOutcome struct {
 	wrong                 bool
 	trueTested, trueFound bool
+	pooledRejected        bool
 	nullLog10P, nullU     []float64
 }
 
@@ -392,30 +393,45 @@ func nullRun(ctx context.Context, o CasesOptions, teacher *embedded.Model, probe
 	return decideRun(o, cases, teacher.Tokenizer(), probes, sa, truth, seed)
 }
 
-// decideRun scores a student's answers under every case key and applies
-// Holm at o.Alpha over them.
+// decideRun scores a student's answers under every case key and decides
+// as the probe's attribution test does, its share of α taken whole: the
+// keys pooled are one hypothesis with half the weight, each case one with
+// an equal part of the other half, weighted Holm at o.Alpha. A run is
+// wrong when a case the student never saw is attributed, or the pooled
+// hypothesis rejects for a student of no case.
 func decideRun(o CasesOptions, cases []*watermark.Key, tk tokenizer.Tokenizer, probes, sa []string, truth int, seed uint64) (nullOutcome, error) {
 	var out nullOutcome
-	lp := make([]float64, len(cases))
+	lp := make([]float64, len(cases)+1)
+	w := make([]float64, len(cases)+1)
 	rng := rand.New(rand.NewPCG(seed, 7))
+	green, scored := 0, 0
 	for i, k := range cases {
 		r, _, err := probe.ScoreAnswers(watermark.NewScheme(k), tk, probes, sa)
 		if err != nil {
 			return out, err
 		}
-		lp[i] = r.Log10P
+		lp[i+1], w[i+1] = r.Log10P, 0.5/float64(len(cases))
+		green, scored = green+r.Green, scored+r.TokensScored
 		if i != truth {
 			out.nullLog10P = append(out.nullLog10P, r.Log10P)
 			out.nullU = append(out.nullU, stats.BinomRandomizedP(r.Green, r.TokensScored, k.Gamma, rng.Float64()))
 		}
 	}
-	rej := stats.Holm(lp, o.Alpha)
-	for i, x := range rej {
+	lp[0], w[0] = stats.Log10BinomUpperTail(green, scored, cases[0].Gamma), 0.5
+	rej, err := stats.WeightedHolm(lp, w, o.Alpha)
+	if err != nil {
+		return out, err
+	}
+	out.pooledRejected = rej[0]
+	for i, x := range rej[1:] {
 		if i == truth {
 			out.trueTested, out.trueFound = true, x
 		} else if x {
 			out.wrong = true
 		}
+	}
+	if truth < 0 && rej[0] {
+		out.wrong = true
 	}
 	return out, nil
 }

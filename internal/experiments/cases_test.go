@@ -13,11 +13,16 @@ import (
 // before the first run: a student trained only on case-key text shows the
 // case key (p ≤ 1e-6) and not the master key (p > 1e-4, i.e. no more than
 // chance at that level); at most 2 of the 24 innocent students are
-// wrongly attributed (Holm at α = 0.01 bounds each run's chance by 0.01,
-// so 3 or more has probability below 0.002); and every other-case
-// student is attributed to its own case.
+// wrongly attributed (weighted Holm at α = 0.01 bounds each run's chance
+// by 0.01, so 3 or more of 24 has probability below 0.002, and fewer runs
+// less); and every other-case student is attributed to its own case. In
+// the world, every student is attributed to exactly the cases whose text
+// it was trained on.
 func TestCasesSmall(t *testing.T) {
 	o := QuickCases()
+	// Smaller than --quick where it does not weaken the checks: the null
+	// runs (10: two of each kind) and the power students.
+	o.Runs, o.NullAnswers, o.NullPrompts, o.Answers, o.ProbePrompts = 10, 150, 80, 200, 120
 	if measure.Enabled() {
 		o = DefaultCases()
 	}
