@@ -58,7 +58,7 @@ measure: build ## the long measurements (every test's full size under FORENSICS_
 
 demo: build ## the main job on the embedded model: serve, harvest, distil, scan, probe, report, verify
 	./$(BIN) demo --out .demo
-	./$(BIN) verify --key .demo/keys/main.yaml --pub .demo/keys/signer.key.pub --request-log .demo/gateway/requests.jsonl .demo/evidence-student
+	./$(BIN) verify --key .demo/keys/main.yaml --pub .demo/keys/signer.key.pub --ledger-pub .demo/keys/signer.key.pub --request-log .demo/gateway/requests.jsonl .demo/evidence-student
 
 experiments: build ## the distillation experiment (docs/experiments)
 	./$(BIN) experiments distill --out docs/experiments

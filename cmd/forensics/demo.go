@@ -105,6 +105,12 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 	for _, c := range s.Scan.Clusters {
 		fmt.Fprintf(w, "  cluster %d: %s — risk %.2f, %s\n", c.ID, strings.Join(c.Accounts, ", "), c.Risk, c.Action)
 	}
+	if len(s.Cases) > 0 {
+		fmt.Fprintf(w, "\ncases the gateway opened halfway, on a scan of the log so far (ledger %s/gateway/cases.jsonl):\n", s.Out)
+		for _, c := range s.Cases {
+			fmt.Fprintf(w, "  %s: %s — served under key %s from %s\n", c.ID, strings.Join(c.Accounts(), ", "), c.KeyID, c.Opened.Format(time.RFC3339))
+		}
+	}
 	for _, p := range []struct {
 		name string
 		r    demo.Probed
@@ -120,7 +126,15 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 		for _, pr := range p.r.Results.Propositions {
 			fmt.Fprintf(w, "  %s — %s\n", pr.Statement, strings.ToUpper(pr.Verdict))
 		}
+		for _, t := range p.r.Results.Tests {
+			if t.Attribution == nil {
+				continue
+			}
+			for _, c := range t.Attribution.Cases {
+				fmt.Fprintf(w, "  case %s (%s): %s, p = %s\n", c.ID, strings.Join(c.AccountNames(), ", "), c.Status, stats.FormatP(c.Log10P))
+			}
+		}
 		fmt.Fprintf(w, "  evidence: %s\n  reports:  %s\n", p.r.Bundle, strings.Join(p.r.Reports, ", "))
 	}
-	fmt.Fprintf(w, "\nDone in %s. Check a bundle with: forensics verify --key %s/keys/main.yaml --pub %s/keys/signer.key.pub --request-log %s/gateway/requests.jsonl %s\n", s.Elapsed.Round(time.Second), s.Out, s.Out, s.Out, s.Student.Bundle)
+	fmt.Fprintf(w, "\nDone in %s. Check a bundle with: forensics verify --key %s/keys/main.yaml --pub %s/keys/signer.key.pub --ledger-pub %s/keys/signer.key.pub --request-log %s/gateway/requests.jsonl %s\n", s.Elapsed.Round(time.Second), s.Out, s.Out, s.Out, s.Out, s.Student.Bundle)
 }

@@ -15,11 +15,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"forensics/canary"
+	"forensics/caseledger"
 	"forensics/evidence"
 	"forensics/llm/embedded"
 	"forensics/logscan"
@@ -60,9 +62,11 @@ type Summary struct {
 	Benign     []string
 	Scan       *logscan.Report
 	ScanDir    string
-	Student    Probed
-	Control    Probed
-	Elapsed    time.Duration
+	// Cases are the cases the gateway opened halfway (docs/cases.md).
+	Cases   []caseledger.Case
+	Student Probed
+	Control Probed
+	Elapsed time.Duration
 }
 
 // Probed is one probe's outcome.
@@ -250,11 +254,12 @@ func (g *liveGateway) stop() error {
 // local port.
 func (r *demoRun) startGateway() (*liveGateway, error) {
 	r.pop = newPopulation(r.sz, r.planted)
-	cfg, err := gatewayConfig(r.o.Out, r.pop)
+	cfg, err := gatewayConfig(r.o.Out, r.pop, filepath.Join(r.o.Out, "keys", "signer.key"))
 	if err != nil {
 		return nil, err
 	}
-	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(r.model), Keys: map[string]*watermark.Key{"main": r.keys.main, "partner": r.keys.partner}})
+	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewEmbeddedBackend(r.model), Keys: map[string]*watermark.Key{"main": r.keys.main, "partner": r.keys.partner},
+		LogSigner: r.sign})
 	if err != nil {
 		return nil, err
 	}
@@ -273,10 +278,22 @@ func (r *demoRun) startGateway() (*liveGateway, error) {
 // traffic drives everyone's requests through the gateway and keeps the
 // campaign's harvest.
 func (r *demoRun) traffic(ctx context.Context) error {
-	harvest, n, err := r.pop.drive(ctx, r.sum.GatewayURL, r.sz, r.o.Seed, r.o.Detail)
+	reqs := r.pop.Requests(r.sz.benignAsks, r.sz.headAsks, r.o.Seed)
+	half := len(reqs) / 2
+	harvest, n, err := r.pop.drive(ctx, r.sum.GatewayURL, reqs[:half], r.sz, r.o.Detail)
 	if err != nil {
 		return err
 	}
+	if err := r.flagMidway(ctx); err != nil {
+		return err
+	}
+	more, m, err := r.pop.drive(ctx, r.sum.GatewayURL, reqs[half:], r.sz, r.o.Detail)
+	if err != nil {
+		return err
+	}
+	harvest, n = append(harvest, more...), n+m
+	// The campaign keeps its harvest in the order it asked.
+	sort.SliceStable(harvest, func(a, b int) bool { return harvest[a].Prompt < harvest[b].Prompt })
 	r.harvest = harvest
 	r.sum.Requests, r.sum.Harvested = n, len(harvest)
 	r.sum.Attackers, r.sum.Benign = r.pop.attackers(), r.pop.benignNames()
@@ -319,7 +336,7 @@ func (r *demoRun) probeBoth(ctx context.Context) error {
 		{&r.sum.Student, "student", r.models.student, r.models.control},
 		{&r.sum.Control, "control", r.models.control, r.models.control2},
 	} {
-		p, err := runProbe(ctx, r.o, r.sz, r.keys.main, r.model, r.sign, c.name, "embedded:"+c.suspect, reference, "embedded:"+c.control, r.o.Detail)
+		p, err := r.runProbe(ctx, c.name, "embedded:"+c.suspect, reference, "embedded:"+c.control)
 		if err != nil {
 			return fmt.Errorf("probe the %s: %w", c.name, err)
 		}
@@ -328,7 +345,12 @@ func (r *demoRun) probeBoth(ctx context.Context) error {
 	return nil
 }
 
-func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model *embedded.Model, sign ed25519.PrivateKey, name, suspect, reference, control string, detail func(string)) (*Probed, error) {
+func (r *demoRun) runProbe(ctx context.Context, name, suspect, reference, control string) (*Probed, error) {
+	o, sz, key, model, sign, detail := r.o, r.sz, r.keys.main, r.model, r.sign, r.o.Detail
+	cases, err := r.caseSetup()
+	if err != nil {
+		return nil, err
+	}
 	cs, err := probe.LoadCanaries(canary.Secret, key)
 	if err != nil {
 		return nil, err
@@ -355,7 +377,7 @@ func runProbe(ctx context.Context, o Options, sz size, key *watermark.Key, model
 		Tool:     o.Tool, Command: []string{"forensics", "demo", "--out", o.Out},
 		NullSeed: nullSeed(o.Seed),
 		Run:      probe.RunOptions{Concurrency: 2},
-		Sign:     sign, RequestLogs: logs,
+		Sign:     sign, RequestLogs: logs, Cases: cases,
 	}
 	res, stats, err := evidence.Probe(ctx, setup)
 	if err != nil {

@@ -54,6 +54,34 @@ func TestDemoQuick(t *testing.T) {
 	if len(sum.Scan.Clusters) != 1 || !slices.Equal(sum.Scan.Clusters[0].Accounts, sum.Attackers) {
 		t.Errorf("clusters %+v, want one of %v", sum.Scan.Clusters, sum.Attackers)
 	}
+	// Halfway the scan flagged the campaign and the gateway opened cases
+	// for it: only campaign accounts are in cases, the student (trained on
+	// the whole harvest, half of it served under the case keys) is
+	// attributed to a case, and the control to none.
+	if len(sum.Cases) == 0 {
+		t.Error("no case was opened halfway")
+	}
+	for _, c := range sum.Cases {
+		for _, a := range c.Accounts() {
+			if !slices.Contains(sum.Attackers, a) {
+				t.Errorf("case %s holds %s, not a campaign account", c.ID, a)
+			}
+		}
+	}
+	attribution := func(p Probed) *probe.TestResult {
+		for i := range p.Results.Tests {
+			if p.Results.Tests[i].Name == probe.TestAttribution {
+				return &p.Results.Tests[i]
+			}
+		}
+		return nil
+	}
+	if a := attribution(sum.Student); a == nil || a.Status != probe.StatusRejected {
+		t.Errorf("student's attribution test: %+v", a)
+	}
+	if a := attribution(sum.Control); a == nil || a.Status == probe.StatusRejected {
+		t.Errorf("control's attribution test: %+v", a)
+	}
 	verdict := func(p Probed) string { return p.Results.Propositions[0].Verdict }
 	if v := verdict(sum.Student); v != probe.VerdictSupported {
 		t.Errorf("student: %s", v)

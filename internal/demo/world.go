@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +92,7 @@ func names(ms []traffic.Member) []string {
 
 // gatewayConfig writes the gateway's config (hashed API keys, per-account
 // keys, the request log) and loads it.
-func gatewayConfig(out string, p *population) (*serve.Config, error) {
+func gatewayConfig(out string, p *population, signer string) (*serve.Config, error) {
 	dir, err := filepath.Abs(filepath.Join(out, "gateway"))
 	if err != nil {
 		return nil, err
@@ -109,7 +108,15 @@ func gatewayConfig(out string, p *population) (*serve.Config, error) {
 	for _, m := range append(append([]traffic.Member{}, p.Benign...), p.Heads...) {
 		fmt.Fprintf(&b, "  - {name: %s, key: %s, api_keys: [\"%s\"]}\n", m.Name, m.Key, serve.HashAPIKey(m.APIKey))
 	}
-	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n", filepath.Join(dir, "requests.jsonl"))
+	fmt.Fprintf(&b, "admin_api_keys: [\"%s\"]\n", serve.HashAPIKey(demoAdminKey))
+	fmt.Fprintf(&b, "log:\n  path: %s\n  checkpoint_every: 1s\n  signing_key: %s\n", filepath.Join(dir, "requests.jsonl"), signer)
+	// Flagged accounts are moved onto case keys (docs/cases.md), recorded
+	// in a ledger signed with the log's key.
+	fmt.Fprintf(&b, "cases:\n  ledger: %s\n  master_key: main\n", filepath.Join(dir, "cases.jsonl"))
+	// A case takes effect at the next repeat-window boundary; the demo's
+	// window is short so that it does not wait an hour (a real gateway
+	// keeps the default, docs/cases.md).
+	fmt.Fprintf(&b, "watermarking:\n  repeat_window: %s\n", repeatWindow)
 	// The provider plants answers to the trigger questions of each key's
 	// secret canary set.
 	b.WriteString("canaries: secret\n")
@@ -131,8 +138,7 @@ type pair struct {
 // drive sends everyone's requests through the gateway, two at a time, in
 // the crowd's interleaved order; it returns the campaign's harvest and how
 // many requests were answered.
-func (p *population) drive(ctx context.Context, base string, sz size, seed uint64, detail func(string)) ([]pair, int, error) {
-	reqs := p.Requests(sz.benignAsks, sz.headAsks, seed)
+func (p *population) drive(ctx context.Context, base string, reqs []traffic.Request, sz size, detail func(string)) ([]pair, int, error) {
 	var (
 		mu      sync.Mutex
 		harvest []pair
@@ -169,8 +175,6 @@ func (p *population) drive(ctx context.Context, base string, sz size, seed uint6
 	if err != nil {
 		return nil, answers, err
 	}
-	// The campaign keeps its harvest in the order it asked.
-	sort.SliceStable(harvest, func(a, b int) bool { return harvest[a].Prompt < harvest[b].Prompt })
 	return harvest, answers, nil
 }
 
