@@ -55,20 +55,26 @@ type Event struct {
 	// Effective. The gateway puts it at a repeat-window boundary after
 	// Time (serve: watermarking.repeat_window), so that the switch shows
 	// nothing a client could not see at every boundary anyway.
-	Effective        time.Time `json:"effective"`
-	Kind             string    `json:"event"` // "opened" | "extended" | "closed"
-	Case             string    `json:"case"`
-	MasterKey        string    `json:"master_key"` // id of the master key the case key derives from
-	MasterCommitment string    `json:"master_commitment"`
-	KeyID            string    `json:"key_id"`
-	KeyCommitment    string    `json:"key_commitment"`              // watermark.Key.Commitment() of the case key
-	CanaryCommitment string    `json:"canary_commitment,omitempty"` // SHA256 field of the case's secret canary set
-	Accounts         []string  `json:"accounts,omitempty"`          // accounts added (opened/extended)
-	Trigger          Trigger   `json:"trigger"`
-	Tool             string    `json:"tool,omitempty"` // e.g. "forensics serve <version>"
-	Prev             string    `json:"prev"`           // Hash of the previous event, "" for seq 1
-	Hash             string    `json:"hash"`           // hex SHA-256 of the event's canonical JSON with Hash and Sig empty
-	Sig              string    `json:"sig,omitempty"`  // base64 ed25519 signature over the Hash bytes' hex string
+	Effective time.Time `json:"effective"`
+	Kind      string    `json:"event"` // "opened" | "extended" | "closed"
+	Case      string    `json:"case"`
+	// Nonce is the case's random nonce, drawn when it opens (NewNonce)
+	// and part of its key's derivation (watermark.Key.DeriveCase): two
+	// copies of one ledger (a backup restored, two processes on one file)
+	// that both open case-0002 still issue two keys. Repeated by
+	// extensions and closings, like the keys.
+	Nonce            string   `json:"nonce"`
+	MasterKey        string   `json:"master_key"` // id of the master key the case key derives from
+	MasterCommitment string   `json:"master_commitment"`
+	KeyID            string   `json:"key_id"`
+	KeyCommitment    string   `json:"key_commitment"`              // watermark.Key.Commitment() of the case key
+	CanaryCommitment string   `json:"canary_commitment,omitempty"` // SHA256 field of the case's secret canary set
+	Accounts         []string `json:"accounts,omitempty"`          // accounts added (opened/extended)
+	Trigger          Trigger  `json:"trigger"`
+	Tool             string   `json:"tool,omitempty"` // e.g. "forensics serve <version>"
+	Prev             string   `json:"prev"`           // Hash of the previous event, "" for seq 1
+	Hash             string   `json:"hash"`           // hex SHA-256 of the event's canonical JSON with Hash and Sig empty
+	Sig              string   `json:"sig,omitempty"`  // base64 ed25519 signature over the Hash bytes' hex string
 }
 
 // marshal is the event's canonical line (without the newline): encoding/json
@@ -121,6 +127,9 @@ func (e Event) verifySig(pub ed25519.PublicKey) error {
 // its own hash, time order and effective-time order.
 // ledgerIDPattern: NewID's 16 hex digits, or up to 32.
 var ledgerIDPattern = regexp.MustCompile(`^[0-9a-f]{16,32}$`)
+
+// NewNonce is a fresh case nonce: 64 random bits in hex.
+func NewNonce() (string, error) { return NewID() }
 
 // NewID is a fresh ledger id: 64 random bits in hex.
 func NewID() (string, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,6 +32,13 @@ type Ledger struct {
 // signer's public key first, and refused if it does not verify (a ledger
 // that was edited, or cut by a crash mid-line, needs a person, not an
 // append after the damage). now is the clock (nil: time.Now).
+//
+// The file is locked for the Ledger's life: a second writer (two
+// processes on one file) is refused, not interleaved. Beside the ledger,
+// path + ".id" records its id; a ledger missing while that file is there
+// (deleted, rotated away, a wrong path after a move) is refused rather
+// than silently started anew, which would return every cased account to
+// the master key and lose the record.
 func Open(path string, signer ed25519.PrivateKey, now func() time.Time) (*Ledger, error) {
 	if len(signer) != ed25519.PrivateKeySize {
 		return nil, errors.New("case ledger: a signing key is required (unsigned custody is worth little)")
@@ -38,36 +46,84 @@ func Open(path string, signer ed25519.PrivateKey, now func() time.Time) (*Ledger
 	if now == nil {
 		now = time.Now
 	}
-	l := &Ledger{path: path, signer: signer, now: now, st: newState()}
-	events, err := ReadFile(path, signer.Public().(ed25519.PublicKey))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		err = nil
-	case err != nil:
+	_, statErr := os.Stat(path)
+	missing := errors.Is(statErr, os.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("case ledger: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("case ledger %s: another process has it open (%v): one writer only", path, err)
+	}
+	l := &Ledger{path: path, signer: signer, now: now, st: newState(), f: f}
+	if err := l.load(missing); err != nil {
+		f.Close()
+		if missing {
+			os.Remove(path) // created above: leave nothing behind
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// load reads and verifies the ledger, and finds or makes its id.
+func (l *Ledger) load(missing bool) error {
+	events, err := ReadFile(l.path, l.signer.Public().(ed25519.PublicKey))
+	if err != nil {
+		return fmt.Errorf("case ledger: %w", err)
 	}
 	for _, e := range events {
 		l.st.apply(e) // verified by ReadFile
 	}
 	l.events = events
-	if len(events) > 0 {
+	idPath := l.path + ".id"
+	recorded, idErr := os.ReadFile(idPath)
+	switch {
+	case len(events) > 0:
 		l.id = events[0].Ledger
-	} else if l.id, err = NewID(); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("case ledger: %w", err)
-	}
-	if len(events) == 0 {
-		// A new file's directory entry must survive a crash too.
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("case ledger: %w", err)
+	case idErr == nil && missing:
+		return fmt.Errorf("case ledger %s is missing, but %s says ledger %s was kept there: restore it (starting anew would return its cases' accounts to the master key and lose the record), or delete %s to start a new ledger", l.path, idPath, strings.TrimSpace(string(recorded)), idPath)
+	case idErr == nil:
+		l.id = strings.TrimSpace(string(recorded)) // created, nothing appended yet
+	default:
+		if l.id, err = NewID(); err != nil {
+			return err
+		}
+		if err := writeSync(idPath, []byte(l.id+"\n")); err != nil {
+			return fmt.Errorf("case ledger: %w", err)
 		}
 	}
-	l.f = f
-	return l, nil
+	if !ledgerIDPattern.MatchString(l.id) {
+		return fmt.Errorf("case ledger: %s holds %q, not a ledger id", idPath, l.id)
+	}
+	if len(events) > 0 && idErr == nil && strings.TrimSpace(string(recorded)) != l.id {
+		return fmt.Errorf("case ledger %s is ledger %s, but %s says %s was kept there: another ledger was put in its place", l.path, l.id, idPath, strings.TrimSpace(string(recorded)))
+	}
+	if len(events) > 0 && idErr != nil {
+		if err := writeSync(idPath, []byte(l.id+"\n")); err != nil {
+			return fmt.Errorf("case ledger: %w", err)
+		}
+	}
+	// A new file's directory entry must survive a crash too.
+	return syncDir(filepath.Dir(l.path))
+}
+
+// writeSync writes a small file and syncs it.
+func writeSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Append completes e (Format, Seq, Time, Effective, Prev, Hash, Sig; for an extension
@@ -163,8 +219,8 @@ func (l *Ledger) fillCase(e *Event) {
 		return
 	}
 	c := l.st.cases[i]
-	e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment, e.CanaryCommitment =
-		c.MasterKey, c.MasterCommitment, c.KeyID, c.KeyCommitment, c.CanaryCommitment
+	e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment, e.CanaryCommitment, e.Nonce =
+		c.MasterKey, c.MasterCommitment, c.KeyID, c.KeyCommitment, c.CanaryCommitment, c.Nonce
 }
 
 // Cases is the state of every case, in the order they were opened.

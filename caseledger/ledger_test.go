@@ -34,7 +34,7 @@ func stepClock() func() time.Time {
 
 func opening(id string, accounts ...string) Event {
 	return Event{Kind: KindOpened, Case: id, MasterKey: "prod", MasterCommitment: "mc", KeyID: "prod." + id,
-		KeyCommitment: "kc-" + id, CanaryCommitment: "cc-" + id, Accounts: accounts, Trigger: Trigger{Source: SourceOperator, Note: "test"}}
+		KeyCommitment: "kc-" + id, CanaryCommitment: "cc-" + id, Nonce: "00112233aabbccdd", Accounts: accounts, Trigger: Trigger{Source: SourceOperator, Note: "test"}}
 }
 
 // writeTestLedger writes a ledger of four events and returns its path.
@@ -302,14 +302,64 @@ func TestAppendRefusesUnreadableLine(t *testing.T) {
 	for i := range 80_000 { // 80,000 × 17 bytes: over MaxLine
 		accts = append(accts, fmt.Sprintf("account-%06d", i))
 	}
-	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Accounts: accts, Trigger: Trigger{Source: SourceOperator}}); err == nil {
+	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Nonce: "00112233aabbccdd", Accounts: accts, Trigger: Trigger{Source: SourceOperator}}); err == nil {
 		t.Fatal("appended an event longer than MaxLine")
 	}
-	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Accounts: accts[:10], Trigger: Trigger{Source: SourceOperator}}); err != nil {
+	if _, err := l.Append(Event{Kind: KindOpened, Case: "case-0001", MasterKey: "m", MasterCommitment: "c", KeyID: "m.case-0001", KeyCommitment: "k", Nonce: "00112233aabbccdd", Accounts: accts[:10], Trigger: Trigger{Source: SourceOperator}}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
 	if _, err := ReadFile(path, sign.Public().(ed25519.PublicKey)); err != nil {
 		t.Errorf("the ledger no longer reads: %v", err)
 	}
+}
+
+// TestOpenGuards: one writer at a time; a ledger that went missing, or
+// was replaced by another, is refused rather than started anew (the
+// second adversarial review of issue 16: a fresh ledger returned every
+// cased account to the master key mid-window, and two copies of one
+// ledger issued one case id twice).
+func TestOpenGuards(t *testing.T) {
+	_, sign, _ := ed25519.GenerateKey(nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cases.jsonl")
+	l, err := Open(path, sign, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(opening("case-0001", "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, sign, nil); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("a second writer: %v", err)
+	}
+	l.Close()
+	saved, _ := os.ReadFile(path)
+	os.Remove(path)
+	if _, err := Open(path, sign, nil); err == nil || !strings.Contains(err.Error(), "is missing") {
+		t.Errorf("a missing ledger: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the refused Open left a file behind: %v", err)
+	}
+	other := filepath.Join(t.TempDir(), "other.jsonl")
+	lo, err := Open(other, sign, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lo.Append(opening("case-0001", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	lo.Close()
+	data, _ := os.ReadFile(other)
+	os.WriteFile(path, data, 0o600)
+	if _, err := Open(path, sign, nil); err == nil || !strings.Contains(err.Error(), "put in its place") {
+		t.Errorf("another ledger in its place: %v", err)
+	}
+	os.WriteFile(path, saved, 0o600)
+	l, err = Open(path, sign, nil)
+	if err != nil {
+		t.Fatalf("the restored ledger: %v", err)
+	}
+	l.Close()
 }

@@ -23,7 +23,9 @@ type Case struct {
 	ID string `json:"id"`
 	// Ledger is the id of the ledger the case is in (its key derives
 	// from it: watermark.Key.DeriveCase).
-	Ledger           string `json:"ledger"`
+	Ledger string `json:"ledger"`
+	// Nonce is the case's nonce (Event.Nonce), part of its key.
+	Nonce            string `json:"nonce"`
 	MasterKey        string `json:"master_key"`
 	MasterCommitment string `json:"master_commitment"`
 	KeyID            string `json:"key_id"`
@@ -112,7 +114,7 @@ func (st *state) check(e Event) error {
 			return fmt.Errorf("%s: case %s was closed at %s", e.Kind, e.Case, c.Closed.Format(time.RFC3339))
 		}
 		if e.MasterKey != c.MasterKey || e.MasterCommitment != c.MasterCommitment || e.KeyID != c.KeyID ||
-			e.KeyCommitment != c.KeyCommitment || e.CanaryCommitment != c.CanaryCommitment {
+			e.KeyCommitment != c.KeyCommitment || e.CanaryCommitment != c.CanaryCommitment || e.Nonce != c.Nonce {
 			return fmt.Errorf("%s: the keys or commitments differ from case %s's opening", e.Kind, e.Case)
 		}
 		if e.Kind == KindClosed && len(e.Accounts) > 0 {
@@ -128,6 +130,9 @@ func (st *state) check(e Event) error {
 func (st *state) checkOpening(e Event) error {
 	if e.MasterKey == "" || e.MasterCommitment == "" || e.KeyCommitment == "" {
 		return errors.New("opened: master_key, master_commitment and key_commitment are required")
+	}
+	if !nonceOK(e.Nonce) {
+		return fmt.Errorf("opened: nonce %q is not 16 to 32 hex digits (NewNonce)", e.Nonce)
 	}
 	if e.KeyID != e.MasterKey+"."+e.Case {
 		return fmt.Errorf("opened: key_id %q is not the master key's id, '.', and the case id", e.KeyID)
@@ -178,7 +183,7 @@ func (st *state) apply(e Event) error {
 	}
 	if e.Kind == KindOpened {
 		st.byID[e.Case] = len(st.cases)
-		st.cases = append(st.cases, Case{ID: e.Case, Ledger: e.Ledger, MasterKey: e.MasterKey, MasterCommitment: e.MasterCommitment,
+		st.cases = append(st.cases, Case{ID: e.Case, Ledger: e.Ledger, Nonce: e.Nonce, MasterKey: e.MasterKey, MasterCommitment: e.MasterCommitment,
 			KeyID: e.KeyID, KeyCommitment: e.KeyCommitment, CanaryCommitment: e.CanaryCommitment, Opened: e.Effective, Decided: e.Time, Trigger: e.Trigger})
 	}
 	c := &st.cases[st.byID[e.Case]]
@@ -209,3 +214,5 @@ func NextCaseID(cases []Case) string {
 		}
 	}
 }
+
+func nonceOK(n string) bool { return ledgerIDPattern.MatchString(n) }

@@ -28,13 +28,16 @@ func LoadCases(path string, pub ed25519.PublicKey, ids []string) (*probe.CaseSet
 	if err != nil {
 		return nil, fmt.Errorf("case ledger %s: %w", path, err)
 	}
-	if ids == nil {
-		for _, c := range cases {
-			ids = append(ids, c.ID)
-		}
-	}
-	if _, err := pickCases(events, cases, ids); err != nil {
+	// The cases to test, in ledger order and each once, whatever order
+	// --cases named them in: the analysis requires the ledger's order, and
+	// finding that out after the queries would waste them.
+	picked, err := pickCases(events, cases, ids)
+	if err != nil {
 		return nil, fmt.Errorf("case ledger %s: %w", path, err)
+	}
+	ids = ids[:0:0]
+	for _, c := range picked {
+		ids = append(ids, c.ID)
 	}
 	d := sha256.Sum256(data)
 	if len(events) == 0 {
@@ -69,6 +72,7 @@ func parseLedger(data []byte, pub ed25519.PublicKey) ([]caseledger.Event, []case
 }
 
 // pickCases returns the named cases of the ledger in ledger order.
+// ids nil picks every case.
 func pickCases(events []caseledger.Event, cases []caseledger.Case, ids []string) ([]probe.Case, error) {
 	opening := map[string]string{}
 	for _, e := range events {
@@ -79,6 +83,11 @@ func pickCases(events []caseledger.Event, cases []caseledger.Case, ids []string)
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
+	}
+	if ids == nil {
+		for _, c := range cases {
+			want[c.ID] = true
+		}
 	}
 	var out []probe.Case
 	for _, c := range cases {
@@ -101,7 +110,7 @@ func pickCases(events []caseledger.Event, cases []caseledger.Case, ids []string)
 }
 
 func probeCase(c caseledger.Case) probe.Case {
-	pc := probe.Case{ID: c.ID, KeyID: c.KeyID, KeyCommitment: c.KeyCommitment, CanaryCommitment: c.CanaryCommitment,
+	pc := probe.Case{ID: c.ID, KeyID: c.KeyID, KeyCommitment: c.KeyCommitment, CanaryCommitment: c.CanaryCommitment, Nonce: c.Nonce,
 		Opened: c.Opened.UTC().Format(time.RFC3339Nano)}
 	if !c.Closed.IsZero() {
 		pc.Closed = c.Closed.UTC().Format(time.RFC3339Nano)

@@ -19,6 +19,9 @@ import (
 	"forensics/watermark"
 )
 
+// testNonce is the nonce writeLedger gives the i-th case.
+func testNonce(i int) string { return fmt.Sprintf("%016x", i) }
+
 // writeLedger writes a signed ledger of the given cases (id → accounts),
 // opened a minute apart, under master.
 func writeLedger(t *testing.T, path string, master *watermark.Key, sign ed25519.PrivateKey, cases [][2]string) {
@@ -28,8 +31,8 @@ func writeLedger(t *testing.T, path string, master *watermark.Key, sign ed25519.
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases {
-		ck, err := master.DeriveCase(l.ID(), c[0])
+	for i, c := range cases {
+		ck, err := master.DeriveCase(l.ID(), c[0], testNonce(i+1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +41,7 @@ func writeLedger(t *testing.T, path string, master *watermark.Key, sign ed25519.
 			t.Fatal(err)
 		}
 		if _, err := l.Append(caseledger.Event{Kind: "opened", Case: c[0], MasterKey: master.ID, MasterCommitment: master.Commitment(),
-			KeyID: ck.ID, KeyCommitment: ck.Commitment(), CanaryCommitment: cs.SHA256, Accounts: strings.Split(c[1], ","),
+			KeyID: ck.ID, KeyCommitment: ck.Commitment(), CanaryCommitment: cs.SHA256, Nonce: testNonce(i + 1), Accounts: strings.Split(c[1], ","),
 			Trigger: caseledger.Trigger{Source: "operator", Note: "test"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +66,7 @@ func TestProbeAttributesCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, _ := w.key.DeriveCase(cs.Plan.Ledger, "case-0002")
+	ck, _ := w.key.DeriveCase(cs.Plan.Ledger, "case-0002", testNonce(2))
 	ckPath := filepath.Join(t.TempDir(), "case2.yaml")
 	if err := ck.WriteFile(ckPath, false); err != nil {
 		t.Fatal(err)
@@ -223,7 +226,7 @@ func TestProbeOtherLedgerNotAttributed(t *testing.T) {
 	if other.Plan.Ledger == cs.Plan.Ledger {
 		t.Fatal("two ledgers got the same id")
 	}
-	ck, _ := w.key.DeriveCase(other.Plan.Ledger, "case-0002")
+	ck, _ := w.key.DeriveCase(other.Plan.Ledger, "case-0002", testNonce(2))
 	ckPath := filepath.Join(t.TempDir(), "theirs.yaml")
 	if err := ck.WriteFile(ckPath, false); err != nil {
 		t.Fatal(err)
@@ -240,5 +243,26 @@ func TestProbeOtherLedgerNotAttributed(t *testing.T) {
 	}
 	if v := verdictOf(res, probe.PropCase); v == probe.VerdictSupported {
 		t.Errorf("proposition %s: %s", probe.PropCase, v)
+	}
+}
+
+// TestLoadCasesOrder: --cases in another order or with a repeat gives the
+// cases in ledger order, each once (the analysis requires the ledger's
+// order, and learning it after the queries wasted them); an unknown case
+// is refused before any query.
+func TestLoadCasesOrder(t *testing.T) {
+	_, sign, _ := ed25519.GenerateKey(nil)
+	path := filepath.Join(t.TempDir(), "cases.jsonl")
+	_, key := probetest.Key(t, t.TempDir(), 3)
+	writeLedger(t, path, key, sign, [][2]string{{"case-0001", "a"}, {"case-0002", "b"}, {"case-0003", "c"}})
+	cs, err := LoadCases(path, nil, []string{"case-0003", "case-0001", "case-0003"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cs.Plan.Cases, ","); got != "case-0001,case-0003" {
+		t.Errorf("cases %s, want case-0001,case-0003", got)
+	}
+	if _, err := LoadCases(path, nil, []string{"case-0009"}); err == nil {
+		t.Error("an unknown case was accepted")
 	}
 }

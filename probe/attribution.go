@@ -58,8 +58,10 @@ type Case struct {
 	KeyID            string `json:"key_id"`
 	KeyCommitment    string `json:"key_commitment"`
 	CanaryCommitment string `json:"canary_commitment,omitempty"`
-	Opened           string `json:"opened"`
-	Closed           string `json:"closed,omitempty"`
+	// Nonce is the case's nonce from its opening, part of its key.
+	Nonce  string `json:"nonce"`
+	Opened string `json:"opened"`
+	Closed string `json:"closed,omitempty"`
 	// Accounts are the case's members, each from when it was added.
 	Accounts []CaseAccount `json:"accounts"`
 	// OpeningEvent is the hash of the ledger event that opened the case.
@@ -105,15 +107,19 @@ type AttributionDetail struct {
 	Pooled *PooledResult `json:"pooled,omitempty"`
 }
 
-// PooledResult is the suspect's answers scored under every case key at
-// once: the green counts summed over the K keys, against K·n trials. Under
+// PooledResult is the suspect's answers scored under the case keys at
+// once: the green counts summed over the K keys pooled, against K·n
+// trials. Under
 // the null that the suspect is independent of every case key, each
 // (distinct tuple, key) pair is green with probability γ independently
 // (the keys are independent PRF keys), so the sum is Binomial(K·n, γ)
 // exactly. It catches a harvest spread thin over many cases (each flagged
 // account in its own case), which no single case shows at its share of α.
 type PooledResult struct {
+	// Keys are the cases pooled: those not withheld or untestable on
+	// their own (ids in Cases).
 	Keys          int            `json:"keys"`
+	Cases         []string       `json:"cases"`
 	TokensScored  int            `json:"tokens_scored"` // keys × distinct tuples
 	Green         int            `json:"green"`
 	GreenFraction float64        `json:"green_fraction"`
@@ -188,7 +194,7 @@ func (a *analysis) caseKeys() ([]*watermark.Key, error) {
 		if c.ID != a.m.Cases.Cases[i] {
 			return nil, fmt.Errorf("case %d of the ledger is %s, the manifest names %s", i+1, c.ID, a.m.Cases.Cases[i])
 		}
-		k, err := a.in.Key.DeriveCase(a.m.Cases.Ledger, c.ID)
+		k, err := a.in.Key.DeriveCase(a.m.Cases.Ledger, c.ID, c.Nonce)
 		if err != nil {
 			return nil, err
 		}
@@ -233,9 +239,6 @@ func scoreCases(ctx context.Context, d *AttributionDetail, cases []Case, keys []
 	for i, r := range rs {
 		d.Cases[i] = CaseResult{Case: cases[i], Status: StatusNotRejected, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P}
 	}
-	if len(keys) > 1 {
-		d.Pooled = pooled(rs, keys[0].Gamma)
-	}
 	for j, docs := range controls {
 		xs, err := score(docs)
 		if err != nil {
@@ -244,25 +247,49 @@ func scoreCases(ctx context.Context, d *AttributionDetail, cases []Case, keys []
 		for i, x := range xs {
 			d.Cases[i].Controls = append(d.Cases[i].Controls, ControlScore{Role: ControlRole(j), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
 		}
-		if d.Pooled != nil {
-			x := pooled(xs, keys[0].Gamma)
-			d.Pooled.Controls = append(d.Pooled.Controls, ControlScore{Role: ControlRole(j), Answers: len(docs), TokensScored: x.TokensScored, Green: x.Green, GreenFraction: x.GreenFraction, Log10P: x.Log10P})
-		}
 	}
 	return nil
 }
 
-// pooled sums the scores of one answer set under every case key.
-func pooled(rs []watermark.Result, gamma float64) *PooledResult {
-	p := &PooledResult{Keys: len(rs), Status: StatusNotRejected}
-	for _, r := range rs {
-		p.TokensScored += r.TokensScored
-		p.Green += r.Green
+// pool sums the scores of the cases that passed their own gates (the
+// controls and the calibration, which do not depend on the suspect): the
+// suspect's, and each control's for the pool's own control gate. A case a
+// control gate withheld is left out, or its key would carry into the pool
+// the very signal its gate refused (the second adversarial review pooled
+// 20 keys with one such case and got "supported").
+func pool(cases []CaseResult, gamma float64) *PooledResult {
+	p := &PooledResult{Status: StatusNotRejected}
+	ctl := map[string]*ControlScore{}
+	var roles []string
+	for _, c := range cases {
+		if c.Status != StatusNotRejected {
+			continue
+		}
+		p.Keys++
+		p.Cases = append(p.Cases, c.ID)
+		p.TokensScored += c.TokensScored
+		p.Green += c.Green
+		for _, x := range c.Controls {
+			if ctl[x.Role] == nil {
+				ctl[x.Role] = &ControlScore{Role: x.Role, Answers: x.Answers}
+				roles = append(roles, x.Role)
+			}
+			ctl[x.Role].TokensScored += x.TokensScored
+			ctl[x.Role].Green += x.Green
+		}
 	}
-	if p.TokensScored > 0 {
-		p.GreenFraction = float64(p.Green) / float64(p.TokensScored)
+	finish := func(green, n int) (float64, float64) {
+		if n == 0 {
+			return 0, 0
+		}
+		return float64(green) / float64(n), stats.Log10BinomUpperTail(green, n, gamma)
 	}
-	p.Log10P = stats.Log10BinomUpperTail(p.Green, p.TokensScored, gamma)
+	p.GreenFraction, p.Log10P = finish(p.Green, p.TokensScored)
+	for _, r := range roles {
+		x := ctl[r]
+		x.GreenFraction, x.Log10P = finish(x.Green, x.TokensScored)
+		p.Controls = append(p.Controls, *x)
+	}
 	return p
 }
 
@@ -290,12 +317,6 @@ func (a *analysis) attributionAsRecorded(tr *TestResult) error {
 			return fmt.Errorf("results record case %s where the ledger copy has %s", r.ID, c.ID)
 		}
 		d.Cases[i] = CaseResult{Case: c, TokensScored: r.TokensScored, Green: r.Green, GreenFraction: r.GreenFraction, Log10P: r.Log10P, Controls: r.Controls}
-	}
-	if p := rec.Attribution.Pooled; (p != nil) != (len(a.in.Cases) > 1) || p != nil && p.Keys != len(a.in.Cases) {
-		return fmt.Errorf("results record a pooled hypothesis over %v keys for %d cases", p != nil && p.Keys > 0, len(a.in.Cases))
-	}
-	if p := rec.Attribution.Pooled; p != nil {
-		d.Pooled = &PooledResult{Keys: p.Keys, TokensScored: p.TokensScored, Green: p.Green, GreenFraction: p.GreenFraction, Log10P: p.Log10P, Controls: p.Controls}
 	}
 	tr.Attribution = d
 	a.attributionDecisions(tr)
@@ -329,13 +350,15 @@ func (a *analysis) attributionDecisions(tr *TestResult) {
 			}
 		}
 	}
-	if p := d.Pooled; p != nil {
-		p.Status, p.Reason = StatusNotRejected, ""
+	d.Pooled = nil
+	if len(d.Cases) > 1 {
+		d.Pooled = pool(d.Cases, a.m.Key.Params.Gamma)
+		p := d.Pooled
 		switch {
-		case p.TokensScored == 0:
-			p.Status, p.Reason, p.Log10P = StatusNotRun, "no suspect answer had a scorable piece", 0
 		case uncalibrated:
 			p.Status, p.Reason = StatusWithheld, "the radioactivity test's key-swap null is not uniform on these answers"
+		case p.TokensScored == 0:
+			p.Status, p.Reason, p.Log10P = StatusNotRun, "no case left to pool (each withheld or untestable)", 0
 		}
 		for _, x := range p.Controls {
 			if p.Status == StatusNotRejected && x.TokensScored > 0 && x.Log10P <= level {
@@ -402,8 +425,8 @@ func attributedCases(d *AttributionDetail) []CaseResult {
 
 // pooledEvidence is the pooled hypothesis in a clause.
 func pooledEvidence(p *PooledResult) string {
-	return fmt.Sprintf("the %d case keys pooled: %d of %d (distinct tuple, key) pairs green (%.4f), p = %s",
-		p.Keys, p.Green, p.TokensScored, p.GreenFraction, stats.FormatP(p.Log10P))
+	return fmt.Sprintf("the %d case keys pooled (%s): %d of %d (distinct tuple, key) pairs green (%.4f), p = %s",
+		p.Keys, strings.Join(p.Cases, ", "), p.Green, p.TokensScored, p.GreenFraction, stats.FormatP(p.Log10P))
 }
 
 // caseEvidence is one attributed case in a clause.

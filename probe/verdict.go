@@ -288,11 +288,15 @@ func caseVerdict(m *Manifest, tests []TestResult) (string, string) {
 	case len(att) > 0:
 		return VerdictSupported, fmt.Sprintf("Supported for %d of %d cases: %s (%s). %s%s", len(att), d.Hypotheses, evidence(t), fwer, meaning, rest)
 	case pooledRejected:
-		return VerdictSupported, fmt.Sprintf("Supported for the flagged accounts of the %d cases together, not for any one case: %s (%s). %s%s", d.Hypotheses, pooledEvidence(d.Pooled), fwer, meaning, rest)
+		return VerdictSupported, fmt.Sprintf("Supported for the cases pooled, not for any one of them: text served under at least one of these %d case keys reached the suspect; which case is not determined (%s; %s). %s%s", d.Pooled.Keys, pooledEvidence(d.Pooled), fwer, meaning, rest)
 	case withheld == d.Hypotheses:
 		return VerdictWithheld, fmt.Sprintf("Withheld: every case was withheld (%s).", d.Cases[0].Reason)
 	}
-	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no case key, singly or pooled, rejected at its share of α (%s; weighted Bonferroni p = %s).%s", fwer, stats.FormatP(t.Log10P), rest)
+	pooledNote := ""
+	if p := d.Pooled; p != nil && p.Status != StatusNotRejected {
+		pooledNote = fmt.Sprintf(" The pooled hypothesis was %s (%s).", p.Status, p.Reason)
+	}
+	return VerdictInsufficient, fmt.Sprintf("Insufficient evidence: no case key, singly or pooled, rejected at its share of α (%s; weighted Bonferroni p = %s).%s%s", fwer, stats.FormatP(t.Log10P), pooledNote, rest)
 }
 
 // limitations are what a reader must not conclude, for this bundle.

@@ -208,7 +208,7 @@ func testSection(b *Bundle, t *probe.TestResult) []Block {
 			out = append(out, Para{Text: "Triggers the suspect answered with the planted answer: " + strings.Join(c.SuspectHit, ", ") + "."})
 		}
 	case t.Attribution != nil:
-		out = append(out, Para{Text: fmt.Sprintf("The suspect's answers to the ordinary prompts were scored under the key of each of %d cases of the custody ledger, exactly as under our main key; each case is one hypothesis with an equal part of this test's share of α. The cases, their accounts and results are in the section \"Who harvested\".", t.Attribution.Hypotheses)})
+		out = append(out, Para{Text: fmt.Sprintf("The suspect's answers to the ordinary prompts were scored under the key of each of %d cases of the custody ledger, exactly as under our main key; with two or more cases, the keys pooled are one hypothesis with half of this test's share of α and each case one with an equal part of the other half (one case: all of it). The cases, their accounts and results are in the section \"Who harvested\".", t.Attribution.Hypotheses)})
 	case t.Equality != nil:
 		e := t.Equality
 		out = append(out, Para{Text: fmt.Sprintf("Two answers per prompt were asked of the suspect and of our model. Agreement of the first %d pieces: suspect with itself %s, our model with itself %s, suspect with our model %s (the same model agrees with another copy as often as with itself).",

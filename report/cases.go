@@ -50,12 +50,15 @@ func whoHarvested(t *probe.TestResult, rl *probe.RelayLogCheck) []Block {
 	out = append(out, Table{Header: []string{"Case", "Accounts", "Opened", "Responses", "Finding", "Green (pairs)", "p-value", "Ledger event"}, Rows: rows, Widths: []float64{0.8, 1.8, 1.3, 0.8, 1, 1, 0.8, 0.9}},
 		Para{Text: servedNote})
 	if p := d.Pooled; p != nil {
-		words := map[string]string{probe.StatusRejected: "attributed to the accounts of these cases together", probe.StatusWithheld: "withheld (" + p.Reason + ")", probe.StatusNotRun: "not tested"}[p.Status]
+		words := map[string]string{
+			probe.StatusRejected: "text served under at least one of these keys reached the suspect; which case is not determined",
+			probe.StatusWithheld: "withheld (" + p.Reason + ")", probe.StatusNotRun: "not tested (" + p.Reason + ")",
+		}[p.Status]
 		if words == "" {
-			words = "not attributed"
+			words = "not shown"
 		}
-		out = append(out, Para{Text: fmt.Sprintf("All %d case keys pooled (one more hypothesis, for a harvest spread thin over many cases): %d of %d (pair, key) scores green (%s), p = %s: %s.",
-			p.Keys, p.Green, p.TokensScored, pct(p.GreenFraction), stats.FormatP(p.Log10P), words)})
+		out = append(out, Para{Text: fmt.Sprintf("The keys of the %d cases not withheld on their own (%s) pooled, one more hypothesis for a harvest spread thin over many cases: %d of %d (pair, key) scores green (%s), p = %s: %s.",
+			p.Keys, strings.Join(p.Cases, ", "), p.Green, p.TokensScored, pct(p.GreenFraction), stats.FormatP(p.Log10P), words)})
 	}
 	for _, c := range d.Cases {
 		if c.Reason != "" {

@@ -64,7 +64,7 @@ func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
 	var cases *probe.CaseSetup
 	if withCases {
 		cases = fixtureLedger(t, dir, key)
-		ck, _ := key.DeriveCase(cases.Plan.Ledger, "case-0002")
+		ck, _ := key.DeriveCase(cases.Plan.Ledger, "case-0002", fmt.Sprintf("%016x", 2))
 		ckPath := filepath.Join(dir, "case.yaml")
 		if err := ck.WriteFile(ckPath, false); err != nil {
 			t.Fatal(err)
@@ -403,9 +403,9 @@ func fixtureLedger(t *testing.T, dir string, key *watermark.Key) *probe.CaseSetu
 		t.Fatal(err)
 	}
 	for i, accts := range [][]string{{"harvester-1", "harvester-2"}, {"reseller-9"}} {
-		ck, _ := key.DeriveCase(l.ID(), fmt.Sprintf("case-%04d", i+1))
+		ck, _ := key.DeriveCase(l.ID(), fmt.Sprintf("case-%04d", i+1), fmt.Sprintf("%016x", i+1))
 		if _, err := l.Append(caseledger.Event{Kind: "opened", Case: ck.Case, MasterKey: key.ID, MasterCommitment: key.Commitment(), KeyID: ck.ID,
-			KeyCommitment: ck.Commitment(), Accounts: accts, Trigger: caseledger.Trigger{Source: "operator"}}); err != nil {
+			KeyCommitment: ck.Commitment(), Nonce: fmt.Sprintf("%016x", i+1), Accounts: accts, Trigger: caseledger.Trigger{Source: "operator"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,7 +436,7 @@ func TestReportWhoHarvested(t *testing.T) {
 		t.Fatalf("fixture: attribution %+v", att)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"Who harvested", "reseller-9", "harvester-1, harvester-2", "attributed", "not attributed", "All 2 case keys pooled", att.Attribution.Ledger.Head[:16], "signature was checked"} {
+	for _, want := range []string{"Who harvested", "reseller-9", "harvester-1, harvester-2", "attributed", "not attributed", "The keys of the 2 cases not withheld on their own", att.Attribution.Ledger.Head[:16], "signature was checked"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -363,7 +364,7 @@ func TestAttackPublishedTriggerAfterCase(t *testing.T) {
 			t.Errorf("master trigger %s after dev's case opened: dev planted %v, dev2 planted %v (want both)", tr.ID, d, d2)
 		}
 	}
-	ck, _ := key.DeriveCase(cr.Cases[0].Ledger, cr.Cases[0].ID)
+	ck, _ := key.DeriveCase(cr.Cases[0].Ledger, cr.Cases[0].ID, cr.Cases[0].Nonce)
 	caseSet, err := canary.NewSecret(ck.CanarySeed(), ck.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -386,5 +387,33 @@ func TestCaseKeysDifferAcrossLedgers(t *testing.T) {
 	ca, cb := a.Cases[0], b.Cases[0]
 	if ca.ID != cb.ID || ca.Ledger == cb.Ledger || ca.KeyCommitment == cb.KeyCommitment {
 		t.Errorf("A: %s ledger %s key %.16s; B: %s ledger %s key %.16s (want one id, two ledgers, two keys)", ca.ID, ca.Ledger, ca.KeyCommitment, cb.ID, cb.Ledger, cb.KeyCommitment)
+	}
+}
+
+// TestCaseKeysDifferAcrossLedgerCopies: two copies of one ledger (a backup
+// restored, a volume cloned) share the ledger id and both open case-0002
+// next; the cases' nonces still give two keys (the second adversarial
+// review gave carol alice's key this way before the nonce).
+func TestCaseKeysDifferAcrossLedgerCopies(t *testing.T) {
+	key := testKey(t, 1)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	gA := startCaseGateway(t, key, filepath.Join(dirA, "cases.jsonl"), "")
+	if code, _, body := caseCall(t, gA, "/admin/cases", CaseRequest{Accounts: []string{"dev2"}}); code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	for _, name := range []string{"cases.jsonl", "cases.jsonl.id"} {
+		data, err := os.ReadFile(filepath.Join(dirA, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dirB, name), data, 0o600)
+	}
+	gB := startCaseGateway(t, key, filepath.Join(dirB, "cases.jsonl"), "")
+	// Each copy opens its case-0002 (for the one account left uncased).
+	_, a, _ := caseCall(t, gA, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	_, b, _ := caseCall(t, gB, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	ca, cb := a.Cases[len(a.Cases)-1], b.Cases[len(b.Cases)-1]
+	if ca.ID != "case-0002" || cb.ID != "case-0002" || ca.Ledger != cb.Ledger || ca.KeyCommitment == cb.KeyCommitment {
+		t.Errorf("A: %s ledger %s key %.16s; B: %s ledger %s key %.16s (want case-0002 twice, one ledger id, two keys)", ca.ID, ca.Ledger, ca.KeyCommitment, cb.ID, cb.Ledger, cb.KeyCommitment)
 	}
 }

@@ -28,6 +28,7 @@ import (
 // caseServing is how an account in a case is served.
 type caseServing struct {
 	id       string
+	key      *watermark.Key
 	scheme   *watermark.Scheme
 	canaries *canary.Set // nil: the account keeps the canaries it had
 }
@@ -166,22 +167,23 @@ func (s *Server) restoredServing(c caseledger.Case, now time.Time) (*caseServing
 	if c.MasterKey != cm.master.ID || c.MasterCommitment != cm.master.Commitment() {
 		return nil, fmt.Errorf("cases: case %s, still served, derives from master key %s (commitment %.12s…), not the configured %s", c.ID, c.MasterKey, c.MasterCommitment, cm.master.ID)
 	}
-	if k, _ := cm.master.DeriveCase(c.Ledger, c.ID); k.Commitment() != c.KeyCommitment {
+	if k, _ := cm.master.DeriveCase(c.Ledger, c.ID, c.Nonce); k == nil || k.Commitment() != c.KeyCommitment {
 		return nil, fmt.Errorf("cases: case %s's key commitment in the ledger is not the derived key's", c.ID)
 	}
-	return cm.servingOf(c.ID)
+	return cm.servingOf(c.ID, c.Nonce)
 }
 
-// servingOf is the serving state of a case, derived once.
-func (cm *caseManager) servingOf(id string) (*caseServing, error) {
+// servingOf is the serving state of a case, derived once (nonce: the
+// case's, from its opening).
+func (cm *caseManager) servingOf(id, nonce string) (*caseServing, error) {
 	if cs := cm.serving[id]; cs != nil {
 		return cs, nil
 	}
-	k, err := cm.master.DeriveCase(cm.ledger.ID(), id)
+	k, err := cm.master.DeriveCase(cm.ledger.ID(), id, nonce)
 	if err != nil {
 		return nil, err
 	}
-	cs := &caseServing{id: id, scheme: watermark.NewScheme(k)}
+	cs := &caseServing{id: id, key: k, scheme: watermark.NewScheme(k)}
 	if cm.secret {
 		if cs.canaries, err = canary.NewSecret(k.CanarySeed(), k.ID); err != nil {
 			return nil, fmt.Errorf("secret canary set of case %s: %w", id, err)
@@ -252,13 +254,23 @@ func splitAccounts(names []string, limit int) [][]string {
 func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 	cm := s.cases
 	e := caseledger.Event{Kind: req.kind, Case: req.id, Accounts: req.accounts, Trigger: req.trigger, Tool: cm.tool}
-	cs, err := cm.servingOf(req.id)
+	nonce := s.caseByID(req.id).Nonce
+	if req.kind == caseledger.KindOpened {
+		var err error
+		if nonce, err = caseledger.NewNonce(); err != nil {
+			return caseledger.Case{}, err
+		}
+		// A fresh key for the fresh nonce, whatever an opening that failed
+		// to reach the ledger left cached under this id.
+		delete(cm.serving, req.id)
+	}
+	cs, err := cm.servingOf(req.id, nonce)
 	if err != nil {
 		return caseledger.Case{}, err
 	}
 	if req.kind == caseledger.KindOpened {
-		k, _ := cm.master.DeriveCase(cm.ledger.ID(), req.id)
-		e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment = cm.master.ID, cm.master.Commitment(), k.ID, k.Commitment()
+		k := cs.key
+		e.MasterKey, e.MasterCommitment, e.KeyID, e.KeyCommitment, e.Nonce = cm.master.ID, cm.master.Commitment(), k.ID, k.Commitment(), nonce
 		if cs.canaries != nil {
 			e.CanaryCommitment = cs.canaries.SHA256
 		}

@@ -82,7 +82,7 @@ func TestCasesOperator(t *testing.T) {
 		t.Fatalf("open: %d %s", code, body)
 	}
 	g.nextWindow() // the case takes effect
-	caseKey, _ := key.DeriveCase(cr.Cases[0].Ledger, "case-0001")
+	caseKey, _ := key.DeriveCase(cr.Cases[0].Ledger, "case-0001", cr.Cases[0].Nonce)
 	m, _ := embedded.Load()
 	detect := func(k *watermark.Key, text string) float64 {
 		d := &watermark.Detector{Scheme: watermark.NewScheme(k), Tokenizer: m.Tokenizer(), Normalize: true, Alpha: 1e-6}
@@ -95,7 +95,10 @@ func TestCasesOperator(t *testing.T) {
 	resp := g.post("/api/generate", devKey, map[string]any{"model": "embedded", "prompt": "Write about the war.", "stream": false,
 		"options": map[string]any{"num_predict": 200, "min_tokens": 200, "seed": 5, "temperature": 1.0}})
 	text := responseText(t, "/api/generate", false, resp)
-	if pc, pm := detect(caseKey, text), detect(key, text); pc > -6 || pm < -3 {
+	// Under the master key the answer is null text: its p is uniform (the
+	// case nonce is random, so is the case key), and below 1e-5 once in
+	// 100,000 runs.
+	if pc, pm := detect(caseKey, text), detect(key, text); pc > -6 || pm < -5 {
 		t.Errorf("in the case, dev's answer detects at log10 p %.1f under the case key and %.1f under the master key", pc, pm)
 	}
 	askSeeded(t, g, dev2Key, 2)

@@ -16,8 +16,8 @@ import (
 // nothing about the master key or about other cases (HKDF-SHA256 with the
 // master secret as input key material).
 
-// caseSalt is the HKDF salt of case keys (info is "case:", the ledger id,
-// ":" and the case id).
+// caseSalt is the HKDF salt of case keys (info is "case:<ledger id>:<case
+// id>:<nonce>").
 const caseSalt = "forensics/case-key/v1"
 
 var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
@@ -33,20 +33,22 @@ func CheckCaseID(id string) error {
 }
 
 // DeriveCase returns the key of case caseID of the ledger ledgerID under
-// master key k: the same parameters and tokenizer, the id "<master
-// id>.<case id>", and the secret HKDF-SHA256(ikm = k's secret, salt =
-// "forensics/case-key/v1", info = "case:" + ledgerID + ":" + caseID, 32
-// bytes). The same master, ledger and case id always give the same key;
-// the ledger id keeps two ledgers under one master key (two gateways, or
-// a ledger lost and started again, both numbering from case-0001) from
-// issuing one key to different accounts. A case key's own canary seed
-// and subkeys follow from its secret as for any key.
-func (k *Key) DeriveCase(ledgerID, caseID string) (*Key, error) {
+// master key k, with the case's nonce (random, drawn when the case opens
+// and recorded in its opening event): the same parameters and tokenizer,
+// the id "<master id>.<case id>", and the secret HKDF-SHA256(ikm = k's
+// secret, salt = "forensics/case-key/v1", info = "case:" + ledgerID + ":"
+// + caseID + ":" + nonce, 32 bytes). The same inputs always give the same
+// key. The ledger id and the nonce keep one key from ever being issued
+// to two sets of accounts: two ledgers under one master key both number
+// from case-0001, and so do two copies of one ledger (a backup restored,
+// two processes on one file), but their nonces differ. A case key's own
+// canary seed and subkeys follow from its secret as for any key.
+func (k *Key) DeriveCase(ledgerID, caseID, nonce string) (*Key, error) {
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
 	}
-	if !caseIDPattern.MatchString(ledgerID) {
-		return nil, fmt.Errorf("ledger id %q: use 1-32 letters, digits, '_' or '-'", ledgerID)
+	if !caseIDPattern.MatchString(ledgerID) || !caseIDPattern.MatchString(nonce) {
+		return nil, fmt.Errorf("ledger id %q or case nonce %q: use 1-32 letters, digits, '_' or '-'", ledgerID, nonce)
 	}
 	if k.Case != "" {
 		return nil, fmt.Errorf("key %s is already the key of case %s: cases are derived from the master key", k.ID, k.Case)
@@ -55,7 +57,7 @@ func (k *Key) DeriveCase(ledgerID, caseID string) (*Key, error) {
 	if !idPattern.MatchString(id) {
 		return nil, fmt.Errorf("case key id %q is longer than 64 characters: use a shorter master key id or case id", id)
 	}
-	b, err := hkdf.Key(sha256.New, k.secret[:], []byte(caseSalt), "case:"+ledgerID+":"+caseID, 32)
+	b, err := hkdf.Key(sha256.New, k.secret[:], []byte(caseSalt), "case:"+ledgerID+":"+caseID+":"+nonce, 32)
 	if err != nil {
 		return nil, fmt.Errorf("derive case key: %w", err)
 	}

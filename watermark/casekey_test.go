@@ -17,25 +17,26 @@ func TestDeriveCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const ledger = "0123456789abcdef"
-	ck, err := master.DeriveCase(ledger, "case-0001")
+	const ledger, nonce = "0123456789abcdef", "00112233aabbccdd"
+	ck, err := master.DeriveCase(ledger, "case-0001", nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The vector is HKDF-SHA256 computed by a few lines of Python's hmac
-	// module (RFC 5869, one block; info "case:0123456789abcdef:case-0001"),
+	// module (RFC 5869, one block; info "case:0123456789abcdef:case-0001:00112233aabbccdd"),
 	// independently of crypto/hkdf.
-	if got, want := hex.EncodeToString(ck.secret[:]), "ac235848c39de0320866ea8e181d7819d775e444e3dfa0ef12b068a159f5b867"; got != want {
+	if got, want := hex.EncodeToString(ck.secret[:]), "be19f666e6493e55a8813c5d5f4465cdf4d281cb31233ef337875e47ed622366"; got != want {
 		t.Errorf("case secret %s, want %s", got, want)
 	}
 	if ck.ID != "main.case-0001" || ck.Case != "case-0001" || ck.Master != "main" || ck.Params != master.Params {
 		t.Errorf("case key %+v: id, case, master or params wrong", ck)
 	}
-	again, _ := master.DeriveCase(ledger, "case-0001")
-	other, _ := master.DeriveCase(ledger, "case-0002")
-	otherLedger, _ := master.DeriveCase("fedcba9876543210", "case-0001")
-	if otherLedger.Commitment() == ck.Commitment() {
-		t.Error("the same case id in two ledgers gives the same key")
+	again, _ := master.DeriveCase(ledger, "case-0001", nonce)
+	other, _ := master.DeriveCase(ledger, "case-0002", nonce)
+	otherLedger, _ := master.DeriveCase("fedcba9876543210", "case-0001", nonce)
+	otherNonce, _ := master.DeriveCase(ledger, "case-0001", "ffeeddccbbaa9988")
+	if otherLedger.Commitment() == ck.Commitment() || otherNonce.Commitment() == ck.Commitment() {
+		t.Error("the same case id in two ledgers, or with two nonces, gives the same key")
 	}
 	if again.Commitment() != ck.Commitment() {
 		t.Error("derivation is not repeatable")
@@ -46,16 +47,16 @@ func TestDeriveCase(t *testing.T) {
 	if ck.CanarySeed() == master.CanarySeed() || ck.CanarySeed() == other.CanarySeed() {
 		t.Error("a case shares its canary seed with the master or another case")
 	}
-	if _, err := ck.DeriveCase(ledger, "x"); err == nil {
+	if _, err := ck.DeriveCase(ledger, "x", nonce); err == nil {
 		t.Error("derived a case of a case key")
 	}
 	for _, bad := range []string{"", "a.b", "-x", strings.Repeat("a", 33), "a b", "é"} {
-		if _, err := master.DeriveCase(ledger, bad); err == nil {
+		if _, err := master.DeriveCase(ledger, bad, nonce); err == nil {
 			t.Errorf("case id %q accepted", bad)
 		}
 	}
 	long, _ := NewKeyFromSecret(strings.Repeat("k", 60), DefaultParams(), secret, time.Time{})
-	if _, err := long.DeriveCase(ledger, "case-1"); err == nil {
+	if _, err := long.DeriveCase(ledger, "case-1", nonce); err == nil {
 		t.Error("a case key id over 64 characters was accepted")
 	}
 }
@@ -67,8 +68,8 @@ func TestCaseKeysIndependent(t *testing.T) {
 	var secret [32]byte
 	secret[0] = 7
 	master, _ := NewKeyFromSecret("m", DefaultParams(), secret, time.Time{})
-	a, _ := master.DeriveCase("l1", "a")
-	b, _ := master.DeriveCase("l1", "b")
+	a, _ := master.DeriveCase("l1", "a", "n")
+	b, _ := master.DeriveCase("l1", "b", "n")
 	pairs := [][2]*Key{{master, a}, {a, b}, {master, b}}
 	const n = 200000
 	g := master.Gamma

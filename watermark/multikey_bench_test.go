@@ -36,7 +36,7 @@ func ledgerSet(b *testing.B) *ledgerBench {
 		master := testKey(DefaultParams().ContextWidth, 1)
 		ledger.schemes = []*Scheme{NewScheme(master)}
 		for i := 1; i < 10_000; i++ {
-			k, err := master.DeriveCase("0123456789abcdef", fmt.Sprintf("case-%05d", i))
+			k, err := master.DeriveCase("0123456789abcdef", fmt.Sprintf("case-%05d", i), "00112233aabbccdd")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/caseledger"
 	"forensics/evidence"
 	"forensics/serve"
 )
@@ -87,5 +88,21 @@ cases: {ledger: %s}
 	}
 	if code, out, stderr := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", "--request-log", reqLog, cut); code != 1 || !strings.Contains(out+stderr, "it was cut or replaced") {
 		t.Errorf("the cut ledger against the request log: %d %s%s", code, out, stderr)
+	}
+	// Another ledger (another id) in its place: the log records none of
+	// its events.
+	sign, _ := evidence.LoadSigningKey(signer)
+	other := filepath.Join(dir, "other.jsonl")
+	l, err := caseledger.Open(other, sign, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(caseledger.Event{Kind: caseledger.KindOpened, Case: "case-0001", MasterKey: "k", MasterCommitment: "c", KeyID: "k.case-0001", KeyCommitment: "kc",
+		Nonce: "00112233aabbccdd", Accounts: []string{"dev"}, Trigger: caseledger.Trigger{Source: caseledger.SourceOperator}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if code, out, stderr := runCLI(t, "", "verify-ledger", "--public-key", signer+".pub", "--request-log", reqLog, other); code != 1 || !strings.Contains(out+stderr, "none of this ledger's") {
+		t.Errorf("a replaced ledger against the request log: %d %s%s", code, out, stderr)
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"forensics/caseledger"
 	"forensics/internal/jsonl"
@@ -27,6 +30,7 @@ func ledgerLogProblems(events []caseledger.Event, logs []string) ([]string, int,
 	id := events[0].Ledger
 	var problems []string
 	seen := map[int]bool{}
+	others := map[string]bool{}
 	for _, lp := range logs {
 		files, err := reqlog.Files(lp)
 		if err != nil {
@@ -40,7 +44,7 @@ func ledgerLogProblems(events []caseledger.Event, logs []string) ([]string, int,
 				seq := int(seqF)
 				switch {
 				case ledger != id:
-					return // another gateway's ledger
+					others[ledger] = true // another ledger's (another gateway's, or this one's predecessor)
 				case seq < 1 || seq > len(events):
 					problems = append(problems, fmt.Sprintf("%s records ledger event %d (hash %.16s…), but the ledger ends at event %d: it was cut or replaced", f, seq, hash, len(events)))
 				case events[seq-1].Hash != hash:
@@ -53,6 +57,13 @@ func ledgerLogProblems(events []caseledger.Event, logs []string) ([]string, int,
 				return nil, 0, fmt.Errorf("request log %s: %w", f, err)
 			}
 		}
+	}
+	if len(seen) == 0 {
+		what := "no ledger event"
+		if len(others) > 0 {
+			what = fmt.Sprintf("events of other ledgers (%s)", strings.Join(slices.Sorted(maps.Keys(others)), ", "))
+		}
+		problems = append(problems, fmt.Sprintf("the request logs record %s and none of this ledger's (%s, %d events): it was replaced, or the logs are not its gateway's", what, id, len(events)))
 	}
 	return problems, len(seen), nil
 }

@@ -147,7 +147,7 @@ func checkCaseKeys(master *watermark.Key, cases []caseledger.Case) []string {
 			problems = append(problems, fmt.Sprintf("case %s: master key %s (commitment %.12s…) is not the given key %s", c.ID, c.MasterKey, c.MasterCommitment, master.ID))
 			continue
 		}
-		k, err := master.DeriveCase(c.Ledger, c.ID)
+		k, err := master.DeriveCase(c.Ledger, c.ID, c.Nonce)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("case %s: %v", c.ID, err))
 			continue

@@ -44,10 +44,11 @@ func writeLedger(t *testing.T) (ledger, pub, keyPath string) {
 		id       string
 		accounts []string
 	}{{"case-0001", []string{"acme-3", "acme-7"}}, {"case-0002", []string{"solo"}}} {
-		k, _ := master.DeriveCase(l.ID(), c.id)
+		nonce, _ := caseledger.NewNonce()
+		k, _ := master.DeriveCase(l.ID(), c.id, nonce)
 		cs, _ := canary.NewSecret(k.CanarySeed(), k.ID)
 		_, err := l.Append(caseledger.Event{Kind: caseledger.KindOpened, Case: c.id, MasterKey: master.ID, MasterCommitment: master.Commitment(),
-			KeyID: k.ID, KeyCommitment: k.Commitment(), CanaryCommitment: cs.SHA256, Accounts: c.accounts, Trigger: caseledger.Trigger{Source: caseledger.SourceOperator}})
+			KeyID: k.ID, KeyCommitment: k.Commitment(), CanaryCommitment: cs.SHA256, Nonce: nonce, Accounts: c.accounts, Trigger: caseledger.Trigger{Source: caseledger.SourceOperator}})
 		if err != nil {
 			t.Fatal(err)
 		}

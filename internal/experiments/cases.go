@@ -163,6 +163,9 @@ func experimentMaster(seed uint64, label string, r int) (*watermark.Key, error) 
 	return watermark.NewKeyFromSecret(fmt.Sprintf("master-%s-%d", label, r), watermark.DefaultParams(), secret, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
+// experimentNonce is the nonce of run r's case i.
+func experimentNonce(r, i int) string { return fmt.Sprintf("%08x%08x", r, i) }
+
 // experimentLedger is run r's ledger id.
 func experimentLedger(r int) string { return fmt.Sprintf("%016x", 0xe0000000+r) }
 
@@ -178,7 +181,7 @@ func casePower(ctx context.Context, o CasesOptions, teacher *embedded.Model, pro
 	if err != nil {
 		return nil, err
 	}
-	ck, err := master.DeriveCase(experimentLedger(0), caseID(1))
+	ck, err := master.DeriveCase(experimentLedger(0), caseID(1), experimentNonce(0, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +352,7 @@ func nullRun(ctx context.Context, o CasesOptions, teacher *embedded.Model, probe
 	}
 	cases := make([]*watermark.Key, o.Cases)
 	for i := range cases {
-		if cases[i], err = master.DeriveCase(experimentLedger(r), caseID(i+1)); err != nil {
+		if cases[i], err = master.DeriveCase(experimentLedger(r), caseID(i+1), experimentNonce(r, i+1)); err != nil {
 			return out, err
 		}
 	}
@@ -363,7 +366,7 @@ func nullRun(ctx context.Context, o CasesOptions, teacher *embedded.Model, probe
 		truth = 1
 		scheme = watermark.NewScheme(cases[truth])
 	case "other-ledger":
-		other, err := master.DeriveCase(experimentLedger(r+1_000_000), caseID(2))
+		other, err := master.DeriveCase(experimentLedger(r+1_000_000), caseID(2), experimentNonce(r+1_000_000, 2))
 		if err != nil {
 			return out, err
 		}
