@@ -1,17 +1,17 @@
 package caseledger
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"time"
+
+	"forensics/internal/jsonl"
 )
 
 // Format names the ledger's line format; every event carries it.
@@ -80,13 +80,7 @@ type Event struct {
 // marshal is the event's canonical line (without the newline): encoding/json
 // of the struct, fields in declaration order, HTML characters unescaped.
 func (e Event) marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jsonl.MarshalLine(e)
 }
 
 // ComputeHash is the hex SHA-256 of the event's canonical JSON with Hash

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"forensics/internal/bundlefile"
 )
 
 // Ledger appends events to a ledger file. It is safe for concurrent use;
@@ -90,7 +92,7 @@ func (l *Ledger) load(missing bool) error {
 		if l.id, err = NewID(); err != nil {
 			return err
 		}
-		if err := writeSync(idPath, []byte(l.id+"\n")); err != nil {
+		if err := bundlefile.WriteSync(idPath, []byte(l.id+"\n")); err != nil {
 			return fmt.Errorf("case ledger: %w", err)
 		}
 	}
@@ -101,29 +103,12 @@ func (l *Ledger) load(missing bool) error {
 		return fmt.Errorf("case ledger %s is ledger %s, but %s says %s was kept there: another ledger was put in its place", l.path, l.id, idPath, strings.TrimSpace(string(recorded)))
 	}
 	if len(events) > 0 && idErr != nil {
-		if err := writeSync(idPath, []byte(l.id+"\n")); err != nil {
+		if err := bundlefile.WriteSync(idPath, []byte(l.id+"\n")); err != nil {
 			return fmt.Errorf("case ledger: %w", err)
 		}
 	}
 	// A new file's directory entry must survive a crash too.
 	return syncDir(filepath.Dir(l.path))
-}
-
-// writeSync writes a small file and syncs it.
-func writeSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // Append completes e (Format, Seq, Time, Effective, Prev, Hash, Sig; for an extension

@@ -1,8 +1,7 @@
 package logline
 
 import (
-	"bytes"
-	"encoding/json"
+	"forensics/internal/jsonl"
 )
 
 // Entry is one line of the request log, the input of `forensics
@@ -89,11 +88,5 @@ type Truncation struct {
 // Marshal encodes an entry as its log line (without the newline). HTML
 // characters are not escaped: "<" would take six bytes.
 func Marshal(e *Entry) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jsonl.MarshalLine(e)
 }

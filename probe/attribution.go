@@ -158,11 +158,7 @@ func (a *analysis) attribution(ctx context.Context, tr *TestResult) error {
 	if err != nil {
 		return err
 	}
-	promptPieces, err := a.promptPieces()
-	if err != nil {
-		return err
-	}
-	suspect, err := a.roleDocs("suspect")
+	promptPieces, suspect, err := a.suspectPieces()
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,7 @@ func (a *analysis) radioactivity(ctx context.Context, tr *TestResult) error {
 		a.radioAsRecorded(tr)
 		return nil
 	}
-	promptPieces, err := a.promptPieces()
-	if err != nil {
-		return err
-	}
-	suspect, err := a.roleDocs("suspect")
+	promptPieces, suspect, err := a.suspectPieces()
 	if err != nil {
 		return err
 	}
@@ -84,6 +80,16 @@ func (a *analysis) radioAsRecorded(tr *TestResult) {
 		return
 	}
 	a.radioDecisions(tr)
+}
+
+// suspectPieces are the prompts' pieces (left out of the scoring) and the
+// suspect's answers as pieces.
+func (a *analysis) suspectPieces() (promptPieces, suspect [][]string, err error) {
+	if promptPieces, err = a.promptPieces(); err != nil {
+		return nil, nil, err
+	}
+	suspect, err = a.roleDocs("suspect")
+	return promptPieces, suspect, err
 }
 
 // promptPieces are the pieces of every prompt and trigger asked, whose

@@ -174,15 +174,7 @@ func Distill(ctx context.Context, o DistillOptions) (*DistillResult, error) {
 				}
 				texts = append(texts, probe.RenderEmbedded(p)+a)
 			}
-			art, err := embedded.Train(ctx, texts)
-			if err != nil {
-				return nil, err
-			}
-			student, err := embedded.New(art, embedded.DefaultOrder)
-			if err != nil {
-				return nil, err
-			}
-			out, err := answers(ctx, student, nil, probePrompts, o.ProbeTokens, o.Seed<<32+1<<20)
+			out, err := studentAnswers(ctx, texts, probePrompts, o.ProbeTokens, o.Seed<<32+1<<20)
 			if err != nil {
 				return nil, err
 			}

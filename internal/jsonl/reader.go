@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,4 +124,17 @@ func ReadFile(path string) ([]byte, error) {
 	}
 	defer closer.Close()
 	return io.ReadAll(in)
+}
+
+// MarshalLine encodes v as one JSON line without its newline: encoding/json
+// with HTML characters unescaped ("<" would take six bytes), the encoding
+// the request log and the case ledger hash.
+func MarshalLine(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
