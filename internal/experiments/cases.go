@@ -79,10 +79,13 @@ type KeyCurve struct {
 type FalseAttribution struct {
 	Kinds []NullKind `json:"kinds"`
 	// Runs with any case key wrongly attributed, over all kinds.
-	Runs     int        `json:"runs"`
-	Wrong    int        `json:"wrong"`
-	Rate     float64    `json:"rate"`
-	Interval [2]float64 `json:"rate_95"`
+	Runs  int `json:"runs"`
+	Wrong int `json:"wrong"`
+	// WrongAtShare: at the attribution test's share of α in a probe.
+	WrongAtShare    int        `json:"wrong_at_probe_share"`
+	IntervalAtShare [2]float64 `json:"rate_at_probe_share_95"`
+	Rate            float64    `json:"rate"`
+	Interval        [2]float64 `json:"rate_95"`
 	// NullP are the case keys' p-values in students that never saw their
 	// text: how many, the share at or below 0.01 and 0.001, and the KS
 	// test of their randomized versions against uniform.
@@ -101,6 +104,9 @@ type NullKind struct {
 	Description string `json:"description"`
 	Runs        int    `json:"runs"`
 	Wrong       int    `json:"wrong"`
+	// WrongAtShare counts at the attribution test's share of α in a probe
+	// (probeShare·α).
+	WrongAtShare int `json:"wrong_at_probe_share"`
 }
 
 // CasesResult is the whole experiment.
@@ -290,6 +296,10 @@ func falseAttribution(ctx context.Context, o CasesOptions, teacher *embedded.Mod
 			fa.Kinds[kind].Wrong++
 			fa.Wrong++
 		}
+		if run.wrongAtShare {
+			fa.Kinds[kind].WrongAtShare++
+			fa.WrongAtShare++
+		}
 		if run.trueTested {
 			fa.TrueTested++
 			if run.trueFound {
@@ -315,6 +325,10 @@ func falseAttribution(ctx context.Context, o CasesOptions, teacher *embedded.Mod
 			return fa, err
 		}
 		fa.Interval = [2]float64{lo, hi}
+		if lo, hi, err = stats.ClopperPearson(fa.WrongAtShare, fa.Runs, 0.95); err != nil {
+			return fa, err
+		}
+		fa.IntervalAtShare = [2]float64{lo, hi}
 	}
 	if len(nullU) > 0 {
 		fa.AtMost1e2, fa.AtMost1e3 = float64(nullLe2)/float64(len(nullU)), float64(nullLe3)/float64(len(nullU))
@@ -336,7 +350,7 @@ func b2i(b bool) int {
 
 // nullOutcome is one false-attribution run.
 type nullOutcome struct {
-	wrong                 bool
+	wrong, wrongAtShare   bool
 	trueTested, trueFound bool
 	pooledRejected        bool
 	nullLog10P, nullU     []float64
@@ -421,20 +435,29 @@ func decideRun(o CasesOptions, cases []*watermark.Key, tk tokenizer.Tokenizer, p
 		}
 	}
 	lp[0], w[0] = stats.Log10BinomUpperTail(green, scored, cases[0].Gamma), 0.5
-	rej, err := stats.WeightedHolm(lp, w, o.Alpha)
-	if err != nil {
-		return out, err
-	}
-	out.pooledRejected = rej[0]
-	for i, x := range rej[1:] {
-		if i == truth {
-			out.trueTested, out.trueFound = true, x
-		} else if x {
-			out.wrong = true
+	for _, level := range []float64{o.Alpha, o.Alpha * probeShare} {
+		rej, err := stats.WeightedHolm(lp, w, level)
+		if err != nil {
+			return out, err
 		}
-	}
-	if truth < 0 && rej[0] {
-		out.wrong = true
+		wrong := truth < 0 && rej[0]
+		for i, x := range rej[1:] {
+			if i == truth && level == o.Alpha {
+				out.trueTested, out.trueFound = true, x
+			} else if i != truth && x {
+				wrong = true
+			}
+		}
+		if level == o.Alpha {
+			out.pooledRejected, out.wrong = rej[0], wrong
+		} else {
+			out.wrongAtShare = wrong
+		}
 	}
 	return out, nil
 }
+
+// probeShare is the attribution test's share of α in a probe that plans
+// the radioactivity and attribution tests only (0.3 / 0.9); with the
+// canary and equality tests it is smaller (0.3 / 1.3).
+const probeShare = 0.3 / 0.9

@@ -36,11 +36,12 @@ func CasesMarkdown(r *CasesResult) string {
 	}
 	fa := r.False
 	fmt.Fprintf(&md, "\n## False attribution\n\n%d students, each with a fresh master key and %d case keys derived from it (`case-0001`…), trained on %d answers and probed with %d prompts; decided as the probe's attribution test decides, with α = %g taken whole (the probe gives the attribution test only part of α, so this is the stricter setting for a false attribution): the keys pooled are one hypothesis with half the weight, each case one with an equal part of the other half, weighted Holm. A run is wrong when a case whose text the student never saw is attributed, or the pooled hypothesis rejects for a student of no case. Scoring is the probe's (`probe.ScoreAnswers`: distinct tuples, prompt tuples left out, exact binomial tail); the control gate and the key-swap null of the full probe are not applied here (they only withhold).\n\n", fa.Runs, o.Cases, o.NullAnswers, o.NullPrompts, o.Alpha)
-	md.WriteString("| student | runs | wrong |\n|---|---|---|\n")
+	fmt.Fprintf(&md, "| student | runs | wrong at α = %g | wrong at the probe's share, %.4g |\n|---|---|---|---|\n", o.Alpha, o.Alpha*probeShare)
 	for _, k := range fa.Kinds {
-		fmt.Fprintf(&md, "| %s: %s | %d | %d |\n", k.Kind, k.Description, k.Runs, k.Wrong)
+		fmt.Fprintf(&md, "| %s: %s | %d | %d | %d |\n", k.Kind, k.Description, k.Runs, k.Wrong, k.WrongAtShare)
 	}
-	fmt.Fprintf(&md, "\nWrong attributions: %d of %d runs, rate %.4f, exact 95%% interval [%.4f, %.4f] (Clopper–Pearson). The true case of the `other-case` students was attributed in %d of %d runs.\n\n", fa.Wrong, fa.Runs, fa.Rate, fa.Interval[0], fa.Interval[1], fa.TrueFound, fa.TrueTested)
+	fmt.Fprintf(&md, "\nWrong attributions at α = %g: %d of %d runs, rate %.4f, exact 95%% interval [%.4f, %.4f] (Clopper–Pearson); the bound they test is α per run. At the attribution test's share of α in a probe that plans only the radioactivity and attribution tests (%.4g; less with canary and equality tests): %d of %d, exact 95%% interval [%.4f, %.4f]. The true case of the `other-case` students was attributed in %d of %d runs.\n\n",
+		o.Alpha, fa.Wrong, fa.Runs, fa.Rate, fa.Interval[0], fa.Interval[1], o.Alpha*probeShare, fa.WrongAtShare, fa.Runs, fa.IntervalAtShare[0], fa.IntervalAtShare[1], fa.TrueFound, fa.TrueTested)
 	fmt.Fprintf(&md, "Calibration of the %d p-values of case keys whose text the student never saw: %.4f of them ≤ 0.01 and %.4f ≤ 0.001 (nominal 0.01 and 0.001; binomial p-values are discrete, hence at or below nominal); the smallest was %s; Kolmogorov–Smirnov of their randomized versions against uniform: p = %.3g.\n",
 		fa.NullP, fa.AtMost1e2, fa.AtMost1e3, stats.FormatP(fa.MinLog10P), fa.KSP)
 	return md.String()
