@@ -73,8 +73,26 @@ type Config struct {
 	Canaries string `yaml:"canaries"`
 	// Cases opens case keys for flagged accounts (docs/cases.md).
 	Cases CasesConfig `yaml:"cases"`
+	// State is where per-account state (limits, budgets, suspensions,
+	// keys added at run time) lives: Redis for several replicas, memory
+	// otherwise (docs/replicas.md).
+	State StateConfig `yaml:"state"`
 
 	dir string // folder of the config file, for relative paths
+}
+
+// StateConfig chooses the store of per-account state.
+type StateConfig struct {
+	// Redis is redis://[:password@]host:port/db (rediss:// for TLS); the
+	// password may come from FORENSICS_REDIS_PASSWORD instead. Empty: the
+	// state lives in the process.
+	Redis string `yaml:"redis"`
+	// Prefix starts every Redis key (default "forensics:").
+	Prefix string `yaml:"prefix"`
+	// Dir, without Redis, keeps the API keys added or revoked at run time
+	// (keys.json, relative to the config); without either, the admin key
+	// API refuses changes that a restart would lose.
+	Dir string `yaml:"dir"`
 }
 
 // BackendConfig chooses what generates the text.

@@ -75,6 +75,15 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		return nil, err
 	}
+	if err := s.openState(); err != nil {
+		if s.cases != nil {
+			s.cases.ledger.Close()
+		}
+		if s.log != nil {
+			s.log.Close()
+		}
+		return nil, err
+	}
 	s.startBackground()
 	s.routes()
 	return s, nil
@@ -90,7 +99,8 @@ func newServer(cfg *Config, opts Options) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
+	met := newMetrics()
+	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(defaultStore(now), met.reg), met: met, slog: logger,
 		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
 		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
 		calib: newPaceCalibration(), trace: opts.Trace, window: repeatWindow(cfg.Watermarking.RepeatWindow.Duration)}
@@ -180,7 +190,6 @@ func (s *Server) addAccounts(schemes map[string]*watermark.Scheme, keyCanaries m
 		if a.Limits != nil {
 			lim = *a.Limits
 		}
-		s.lim.set(a.Name, lim)
 		s.risk.base[a.Name] = lim
 	}
 }

@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	s.caseRoutes(s.mux)
+	s.keyRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
 	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
@@ -123,6 +124,7 @@ func (s *Server) routes() {
 	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	s.caseRoutes(s.adminMux)
+	s.keyRoutes(s.adminMux)
 }
 
 func (s *Server) metricsHandler() http.Handler {
@@ -197,36 +199,14 @@ func (s *Server) Close() error {
 		s.sumStop = nil
 		s.flushSuppressed(s.now().Add(time.Minute))
 	}
-	var cerr error
+	cerr := s.lim.st.Close()
 	if s.cases != nil {
-		cerr = s.cases.ledger.Close()
+		cerr = errors.Join(cerr, s.cases.ledger.Close())
 	}
 	if s.log != nil {
 		return errors.Join(s.log.Close(), cerr)
 	}
 	return cerr
-}
-
-// Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
-// keeping what it has already used; unlimited quotas stay unlimited.
-func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
-	if !(factor > 0 && factor <= 1) {
-		return Limits{}, fmt.Errorf("factor %v outside (0,1]", factor)
-	}
-	s.risk.mu.Lock()
-	defer s.risk.mu.Unlock()
-	if _, ok := s.risk.base[acct]; !ok {
-		return Limits{}, fmt.Errorf("no account %q", acct)
-	}
-	// Recorded as its own source, so a later scan result does not undo it.
-	f := 1.0
-	if v, ok := s.risk.factor[sourceManual][acct]; ok {
-		f = v
-	}
-	s.risk.factor[sourceManual][acct] = f * factor
-	s.setLimitsLocked(acct)
-	nl, _ := s.lim.limits(acct)
-	return nl, nil
 }
 
 // reqCtx carries one request's identity through a handler.
@@ -239,6 +219,9 @@ type reqCtx struct {
 	// at is the time the request is served as: its account's case state
 	// and its repeat window are those at this time (account.current).
 	at time.Time
+	// header is the response's header, for the rate-limit headers set
+	// when a generation is admitted.
+	header http.Header
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
@@ -253,13 +236,18 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		// closing the log.
 		s.wg.Add(1)
 		defer s.wg.Done()
-		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now()}
+		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), header: w.Header()}
 		w.Header().Set("X-Request-Id", rc.id)
 		key := apiKey(r)
 		msg := "missing API key: send Authorization: Bearer <key>"
 		if key != "" {
 			rc.keyHash = HashAPIKey(key)
-			rc.acct = s.accounts[rc.keyHash]
+			var he *httpError
+			if rc.acct, he = s.keyAccount(r.Context(), rc.keyHash, s.accounts[rc.keyHash]); he != nil {
+				rc.acct = &account{}
+				s.refuse(w, r, rc, "", nil, he, writeErrorFor(endpoint))
+				return
+			}
 			msg = "unknown API key"
 		}
 		if rc.acct == nil {
@@ -269,14 +257,8 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		}
 		// The key and canaries the whole request is served under.
 		rc.acct, rc.at = rc.acct.current(s.now)
-		if _, ok := s.suspendedRisk(rc.acct.name); ok {
-			// The risk score is not told: a harvester would steer by it.
-			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", rc.acct.name)}, writeErrorFor(endpoint))
-			return
-		}
-		if which, retry := s.lim.charge(rc.acct.name); which != "" {
-			s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
-			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}, writeErrorFor(endpoint))
+		if he := s.chargeRequest(r.Context(), w.Header(), rc); he != nil {
+			s.refuse(w, r, rc, "", nil, he, writeErrorFor(endpoint))
 			return
 		}
 		s.met.inFlight.Inc()
@@ -558,7 +540,7 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 	gr.params["account"], gr.params["factor"] = req.Account, req.Factor
 	nl, err := s.Tighten(req.Account, req.Factor)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		fail(statusOfRiskError(err), err.Error())
 		return
 	}
 	gr.params["limits"] = nl
