@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -103,8 +104,8 @@ func (s *Server) handleAddKey(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	writeJSONStatus(w, http.StatusCreated, map[string]any{"id": k.ID, "account": k.Account, "api_key": key, "hash": hash, "created": k.Created})
-	s.logRequest(r, rc, http.StatusCreated, "", gr, nil, "")
+	writeJSONStatus(w, http.StatusOK, map[string]any{"id": k.ID, "account": k.Account, "api_key": key, "hash": hash, "created": k.Created})
+	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
 }
 
 func (s *Server) putKey(ctx context.Context, k state.Key) error {
@@ -204,6 +205,7 @@ func (s *Server) allKeys(ctx context.Context) ([]state.Key, error) {
 			out = append(out, state.Key{ID: keyID(h), Hash: h, Account: a.name, Config: true})
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account+out[i].ID < out[j].Account+out[j].ID })
 	return append(out, stored...), nil
 }
 

@@ -64,7 +64,7 @@ finish (up to shutdown_timeout), and flushes the request log.`,
 	}
 	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "gateway configuration (YAML)")
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (overrides the config's listen)")
-	cmd.AddCommand(newCmdServeAPIKey(io, nil))
+	cmd.AddCommand(newCmdServeAPIKey(io, nil), newCmdServeKeys(io))
 	return cmd
 }
 

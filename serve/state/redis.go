@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,8 +39,17 @@ type Redis struct {
 // Redis password from.
 const PasswordEnv = "FORENSICS_REDIS_PASSWORD"
 
+// quietLogger silences go-redis's own log lines (a library must not
+// print): its failures come back as errors, which the gateway logs.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+var quiet sync.Once
+
 // OpenRedis connects to Redis and checks that it answers.
 func OpenRedis(ctx context.Context, o RedisOptions) (*Redis, error) {
+	quiet.Do(func() { redis.SetLogger(quietLogger{}) })
 	opt, err := redis.ParseURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("state: redis URL: %w", err)
