@@ -11,7 +11,6 @@ import (
 	"forensics/internal/testredis"
 )
 
-
 // TestRateLimitHeaders: x-ratelimit-* on both APIs, from the configured
 // limits; a 429 with a Retry-After under a minute.
 func TestRateLimitHeaders(t *testing.T) {
@@ -37,7 +36,9 @@ func TestRateLimitHeaders(t *testing.T) {
 			}
 		}
 	}
-	if h := g.get("/api/tags", devKey).Header; h.Get("X-Ratelimit-Limit-Requests") != "" {
+	resp := g.get("/api/tags", devKey)
+	readAll(t, resp)
+	if h := resp.Header; h.Get("X-Ratelimit-Limit-Requests") != "" {
 		t.Fatalf("unlimited account got limit headers: %v", h)
 	}
 }

@@ -160,5 +160,3 @@ func printKeys(opts *serveKeysOptions, keys []serve.KeyInfo) {
 	}
 	tw.Flush()
 }
-
-
