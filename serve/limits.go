@@ -82,14 +82,6 @@ func (s *Server) accountLimits(ctx context.Context, acct string) (configured, ef
 	return configured, eff, suspended, nil
 }
 
-// effectiveLimits are an account's limits in force (tests, Tighten).
-func (s *Server) effectiveLimits(acct string) (Limits, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
-	defer cancel()
-	_, eff, _, err := s.accountLimits(ctx, acct)
-	return eff, err == nil
-}
-
 // chargeRequest refuses a suspended account (403) and takes one request
 // from the hourly quota, setting the request headers of x-ratelimit-*.
 // Every authenticated request pays, whatever comes of it (a request for a

@@ -203,15 +203,6 @@ func (s *Server) decideLocked(src int, acct string, d *state.Decision) error {
 	return nil
 }
 
-// suspendedRisk reports whether an account is suspended (its risk is not
-// kept for shared decisions: 0).
-func (s *Server) suspendedRisk(acct string) (float64, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
-	defer cancel()
-	_, suspended, err := s.riskOf(ctx, acct)
-	return 0, suspended || err != nil
-}
-
 // Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
 // keeping what it has already used; unlimited quotas stay unlimited. It
 // is recorded as its own source (shared), so a later scan result does not

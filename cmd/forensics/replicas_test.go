@@ -154,14 +154,26 @@ watermarking: {pacing: false}
 	}
 	t.Logf("suspension through replica 1 refused by replicas 2 and 3 after %v", refusedWithin(t, reps[1:], "other-key", 403))
 
-	st, body, _ := call(t, "POST", reps[1].url+"/admin/keys", "admin-key", map[string]any{"account": "acme"})
-	var added struct{ APIKey, ID string }
-	added.APIKey, added.ID = jsonString(body, "api_key"), jsonString(body, "id")
-	if st != 200 || added.APIKey == "" {
-		t.Fatalf("add key: %d %s", st, body)
+	// Keys through the CLI: added on replica 2, revoked on replica 3.
+	adminFile := filepath.Join(dir, "admin.key")
+	os.WriteFile(adminFile, []byte("admin-key\n"), 0o600)
+	gw := func(i int) []string { return []string{"--gateway", reps[i].url, "--admin-key-file", adminFile} }
+	code, out, errOut := runCLI(t, "", append([]string{"serve", "keys", "add", "--account", "acme", "--json"}, gw(1)...)...)
+	added := struct {
+		APIKey string `json:"api_key"`
+		ID     string `json:"id"`
+	}{}
+	if json.Unmarshal([]byte(out), &added); code != 0 || added.APIKey == "" {
+		t.Fatalf("keys add: %d %s %s", code, out, errOut)
 	}
-	if st, _, _ := call(t, "POST", reps[2].url+"/admin/keys/revoke", "admin-key", map[string]any{"id": added.ID}); st != 200 {
-		t.Fatalf("revoke: %d", st)
+	if code, out, _ := runCLI(t, "", append([]string{"serve", "keys", "list"}, gw(0)...)...); code != 0 || !strings.Contains(out, added.ID) || strings.Contains(out, added.APIKey) {
+		t.Fatalf("keys list: %d\n%s", code, out)
+	}
+	if st, body, _ := call(t, "GET", reps[0].url+"/api/tags", added.APIKey, nil); st != 429 || !strings.Contains(body, "acme") {
+		t.Fatalf("a key added through replica 2 on replica 1: %d %s (want acme's exhausted quota)", st, body)
+	}
+	if code, out, errOut := runCLI(t, "", append([]string{"serve", "keys", "revoke", "--id", added.ID}, gw(2)...)...); code != 0 {
+		t.Fatalf("keys revoke: %d %s %s", code, out, errOut)
 	}
 	t.Logf("key revoked through replica 3 refused by replicas 1 and 2 after %v", refusedWithin(t, reps[:2], added.APIKey, 401))
 }
@@ -214,11 +226,4 @@ func refusedWithin(t *testing.T, reps []*replica, key string, status int) time.D
 		}
 	}
 	return time.Since(start)
-}
-
-func jsonString(body, field string) string {
-	var m map[string]any
-	json.Unmarshal([]byte(body), &m)
-	s, _ := m[field].(string)
-	return s
 }
