@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,9 @@ import (
 type limiter struct {
 	st   state.Store
 	errs prometheus.Counter
+	// lastLogged (Unix ns) and unlogged bound the log lines of a store
+	// outage to one a second: every request fails while it lasts.
+	lastLogged, unlogged atomic.Int64
 }
 
 // Retry-After values say nothing an account does not know: they come from
@@ -61,7 +65,12 @@ func perDay(n int) state.Bucket  { return state.Bucket{Capacity: float64(n), Per
 // request gets: a failing shared limit must not become no limit.
 func (s *Server) stateFailure(err error) *httpError {
 	s.lim.errs.Inc()
-	s.slog.Error("state store failed; refusing the request", "err", err)
+	now, last := time.Now().UnixNano(), s.lim.lastLogged.Load()
+	if now-last >= int64(time.Second) && s.lim.lastLogged.CompareAndSwap(last, now) {
+		s.slog.Error("state store failed; refusing requests", "err", err, "also_refused_since_last_line", s.lim.unlogged.Swap(0))
+	} else {
+		s.lim.unlogged.Add(1)
+	}
 	return &httpError{status: http.StatusServiceUnavailable, msg: "service temporarily unavailable (rate-limit state unreachable)", retry: time.Second}
 }
 

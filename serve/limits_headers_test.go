@@ -2,9 +2,11 @@ package serve
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,7 +127,10 @@ func TestBudgetReservation(t *testing.T) {
 // does not start without its Redis.
 func TestRedisFailsClosed(t *testing.T) {
 	srv := testredis.Start(t)
-	g := startGateway(t, testKey(t, 1), `state: {redis: "`+srv.URL(0)+`"}`)
+	var logged syncBuffer
+	g := startGatewayWith(t, testKey(t, 1), `state: {redis: "`+srv.URL(0)+`"}`, func(_ *Config, o *Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&logged, nil))
+	})
 	if got := tags(g, limitedKey); got != 200 {
 		t.Fatalf("with redis: %d", got)
 	}
@@ -139,6 +144,9 @@ func TestRedisFailsClosed(t *testing.T) {
 	if m := readAll(t, g.get("/metrics", adminKey)); !strings.Contains(m, "forensics_state_errors_total 2") {
 		t.Fatal("state errors not counted")
 	}
+	if !strings.Contains(logged.String(), `"msg":"state store failed; refusing requests"`) {
+		t.Fatalf("the failure was not logged: %s", logged.String())
+	}
 	cfg, err := ParseConfig([]byte(`state: {redis: "` + srv.URL(0) + `"}` + "\naccounts: [{name: a, watermark: false, api_keys: [\"" + HashAPIKey("a") + "\"]}]\nlog: {path: " + t.TempDir() + "/r.jsonl}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,4 +157,22 @@ func TestRedisFailsClosed(t *testing.T) {
 		t.Fatalf("start without redis: %v", err)
 	}
 	t.Logf("refused to start in %v: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+// syncBuffer is a bytes.Buffer for a logger that requests write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
