@@ -123,8 +123,9 @@ func TestBudgetReservation(t *testing.T) {
 }
 
 // TestRedisFailsClosed: with Redis gone, requests are refused with 503 in
-// each API's shape (not served without limits), counted; and a gateway
-// does not start without its Redis.
+// each API's shape (not served without limits), counted and logged; a
+// gateway does not start without its Redis; and serving resumes when
+// Redis is back.
 func TestRedisFailsClosed(t *testing.T) {
 	srv := testredis.Start(t)
 	var logged syncBuffer
@@ -157,6 +158,10 @@ func TestRedisFailsClosed(t *testing.T) {
 		t.Fatalf("start without redis: %v", err)
 	}
 	t.Logf("refused to start in %v: %v", time.Since(start).Round(time.Millisecond), err)
+	srv.Restart(t)
+	if got := tags(g, devKey); got != 200 {
+		t.Fatalf("redis back: %d", got)
+	}
 }
 
 // syncBuffer is a bytes.Buffer for a logger that requests write to.

@@ -61,6 +61,26 @@ func (s *Server) start(bin string) error {
 		return err
 	}
 	s.port = port
+	return s.run(bin)
+}
+
+// Restart starts a stopped server again on its port (its data is gone:
+// it keeps none on disk).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	bin, err := exec.LookPath("redis-server")
+	if err == nil {
+		err = s.run(bin)
+	}
+	if err != nil {
+		t.Fatalf("restarting redis-server: %v", err)
+	}
+}
+
+// run starts redis-server on s.port and waits until it accepts.
+func (s *Server) run(bin string) error {
+	port := s.port
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"))
