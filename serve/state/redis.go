@@ -86,6 +86,13 @@ func (r *Redis) Ping(ctx context.Context) error {
 // Close implements Store.
 func (r *Redis) Close() error { return r.c.Close() }
 
+// Client is the store's Redis client, for other shared state of the
+// gateway (the case feed) on the same connection pool.
+func (r *Redis) Client() redis.UniversalClient { return r.c }
+
+// Prefix is the store's key prefix.
+func (r *Redis) Prefix() string { return r.prefix }
+
 func (r *Redis) nowArg(unit time.Duration) float64 {
 	if r.now == nil {
 		return -1
