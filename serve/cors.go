@@ -64,14 +64,15 @@ func matchOrigin(pattern, origin string) bool {
 		return false
 	}
 	mid := origin[len(prefix) : len(origin)-len(suffix)]
-	if strings.HasSuffix(prefix, ":") && suffix == "" {
-		if mid == "" || len(mid) > 5 {
-			return false
-		}
-		for _, c := range mid {
-			if c < '0' || c > '9' {
-				return false
-			}
+	port := strings.HasSuffix(prefix, ":") && suffix == ""
+	if port && (mid == "" || len(mid) > 5) {
+		return false
+	}
+	for _, c := range mid {
+		digit := c >= '0' && c <= '9'
+		host := digit || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == ':'
+		if port && !digit || !host {
+			return false // an origin is scheme://host[:port], nothing else
 		}
 	}
 	return true
