@@ -34,7 +34,7 @@ func writeOAIError(w http.ResponseWriter, status int, msg string) {
 // refusal's message starts with the field it is about.
 var oaiParamNames = map[string]bool{
 	"messages": true, "model": true, "n": true, "temperature": true, "max_tokens": true, "min_tokens": true,
-	"stop": true, "tools": true, "functions": true, "tool_choice": true, "response_format": true,
+	"stop": true, "tools": true, "functions": true, "tool_choice": true, "function_call": true, "format": true, "response_format": true,
 	"logprobs": true, "top_logprobs": true, "input": true, "prompt": true, "stream_options": true,
 	"encoding_format": true, "dimensions": true, "suffix": true, "echo": true, "best_of": true,
 }
