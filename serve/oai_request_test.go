@@ -134,8 +134,8 @@ func TestOllamaFeatureRefusals(t *testing.T) {
 // TestOAIErrorCodes: the mapping from refusals to OpenAI's fields.
 func TestOAIErrorCodes(t *testing.T) {
 	tests := []struct {
-		status            int
-		msg               string
+		status           int
+		msg              string
 		typ, code, param string
 	}{
 		{401, "unknown API key", "authentication_error", "invalid_api_key", ""},
