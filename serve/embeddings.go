@@ -139,6 +139,9 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return
 	}
 	j, he := s.prepareEmbed(r.Context(), rc, req.Model, inputs, false)
+	if req.Options != nil {
+		j.gr.params["options"] = req.Options // logged, not applied
+	}
 	var resp *api.EmbedResponse
 	if he == nil {
 		he = s.embed(rc, j, func() (int, error) {
@@ -166,6 +169,9 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request, rc *re
 		return
 	}
 	j, he := s.prepareEmbed(r.Context(), rc, req.Model, []string{req.Prompt}, true)
+	if req.Options != nil {
+		j.gr.params["options"] = req.Options // logged, not applied
+	}
 	var resp *api.EmbeddingResponse
 	if he == nil {
 		he = s.embed(rc, j, func() (int, error) {
