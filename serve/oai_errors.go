@@ -30,7 +30,7 @@ func writeOAIError(w http.ResponseWriter, status int, msg string) {
 	json.NewEncoder(w).Encode(map[string]oaiError{"error": oaiFields(status, msg)})
 }
 
-// oaiParams are the request fields a refusal can name as its param: a
+// oaiParamNames are the request fields a refusal can name as its param: a
 // refusal's message starts with the field it is about.
 var oaiParamNames = map[string]bool{
 	"messages": true, "model": true, "n": true, "temperature": true, "max_tokens": true, "min_tokens": true,

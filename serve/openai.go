@@ -215,26 +215,20 @@ func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request, rc *
 		s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeOAIError)
 		return
 	}
-	type model struct {
-		ID      string `json:"id"`
-		Object  string `json:"object"`
-		Created int64  `json:"created"`
-		OwnedBy string `json:"owned_by"`
-	}
 	out := struct {
-		Object string  `json:"object"`
-		Data   []model `json:"data"`
-	}{Object: "list", Data: []model{}}
+		Object string     `json:"object"`
+		Data   []oaiModel `json:"data"`
+	}{Object: "list", Data: []oaiModel{}}
 	if len(s.models) > 0 {
 		for name, mc := range s.models {
 			if s.mayUse(rc.acct, mc) {
-				out.Data = append(out.Data, model{ID: name, Object: "model", Created: s.now().Unix(), OwnedBy: "forensics"})
+				out.Data = append(out.Data, oaiModel{ID: name, Object: "model", Created: s.now().Unix(), OwnedBy: "forensics"})
 			}
 		}
 	} else {
 		for _, m := range list.Models {
 			if rc.acct.models == nil || rc.acct.models[m.Name] {
-				out.Data = append(out.Data, model{ID: m.Name, Object: "model", Created: m.ModifiedAt.Unix(), OwnedBy: "forensics"})
+				out.Data = append(out.Data, oaiModel{ID: m.Name, Object: "model", Created: m.ModifiedAt.Unix(), OwnedBy: "forensics"})
 			}
 		}
 	}
