@@ -97,6 +97,11 @@ type ModelConfig struct {
 	Upstream string `yaml:"upstream"` // the backend's name for it (default: Name)
 	// Watermark off serves this model without a watermark (internal use).
 	Watermark *bool `yaml:"watermark"`
+	// Embeddings on serves /api/embed, /api/embeddings and /v1/embeddings
+	// for this model (default off: a generative model's embeddings are
+	// its hidden states, a distillation aid the watermark does not mark;
+	// docs/gateway-api.md).
+	Embeddings bool `yaml:"embeddings"`
 }
 
 // AccountConfig is one customer.
@@ -145,6 +150,10 @@ type HTTPConfig struct {
 	// Without it, X-Forwarded-For is ignored (a client could write any
 	// address there).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowedOrigins are web origins, besides Ollama's defaults (localhost
+	// and the app schemes), whose pages may read answers (CORS); one "*"
+	// may stand for a port or any text, and "*" alone allows every origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 
 	trusted []netip.Prefix
 }
@@ -468,6 +477,11 @@ func (c *Config) parseTrustedProxies() error {
 			pre = netip.PrefixFrom(a, a.BitLen())
 		}
 		c.HTTP.trusted = append(c.HTTP.trusted, pre.Masked())
+	}
+	for _, o := range c.HTTP.AllowedOrigins {
+		if o == "" || strings.Count(o, "*") > 1 {
+			return fmt.Errorf("http: allowed_origins: %q: want an origin (scheme://host[:port]) with at most one *", o)
+		}
 	}
 	return nil
 }
