@@ -158,20 +158,31 @@ func (s *Server) resyncFeed() {
 			return
 		case <-t.C:
 		}
-		cm := s.cases
-		cm.mu.Lock()
-		var err error
-		if cm.published < len(cm.ledger.Events()) {
-			ctx, cancel := context.WithTimeout(s.bgCtx, feedTimeout)
-			err = s.syncFeed(ctx, cm.published)
-			cancel()
-		}
-		cm.mu.Unlock()
+		err := s.resyncOnce()
 		if err != nil && !failing && s.bgCtx.Err() == nil {
 			s.slog.Error("cases: the shared case feed is behind the ledger", "err", err)
 		}
 		failing = err != nil
 	}
+}
+
+// resyncOnce checks the feed's last line against the ledger and publishes
+// what it lacks; a feed that lost lines (a flushed Redis) is claimed and
+// filled again from the start.
+func (s *Server) resyncOnce() error {
+	cm := s.cases
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.bgCtx, feedTimeout)
+	defer cancel()
+	from := max(0, cm.published-1)
+	err := s.syncFeed(ctx, from)
+	if err != nil && from > 0 {
+		if err = cm.feed.Claim(ctx, cm.ledger.ID()); err == nil {
+			err = s.syncFeed(ctx, 0)
+		}
+	}
+	return err
 }
 
 // followCases makes this replica a follower: it reads the ledger's lines

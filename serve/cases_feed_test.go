@@ -175,3 +175,27 @@ func TestMemoryCaseFeed(t *testing.T) {
 		t.Error("claims")
 	}
 }
+
+// TestCaseFeedRefilled: a feed that lost its lines (a flushed Redis) is
+// filled again by the holder, so a follower started afterwards still
+// serves the open cases.
+func TestCaseFeedRefilled(t *testing.T) {
+	key := testKey(t, 1)
+	clk := newTestClock()
+	feed := &MemoryCaseFeed{}
+	holder := startCaseReplica(t, key, clk, feed, filepath.Join(t.TempDir(), "cases.jsonl"))
+	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev2"}})
+	feed.mu.Lock()
+	feed.lines, feed.ledger = nil, ""
+	feed.mu.Unlock()
+	took := waitFor(t, "the holder refills the feed", func() bool {
+		lines, _ := feed.Since(context.Background(), 0)
+		return len(lines) == 2
+	})
+	t.Logf("refilled after %v", took)
+	late := startCaseReplica(t, key, clk, feed, "")
+	if n := len(late.srv.cases.list()); n != 2 {
+		t.Fatalf("a follower started after the refill has %d cases", n)
+	}
+}
