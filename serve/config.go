@@ -258,6 +258,11 @@ type CasesConfig struct {
 	// OpenAt is the least scan action that opens a case: alert (default),
 	// throttle or suspend.
 	OpenAt string `yaml:"open_at"`
+	// Follow makes this replica serve the cases that the replica holding
+	// the ledger decides, read through the shared state (state.redis) and
+	// verified with log.signing_key's public half; it holds no ledger and
+	// decides no case (docs/replicas.md).
+	Follow bool `yaml:"follow"`
 }
 
 // Duration reads "30s", "5m" in YAML.
@@ -326,7 +331,7 @@ func (c *Config) setDefaults() {
 	c.Log.setDefaults()
 	c.HTTP.setDefaults()
 	c.Watermarking.setDefaults()
-	if c.Cases.Ledger != "" {
+	if c.Cases.Ledger != "" || c.Cases.Follow {
 		if c.Cases.MasterKey == "" {
 			c.Cases.MasterKey = c.Defaults.Key
 		}
@@ -613,7 +618,10 @@ func (c *Config) validateModels() error {
 // known open_at, and a signing key (unsigned custody is worth little).
 func (c *Config) validateCases() error {
 	cc := c.Cases
-	if cc.Ledger == "" {
+	if cc.Follow && cc.Ledger != "" {
+		return errors.New("cases: a replica either holds the ledger (cases.ledger) or follows the one that does (cases.follow), not both")
+	}
+	if cc.Ledger == "" && !cc.Follow {
 		if cc.MasterKey != "" || cc.OpenAt != "" {
 			return errors.New("cases: master_key and open_at need a ledger (cases.ledger)")
 		}

@@ -201,7 +201,7 @@ func (s *Server) Close() error {
 	}
 	var cerr error
 	if s.cases != nil {
-		cerr = s.cases.ledger.Close()
+		cerr = s.cases.close()
 	}
 	if s.log != nil {
 		return errors.Join(s.log.Close(), cerr)
