@@ -115,6 +115,11 @@ type ModelConfig struct {
 	Upstream string `yaml:"upstream"` // the backend's name for it (default: Name)
 	// Watermark off serves this model without a watermark (internal use).
 	Watermark *bool `yaml:"watermark"`
+	// Embeddings on serves /api/embed, /api/embeddings and /v1/embeddings
+	// for this model (default off: a generative model's embeddings are
+	// its hidden states, a distillation aid the watermark does not mark;
+	// docs/gateway-api.md).
+	Embeddings bool `yaml:"embeddings"`
 }
 
 // AccountConfig is one customer.
@@ -163,6 +168,10 @@ type HTTPConfig struct {
 	// Without it, X-Forwarded-For is ignored (a client could write any
 	// address there).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowedOrigins are web origins, besides Ollama's defaults (localhost
+	// and the app schemes), whose pages may read answers (CORS); one "*"
+	// may stand for a port or any text, and "*" alone allows every origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 
 	trusted []netip.Prefix
 }
@@ -267,6 +276,11 @@ type CasesConfig struct {
 	// OpenAt is the least scan action that opens a case: alert (default),
 	// throttle or suspend.
 	OpenAt string `yaml:"open_at"`
+	// Follow makes this replica serve the cases that the replica holding
+	// the ledger decides, read through the shared state (state.redis) and
+	// verified with log.signing_key's public half; it holds no ledger and
+	// decides no case (docs/replicas.md).
+	Follow bool `yaml:"follow"`
 }
 
 // Duration reads "30s", "5m" in YAML.
@@ -335,7 +349,7 @@ func (c *Config) setDefaults() {
 	c.Log.setDefaults()
 	c.HTTP.setDefaults()
 	c.Watermarking.setDefaults()
-	if c.Cases.Ledger != "" {
+	if c.Cases.Ledger != "" || c.Cases.Follow {
 		if c.Cases.MasterKey == "" {
 			c.Cases.MasterKey = c.Defaults.Key
 		}
@@ -487,6 +501,11 @@ func (c *Config) parseTrustedProxies() error {
 		}
 		c.HTTP.trusted = append(c.HTTP.trusted, pre.Masked())
 	}
+	for _, o := range c.HTTP.AllowedOrigins {
+		if o == "" || strings.Count(o, "*") > 1 {
+			return fmt.Errorf("http: allowed_origins: %q: want an origin (scheme://host[:port]) with at most one *", o)
+		}
+	}
 	return nil
 }
 
@@ -617,7 +636,10 @@ func (c *Config) validateModels() error {
 // known open_at, and a signing key (unsigned custody is worth little).
 func (c *Config) validateCases() error {
 	cc := c.Cases
-	if cc.Ledger == "" {
+	if cc.Follow && cc.Ledger != "" {
+		return errors.New("cases: a replica either holds the ledger (cases.ledger) or follows the one that does (cases.follow), not both")
+	}
+	if cc.Ledger == "" && !cc.Follow {
 		if cc.MasterKey != "" || cc.OpenAt != "" {
 			return errors.New("cases: master_key and open_at need a ledger (cases.ledger)")
 		}

@@ -31,6 +31,9 @@ type Options struct {
 	// Version goes into the request log's "opened" event.
 	Version string
 	Now     func() time.Time
+	// CaseFeed carries case decisions between replicas (nil: this
+	// replica is the only one, unless the config's shared state has one).
+	CaseFeed CaseFeed
 	// Trace, if set, is given every generation's pieces with their green
 	// bits, for measuring side channels in tests. Never expose it.
 	Trace func(requestID string, toks []generate.Token)
@@ -66,22 +69,19 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.live = ls
 	}
+	if err := s.openState(); err != nil {
+		return nil, err
+	}
+	opts.CaseFeed = s.caseFeed(opts.CaseFeed)
 	if err := s.openCases(keys, opts); err != nil {
+		s.lim.st.Close()
 		return nil, err
 	}
 	if err := s.openLog(opts); err != nil {
 		if s.cases != nil {
-			s.cases.ledger.Close()
+			s.cases.close()
 		}
-		return nil, err
-	}
-	if err := s.openState(); err != nil {
-		if s.cases != nil {
-			s.cases.ledger.Close()
-		}
-		if s.log != nil {
-			s.log.Close()
-		}
+		s.lim.st.Close()
 		return nil, err
 	}
 	s.startBackground()

@@ -66,6 +66,7 @@ type Server struct {
 	canaries *canary.Set  // planted answers of a shared set (nil: none, or secret sets per key)
 	cases    *caseManager // nil: no cases.ledger
 	unauth   *addrLimiter
+	version  versionCache // /api/version's answer
 	calib    *paceCalibration
 	bg       sync.WaitGroup // calibrations
 	bgCtx    context.Context
@@ -117,6 +118,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	s.caseRoutes(s.mux)
 	s.keyRoutes(s.mux)
+	s.protocolRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
 	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
@@ -134,7 +136,7 @@ func (s *Server) metricsHandler() http.Handler {
 // Handler returns the gateway's public HTTP handler. Serve it with
 // LimitListener and the http.Server settings of HTTPServer.
 func (s *Server) Handler() http.Handler {
-	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.mux)
+	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.withCORS(withPathKey(s.withFallback(s.mux))))
 }
 
 // AdminHandler serves /metrics without a key, /healthz and /admin/*, for
@@ -201,7 +203,7 @@ func (s *Server) Close() error {
 	}
 	cerr := s.lim.st.Close()
 	if s.cases != nil {
-		cerr = errors.Join(cerr, s.cases.ledger.Close())
+		cerr = errors.Join(cerr, s.cases.close())
 	}
 	if s.log != nil {
 		return errors.Join(s.log.Close(), cerr)
@@ -238,9 +240,14 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		defer s.wg.Done()
 		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), header: w.Header()}
 		w.Header().Set("X-Request-Id", rc.id)
-		key := apiKey(r)
+		key, err := credentials(r)
 		msg := "missing API key: send Authorization: Bearer <key>"
-		if key != "" {
+		switch {
+		case errors.Is(err, errQueryKey):
+			msg = err.Error()
+		case err != nil:
+			msg = "unknown API key"
+		case key != "":
 			rc.keyHash = HashAPIKey(key)
 			var he *httpError
 			if rc.acct, he = s.keyAccount(r.Context(), rc.keyHash, s.accounts[rc.keyHash]); he != nil {
@@ -273,6 +280,12 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 // (summarised a minute later). The connection is not kept: its body, if
 // any, is not read.
 func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, rc *reqCtx, msg string) {
+	s.refuseUnauthenticatedAs(w, r, rc, http.StatusUnauthorized, nil, msg)
+}
+
+// refuseUnauthenticatedAs is refuseUnauthenticated with another status
+// (404 and 405 for unknown paths) and the params to log.
+func (s *Server) refuseUnauthenticatedAs(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, gr *genRequest, msg string) {
 	w.Header().Set("Connection", "close")
 	write := writeErrorFor(rc.endpoint)
 	addr := s.clientAddr(r)
@@ -280,7 +293,7 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, r
 		// While the log fails, its memory queue is kept for accounts'
 		// lines; this one is only counted.
 		s.unauth.suppress(addr)
-		write(w, http.StatusUnauthorized, msg)
+		write(w, status, msg)
 		return
 	}
 	if !s.unauth.allow(addr, s.now()) {
@@ -289,8 +302,8 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, r
 		write(w, http.StatusTooManyRequests, "too many unauthenticated requests from this address")
 		return
 	}
-	write(w, http.StatusUnauthorized, msg)
-	s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
+	write(w, status, msg)
+	s.logRequest(r, rc, status, "", gr, nil, msg)
 }
 
 // summariseUnauthenticated writes, once a minute, one log line per address
@@ -319,23 +332,6 @@ func (s *Server) flushSuppressed(now time.Time) {
 			Suppressed: n, Params: map[string]any{}, Error: "unauthenticated requests over unauthenticated_per_minute, refused without a line each"}
 		s.writeLog(&e)
 	}
-}
-
-func apiKey(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if k, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(k)
-		}
-	}
-	return strings.TrimSpace(r.Header.Get("X-API-Key"))
-}
-
-// keyHash is the hash of a request's API key ("" without one).
-func keyHash(r *http.Request) string {
-	if k := apiKey(r); k != "" {
-		return HashAPIKey(k)
-	}
-	return ""
 }
 
 func newID() string {

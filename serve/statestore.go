@@ -58,3 +58,12 @@ func defaultStore(now func() time.Time) state.Store {
 	m, _ := state.NewMemory(now, "") // without a file it cannot fail
 	return m
 }
+
+// caseFeed is the feed of case decisions between replicas: the one given,
+// or with state.redis one on the state store's connection (nil: none).
+func (s *Server) caseFeed(given CaseFeed) CaseFeed {
+	if r, ok := s.lim.st.(*state.Redis); ok && given == nil {
+		return NewRedisCaseFeed(r.Client(), r.Prefix())
+	}
+	return given
+}

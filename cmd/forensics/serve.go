@@ -33,8 +33,9 @@ func newCmdServe(io *ioStreams, runF func(context.Context, *serveOptions) error)
 		Use:   "serve --config serve.yaml",
 		Short: "Run the watermarking gateway",
 		Long: `Run the watermarking gateway: an HTTP server that speaks Ollama's API
-(/api/generate, /api/chat, /api/tags, /api/show) and OpenAI's chat API
-(/v1/chat/completions, /v1/models), in front of an Ollama server or the
+(/api/generate, /api/chat, /api/tags, /api/show, /api/ps, embeddings) and
+OpenAI's (/v1/chat/completions, /v1/completions, /v1/models,
+/v1/embeddings), in front of an Ollama server or the
 embedded model. Every generated token is sampled from the watermarked
 distribution of the caller's account key; every request is logged as one
 JSON line (the input of scan-logs), chained by SHA-256 with periodic
@@ -42,8 +43,10 @@ JSON line (the input of scan-logs), chained by SHA-256 with periodic
 Prometheus metrics to the admin key (or on admin_listen) and /healthz a
 health check that fails while the request log cannot be written.
 
-Clients authenticate with "Authorization: Bearer KEY" (or X-API-Key);
-the config stores only SHA-256 hashes of keys (see "serve apikey").
+Clients authenticate with "Authorization: Bearer KEY" (or Basic with the
+key as user or password, or X-API-Key); Ollama's CLI with
+OLLAMA_HOST=http://host:port/k/KEY (docs/gateway-api.md). The config
+stores only SHA-256 hashes of keys (see "serve apikey").
 
 SIGINT or SIGTERM stops accepting connections, lets running generations
 finish (up to shutdown_timeout), and flushes the request log.`,
