@@ -171,8 +171,9 @@ func TestMemoryCaseFeed(t *testing.T) {
 	if len(got) != 1 || string(got[0]) != "c" {
 		t.Errorf("since 1: %q", got)
 	}
-	if f.Claim(ctx, "l1") != nil || f.Claim(ctx, "l1") != nil || f.Claim(ctx, "l2") == nil {
-		t.Error("claims")
+	first, again, other := f.Claim(ctx, "l1"), f.Claim(ctx, "l1"), f.Claim(ctx, "l2")
+	if first != nil || again != nil || other == nil {
+		t.Errorf("claims: first %v, again %v, another ledger %v", first, again, other)
 	}
 }
 

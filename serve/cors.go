@@ -101,7 +101,7 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 		}
 		if !s.unauth.allow(s.clientAddr(r), s.now()) {
 			s.met.limited.WithLabelValues("", "unauthenticated_per_minute").Inc()
-			w.Header().Set("Retry-After", "60")
+			w.Header().Set("Retry-After", unauthRetryAfter)
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}

@@ -43,7 +43,7 @@ func (s *Server) unauthenticatedCheap(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.unauth.allow(s.clientAddr(r), s.now()) {
 			s.met.limited.WithLabelValues("", "unauthenticated_per_minute").Inc()
-			w.Header().Set("Retry-After", "60")
+			w.Header().Set("Retry-After", unauthRetryAfter)
 			writeError(w, http.StatusTooManyRequests, "too many unauthenticated requests from this address")
 			return
 		}

@@ -33,8 +33,9 @@ type limiter struct {
 // Retry-After values say nothing an account does not know: they come from
 // its configured limits, not from its buckets, which a tightening (a risk
 // decision the account must not learn) has changed. They stay below a
-// minute: openai-node ignores a Retry-After of 60 s or more and retries on
-// its own schedule within seconds (docs/replicas.md).
+// minute: openai-node v4 ignores a Retry-After of 60 s or more (and
+// retries on its own schedule within seconds), v6 sleeps whatever it is
+// told (docs/replicas.md).
 const maxRetry = 59 * time.Second
 
 // leaseTTL is how long a concurrency slot outlives a replica that stopped
@@ -233,3 +234,8 @@ func (s *Server) spend(acct string, tokens int) {
 		s.slog.Error("charging tokens to the daily budget", "account", acct, "tokens", tokens, "err", err)
 	}
 }
+
+// unauthRetryAfter is the Retry-After of a refusal over the
+// unauthenticated limits (a minute's window), below the 60 s that
+// openai-node v4 ignores.
+const unauthRetryAfter = "59"

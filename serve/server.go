@@ -298,7 +298,7 @@ func (s *Server) refuseUnauthenticatedAs(w http.ResponseWriter, r *http.Request,
 	}
 	if !s.unauth.allow(addr, s.now()) {
 		s.met.limited.WithLabelValues("", "unauthenticated_per_minute").Inc()
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", unauthRetryAfter)
 		write(w, http.StatusTooManyRequests, "too many unauthenticated requests from this address")
 		return
 	}
