@@ -1,0 +1,73 @@
+// How the `openai` client's own retries meet the gateway's 429s, with its
+// retries on. A 429 the client should wait out (one request at a time:
+// Retry-After of a second or so) is retried after Retry-After and the call
+// succeeds; an exhausted budget (Retry-After far off) is not retried
+// (x-should-retry: false), so the client neither sleeps (openai 6 sleeps
+// up to a minute a retry) nor spends retries. Both are bounded in time. Environment: FORENSICS_GATEWAY_URL,
+// FORENSICS_MODEL, FORENSICS_CONCURRENT_KEY (an account with concurrent: 1),
+// FORENSICS_BUDGET_KEY (an account with requests_per_hour: 1).
+import OpenAI from 'openai';
+
+import { call, check, env, exchangesSoFar, expectError, finish, gateway, recordingFetch, within } from './lib.mjs';
+
+const model = gateway.model();
+const baseURL = gateway.url() + '/v1';
+const ask = [{ role: 'user', content: 'Tell me about the war.' }];
+const C = 'openai-node';
+
+await call(C, '429 concurrent → retried after Retry-After', async () => {
+  const key = env('FORENSICS_CONCURRENT_KEY');
+  const holder = new OpenAI({ baseURL, apiKey: key, maxRetries: 0, fetch: recordingFetch });
+  const stream = await holder.chat.completions.create({ model, messages: ask, max_tokens: 200, stream: true });
+  const it = stream[Symbol.asyncIterator]();
+  await it.next(); // the slot is taken once the first chunk is out
+  let holderDone = 0;
+  const drained = (async () => {
+    while (!(await it.next()).done);
+    holderDone = Date.now();
+  })();
+  const start = Date.now();
+  const retrying = new OpenAI({ baseURL, apiKey: key, maxRetries: 5, timeout: 20_000, fetch: recordingFetch });
+  let r;
+  try {
+    r = await retrying.chat.completions.create({ model, messages: ask, max_tokens: 5 });
+  } catch (e) {
+    await drained;
+    const times = exchangesSoFar().map((x) => `${x.status}@+${x.at - start}ms`).join(' ');
+    throw new Error(`${e.message}; holder done at +${holderDone - start}ms; exchanges ${times}`);
+  }
+  const elapsed = Date.now() - start;
+  await drained;
+  const tries = exchangesSoFar().filter((x) => x.path.endsWith('/chat/completions')).slice(1);
+  const timeline = tries.map((x) => `${x.status}@+${x.at - start}ms`).join(' ');
+  const first = tries[0];
+  check(first && first.status === 429, `first try was ${first && first.status}, not 429`);
+  const after = Number(first.headers['retry-after']);
+  check(after > 0 && after <= 60, `Retry-After ${first.headers['retry-after']}`);
+  const gap = tries[1].at - first.at;
+  check(gap >= after * 1000 * 0.9, `retried after ${gap} ms, Retry-After ${after} s`);
+  check(tries[tries.length - 1].status === 200 && r.choices.length > 0, 'did not succeed');
+  check(elapsed < 15_000, `took ${elapsed} ms`);
+  return { detail: `${tries.length} tries (${timeline}), Retry-After ${after} s, holder done at +${holderDone - start}ms` };
+});
+
+await call(C, '429 budget exhausted → not retried', async () => {
+  const key = env('FORENSICS_BUDGET_KEY');
+  const client = new OpenAI({ baseURL, apiKey: key, maxRetries: 2, timeout: 20_000, fetch: recordingFetch });
+  await client.models.list(); // the hour's one request
+  const start = Date.now();
+  const res = await expectError(() => within(5_000, 'the second request', () => client.models.list()), (e) => {
+    if (!(e instanceof OpenAI.RateLimitError)) return 'not a RateLimitError';
+    return '';
+  });
+  const elapsed = Date.now() - start;
+  const tries = exchangesSoFar().slice(1);
+  const h = tries[0].headers;
+  check(tries.length === 1, `${tries.length} tries (the client retried an exhausted budget)`);
+  check(h['x-should-retry'] === 'false', `x-should-retry ${h['x-should-retry']}`);
+  check(Number(h['retry-after']) > 0 && Number(h['retry-after']) <= 60, `Retry-After ${h['retry-after']}`);
+  check(elapsed < 2_000, `took ${elapsed} ms`);
+  return { detail: `${res.detail}; Retry-After ${h['retry-after']}, ${elapsed} ms` };
+});
+
+finish();
