@@ -22,8 +22,18 @@ import (
 // to count: shorter ones are listed, not judged.
 const minScored = 20
 
+// Detection thresholds: each answer on its own (a path that served one
+// answer without the watermark shows), and all of a client's answers
+// together (the evidence a report would use).
+const (
+	alphaAnswer = 1e-2
+	alphaClient = 1e-6
+)
+
 // watermarkRows checks that every answer a client got under the
 // watermarked account detects with that account's key, one row a client.
+// The tiny model's text is low in entropy (a bigram model), so a 100-token
+// answer may score only a few dozen tokens.
 func watermarkRows(t *testing.T, gw *clientGateway, o *ollamaServer, rows []clientResult) []clientResult {
 	t.Helper()
 	f, err := tokenizer.FromOllama(context.Background(), o.url(), clientModel, nil)
@@ -31,38 +41,45 @@ func watermarkRows(t *testing.T, gw *clientGateway, o *ollamaServer, rows []clie
 		t.Fatal(err)
 	}
 	tk, _ := tokenizer.New(f)
-	d := &watermark.Detector{Scheme: watermark.NewScheme(gw.key), Tokenizer: tk, Normalize: true, Alpha: 1e-3}
+	d := &watermark.Detector{Scheme: watermark.NewScheme(gw.key), Tokenizer: tk, Normalize: true, Alpha: alphaAnswer}
+	detect := func(text string) watermark.Result {
+		res, err := d.DetectText("", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
 	var out []clientResult
 	for _, client := range clientsOf(rows) {
-		r := clientResult{Client: client, Call: "answers carry the watermark (α = 0.001 each)", OK: true}
-		var n, short int
+		r := clientResult{Client: client, Call: fmt.Sprintf("answers carry the watermark (α = %g each, %g all)", alphaAnswer, alphaClient), OK: true}
+		var texts []string
+		var short int
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, row := range rows {
 			if row.Client != client || row.Text == "" {
 				continue
 			}
-			res, err := d.DetectText("", row.Text)
-			if err != nil {
-				t.Fatal(err)
-			}
+			texts = append(texts, row.Text)
+			res := detect(row.Text)
 			if res.TokensScored < minScored {
 				short++
 				continue
 			}
-			n++
 			lo, hi = math.Min(lo, res.Log10P), math.Max(hi, res.Log10P)
 			if !res.Watermarked {
 				r.OK = false
 				r.Detail += fmt.Sprintf("%s: not detected (log10 p %.1f, %d scored); ", row.Call, res.Log10P, res.TokensScored)
 			}
 		}
-		if n == 0 && short == 0 {
+		if len(texts) == 0 {
 			continue
 		}
-		if n == 0 {
+		all := detect(strings.Join(texts, "\n\n"))
+		if all.Log10P > math.Log10(alphaClient) {
 			r.OK = false
 		}
-		r.Detail += fmt.Sprintf("%d answers, log10 p %.1f to %.1f; %d under %d scored tokens", n, lo, hi, short, minScored)
+		r.Detail += fmt.Sprintf("%d answers, each log10 p %.1f to %.1f (%d under %d scored tokens), all together %.1f over %d scored",
+			len(texts)-short, lo, hi, short, minScored, all.Log10P, all.TokensScored)
 		out = append(out, r)
 	}
 	return out
@@ -100,7 +117,7 @@ func requestLogRows(t *testing.T, gw *clientGateway, rows []clientResult) []clie
 				case len(got) != 1:
 					r.OK = false
 					r.Detail += fmt.Sprintf("%s %s: %d log lines; ", x.Method, x.Path, len(got))
-				case got[0].Status != x.Status:
+				case got[0].Status != x.Status && !x.Aborted:
 					r.OK = false
 					r.Detail += fmt.Sprintf("%s %s: logged %d, answered %d; ", x.Method, x.Path, got[0].Status, x.Status)
 				}

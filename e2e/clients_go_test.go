@@ -17,17 +17,19 @@ import (
 // goClientRows drives the gateway with Ollama's Go api client, built as a
 // user's program would build it: api.ClientFromEnvironment with the key in
 // OLLAMA_HOST.
-func goClientRows(t *testing.T, gw *clientGateway, o *ollamaServer) []clientResult {
+func goClientRows(t *testing.T, gw *clientGateway) []clientResult {
 	t.Helper()
 	rec := newRecorder(t, gw.hs.URL)
-	t.Setenv("OLLAMA_HOST", ollamaHostWithKey(rec.hs.URL, wmKey))
-	client, err := api.ClientFromEnvironment()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	opts := map[string]any{"num_predict": clientTokens}
+	fromEnv := func(host string) *api.Client {
+		t.Setenv("OLLAMA_HOST", host)
+		c, err := api.ClientFromEnvironment()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 	var rows []clientResult
 	add := func(call string, f func() (detail, text string, err error)) {
 		detail, text, err := f()
@@ -38,6 +40,28 @@ func goClientRows(t *testing.T, gw *clientGateway, o *ollamaServer) []clientResu
 		}
 		rows = append(rows, r)
 	}
+	goClientCalls(ctx, fromEnv(ollamaHostWithKey(rec.hs.URL, wmKey)), add)
+	add("bad key → 401", func() (string, string, error) {
+		_, err := fromEnv(ollamaHostWithKey(rec.hs.URL, "not-a-key")).List(ctx)
+		var ae api.AuthorizationError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
+			return err.Error(), "", nil
+		}
+		return "", "", fmt.Errorf("want a 401 AuthorizationError, got %v", err)
+	})
+	add("OLLAMA_HOST=http://KEY@host is refused by the client", func() (string, string, error) {
+		err := fromEnv(ollamaHostUserinfo(rec.hs.URL, wmKey)).Heartbeat(ctx)
+		if err != nil && strings.Contains(err.Error(), "invalid URL escape") {
+			return "as documented: " + err.Error(), "", nil
+		}
+		return "", "", fmt.Errorf("the client now accepts userinfo (err %v): update docs/clients.md", err)
+	})
+	return rows
+}
+
+// goClientCalls are the calls a program makes with the Go api client.
+func goClientCalls(ctx context.Context, client *api.Client, add func(string, func() (string, string, error))) {
+	opts := map[string]any{"num_predict": clientTokens}
 	add("Heartbeat", func() (string, string, error) { return "", "", client.Heartbeat(ctx) })
 	add("Version", func() (string, string, error) {
 		v, err := client.Version(ctx)
@@ -87,26 +111,6 @@ func goClientRows(t *testing.T, gw *clientGateway, o *ollamaServer) []clientResu
 		}
 		return fmt.Sprintf("%d running", len(p.Models)), "", nil
 	})
-	add("bad key → 401", func() (string, string, error) {
-		t.Setenv("OLLAMA_HOST", ollamaHostWithKey(rec.hs.URL, "not-a-key"))
-		bad, _ := api.ClientFromEnvironment()
-		_, err := bad.List(ctx)
-		var ae api.AuthorizationError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
-			return err.Error(), "", nil
-		}
-		return "", "", fmt.Errorf("want a 401 AuthorizationError, got %v", err)
-	})
-	add("OLLAMA_HOST=http://KEY@host is refused by the client", func() (string, string, error) {
-		t.Setenv("OLLAMA_HOST", ollamaHostUserinfo(rec.hs.URL, wmKey))
-		c, _ := api.ClientFromEnvironment()
-		err := c.Heartbeat(ctx)
-		if err != nil && strings.Contains(err.Error(), "invalid URL escape") {
-			return "as documented: " + err.Error(), "", nil
-		}
-		return "", "", fmt.Errorf("the client now accepts userinfo (err %v): update docs/clients.md", err)
-	})
-	return rows
 }
 
 func hasModel(models []api.ListModelResponse) error {

@@ -118,6 +118,8 @@ export function exchangesSoFar() {
   return exchanges.slice();
 }
 
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // within runs fn, failing it if it has not settled after ms (a client
 // still sleeping between retries): the call's time is bounded.
 export function within(ms, what, fn) {

@@ -8,7 +8,7 @@
 // FORENSICS_BUDGET_KEY (an account with requests_per_hour: 1).
 import OpenAI from 'openai';
 
-import { call, check, env, exchangesSoFar, expectError, finish, gateway, recordingFetch, within } from './lib.mjs';
+import { call, check, env, exchangesSoFar, expectError, finish, gateway, recordingFetch, sleep, within } from './lib.mjs';
 
 const model = gateway.model();
 const baseURL = gateway.url() + '/v1';
@@ -17,38 +17,42 @@ const C = 'openai-node';
 
 await call(C, '429 concurrent → retried after Retry-After', async () => {
   const key = env('FORENSICS_CONCURRENT_KEY');
+  // The holder takes the account's one slot and keeps it until the other
+  // request has been refused once, then goes away (aborts its stream).
   const holder = new OpenAI({ baseURL, apiKey: key, maxRetries: 0, fetch: recordingFetch });
-  const stream = await holder.chat.completions.create({ model, messages: ask, max_tokens: 200, stream: true });
+  const stream = await holder.chat.completions.create({ model, messages: ask, max_tokens: 4000, stream: true });
   const it = stream[Symbol.asyncIterator]();
   await it.next(); // the slot is taken once the first chunk is out
-  let holderDone = 0;
   const drained = (async () => {
-    while (!(await it.next()).done);
-    holderDone = Date.now();
+    try {
+      while (!(await it.next()).done);
+    } catch {
+      // aborted below
+    }
   })();
+  exchangesSoFar()[0].aborted = true;
   const start = Date.now();
-  const retrying = new OpenAI({ baseURL, apiKey: key, maxRetries: 5, timeout: 20_000, fetch: recordingFetch });
+  const retrying = new OpenAI({ baseURL, apiKey: key, maxRetries: 3, timeout: 20_000, fetch: recordingFetch });
+  const pending = within(15_000, 'the retried request', () => retrying.chat.completions.create({ model, messages: ask, max_tokens: 5 }));
+  while (!exchangesSoFar().some((x) => x.status === 429) && Date.now() - start < 10_000) await sleep(10);
+  stream.controller.abort();
   let r;
   try {
-    r = await retrying.chat.completions.create({ model, messages: ask, max_tokens: 5 });
-  } catch (e) {
+    r = await pending;
+  } finally {
     await drained;
-    const times = exchangesSoFar().map((x) => `${x.status}@+${x.at - start}ms`).join(' ');
-    throw new Error(`${e.message}; holder done at +${holderDone - start}ms; exchanges ${times}`);
   }
   const elapsed = Date.now() - start;
-  await drained;
-  const tries = exchangesSoFar().filter((x) => x.path.endsWith('/chat/completions')).slice(1);
+  const tries = exchangesSoFar().slice(1);
   const timeline = tries.map((x) => `${x.status}@+${x.at - start}ms`).join(' ');
   const first = tries[0];
   check(first && first.status === 429, `first try was ${first && first.status}, not 429`);
   const after = Number(first.headers['retry-after']);
   check(after > 0 && after <= 60, `Retry-After ${first.headers['retry-after']}`);
   const gap = tries[1].at - first.at;
-  check(gap >= after * 1000 * 0.9, `retried after ${gap} ms, Retry-After ${after} s`);
-  check(tries[tries.length - 1].status === 200 && r.choices.length > 0, 'did not succeed');
-  check(elapsed < 15_000, `took ${elapsed} ms`);
-  return { detail: `${tries.length} tries (${timeline}), Retry-After ${after} s, holder done at +${holderDone - start}ms` };
+  check(gap >= after * 1000 * 0.9, `retried after ${gap} ms, Retry-After ${after} s (${timeline})`);
+  check(tries[tries.length - 1].status === 200 && r.choices.length > 0, `did not succeed (${timeline})`);
+  return { detail: `${tries.length} tries (${timeline}), Retry-After ${after} s, ${elapsed} ms` };
 });
 
 await call(C, '429 budget exhausted → not retried', async () => {
