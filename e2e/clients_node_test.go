@@ -70,6 +70,7 @@ func runNodeScript(t *testing.T, node, dir, file, client string, gw *clientGatew
 		"FORENSICS_MAX_TOKENS="+strconv.Itoa(clientTokens),
 		"FORENSICS_CONCURRENT_KEY="+concurrentKey,
 		"FORENSICS_BUDGET_KEY="+budgetKey,
+		"FORENSICS_BUDGET_TOKENS="+strconv.Itoa(budgetTokens),
 		"OLLAMA_API_KEY=", "OPENAI_API_KEY=", "OPENAI_BASE_URL=", "OLLAMA_HOST=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

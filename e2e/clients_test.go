@@ -13,11 +13,12 @@ import (
 )
 
 // Keys of the accounts the client suite uses besides wmKey: one request at
-// a time (a 429 a client should wait out), and one request an hour (an
-// exhausted budget, which it should not).
+// a time (a 429 a client should wait out), and a daily token budget of
+// budgetTokens (once spent, a 429 it should not wait out).
 const (
 	concurrentKey = "one-at-a-time-key"
-	budgetKey     = "one-an-hour-key"
+	budgetKey     = "small-budget-key"
+	budgetTokens  = 60
 	// clientModel is the model every client asks for; answers are cut at
 	// clientTokens tokens (the gateway's default too, for the CLI).
 	clientModel  = modelLong
@@ -69,15 +70,15 @@ backend: {kind: ollama, url: %q}
 models:
   - {name: %s, upstream: "%s:latest"}
 keys: {k: unused.yaml}
-defaults: {key: k}
+defaults: {key: k, limits: {requests_per_hour: 10000, tokens_per_day: 10000000}}
 accounts:
   - {name: wm, api_keys: [%q]}
   - {name: one-at-a-time, api_keys: [%q], watermark: false, limits: {concurrent: 1}}
-  - {name: one-an-hour, api_keys: [%q], limits: {requests_per_hour: 1}}
+  - {name: small-budget, api_keys: [%q], limits: {tokens_per_day: %d}}
 log: {path: %s}
 requests: {default_tokens: %d}
 `, o.host, clientModel, clientModel, serve.HashAPIKey(wmKey), serve.HashAPIKey(concurrentKey), serve.HashAPIKey(budgetKey),
-		logPath, clientTokens)))
+		budgetTokens, logPath, clientTokens)))
 	if err != nil {
 		t.Fatal(err)
 	}

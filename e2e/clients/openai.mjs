@@ -117,19 +117,20 @@ await call(C, 'bad key → AuthenticationError', async () => {
 // Features the gateway cannot watermark exactly: a clear 400 in OpenAI's
 // shape (BadRequestError with a message), never a silent 200.
 const refused = [
-  ['tools → BadRequestError', { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }] }],
-  ['logprobs → BadRequestError', { logprobs: true, top_logprobs: 2 }],
-  ['response_format json → BadRequestError', { response_format: { type: 'json_object' } }],
-  ['image_url part → BadRequestError', {
+  ['tools → BadRequestError', /tool/i, { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }] }],
+  ['logprobs → BadRequestError', /logprob/i, { logprobs: true, top_logprobs: 2 }],
+  ['response_format json → BadRequestError', /response_format|json/i, { response_format: { type: 'json_object' } }],
+  ['image_url part → BadRequestError', /image/i, {
     messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
   }],
 ];
-for (const [name, extra] of refused) {
+for (const [name, says, extra] of refused) {
   await call(C, name, () => expectError(
     () => client.chat.completions.create({ model, messages: ask, max_tokens: 5, ...extra }),
     (e) => {
       if (!(e instanceof OpenAI.BadRequestError)) return 'not a BadRequestError';
       if (!e.error || !e.error.message) return 'no message in an OpenAI-shaped error body';
+      if (!says.test(e.error.message)) return `the message does not name the feature (${says})`;
       return '';
     }));
 }

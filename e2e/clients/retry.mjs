@@ -1,11 +1,13 @@
 // How the `openai` client's own retries meet the gateway's 429s, with its
 // retries on. A 429 the client should wait out (one request at a time:
 // Retry-After of a second or so) is retried after Retry-After and the call
-// succeeds; an exhausted budget (Retry-After far off) is not retried
-// (x-should-retry: false), so the client neither sleeps (openai 6 sleeps
-// up to a minute a retry) nor spends retries. Both are bounded in time. Environment: FORENSICS_GATEWAY_URL,
-// FORENSICS_MODEL, FORENSICS_CONCURRENT_KEY (an account with concurrent: 1),
-// FORENSICS_BUDGET_KEY (an account with requests_per_hour: 1).
+// succeeds; a spent daily token budget is not retried (x-should-retry:
+// false), so the client neither sleeps (openai 6 waits whatever
+// Retry-After says) nor spends retries. Both are bounded in time.
+// Environment: FORENSICS_GATEWAY_URL, FORENSICS_MODEL,
+// FORENSICS_CONCURRENT_KEY (an account with concurrent: 1),
+// FORENSICS_BUDGET_KEY and FORENSICS_BUDGET_TOKENS (an account with
+// tokens_per_day: that many).
 import OpenAI from 'openai';
 
 import { call, check, env, exchangesSoFar, expectError, finish, gateway, recordingFetch, sleep, within } from './lib.mjs';
@@ -55,19 +57,22 @@ await call(C, '429 concurrent → retried after Retry-After', async () => {
   return { detail: `${tries.length} tries (${timeline}), Retry-After ${after} s, ${elapsed} ms` };
 });
 
-await call(C, '429 budget exhausted → not retried', async () => {
+await call(C, '429 token budget spent → not retried', async () => {
+  // The account's day is FORENSICS_BUDGET_TOKENS tokens (prompt and
+  // completion): a first answer of a third of it fits; a second asking for
+  // more than the rest is refused whole, not cut short with a 200.
   const key = env('FORENSICS_BUDGET_KEY');
+  const budget = Number(env('FORENSICS_BUDGET_TOKENS'));
   const client = new OpenAI({ baseURL, apiKey: key, maxRetries: 2, timeout: 20_000, fetch: recordingFetch });
-  await client.models.list(); // the hour's one request
+  await client.chat.completions.create({ model, messages: ask, max_tokens: Math.floor(budget / 3) });
   const start = Date.now();
-  const res = await expectError(() => within(5_000, 'the second request', () => client.models.list()), (e) => {
-    if (!(e instanceof OpenAI.RateLimitError)) return 'not a RateLimitError';
-    return '';
-  });
+  const res = await expectError(
+    () => within(5_000, 'the second request', () => client.chat.completions.create({ model, messages: ask, max_tokens: budget })),
+    (e) => (e instanceof OpenAI.RateLimitError ? '' : 'not a RateLimitError'));
   const elapsed = Date.now() - start;
   const tries = exchangesSoFar().slice(1);
   const h = tries[0].headers;
-  check(tries.length === 1, `${tries.length} tries (the client retried an exhausted budget)`);
+  check(tries.length === 1, `${tries.length} tries (the client retried a spent budget)`);
   check(h['x-should-retry'] === 'false', `x-should-retry ${h['x-should-retry']}`);
   check(Number(h['retry-after']) > 0 && Number(h['retry-after']) <= 60, `Retry-After ${h['retry-after']}`);
   check(elapsed < 2_000, `took ${elapsed} ms`);
