@@ -54,11 +54,11 @@ func (r *recorder) take() []exchange {
 
 // ollamaHostWithKey is OLLAMA_HOST for an Ollama client (the Go api
 // client, the CLI) that should send key: the key as the first path segments
-// after /key/, which the client prefixes to every request path. It is the
+// after /k/, which the client prefixes to every request path. It is the
 // one way to put a key in OLLAMA_HOST that Ollama v0.17.4's clients
 // accept; see ollamaHostUserinfo.
 func ollamaHostWithKey(base, key string) string {
-	return base + "/key/" + url.PathEscape(key)
+	return base + "/k/" + url.PathEscape(key)
 }
 
 // ollamaHostUserinfo is the key as URL userinfo (http://KEY@host:port),
