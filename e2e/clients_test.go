@@ -68,7 +68,7 @@ func startClientGateway(t *testing.T, o *ollamaServer) *clientGateway {
 	cfg, err := serve.ParseConfig([]byte(fmt.Sprintf(`
 backend: {kind: ollama, url: %q}
 models:
-  - {name: %s, upstream: "%s:latest"}
+  - {name: %s, upstream: "%s:latest", embeddings: true} # RAG setups embed through the same host
 keys: {k: unused.yaml}
 defaults: {key: k, limits: {requests_per_hour: 10000, tokens_per_day: 10000000}}
 accounts:
