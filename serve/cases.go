@@ -63,7 +63,7 @@ func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 	l.SetEffectiveRule(s.window.switchAt)
 	s.cases = &caseManager{ledger: l, master: master, secret: s.cfg.Canaries == canary.Secret,
 		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
-	for name, acct := range s.byName {
+	for name, acct := range s.current().byName {
 		if acct.scheme != nil && s.accountKey(name) == cc.MasterKey {
 			acct.inCase = &atomic.Pointer[caseTimeline]{}
 		}
@@ -77,12 +77,10 @@ func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 
 // accountKey is the config name of an account's watermark key.
 func (s *Server) accountKey(name string) string {
-	for _, a := range s.cfg.Accounts {
+	cfg := s.current().cfg
+	for _, a := range cfg.Accounts {
 		if a.Name == name {
-			if a.Key != "" {
-				return a.Key
-			}
-			return s.cfg.Defaults.Key
+			return cfg.accountKeyName(a)
 		}
 	}
 	return ""
@@ -119,7 +117,7 @@ func (s *Server) restoreCases() error {
 		if tl.base == nil && len(tl.pending) == 0 {
 			continue // no case now, none to come
 		}
-		if acct := s.byName[name]; acct != nil && acct.inCase != nil {
+		if acct := s.current().byName[name]; acct != nil && acct.inCase != nil {
 			acct.inCase.Store(tl)
 		} else {
 			s.slog.Warn("case account is no longer a watermarked account on the master key: served as configured", "account", name)
@@ -288,7 +286,7 @@ func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 		sw.serving, accounts = nil, c.Accounts()
 	}
 	for _, a := range accounts {
-		if acct := s.byName[a]; acct != nil && acct.inCase != nil {
+		if acct := s.current().byName[a]; acct != nil && acct.inCase != nil {
 			acct.inCase.Store(acct.inCase.Load().then(now, sw))
 		}
 	}
@@ -336,7 +334,7 @@ func (s *Server) countOpenCases() {
 // only watermarked accounts on the master key can be served under a case
 // key, and a case must name only accounts whose text carries its key.
 func (s *Server) caseEligible(name string) error {
-	acct := s.byName[name]
+	acct := s.current().byName[name]
 	switch {
 	case acct == nil:
 		return fmt.Errorf("no account %q", name)

@@ -45,8 +45,8 @@ func (s *Server) resolveModel(ctx context.Context, acct *account, name string) (
 		return ModelConfig{}, &httpError{status: http.StatusBadRequest, msg: "model is required"}
 	}
 	notFound := &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("model %q not found", name)}
-	if len(s.models) > 0 {
-		m, ok := s.models[name]
+	if len(acct.catalog) > 0 {
+		m, ok := acct.catalog[name]
 		if !ok || !s.mayUse(acct, m) {
 			return ModelConfig{}, notFound
 		}

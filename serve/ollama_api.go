@@ -332,9 +332,9 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.logRequest(r, rc, http.StatusBadGateway, "", nil, nil, err.Error())
 		return
 	}
-	if len(s.models) > 0 {
+	if len(rc.acct.catalog) > 0 {
 		var kept []api.ListModelResponse
-		for name, mc := range s.models {
+		for name, mc := range rc.acct.catalog {
 			if !s.mayUse(rc.acct, mc) {
 				continue
 			}

@@ -46,16 +46,16 @@ import (
 // Server is the gateway. Create it with New, serve Handler(), and Close it
 // after the HTTP server has shut down to flush the request log.
 type Server struct {
-	cfg      *Config
-	backend  Backend
-	lim      *limiter
-	log      *reqlog.Writer // nil: no log file
-	slog     *slog.Logger
-	met      *metrics
-	accounts map[string]*account // by API key hash
-	byName   map[string]*account
-	admins   map[string]bool
-	models   map[string]ModelConfig
+	cfg     *Config
+	backend Backend
+	lim     *limiter
+	log     *reqlog.Writer // nil: no log file
+	slog    *slog.Logger
+	met     *metrics
+	// snap is what a reload replaces: accounts, their API keys, admin
+	// keys, models (snapshot.go, reload.go).
+	snap     atomic.Pointer[snapshot]
+	reload   reloader
 	now      func() time.Time
 	window   repeatWindow // watermarking.repeat_window
 	mux      *http.ServeMux
@@ -81,7 +81,10 @@ type account struct {
 	scheme  *watermark.Scheme // nil: not watermarked
 	payload string
 	models  map[string]bool // nil: every watermarked model
-	served  *servedAnswers  // nil for unknown callers
+	// catalog is the models of the account's snapshot: a request resolves
+	// its model in the config it was authenticated under.
+	catalog map[string]ModelConfig
+	served  *servedAnswers // nil for unknown callers
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
@@ -101,7 +104,7 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.handleHealth(false))
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if !s.admins[keyHash(r)] {
+		if !s.current().admins[keyHash(r)] {
 			writeError(w, http.StatusUnauthorized, "admin API key required")
 			return
 		}
@@ -259,7 +262,7 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		msg := "missing API key: send Authorization: Bearer <key>"
 		if key != "" {
 			rc.keyHash = HashAPIKey(key)
-			rc.acct = s.accounts[rc.keyHash]
+			rc.acct = s.current().accounts[rc.keyHash]
 			msg = "unknown API key"
 		}
 		if rc.acct == nil {
@@ -581,7 +584,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request, endpoint string) 
 		writeError(w, status, msg)
 		s.logRequest(r, rc, status, "", gr, nil, msg)
 	}
-	if !s.admins[rc.keyHash] {
+	if !s.current().admins[rc.keyHash] {
 		rc.acct = &account{}
 		s.refuseUnauthenticated(w, r, rc, "admin API key required")
 		return nil, nil, nil, false
