@@ -77,7 +77,8 @@ type Config struct {
 	// Cases opens case keys for flagged accounts (docs/cases.md).
 	Cases CasesConfig `yaml:"cases"`
 
-	dir string // folder of the config file, for relative paths
+	dir           string // folder of the config file, for relative paths
+	listenDefault bool   // listen was not set
 }
 
 // BackendConfig chooses what generates the text.
@@ -308,6 +309,7 @@ func ParseConfig(data []byte) (*Config, error) {
 
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
+		c.listenDefault = true
 		c.Listen = "127.0.0.1:8080"
 	}
 	if c.Backend.Kind == "" {

@@ -61,3 +61,7 @@ func (c *Config) CheckServing() error {
 	}
 	return nil
 }
+
+// ListenIsDefault reports whether listen was left out (the gateway then
+// says at start which address it took).
+func (c *Config) ListenIsDefault() bool { return c.listenDefault }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -330,6 +331,7 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 	s.recordMetrics(rc.acct, g, scheme != nil, start)
 	if g.err != nil && ctx.Err() == nil && werr == nil {
 		s.met.upstreamErr.Inc()
+		s.logThrottled(slog.LevelError, "upstream", "backend error", "request_id", rc.id, "model", mc.Upstream, "err", g.err)
 	}
 	return g, nil
 }

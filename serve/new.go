@@ -69,6 +69,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.startBackground()
+	s.addBuiltinChecks()
 	s.routes()
 	return s, nil
 }

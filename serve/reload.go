@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 	"sort"
@@ -255,4 +257,27 @@ func (s *Server) logReload(rep ReloadReport, err error) {
 	for _, f := range rep.Kept {
 		s.slog.Warn("reload: this field needs a restart; the running value stays", "field", f)
 	}
+}
+
+// handleAdminReload reloads the config file: POST /admin/reload. The
+// answer is the ReloadReport; the call is logged like every admin call,
+// besides the reload's own event line.
+func (s *Server) handleAdminReload(w http.ResponseWriter, r *http.Request) {
+	rc, gr, fail, ok := s.admin(w, r, "/admin/reload")
+	if !ok {
+		return
+	}
+	rep, err := s.ReloadFile("admin")
+	if err != nil {
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, ErrNoConfigFile) {
+			status = http.StatusConflict
+		}
+		fail(status, err.Error())
+		return
+	}
+	gr.params["accounts"], gr.params["kept"] = rep.Accounts, rep.Kept
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(rep)
+	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
 }

@@ -37,6 +37,9 @@ type ClusterAssessment struct {
 // does not lift an operator's suspension, and an operator's restore does
 // not lift a live pattern. The tightest factor applies; any suspension
 // suspends.
+// sourceNames name the sources in the gateway's log.
+var sourceNames = [numSources]string{"admin", "scan", "pattern", "manual"}
+
 const (
 	sourceAdmin   = iota // POST /admin/risk (scan-logs results)
 	sourceScan           // the built-in scanner (risk.scan_every)
@@ -63,16 +66,7 @@ func (r *riskState) init() {
 // setLimitsLocked applies an account's configured limits times the
 // tightest of its factors. Call with s.risk.mu held.
 func (s *Server) setLimitsLocked(acct string) float64 {
-	f := 1.0
-	suspended := false
-	for i := range numSources {
-		if v, ok := s.risk.factor[i][acct]; ok {
-			f = min(f, v)
-		}
-		if _, ok := s.risk.suspended[i][acct]; ok {
-			suspended = true
-		}
-	}
+	f, suspended := s.tightestLocked(acct)
 	if f == 1 {
 		s.lim.set(acct, s.risk.base[acct])
 	} else {
@@ -83,6 +77,30 @@ func (s *Server) setLimitsLocked(acct string) float64 {
 	}
 	s.met.throttle.WithLabelValues(acct).Set(f)
 	return f
+}
+
+// factorLocked is the account's limit factor now (0: suspended).
+func (s *Server) factorLocked(acct string) float64 {
+	if f, suspended := s.tightestLocked(acct); !suspended {
+		return f
+	}
+	return 0
+}
+
+// tightestLocked is the tightest factor of an account's sources and
+// whether one suspends it.
+func (s *Server) tightestLocked(acct string) (float64, bool) {
+	f := 1.0
+	suspended := false
+	for i := range numSources {
+		if v, ok := s.risk.factor[i][acct]; ok {
+			f = min(f, v)
+		}
+		if _, ok := s.risk.suspended[i][acct]; ok {
+			suspended = true
+		}
+	}
+	return f, suspended
 }
 
 // ApplyRisk adjusts accounts' limits from scan results (POST /admin/risk):
@@ -103,6 +121,7 @@ func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []str
 			unknown = append(unknown, a.Account)
 			continue
 		}
+		before := s.factorLocked(a.Account)
 		switch a.Action {
 		case "suspend":
 			s.risk.suspended[src][a.Account] = a.Risk
@@ -119,7 +138,9 @@ func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []str
 		default:
 			return applied, unknown, fmt.Errorf("account %s: unknown action %q", a.Account, a.Action)
 		}
-		s.setLimitsLocked(a.Account)
+		if f := s.setLimitsLocked(a.Account); f != before {
+			s.slog.Info("risk decision: limit factor changed", "account", a.Account, "source", sourceNames[src], "action", a.Action, "factor", f, "risk", a.Risk)
+		}
 		s.met.risk.WithLabelValues(a.Account).Set(a.Risk)
 		applied++
 	}

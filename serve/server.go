@@ -56,6 +56,8 @@ type Server struct {
 	// keys, models (snapshot.go, reload.go).
 	snap     atomic.Pointer[snapshot]
 	reload   reloader
+	throttle throttledLog // the gateway's own error lines (slogthrottle.go)
+	ready    readiness
 	now      func() time.Time
 	window   repeatWindow // watermarking.repeat_window
 	mux      *http.ServeMux
@@ -102,7 +104,8 @@ type account struct {
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", s.handleHealth(false))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /readyz", s.handleReady(false))
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		if !s.current().admins[keyHash(r)] {
 			writeError(w, http.StatusUnauthorized, "admin API key required")
@@ -118,10 +121,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/models", s.authed("/v1/models", s.handleOpenAIModels))
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
+	s.mux.HandleFunc("POST /admin/reload", s.handleAdminReload)
 	s.caseRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
-	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
+	s.adminMux.HandleFunc("GET /healthz", s.handleHealth)
+	s.adminMux.HandleFunc("GET /readyz", s.handleReady(true))
+	s.adminMux.HandleFunc("POST /admin/reload", s.handleAdminReload)
 	s.adminMux.Handle("GET /metrics", s.metricsHandler())
 	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
@@ -156,29 +162,7 @@ func (s *Server) HTTPServer(h http.Handler, l *LimitedListener) *http.Server {
 	return hs
 }
 
-// handleHealth is 200 while the gateway can serve and log, 503 otherwise;
-// with detail (the admin listener) it says why.
-func (s *Server) handleHealth(detail bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		if s.stopping.Load() {
-			writeError(w, http.StatusServiceUnavailable, "shutting down")
-			return
-		}
-		if s.log != nil {
-			if err := s.log.Healthy(); err != nil {
-				msg := "unavailable"
-				if detail {
-					msg = err.Error()
-				}
-				writeError(w, http.StatusServiceUnavailable, msg)
-				return
-			}
-		}
-		io.WriteString(w, "ok\n")
-	}
-}
-
-// BeginShutdown marks the gateway as stopping: /healthz turns 503 and
+// BeginShutdown marks the gateway as stopping: /healthz and /readyz turn 503 and
 // generations cut by the shutdown are logged as such.
 func (s *Server) BeginShutdown() { s.stopping.Store(true) }
 
@@ -467,6 +451,7 @@ func (s *Server) writeLog(e *logline.Entry) {
 	line, err := logline.Marshal(e)
 	if err != nil {
 		s.met.logErrors.Inc()
+		s.logThrottled(slog.LevelError, "log_encode", "request log: a line could not be encoded", "request_id", e.RequestID, "event", e.Event, "err", err)
 		return
 	}
 	s.observe(e, line)
@@ -474,7 +459,8 @@ func (s *Server) writeLog(e *logline.Entry) {
 		return
 	}
 	if err := s.log.Append(line); err != nil {
-		s.met.logErrors.Inc() // the writer keeps it and retries; /healthz says so
+		s.met.logErrors.Inc() // the writer keeps it and retries; /readyz says so
+		s.logThrottled(slog.LevelError, "log_append", "request log: a line waits in memory", "request_id", e.RequestID, "err", err)
 	}
 }
 
