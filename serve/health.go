@@ -30,6 +30,7 @@ const probeTimeout = 3 * time.Second
 type readiness struct {
 	mu     sync.Mutex
 	checks []*cachedCheck
+	probes sync.WaitGroup // Close waits for probes running
 }
 
 // cachedCheck runs check at most once per every; callers in between get
@@ -38,6 +39,9 @@ type cachedCheck struct {
 	name  string
 	every time.Duration
 	check func(context.Context) error
+	// parent ends probes at Close; probes counts them.
+	parent context.Context
+	probes *sync.WaitGroup
 
 	mu      sync.Mutex
 	at      time.Time // of the last result
@@ -53,7 +57,8 @@ type cachedCheck struct {
 func (s *Server) AddReadinessCheck(name string, every time.Duration, check func(context.Context) error) {
 	s.ready.mu.Lock()
 	defer s.ready.mu.Unlock()
-	s.ready.checks = append(s.ready.checks, &cachedCheck{name: name, every: every, check: check, done: make(chan struct{})})
+	s.ready.checks = append(s.ready.checks, &cachedCheck{name: name, every: every, check: check, done: make(chan struct{}),
+		parent: s.bgCtx, probes: &s.ready.probes})
 }
 
 // result is the check's last result, starting a probe if it is stale.
@@ -65,6 +70,7 @@ func (c *cachedCheck) result(ctx context.Context, now time.Time) error {
 	first := c.at.IsZero()
 	if !c.running && (first || now.Sub(c.at) >= c.every) {
 		c.running = true
+		c.probes.Add(1)
 		go c.probe(now)
 	}
 	c.mu.Unlock()
@@ -81,7 +87,8 @@ func (c *cachedCheck) result(ctx context.Context, now time.Time) error {
 }
 
 func (c *cachedCheck) probe(now time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer c.probes.Done()
+	ctx, cancel := context.WithTimeout(c.parent, probeTimeout)
 	defer cancel()
 	err := c.check(ctx)
 	c.mu.Lock()

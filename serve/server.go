@@ -173,6 +173,7 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	s.bgCancel()
 	s.bg.Wait()
+	s.ready.probes.Wait()
 	if s.live != nil && s.live.stop != nil {
 		close(s.live.stop)
 		<-s.live.done
