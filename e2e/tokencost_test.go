@@ -133,7 +133,7 @@ func TestThroughputVsTokenCost(t *testing.T) {
 	o := &ollamaServer{bin: shared.bin, models: t.TempDir(), host: freePort(t), logPath: filepath.Join(t.TempDir(), "ollama.log"),
 		env: []string{"OLLAMA_NUM_PARALLEL=2"}}
 	o.start(t)
-	defer o.stop()
+	t.Cleanup(o.stop) // after the gateways' cleanups: calibrations still running end first
 	o.create(t, modelLong, ggufs[modelLong])
 	n, rounds := 200, 5
 	models := []*costModel{
