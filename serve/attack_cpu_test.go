@@ -96,12 +96,10 @@ func TestAttackCPUAmplification(t *testing.T) {
 			t.Errorf("%s: %d %s", name, resp.StatusCode, msg)
 		}
 	}
-	before, _ := g.srv.lim.accounts["dev2"].tokens.level, 0
+	before := g.srv.tokensLeft(t, "dev2")
 	body := hostileRequests()["60 KB prompt"]
 	readAll(t, g.post("/api/generate", dev2Key, body))
-	g.srv.lim.mu.Lock()
-	used := before - g.srv.lim.accounts["dev2"].tokens.level
-	g.srv.lim.mu.Unlock()
+	used := before - g.srv.tokensLeft(t, "dev2")
 	entries := g.logLines()
 	last := entries[len(entries)-1]
 	t.Logf("a 60 KB prompt and 200 tokens charged %.0f tokens to tokens_per_day (logged: %d prompt + %d completion)", used, last.PromptTokens, last.CompletionTokens)

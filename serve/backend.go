@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,7 +35,20 @@ type Backend interface {
 	// MinTokens reports whether the backend can keep the end token away
 	// (the min_tokens extension).
 	MinTokens() bool
+	// Version is the Ollama version /api/version reports.
+	Version(ctx context.Context) (string, error)
+	// Running answers /api/ps: the models loaded now.
+	Running(ctx context.Context) (*api.ProcessResponse, error)
+	// Embed and Embeddings answer /api/embed and the legacy
+	// /api/embeddings; a backend without embeddings returns
+	// ErrNoEmbeddings.
+	Embed(ctx context.Context, req *api.EmbedRequest) (*api.EmbedResponse, error)
+	Embeddings(ctx context.Context, req *api.EmbeddingRequest) (*api.EmbeddingResponse, error)
 }
+
+// ErrNoEmbeddings is a backend's answer to an embedding request it cannot
+// serve.
+var ErrNoEmbeddings = errors.New("this backend has no embeddings")
 
 // EmbeddedModelName is the name the embedded model is served under.
 const EmbeddedModelName = "embedded"
@@ -71,6 +85,27 @@ func (b *embeddedBackend) Render(_ context.Context, _ string, msgs []logline.Mes
 }
 
 func (b *embeddedBackend) MinTokens() bool { return true }
+
+// Version is the Ollama release whose API the gateway speaks.
+func (b *embeddedBackend) Version(context.Context) (string, error) { return pinnedOllamaVersion, nil }
+
+// Running reports the embedded model, always loaded.
+func (b *embeddedBackend) Running(context.Context) (*api.ProcessResponse, error) {
+	return &api.ProcessResponse{Models: []api.ProcessModelResponse{{
+		Name: EmbeddedModelName, Model: EmbeddedModelName, Digest: b.m.Name(),
+		Details:   api.ModelDetails{Format: "forensics-embedded", Family: "kneser-ney", ParameterSize: "4-gram"},
+		ExpiresAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC),
+	}}}, nil
+}
+
+// Embed: an n-gram model has no hidden states to give.
+func (b *embeddedBackend) Embed(context.Context, *api.EmbedRequest) (*api.EmbedResponse, error) {
+	return nil, ErrNoEmbeddings
+}
+
+func (b *embeddedBackend) Embeddings(context.Context, *api.EmbeddingRequest) (*api.EmbeddingResponse, error) {
+	return nil, ErrNoEmbeddings
+}
 
 func (b *embeddedBackend) Has(_ context.Context, model string) (bool, error) {
 	return model == EmbeddedModelName || model == EmbeddedModelName+":latest", nil
@@ -205,6 +240,20 @@ func (b *ollamaBackend) Has(ctx context.Context, model string) (bool, error) {
 }
 
 func (b *ollamaBackend) MinTokens() bool { return false }
+
+func (b *ollamaBackend) Version(ctx context.Context) (string, error) { return b.c.API().Version(ctx) }
+
+func (b *ollamaBackend) Running(ctx context.Context) (*api.ProcessResponse, error) {
+	return b.c.API().ListRunning(ctx)
+}
+
+func (b *ollamaBackend) Embed(ctx context.Context, req *api.EmbedRequest) (*api.EmbedResponse, error) {
+	return b.c.API().Embed(ctx, req)
+}
+
+func (b *ollamaBackend) Embeddings(ctx context.Context, req *api.EmbeddingRequest) (*api.EmbeddingResponse, error) {
+	return b.c.API().Embeddings(ctx, req)
+}
 
 // Pieces approximates: Ollama tokenizes server-side and the gateway does
 // not fetch every model's vocabulary for usage numbers.

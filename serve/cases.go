@@ -34,45 +34,66 @@ type caseServing struct {
 }
 
 // caseManager opens, extends and closes cases. mu serialises decisions:
-// one ledger append and the switch of its accounts happen together.
+// one ledger append and the switch of its accounts happen together. Of
+// several replicas, one holds the ledger and decides (ledger); the others
+// follow it (mirror), serving the cases it decided, read from the feed
+// (cases_feed.go).
 type caseManager struct {
-	mu      sync.Mutex
-	ledger  *caseledger.Ledger
-	master  *watermark.Key
-	secret  bool // plant each case's secret canary set
-	openAt  int  // actionSeverity of cases.open_at
-	tool    string
-	serving map[string]*caseServing // by case id, made once
+	mu     sync.Mutex
+	ledger *caseledger.Ledger // nil on a follower
+	mirror *caseledger.Mirror // a follower's copy of the ledger
+	feed   CaseFeed           // nil: no other replicas
+	// published is how many of the ledger's events the feed has (holder).
+	published int
+	master    *watermark.Key
+	secret    bool // plant each case's secret canary set
+	openAt    int  // actionSeverity of cases.open_at
+	tool      string
+	serving   map[string]*caseServing // by case id, made once
 }
 
 // openCases opens the case ledger, if the config has one, and puts the
 // accounts of its open cases back on their case keys.
 func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 	cc := s.cfg.Cases
-	if cc.Ledger == "" {
+	if cc.Ledger == "" && !cc.Follow {
 		return nil
 	}
 	if len(opts.LogSigner) != ed25519.PrivateKeySize {
 		return errors.New("cases: the case ledger is signed with log.signing_key, and no signing key was loaded")
 	}
 	master := keys[cc.MasterKey]
+	s.cases = &caseManager{master: master, secret: s.cfg.Canaries == canary.Secret, feed: opts.CaseFeed,
+		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
+	if cc.Follow {
+		return s.followCases(opts)
+	}
 	l, err := caseledger.Open(s.cfg.path(cc.Ledger), opts.LogSigner, s.now)
 	if err != nil {
 		return err
 	}
 	l.SetEffectiveRule(s.window.switchAt)
-	s.cases = &caseManager{ledger: l, master: master, secret: s.cfg.Canaries == canary.Secret,
-		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
-	for name, acct := range s.current().byName {
-		if acct.scheme != nil && s.accountKey(name) == cc.MasterKey {
-			acct.inCase = &atomic.Pointer[caseTimeline]{}
-		}
-	}
+	s.cases.ledger = l
+	s.markCaseAccounts()
 	if err := s.restoreCases(); err != nil {
 		l.Close()
 		return err
 	}
+	if err := s.publishLedger(); err != nil {
+		l.Close()
+		return err
+	}
 	return nil
+}
+
+// markCaseAccounts gives every account that can join a case (watermarked
+// under the master key) its case timeline.
+func (s *Server) markCaseAccounts() {
+	for name, acct := range s.current().byName {
+		if acct.scheme != nil && s.accountKey(name) == s.cfg.Cases.MasterKey {
+			acct.inCase = &atomic.Pointer[caseTimeline]{}
+		}
+	}
 }
 
 // accountKey is the config name of an account's watermark key.
@@ -93,10 +114,10 @@ func (s *Server) accountKey(name string) string {
 func (s *Server) restoreCases() error {
 	cm := s.cases
 	now := s.now()
-	plans := switchesOf(cm.ledger.Events())
+	plans := switchesOf(cm.events())
 	byID := map[string]caseledger.Case{}
 	open := 0
-	for _, c := range cm.ledger.Cases() {
+	for _, c := range cm.list() {
 		byID[c.ID] = c
 		if c.Open() {
 			open++
@@ -177,7 +198,7 @@ func (cm *caseManager) servingOf(id, nonce string) (*caseServing, error) {
 	if cs := cm.serving[id]; cs != nil {
 		return cs, nil
 	}
-	k, err := cm.master.DeriveCase(cm.ledger.ID(), id, nonce)
+	k, err := cm.master.DeriveCase(cm.id(), id, nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -277,12 +298,21 @@ func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 	if err != nil {
 		return caseledger.Case{}, err
 	}
+	s.applyEvent(e, cs)
+	s.publishEvent(e)
+	return s.caseByID(req.id), nil
+}
+
+// applyEvent switches a decision's accounts at its effective time, once
+// it is in the ledger (on disk, or, on a follower, verified in the
+// mirror), and records it in the request log. Call with cm.mu held.
+func (s *Server) applyEvent(e caseledger.Event, cs *caseServing) {
 	s.logCaseEvent(e)
-	c := s.caseByID(req.id)
+	c := s.caseByID(e.Case)
 	now := s.now()
 	sw := caseSwitch{from: e.Effective, serving: cs}
-	accounts := req.accounts
-	if req.kind == caseledger.KindClosed {
+	accounts := e.Accounts
+	if e.Kind == caseledger.KindClosed {
 		sw.serving, accounts = nil, c.Accounts()
 	}
 	for _, a := range accounts {
@@ -291,14 +321,14 @@ func (s *Server) decideOne(req caseRequest) (caseledger.Case, error) {
 		}
 	}
 	s.countOpenCases()
-	s.slog.Info("case "+req.kind, "case", req.id, "key_id", c.KeyID, "accounts", req.accounts, "effective", e.Effective,
-		"trigger", req.trigger.Source, "seq", e.Seq, "hash", e.Hash)
+	s.slog.Info("case "+e.Kind, "case", e.Case, "key_id", c.KeyID, "accounts", e.Accounts, "effective", e.Effective,
+		"trigger", e.Trigger.Source, "seq", e.Seq, "hash", e.Hash)
 	if !now.Before(e.Effective) {
-		// The write outlasted the margin before the boundary: requests
-		// since the boundary were served as before, and the switch shows.
-		s.slog.Error("case ledger: the event was on disk only after its effective time", "case", req.id, "effective", e.Effective, "on_disk", now)
+		// The write (or, on a follower, the news) outlasted the margin
+		// before the boundary: requests since the boundary were served as
+		// before, and the switch shows.
+		s.slog.Error("case ledger: the event was in effect before this replica had it", "case", e.Case, "effective", e.Effective, "had", now)
 	}
-	return c, nil
 }
 
 // logCaseEvent writes the ledger event's hash into the request log, whose
@@ -312,7 +342,7 @@ func (s *Server) logCaseEvent(e caseledger.Event) {
 
 // caseByID is a case's current state (zero if none).
 func (s *Server) caseByID(id string) caseledger.Case {
-	for _, c := range s.cases.ledger.Cases() {
+	for _, c := range s.cases.list() {
 		if c.ID == id {
 			return c
 		}
@@ -322,7 +352,7 @@ func (s *Server) caseByID(id string) caseledger.Case {
 
 func (s *Server) countOpenCases() {
 	n := 0
-	for _, c := range s.cases.ledger.Cases() {
+	for _, c := range s.cases.list() {
 		if c.Open() {
 			n++
 		}

@@ -51,9 +51,9 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "cases are not configured (cases.ledger)")
 		return
 	}
-	cases := s.cases.ledger.Cases()
+	cases := s.cases.list()
 	gr.params["cases"] = len(cases)
-	writeCases(w, cases, caseledger.Head(s.cases.ledger.Events()))
+	writeCases(w, cases, caseledger.Head(s.cases.events()))
 	s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
 }
 
@@ -67,6 +67,10 @@ func (s *Server) handleCaseChange(endpoint string, change func(CaseRequest, case
 		}
 		if s.cases == nil {
 			fail(http.StatusNotFound, "cases are not configured (cases.ledger)")
+			return
+		}
+		if s.cases.ledger == nil {
+			fail(http.StatusConflict, "this replica follows the case ledger another replica holds (cases.follow): decide cases there")
 			return
 		}
 		body, he := s.readBody(w, r)
@@ -87,7 +91,7 @@ func (s *Server) handleCaseChange(endpoint string, change func(CaseRequest, case
 			return
 		}
 		gr.params["case"] = c.ID
-		writeCases(w, []caseledger.Case{c}, caseledger.Head(s.cases.ledger.Events()))
+		writeCases(w, []caseledger.Case{c}, caseledger.Head(s.cases.events()))
 		s.logRequest(r, rc, http.StatusOK, "", gr, nil, "")
 	}
 }
@@ -101,7 +105,7 @@ func (s *Server) openOrExtend(req CaseRequest, trig caseledger.Trigger) (caseled
 	if len(req.Accounts) == 0 {
 		return caseledger.Case{}, &httpError{status: http.StatusBadRequest, msg: "no accounts"}
 	}
-	cases := cm.ledger.Cases()
+	cases := cm.list()
 	in := openCaseOf(cases)
 	for i, a := range req.Accounts {
 		if err := s.caseEligible(a); err != nil {
@@ -136,7 +140,7 @@ func (s *Server) closeCase(req CaseRequest, trig caseledger.Trigger) (caseledger
 	if len(req.Accounts) > 0 {
 		return caseledger.Case{}, &httpError{status: http.StatusBadRequest, msg: "a case is closed whole: give only its id"}
 	}
-	cases := cm.ledger.Cases()
+	cases := cm.list()
 	i := caseIndex(cases, req.Case)
 	switch {
 	case i < 0:

@@ -54,14 +54,14 @@ func flaggedGroups(vs []scanVerdict, openAt int) [][]string {
 // the ids of the cases opened or extended.
 func (s *Server) casesFromScan(vs []scanVerdict, trig caseledger.Trigger) ([]string, error) {
 	cm := s.cases
-	if cm == nil {
-		return nil, nil
+	if cm == nil || cm.ledger == nil {
+		return nil, nil // no cases, or a follower: the replica with the ledger decides
 	}
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	var touched []string
 	for _, g := range flaggedGroups(vs, cm.openAt) {
-		cases := cm.ledger.Cases()
+		cases := cm.list()
 		in := openCaseOf(cases)
 		target := ""
 		var add []string

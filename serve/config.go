@@ -76,9 +76,27 @@ type Config struct {
 	Canaries string `yaml:"canaries"`
 	// Cases opens case keys for flagged accounts (docs/cases.md).
 	Cases CasesConfig `yaml:"cases"`
+	// State is where per-account state (limits, budgets, suspensions,
+	// keys added at run time) lives: Redis for several replicas, memory
+	// otherwise (docs/replicas.md).
+	State StateConfig `yaml:"state"`
 
 	dir           string // folder of the config file, for relative paths
 	listenDefault bool   // listen was not set
+}
+
+// StateConfig chooses the store of per-account state.
+type StateConfig struct {
+	// Redis is redis://[:password@]host:port/db (rediss:// for TLS); the
+	// password may come from FORENSICS_REDIS_PASSWORD instead. Empty: the
+	// state lives in the process.
+	Redis string `yaml:"redis"`
+	// Prefix starts every Redis key (default "forensics:").
+	Prefix string `yaml:"prefix"`
+	// Dir, without Redis, keeps the API keys added or revoked at run time
+	// (keys.json, relative to the config); without either, the admin key
+	// API refuses changes that a restart would lose.
+	Dir string `yaml:"dir"`
 }
 
 // BackendConfig chooses what generates the text.
@@ -101,6 +119,11 @@ type ModelConfig struct {
 	Upstream string `yaml:"upstream"` // the backend's name for it (default: Name)
 	// Watermark off serves this model without a watermark (internal use).
 	Watermark *bool `yaml:"watermark"`
+	// Embeddings on serves /api/embed, /api/embeddings and /v1/embeddings
+	// for this model (default off: a generative model's embeddings are
+	// its hidden states, a distillation aid the watermark does not mark;
+	// docs/gateway-api.md).
+	Embeddings bool `yaml:"embeddings"`
 }
 
 // AccountConfig is one customer.
@@ -149,6 +172,10 @@ type HTTPConfig struct {
 	// Without it, X-Forwarded-For is ignored (a client could write any
 	// address there).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowedOrigins are web origins, besides Ollama's defaults (localhost
+	// and the app schemes), whose pages may read answers (CORS); one "*"
+	// may stand for a port or any text, and "*" alone allows every origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 
 	trusted []netip.Prefix
 }
@@ -256,6 +283,11 @@ type CasesConfig struct {
 	// OpenAt is the least scan action that opens a case: alert (default),
 	// throttle or suspend.
 	OpenAt string `yaml:"open_at"`
+	// Follow makes this replica serve the cases that the replica holding
+	// the ledger decides, read through the shared state (state.redis) and
+	// verified with log.signing_key's public half; it holds no ledger and
+	// decides no case (docs/replicas.md).
+	Follow bool `yaml:"follow"`
 }
 
 // Duration reads "30s", "5m" in YAML.
@@ -325,7 +357,7 @@ func (c *Config) setDefaults() {
 	c.Log.setDefaults()
 	c.HTTP.setDefaults()
 	c.Watermarking.setDefaults()
-	if c.Cases.Ledger != "" {
+	if c.Cases.Ledger != "" || c.Cases.Follow {
 		if c.Cases.MasterKey == "" {
 			c.Cases.MasterKey = c.Defaults.Key
 		}
@@ -480,6 +512,11 @@ func (c *Config) parseTrustedProxies() error {
 		}
 		c.HTTP.trusted = append(c.HTTP.trusted, pre.Masked())
 	}
+	for _, o := range c.HTTP.AllowedOrigins {
+		if o == "" || strings.Count(o, "*") > 1 {
+			return fmt.Errorf("http: allowed_origins: %q: want an origin (scheme://host[:port]) with at most one *", o)
+		}
+	}
 	return nil
 }
 
@@ -610,7 +647,10 @@ func (c *Config) validateModels() error {
 // known open_at, and a signing key (unsigned custody is worth little).
 func (c *Config) validateCases() error {
 	cc := c.Cases
-	if cc.Ledger == "" {
+	if cc.Follow && cc.Ledger != "" {
+		return errors.New("cases: a replica either holds the ledger (cases.ledger) or follows the one that does (cases.follow), not both")
+	}
+	if cc.Ledger == "" && !cc.Follow {
 		if cc.MasterKey != "" || cc.OpenAt != "" {
 			return errors.New("cases: master_key and open_at need a ledger (cases.ledger)")
 		}

@@ -97,7 +97,7 @@ func (s *Server) prepare(rc *reqCtx, gr *genRequest) *httpError {
 	if over {
 		// Charged like a prompt that was read: refusals are not free.
 		gr.promptTokens = max(gr.promptTokens, limit+1)
-		s.lim.spend(rc.acct.name, gr.promptTokens)
+		s.spend(rc.acct.name, gr.promptTokens)
 		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("prompt longer than the %d tokens allowed", limit)}
 	}
 	return nil
@@ -302,10 +302,9 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 			return nil, herr
 		}
 	}
-	done, which, retry := s.lim.admit(rc.acct.name)
-	if done == nil {
-		s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
-		return nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}
+	done, he := s.admitGeneration(ctx, rc, gr)
+	if he != nil {
+		return nil, he
 	}
 	p := newPacer(paceNow, 0, 0, s.now)
 	if paced {

@@ -105,6 +105,9 @@ func (s *Server) addBuiltinChecks() {
 		_, err := s.backend.Tags(ctx)
 		return err
 	})
+	if s.cfg.State.Redis != "" {
+		s.AddReadinessCheck("state", backendProbeEvery, s.lim.st.Ping)
+	}
 	if s.log != nil {
 		s.AddReadinessCheck("request_log", 0, func(context.Context) error { return s.log.Healthy() })
 	}

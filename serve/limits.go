@@ -1,168 +1,241 @@
 package serve
 
 import (
-	"math"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"forensics/serve/state"
 )
 
-// limiter enforces per-account quotas: requests per hour and tokens per day
-// as token buckets (a full bucket allows a burst of the whole quota, then
-// refills evenly), and a cap on concurrent requests.
+// limiter enforces per-account quotas in the state store (one process's
+// memory, or Redis shared by replicas): requests per hour and tokens per
+// day as token buckets (a full bucket allows a burst of the whole quota,
+// then refills evenly), and concurrent generations as leases that expire
+// (a crashed replica does not hold slots forever). Each bucket has a
+// shadow under the configured limits, charged alongside it: the
+// rate-limit headers report the shadow, so that they say nothing a
+// tightening changed.
 type limiter struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	accounts map[string]*quota
-}
-
-type quota struct {
-	limits     Limits // as configured, possibly tightened
-	configured Limits // as configured
-	requests   bucket
-	tokens     bucket
-	active     int
+	st   state.Store
+	errs prometheus.Counter
+	// lastLogged (Unix ns) and unlogged bound the log lines of a store
+	// outage to one a second: every request fails while it lasts.
+	lastLogged, unlogged atomic.Int64
 }
 
 // Retry-After values say nothing an account does not know: they come from
 // its configured limits, not from its buckets, which a tightening (a risk
-// decision the account must not learn) has changed.
-const maxRetry = time.Minute
+// decision the account must not learn) has changed. They stay below a
+// minute: openai-node v4 ignores a Retry-After of 60 s or more (and
+// retries on its own schedule within seconds), v6 sleeps whatever it is
+// told (docs/replicas.md).
+const maxRetry = 59 * time.Second
 
-func (q *quota) retryRequests() time.Duration {
-	if q.configured.RequestsPerHour <= 0 {
+// leaseTTL is how long a concurrency slot outlives a replica that stopped
+// renewing it; a running generation renews it every leaseTTL/3.
+const leaseTTL = 30 * time.Second
+
+// stateTimeout bounds one request's wait for the store.
+const stateTimeout = 2 * time.Second
+
+func newLimiter(st state.Store, reg prometheus.Registerer) *limiter {
+	l := &limiter{st: st, errs: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "forensics_state_errors_total", Help: "Failures of the state store (requests refused with 503)."})}
+	reg.MustRegister(l.errs)
+	return l
+}
+
+func retryRequests(configured Limits) time.Duration {
+	if configured.RequestsPerHour <= 0 {
 		return time.Second
 	}
-	return min(maxRetry, time.Hour/time.Duration(q.configured.RequestsPerHour))
+	return min(maxRetry, time.Hour/time.Duration(configured.RequestsPerHour))
 }
 
-// bucket holds up to capacity units, refilled at rate units per second.
-type bucket struct {
-	capacity, level, rate float64
-	last                  time.Time
-}
+func perHour(n int) state.Bucket { return state.Bucket{Capacity: float64(n), Per: time.Hour} }
+func perDay(n int) state.Bucket  { return state.Bucket{Capacity: float64(n), Per: 24 * time.Hour} }
 
-func (b *bucket) refill(now time.Time) {
-	if b.capacity == 0 {
-		return
-	}
-	b.level = math.Min(b.capacity, b.level+b.rate*now.Sub(b.last).Seconds())
-	b.last = now
-}
-
-func newBucket(capacity float64, per time.Duration, now time.Time) bucket {
-	if capacity <= 0 {
-		return bucket{}
-	}
-	return bucket{capacity: capacity, level: capacity, rate: capacity / per.Seconds(), last: now}
-}
-
-func newLimiter(now func() time.Time) *limiter {
-	if now == nil {
-		now = time.Now
-	}
-	return &limiter{now: now, accounts: map[string]*quota{}}
-}
-
-// set installs or replaces an account's limits, keeping what it has used
-// (a full bucket under new limits would undo a tightening).
-func (l *limiter) set(account string, lim Limits) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	q := l.accounts[account]
-	if q == nil {
-		q = &quota{configured: lim}
-		l.accounts[account] = q
-		q.requests = newBucket(float64(lim.RequestsPerHour), time.Hour, now)
-		q.tokens = newBucket(float64(lim.TokensPerDay), 24*time.Hour, now)
+// stateFailure counts and logs a failure of the store and is the 503 the
+// request gets: a failing shared limit must not become no limit.
+func (s *Server) stateFailure(err error) *httpError {
+	s.lim.errs.Inc()
+	now, last := time.Now().UnixNano(), s.lim.lastLogged.Load()
+	if now-last >= int64(time.Second) && s.lim.lastLogged.CompareAndSwap(last, now) {
+		s.slog.Error("state store failed; refusing requests", "err", err, "also_refused_since_last_line", s.lim.unlogged.Swap(0))
 	} else {
-		q.requests.refill(now)
-		q.tokens.refill(now)
-		q.requests = rescale(q.requests, float64(lim.RequestsPerHour), time.Hour, now)
-		q.tokens = rescale(q.tokens, float64(lim.TokensPerDay), 24*time.Hour, now)
+		s.lim.unlogged.Add(1)
 	}
-	q.limits = lim
+	return &httpError{status: http.StatusServiceUnavailable, msg: "service temporarily unavailable (rate-limit state unreachable)", retry: time.Second}
 }
 
-func rescale(b bucket, capacity float64, per time.Duration, now time.Time) bucket {
-	nb := newBucket(capacity, per, now)
-	if b.capacity > 0 && nb.capacity > 0 {
-		nb.level = math.Min(nb.capacity, b.level*nb.capacity/b.capacity)
+// accountLimits are an account's configured limits and those in force
+// (configured times the tightest factor), and whether it is suspended.
+func (s *Server) accountLimits(ctx context.Context, acct string) (configured, eff Limits, suspended bool, err error) {
+	f, suspended, err := s.riskOf(ctx, acct)
+	if err != nil {
+		return Limits{}, Limits{}, false, err
 	}
-	return nb
+	s.risk.mu.Lock()
+	configured = s.risk.base[acct]
+	s.risk.mu.Unlock()
+	eff = configured
+	if f < 1 {
+		eff = scaleLimits(configured, f)
+	}
+	return configured, eff, suspended, nil
 }
 
-// limits returns an account's current limits.
-func (l *limiter) limits(account string) (Limits, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.accounts[account]
-	if q == nil {
-		return Limits{}, false
+// chargeRequest refuses a suspended account (403) and takes one request
+// from the hourly quota, setting the request headers of x-ratelimit-*.
+// Every authenticated request pays, whatever comes of it (a request for a
+// model that does not exist costs as much to log as one that generates).
+func (s *Server) chargeRequest(ctx context.Context, h http.Header, rc *reqCtx) *httpError {
+	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	defer cancel()
+	acct := rc.acct.name
+	configured, eff, suspended, err := s.accountLimits(ctx, acct)
+	if err != nil {
+		return s.stateFailure(err)
 	}
-	return q.limits, true
+	if suspended {
+		// The risk score is not told: a harvester would steer by it.
+		return &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", acct)}
+	}
+	t, err := s.lim.st.Take(ctx, state.Take{Key: "req:" + acct, Bucket: perHour(eff.RequestsPerHour), Cost: 1,
+		Shadow: "req-cfg:" + acct, ShadowBucket: perHour(configured.RequestsPerHour)})
+	if err != nil {
+		return s.stateFailure(err)
+	}
+	setLimitHeaders(h, "requests", perHour(configured.RequestsPerHour), t)
+	if !t.OK {
+		s.met.limited.WithLabelValues(acct, "requests_per_hour").Inc()
+		return &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit requests_per_hour exceeded for account %s", acct), retry: retryRequests(configured)}
+	}
+	return nil
 }
 
-// charge takes one request from the hourly quota. Every authenticated
-// request pays, whatever comes of it (a request for a model that does not
-// exist costs as much to log as one that generates). On refusal it says
-// which limit and how long to wait.
-func (l *limiter) charge(account string) (which string, retry time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.accounts[account]
-	if q == nil {
-		return "", 0
+// admitGeneration reserves a generation slot (concurrency) and its
+// budget: the prompt's tokens and the most it may generate. A budget that
+// cannot cover the reservation answers 429 (not a cut answer). On success
+// the caller must call done with the tokens used, prompt and completion:
+// what was reserved and not used is refunded.
+func (s *Server) admitGeneration(ctx context.Context, rc *reqCtx, gr *genRequest) (done func(used int), he *httpError) {
+	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	defer cancel()
+	acct := rc.acct.name
+	configured, eff, _, err := s.accountLimits(ctx, acct)
+	if err != nil {
+		return nil, s.stateFailure(err)
 	}
-	q.requests.refill(l.now())
-	if q.requests.capacity > 0 {
-		if q.requests.level < 1 {
-			return "requests_per_hour", q.retryRequests()
+	release := func() {}
+	if eff.Concurrent > 0 {
+		lease, ok, err := s.lim.st.Acquire(ctx, acct, eff.Concurrent, leaseTTL)
+		if err != nil {
+			return nil, s.stateFailure(err)
 		}
-		q.requests.level--
+		if !ok {
+			s.met.limited.WithLabelValues(acct, "concurrent").Inc()
+			return nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit concurrent exceeded for account %s", acct), retry: time.Second}
+		}
+		release = s.holdLease(acct, lease)
 	}
-	return "", 0
-}
-
-// admit reserves a generation slot (concurrency and the token quota). On
-// refusal it says which limit and how long to wait; on success the caller
-// must call done with the tokens used, prompt and completion.
-func (l *limiter) admit(account string) (done func(tokens int), which string, retry time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.accounts[account]
-	if q == nil {
-		return func(int) {}, "", 0
+	reserve := gr.promptTokens + gr.maxTok
+	t, err := s.lim.st.Take(ctx, state.Take{Key: "tok:" + acct, Bucket: perDay(eff.TokensPerDay), Cost: float64(reserve),
+		Shadow: "tok-cfg:" + acct, ShadowBucket: perDay(configured.TokensPerDay)})
+	if err != nil {
+		release()
+		return nil, s.stateFailure(err)
 	}
-	q.tokens.refill(l.now())
-	switch {
-	case q.limits.Concurrent > 0 && q.active >= q.limits.Concurrent:
-		return nil, "concurrent", time.Second
-	case q.tokens.capacity > 0 && q.tokens.level <= 0:
-		return nil, "tokens_per_day", maxRetry
+	if rc.header != nil {
+		setLimitHeaders(rc.header, "tokens", perDay(configured.TokensPerDay), t)
 	}
-	q.active++
+	if !t.OK {
+		release()
+		s.met.limited.WithLabelValues(acct, "tokens_per_day").Inc()
+		if rc.header != nil {
+			// A daily budget does not come back in seconds: clients that
+			// honour this (openai-node) do not retry.
+			rc.header.Set("X-Should-Retry", "false")
+		}
+		return nil, &httpError{status: http.StatusTooManyRequests, retry: maxRetry, msg: fmt.Sprintf(
+			"rate limit tokens_per_day exceeded for account %s: the request may use %d tokens (prompt and max_tokens); ask for fewer or wait", acct, reserve)}
+	}
 	var once sync.Once
-	return func(tokens int) {
+	return func(used int) {
 		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			q.active--
-			if q.tokens.capacity > 0 {
-				q.tokens.refill(l.now())
-				q.tokens.level -= float64(tokens) // may go below zero: the next request waits
+			release()
+			if eff.TokensPerDay > 0 || configured.TokensPerDay > 0 {
+				s.spend(acct, used-reserve)
 			}
 		})
-	}, "", 0
+	}, nil
 }
 
-// spend takes tokens from the daily quota outside a generation (a
-// refused over-long prompt).
-func (l *limiter) spend(account string, tokens int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if q := l.accounts[account]; q != nil && q.tokens.capacity > 0 {
-		q.tokens.refill(l.now())
-		q.tokens.level -= float64(tokens)
+// holdLease renews a concurrency lease until the returned release is
+// called, which frees it.
+func (s *Server) holdLease(acct, lease string) (release func()) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+				if err := s.lim.st.Renew(ctx, acct, lease, leaseTTL); err != nil {
+					s.lim.errs.Inc()
+					s.slog.Error("renewing a concurrency lease", "account", acct, "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			wg.Wait()
+			ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+			defer cancel()
+			if err := s.lim.st.Release(ctx, acct, lease); err != nil {
+				s.lim.errs.Inc()
+				s.slog.Error("releasing a concurrency lease (it expires by itself)", "account", acct, "err", err, "within", leaseTTL)
+			}
+		})
 	}
 }
+
+// spend takes tokens from the daily quota (negative: refunds them), by
+// force: a refused over-long prompt, or the end of a generation.
+func (s *Server) spend(acct string, tokens int) {
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	configured, eff, _, err := s.accountLimits(ctx, acct)
+	if err == nil {
+		_, err = s.lim.st.Take(ctx, state.Take{Key: "tok:" + acct, Bucket: perDay(eff.TokensPerDay), Cost: float64(tokens), Force: true,
+			Shadow: "tok-cfg:" + acct, ShadowBucket: perDay(configured.TokensPerDay)})
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// The reservation stays charged: the store failing errs on the
+		// side of the limit.
+		s.lim.errs.Inc()
+		s.slog.Error("charging tokens to the daily budget", "account", acct, "tokens", tokens, "err", err)
+	}
+}
+
+// unauthRetryAfter is the Retry-After of a refusal over the
+// unauthenticated limits (a minute's window), below the 60 s that
+// openai-node v4 ignores.
+const unauthRetryAfter = "59"

@@ -33,6 +33,9 @@ type Options struct {
 	// Version goes into the request log's "opened" event.
 	Version string
 	Now     func() time.Time
+	// CaseFeed carries case decisions between replicas (nil: this
+	// replica is the only one, unless the config's shared state has one).
+	CaseFeed CaseFeed
 	// Trace, if set, is given every generation's pieces with their green
 	// bits, for measuring side channels in tests. Never expose it.
 	Trace func(requestID string, toks []generate.Token)
@@ -59,13 +62,19 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.live = ls
 	}
+	if err := s.openState(); err != nil {
+		return nil, err
+	}
+	opts.CaseFeed = s.caseFeed(opts.CaseFeed)
 	if err := s.openCases(sn.keys, opts); err != nil {
+		s.lim.st.Close()
 		return nil, err
 	}
 	if err := s.openLog(opts); err != nil {
 		if s.cases != nil {
-			s.cases.ledger.Close()
+			s.cases.close()
 		}
+		s.lim.st.Close()
 		return nil, err
 	}
 	s.startBackground()
@@ -84,7 +93,8 @@ func newServer(cfg *Config, opts Options) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(now), met: newMetrics(), slog: logger,
+	met := newMetrics()
+	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(defaultStore(now), met.reg), met: met, slog: logger,
 		now: now, reload: reloader{path: opts.ConfigPath, loaded: opts.Keys}, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
 		calib: newPaceCalibration(), trace: opts.Trace, window: repeatWindow(cfg.Watermarking.RepeatWindow.Duration)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())

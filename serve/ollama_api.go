@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -76,6 +78,22 @@ func (s *Server) ollamaParams(opts map[string]any, gr *genRequest) *httpError {
 	return nil
 }
 
+// ollamaFeatures refuses what Ollama's generation endpoints may ask for
+// and the gateway cannot serve watermarked: structured output (format
+// json or a schema constrains sampling, which the watermark needs free)
+// and log-probabilities (they would reveal the watermark).
+func ollamaFeatures(format json.RawMessage, logprobs bool, topLogprobs int, gr *genRequest) *httpError {
+	if f := bytes.TrimSpace(format); len(f) > 0 && !bytes.Equal(f, []byte("null")) && !bytes.Equal(f, []byte(`""`)) {
+		gr.params["format"] = string(f)
+		return refused("format is not supported by the watermarking gateway: constrained output (json or a schema) cannot carry the watermark")
+	}
+	if logprobs || topLogprobs > 0 {
+		gr.params["logprobs"], gr.params["top_logprobs"] = logprobs, topLogprobs
+		return refused("logprobs %s", logprobsRefusal)
+	}
+	return nil
+}
+
 func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	var req api.GenerateRequest
 	if he := s.readJSON(w, r, &req); he != nil {
@@ -87,8 +105,8 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, rc *reqC
 		gr.system = &req.System
 	}
 	he := s.ollamaParams(req.Options, gr)
-	if len(req.Format) > 0 {
-		gr.params["format"] = string(req.Format)
+	if he == nil {
+		he = ollamaFeatures(req.Format, req.Logprobs, req.TopLogprobs, gr)
 	}
 	switch {
 	case he != nil:
@@ -146,8 +164,8 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		images = images || len(m.Images) > 0
 	}
 	he := s.ollamaParams(req.Options, gr)
-	if len(req.Format) > 0 {
-		gr.params["format"] = string(req.Format)
+	if he == nil {
+		he = ollamaFeatures(req.Format, req.Logprobs, req.TopLogprobs, gr)
 	}
 	switch {
 	case he != nil:
@@ -386,4 +404,45 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
 	s.logRequest(r, rc, http.StatusOK, name, nil, nil, "")
+}
+
+// handlePs serves /api/ps: the backend's running models that the account
+// may use, under the names it uses, as /api/tags lists them.
+func (s *Server) handlePs(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	list, err := s.backend.Running(r.Context())
+	if err != nil {
+		s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, writeError)
+		return
+	}
+	var kept []api.ProcessModelResponse
+	for _, m := range list.Models {
+		for _, name := range s.visibleNames(rc.acct, m.Name, m.Model) {
+			m.Name, m.Model = name, name
+			kept = append(kept, m)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(api.ProcessResponse{Models: append([]api.ProcessModelResponse{}, kept...)})
+	s.logRequest(r, rc, http.StatusOK, "", nil, nil, "")
+}
+
+// visibleNames are the names under which an account sees a backend model
+// (named name or model by the backend): the configured models it may use
+// that map to it, or, without a models list, the backend's name when the
+// account may use it.
+func (s *Server) visibleNames(acct *account, name, model string) []string {
+	if len(acct.catalog) == 0 {
+		if acct.models == nil || acct.models[name] {
+			return []string{name}
+		}
+		return nil
+	}
+	var out []string
+	for n, mc := range acct.catalog {
+		if s.mayUse(acct, mc) && (mc.Upstream == name || mc.Upstream == model) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

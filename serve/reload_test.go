@@ -293,3 +293,31 @@ func TestMergeReloadable(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadAllowedOrigins: http.allowed_origins changes with a reload.
+func TestReloadAllowedOrigins(t *testing.T) {
+	g := startGateway(t, testKey(t, 1), "")
+	origin := func() string {
+		req, _ := http.NewRequest(http.MethodGet, g.http.URL+"/api/tags", nil)
+		req.Header.Set("Authorization", "Bearer "+devKey)
+		req.Header.Set("Origin", "https://app.example")
+		resp, err := g.http.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		return resp.Header.Get("Access-Control-Allow-Origin")
+	}
+	if o := origin(); o != "" {
+		t.Fatalf("before the reload: %q", o)
+	}
+	cfg := reloadedConfig(t, g, acctYAML("dev", devKey, ""), adminKey, "")
+	cfg.HTTP.AllowedOrigins = []string{"https://app.example"}
+	rep, err := g.srv.Reload(cfg, "test")
+	if err != nil || len(rep.Kept) != 0 {
+		t.Fatalf("reload: %v, kept %v", err, rep.Kept)
+	}
+	if o := origin(); o != "https://app.example" {
+		t.Fatalf("after the reload: %q", o)
+	}
+}

@@ -1,15 +1,18 @@
 package serve
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"sync"
 
 	"forensics/caseledger"
+	"forensics/serve/state"
 )
 
 // Assessment is what the log scanner concluded about an account; the
@@ -37,9 +40,6 @@ type ClusterAssessment struct {
 // does not lift an operator's suspension, and an operator's restore does
 // not lift a live pattern. The tightest factor applies; any suspension
 // suspends.
-// sourceNames name the sources in the gateway's log.
-var sourceNames = [numSources]string{"admin", "scan", "pattern", "manual"}
-
 const (
 	sourceAdmin   = iota // POST /admin/risk (scan-logs results)
 	sourceScan           // the built-in scanner (risk.scan_every)
@@ -48,12 +48,21 @@ const (
 	numSources
 )
 
-// riskState is the gateway's current view of each account's risk.
+// sharedSource names the sources whose decisions live in the state store
+// (Redis: every replica applies them): the operator's. The built-in
+// scanner and the patterns judge this replica's own traffic, so their
+// decisions stay in it (docs/replicas.md).
+var sharedSource = map[int]string{sourceAdmin: "admin", sourceManual: "manual"}
+
+// riskState is the gateway's view of each account's risk: the configured
+// limits and this replica's own decisions; the shared ones are in the
+// state store.
 type riskState struct {
 	mu        sync.Mutex
 	base      map[string]Limits // the configured limits
 	factor    [numSources]map[string]float64
 	suspended [numSources]map[string]float64 // risk of each suspension
+	logged    map[string]float64             // factor last logged per account (logDecisionLocked)
 }
 
 func (r *riskState) init() {
@@ -63,33 +72,38 @@ func (r *riskState) init() {
 	}
 }
 
-// setLimitsLocked applies an account's configured limits times the
-// tightest of its factors. Call with s.risk.mu held.
+// riskOf is an account's tightest factor over every source and whether
+// any suspends it, read from the store at each call, so that a decision
+// made through one replica holds on all at once.
+func (s *Server) riskOf(ctx context.Context, acct string) (factor float64, suspended bool, err error) {
+	ds, err := s.lim.st.Decisions(ctx, acct)
+	if err != nil {
+		return 0, false, err
+	}
+	factor = 1.0
+	for _, d := range ds {
+		if d.Factor > 0 {
+			factor = min(factor, d.Factor)
+		}
+		suspended = suspended || d.Suspended
+	}
+	s.risk.mu.Lock()
+	defer s.risk.mu.Unlock()
+	for i := range numSources {
+		if v, ok := s.risk.factor[i][acct]; ok {
+			factor = min(factor, v)
+		}
+		if _, ok := s.risk.suspended[i][acct]; ok {
+			suspended = true
+		}
+	}
+	return factor, suspended, nil
+}
+
+// setLimitsLocked updates an account's throttle gauge after a decision of
+// this replica (limits are computed at each request from the decisions).
+// Call with s.risk.mu held.
 func (s *Server) setLimitsLocked(acct string) float64 {
-	f, suspended := s.tightestLocked(acct)
-	if f == 1 {
-		s.lim.set(acct, s.risk.base[acct])
-	} else {
-		s.lim.set(acct, scaleLimits(s.risk.base[acct], f))
-	}
-	if suspended {
-		f = 0
-	}
-	s.met.throttle.WithLabelValues(acct).Set(f)
-	return f
-}
-
-// factorLocked is the account's limit factor now (0: suspended).
-func (s *Server) factorLocked(acct string) float64 {
-	if f, suspended := s.tightestLocked(acct); !suspended {
-		return f
-	}
-	return 0
-}
-
-// tightestLocked is the tightest factor of an account's sources and
-// whether one suspends it.
-func (s *Server) tightestLocked(acct string) (float64, bool) {
 	f := 1.0
 	suspended := false
 	for i := range numSources {
@@ -100,7 +114,21 @@ func (s *Server) tightestLocked(acct string) (float64, bool) {
 			suspended = true
 		}
 	}
-	return f, suspended
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if ds, err := s.lim.st.Decisions(ctx, acct); err == nil {
+		for _, d := range ds {
+			if d.Factor > 0 {
+				f = min(f, d.Factor)
+			}
+			suspended = suspended || d.Suspended
+		}
+	}
+	if suspended {
+		f = 0
+	}
+	s.met.throttle.WithLabelValues(acct).Set(f)
+	return f
 }
 
 // ApplyRisk adjusts accounts' limits from scan results (POST /admin/risk):
@@ -108,10 +136,17 @@ func (s *Server) tightestLocked(acct string) (float64, bool) {
 // applying the same result twice changes nothing), "suspend" refuses the
 // account's requests with 403 until a later result says otherwise, and
 // "none" or "alert" lifts what an earlier result set. Unknown accounts
-// are skipped and reported.
+// are skipped and reported. A failure of the state store is a
+// *StateError.
 func (s *Server) ApplyRisk(as []Assessment) (applied int, unknown []string, err error) {
 	return s.applyRisk(sourceAdmin, as)
 }
+
+// StateError is a failure of the state store behind a risk decision.
+type StateError struct{ Err error }
+
+func (e *StateError) Error() string { return "state store: " + e.Err.Error() }
+func (e *StateError) Unwrap() error { return e.Err }
 
 func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []string, err error) {
 	s.risk.mu.Lock()
@@ -121,42 +156,82 @@ func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []str
 			unknown = append(unknown, a.Account)
 			continue
 		}
-		before := s.factorLocked(a.Account)
+		var d *state.Decision
 		switch a.Action {
 		case "suspend":
-			s.risk.suspended[src][a.Account] = a.Risk
-			delete(s.risk.factor[src], a.Account)
+			d = &state.Decision{Suspended: true, Risk: a.Risk}
 		case "throttle":
 			if !(a.Throttle > 0 && a.Throttle <= 1) {
 				return applied, unknown, fmt.Errorf("account %s: throttle factor %v outside (0,1]", a.Account, a.Throttle)
 			}
-			delete(s.risk.suspended[src], a.Account)
-			s.risk.factor[src][a.Account] = a.Throttle
+			d = &state.Decision{Factor: a.Throttle, Risk: a.Risk}
 		case "none", "alert", "":
-			delete(s.risk.suspended[src], a.Account)
-			delete(s.risk.factor[src], a.Account)
 		default:
 			return applied, unknown, fmt.Errorf("account %s: unknown action %q", a.Account, a.Action)
 		}
-		if f := s.setLimitsLocked(a.Account); f != before {
-			s.slog.Info("risk decision: limit factor changed", "account", a.Account, "source", sourceNames[src], "action", a.Action, "factor", f, "risk", a.Risk)
+		if err := s.decideLocked(src, a.Account, d); err != nil {
+			return applied, unknown, err
 		}
+		s.logDecisionLocked(src, a, s.setLimitsLocked(a.Account))
 		s.met.risk.WithLabelValues(a.Account).Set(a.Risk)
 		applied++
 	}
 	return applied, unknown, nil
 }
 
-// suspendedRisk reports whether an account is suspended, and its risk.
-func (s *Server) suspendedRisk(acct string) (float64, bool) {
-	s.risk.mu.Lock()
-	defer s.risk.mu.Unlock()
-	for i := range numSources {
-		if r, ok := s.risk.suspended[i][acct]; ok {
-			return r, true
+// decideLocked records one source's decision (nil lifts it): in the store
+// for a shared source, in this replica otherwise. Call with s.risk.mu held.
+func (s *Server) decideLocked(src int, acct string, d *state.Decision) error {
+	if name, ok := sharedSource[src]; ok {
+		ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+		defer cancel()
+		if err := s.lim.st.SetDecision(ctx, acct, name, d); err != nil {
+			s.lim.errs.Inc()
+			s.slog.Error("recording a risk decision", "account", acct, "source", name, "err", err)
+			return &StateError{Err: err}
 		}
+		return nil
 	}
-	return 0, false
+	delete(s.risk.suspended[src], acct)
+	delete(s.risk.factor[src], acct)
+	switch {
+	case d == nil:
+	case d.Suspended:
+		s.risk.suspended[src][acct] = d.Risk
+	case d.Factor > 0:
+		s.risk.factor[src][acct] = d.Factor
+	}
+	return nil
+}
+
+// Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
+// keeping what it has already used; unlimited quotas stay unlimited. It
+// is recorded as its own source (shared), so a later scan result does not
+// undo it.
+func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
+	if !(factor > 0 && factor <= 1) {
+		return Limits{}, fmt.Errorf("factor %v outside (0,1]", factor)
+	}
+	s.risk.mu.Lock()
+	_, ok := s.risk.base[acct]
+	s.risk.mu.Unlock()
+	if !ok {
+		return Limits{}, fmt.Errorf("no account %q", acct)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if _, err := s.lim.st.MulFactor(ctx, acct, sharedSource[sourceManual], factor); err != nil {
+		s.lim.errs.Inc()
+		return Limits{}, &StateError{Err: err}
+	}
+	s.risk.mu.Lock()
+	s.setLimitsLocked(acct)
+	s.risk.mu.Unlock()
+	_, eff, _, err := s.accountLimits(ctx, acct)
+	if err != nil {
+		return Limits{}, &StateError{Err: err}
+	}
+	return eff, nil
 }
 
 // scaleLimits multiplies limits by factor; unlimited (0) stays unlimited
@@ -196,7 +271,7 @@ func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
 	applied, unknown, err := s.ApplyRisk(req.Accounts)
 	gr.params["applied"], gr.params["unknown"] = applied, len(unknown)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		fail(statusOfRiskError(err), err.Error())
 		return
 	}
 	sum := sha256.Sum256(body)
@@ -223,4 +298,33 @@ func verdictsOf(as []Assessment, cs []ClusterAssessment) []scanVerdict {
 		vs[i] = scanVerdict{account: a.Account, action: a.Action, cluster: a.Cluster, clusterAction: action[a.Cluster]}
 	}
 	return vs
+}
+
+// statusOfRiskError is 503 for a failing store, 400 for a bad request.
+func statusOfRiskError(err error) int {
+	var se *StateError
+	if errors.As(err, &se) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// sourceNames name the sources in the gateway's own log.
+var sourceNames = [numSources]string{"admin", "scan", "pattern", "manual"}
+
+// logDecisionLocked writes a slog line when a decision changed an
+// account's limit factor (f; 0: suspended): scans that confirm what is
+// in force every few minutes add nothing. Call with s.risk.mu held.
+func (s *Server) logDecisionLocked(src int, a Assessment, f float64) {
+	if s.risk.logged == nil {
+		s.risk.logged = map[string]float64{}
+	}
+	before, ok := s.risk.logged[a.Account]
+	if !ok {
+		before = 1
+	}
+	s.risk.logged[a.Account] = f
+	if f != before {
+		s.slog.Info("risk decision: limit factor changed", "account", a.Account, "source", sourceNames[src], "action", a.Action, "factor", f, "risk", a.Risk)
+	}
 }

@@ -21,7 +21,7 @@ func TestScanReportApplies(t *testing.T) {
 	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"applied":1`) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if l, _ := g.srv.lim.limits("limited"); l.RequestsPerHour != 1 {
+	if l, _ := g.srv.effectiveLimits("limited"); l.RequestsPerHour != 1 {
 		t.Fatalf("limits %+v", l)
 	}
 }
@@ -46,7 +46,7 @@ rate_limits:
   systematic_coverage_threshold: 0.75
   suspicious_pattern_multiplier: 0.1
 `)
-	if l, _ := g.srv.lim.limits("dev"); l.RequestsPerHour != 1000 {
+	if l, _ := g.srv.effectiveLimits("dev"); l.RequestsPerHour != 1000 {
 		t.Fatalf("default hourly limit %+v, want 1000 from rate_limits", l)
 	}
 	sweep := []string{"Explain the integral of x", "Debug this python function", "What causes a disease", "Draft a contract clause", "Which stock to invest in", "Summarize this novel"}
@@ -61,11 +61,11 @@ rate_limits:
 	if why := g.srv.PatternTrips()["dev"]; !strings.Contains(why, "unique_topics_per_day 4") {
 		t.Fatalf("not tripped after 6 topics: %q", why)
 	}
-	if l, _ := g.srv.lim.limits("dev"); l.RequestsPerHour != 100 {
+	if l, _ := g.srv.effectiveLimits("dev"); l.RequestsPerHour != 100 {
 		t.Errorf("dev limits %+v, want 1000 × 0.1", l)
 	}
 	askAbout(t, g, plainKey, "Explain the integral of x")
-	if l, _ := g.srv.lim.limits("plain"); l.RequestsPerHour != 1000 {
+	if l, _ := g.srv.effectiveLimits("plain"); l.RequestsPerHour != 1000 {
 		t.Errorf("plain limits %+v", l)
 	}
 	if body := readAll(t, g.get("/metrics", adminKey)); !strings.Contains(body, `forensics_account_throttle_factor{account="dev"} 0.1`) {
@@ -93,7 +93,7 @@ risk:
 	if err != nil || applied < 2 {
 		t.Fatalf("scan: %d applied, %v", applied, err)
 	}
-	l, _ := g.srv.lim.limits("dev")
+	l, _ := g.srv.effectiveLimits("dev")
 	_, suspended := g.srv.suspendedRisk("dev")
 	if !suspended && l.RequestsPerHour >= 2 {
 		t.Errorf("the harvester was neither throttled nor suspended: %+v", l)
@@ -115,14 +115,14 @@ func TestRiskSourcesDoNotUndoEachOther(t *testing.T) {
 	if _, err := g.srv.Tighten("limited", 0.5); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := g.srv.lim.limits("limited")
+	before, _ := g.srv.effectiveLimits("limited")
 	if _, err := g.srv.ScanNow(); err != nil {
 		t.Fatal(err)
 	}
 	if _, s := g.srv.suspendedRisk("dev"); !s {
 		t.Error("a scan that found nothing lifted an operator's suspension")
 	}
-	if after, _ := g.srv.lim.limits("limited"); after != before {
+	if after, _ := g.srv.effectiveLimits("limited"); after != before {
 		t.Errorf("a scan undid a manual tightening: %+v → %+v", before, after)
 	}
 	// The operator lifts it; then it is gone.

@@ -68,6 +68,7 @@ type Server struct {
 	canaries *canary.Set  // planted answers of a shared set (nil: none, or secret sets per key)
 	cases    *caseManager // nil: no cases.ledger
 	unauth   *addrLimiter
+	version  versionCache // /api/version's answer
 	calib    *paceCalibration
 	bg       sync.WaitGroup // calibrations
 	bgCtx    context.Context
@@ -123,6 +124,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	s.mux.HandleFunc("POST /admin/reload", s.handleAdminReload)
 	s.caseRoutes(s.mux)
+	s.keyRoutes(s.mux)
+	s.protocolRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
 	s.adminMux.HandleFunc("GET /healthz", s.handleHealth)
@@ -132,6 +135,7 @@ func (s *Server) routes() {
 	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
 	s.caseRoutes(s.adminMux)
+	s.keyRoutes(s.adminMux)
 }
 
 func (s *Server) metricsHandler() http.Handler {
@@ -141,7 +145,7 @@ func (s *Server) metricsHandler() http.Handler {
 // Handler returns the gateway's public HTTP handler. Serve it with
 // LimitListener and the http.Server settings of HTTPServer.
 func (s *Server) Handler() http.Handler {
-	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.mux)
+	return withBodyDeadline(s.cfg.HTTP.BodyTimeout.Duration, s.withCORS(withPathKey(s.withFallback(s.mux))))
 }
 
 // AdminHandler serves /metrics without a key, /healthz and /admin/*, for
@@ -185,36 +189,14 @@ func (s *Server) Close() error {
 		s.sumStop = nil
 		s.flushSuppressed(s.now().Add(time.Minute))
 	}
-	var cerr error
+	cerr := s.lim.st.Close()
 	if s.cases != nil {
-		cerr = s.cases.ledger.Close()
+		cerr = errors.Join(cerr, s.cases.close())
 	}
 	if s.log != nil {
 		return errors.Join(s.log.Close(), cerr)
 	}
 	return cerr
-}
-
-// Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
-// keeping what it has already used; unlimited quotas stay unlimited.
-func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
-	if !(factor > 0 && factor <= 1) {
-		return Limits{}, fmt.Errorf("factor %v outside (0,1]", factor)
-	}
-	s.risk.mu.Lock()
-	defer s.risk.mu.Unlock()
-	if _, ok := s.risk.base[acct]; !ok {
-		return Limits{}, fmt.Errorf("no account %q", acct)
-	}
-	// Recorded as its own source, so a later scan result does not undo it.
-	f := 1.0
-	if v, ok := s.risk.factor[sourceManual][acct]; ok {
-		f = v
-	}
-	s.risk.factor[sourceManual][acct] = f * factor
-	s.setLimitsLocked(acct)
-	nl, _ := s.lim.limits(acct)
-	return nl, nil
 }
 
 // reqCtx carries one request's identity through a handler.
@@ -227,6 +209,9 @@ type reqCtx struct {
 	// at is the time the request is served as: its account's case state
 	// and its repeat window are those at this time (account.current).
 	at time.Time
+	// header is the response's header, for the rate-limit headers set
+	// when a generation is admitted.
+	header http.Header
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
@@ -241,13 +226,23 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		// closing the log.
 		s.wg.Add(1)
 		defer s.wg.Done()
-		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now()}
+		rc := &reqCtx{id: newID(), endpoint: endpoint, start: s.now(), header: w.Header()}
 		w.Header().Set("X-Request-Id", rc.id)
-		key := apiKey(r)
+		key, err := credentials(r)
 		msg := "missing API key: send Authorization: Bearer <key>"
-		if key != "" {
+		switch {
+		case errors.Is(err, errQueryKey):
+			msg = err.Error()
+		case err != nil:
+			msg = "unknown API key"
+		case key != "":
 			rc.keyHash = HashAPIKey(key)
-			rc.acct = s.current().accounts[rc.keyHash]
+			var he *httpError
+			if rc.acct, he = s.keyAccount(r.Context(), rc.keyHash, s.current().accounts[rc.keyHash]); he != nil {
+				rc.acct = &account{}
+				s.refuse(w, r, rc, "", nil, he, writeErrorFor(endpoint))
+				return
+			}
 			msg = "unknown API key"
 		}
 		if rc.acct == nil {
@@ -257,14 +252,8 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		}
 		// The key and canaries the whole request is served under.
 		rc.acct, rc.at = rc.acct.current(s.now)
-		if _, ok := s.suspendedRisk(rc.acct.name); ok {
-			// The risk score is not told: a harvester would steer by it.
-			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", rc.acct.name)}, writeErrorFor(endpoint))
-			return
-		}
-		if which, retry := s.lim.charge(rc.acct.name); which != "" {
-			s.met.limited.WithLabelValues(rc.acct.name, which).Inc()
-			s.refuse(w, r, rc, "", nil, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("rate limit %s exceeded for account %s", which, rc.acct.name), retry: retry}, writeErrorFor(endpoint))
+		if he := s.chargeRequest(r.Context(), w.Header(), rc); he != nil {
+			s.refuse(w, r, rc, "", nil, he, writeErrorFor(endpoint))
 			return
 		}
 		s.met.inFlight.Inc()
@@ -279,6 +268,12 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 // (summarised a minute later). The connection is not kept: its body, if
 // any, is not read.
 func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, rc *reqCtx, msg string) {
+	s.refuseUnauthenticatedAs(w, r, rc, http.StatusUnauthorized, nil, msg)
+}
+
+// refuseUnauthenticatedAs is refuseUnauthenticated with another status
+// (404 and 405 for unknown paths) and the params to log.
+func (s *Server) refuseUnauthenticatedAs(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, gr *genRequest, msg string) {
 	w.Header().Set("Connection", "close")
 	write := writeErrorFor(rc.endpoint)
 	addr := s.clientAddr(r)
@@ -286,17 +281,17 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, r
 		// While the log fails, its memory queue is kept for accounts'
 		// lines; this one is only counted.
 		s.unauth.suppress(addr)
-		write(w, http.StatusUnauthorized, msg)
+		write(w, status, msg)
 		return
 	}
 	if !s.unauth.allow(addr, s.now()) {
 		s.met.limited.WithLabelValues("", "unauthenticated_per_minute").Inc()
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", unauthRetryAfter)
 		write(w, http.StatusTooManyRequests, "too many unauthenticated requests from this address")
 		return
 	}
-	write(w, http.StatusUnauthorized, msg)
-	s.logRequest(r, rc, http.StatusUnauthorized, "", nil, nil, msg)
+	write(w, status, msg)
+	s.logRequest(r, rc, status, "", gr, nil, msg)
 }
 
 // summariseUnauthenticated writes, once a minute, one log line per address
@@ -325,23 +320,6 @@ func (s *Server) flushSuppressed(now time.Time) {
 			Suppressed: n, Params: map[string]any{}, Error: "unauthenticated requests over unauthenticated_per_minute, refused without a line each"}
 		s.writeLog(&e)
 	}
-}
-
-func apiKey(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if k, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(k)
-		}
-	}
-	return strings.TrimSpace(r.Header.Get("X-API-Key"))
-}
-
-// keyHash is the hash of a request's API key ("" without one).
-func keyHash(r *http.Request) string {
-	if k := apiKey(r); k != "" {
-		return HashAPIKey(k)
-	}
-	return ""
 }
 
 func newID() string {
@@ -548,7 +526,7 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 	gr.params["account"], gr.params["factor"] = req.Account, req.Factor
 	nl, err := s.Tighten(req.Account, req.Factor)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		fail(statusOfRiskError(err), err.Error())
 		return
 	}
 	gr.params["limits"] = nl

@@ -381,46 +381,6 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
-func TestLimiterBuckets(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := newLimiter(func() time.Time { return now })
-	l.set("a", Limits{RequestsPerHour: 2, TokensPerDay: 100, Concurrent: 1})
-	if which, _ := l.charge("a"); which != "" {
-		t.Fatalf("first request refused: %s", which)
-	}
-	done, _, _ := l.admit("a")
-	if _, which, _ := l.admit("a"); which != "concurrent" {
-		t.Fatalf("second concurrent request admitted (%q)", which)
-	}
-	done(150) // overdraws the token bucket
-	if _, which, retry := l.admit("a"); which != "tokens_per_day" || retry <= 0 {
-		t.Fatalf("token quota not enforced: %q %v", which, retry)
-	}
-	now = now.Add(24 * time.Hour)
-	d2, which, _ := l.admit("a")
-	if d2 == nil {
-		t.Fatalf("refilled quota still refused: %q", which)
-	}
-	d2(0)
-	l.charge("a")
-	l.charge("a")
-	if which, retry := l.charge("a"); which != "requests_per_hour" || retry <= 0 {
-		t.Fatalf("third request in an hour: %q %v", which, retry)
-	}
-	// Tightening keeps the used share: a half-empty bucket stays half empty.
-	l.set("b", Limits{RequestsPerHour: 10})
-	for i := 0; i < 5; i++ {
-		l.charge("b")
-	}
-	l.set("b", Limits{RequestsPerHour: 2})
-	if which, _ := l.charge("b"); which != "" {
-		t.Fatal("tightened bucket should keep one of two slots")
-	}
-	if which, _ := l.charge("b"); which == "" {
-		t.Fatal("tightened bucket allowed more than its share")
-	}
-}
-
 // TestClientDisconnect closes a request mid-generation: the generation
 // must stop and the request be logged once, as 499. For the unwatermarked
 // account the client goes after the first streamed chunk; the watermarked
@@ -581,7 +541,7 @@ func TestApplyRisk(t *testing.T) {
 			t.Fatalf("apply: %d %s", resp.StatusCode, body)
 		}
 	}
-	if l, _ := g.srv.lim.limits("limited"); l.RequestsPerHour != 1 || l.Concurrent != 1 {
+	if l, _ := g.srv.effectiveLimits("limited"); l.RequestsPerHour != 1 || l.Concurrent != 1 {
 		t.Fatalf("throttled limits %+v, want half of {2/h, 1 concurrent}", l)
 	}
 	gen := map[string]any{"model": "embedded", "prompt": "The", "stream": false, "options": map[string]any{"num_predict": 3}}

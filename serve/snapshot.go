@@ -21,6 +21,9 @@ type snapshot struct {
 	byName   map[string]*account
 	admins   map[string]bool // admin API key hashes
 	models   map[string]ModelConfig
+	// origins are the CORS origin patterns: Ollama's defaults and
+	// http.allowed_origins.
+	origins []string
 	// schemes and keyCanaries are by key name; a reload loads only the
 	// names it adds.
 	schemes     map[string]*watermark.Scheme
@@ -36,7 +39,7 @@ func (s *Server) current() *snapshot { return s.snap.Load() }
 // the answers it was served (repeat detection) and its case timeline.
 func (s *Server) buildSnapshot(cfg *Config, prev *snapshot, loaded map[string]*watermark.Key) (*snapshot, error) {
 	sn := &snapshot{cfg: cfg, accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}}
+		models: map[string]ModelConfig{}, origins: append(append([]string{}, defaultOrigins...), cfg.HTTP.AllowedOrigins...)}
 	if err := sn.loadSchemes(cfg, prev, loaded); err != nil {
 		return nil, err
 	}
@@ -148,10 +151,11 @@ func (c *Config) accountKeyName(a AccountConfig) string {
 	return c.Defaults.Key
 }
 
-// installSnapshot makes sn the current snapshot: limits first (a request
-// of a new account must not find it without its limits, which would be
-// none), then the snapshot, then the limits of removed accounts go.
-// Used quota is kept: the limiter rescales what is left (limiter.set).
+// installSnapshot makes sn the current snapshot: configured limits first
+// (a request of a new account must not find it without its limits, which
+// would be none), then the snapshot, then the limits of removed accounts
+// go. Used quota is kept: it is in the state store, by account, and the
+// limits apply to it from the next request on.
 func (s *Server) installSnapshot(sn *snapshot) {
 	s.risk.mu.Lock()
 	defer s.risk.mu.Unlock()
@@ -161,7 +165,6 @@ func (s *Server) installSnapshot(sn *snapshot) {
 			lim = *a.Limits
 		}
 		s.risk.base[a.Name] = lim
-		s.setLimitsLocked(a.Name)
 	}
 	s.snap.Store(sn)
 	for name := range s.risk.base {

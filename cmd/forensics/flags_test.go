@@ -394,3 +394,30 @@ func TestExperimentFlags(t *testing.T) {
 		{name: "bench argument", args: []string{"extra"}, wantErr: "at most 0 argument(s)"},
 	})
 }
+
+func TestServeKeysFlags(t *testing.T) {
+	gw := []string{"--gateway", "http://gw:9090", "--admin-key-file", "admin.key"}
+	withGateway := func(o *serveKeysOptions) { o.Gateway, o.AdminKeyFile = "http://gw:9090", "admin.key" }
+	testFlags(t, newCmdServeKeysAdd, func() serveKeysOptions { return serveKeysOptions{io: flagIO, Action: "add"} }, []flagCase[serveKeysOptions]{
+		{name: "add", args: append([]string{"--account", "acme"}, gw...),
+			want: func(o *serveKeysOptions) { withGateway(o); o.Account = "acme" }},
+		{name: "add json", args: append([]string{"--account", "acme", "--json"}, gw...),
+			want: func(o *serveKeysOptions) { withGateway(o); o.Account, o.JSON = "acme", true }},
+		{name: "add without account", args: gw, wantErr: "--account is required"},
+		{name: "add without gateway", args: []string{"--account", "acme"}, wantErr: "give --gateway and --admin-key-file"},
+	})
+	testFlags(t, newCmdServeKeysRevoke, func() serveKeysOptions { return serveKeysOptions{io: flagIO, Action: "revoke"} }, []flagCase[serveKeysOptions]{
+		{name: "revoke by id", args: append([]string{"--id", "3f2a9c01b7de"}, gw...),
+			want: func(o *serveKeysOptions) { withGateway(o); o.ID = "3f2a9c01b7de" }},
+		{name: "revoke by hash", args: append([]string{"--hash", "sha256:ab"}, gw...),
+			want: func(o *serveKeysOptions) { withGateway(o); o.Hash = "sha256:ab" }},
+		{name: "revoke both", args: append([]string{"--id", "a", "--hash", "sha256:ab"}, gw...), wantErr: "one of --id and --hash"},
+		{name: "revoke neither", args: gw, wantErr: "one of --id and --hash"},
+	})
+	testFlags(t, newCmdServeKeysList, func() serveKeysOptions { return serveKeysOptions{io: flagIO, Action: "list"} }, []flagCase[serveKeysOptions]{
+		{name: "list", args: gw, want: withGateway},
+		{name: "list json", args: append([]string{"--json"}, gw...), want: func(o *serveKeysOptions) { withGateway(o); o.JSON = true }},
+		{name: "list argument", args: append([]string{"extra"}, gw...), wantErr: "at most 0 argument(s)"},
+		{name: "list bad flag", args: append([]string{"--key", "k"}, gw...), wantErr: "unknown flag"},
+	})
+}

@@ -40,8 +40,9 @@ func newCmdServe(io *ioStreams, runF func(context.Context, *serveOptions) error)
 		Use:   "serve --config serve.yaml",
 		Short: "Run the watermarking gateway",
 		Long: `Run the watermarking gateway: an HTTP server that speaks Ollama's API
-(/api/generate, /api/chat, /api/tags, /api/show) and OpenAI's chat API
-(/v1/chat/completions, /v1/models), in front of an Ollama server or the
+(/api/generate, /api/chat, /api/tags, /api/show, /api/ps, embeddings) and
+OpenAI's (/v1/chat/completions, /v1/completions, /v1/models,
+/v1/embeddings), in front of an Ollama server or the
 embedded model. Every generated token is sampled from the watermarked
 distribution of the caller's account key; every request is logged as one
 JSON line (the input of scan-logs), chained by SHA-256 with periodic
@@ -50,8 +51,10 @@ Prometheus metrics to the admin key (or on admin_listen) and /healthz a
 liveness check (503 once shutdown begins) and /readyz a readiness check
 (backend reachable, request log written).
 
-Clients authenticate with "Authorization: Bearer KEY" (or X-API-Key);
-the config stores only SHA-256 hashes of keys (see "serve apikey").
+Clients authenticate with "Authorization: Bearer KEY" (or Basic with the
+key as user or password, or X-API-Key); Ollama's CLI with
+OLLAMA_HOST=http://host:port/k/KEY (docs/gateway-api.md). The config
+stores only SHA-256 hashes of keys (see "serve apikey").
 
 The config must name at least one account and either log.path or
 log: {disabled: true}: an empty config is refused, not served.
@@ -92,7 +95,7 @@ finish (up to shutdown_timeout), and flushes the request log.`,
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (overrides the config's listen)")
 	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "", "the gateway's own log lines: text or json (default: gateway_log.format, else text)")
 	cmd.Flags().StringVar(&opts.LogLevel, "log-level", "", "debug, info, warn or error (default: gateway_log.level, else info)")
-	cmd.AddCommand(newCmdServeAPIKey(io, nil))
+	cmd.AddCommand(newCmdServeAPIKey(io, nil), newCmdServeKeys(io))
 	return cmd
 }
 
@@ -182,7 +185,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 
 // logStarted says where the gateway listens and what it serves.
 func logStarted(logger *slog.Logger, cfg *serve.Config, backend serve.Backend, listeners []net.Listener) {
-	args := []any{"listen", listeners[0].Addr().String(), "backend", backend.Name(), "accounts", len(cfg.Accounts),
+	args := []any{"url", "http://" + listeners[0].Addr().String(), "listen", listeners[0].Addr().String(), "backend", backend.Name(), "accounts", len(cfg.Accounts),
 		"log", cfg.Log.Path, "admin_keys", len(cfg.AdminAPIKeys)}
 	if cfg.Log.Disabled {
 		args = append(args, "log_disabled", true)
