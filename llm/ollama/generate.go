@@ -63,23 +63,38 @@ func (c *Client) generate(ctx context.Context, req *api.GenerateRequest, fn func
 	return nil
 }
 
-// generateLine decodes one streamed line as api.Client.Generate does.
+// generateLine decodes one streamed line as api.Client.Generate does:
+// the error first (a line that is not JSON is the error), then the
+// response. One decode serves both when the line is a response.
 func generateLine(resp *http.Response, line []byte, fn func(api.GenerateResponse) error) error {
 	var r struct {
 		api.GenerateResponse
 		Error string `json:"error,omitempty"`
 	}
-	if err := json.Unmarshal(line, &r); err != nil {
-		if resp.StatusCode >= http.StatusBadRequest {
-			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
+	decodeErr := json.Unmarshal(line, &r)
+	if decodeErr != nil {
+		// Not a response; perhaps still an error message.
+		var e struct {
+			Error string `json:"error,omitempty"`
 		}
-		return errors.New(string(line))
+		if err := json.Unmarshal(line, &e); err != nil {
+			if resp.StatusCode >= http.StatusBadRequest {
+				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
+			}
+			return errors.New(string(line))
+		}
+		r.Error = e.Error
 	}
 	if resp.StatusCode >= http.StatusBadRequest {
 		return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: r.Error}
 	}
 	if r.Error != "" {
 		return errors.New(r.Error)
+	}
+	if decodeErr != nil {
+		// The api client's error for a line that is not a response.
+		var plain api.GenerateResponse
+		return json.Unmarshal(line, &plain)
 	}
 	return fn(r.GenerateResponse)
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ollama/ollama/api"
 )
@@ -83,6 +84,40 @@ func BenchmarkGenerateCall(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			c.generate(context.Background(), req, fn)
+		}
+	})
+}
+
+// FuzzGenerateLikeAPIClient: for any streamed body and status, generate
+// hands fn what api.Client.Generate does and fails as it does.
+func FuzzGenerateLikeAPIClient(f *testing.F) {
+	f.Add(200, tokenLine(" The")+`{"done":true}`+"\n")
+	f.Add(404, `{"error":"not found"}`+"\n")
+	f.Add(200, "garbage\n{}\n")
+	f.Add(500, "")
+	var body string
+	var status int
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	defer hs.Close()
+	u, _ := url.Parse(hs.URL)
+	hc := hs.Client()
+	hc.Timeout = 5 * time.Second
+	c := New(u, hc)
+	f.Fuzz(func(t *testing.T, st int, b string) {
+		// 200, or an error status (1xx, 204 and 304 carry no body).
+		status, body = 200, b
+		if st > 0 {
+			status = 400 + st%200
+		}
+		var own, ref []api.GenerateResponse
+		req := &api.GenerateRequest{Model: "m", Prompt: "p"}
+		ownErr := c.generate(context.Background(), req, func(r api.GenerateResponse) error { own = append(own, r); return nil })
+		refErr := c.api.Generate(context.Background(), req, func(r api.GenerateResponse) error { ref = append(ref, r); return nil })
+		if !reflect.DeepEqual(own, ref) || fmt.Sprint(ownErr) != fmt.Sprint(refErr) {
+			t.Fatalf("status %d body %q: generate %d responses, err %v; api client %d, err %v", status, b, len(own), ownErr, len(ref), refErr)
 		}
 	})
 }
