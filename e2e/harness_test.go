@@ -30,6 +30,7 @@ type ollamaServer struct {
 	bin, models, host string
 	cmd               *exec.Cmd
 	logPath           string
+	env               []string // more OLLAMA_* settings
 }
 
 func freePort(t testing.TB) string {
@@ -47,6 +48,7 @@ func (o *ollamaServer) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(o.bin, "serve")
 	cmd.Env = append(os.Environ(), "OLLAMA_HOST="+o.host, "OLLAMA_MODELS="+o.models, "OLLAMA_KEEP_ALIVE=30m", "OLLAMA_NOPRUNE=1")
+	cmd.Env = append(cmd.Env, o.env...)
 	logf, err := os.OpenFile(o.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func fill(t *testing.T, path string) {
 // TestAttackDiskFull fills the log's disk while the gateway serves. Before,
 // serving went on, lines were lost, the torn line was glued to the next
 // record when space returned, and shutdown said "request log flushed". Now
-// /healthz turns 503, watermarked accounts are refused (on_failure:
+// /readyz turns 503, watermarked accounts are refused (on_failure:
 // refuse-watermarked) while unwatermarked ones are served and their lines
 // wait in memory, and when space returns every line is written, in order,
 // none glued to another, and the chain verifies. With the disk still full
@@ -86,7 +86,7 @@ func TestAttackDiskFull(t *testing.T) {
 			readAll(t, g.post("/api/generate", "no-such-key", gen))
 		}
 		g.srv.log.Healthy()
-		health := g.get("/healthz", "")
+		health := g.get("/readyz", "")
 		hbody := readAll(t, health)
 		if recover {
 			os.Remove(filepath.Join(disk, "filler"))
@@ -95,11 +95,11 @@ func TestAttackDiskFull(t *testing.T) {
 				time.Sleep(100 * time.Millisecond) // the writer retries every second
 			}
 		}
-		healthAfter := readAll(t, g.get("/healthz", ""))
+		healthAfter := readAll(t, g.get("/readyz", ""))
 		g.http.Close()
 		closeErr := g.srv.Close()
 		g.http = nil
-		t.Logf("recover=%v: answers while full %v; /healthz %d %q, after %q; close: %v", recover, codes, health.StatusCode, strings.TrimSpace(hbody), strings.TrimSpace(healthAfter), closeErr)
+		t.Logf("recover=%v: answers while full %v; /readyz %d %q, after %q; close: %v", recover, codes, health.StatusCode, strings.TrimSpace(hbody), strings.TrimSpace(healthAfter), closeErr)
 		// The first write that fails tells the gateway: that one request
 		// was served (its line waits in memory); the rest are refused.
 		if health.StatusCode != 503 || codes[devKey+" 503 Service Unavailable"] < 9 || codes[plainKey+" 200 OK"] != 10 {

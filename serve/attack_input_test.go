@@ -101,7 +101,7 @@ func TestAttackHiddenInput(t *testing.T) {
 	q := []map[string]string{{"role": "user", "content": "Tell me of Moscow."}}
 	first := responseText(t, "/api/chat", false, g.post("/api/chat", devKey, map[string]any{"model": "embedded", "stream": false, "options": opts, "messages": q}))
 	q = append(q, map[string]string{"role": "assistant", "content": first}, map[string]string{"role": "user", "content": "And then?"})
-	if parts := clientParts(g.srv.byName["dev"], &genRequest{messages: toMessages(q)}); len(parts) != 2 {
+	if parts := clientParts(g.srv.current().byName["dev"], &genRequest{messages: toMessages(q)}); len(parts) != 2 {
 		t.Errorf("a served answer sent back counted as client text: %q", parts)
 	}
 	lines := g.logLines()

@@ -89,7 +89,7 @@ func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 // markCaseAccounts gives every account that can join a case (watermarked
 // under the master key) its case timeline.
 func (s *Server) markCaseAccounts() {
-	for name, acct := range s.byName {
+	for name, acct := range s.current().byName {
 		if acct.scheme != nil && s.accountKey(name) == s.cfg.Cases.MasterKey {
 			acct.inCase = &atomic.Pointer[caseTimeline]{}
 		}
@@ -98,12 +98,10 @@ func (s *Server) markCaseAccounts() {
 
 // accountKey is the config name of an account's watermark key.
 func (s *Server) accountKey(name string) string {
-	for _, a := range s.cfg.Accounts {
+	cfg := s.current().cfg
+	for _, a := range cfg.Accounts {
 		if a.Name == name {
-			if a.Key != "" {
-				return a.Key
-			}
-			return s.cfg.Defaults.Key
+			return cfg.accountKeyName(a)
 		}
 	}
 	return ""
@@ -140,7 +138,7 @@ func (s *Server) restoreCases() error {
 		if tl.base == nil && len(tl.pending) == 0 {
 			continue // no case now, none to come
 		}
-		if acct := s.byName[name]; acct != nil && acct.inCase != nil {
+		if acct := s.current().byName[name]; acct != nil && acct.inCase != nil {
 			acct.inCase.Store(tl)
 		} else {
 			s.slog.Warn("case account is no longer a watermarked account on the master key: served as configured", "account", name)
@@ -318,7 +316,7 @@ func (s *Server) applyEvent(e caseledger.Event, cs *caseServing) {
 		sw.serving, accounts = nil, c.Accounts()
 	}
 	for _, a := range accounts {
-		if acct := s.byName[a]; acct != nil && acct.inCase != nil {
+		if acct := s.current().byName[a]; acct != nil && acct.inCase != nil {
 			acct.inCase.Store(acct.inCase.Load().then(now, sw))
 		}
 	}
@@ -366,7 +364,7 @@ func (s *Server) countOpenCases() {
 // only watermarked accounts on the master key can be served under a case
 // key, and a case must name only accounts whose text carries its key.
 func (s *Server) caseEligible(name string) error {
-	acct := s.byName[name]
+	acct := s.current().byName[name]
 	switch {
 	case acct == nil:
 		return fmt.Errorf("no account %q", name)

@@ -39,8 +39,11 @@ type Config struct {
 		Key    string `yaml:"key"`
 		Limits Limits `yaml:"limits"`
 	} `yaml:"defaults"`
-	Log      LogConfig `yaml:"log"`
-	Requests struct {
+	Log LogConfig `yaml:"log"`
+	// GatewayLog is the format and level of the gateway's own event
+	// lines on stderr (not the request log); flags override it.
+	GatewayLog GatewayLogConfig `yaml:"gateway_log"`
+	Requests   struct {
 		MaxBodyBytes int64 `yaml:"max_body_bytes"`
 		MaxTokens    int   `yaml:"max_tokens"`
 		// DefaultTokens applies when a request sets no limit.
@@ -78,7 +81,8 @@ type Config struct {
 	// otherwise (docs/replicas.md).
 	State StateConfig `yaml:"state"`
 
-	dir string // folder of the config file, for relative paths
+	dir           string // folder of the config file, for relative paths
+	listenDefault bool   // listen was not set
 }
 
 // StateConfig chooses the store of per-account state.
@@ -238,8 +242,11 @@ type RiskConfig struct {
 
 // LogConfig places the request log (see package reqlog).
 type LogConfig struct {
-	Path      string `yaml:"path"`
-	MaxSizeMB int    `yaml:"max_size_mb"`
+	Path string `yaml:"path"`
+	// Disabled runs without a request log, said explicitly: a config that
+	// merely forgets log.path is refused by CheckServing.
+	Disabled  bool `yaml:"disabled"`
+	MaxSizeMB int  `yaml:"max_size_mb"`
 	// MaxFiles is no longer read: rotation never deletes by count.
 	MaxFiles int `yaml:"max_files"`
 	// RetentionDays deletes archives older than this (0: keep all).
@@ -334,6 +341,7 @@ func ParseConfig(data []byte) (*Config, error) {
 
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
+		c.listenDefault = true
 		c.Listen = "127.0.0.1:8080"
 	}
 	if c.Backend.Kind == "" {
@@ -457,7 +465,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Config) validate() error {
 	for _, check := range []func() error{c.validateLimits, c.parseTrustedProxies, c.validateWatermarking,
-		c.validateScans, c.validateBackend, c.validateAccounts, c.validateModels, c.validateCases} {
+		c.validateScans, c.validateBackend, c.validateAccounts, c.validateModels, c.validateCases, c.validateGatewayLog} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -467,6 +475,9 @@ func (c *Config) validate() error {
 
 // validateLimits checks the log, request and HTTP limits.
 func (c *Config) validateLimits() error {
+	if c.Log.Disabled && c.Log.Path != "" {
+		return fmt.Errorf("log: disabled: true and path %q contradict each other: remove one", c.Log.Path)
+	}
 	if c.Log.MaxFiles != 0 {
 		return errors.New("log: max_files is gone: rotated files are archived and never deleted by count (set retention_days to delete archives by age)")
 	}

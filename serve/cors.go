@@ -84,10 +84,9 @@ func matchOrigin(pattern, origin string) bool {
 // against the address's unauthenticated limit and are not logged one by
 // one.
 func (s *Server) withCORS(next http.Handler) http.Handler {
-	patterns := append(append([]string{}, defaultOrigins...), s.cfg.HTTP.AllowedOrigins...)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		acao, ok := originAllowed(patterns, origin)
+		acao, ok := originAllowed(s.current().origins, origin) // reloadable (reload.go)
 		if origin != "" {
 			w.Header().Add("Vary", "Origin")
 		}

@@ -116,7 +116,7 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, status int, al
 	h := func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.refuse(w, r, rc, "", gr, &httpError{status: status, msg: msg}, writeErrorFor(endpoint))
 	}
-	if s.accounts[keyHash(r)] != nil {
+	if s.current().accounts[keyHash(r)] != nil {
 		s.authed(endpoint, h)(w, r)
 		return
 	}

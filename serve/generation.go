@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -45,8 +46,8 @@ func (s *Server) resolveModel(ctx context.Context, acct *account, name string) (
 		return ModelConfig{}, &httpError{status: http.StatusBadRequest, msg: "model is required"}
 	}
 	notFound := &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("model %q not found", name)}
-	if len(s.models) > 0 {
-		m, ok := s.models[name]
+	if len(acct.catalog) > 0 {
+		m, ok := acct.catalog[name]
 		if !ok || !s.mayUse(acct, m) {
 			return ModelConfig{}, notFound
 		}
@@ -329,6 +330,7 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 	s.recordMetrics(rc.acct, g, scheme != nil, start)
 	if g.err != nil && ctx.Err() == nil && werr == nil {
 		s.met.upstreamErr.Inc()
+		s.logThrottled(slog.LevelError, "upstream", "backend error", "request_id", rc.id, "model", mc.Upstream, "err", g.err)
 	}
 	return g, nil
 }

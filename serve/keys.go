@@ -37,7 +37,7 @@ func (s *Server) keyAccount(ctx context.Context, hash string, configured *accoun
 	case configured != nil:
 		return configured, nil
 	}
-	return s.byName[k.Account], nil
+	return s.current().byName[k.Account], nil
 }
 
 func (s *Server) keyRoutes(mux *http.ServeMux) {
@@ -84,7 +84,7 @@ func (s *Server) handleAddKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gr.params["account"] = req.Account
-	if s.byName[req.Account] == nil {
+	if s.current().byName[req.Account] == nil {
 		fail(http.StatusBadRequest, fmt.Sprintf("no account %q in the config", req.Account))
 		return
 	}
@@ -193,14 +193,15 @@ func (s *Server) allKeys(ctx context.Context) ([]state.Key, error) {
 		return nil, fmt.Errorf("listing keys: %w", err)
 	}
 	seen := map[string]bool{}
+	snap := s.current()
 	for i, k := range stored {
 		seen[k.Hash] = true
-		if _, ok := s.accounts[k.Hash]; ok {
+		if _, ok := snap.accounts[k.Hash]; ok {
 			stored[i].Config = true
 		}
 	}
 	var out []state.Key
-	for h, a := range s.accounts {
+	for h, a := range snap.accounts {
 		if !seen[h] {
 			out = append(out, state.Key{ID: keyID(h), Hash: h, Account: a.name, Config: true})
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -90,7 +91,8 @@ func (s *Server) observe(e *logline.Entry, line []byte) {
 	} else {
 		delete(s.risk.factor[sourcePattern], e.Account)
 	}
-	s.setLimitsLocked(e.Account)
+	f := s.setLimitsLocked(e.Account)
+	s.slog.Info("risk decision: rate_limits pattern", "account", e.Account, "tripped", why != "", "why", why, "factor", f)
 }
 
 // PatternTrips lists the accounts whose rate_limits multiplier is on, and
@@ -162,6 +164,7 @@ func (s *Server) runScans(every time.Duration) {
 		case <-t.C:
 			if _, err := s.ScanNow(); err != nil {
 				s.met.logErrors.Inc()
+				s.logThrottled(slog.LevelError, "risk_scan", "risk scan failed", "err", err)
 			}
 		}
 	}

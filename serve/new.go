@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -28,6 +27,9 @@ type Options struct {
 	LogSigner ed25519.PrivateKey
 	// Logger receives the gateway's own events (nil: discard).
 	Logger *slog.Logger
+	// ConfigPath is the file the config was loaded from: a reload
+	// (SIGHUP, POST /admin/reload) reads it again. Empty: no reloads.
+	ConfigPath string
 	// Version goes into the request log's "opened" event.
 	Version string
 	Now     func() time.Time
@@ -45,23 +47,14 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, errors.New("serve: no backend")
 	}
 	s := newServer(cfg, opts)
-	keys, schemes, keyCanaries, err := loadSchemes(cfg, opts.Keys)
-	if err != nil {
-		return nil, err
-	}
 	if err := s.loadCanaries(); err != nil {
 		return nil, err
 	}
-	s.addAccounts(schemes, keyCanaries)
-	for _, h := range cfg.AdminAPIKeys {
-		s.admins[h] = true
+	sn, err := s.buildSnapshot(cfg, nil, opts.Keys)
+	if err != nil {
+		return nil, err
 	}
-	for _, m := range cfg.Models {
-		if m.Upstream == "" {
-			m.Upstream = m.Name
-		}
-		s.models[m.Name] = m
-	}
+	s.installSnapshot(sn)
 	if cfg.RateLimits != nil || cfg.Risk.ScanEvery.Duration > 0 {
 		ls, err := newLiveScan(cfg)
 		if err != nil {
@@ -73,7 +66,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	opts.CaseFeed = s.caseFeed(opts.CaseFeed)
-	if err := s.openCases(keys, opts); err != nil {
+	if err := s.openCases(sn.keys, opts); err != nil {
 		s.lim.st.Close()
 		return nil, err
 	}
@@ -85,6 +78,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.startBackground()
+	s.addBuiltinChecks()
 	s.routes()
 	return s, nil
 }
@@ -101,40 +95,11 @@ func newServer(cfg *Config, opts Options) *Server {
 	}
 	met := newMetrics()
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(defaultStore(now), met.reg), met: met, slog: logger,
-		accounts: map[string]*account{}, byName: map[string]*account{}, admins: map[string]bool{},
-		models: map[string]ModelConfig{}, now: now, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
+		now: now, reload: reloader{path: opts.ConfigPath, loaded: opts.Keys}, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
 		calib: newPaceCalibration(), trace: opts.Trace, window: repeatWindow(cfg.Watermarking.RepeatWindow.Duration)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()
 	return s
-}
-
-// loadSchemes loads each key the config names (from loaded, or else from
-// its file) and makes its watermark scheme and, with secret canaries, its
-// secret canary set.
-func loadSchemes(cfg *Config, loaded map[string]*watermark.Key) (map[string]*watermark.Key, map[string]*watermark.Scheme, map[string]*canary.Set, error) {
-	keys := map[string]*watermark.Key{}
-	schemes := map[string]*watermark.Scheme{}
-	keyCanaries := map[string]*canary.Set{} // the secret set of each key
-	for name, path := range cfg.Keys {
-		k := loaded[name]
-		if k == nil {
-			var err error
-			if k, err = watermark.LoadKey(cfg.path(path)); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		keys[name] = k
-		schemes[name] = watermark.NewScheme(k)
-		if cfg.Canaries == canary.Secret {
-			cs, err := canary.NewSecret(k.CanarySeed(), k.ID)
-			if err != nil {
-				return nil, nil, nil, fmt.Errorf("secret canary set of key %s: %w", name, err)
-			}
-			keyCanaries[name] = cs
-		}
-	}
-	return keys, schemes, keyCanaries, nil
 }
 
 // loadCanaries loads the shared canary set the config names, if any
@@ -157,41 +122,6 @@ func (s *Server) loadCanaries() error {
 		s.canaries = cs
 	}
 	return nil
-}
-
-// addAccounts registers the config's accounts by API key hash and name,
-// with their watermark scheme, canaries and limits.
-func (s *Server) addAccounts(schemes map[string]*watermark.Scheme, keyCanaries map[string]*canary.Set) {
-	for _, a := range s.cfg.Accounts {
-		acct := &account{name: a.Name, payload: a.Payload, served: &servedAnswers{}, canaries: s.canaries}
-		key := a.Key
-		if key == "" {
-			key = s.cfg.Defaults.Key
-		}
-		if watermarkOn(a.Watermark) {
-			acct.scheme = schemes[key]
-		}
-		if cs := keyCanaries[key]; cs != nil {
-			// An account plants the secret set of its key, so that a
-			// probe with that key asks the triggers it planted.
-			acct.canaries = cs
-		}
-		if a.Models != nil {
-			acct.models = map[string]bool{}
-			for _, m := range a.Models {
-				acct.models[m] = true
-			}
-		}
-		for _, h := range a.APIKeys {
-			s.accounts[h] = acct
-		}
-		s.byName[a.Name] = acct
-		lim := s.cfg.Defaults.Limits
-		if a.Limits != nil {
-			lim = *a.Limits
-		}
-		s.risk.base[a.Name] = lim
-	}
 }
 
 // openLog opens the request log, if the config has one.
@@ -241,7 +171,7 @@ func (s *Server) startBackground() {
 func (s *Server) knownModels() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, m := range s.models {
+	for _, m := range s.current().models {
 		if !seen[m.Upstream] {
 			seen[m.Upstream] = true
 			out = append(out, m.Upstream)

@@ -350,9 +350,9 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.logRequest(r, rc, http.StatusBadGateway, "", nil, nil, err.Error())
 		return
 	}
-	if len(s.models) > 0 {
+	if len(rc.acct.catalog) > 0 {
 		var kept []api.ListModelResponse
-		for name, mc := range s.models {
+		for name, mc := range rc.acct.catalog {
 			if !s.mayUse(rc.acct, mc) {
 				continue
 			}
@@ -431,14 +431,14 @@ func (s *Server) handlePs(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 // that map to it, or, without a models list, the backend's name when the
 // account may use it.
 func (s *Server) visibleNames(acct *account, name, model string) []string {
-	if len(s.models) == 0 {
+	if len(acct.catalog) == 0 {
 		if acct.models == nil || acct.models[name] {
 			return []string{name}
 		}
 		return nil
 	}
 	var out []string
-	for n, mc := range s.models {
+	for n, mc := range acct.catalog {
 		if s.mayUse(acct, mc) && (mc.Upstream == name || mc.Upstream == model) {
 			out = append(out, n)
 		}

@@ -219,8 +219,8 @@ func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request, rc *
 		Object string     `json:"object"`
 		Data   []oaiModel `json:"data"`
 	}{Object: "list", Data: []oaiModel{}}
-	if len(s.models) > 0 {
-		for name, mc := range s.models {
+	if len(rc.acct.catalog) > 0 {
+		for name, mc := range rc.acct.catalog {
 			if s.mayUse(rc.acct, mc) {
 				out.Data = append(out.Data, oaiModel{ID: name, Object: "model", Created: s.now().Unix(), OwnedBy: "forensics"})
 			}

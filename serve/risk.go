@@ -62,6 +62,7 @@ type riskState struct {
 	base      map[string]Limits // the configured limits
 	factor    [numSources]map[string]float64
 	suspended [numSources]map[string]float64 // risk of each suspension
+	logged    map[string]float64             // factor last logged per account (logDecisionLocked)
 }
 
 func (r *riskState) init() {
@@ -171,7 +172,7 @@ func (s *Server) applyRisk(src int, as []Assessment) (applied int, unknown []str
 		if err := s.decideLocked(src, a.Account, d); err != nil {
 			return applied, unknown, err
 		}
-		s.setLimitsLocked(a.Account)
+		s.logDecisionLocked(src, a, s.setLimitsLocked(a.Account))
 		s.met.risk.WithLabelValues(a.Account).Set(a.Risk)
 		applied++
 	}
@@ -306,4 +307,24 @@ func statusOfRiskError(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
+}
+
+// sourceNames name the sources in the gateway's own log.
+var sourceNames = [numSources]string{"admin", "scan", "pattern", "manual"}
+
+// logDecisionLocked writes a slog line when a decision changed an
+// account's limit factor (f; 0: suspended): scans that confirm what is
+// in force every few minutes add nothing. Call with s.risk.mu held.
+func (s *Server) logDecisionLocked(src int, a Assessment, f float64) {
+	if s.risk.logged == nil {
+		s.risk.logged = map[string]float64{}
+	}
+	before, ok := s.risk.logged[a.Account]
+	if !ok {
+		before = 1
+	}
+	s.risk.logged[a.Account] = f
+	if f != before {
+		s.slog.Info("risk decision: limit factor changed", "account", a.Account, "source", sourceNames[src], "action", a.Action, "factor", f, "risk", a.Risk)
+	}
 }

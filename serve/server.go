@@ -46,16 +46,18 @@ import (
 // Server is the gateway. Create it with New, serve Handler(), and Close it
 // after the HTTP server has shut down to flush the request log.
 type Server struct {
-	cfg      *Config
-	backend  Backend
-	lim      *limiter
-	log      *reqlog.Writer // nil: no log file
-	slog     *slog.Logger
-	met      *metrics
-	accounts map[string]*account // by API key hash
-	byName   map[string]*account
-	admins   map[string]bool
-	models   map[string]ModelConfig
+	cfg     *Config
+	backend Backend
+	lim     *limiter
+	log     *reqlog.Writer // nil: no log file
+	slog    *slog.Logger
+	met     *metrics
+	// snap is what a reload replaces: accounts, their API keys, admin
+	// keys, models (snapshot.go, reload.go).
+	snap     atomic.Pointer[snapshot]
+	reload   reloader
+	throttle throttledLog // the gateway's own error lines (slogthrottle.go)
+	ready    readiness
 	now      func() time.Time
 	window   repeatWindow // watermarking.repeat_window
 	mux      *http.ServeMux
@@ -82,7 +84,10 @@ type account struct {
 	scheme  *watermark.Scheme // nil: not watermarked
 	payload string
 	models  map[string]bool // nil: every watermarked model
-	served  *servedAnswers  // nil for unknown callers
+	// catalog is the models of the account's snapshot: a request resolves
+	// its model in the config it was authenticated under.
+	catalog map[string]ModelConfig
+	served  *servedAnswers // nil for unknown callers
 	// canaries are the planted answers the account is served: its key's
 	// secret set, or the config's shared set (nil: none).
 	canaries *canary.Set
@@ -100,9 +105,10 @@ type account struct {
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", s.handleHealth(false))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /readyz", s.handleReady(false))
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if !s.admins[keyHash(r)] {
+		if !s.current().admins[keyHash(r)] {
 			writeError(w, http.StatusUnauthorized, "admin API key required")
 			return
 		}
@@ -116,12 +122,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/models", s.authed("/v1/models", s.handleOpenAIModels))
 	s.mux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.mux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
+	s.mux.HandleFunc("POST /admin/reload", s.handleAdminReload)
 	s.caseRoutes(s.mux)
 	s.keyRoutes(s.mux)
 	s.protocolRoutes(s.mux)
 
 	s.adminMux = http.NewServeMux()
-	s.adminMux.HandleFunc("GET /healthz", s.handleHealth(true))
+	s.adminMux.HandleFunc("GET /healthz", s.handleHealth)
+	s.adminMux.HandleFunc("GET /readyz", s.handleReady(true))
+	s.adminMux.HandleFunc("POST /admin/reload", s.handleAdminReload)
 	s.adminMux.Handle("GET /metrics", s.metricsHandler())
 	s.adminMux.HandleFunc("POST /admin/limits", s.handleAdminLimits)
 	s.adminMux.HandleFunc("POST /admin/risk", s.handleAdminRisk)
@@ -157,29 +166,7 @@ func (s *Server) HTTPServer(h http.Handler, l *LimitedListener) *http.Server {
 	return hs
 }
 
-// handleHealth is 200 while the gateway can serve and log, 503 otherwise;
-// with detail (the admin listener) it says why.
-func (s *Server) handleHealth(detail bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		if s.stopping.Load() {
-			writeError(w, http.StatusServiceUnavailable, "shutting down")
-			return
-		}
-		if s.log != nil {
-			if err := s.log.Healthy(); err != nil {
-				msg := "unavailable"
-				if detail {
-					msg = err.Error()
-				}
-				writeError(w, http.StatusServiceUnavailable, msg)
-				return
-			}
-		}
-		io.WriteString(w, "ok\n")
-	}
-}
-
-// BeginShutdown marks the gateway as stopping: /healthz turns 503 and
+// BeginShutdown marks the gateway as stopping: /healthz and /readyz turn 503 and
 // generations cut by the shutdown are logged as such.
 func (s *Server) BeginShutdown() { s.stopping.Store(true) }
 
@@ -190,6 +177,7 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	s.bgCancel()
 	s.bg.Wait()
+	s.ready.probes.Wait()
 	if s.live != nil && s.live.stop != nil {
 		close(s.live.stop)
 		<-s.live.done
@@ -250,7 +238,7 @@ func (s *Server) authed(endpoint string, h handler) http.HandlerFunc {
 		case key != "":
 			rc.keyHash = HashAPIKey(key)
 			var he *httpError
-			if rc.acct, he = s.keyAccount(r.Context(), rc.keyHash, s.accounts[rc.keyHash]); he != nil {
+			if rc.acct, he = s.keyAccount(r.Context(), rc.keyHash, s.current().accounts[rc.keyHash]); he != nil {
 				rc.acct = &account{}
 				s.refuse(w, r, rc, "", nil, he, writeErrorFor(endpoint))
 				return
@@ -442,6 +430,7 @@ func (s *Server) writeLog(e *logline.Entry) {
 	line, err := logline.Marshal(e)
 	if err != nil {
 		s.met.logErrors.Inc()
+		s.logThrottled(slog.LevelError, "log_encode", "request log: a line could not be encoded", "request_id", e.RequestID, "event", e.Event, "err", err)
 		return
 	}
 	s.observe(e, line)
@@ -449,7 +438,8 @@ func (s *Server) writeLog(e *logline.Entry) {
 		return
 	}
 	if err := s.log.Append(line); err != nil {
-		s.met.logErrors.Inc() // the writer keeps it and retries; /healthz says so
+		s.met.logErrors.Inc() // the writer keeps it and retries; /readyz says so
+		s.logThrottled(slog.LevelError, "log_append", "request log: a line waits in memory", "request_id", e.RequestID, "err", err)
 	}
 }
 
@@ -559,7 +549,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request, endpoint string) 
 		writeError(w, status, msg)
 		s.logRequest(r, rc, status, "", gr, nil, msg)
 	}
-	if !s.admins[rc.keyHash] {
+	if !s.current().admins[rc.keyHash] {
 		rc.acct = &account{}
 		s.refuseUnauthenticated(w, r, rc, "admin API key required")
 		return nil, nil, nil, false

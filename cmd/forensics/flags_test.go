@@ -177,6 +177,10 @@ func TestServeFlags(t *testing.T) {
 		{name: "listen", args: []string{"--config", "serve.yaml", "--listen", "127.0.0.1:0"},
 			want: func(o *serveOptions) { o.Listen = "127.0.0.1:0" }},
 		{name: "no config", args: nil, wantErr: "--config is required"},
+		{name: "log flags", args: []string{"-c", "serve.yaml", "--log-format", "json", "--log-level", "warn"},
+			want: func(o *serveOptions) { o.LogFormat, o.LogLevel = "json", "warn" }},
+		{name: "bad log format", args: []string{"-c", "serve.yaml", "--log-format", "xml"}, wantErr: "want text or json"},
+		{name: "bad log level", args: []string{"-c", "serve.yaml", "--log-level", "loud"}, wantErr: "want debug, info, warn or error"},
 		{name: "argument", args: []string{"-c", "serve.yaml", "extra"}, wantErr: "at most 0 argument(s)"},
 	})
 	testFlags(t, newCmdServeAPIKey, func() serveAPIKeyOptions { return serveAPIKeyOptions{io: flagIO} }, []flagCase[serveAPIKeyOptions]{

@@ -29,7 +29,7 @@ type replica struct {
 	stderr *bytes.Buffer
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
+var listening = regexp.MustCompile(`url=(http://\S+)`) // the "started" line
 
 // buildForensics builds the binary into a temporary folder.
 func buildForensics(t *testing.T) string {

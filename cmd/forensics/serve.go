@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +26,10 @@ type serveOptions struct {
 	io     *ioStreams
 	Config string
 	Listen string
+	// LogFormat and LogLevel are the gateway's own log lines on stderr
+	// (overriding the config's gateway_log).
+	LogFormat string
+	LogLevel  string
 	// ready, if set, receives the bound address (tests).
 	ready func(addr string)
 }
@@ -41,12 +48,28 @@ distribution of the caller's account key; every request is logged as one
 JSON line (the input of scan-logs), chained by SHA-256 with periodic
 (signed) checkpoints that "forensics verify-log" checks; /metrics serves
 Prometheus metrics to the admin key (or on admin_listen) and /healthz a
-health check that fails while the request log cannot be written.
+liveness check (503 once shutdown begins) and /readyz a readiness check
+(backend reachable, request log written).
 
 Clients authenticate with "Authorization: Bearer KEY" (or Basic with the
 key as user or password, or X-API-Key); Ollama's CLI with
 OLLAMA_HOST=http://host:port/k/KEY (docs/gateway-api.md). The config
 stores only SHA-256 hashes of keys (see "serve apikey").
+
+The config must name at least one account and either log.path or
+log: {disabled: true}: an empty config is refused, not served.
+
+SIGHUP reloads the config without a restart: accounts, their API keys,
+limits and models, admin keys and new watermark key names change at once
+(used quota is kept; a removed account's keys are refused at once), and
+fields that need a restart are kept and named in a warning; an invalid
+new config is refused and the running one stays (POST /admin/reload does
+the same). Every reload is an event line in the request log.
+
+The gateway's own events (start, reloads, backend and request-log
+errors, risk and case decisions, shutdown) go to stderr through log/slog,
+as text or JSON (--log-format; gateway_log in the config), without
+secrets or prompts.
 
 SIGINT or SIGTERM stops accepting connections, lets running generations
 finish (up to shutdown_timeout), and flushes the request log.`,
@@ -59,6 +82,9 @@ finish (up to shutdown_timeout), and flushes the request log.`,
 			if opts.Config == "" {
 				return usagef("--config is required (serve.example.yaml is a start)")
 			}
+			if err := checkLogFlags(opts.LogFormat, opts.LogLevel); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -67,6 +93,8 @@ finish (up to shutdown_timeout), and flushes the request log.`,
 	}
 	cmd.Flags().StringVarP(&opts.Config, "config", "c", "", "gateway configuration (YAML)")
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (overrides the config's listen)")
+	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "", "the gateway's own log lines: text or json (default: gateway_log.format, else text)")
+	cmd.Flags().StringVar(&opts.LogLevel, "log-level", "", "debug, info, warn or error (default: gateway_log.level, else info)")
 	cmd.AddCommand(newCmdServeAPIKey(io, nil), newCmdServeKeys(io))
 	return cmd
 }
@@ -114,8 +142,15 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckServing(); err != nil {
+		return fmt.Errorf("config %s: %w", opts.Config, err)
+	}
 	if opts.Listen != "" {
 		cfg.Listen = opts.Listen
+	}
+	logger, err := gatewayLogger(opts.io.ErrOut, cfg.GatewayLog, opts.LogFormat, opts.LogLevel)
+	if err != nil {
+		return err
 	}
 	backend, err := serveBackend(cfg)
 	if err != nil {
@@ -127,10 +162,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 	}
-	// The gateway's own events (log failures, checkpoints) go to stderr as
-	// structured lines, for journald or a log shipper.
-	logger := slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))
-	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version()})
+	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version(), ConfigPath: opts.Config})
 	if err != nil {
 		return err
 	}
@@ -139,15 +171,35 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		gw.Close()
 		return err
 	}
-	fmt.Fprintf(opts.io.ErrOut, "forensics serve: listening on http://%s (backend %s, %d accounts, log %q)\n",
-		listeners[0].Addr(), backend.Name(), len(cfg.Accounts), cfg.Log.Path)
-	if cfg.AdminListen != "" {
-		fmt.Fprintf(opts.io.ErrOut, "forensics serve: admin (metrics, health, /admin) on http://%s\n", listeners[1].Addr())
-	}
+	// Registered before anyone learns the address: an early SIGHUP must
+	// reload, not kill.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	logStarted(logger, cfg, backend, listeners)
 	if opts.ready != nil {
 		opts.ready(listeners[0].Addr().String())
 	}
-	return serveUntilDone(ctx, opts.io, gw, cfg, servers, listeners)
+	return serveUntilDone(ctx, logger, gw, cfg, servers, listeners, hup)
+}
+
+// logStarted says where the gateway listens and what it serves.
+func logStarted(logger *slog.Logger, cfg *serve.Config, backend serve.Backend, listeners []net.Listener) {
+	args := []any{"url", "http://" + listeners[0].Addr().String(), "listen", listeners[0].Addr().String(), "backend", backend.Name(), "accounts", len(cfg.Accounts),
+		"log", cfg.Log.Path, "admin_keys", len(cfg.AdminAPIKeys)}
+	if cfg.Log.Disabled {
+		args = append(args, "log_disabled", true)
+	}
+	if cfg.ListenIsDefault() {
+		args = append(args, "listen_default", true)
+	}
+	if len(listeners) > 1 {
+		args = append(args, "admin_listen", listeners[1].Addr().String())
+	}
+	logger.Info("forensics serve: started", args...)
+	if cfg.Log.Disabled {
+		logger.Warn("no request log (log.disabled): requests are served unlogged; scan-logs and evidence will have nothing of them")
+	}
 }
 
 // serveBackend opens the model the config names.
@@ -194,21 +246,28 @@ func gatewayServers(gw *serve.Server, cfg *serve.Config) ([]*http.Server, []net.
 	return servers, listeners, nil
 }
 
-// serveUntilDone serves until a server fails or ctx ends, then shuts down:
-// running requests get up to the config's shutdown_timeout, and the
-// request log is flushed.
-func serveUntilDone(ctx context.Context, io *ioStreams, gw *serve.Server, cfg *serve.Config, servers []*http.Server, listeners []net.Listener) error {
+// serveUntilDone serves until a server fails or ctx ends, reloading the
+// config on each SIGHUP, then shuts down: running requests get up to the
+// config's shutdown_timeout, and the request log is flushed.
+func serveUntilDone(ctx context.Context, logger *slog.Logger, gw *serve.Server, cfg *serve.Config, servers []*http.Server, listeners []net.Listener, hup <-chan os.Signal) error {
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
 	}
 	var serveErr error
-	select {
-	case serveErr = <-errc:
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case serveErr = <-errc:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-hup:
+			gw.ReloadFile("sighup") // logged, refused or not
+		}
 	}
 	gw.BeginShutdown()
-	fmt.Fprintf(io.ErrOut, "forensics serve: shutting down (up to %s for running requests)\n", cfg.ShutdownTimeout.Duration)
+	logger.Info("forensics serve: shutting down", "grace", cfg.ShutdownTimeout.Duration)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
 	for _, srv := range servers {
@@ -228,6 +287,6 @@ func serveUntilDone(ctx context.Context, io *ioStreams, gw *serve.Server, cfg *s
 	if logErr != nil {
 		return fmt.Errorf("stopped, but the request log is incomplete: %w", logErr)
 	}
-	fmt.Fprintln(io.ErrOut, "forensics serve: stopped; request log flushed")
+	logger.Info("forensics serve: stopped; request log flushed")
 	return nil
 }

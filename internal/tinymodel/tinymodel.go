@@ -60,6 +60,32 @@ func (s *Spec) SuppressEOS(strength float64) {
 	row[d-1] = -strength
 }
 
+// Widen pads the model to dim embedding dimensions with zero columns (and
+// the final norm to match), keeping its logits: a wider model with more
+// blocks (Blocks, FFN, Heads) costs more per token and says the same, for
+// measuring how a gateway's overhead compares with a token's cost. dim
+// must be at least the current width and dim/Heads even (RoPE).
+func (s *Spec) Widen(dim int) error {
+	v, d := s.Embd.Dims()
+	if dim < d || s.Heads < 1 || dim%s.Heads != 0 || (dim/s.Heads)%2 != 0 {
+		return fmt.Errorf("widen %d to %d with %d heads: want a width at least %d, a multiple of heads with an even head size", d, dim, s.Heads, d)
+	}
+	// Every embedding row has norm R = Norm·√d; padded with zeros it keeps
+	// R, and RMSNorm now divides by R/√dim.
+	r := s.Norm[0] * math.Sqrt(float64(d))
+	pad := func(m *mat.Dense) *mat.Dense {
+		out := mat.NewDense(v, dim, nil)
+		out.Slice(0, v, 0, d).(*mat.Dense).Copy(m)
+		return out
+	}
+	s.Embd, s.Out = pad(s.Embd), pad(s.Out)
+	s.Norm = make([]float64, dim)
+	for i := range s.Norm {
+		s.Norm[i] = r / math.Sqrt(float64(dim))
+	}
+	return nil
+}
+
 // logFloor is the log-probability below which the factorisation does not
 // care about the exact value (e^-9 ≈ 1.2e-4).
 const logFloor = -9

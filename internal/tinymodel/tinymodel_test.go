@@ -122,3 +122,53 @@ func topOverlap(a, b []float64, k int) int {
 	}
 	return n
 }
+
+// specLogits is what the GGUF computes for token x: output ·
+// RMSNorm(embd[x]) · norm.
+func specLogits(s *Spec, x int) []float64 {
+	v, d := s.Embd.Dims()
+	h := s.Embd.RawRowView(x)
+	rms := 0.0
+	for _, e := range h {
+		rms += e * e
+	}
+	rms = math.Sqrt(rms / float64(d))
+	out := make([]float64, v)
+	for y := range out {
+		o := s.Out.RawRowView(y)
+		for k := 0; k < d; k++ {
+			out[y] += o[k] * h[k] / rms * s.Norm[k]
+		}
+	}
+	return out
+}
+
+func TestWidenKeepsLogits(t *testing.T) {
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := FromEmbedded(context.Background(), m, 15, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := m.Vocab().Size() / 3
+	before := specLogits(s, x)
+	s.Heads = 4
+	for _, bad := range []int{8, 18, 36} { // narrower; not a multiple of 4 heads; odd head size
+		if err := s.Widen(bad); err == nil {
+			t.Errorf("Widen(%d) with 4 heads from 16: no error", bad)
+		}
+	}
+	if err := s.Widen(64); err != nil {
+		t.Fatal(err)
+	}
+	if _, d := s.Embd.Dims(); d != 64 || len(s.Norm) != 64 {
+		t.Fatalf("width %d, norm %d", d, len(s.Norm))
+	}
+	for y, l := range specLogits(s, x) {
+		if math.Abs(l-before[y]) > 1e-9*math.Max(1, math.Abs(l)) {
+			t.Fatalf("logit %d: %v after widening, %v before", y, l, before[y])
+		}
+	}
+}

@@ -125,7 +125,7 @@ func (s *stream) fetch(request, want int) (chunkResult, error) {
 		Options:     Options(s.req.Temperature, s.req.Seed+uint64(request), want),
 	}
 	var res chunkResult
-	err := s.c.api.Generate(s.reqCtx, greq, func(r api.GenerateResponse) error {
+	err := s.c.generate(s.reqCtx, greq, func(r api.GenerateResponse) error {
 		return s.take(request, r, &res)
 	})
 	if err != nil && !(s.cancel && (errors.Is(err, llm.ErrStop) || s.ctx.Err() != nil)) {
