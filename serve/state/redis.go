@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,10 +30,23 @@ type RedisOptions struct {
 }
 
 // Redis is the Store shared by a gateway's replicas.
+//
+// Its data must outlive Redis restarts (appendonly yes): a revocation
+// or a suspension that a restart forgets is lifted. So the store writes
+// an epoch marker, a random id, when it finds none, and every request's
+// key lookup reads it in the same round trip: once the marker is gone or
+// changed, the data it vouched for is gone, and the store fails every
+// call with ErrLost from then on. A replica started afterwards writes a
+// new marker and says so (Initialised).
 type Redis struct {
 	c      *redis.Client
 	prefix string
 	now    func() time.Time
+	epoch  string
+	// Initialised reports that this store wrote the epoch marker: the
+	// shared state was empty (a first start, or data lost before it).
+	Initialised bool
+	lost        atomic.Bool
 }
 
 // PasswordEnv is the environment variable OpenRedis's callers read the
@@ -68,19 +82,67 @@ func OpenRedis(ctx context.Context, o RedisOptions) (*Redis, error) {
 		o.Prefix = "forensics:"
 	}
 	r := &Redis{c: redis.NewClient(opt), prefix: o.Prefix, now: o.Now}
-	if err := r.Ping(ctx); err != nil {
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		r.c.Close()
+		return nil, fmt.Errorf("state: redis %s: %w", opt.Addr, err)
+	}
+	if err := r.initEpoch(ctx); err != nil {
 		r.c.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// Ping implements Store.
+// initEpoch reads the epoch marker, writing a new one if there is none.
+func (r *Redis) initEpoch(ctx context.Context) error {
+	fresh := newLeaseID() // 96 random bits
+	set, err := r.c.SetNX(ctx, r.prefix+"epoch", fresh, 0).Result()
+	if err != nil {
+		return fmt.Errorf("state: redis epoch: %w", err)
+	}
+	if r.epoch, err = r.c.Get(ctx, r.prefix+"epoch").Result(); err != nil {
+		return fmt.Errorf("state: redis epoch: %w", err)
+	}
+	r.Initialised = set && r.epoch == fresh
+	return nil
+}
+
+// checkEpoch fails with ErrLost once the marker read is not the store's.
+func (r *Redis) checkEpoch(got string, err error) error {
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("state: redis epoch: %w", err)
+	}
+	if got != r.epoch {
+		r.lost.Store(true)
+	}
+	return r.alive()
+}
+
+// alive is ErrLost once the epoch marker was found gone.
+func (r *Redis) alive() error {
+	if r.lost.Load() {
+		return ErrLost
+	}
+	return nil
+}
+
+// guard reads the epoch marker: for calls that change what every replica
+// serves by (keys, decisions), which must not write into lost state.
+func (r *Redis) guard(ctx context.Context) error {
+	if err := r.alive(); err != nil {
+		return err
+	}
+	got, err := r.c.Get(ctx, r.prefix+"epoch").Result()
+	return r.checkEpoch(got, err)
+}
+
+// Ping implements Store: Redis answers and still holds the state this
+// store started with.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("state: redis %s: %w", r.c.Options().Addr, err)
 	}
-	return nil
+	return r.guard(ctx)
 }
 
 // Close implements Store.
@@ -105,6 +167,9 @@ func (r *Redis) nowArg(unit time.Duration) float64 {
 
 // Take implements Store.
 func (r *Redis) Take(ctx context.Context, t Take) (Taken, error) {
+	if err := r.alive(); err != nil {
+		return Taken{}, err
+	}
 	keys := []string{r.prefix + "bucket:" + t.Key}
 	if t.Shadow != "" {
 		keys = append(keys, r.prefix+"bucket:"+t.Shadow)
@@ -132,6 +197,9 @@ func (r *Redis) Take(ctx context.Context, t Take) (Taken, error) {
 
 // Acquire implements Store.
 func (r *Redis) Acquire(ctx context.Context, key string, limit int, ttl time.Duration) (string, bool, error) {
+	if err := r.alive(); err != nil {
+		return "", false, err
+	}
 	id := newLeaseID()
 	n, err := acquireScript.Run(ctx, r.c, []string{r.prefix + "leases:" + key}, limit, ttl.Milliseconds(), id, r.nowArg(time.Millisecond)).Int()
 	if err != nil {
@@ -158,6 +226,9 @@ func (r *Redis) Release(ctx context.Context, key, lease string) error {
 
 // SetDecision implements Store.
 func (r *Redis) SetDecision(ctx context.Context, account, source string, d *Decision) error {
+	if err := r.guard(ctx); err != nil {
+		return err
+	}
 	key := r.prefix + "risk:" + account
 	var err error
 	if d == nil {
@@ -176,6 +247,9 @@ func (r *Redis) SetDecision(ctx context.Context, account, source string, d *Deci
 
 // MulFactor implements Store.
 func (r *Redis) MulFactor(ctx context.Context, account, source string, f float64) (Decision, error) {
+	if err := r.guard(ctx); err != nil {
+		return Decision{}, err
+	}
 	out, err := mulScript.Run(ctx, r.c, []string{r.prefix + "risk:" + account}, source, f).Text()
 	if err != nil {
 		return Decision{}, fmt.Errorf("state: tighten %s: %w", account, err)
@@ -189,6 +263,9 @@ func (r *Redis) MulFactor(ctx context.Context, account, source string, f float64
 
 // Decisions implements Store.
 func (r *Redis) Decisions(ctx context.Context, account string) (map[string]Decision, error) {
+	if err := r.alive(); err != nil {
+		return nil, err
+	}
 	raw, err := r.c.HGetAll(ctx, r.prefix+"risk:"+account).Result()
 	if err != nil {
 		return nil, fmt.Errorf("state: decisions on %s: %w", account, err)
@@ -206,6 +283,9 @@ func (r *Redis) Decisions(ctx context.Context, account string) (map[string]Decis
 
 // PutKey implements Store.
 func (r *Redis) PutKey(ctx context.Context, k Key) error {
+	if err := r.guard(ctx); err != nil {
+		return err
+	}
 	data, err := json.Marshal(k)
 	if err != nil {
 		return err
@@ -216,9 +296,26 @@ func (r *Redis) PutKey(ctx context.Context, k Key) error {
 	return nil
 }
 
-// KeyByHash implements Store.
+// KeyByHash implements Store. Every authenticated request calls it
+// first, so it reads the epoch marker in the same round trip.
 func (r *Redis) KeyByHash(ctx context.Context, hash string) (Key, bool, error) {
-	raw, err := r.c.HGet(ctx, r.prefix+"keys", hash).Bytes()
+	if err := r.alive(); err != nil {
+		return Key{}, false, err
+	}
+	var epoch *redis.StringCmd
+	var rec *redis.StringCmd
+	_, perr := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		epoch = p.Get(ctx, r.prefix+"epoch")
+		rec = p.HGet(ctx, r.prefix+"keys", hash)
+		return nil
+	})
+	if perr != nil && !errors.Is(perr, redis.Nil) {
+		return Key{}, false, fmt.Errorf("state: key lookup: %w", perr)
+	}
+	if err := r.checkEpoch(epoch.Result()); err != nil {
+		return Key{}, false, err
+	}
+	raw, err := rec.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Key{}, false, nil
 	}
@@ -234,6 +331,9 @@ func (r *Redis) KeyByHash(ctx context.Context, hash string) (Key, bool, error) {
 
 // Keys implements Store.
 func (r *Redis) Keys(ctx context.Context) ([]Key, error) {
+	if err := r.guard(ctx); err != nil {
+		return nil, err
+	}
 	raw, err := r.c.HGetAll(ctx, r.prefix+"keys").Result()
 	if err != nil {
 		return nil, fmt.Errorf("state: listing keys: %w", err)

@@ -65,16 +65,18 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 `)
 
-// renewScript extends a held lease. ARGV: ttl ms, lease id, now ms.
+// renewScript extends a lease, and puts it back if it was lost (expired
+// during a pause, or the set was lost): the generation holding it is
+// still running, and a slot that does not count it would admit one more.
+// ARGV: ttl ms, lease id, now ms.
 var renewScript = redis.NewScript(`
 local now = tonumber(ARGV[3])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2]) == 1 then
-  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
-end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return 1
 `)
 

@@ -110,6 +110,11 @@ type Key struct {
 	Config bool `json:"config,omitempty"`
 }
 
+// ErrLost is returned by a shared store whose data went missing under it
+// (docs/replicas.md): serving on as if nothing happened would lift every
+// revocation, suspension and used quota it held.
+var ErrLost = errors.New("state: the shared state lost its data (its epoch marker is gone or changed: a Redis restart without persistence, a flush, or a failover to a stale replica); the revocations, suspensions and used quota it held are gone, so this replica refuses requests until it is restarted")
+
 // ErrClosed is returned by a closed store.
 var ErrClosed = errors.New("state: store closed")
 
