@@ -28,6 +28,7 @@ type limiter struct {
 	// lastLogged (Unix ns) and unlogged bound the log lines of a store
 	// outage to one a second: every request fails while it lasts.
 	lastLogged, unlogged atomic.Int64
+	lostLogged           atomic.Bool // the shared state's loss was logged
 }
 
 // Retry-After values say nothing an account does not know: they come from
@@ -66,6 +67,7 @@ func perDay(n int) state.Bucket  { return state.Bucket{Capacity: float64(n), Per
 // request gets: a failing shared limit must not become no limit.
 func (s *Server) stateFailure(err error) *httpError {
 	s.lim.errs.Inc()
+	s.noteLost(err)
 	now, last := time.Now().UnixNano(), s.lim.lastLogged.Load()
 	if now-last >= int64(time.Second) && s.lim.lastLogged.CompareAndSwap(last, now) {
 		s.slog.Error("state store failed; refusing requests", "err", err, "also_refused_since_last_line", s.lim.unlogged.Swap(0))

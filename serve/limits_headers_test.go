@@ -124,8 +124,10 @@ func TestBudgetReservation(t *testing.T) {
 
 // TestRedisFailsClosed: with Redis gone, requests are refused with 503 in
 // each API's shape (not served without limits), counted and logged; a
-// gateway does not start without its Redis; and serving resumes when
-// Redis is back.
+// gateway does not start without its Redis; and a Redis that comes back
+// without its data (restarted without persistence) is not served from:
+// its epoch marker is gone, so requests stay refused until a restart,
+// which says the state was initialised.
 func TestRedisFailsClosed(t *testing.T) {
 	srv := testredis.Start(t)
 	var logged syncBuffer
@@ -159,8 +161,21 @@ func TestRedisFailsClosed(t *testing.T) {
 	}
 	t.Logf("refused to start in %v: %v", time.Since(start).Round(time.Millisecond), err)
 	srv.Restart(t)
-	if got := tags(g, devKey); got != 200 {
-		t.Fatalf("redis back: %d", got)
+	for i := 0; i < 3; i++ {
+		resp := g.get("/api/tags", devKey)
+		if body := readAll(t, resp); resp.StatusCode != 503 {
+			t.Fatalf("redis back without its data: %d %s", resp.StatusCode, body)
+		}
+	}
+	if !strings.Contains(logged.String(), "lost its data") {
+		t.Fatalf("the loss was not logged: %s", logged.String())
+	}
+	var fresh syncBuffer
+	g2 := startGatewayWith(t, testKey(t, 1), `state: {redis: "`+srv.URL(0)+`"}`, func(_ *Config, o *Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&fresh, nil))
+	})
+	if got := tags(g2, devKey); got != 200 || !strings.Contains(fresh.String(), "shared state initialised") {
+		t.Fatalf("a replica restarted on the emptied Redis: %d, log %s", got, fresh.String())
 	}
 }
 

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -71,4 +72,13 @@ func (s *Server) caseFeed(given CaseFeed) CaseFeed {
 		return NewRedisCaseFeed(r.Client(), r.Prefix())
 	}
 	return given
+}
+
+// noteLost logs, once, that the shared state lost its data: the error
+// every request then gets is logged at most once a second, and this one
+// must not drown among them.
+func (s *Server) noteLost(err error) {
+	if errors.Is(err, state.ErrLost) && s.lim.lostLogged.CompareAndSwap(false, true) {
+		s.slog.Error("shared state lost its data: refusing every request until this replica is restarted (configure Redis with appendonly yes; docs/replicas.md)", "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"testing"
@@ -212,5 +213,70 @@ func TestMemoryKeysPersist(t *testing.T) {
 	k, ok, _ := again.KeyByHash(context.Background(), "sha256:a")
 	if !ok || k.Revoked == nil {
 		t.Fatalf("after a restart: %+v %v", k, ok)
+	}
+}
+
+// TestRedisEpoch: a store fails closed once Redis has lost the data it
+// started with (a restart without persistence), at the first key lookup;
+// a store opened afterwards says it initialised the state.
+func TestRedisEpoch(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := context.Background()
+	open := func() *Redis {
+		r, err := OpenRedis(ctx, RedisOptions{URL: srv.URL(0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	first, second := open(), open()
+	if !first.Initialised || second.Initialised {
+		t.Fatalf("initialised: first %v, second %v", first.Initialised, second.Initialised)
+	}
+	if _, _, err := second.KeyByHash(ctx, "sha256:x"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart(t)
+	if _, _, err := second.KeyByHash(ctx, "sha256:x"); !errors.Is(err, ErrLost) {
+		t.Fatalf("key lookup after the loss: %v", err)
+	}
+	if _, err := second.Take(ctx, Take{Key: "k", Bucket: Bucket{Capacity: 1, Per: time.Hour}, Cost: 1}); !errors.Is(err, ErrLost) {
+		t.Fatalf("take after the loss: %v", err)
+	}
+	if err := first.Ping(ctx); !errors.Is(err, ErrLost) {
+		t.Fatalf("ping of the other store after the loss: %v", err)
+	}
+	if err := first.PutKey(ctx, Key{ID: "x", Hash: "sha256:y", Account: "a"}); !errors.Is(err, ErrLost) {
+		t.Fatalf("a key written into the lost state: %v", err)
+	}
+	if third := open(); !third.Initialised {
+		t.Fatal("a store opened on the emptied Redis did not say it initialised the state")
+	}
+}
+
+// TestRedisLeaseLostIsPutBack: a lease that vanished while its generation
+// ran (expired in a pause, or lost) is put back when renewed, so the slot
+// still counts it.
+func TestRedisLeaseLostIsPutBack(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := context.Background()
+	r, err := OpenRedis(ctx, RedisOptions{URL: srv.URL(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lease, ok, err := r.Acquire(ctx, "acct", 1, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	if err := r.Client().Del(ctx, r.Prefix()+"leases:acct").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Renew(ctx, "acct", lease, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := r.Acquire(ctx, "acct", 1, time.Minute); err != nil || ok {
+		t.Fatalf("a second slot of a limit of 1 after the first was renewed: %v %v", ok, err)
 	}
 }
