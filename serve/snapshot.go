@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"forensics/canary"
 	"forensics/watermark"
@@ -61,6 +62,16 @@ func (s *Server) buildSnapshot(cfg *Config, prev *snapshot, loaded map[string]*w
 			sn.accounts[h] = acct
 		}
 		sn.byName[a.Name] = acct
+	}
+	if prev != nil {
+		for name, old := range prev.byName {
+			// An account added back later would start on a fresh
+			// timeline, served under the master key while the ledger
+			// says it is in its case.
+			if sn.byName[name] == nil && old.inCase != nil && old.inCase.Load().activeAt(s.now()) {
+				return nil, fmt.Errorf("account %q is in a case (or has one pending): it cannot be removed until the case is closed (forensics case close)", name)
+			}
+		}
 	}
 	return sn, nil
 }
@@ -132,15 +143,27 @@ func (s *Server) newAccount(sn *snapshot, a AccountConfig, prev *snapshot) (*acc
 		acct.inCase = old.inCase // decisions made during the reload land here too
 	case eligible:
 		acct.inCase = &atomic.Pointer[caseTimeline]{}
-	case old != nil && old.inCase != nil && old.inCase.Load().active():
+	case old != nil && old.inCase != nil && old.inCase.Load().activeAt(s.now()):
 		return nil, fmt.Errorf("account %q is in a case (or has one pending) under the master key %s: its watermark key cannot change until the case is closed", a.Name, s.cfg.Cases.MasterKey)
 	}
 	return acct, nil
 }
 
-// active reports whether a timeline serves or will serve a case.
-func (tl *caseTimeline) active() bool {
-	return tl != nil && (tl.base != nil || len(tl.pending) > 0)
+// activeAt reports whether a timeline serves a case at now or will
+// serve one later.
+func (tl *caseTimeline) activeAt(now time.Time) bool {
+	if tl == nil {
+		return false
+	}
+	if tl.at(now) != nil {
+		return true
+	}
+	for _, sw := range tl.pending {
+		if sw.from.After(now) && sw.serving != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // accountKeyName is the config name of an account's watermark key.
