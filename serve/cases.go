@@ -45,6 +45,7 @@ type caseManager struct {
 	feed   CaseFeed           // nil: no other replicas
 	// published is how many of the ledger's events the feed has (holder).
 	published int
+	feedErr   atomic.Pointer[error] // the last exchange with the feed (nil: fine)
 	master    *watermark.Key
 	secret    bool // plant each case's secret canary set
 	openAt    int  // actionSeverity of cases.open_at

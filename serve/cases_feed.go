@@ -30,12 +30,16 @@ type CaseFeed interface {
 	// another ledger has the feed (two holders would give one case id two
 	// keys).
 	Claim(ctx context.Context, ledgerID string) error
-	// Publish puts the line of event seq (1, 2, …) in its place.
-	// Publishing a line already there changes nothing; a different line
-	// there, or a gap before it, is an error.
-	Publish(ctx context.Context, seq int, line []byte) error
+	// Publish puts the line of event seq (1, 2, …) of ledger ledgerID in
+	// its place. Publishing a line already there changes nothing; a
+	// different line there, a gap before it, or a feed another ledger has
+	// claimed is an error.
+	Publish(ctx context.Context, ledgerID string, seq int, line []byte) error
 	// Since is the lines after the first n.
 	Since(ctx context.Context, n int) ([][]byte, error)
+	// Owner is the id of the ledger that has claimed the feed ("" if
+	// none has).
+	Owner(ctx context.Context) (string, error)
 }
 
 // followEvery is how often a follower reads the feed, and how often the
@@ -88,6 +92,7 @@ func (s *Server) publishLedger() error {
 	if err := s.syncFeed(ctx, 0); err != nil {
 		return fmt.Errorf("cases: shared state: %w", err)
 	}
+	s.AddReadinessCheck("cases", 0, cm.feedReady)
 	s.bg.Add(1)
 	go s.resyncFeed()
 	return nil
@@ -117,7 +122,7 @@ func (s *Server) syncFeed(ctx context.Context, from int) error {
 			}
 			continue
 		}
-		if err := cm.feed.Publish(ctx, e.Seq, line); err != nil {
+		if err := cm.feed.Publish(ctx, cm.ledger.ID(), e.Seq, line); err != nil {
 			return err
 		}
 	}
@@ -136,7 +141,7 @@ func (s *Server) publishEvent(e caseledger.Event) {
 	line, err := e.Line()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(s.bgCtx, feedTimeout)
-		err = cm.feed.Publish(ctx, e.Seq, line)
+		err = cm.feed.Publish(ctx, cm.ledger.ID(), e.Seq, line)
 		cancel()
 	}
 	if err != nil {
@@ -159,6 +164,7 @@ func (s *Server) resyncFeed() {
 		case <-t.C:
 		}
 		err := s.resyncOnce()
+		s.cases.setFeedErr(err)
 		if err != nil && !failing && s.bgCtx.Err() == nil {
 			s.slog.Error("cases: the shared case feed is behind the ledger", "err", err)
 		}
@@ -213,6 +219,7 @@ func (s *Server) followCases(opts Options) error {
 	if err := s.restoreCases(); err != nil {
 		return err
 	}
+	s.AddReadinessCheck("cases", 0, cm.feedReady)
 	s.bg.Add(1)
 	go s.follow()
 	return nil
@@ -231,6 +238,7 @@ func (s *Server) follow() {
 		case <-t.C:
 		}
 		err := s.followOnce()
+		s.cases.setFeedErr(err)
 		if msg := fmt.Sprint(err); err != nil && msg != lastErr && s.bgCtx.Err() == nil {
 			// A line that does not verify stops the follower at it: what
 			// comes after cannot be trusted either.
@@ -245,6 +253,16 @@ func (s *Server) followOnce() error {
 	cm := s.cases
 	ctx, cancel := context.WithTimeout(s.bgCtx, feedTimeout)
 	defer cancel()
+	owner, err := cm.feed.Owner(ctx)
+	if err != nil {
+		return err
+	}
+	if id := cm.mirror.ID(); id != "" && owner != id {
+		// Another ledger took the feed (a second holder after the feed
+		// was emptied): its case ids would name other keys. Stop here,
+		// loudly, on the cases this replica had.
+		return fmt.Errorf("the case feed belongs to ledger %q, not to ledger %s that this replica follows: a second replica holds a ledger; this one stops following", owner, id)
+	}
 	lines, err := cm.feed.Since(ctx, cm.mirror.Len())
 	if err != nil {
 		return err
@@ -274,6 +292,25 @@ func (s *Server) followedServing(e caseledger.Event) (*caseServing, error) {
 	return s.restoredServing(s.caseByID(e.Case), s.now())
 }
 
+// setFeedErr records the last exchange with the feed, for /readyz.
+func (cm *caseManager) setFeedErr(err error) {
+	if err == nil {
+		cm.feedErr.Store(nil)
+		return
+	}
+	cm.feedErr.Store(&err)
+}
+
+// feedReady is the readiness check of a replica sharing cases: its last
+// exchange with the feed failed (a follower stopped at a line, a holder
+// that cannot publish) means the replicas may serve different keys.
+func (cm *caseManager) feedReady(context.Context) error {
+	if p := cm.feedErr.Load(); p != nil {
+		return fmt.Errorf("case feed: %w", *p)
+	}
+	return nil
+}
+
 // MemoryCaseFeed is a CaseFeed in memory, for replicas in one process
 // (tests).
 type MemoryCaseFeed struct {
@@ -294,10 +331,12 @@ func (f *MemoryCaseFeed) Claim(_ context.Context, ledgerID string) error {
 }
 
 // Publish implements CaseFeed.
-func (f *MemoryCaseFeed) Publish(_ context.Context, seq int, line []byte) error {
+func (f *MemoryCaseFeed) Publish(_ context.Context, ledgerID string, seq int, line []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case f.ledger != ledgerID:
+		return fmt.Errorf("case event %d: the feed belongs to ledger %q, not %s", seq, f.ledger, ledgerID)
 	case seq <= len(f.lines) && bytes.Equal(f.lines[seq-1], line):
 		return nil
 	case seq <= len(f.lines):
@@ -307,6 +346,13 @@ func (f *MemoryCaseFeed) Publish(_ context.Context, seq int, line []byte) error 
 	}
 	f.lines = append(f.lines, bytes.Clone(line))
 	return nil
+}
+
+// Owner implements CaseFeed.
+func (f *MemoryCaseFeed) Owner(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ledger, nil
 }
 
 // Since implements CaseFeed.

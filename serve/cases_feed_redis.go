@@ -43,6 +43,9 @@ func (f *redisCaseFeed) Claim(ctx context.Context, ledgerID string) error {
 }
 
 var publishScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then
+  return redis.error_reply('FEED the feed belongs to another ledger (or none has claimed it)')
+end
 local n = redis.call('LLEN', KEYS[1])
 local seq = tonumber(ARGV[1])
 if seq <= n then
@@ -56,11 +59,23 @@ redis.call('RPUSH', KEYS[1], ARGV[2])
 return 1`)
 
 // Publish implements CaseFeed.
-func (f *redisCaseFeed) Publish(ctx context.Context, seq int, line []byte) error {
-	if err := publishScript.Run(ctx, f.rdb, []string{f.lines}, seq, line).Err(); err != nil {
+func (f *redisCaseFeed) Publish(ctx context.Context, ledgerID string, seq int, line []byte) error {
+	if err := publishScript.Run(ctx, f.rdb, []string{f.lines, f.owner}, seq, line, ledgerID).Err(); err != nil {
 		return fmt.Errorf("case event %d: %s", seq, strings.TrimPrefix(err.Error(), "FEED "))
 	}
 	return nil
+}
+
+// Owner implements CaseFeed.
+func (f *redisCaseFeed) Owner(ctx context.Context) (string, error) {
+	v, err := f.rdb.Get(ctx, f.owner).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the case feed's owner: %w", err)
+	}
+	return v, nil
 }
 
 // Since implements CaseFeed.

@@ -127,8 +127,8 @@ func TestCaseFeedRefusesForgeries(t *testing.T) {
 	// but signed with another key.
 	lines, _ := feed.Since(context.Background(), 0)
 	forged := bytes.Replace(lines[0], []byte(`"accounts":["dev"]`), []byte(`"accounts":["dev2"]`), 1)
-	forgedFeed := &MemoryCaseFeed{}
-	forgedFeed.Publish(context.Background(), 1, forged)
+	forgedFeed := &MemoryCaseFeed{ledger: holder.srv.cases.id()}
+	forgedFeed.Publish(context.Background(), holder.srv.cases.id(), 1, forged)
 	_, err := New(follower.srv.cfg, Options{Backend: follower.srv.backend, Keys: map[string]*watermark.Key{testKeyName: key}, LogSigner: caseSigner, CaseFeed: forgedFeed})
 	if err == nil || !strings.Contains(err.Error(), "event 1") {
 		t.Errorf("a follower started on a forged feed: %v", err)
@@ -156,20 +156,23 @@ func TestCaseFeedRefusesForgeries(t *testing.T) {
 
 func TestMemoryCaseFeed(t *testing.T) {
 	ctx := context.Background()
-	f := &MemoryCaseFeed{}
+	f := &MemoryCaseFeed{ledger: "l1"}
 	steps := []struct {
 		seq  int
 		line string
 		ok   bool
 	}{{1, "a", true}, {1, "a", true}, {1, "b", false}, {3, "c", false}, {2, "c", true}}
 	for _, s := range steps {
-		if err := f.Publish(ctx, s.seq, []byte(s.line)); (err == nil) != s.ok {
+		if err := f.Publish(ctx, "l1", s.seq, []byte(s.line)); (err == nil) != s.ok {
 			t.Errorf("publish %d %q: %v", s.seq, s.line, err)
 		}
 	}
 	got, _ := f.Since(ctx, 1)
 	if len(got) != 1 || string(got[0]) != "c" {
 		t.Errorf("since 1: %q", got)
+	}
+	if err := f.Publish(ctx, "l2", 3, []byte("d")); err == nil {
+		t.Error("another ledger published into a claimed feed")
 	}
 	first, again, other := f.Claim(ctx, "l1"), f.Claim(ctx, "l1"), f.Claim(ctx, "l2")
 	if first != nil || again != nil || other == nil {
@@ -198,5 +201,34 @@ func TestCaseFeedRefilled(t *testing.T) {
 	late := startCaseReplica(t, key, clk, feed, "")
 	if n := len(late.srv.cases.list()); n != 2 {
 		t.Fatalf("a follower started after the refill has %d cases", n)
+	}
+}
+
+// TestCaseFeedTakenOver: after the feed was emptied, a second ledger
+// claims it before the holder refills it. The follower stops following
+// (it serves on the cases it had) and, with the holder, reports the case
+// feed in /readyz, instead of serving one case id under two keys.
+func TestCaseFeedTakenOver(t *testing.T) {
+	key := testKey(t, 1)
+	clk := newTestClock()
+	feed := &MemoryCaseFeed{}
+	holder := startCaseReplica(t, key, clk, feed, filepath.Join(t.TempDir(), "cases.jsonl"))
+	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	follower := startCaseReplica(t, key, clk, feed, "")
+	feed.mu.Lock()
+	feed.lines, feed.ledger = nil, "0123456789abcdef"
+	feed.mu.Unlock()
+	for name, g := range map[string]*gateway{"holder": holder, "follower": follower} {
+		waitFor(t, name+" reports the case feed", func() bool { return g.srv.cases.feedReady(context.Background()) != nil })
+		resp := g.get("/readyz", "")
+		if body := readAll(t, resp); resp.StatusCode != 503 {
+			t.Errorf("%s /readyz with a taken feed: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	if err := follower.srv.cases.feedReady(context.Background()); !strings.Contains(err.Error(), "belongs to ledger") {
+		t.Errorf("the follower's reason: %v", err)
+	}
+	if n := len(follower.srv.cases.list()); n != 1 {
+		t.Errorf("the follower kept %d cases", n)
 	}
 }
