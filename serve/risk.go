@@ -204,6 +204,50 @@ func (s *Server) decideLocked(src int, acct string, d *state.Decision) error {
 	return nil
 }
 
+// maxLoggedDecisions bounds the decisions an /admin/risk line lists (the
+// body's SHA-256 covers them all).
+const maxLoggedDecisions = 2000
+
+// decisionsOf is the first maxLoggedDecisions decisions of a scan result,
+// as "account action [throttle]", for the request log.
+func decisionsOf(as []Assessment) []string {
+	out := make([]string, 0, min(len(as), maxLoggedDecisions))
+	for _, a := range as[:min(len(as), maxLoggedDecisions)] {
+		d := a.Account + " " + a.Action
+		if a.Action == "throttle" {
+			d += fmt.Sprintf(" %g", a.Throttle)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Untighten lifts the operator's tightenings of an account (POST
+// /admin/limits with reset): what Tighten multiplied goes back to 1. The
+// other sources' decisions stay.
+func (s *Server) Untighten(acct string) (Limits, error) {
+	s.risk.mu.Lock()
+	_, ok := s.risk.base[acct]
+	s.risk.mu.Unlock()
+	if !ok {
+		return Limits{}, fmt.Errorf("no account %q", acct)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if err := s.lim.st.SetDecision(ctx, acct, sharedSource[sourceManual], nil); err != nil {
+		s.lim.errs.Inc()
+		return Limits{}, &StateError{Err: err}
+	}
+	s.risk.mu.Lock()
+	s.setLimitsLocked(acct)
+	s.risk.mu.Unlock()
+	_, eff, _, err := s.accountLimits(ctx, acct)
+	if err != nil {
+		return Limits{}, &StateError{Err: err}
+	}
+	return eff, nil
+}
+
 // Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
 // keeping what it has already used; unlimited quotas stay unlimited. It
 // is recorded as its own source (shared), so a later scan result does not
@@ -268,13 +312,16 @@ func (s *Server) handleAdminRisk(w http.ResponseWriter, r *http.Request) {
 		fail(he.status, he.msg)
 		return
 	}
+	// The audit trail says who was decided what, not only how many.
+	sum := sha256.Sum256(body)
+	gr.params["sha256"] = hex.EncodeToString(sum[:])
+	gr.params["decisions"], gr.params["decisions_logged"] = decisionsOf(req.Accounts), min(len(req.Accounts), maxLoggedDecisions)
 	applied, unknown, err := s.ApplyRisk(req.Accounts)
 	gr.params["applied"], gr.params["unknown"] = applied, len(unknown)
 	if err != nil {
 		fail(statusOfRiskError(err), err.Error())
 		return
 	}
-	sum := sha256.Sum256(body)
 	cases, err := s.casesFromScan(verdictsOf(req.Accounts, req.Clusters), caseledger.Trigger{Source: caseledger.SourceAdminRisk, SHA256: hex.EncodeToString(sum[:])})
 	gr.params["cases"] = cases
 	if err != nil {

@@ -518,13 +518,24 @@ func (s *Server) handleAdminLimits(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Account string  `json:"account"`
 		Factor  float64 `json:"factor"`
+		// Reset lifts the operator's tightenings instead (factor unset).
+		Reset bool `json:"reset"`
 	}
 	if he := s.readJSON(w, r, &req); he != nil {
 		fail(he.status, he.msg)
 		return
 	}
-	gr.params["account"], gr.params["factor"] = req.Account, req.Factor
-	nl, err := s.Tighten(req.Account, req.Factor)
+	gr.params["account"], gr.params["factor"], gr.params["reset"] = req.Account, req.Factor, req.Reset
+	var nl Limits
+	var err error
+	switch {
+	case req.Reset && req.Factor != 0:
+		err = errors.New("give a factor or reset, not both")
+	case req.Reset:
+		nl, err = s.Untighten(req.Account)
+	default:
+		nl, err = s.Tighten(req.Account, req.Factor)
+	}
 	if err != nil {
 		fail(statusOfRiskError(err), err.Error())
 		return
