@@ -49,15 +49,16 @@ var ErrNotServable = errors.New("config cannot be served")
 // truncated file must not start, or reload into, a gateway that serves
 // nobody or logs nothing without anyone having said so.
 func (c *Config) CheckServing() error {
-	var errs []error
+	var errs []string
 	if len(c.Accounts) == 0 {
-		errs = append(errs, errors.New("no accounts: nobody could call the gateway; add one under accounts: with the hash `forensics serve apikey` prints (serve.example.yaml shows the shape)"))
+		errs = append(errs, ("no accounts: nobody could call the gateway; add one under accounts: with the hash `forensics serve apikey` prints (serve.example.yaml shows the shape)"))
 	}
 	if c.Log.Path == "" && !c.Log.Disabled {
-		errs = append(errs, errors.New("no log.path: every request is logged to it (set log: {path: requests.jsonl}); to run without a request log, say so with log: {disabled: true}"))
+		errs = append(errs, ("no log.path: every request is logged to it (set log: {path: requests.jsonl}); to run without a request log, say so with log: {disabled: true}"))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrNotServable, errors.Join(errs...))
+		// One line: it is printed by the CLI and by a text logger alike.
+		return fmt.Errorf("%w: %s", ErrNotServable, strings.Join(errs, "; and "))
 	}
 	return nil
 }

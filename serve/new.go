@@ -30,6 +30,10 @@ type Options struct {
 	// ConfigPath is the file the config was loaded from: a reload
 	// (SIGHUP, POST /admin/reload) reads it again. Empty: no reloads.
 	ConfigPath string
+	// Adjust, if set, is applied to every config read from ConfigPath on
+	// a reload, as the caller applied it to the first (command-line
+	// overrides such as --listen).
+	Adjust func(*Config)
 	// Version goes into the request log's "opened" event.
 	Version string
 	Now     func() time.Time
@@ -95,7 +99,7 @@ func newServer(cfg *Config, opts Options) *Server {
 	}
 	met := newMetrics()
 	s := &Server{cfg: cfg, backend: opts.Backend, lim: newLimiter(defaultStore(now), met.reg), met: met, slog: logger,
-		now: now, reload: reloader{path: opts.ConfigPath, loaded: opts.Keys}, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
+		now: now, reload: reloader{path: opts.ConfigPath, adjust: opts.Adjust, loaded: opts.Keys}, unauth: newAddrLimiter(cfg.HTTP.UnauthenticatedPerMinute, cfg.HTTP.UnauthenticatedTotalPerMinute),
 		calib: newPaceCalibration(), trace: opts.Trace, window: repeatWindow(cfg.Watermarking.RepeatWindow.Duration)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.risk.init()

@@ -35,6 +35,7 @@ var reloadable = []string{"accounts", "admin_api_keys", "models", "defaults", "h
 type reloader struct {
 	mu     sync.Mutex
 	path   string                    // "": no reloads from a file
+	adjust func(*Config)             // Options.Adjust
 	loaded map[string]*watermark.Key // Options.Keys
 }
 
@@ -69,6 +70,9 @@ func (s *Server) ReloadFile(source string) (ReloadReport, error) {
 	if err != nil {
 		s.logReload(ReloadReport{Source: source}, err)
 		return ReloadReport{Source: source}, err
+	}
+	if s.reload.adjust != nil {
+		s.reload.adjust(cfg)
 	}
 	return s.Reload(cfg, source)
 }

@@ -145,9 +145,12 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if err := cfg.CheckServing(); err != nil {
 		return fmt.Errorf("config %s: %w", opts.Config, err)
 	}
-	if opts.Listen != "" {
-		cfg.Listen = opts.Listen
+	override := func(c *serve.Config) {
+		if opts.Listen != "" {
+			c.Listen = opts.Listen
+		}
 	}
+	override(cfg)
 	logger, err := gatewayLogger(opts.io.ErrOut, cfg.GatewayLog, opts.LogFormat, opts.LogLevel)
 	if err != nil {
 		return err
@@ -162,7 +165,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 	}
-	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version(), ConfigPath: opts.Config})
+	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version(), ConfigPath: opts.Config, Adjust: override})
 	if err != nil {
 		return err
 	}

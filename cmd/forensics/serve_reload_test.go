@@ -53,7 +53,7 @@ func (p *gatewayProcess) waitLine(t *testing.T, msg string, from int) (map[strin
 
 func startGatewayProcess(t *testing.T, bin, cfgPath string) *gatewayProcess {
 	t.Helper()
-	p := &gatewayProcess{cmd: exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json"), notify: make(chan struct{}, 1)}
+	p := &gatewayProcess{cmd: exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json", "--listen", "127.0.0.1:0"), notify: make(chan struct{}, 1)}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestServeProcessSIGHUP(t *testing.T) {
 	key, logPath, cfgPath := newKeyFile(t), filepath.Join(dir, "requests.jsonl"), filepath.Join(dir, "serve.yaml")
 	writeCfg := func(accounts ...string) {
 		var b strings.Builder
-		fmt.Fprintf(&b, "listen: 127.0.0.1:0\nkeys: {k: %s}\ndefaults: {key: k}\nlog: {path: %s}\naccounts:\n", key, logPath)
+		fmt.Fprintf(&b, "listen: 127.0.0.1:1\nkeys: {k: %s}\ndefaults: {key: k}\nlog: {path: %s}\naccounts:\n", key, logPath)
 		for _, a := range accounts {
 			fmt.Fprintf(&b, "  - {name: %s, api_keys: [%q]}\n", a, serve.HashAPIKey(a+"-key"))
 		}
@@ -139,6 +139,9 @@ func TestServeProcessSIGHUP(t *testing.T) {
 	reloaded, next := p.waitLine(t, "reloaded", next)
 	if reloaded["added"] != 1.0 || reloaded["removed"] != 1.0 || reloaded["source"] != "sighup" {
 		t.Fatalf("reload line %v", reloaded)
+	}
+	if kept := fmt.Sprint(reloaded["kept"]); strings.Contains(kept, "listen") {
+		t.Errorf("--listen, applied again to the reloaded file, reads as a change needing a restart: kept %s", kept)
 	}
 	if a, b := get("old-key"), get("new-key"); a != 401 || b != 200 {
 		t.Fatalf("after SIGHUP: old %d (want 401), new %d (want 200)", a, b)
