@@ -81,6 +81,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		s.lim.st.Close()
 		return nil, err
 	}
+	s.logStartConfig()
 	s.startBackground()
 	s.addBuiltinChecks()
 	s.routes()

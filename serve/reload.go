@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,14 @@ type ReloadReport struct {
 	// Kept are the fields that changed in the file but need a restart:
 	// the running values stay.
 	Kept []string `json:"kept,omitempty"`
+	// KeyIDs are the configured API keys (their ids, as api_key_id in
+	// the log) of every account added or changed (at start: of every
+	// account), so that the log says who could use which key when.
+	KeyIDs map[string][]string `json:"key_ids,omitempty"`
+	// KeysRevoked are the keys added at run time that the removal of
+	// their account revoked (added back, the account must not find them
+	// working again).
+	KeysRevoked []string `json:"keys_revoked,omitempty"`
 }
 
 // ErrNoConfigFile is returned by ReloadFile for a gateway built without
@@ -107,7 +116,68 @@ func (s *Server) reloadLocked(cfg *Config, source string) (ReloadReport, error) 
 	s.installSnapshot(sn)
 	rep = reportOf(old, sn, source)
 	rep.Kept = kept
+	rep.KeysRevoked = s.revokeKeysOf(rep.Removed)
 	return rep, nil
+}
+
+// revokeKeysOf revokes the keys added at run time of removed accounts,
+// and returns their ids. A failure is logged: meanwhile such a key finds
+// no account and is refused anyway.
+func (s *Server) revokeKeysOf(removed []string) []string {
+	if len(removed) == 0 || !s.lim.st.KeysDurable() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.bgCtx, stateTimeout)
+	defer cancel()
+	keys, err := s.lim.st.Keys(ctx)
+	if err != nil {
+		s.slog.Error("reload: the run-time keys of removed accounts could not be revoked", "accounts", removed, "err", err)
+		return nil
+	}
+	var ids []string
+	now := s.now().UTC()
+	for _, k := range keys {
+		if k.Config || k.Revoked != nil || !slices.Contains(removed, k.Account) {
+			continue
+		}
+		k.Revoked = &now
+		if err := s.lim.st.PutKey(ctx, k); err != nil {
+			s.slog.Error("reload: revoking a removed account's key", "account", k.Account, "id", k.ID, "err", err)
+			continue
+		}
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+// keyIDsOf is the configured key ids of the named accounts.
+func keyIDsOf(cfg *Config, names []string) map[string][]string {
+	out := map[string][]string{}
+	for _, a := range cfg.Accounts {
+		if slices.Contains(names, a.Name) {
+			ids := make([]string, 0, len(a.APIKeys))
+			for _, h := range a.APIKeys {
+				ids = append(ids, keyID(h))
+			}
+			out[a.Name] = ids
+		}
+	}
+	return out
+}
+
+// logStartConfig records, at start, which keys every account has (a
+// "config" event): the first entry of the trail that
+// reloads continue.
+func (s *Server) logStartConfig() {
+	sn := s.current()
+	names := make([]string, 0, len(sn.byName))
+	for n := range sn.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	params := map[string]any{"accounts": len(names), "admin_keys": len(sn.admins), "models": len(sn.models),
+		"key_ids": keyIDsOf(sn.cfg, names)}
+	s.writeLog(&logline.Entry{TS: s.now().UTC().Format(time.RFC3339Nano), Event: "config", Params: params})
 }
 
 // mergeReloadable is the running config with the reloadable fields of
@@ -229,6 +299,7 @@ func reportOf(old, sn *snapshot, source string) ReloadReport {
 		delete(oldAccts, a.Name)
 	}
 	rep.Removed = slices.Sorted(maps.Keys(oldAccts))
+	rep.KeyIDs = keyIDsOf(sn.cfg, append(slices.Clone(rep.Added), rep.Changed...))
 	for name := range sn.keys {
 		if old.keys[name] == nil {
 			rep.KeysAdded = append(rep.KeysAdded, name)
@@ -250,10 +321,14 @@ func (s *Server) logReload(rep ReloadReport, err error) {
 		return
 	}
 	params["accounts"], params["admin_keys"], params["models"] = rep.Accounts, rep.AdminKeys, rep.Models
-	for k, v := range map[string][]string{"added": rep.Added, "removed": rep.Removed, "changed": rep.Changed, "keys_added": rep.KeysAdded, "kept": rep.Kept} {
+	for k, v := range map[string][]string{"added": rep.Added, "removed": rep.Removed, "changed": rep.Changed, "keys_added": rep.KeysAdded, "kept": rep.Kept,
+		"keys_revoked": rep.KeysRevoked} {
 		if len(v) > 0 {
 			params[k] = v
 		}
+	}
+	if len(rep.KeyIDs) > 0 {
+		params["key_ids"] = rep.KeyIDs
 	}
 	s.writeLog(&e)
 	s.slog.Info("reloaded", "source", rep.Source, "accounts", rep.Accounts, "added", len(rep.Added), "removed", len(rep.Removed),

@@ -79,7 +79,8 @@ func TestReloadAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ReloadReport{Source: "test", Accounts: 4, Added: []string{"new"}, Removed: []string{"dev2"}, Changed: []string{"limited"}, AdminKeys: 1}
+	want := ReloadReport{Source: "test", Accounts: 4, Added: []string{"new"}, Removed: []string{"dev2"}, Changed: []string{"limited"}, AdminKeys: 1,
+		KeyIDs: map[string][]string{"new": {keyID(HashAPIKey(newKey))}, "limited": {keyID(HashAPIKey(limitedKey))}}}
 	if !reflect.DeepEqual(rep, want) {
 		t.Fatalf("report %+v, want %+v", rep, want)
 	}
