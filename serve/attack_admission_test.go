@@ -166,6 +166,21 @@ func TestAdmissionAfterSlowBody(t *testing.T) {
 	}
 }
 
+// TestAdmissionWithoutLimitsEntry: an account whose limits entry is gone
+// (a reload removing it between a request's authentication and its
+// admission) is refused, not served without limits.
+func TestAdmissionWithoutLimitsEntry(t *testing.T) {
+	g := accountsGateway(t, "", strings.Replace(slowAcct, "HASH", HashAPIKey("slow-key"), 1))
+	send := slowReq(t, g, "/api/generate", "slow-key", genBody(5))
+	time.Sleep(200 * time.Millisecond)
+	g.srv.risk.mu.Lock()
+	delete(g.srv.risk.base, "slow")
+	g.srv.risk.mu.Unlock()
+	if code, body := send(); code != 401 {
+		t.Errorf("admitted without a limits entry: %d %.100s", code, body)
+	}
+}
+
 // inShape says whether body is an error in the shape of path's API:
 // {"error": "…"} for Ollama's, {"error": {"message": "…"}} for OpenAI's.
 func inShape(path, body string) bool {
