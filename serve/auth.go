@@ -37,16 +37,22 @@ type pathKeyCtx struct{}
 // Authorization header (Bearer, scheme in any case, or Basic with the
 // key as user and no password, or as password), or X-API-Key. An error
 // means it showed one the gateway cannot read, which is answered as an
-// unknown key.
+// unknown key: a key in the query string, or a path key with a header
+// key besides.
 func credentials(r *http.Request) (string, error) {
-	if k, ok := r.Context().Value(pathKeyCtx{}).(string); ok {
-		return k, nil
-	}
 	q := r.URL.Query()
 	for _, n := range queryKeyNames {
 		if q.Has(n) {
 			return "", errQueryKey
 		}
+	}
+	if k, ok := r.Context().Value(pathKeyCtx{}).(string); ok {
+		// Two keys would leave which account pays to the order they are
+		// read in.
+		if len(r.Header.Values("Authorization")) > 0 || len(r.Header.Values("X-API-Key")) > 0 {
+			return "", errMalformedAuth
+		}
+		return k, nil
 	}
 	switch hs := r.Header.Values("Authorization"); len(hs) {
 	case 0:

@@ -48,6 +48,14 @@ func TestCredentials(t *testing.T) {
 		{"key in the query", "/api/tags?api_key=k1", nil, "", errQueryKey},
 		{"key in the query with a header", "/api/tags?key=k1", map[string][]string{"Authorization": {"Bearer k1"}}, "", errQueryKey},
 		{"other query", "/api/tags?x=1", map[string][]string{"Authorization": {"Bearer k1"}}, "k1", nil},
+		{"path key", "/k/k1/api/tags", nil, "k1", nil},
+		{"path key and bearer", "/k/k1/api/tags", map[string][]string{"Authorization": {"Bearer k2"}}, "", errMalformedAuth},
+		{"path key and the same bearer", "/k/k1/api/tags", map[string][]string{"Authorization": {"Bearer k1"}}, "", errMalformedAuth},
+		{"path key and x-api-key", "/k/k1/api/tags", map[string][]string{"X-Api-Key": {"k2"}}, "", errMalformedAuth},
+		{"path key and empty Authorization", "/k/k1/api/tags", map[string][]string{"Authorization": {""}}, "", errMalformedAuth},
+		{"empty path key and bearer", "/k//api/tags", map[string][]string{"Authorization": {"Bearer k2"}}, "", errMalformedAuth},
+		{"path key and a query key", "/k/k1/api/tags?key=k2", nil, "", errQueryKey},
+		{"path key and its own query key", "/k/k1/api/tags?api_key=k1", nil, "", errQueryKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +63,11 @@ func TestCredentials(t *testing.T) {
 			for k, vs := range tt.headers {
 				r.Header[k] = vs
 			}
-			got, err := credentials(r)
+			var got string
+			var err error
+			withPathKey(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				got, err = credentials(r)
+			})).ServeHTTP(httptest.NewRecorder(), r)
 			if got != tt.want || !errors.Is(err, tt.err) {
 				t.Errorf("credentials = %q, %v; want %q, %v", got, err, tt.want, tt.err)
 			}
@@ -85,6 +97,9 @@ func TestAuthenticationOverHTTP(t *testing.T) {
 		{"malformed scheme", "/v1/models", [2]string{"Authorization", "Token " + devKey}, 401},
 		{"query key", "/api/tags?api_key=" + devKey, [2]string{}, 401},
 		{"empty path key", "/k//api/tags", [2]string{}, 401},
+		{"path key and bearer", "/k/" + devKey + "/api/tags", [2]string{"Authorization", "Bearer " + limitedKey}, 401},
+		{"path key and x-api-key", "/k/" + limitedKey + "/api/tags", [2]string{"X-API-Key", devKey}, 401},
+		{"path key and query key", "/k/" + devKey + "/api/tags?key=x", [2]string{}, 401},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(http.MethodGet, g.http.URL+tt.path, nil)

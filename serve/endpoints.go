@@ -116,9 +116,12 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, status int, al
 	h := func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.refuse(w, r, rc, "", gr, &httpError{status: status, msg: msg}, writeErrorFor(endpoint))
 	}
-	if s.current().accounts[keyHash(r)] != nil {
-		s.authed(endpoint, h)(w, r)
-		return
+	if hash := keyHash(r); hash != "" {
+		// Keys added at run time too; a failing store answers 503 there.
+		if a, he := s.keyAccount(r.Context(), hash, s.current().accounts[hash]); he != nil || a != nil {
+			s.authed(endpoint, h)(w, r)
+			return
+		}
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()

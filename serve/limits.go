@@ -90,6 +90,9 @@ func (s *Server) accountLimits(ctx context.Context, acct string) (configured, ef
 	eff = configured
 	if f < 1 {
 		eff = scaleLimits(configured, f)
+		// Concurrency is not throttled: slots the account bought that it
+		// cannot use at once would tell it the factor in one try.
+		eff.Concurrent = configured.Concurrent
 	}
 	return configured, eff, suspended, nil
 }
@@ -107,8 +110,7 @@ func (s *Server) chargeRequest(ctx context.Context, h http.Header, rc *reqCtx) *
 		return s.stateFailure(err)
 	}
 	if suspended {
-		// The risk score is not told: a harvester would steer by it.
-		return &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", acct)}
+		return suspendedError(acct)
 	}
 	t, err := s.lim.st.Take(ctx, state.Take{Key: "req:" + acct, Bucket: perHour(eff.RequestsPerHour), Cost: 1,
 		Shadow: "req-cfg:" + acct, ShadowBucket: perHour(configured.RequestsPerHour)})
@@ -132,9 +134,9 @@ func (s *Server) admitGeneration(ctx context.Context, rc *reqCtx, gr *genRequest
 	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
 	defer cancel()
 	acct := rc.acct.name
-	configured, eff, _, err := s.accountLimits(ctx, acct)
-	if err != nil {
-		return nil, s.stateFailure(err)
+	configured, eff, he := s.recheckAccount(ctx, rc)
+	if he != nil {
+		return nil, he
 	}
 	release := func() {}
 	if eff.Concurrent > 0 {
@@ -149,25 +151,9 @@ func (s *Server) admitGeneration(ctx context.Context, rc *reqCtx, gr *genRequest
 		release = s.holdLease(acct, lease)
 	}
 	reserve := gr.promptTokens + gr.maxTok
-	t, err := s.lim.st.Take(ctx, state.Take{Key: "tok:" + acct, Bucket: perDay(eff.TokensPerDay), Cost: float64(reserve),
-		Shadow: "tok-cfg:" + acct, ShadowBucket: perDay(configured.TokensPerDay)})
-	if err != nil {
+	if he := s.reserveTokens(ctx, rc, configured, eff, reserve); he != nil {
 		release()
-		return nil, s.stateFailure(err)
-	}
-	if rc.header != nil {
-		setLimitHeaders(rc.header, "tokens", perDay(configured.TokensPerDay), t)
-	}
-	if !t.OK {
-		release()
-		s.met.limited.WithLabelValues(acct, "tokens_per_day").Inc()
-		if rc.header != nil {
-			// A daily budget does not come back in seconds: clients that
-			// honour this (openai-node) do not retry.
-			rc.header.Set("X-Should-Retry", "false")
-		}
-		return nil, &httpError{status: http.StatusTooManyRequests, retry: maxRetry, msg: fmt.Sprintf(
-			"rate limit tokens_per_day exceeded for account %s: the request may use %d tokens (prompt and max_tokens); ask for fewer or wait", acct, reserve)}
+		return nil, he
 	}
 	var once sync.Once
 	return func(used int) {
@@ -178,6 +164,75 @@ func (s *Server) admitGeneration(ctx context.Context, rc *reqCtx, gr *genRequest
 			}
 		})
 	}, nil
+}
+
+// recheckAccount repeats, as a generation is admitted, what authentication
+// decided when the request's headers came: a body may come up to
+// body_timeout later, and a suspension, a revocation of the key or the
+// account's removal by a reload in between must apply to it. It answers
+// the account's limits, configured and in force.
+func (s *Server) recheckAccount(ctx context.Context, rc *reqCtx) (configured, eff Limits, he *httpError) {
+	acct := rc.acct.name
+	a, he := s.keyAccount(ctx, rc.keyHash, s.current().accounts[rc.keyHash])
+	if he != nil {
+		return Limits{}, Limits{}, he
+	}
+	s.risk.mu.Lock()
+	_, known := s.risk.base[acct]
+	s.risk.mu.Unlock()
+	if a == nil || a.name != acct || !known {
+		// A removed account has no limits entry: refused, never unlimited.
+		return Limits{}, Limits{}, &httpError{status: http.StatusUnauthorized, msg: "unknown API key"}
+	}
+	configured, eff, suspended, err := s.accountLimits(ctx, acct)
+	if err != nil {
+		return Limits{}, Limits{}, s.stateFailure(err)
+	}
+	if suspended {
+		return Limits{}, Limits{}, suspendedError(acct)
+	}
+	return configured, eff, nil
+}
+
+// suspendedError is the refusal of a suspended account. The risk score is
+// not told: a harvester would steer by it.
+func suspendedError(acct string) *httpError {
+	return &httpError{status: http.StatusForbidden, msg: fmt.Sprintf("account %s is suspended for review", acct)}
+}
+
+// reserveTokens takes a generation's reservation from the daily budget.
+// It is admitted against the configured budget (the bucket the headers
+// report), so that which reservations pass says no more than the headers
+// do: a throttle would otherwise show in the largest one admitted. The
+// throttle is enforced by use: the bucket in force is charged the same
+// reservation and admits while it holds anything, so a throttled account
+// runs out sooner, as one that had used more would.
+func (s *Server) reserveTokens(ctx context.Context, rc *reqCtx, configured, eff Limits, reserve int) *httpError {
+	acct := rc.acct.name
+	t, err := s.lim.st.Take(ctx, state.Take{Key: "tok-cfg:" + acct, Bucket: perDay(configured.TokensPerDay), Cost: float64(reserve),
+		Shadow: "tok:" + acct, ShadowBucket: perDay(eff.TokensPerDay)})
+	if err != nil {
+		return s.stateFailure(err)
+	}
+	shown := state.Taken{OK: t.OK, Level: t.ShadowLevel, ShadowLevel: t.Level}
+	if t.OK && eff.TokensPerDay > 0 && t.ShadowLevel+float64(reserve) <= 0 {
+		shown.OK = false
+		s.spend(acct, -reserve)
+	}
+	if rc.header != nil {
+		setLimitHeaders(rc.header, "tokens", perDay(configured.TokensPerDay), shown)
+	}
+	if shown.OK {
+		return nil
+	}
+	s.met.limited.WithLabelValues(acct, "tokens_per_day").Inc()
+	if rc.header != nil {
+		// A daily budget does not come back in seconds: clients that
+		// honour this (openai-node) do not retry.
+		rc.header.Set("X-Should-Retry", "false")
+	}
+	return &httpError{status: http.StatusTooManyRequests, retry: maxRetry, msg: fmt.Sprintf(
+		"rate limit tokens_per_day exceeded for account %s: the request may use %d tokens (prompt and max_tokens); ask for fewer or wait", acct, reserve)}
 }
 
 // holdLease renews a concurrency lease until the returned release is
