@@ -248,7 +248,8 @@ func (s *Server) Untighten(acct string) (Limits, error) {
 	return eff, nil
 }
 
-// Tighten multiplies an account's limits by factor (0 < factor ≤ 1),
+// Tighten multiplies an account's hourly and daily limits by factor
+// (0 < factor ≤ 1; concurrency is not throttled: scaleLimits),
 // keeping what it has already used; unlimited quotas stay unlimited. It
 // is recorded as its own source (shared), so a later scan result does not
 // undo it.
@@ -278,8 +279,10 @@ func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
 	return eff, nil
 }
 
-// scaleLimits multiplies limits by factor; unlimited (0) stays unlimited
-// and no limit drops below 1.
+// scaleLimits multiplies the hourly and daily limits by factor; unlimited
+// (0) stays unlimited and no limit drops below 1. Concurrency is not
+// throttled: a refused concurrent request costs nothing, so a throttled
+// concurrency limit would tell an account its factor at once.
 func scaleLimits(l Limits, factor float64) Limits {
 	scale := func(v int) int {
 		if v == 0 {
@@ -287,7 +290,7 @@ func scaleLimits(l Limits, factor float64) Limits {
 		}
 		return max(1, int(math.Floor(float64(v)*factor)))
 	}
-	return Limits{RequestsPerHour: scale(l.RequestsPerHour), TokensPerDay: scale(l.TokensPerDay), Concurrent: scale(l.Concurrent)}
+	return Limits{RequestsPerHour: scale(l.RequestsPerHour), TokensPerDay: scale(l.TokensPerDay), Concurrent: l.Concurrent}
 }
 
 // handleAdminRisk applies scan results: POST /admin/risk with the JSON of
