@@ -25,6 +25,18 @@ func startCaseReplica(t testing.TB, key *watermark.Key, clk *testClock, feed Cas
 	return g
 }
 
+// casedPair is a holder with case-0001 open on dev and a follower started
+// after it, on one memory feed.
+func casedPair(t *testing.T, key *watermark.Key) (*MemoryCaseFeed, *gateway, *gateway) {
+	t.Helper()
+	clk := newTestClock()
+	feed := &MemoryCaseFeed{}
+	holder := startCaseReplica(t, key, clk, feed, filepath.Join(t.TempDir(), "cases.jsonl"))
+	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
+	follower := startCaseReplica(t, key, clk, feed, "")
+	return feed, holder, follower
+}
+
 // waitFor polls cond for up to 5 s.
 func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
@@ -114,11 +126,7 @@ func TestCasesAcrossReplicas(t *testing.T) {
 // feed.
 func TestCaseFeedRefusesForgeries(t *testing.T) {
 	key := testKey(t, 1)
-	clk := newTestClock()
-	feed := &MemoryCaseFeed{}
-	holder := startCaseReplica(t, key, clk, feed, filepath.Join(t.TempDir(), "cases.jsonl"))
-	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
-	follower := startCaseReplica(t, key, clk, feed, "")
+	feed, holder, follower := casedPair(t, key)
 	if n := len(follower.srv.cases.list()); n != 1 {
 		t.Fatalf("the follower restored %d cases", n)
 	}
@@ -136,7 +144,7 @@ func TestCaseFeedRefusesForgeries(t *testing.T) {
 
 	// A second ledger cannot take the feed over.
 	_, err = New(holder.srv.cfg, Options{Backend: holder.srv.backend, Keys: map[string]*watermark.Key{testKeyName: key}, LogSigner: caseSigner, CaseFeed: feed,
-		Now: clk.now})
+		Now: holder.clock.now})
 	if err == nil {
 		t.Error("a second process opened the held ledger")
 	}
@@ -210,11 +218,7 @@ func TestCaseFeedRefilled(t *testing.T) {
 // feed in /readyz, instead of serving one case id under two keys.
 func TestCaseFeedTakenOver(t *testing.T) {
 	key := testKey(t, 1)
-	clk := newTestClock()
-	feed := &MemoryCaseFeed{}
-	holder := startCaseReplica(t, key, clk, feed, filepath.Join(t.TempDir(), "cases.jsonl"))
-	caseCall(t, holder, "/admin/cases", CaseRequest{Accounts: []string{"dev"}})
-	follower := startCaseReplica(t, key, clk, feed, "")
+	feed, holder, follower := casedPair(t, key)
 	feed.mu.Lock()
 	feed.lines, feed.ledger = nil, "0123456789abcdef"
 	feed.mu.Unlock()

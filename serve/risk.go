@@ -226,26 +226,9 @@ func decisionsOf(as []Assessment) []string {
 // /admin/limits with reset): what Tighten multiplied goes back to 1. The
 // other sources' decisions stay.
 func (s *Server) Untighten(acct string) (Limits, error) {
-	s.risk.mu.Lock()
-	_, ok := s.risk.base[acct]
-	s.risk.mu.Unlock()
-	if !ok {
-		return Limits{}, fmt.Errorf("no account %q", acct)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
-	defer cancel()
-	if err := s.lim.st.SetDecision(ctx, acct, sharedSource[sourceManual], nil); err != nil {
-		s.lim.errs.Inc()
-		return Limits{}, &StateError{Err: err}
-	}
-	s.risk.mu.Lock()
-	s.setLimitsLocked(acct)
-	s.risk.mu.Unlock()
-	_, eff, _, err := s.accountLimits(ctx, acct)
-	if err != nil {
-		return Limits{}, &StateError{Err: err}
-	}
-	return eff, nil
+	return s.manualDecision(acct, func(ctx context.Context) error {
+		return s.lim.st.SetDecision(ctx, acct, sharedSource[sourceManual], nil)
+	})
 }
 
 // Tighten multiplies an account's hourly and daily limits by factor
@@ -257,6 +240,15 @@ func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
 	if !(factor > 0 && factor <= 1) {
 		return Limits{}, fmt.Errorf("factor %v outside (0,1]", factor)
 	}
+	return s.manualDecision(acct, func(ctx context.Context) error {
+		_, err := s.lim.st.MulFactor(ctx, acct, sharedSource[sourceManual], factor)
+		return err
+	})
+}
+
+// manualDecision records an operator's change of an account's limits
+// (change, in the store) and returns the limits in force after it.
+func (s *Server) manualDecision(acct string, change func(context.Context) error) (Limits, error) {
 	s.risk.mu.Lock()
 	_, ok := s.risk.base[acct]
 	s.risk.mu.Unlock()
@@ -265,7 +257,7 @@ func (s *Server) Tighten(acct string, factor float64) (Limits, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 	defer cancel()
-	if _, err := s.lim.st.MulFactor(ctx, acct, sharedSource[sourceManual], factor); err != nil {
+	if err := change(ctx); err != nil {
 		s.lim.errs.Inc()
 		return Limits{}, &StateError{Err: err}
 	}
