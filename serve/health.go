@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"forensics/serve/state"
 )
 
 // Liveness and readiness. /healthz is 200 while the process serves and
@@ -107,10 +110,49 @@ func (s *Server) addBuiltinChecks() {
 	})
 	if s.cfg.State.Redis != "" {
 		s.AddReadinessCheck("state", backendProbeEvery, s.lim.st.Ping)
+		if r, ok := s.lim.st.(*state.Redis); ok {
+			s.AddReadinessCheck("clock", clockCheckEvery, func(ctx context.Context) error { return s.checkClock(ctx, r) })
+		}
 	}
 	if s.log != nil {
 		s.AddReadinessCheck("request_log", 0, func(context.Context) error { return s.log.Healthy() })
 	}
+}
+
+// clockCheckEvery is how often a replica compares its clock with Redis's.
+const clockCheckEvery = 30 * time.Second
+
+// maxSkew is how far a replica's clock may be from Redis's before it is
+// not ready: half the margin a case decision leaves before its boundary
+// (switchMargin, or a quarter of the window), the time every replica has
+// to switch at the same instant.
+func (s *Server) maxSkew() time.Duration {
+	return min(switchMargin, time.Duration(s.window)/4) / 2
+}
+
+// checkClock fails when this replica's clock is further from Redis's than
+// maxSkew: it would switch accounts into and out of their cases at
+// another time than the other replicas. A smaller skew over a second is
+// logged.
+func (s *Server) checkClock(ctx context.Context, r *state.Redis) error {
+	skew, err := r.ClockSkew(ctx)
+	if err != nil {
+		return err
+	}
+	return s.judgeSkew(skew)
+}
+
+// judgeSkew is checkClock's verdict on a measured skew.
+func (s *Server) judgeSkew(skew time.Duration) error {
+	abs := max(skew, -skew)
+	if abs > s.maxSkew() {
+		s.slog.Error("this replica's clock is off from Redis's by more than half the case-switch margin: keep replicas on NTP", "skew", skew, "max", s.maxSkew())
+		return fmt.Errorf("clock %v off from the shared state's (at most %v): case switches would not be simultaneous", skew.Round(time.Millisecond), s.maxSkew())
+	}
+	if abs > time.Second {
+		s.slog.Warn("this replica's clock is off from Redis's", "skew", skew)
+	}
+	return nil
 }
 
 // checkReady runs every check; the map holds each one's error ("ok").

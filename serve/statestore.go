@@ -27,6 +27,9 @@ func (s *Server) openState() error {
 		}
 		s.lim.st = r
 		s.slog.Info("state in redis", "url", redactURL(cfg.Redis), "prefix", cfg.Prefix)
+		if err := s.checkClock(ctx, r); err != nil {
+			s.slog.Error("state: clock check at start", "err", err)
+		}
 		if r.Initialised {
 			// Loud: the same line follows a Redis that lost its data.
 			s.slog.Warn("shared state initialised: Redis held no epoch marker under this prefix. On a first start that is expected; otherwise the revocations, suspensions and used quota it held are gone (configure Redis with appendonly yes; docs/replicas.md)",

@@ -145,6 +145,20 @@ func (r *Redis) Ping(ctx context.Context) error {
 	return r.guard(ctx)
 }
 
+// ClockSkew is how far this machine's clock (time.Now) is ahead of
+// Redis's (negative: behind), read against the middle of the round trip.
+// Buckets and leases run on Redis's clock; what runs on the replica's
+// (case switches, log timestamps) is only as good as this.
+func (r *Redis) ClockSkew(ctx context.Context) (time.Duration, error) {
+	before := time.Now()
+	t, err := r.c.Time(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("state: redis TIME: %w", err)
+	}
+	mid := before.Add(time.Since(before) / 2)
+	return mid.Sub(t), nil
+}
+
 // Close implements Store.
 func (r *Redis) Close() error { return r.c.Close() }
 
