@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -219,11 +218,7 @@ func (l *Ledger) Cases() []Case {
 func (l *Ledger) Events() []Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := slices.Clone(l.events)
-	for i := range out {
-		out[i].Accounts = slices.Clone(out[i].Accounts)
-	}
-	return out
+	return cloneEvents(l.events)
 }
 
 // Path is the ledger file's path.

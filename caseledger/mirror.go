@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -43,20 +42,7 @@ func (m *Mirror) Add(line []byte) (Event, error) {
 	if len(line) > MaxLine {
 		return Event{}, fmt.Errorf("case ledger mirror: event %d: line longer than %d bytes", n, MaxLine)
 	}
-	e, err := parseLine(line)
-	if err == nil {
-		var prev *Event
-		if len(m.events) > 0 {
-			prev = &m.events[len(m.events)-1]
-		}
-		err = e.checkChain(prev)
-	}
-	if err == nil {
-		err = e.verifySig(m.pub)
-	}
-	if err == nil {
-		err = m.st.apply(e) // checks first; changes nothing when it refuses
-	}
+	e, err := m.st.accept(line, m.events, m.pub)
 	if err != nil {
 		return Event{}, fmt.Errorf("case ledger mirror: event %d: %w", n, err)
 	}
@@ -75,11 +61,7 @@ func (m *Mirror) Len() int {
 func (m *Mirror) Events() []Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := slices.Clone(m.events)
-	for i := range out {
-		out[i].Accounts = slices.Clone(out[i].Accounts)
-	}
-	return out
+	return cloneEvents(m.events)
 }
 
 // Cases is the state of every case mirrored so far.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // Bounds on what Parse reads: a ledger is small (one line per case
@@ -63,26 +64,45 @@ func Parse(r io.Reader, pub ed25519.PublicKey) ([]Event, error) {
 		if n > MaxEvents {
 			return nil, lineErr(fmt.Errorf("more than %d events", MaxEvents))
 		}
-		e, err := parseLine(line)
-		if err == nil {
-			var prev *Event
-			if len(events) > 0 {
-				prev = &events[len(events)-1]
-			}
-			err = e.checkChain(prev)
-		}
-		if err == nil && pub != nil {
-			err = e.verifySig(pub)
-		}
-		if err == nil {
-			err = st.apply(e)
-		}
+		e, err := st.accept(line, events, pub)
 		if err != nil {
 			return nil, lineErr(err)
 		}
 		events = append(events, e)
 		offset += int64(len(line)) + 1
 	}
+}
+
+// accept checks a line as the one after events (canonical form, chain,
+// and with pub its signature) and applies it to the cases; a refused line
+// changes nothing.
+func (st *state) accept(line []byte, events []Event, pub ed25519.PublicKey) (Event, error) {
+	e, err := parseLine(line)
+	if err != nil {
+		return e, err
+	}
+	var prev *Event
+	if len(events) > 0 {
+		prev = &events[len(events)-1]
+	}
+	if err := e.checkChain(prev); err != nil {
+		return e, err
+	}
+	if pub != nil {
+		if err := e.verifySig(pub); err != nil {
+			return e, err
+		}
+	}
+	return e, st.apply(e)
+}
+
+// cloneEvents is a deep copy of events, for callers outside the lock.
+func cloneEvents(events []Event) []Event {
+	out := slices.Clone(events)
+	for i := range out {
+		out[i].Accounts = slices.Clone(out[i].Accounts)
+	}
+	return out
 }
 
 // readLine reads one line without its newline, up to MaxLine bytes. It
