@@ -221,6 +221,14 @@ func (l *Ledger) Events() []Event {
 	return cloneEvents(l.events)
 }
 
+// EventsSince are the ledger's events after the first n (none if n is
+// past the end).
+func (l *Ledger) EventsSince(n int) []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return cloneEvents(l.events[min(max(n, 0), len(l.events)):])
+}
+
 // Path is the ledger file's path.
 func (l *Ledger) Path() string { return l.path }
 

@@ -103,15 +103,17 @@ func (s *Server) publishLedger() error {
 // before serving.
 func (s *Server) syncFeed(ctx context.Context, from int) error {
 	cm := s.cases
-	events := cm.ledger.Events()
+	// Only the events from `from` on: the holder checks the feed's last
+	// line every tick, and the ledger need not be copied whole for it.
+	events := cm.ledger.EventsSince(from)
 	have, err := cm.feed.Since(ctx, from)
 	if err != nil {
 		return err
 	}
-	if from+len(have) > len(events) {
-		return fmt.Errorf("the feed holds %d case events, the ledger %d: another ledger wrote there", from+len(have), len(events))
+	if len(have) > len(events) {
+		return fmt.Errorf("the feed holds %d case events, the ledger %d: another ledger wrote there", from+len(have), from+len(events))
 	}
-	for i, e := range events[from:] {
+	for i, e := range events {
 		line, err := e.Line()
 		if err != nil {
 			return err
@@ -126,7 +128,7 @@ func (s *Server) syncFeed(ctx context.Context, from int) error {
 			return err
 		}
 	}
-	cm.published = len(events)
+	cm.published = from + len(events)
 	return nil
 }
 
