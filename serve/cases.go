@@ -115,26 +115,16 @@ func (s *Server) accountKey(name string) string {
 func (s *Server) restoreCases() error {
 	cm := s.cases
 	now := s.now()
-	plans := switchesOf(cm.events())
-	byID := map[string]caseledger.Case{}
 	open := 0
 	for _, c := range cm.list() {
-		byID[c.ID] = c
 		if c.Open() {
 			open++
 		}
 	}
-	for name, plan := range plans {
-		var tl *caseTimeline
-		for _, p := range plan {
-			var cs *caseServing
-			if p.caseID != "" {
-				var err error
-				if cs, err = s.restoredServing(byID[p.caseID], now); err != nil {
-					return err
-				}
-			}
-			tl = tl.then(now, caseSwitch{from: p.from, serving: cs})
+	for name, plan := range switchesOf(cm.events()) {
+		tl, err := s.timelineOf(plan, now)
+		if err != nil {
+			return err
 		}
 		if tl.base == nil && len(tl.pending) == 0 {
 			continue // no case now, none to come
@@ -147,6 +137,34 @@ func (s *Server) restoreCases() error {
 	}
 	s.met.casesOpen.Set(float64(open))
 	return nil
+}
+
+// timelineOf is the case timeline of an account's switches in the ledger,
+// as of now.
+func (s *Server) timelineOf(plan []plannedSwitch, now time.Time) (*caseTimeline, error) {
+	byID := map[string]caseledger.Case{}
+	for _, c := range s.cases.list() {
+		byID[c.ID] = c
+	}
+	var tl *caseTimeline
+	for _, p := range plan {
+		var cs *caseServing
+		if p.caseID != "" {
+			var err error
+			if cs, err = s.restoredServing(byID[p.caseID], now); err != nil {
+				return nil, err
+			}
+		}
+		tl = tl.then(now, caseSwitch{from: p.from, serving: cs})
+	}
+	return tl, nil
+}
+
+// ledgerTimeline is an account's case timeline from the ledger: for an
+// account a reload adds, which may be one the ledger still has in a case
+// (removed by an edit and a restart, and now back).
+func (s *Server) ledgerTimeline(name string) (*caseTimeline, error) {
+	return s.timelineOf(switchesOf(s.cases.events())[name], s.now())
 }
 
 // plannedSwitch is a ledger event's switch for one account: from on, the

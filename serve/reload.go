@@ -109,6 +109,14 @@ func (s *Server) reloadLocked(cfg *Config, source string) (ReloadReport, error) 
 	if err := merged.validate(); err != nil {
 		return rep, fmt.Errorf("the new config with the running values of %s: %w", strings.Join(kept, ", "), err)
 	}
+	if s.cases != nil {
+		// No case decision between the check of the accounts' cases
+		// (buildSnapshot) and the new accounts' install: one landing in
+		// between would be stored on an account the reload drops. Lock
+		// order: reload.mu, then cases.mu.
+		s.cases.mu.Lock()
+		defer s.cases.mu.Unlock()
+	}
 	sn, err := s.buildSnapshot(merged, old, s.reload.loaded)
 	if err != nil {
 		return rep, err

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReloadKeepsCasedAccounts: a reload may not remove an account that
@@ -48,5 +49,39 @@ func TestReloadKeepsCasedAccounts(t *testing.T) {
 	askSeeded(t, g, devKey, 1) // folds the closed case away
 	if _, err := g.srv.Reload(without("dev"), "test"); err != nil {
 		t.Errorf("removing an account whose case is closed: %v", err)
+	}
+}
+
+// TestCasedAccountBackAfterRestart: an account in an open case, removed
+// from the config and the gateway restarted, then added back by a
+// reload, is served under its case key again (the ledger still has it in
+// the case), not on a fresh timeline under the master key.
+func TestCasedAccountBackAfterRestart(t *testing.T) {
+	key := testKey(t, 1)
+	ledger := filepath.Join(t.TempDir(), "cases.jsonl")
+	g := startCaseGateway(t, key, ledger, "")
+	if code, _, body := caseCall(t, g, "/admin/cases", CaseRequest{Accounts: []string{"dev"}}); code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	full := *g.srv.cfg
+	g.close()
+	clk := newTestClock()
+	clk.advance(time.Hour) // past the boundary: dev is in its case
+	g2 := startGatewayWith(t, key, "", func(c *Config, o *Options) {
+		c.Log.SigningKey = "preloaded"
+		c.Cases = CasesConfig{Ledger: ledger, MasterKey: testKeyName, OpenAt: "alert"}
+		c.Accounts = slices.DeleteFunc(slices.Clone(c.Accounts), func(a AccountConfig) bool { return a.Name == "dev" })
+		o.LogSigner, o.Now = caseSigner, clk.now
+	})
+	back := *g2.srv.cfg
+	back.Accounts = full.Accounts
+	if _, err := g2.srv.Reload(&back, "test"); err != nil {
+		t.Fatal(err)
+	}
+	askSeeded(t, g2, devKey, 1)
+	for _, e := range g2.logLines() {
+		if e.Endpoint == "/api/generate" && (e.Case != "case-0001" || e.Watermark.KeyID != "gw-test.case-0001") {
+			t.Errorf("dev added back: case %q key %s, want case-0001", e.Case, e.Watermark.KeyID)
+		}
 	}
 }

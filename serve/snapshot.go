@@ -143,6 +143,14 @@ func (s *Server) newAccount(sn *snapshot, a AccountConfig, prev *snapshot) (*acc
 		acct.inCase = old.inCase // decisions made during the reload land here too
 	case eligible:
 		acct.inCase = &atomic.Pointer[caseTimeline]{}
+		if prev != nil {
+			// Added by a reload: the ledger may still have it in a case.
+			tl, err := s.ledgerTimeline(a.Name)
+			if err != nil {
+				return nil, err
+			}
+			acct.inCase.Store(tl)
+		}
 	case old != nil && old.inCase != nil && old.inCase.Load().activeAt(s.now()):
 		return nil, fmt.Errorf("account %q is in a case (or has one pending) under the master key %s: its watermark key cannot change until the case is closed", a.Name, s.cfg.Cases.MasterKey)
 	}
