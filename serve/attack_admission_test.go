@@ -237,8 +237,11 @@ func TestThrottleNotMeasurableBySearch(t *testing.T) {
 		largest[key] = lo
 		t.Logf("%s: remaining %d, largest num_predict admitted %d", key, r, lo)
 	}
-	// What earlier probes used (a token or two each) may differ.
-	if d := largest["tw-a-key"] - largest["tw-b-key"]; d < -8 || d > 8 {
+	// What earlier probes used may differ: each of about 12 admitted
+	// probes spends its prompt and 1–3 tokens drawn at random (a clean-
+	// clone CI run saw 2974 against 2963). The throttle, when it showed,
+	// moved the result by about 1,900 (2965 against 1088).
+	if d := largest["tw-a-key"] - largest["tw-b-key"]; d < -24 || d > 24 {
 		t.Errorf("largest admitted num_predict: unthrottled %d, throttled %d: the search measures the throttle", largest["tw-a-key"], largest["tw-b-key"])
 	}
 	if largest["tw-b-key"] < 2000 {
