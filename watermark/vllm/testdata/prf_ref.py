@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""A second implementation of vLLM's philox4x32-10-v1 PRF, with plain
-integers, written from vLLM's prfs/philox.py (commit 373305d6) and
-prfs/base.py (commit 773dc86d) for known-answer vectors of the Go code
-(watermark/vllm). Prints one JSON object per case."""
+"""A second implementation of vLLM's philox4x32-10-v1 and hmac-sha256-v1
+PRFs, with plain integers and the standard library, written from vLLM's
+prfs/philox.py (commit 373305d6), prfs/hmac_sha256.py (commit 3da8712b)
+and prfs/base.py (commit 773dc86d), for known-answer vectors of the Go
+code (watermark/vllm). Prints one JSON object per case."""
+import hashlib
+import hmac
 import json
+import struct
 
 M = 0xFFFFFFFF
 
@@ -42,6 +46,16 @@ def uniform(v):
 assert block([0, 0, 0, 0], [0, 0]) == [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
 assert block([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]) == [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
 
+def hmac_word(key, context, token):
+    msg = bytearray(b"vllm-watermark-hmac-sha256-v1\0")
+    msg += struct.pack("<I", len(context))
+    for c in context:
+        msg += struct.pack("<q", c)
+    msg += struct.pack("<q", token)
+    digest = hmac.digest(key.to_bytes(32, "little"), bytes(msg), hashlib.sha256)
+    return int.from_bytes(digest[:4], "little")
+
+
 cases = [
     (0, [], 0, 0),
     (42, [1, 2, 3, 4], 7, 0),
@@ -51,4 +65,14 @@ cases = [
 ]
 for key, context, token, stream in cases:
     v = word(key, context, token, stream)
-    print(json.dumps({"key": str(key), "context": context, "token": token, "stream": str(stream), "word": v, "uniform": uniform(v)}))
+    print(json.dumps({"prf": "philox4x32-10-v1", "key": str(key), "context": context, "token": token, "stream": str(stream), "word": v, "uniform": uniform(v)}))
+
+hmac_cases = [
+    (0, [], 0),
+    (1, [1, 2, 3, 4], 7),
+    (2**256 - 1, [151643, -1, 11], 128000),
+    (0x0123456789ABCDEF << 128 | 0xFEDCBA9876543210, list(range(16)), 2**63 - 1),
+]
+for key, context, token in hmac_cases:
+    v = hmac_word(key, context, token)
+    print(json.dumps({"prf": "hmac-sha256-v1", "key": str(key), "context": context, "token": token, "stream": "0", "word": v, "uniform": uniform(v)}))
