@@ -4,7 +4,7 @@ BIN     := bin/forensics
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit e2e ollama report-tools redis clients bench lint fuzz measure demo walkthrough experiments calibrate bench-go clean
+.PHONY: help build test unit e2e ollama report-tools redis clients hfref bench lint fuzz measure demo walkthrough experiments calibrate bench-go clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -12,9 +12,9 @@ help: ## list the targets
 build: ## build bin/forensics
 	$(GO) build -o $(BIN) ./cmd/forensics
 
-test: ollama report-tools clients redis ## every test (the README's test command): the suite under the race detector, then the end-to-end tests against a real Ollama (alone and without it: they measure timing, and a busy machine hides or fakes a timing channel)
+test: ollama report-tools clients hfref redis ## every test (the README's test command): the suite under the race detector, then the end-to-end tests against a real Ollama (alone and without it: they measure timing, and a busy machine hides or fakes a timing channel)
 	@echo "$(GO) test -race -count=1 -timeout 40m (every package but e2e)"; \
-	FORENSICS_REQUIRE_REPORT_TOOLS=1 FORENSICS_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 40m $$($(GO) list $(PKGS) | grep -v '/e2e$$'); rc=$$?; \
+	FORENSICS_REQUIRE_REPORT_TOOLS=1 FORENSICS_REQUIRE_REDIS=1 FORENSICS_REQUIRE_HFREF=1 $(GO) test -race -count=1 -timeout 40m $$($(GO) list $(PKGS) | grep -v '/e2e$$'); rc=$$?; \
 	echo "== e2e ($(GO) test -count=1 ./e2e)"; \
 	FORENSICS_REQUIRE_CLIENTS=1 FORENSICS_REQUIRE_REDIS=1 FORENSICS_OLLAMA_BIN=$$(scripts/build-ollama.sh) $(GO) test -count=1 -timeout 30m ./e2e; erc=$$?; \
 	[ $$rc -eq 0 ] && [ $$erc -eq 0 ]
@@ -33,6 +33,9 @@ redis: ## install Debian's redis-server (if missing) for the shared-state tests,
 
 clients: ## install Node.js (apt, if missing) and the pinned openai and ollama npm clients into e2e/clients/node_modules
 	scripts/install-clients.sh
+
+hfref: ## install Hugging Face's JS tokenizers and Jinja and real models' tokenizer files into e2e/hfref/node_modules (the agreement tests' reference)
+	scripts/install-hfref.sh
 
 ollama: ## build (or reuse the cached) pinned Ollama from the Go module proxy
 	scripts/build-ollama.sh >/dev/null

@@ -31,6 +31,11 @@ if [ "$major" -lt "$min_node" ]; then
   exit 1
 fi
 
+# --node-only: check Node and npm only (scripts/install-hfref.sh).
+if [ "${1:-}" = "--node-only" ]; then
+  exit 0
+fi
+
 # The stamp is the lock file's hash: a changed lock reinstalls.
 stamp="$dir/node_modules/.forensics-lock.sha256"
 want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
