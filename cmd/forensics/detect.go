@@ -38,6 +38,7 @@ type detectOptions struct {
 	JSONL       bool
 	Pooled      bool
 	MaxBytes    int64
+	IDs         bool   // engine schemes: the input is token ids
 	Input       string // file path, or "-" for standard input
 	// schemes are the keys' schemes, in the order given; detectJSONL falls
 	// back to its detector's Scheme when there are none.
@@ -78,7 +79,17 @@ status 1 at the end). Per-document p-values under one key are not
 independent (the documents share the key's green lists), so the number of
 documents flagged is not evidence of anything: --pooled adds one test over
 the distinct tuples of all the documents together. A note saying so goes
-to standard error, or with --json into a last {"summary": …} line.`
+to standard error, or with --json into a last {"summary": …} line.
+
+Keys of an engine's watermark (vllm-red-green, vllm-gumbel; see
+"forensics schemes" and keygen --scheme) score token ids: the text is
+split by --tokenizer (a tokenizer file, e.g. exported from a model's
+tokenizer.json) into ids, or --ids gives the ids themselves. The tokens
+are selected as vLLM's detector selects them (each context once), the
+prompt's (context, token) tuples are left out, and the p-value is exact:
+the binomial tail against the exact null green share for red-green, a
+valid bound of the discrete null's tail for Gumbel. One run takes keys of
+one family: this project's or the engines'.`
 
 func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) error) *cobra.Command {
 	opts := &detectOptions{io: io}
@@ -132,10 +143,25 @@ func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) erro
 	f.BoolVar(&opts.JSONL, "jsonl", false, "read one JSON object per line and write one result per line")
 	f.BoolVar(&opts.Pooled, "pooled", false, "with --jsonl, also test all the documents together (their distinct tuples, as one text; memory grows with them)")
 	f.Int64Var(&opts.MaxBytes, "max-bytes", defaultMaxBytes, "largest text (or JSONL line) accepted, in bytes")
+	f.BoolVar(&opts.IDs, "ids", false, "engine schemes (vllm-*): the input is token ids (a JSON array or integers; with --jsonl, {\"ids\": [...], \"prompt_ids\": [...]}) instead of text")
 	return cmd
 }
 
 func detectRun(ctx context.Context, opts *detectOptions) error {
+	paths, err := detectKeyPaths(opts.KeyPaths, opts.Keyring)
+	if err != nil {
+		return err
+	}
+	isEngine, err := detectKeyFamily(paths)
+	if err != nil {
+		return err
+	}
+	if isEngine {
+		return detectEngineRun(ctx, opts, paths)
+	}
+	if opts.IDs {
+		return usagef("--ids is for engine schemes' keys, which score token ids")
+	}
 	keys, err := loadDetectKeys(opts.KeyPaths, opts.Keyring)
 	if err != nil {
 		return err
@@ -208,6 +234,29 @@ func detectRun(ctx context.Context, opts *detectOptions) error {
 // not load is an error rather than a key quietly not tried, and two keys
 // with one id are refused: results name keys by id.
 func loadDetectKeys(paths []string, keyring string) ([]*watermark.Key, error) {
+	paths, err := detectKeyPaths(paths, keyring)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]*watermark.Key, 0, len(paths))
+	from := map[string]string{}
+	for _, p := range paths {
+		k, err := watermark.LoadKey(p)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := from[k.ID]; ok {
+			return nil, fmt.Errorf("key id %s is in both %s and %s: give each key once", k.ID, prev, p)
+		}
+		from[k.ID] = p
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// detectKeyPaths are the --key files, then every key file in the keyring
+// folder (*.yaml or *.yml, by name; hidden files are left out).
+func detectKeyPaths(paths []string, keyring string) ([]string, error) {
 	paths = slices.Clone(paths)
 	if keyring != "" {
 		entries, err := os.ReadDir(keyring)
@@ -227,20 +276,7 @@ func loadDetectKeys(paths []string, keyring string) ([]*watermark.Key, error) {
 			return nil, fmt.Errorf("keyring %s holds no key files (*.yaml)", keyring)
 		}
 	}
-	keys := make([]*watermark.Key, 0, len(paths))
-	from := map[string]string{}
-	for _, p := range paths {
-		k, err := watermark.LoadKey(p)
-		if err != nil {
-			return nil, err
-		}
-		if prev, ok := from[k.ID]; ok {
-			return nil, fmt.Errorf("key id %s is in both %s and %s: give each key once", k.ID, prev, p)
-		}
-		from[k.ID] = p
-		keys = append(keys, k)
-	}
-	return keys, nil
+	return paths, nil
 }
 
 func openInput(path string, stdin io.Reader) (io.Reader, int64, func(), error) {

@@ -15,6 +15,7 @@ import (
 	"forensics/internal/demo"
 	"forensics/report"
 	"forensics/watermark"
+	"forensics/watermark/engine"
 )
 
 // The tests here run each command's flag parsing alone: a runF captures
@@ -83,7 +84,10 @@ func testFlags[O any](t *testing.T, newCmd func(*ioStreams, func(context.Context
 
 func TestKeygenFlags(t *testing.T) {
 	defaults := func() keygenOptions {
-		return keygenOptions{io: flagIO, Out: "k.yaml", Params: watermark.DefaultParams()}
+		return keygenOptions{io: flagIO, Out: "k.yaml", Params: watermark.DefaultParams(), Scheme: watermark.SchemeName, PRF: engine.PRFPhilox}
+	}
+	engineSet := func(prf, width bool) map[string]bool {
+		return map[string]bool{"prf": prf, "context-width": width, "gamma": false, "delta": false}
 	}
 	testFlags(t, newCmdKeygen, defaults, []flagCase[keygenOptions]{
 		{name: "out", args: []string{"--out", "k.yaml"}},
@@ -95,6 +99,20 @@ func TestKeygenFlags(t *testing.T) {
 				o.Params = watermark.Params{Gamma: 0.25, Delta: 2, ContextWidth: 1, PayloadBits: 8}
 			}},
 		{name: "signing", args: []string{"--signing", "--out", "k.yaml"}, want: func(o *keygenOptions) { o.Signing = true }},
+		{name: "vllm gumbel", args: []string{"-o", "k.yaml", "--scheme", "vllm-gumbel", "--engine-config-out", "c.json"},
+			want: func(o *keygenOptions) {
+				o.Scheme, o.EngineConfigOut, o.set = "vllm-gumbel", "c.json", engineSet(false, false)
+				o.Params.Gamma, o.Params.Delta, o.Params.ContextWidth = 0, 0, 4
+			}},
+		{name: "vllm red-green hmac import", args: []string{"-o", "k.yaml", "--scheme", "vllm-red-green", "--prf", "hmac-sha256-v1", "--import", "-", "--context-width", "16"},
+			want: func(o *keygenOptions) {
+				o.Scheme, o.PRF, o.Import, o.set = "vllm-red-green", "hmac-sha256-v1", "-", engineSet(true, true)
+				o.Params.ContextWidth = 16
+			}},
+		{name: "unknown scheme", args: []string{"-o", "k.yaml", "--scheme", "synthid"}, wantErr: "unknown watermark scheme"},
+		{name: "prf without engine scheme", args: []string{"-o", "k.yaml", "--prf", "hmac-sha256-v1"}, wantErr: "--prf belongs to the engine schemes"},
+		{name: "gumbel gamma", args: []string{"-o", "k.yaml", "--scheme", "vllm-gumbel", "--gamma", "0.5"}, wantErr: "Gumbel-max has neither"},
+		{name: "engine payload", args: []string{"-o", "k.yaml", "--scheme", "vllm-gumbel", "--payload-bits", "8"}, wantErr: "--payload-bits belongs to"},
 		{name: "no out", args: nil, wantErr: "--out is required"},
 		{name: "gamma", args: []string{"--out", "k.yaml", "--gamma", "1.5"}, wantErr: "gamma 1.5 is outside (0,1)"},
 		{name: "context width", args: []string{"--out", "k.yaml", "--context-width", "9"}, wantErr: "context width 9"},
@@ -109,6 +127,7 @@ func TestDetectFlags(t *testing.T) {
 	}
 	testFlags(t, newCmdDetect, defaults, []flagCase[detectOptions]{
 		{name: "standard input", args: []string{"--key", "k.yaml"}},
+		{name: "ids", args: []string{"--key", "k.yaml", "--ids"}, want: func(o *detectOptions) { o.IDs = true }},
 		{name: "file", args: []string{"-k", "k.yaml", "answer.txt"}, want: func(o *detectOptions) { o.Input = "answer.txt" }},
 		{name: "dash", args: []string{"-k", "k.yaml", "-"}},
 		{name: "keys and keyring", args: []string{"-k", "k.yaml", "--key", "old.yaml", "--keyring", "keys/"},
@@ -419,5 +438,31 @@ func TestServeKeysFlags(t *testing.T) {
 		{name: "list json", args: append([]string{"--json"}, gw...), want: func(o *serveKeysOptions) { withGateway(o); o.JSON = true }},
 		{name: "list argument", args: append([]string{"extra"}, gw...), wantErr: "at most 0 argument(s)"},
 		{name: "list bad flag", args: append([]string{"--key", "k"}, gw...), wantErr: "unknown flag"},
+	})
+}
+
+func TestSchemesFlags(t *testing.T) {
+	defaults := func() schemesOptions { return schemesOptions{io: flagIO} }
+	testFlags(t, newCmdSchemes, defaults, []flagCase[schemesOptions]{
+		{name: "plain", args: nil},
+		{name: "json", args: []string{"--json"}, want: func(o *schemesOptions) { o.JSON = true }},
+		{name: "argument", args: []string{"x"}, wantErr: "at most 0 argument(s)"},
+	})
+}
+
+func TestRadioactivityFlags(t *testing.T) {
+	defaults := func() radioactivityOptions {
+		return radioactivityOptions{io: flagIO, KeyPath: "k.yaml", Suspect: "s.jsonl", Tokenizer: "embedded", Alpha: 1e-6, NullKeys: 100, MaxBytes: defaultMaxBytes}
+	}
+	testFlags(t, newCmdRadioactivity, defaults, []flagCase[radioactivityOptions]{
+		{name: "required", args: []string{"--key", "k.yaml", "--suspect", "s.jsonl"}},
+		{name: "every flag", args: []string{"-k", "k.yaml", "--suspect", "s.jsonl", "--tokenizer", "tok.json", "--ids", "--control", "a.jsonl", "--control", "b.jsonl",
+			"--alpha", "0.001", "--null-keys", "200", "--null-seed", "s1", "--max-bytes", "100", "--json"},
+			want: func(o *radioactivityOptions) {
+				o.Tokenizer, o.IDs, o.Controls, o.Alpha, o.NullKeys, o.NullSeed, o.MaxBytes, o.JSON = "tok.json", true, []string{"a.jsonl", "b.jsonl"}, 0.001, 200, "s1", 100, true
+			}},
+		{name: "no suspect", args: []string{"--key", "k.yaml"}, wantErr: "--key and --suspect are required"},
+		{name: "few null keys", args: []string{"--key", "k.yaml", "--suspect", "s.jsonl", "--null-keys", "5"}, wantErr: "--null-keys 5"},
+		{name: "alpha", args: []string{"--key", "k.yaml", "--suspect", "s.jsonl", "--alpha", "1"}, wantErr: "--alpha 1"},
 	})
 }

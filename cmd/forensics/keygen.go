@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"forensics/evidence"
 	"forensics/watermark"
+	"forensics/watermark/engine"
+	"forensics/watermark/schemes"
 )
 
 type keygenOptions struct {
@@ -20,10 +23,19 @@ type keygenOptions struct {
 	JSON      bool
 	Signing   bool
 	Tokenizer string
+	// Scheme is the registered scheme (watermark/schemes); PRF, Import
+	// and EngineConfigOut apply to the engine schemes.
+	Scheme          string
+	PRF             string
+	Import          string
+	EngineConfigOut string
+	// set names the engine flags given explicitly, which an imported
+	// config must agree with.
+	set map[string]bool
 }
 
 func newCmdKeygen(io *ioStreams, runF func(context.Context, *keygenOptions) error) *cobra.Command {
-	opts := &keygenOptions{io: io, Params: watermark.DefaultParams()}
+	opts := &keygenOptions{io: io, Params: watermark.DefaultParams(), Scheme: watermark.SchemeName, PRF: engine.PRFPhilox}
 	cmd := &cobra.Command{
 		Use:   "keygen --out KEY.yaml",
 		Short: "Create a watermark key",
@@ -33,19 +45,31 @@ from the operating system's random source, written with mode 0600.
 The secret is never printed. keygen prints the key id and its commitment
 (SHA-256 of the key material), which reports carry instead of the key.
 
+With --scheme vllm-red-green or vllm-gumbel it makes the key of a
+watermark that a serving engine (vLLM) embeds itself: the integer the
+engine's --watermark-config takes (64 bits for --prf philox4x32-10-v1,
+256 for hmac-sha256-v1), with the scheme's parameters (vLLM's defaults:
+context width 4; γ 0.25 and δ 2 for red-green). --engine-config-out
+writes the JSON to give vLLM (it holds the secret; mode 0600). --import
+reads an engine's existing key instead of making one: a file holding the
+decimal integer, or vLLM's watermark config JSON (key, algorithm, prf,
+context_width, gamma, delta). "forensics schemes" lists the schemes.
+
 With --signing it makes an ed25519 key pair for signing evidence bundles
 instead: the private key at --out (PKCS #8 PEM, mode 0600) and the public
 key at --out plus ".pub", to give to whoever verifies.`,
 		Example: `  forensics keygen --out key.yaml
   forensics keygen --out acme.yaml --id acme-2026 --gamma 0.25 --delta 2 --context-width 1 --json
+  forensics keygen --scheme vllm-gumbel --out vllm.yaml --engine-config-out vllm-watermark.json
+  forensics keygen --scheme vllm-red-green --import vllm-watermark.json --out vllm.yaml
   forensics keygen --signing --out signer.key`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Out == "" {
 				return usagef("--out is required")
 			}
-			if err := opts.Params.Validate(); err != nil {
-				return &usageError{err}
+			if err := keygenCheckScheme(cmd, opts); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -64,12 +88,19 @@ key at --out plus ".pub", to give to whoever verifies.`,
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	f.StringVar(&opts.Tokenizer, "tokenizer", "", "record the served model's tokenizer (embedded, words-v1 or a tokenizer file); detect and probe then refuse any other")
 	f.BoolVar(&opts.Signing, "signing", false, "make an ed25519 signing key pair for evidence bundles instead")
+	f.StringVar(&opts.Scheme, "scheme", opts.Scheme, "watermark scheme: "+strings.Join(schemes.Names(), ", "))
+	f.StringVar(&opts.PRF, "prf", opts.PRF, "an engine scheme's PRF: "+engine.PRFPhilox+" or "+engine.PRFHMAC)
+	f.StringVar(&opts.Import, "import", "", "an engine scheme's existing key: a `FILE` (or - for standard input) with the decimal integer or vLLM's watermark config JSON")
+	f.StringVar(&opts.EngineConfigOut, "engine-config-out", "", "also write vLLM's --watermark-config JSON for the key to `FILE` (mode 0600; it holds the secret)")
 	return cmd
 }
 
 func keygenRun(_ context.Context, opts *keygenOptions) error {
 	if opts.Signing {
 		return keygenSigning(opts)
+	}
+	if opts.Scheme != watermark.SchemeName {
+		return keygenEngine(opts)
 	}
 	return keygenWatermark(opts)
 }

@@ -33,6 +33,8 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 	root.AddCommand(
 		newCmdKeygen(io, nil),
 		newCmdDetect(io, nil),
+		newCmdSchemes(io, nil),
+		newCmdRadioactivity(io, nil),
 		newCmdGenerate(io, nil),
 		newCmdTokenizer(io),
 		newCmdServe(io, nil),
