@@ -49,7 +49,7 @@ func NewDetector(k *Key) (*Detector, error) {
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	return &Detector{key: k, prf: k.prf()}, nil
+	return &Detector{key: k, prf: k.NewPRF()}, nil
 }
 
 // Key returns the detector's key.

@@ -18,7 +18,7 @@ const testVocab = 50000
 // the largest uniform, which is Gumbel-max sampling when the candidates
 // are equally likely), the rest at random.
 func embed(k *Key, n int, strength float64, rng *rand.Rand) []int64 {
-	prf := k.prf()
+	prf := k.NewPRF()
 	w := k.ContextWidth
 	out := make([]int64, 0, n)
 	for len(out) < n {
@@ -202,6 +202,32 @@ func TestRadioactivityNullRate(t *testing.T) {
 		// Expected 3; P(Bin(300, 0.01) ≥ 11) < 1e-3.
 		if rejected > 10 {
 			t.Errorf("%s: %d of %d independent suspects rejected at α 0.01", scheme, rejected, trials)
+		}
+	}
+}
+
+// TestDetectIDsIsVLLMSelection: with dedup (vLLM's default) the engine
+// detector scores exactly the tokens vLLM's detector scores, with the
+// same statistic.
+func TestDetectIDsIsVLLMSelection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, k := range allKeys(t) {
+		d, _ := NewDetector(k)
+		ids := embed(k, 300, 0.5, rng)
+		// Repeats, so that dedup has something to do.
+		ids = append(ids, ids[:50]...)
+		got := d.DetectIDs(ids)
+		var want vllm.Detection
+		if k.Scheme == SchemeRedGreen {
+			want = vllm.DetectRedGreen(k.NewPRF(), ids, k.ContextWidth, k.Gamma, true)
+		} else {
+			want = vllm.DetectGumbel(k.NewPRF(), ids, k.ContextWidth, true)
+		}
+		if got.Scored != want.Scored || got.Statistic != want.Score || got.Log10P != want.Log10P {
+			t.Errorf("%v: engine %d/%v/%v, vllm %d/%v/%v", k, got.Scored, got.Statistic, got.Log10P, want.Scored, want.Score, want.Log10P)
+		}
+		if got.Scored >= len(ids) {
+			t.Errorf("%v: the repeated contexts were scored again", k)
 		}
 	}
 }

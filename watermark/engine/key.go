@@ -174,8 +174,9 @@ func (k Key) GoString() string { return k.String() }
 // Format keeps every verb from printing the secret.
 func (k Key) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
 
-// PRF returns the key's PRF as vLLM computes it.
-func (k *Key) prf() vllm.PRF {
+// NewPRF returns the key's PRF as vLLM computes it (for samplers that
+// embed the watermark, and for detection).
+func (k *Key) NewPRF() vllm.PRF {
 	if k.PRF == PRFPhilox {
 		return vllm.PhiloxPRF{Key: k.secret.Uint64()}
 	}

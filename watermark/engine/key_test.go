@@ -130,7 +130,7 @@ func TestKeyFormMatchesReference(t *testing.T) {
 			continue // detection uses stream 0 only
 		}
 		k := mustKey(t, SchemeGumbel, v.PRF, v.Key)
-		if got := k.prf().UniformOf(v.Context, v.Token); got != v.Uniform {
+		if got := k.NewPRF().UniformOf(v.Context, v.Token); got != v.Uniform {
 			t.Errorf("%s key %s: uniform %v, reference %v", v.PRF, v.Key, got, v.Uniform)
 		}
 		n++

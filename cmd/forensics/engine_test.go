@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"forensics/watermark/engine"
+	"forensics/watermark/vllm"
+)
+
+// engineIDs writes n token ids carrying an engine key's watermark: at
+// each step the token is picked by the scheme among 8 random candidates
+// of a 50,000-token vocabulary (red-green: a green one if any; Gumbel: the
+// largest uniform), a stand-in for the engine's sampler with equally
+// likely candidates.
+func engineIDs(t *testing.T, keyPath string, n int, seed uint64) []int64 {
+	t.Helper()
+	k, err := engine.LoadKey(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prf := k.NewPRF()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var out []int64
+	for len(out) < n {
+		ctx := make([]int64, k.ContextWidth)
+		for i := range ctx {
+			ctx[i] = -1
+			if j := len(out) - k.ContextWidth + i; j >= 0 {
+				ctx[i] = out[j]
+			}
+		}
+		best, pick := float32(-1), int64(0)
+		for range 8 {
+			c := int64(rng.IntN(50000))
+			u := prf.UniformOf(ctx, c)
+			if k.Scheme == engine.SchemeRedGreen && vllm.Green(u, k.Gamma) {
+				pick = c
+				break
+			}
+			if u > best {
+				best, pick = u, c
+			}
+		}
+		out = append(out, pick)
+	}
+	return out
+}
+
+func idsText(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+func TestEngineKeygenDetect(t *testing.T) {
+	dir := t.TempDir()
+	for _, scheme := range []string{"vllm-gumbel", "vllm-red-green"} {
+		key := filepath.Join(dir, scheme+".yaml")
+		cfg := filepath.Join(dir, scheme+".json")
+		code, out, errOut := runCLI(t, "", "keygen", "--scheme", scheme, "--out", key, "--engine-config-out", cfg)
+		if code != 0 || !strings.Contains(out, "commitment sha256:") {
+			t.Fatalf("keygen %s: %d %s %s", scheme, code, out, errOut)
+		}
+		if st, err := os.Stat(cfg); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("engine config: %v %v", st, err)
+		}
+		ids := engineIDs(t, key, 150, 7)
+		code, out, _ = runCLI(t, idsText(ids), "detect", "--key", key, "--ids", "--json")
+		var res struct {
+			Scheme      string  `json:"scheme"`
+			Scored      int     `json:"scored"`
+			Log10P      float64 `json:"log10_p"`
+			Watermarked bool    `json:"watermarked"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+			t.Fatalf("detect %s: %d %v %s", scheme, code, err, out)
+		}
+		if res.Scheme != scheme || res.Scored != 150 || !res.Watermarked || res.Log10P > -6 {
+			t.Errorf("detect %s on its own ids: %+v", scheme, res)
+		}
+		// Imported from the engine's config, the same key finds the same.
+		imported := filepath.Join(dir, scheme+"-imported.yaml")
+		if code, _, errOut := runCLI(t, "", "keygen", "--scheme", scheme, "--import", cfg, "--out", imported); code != 0 {
+			t.Fatalf("import: %s", errOut)
+		}
+		_, out2, _ := runCLI(t, idsText(ids), "detect", "--key", imported, "--ids", "--json")
+		var res2 struct {
+			Log10P float64 `json:"log10_p"`
+		}
+		if json.Unmarshal([]byte(out2), &res2) != nil || res2.Log10P != res.Log10P {
+			t.Errorf("the imported key gives log10 p %v, the original %v", res2.Log10P, res.Log10P)
+		}
+	}
+}
+
+func TestEngineDetectRefuses(t *testing.T) {
+	dir := t.TempDir()
+	eng := filepath.Join(dir, "e.yaml")
+	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", "vllm-gumbel", "--out", eng); code != 0 {
+		t.Fatal(errOut)
+	}
+	own := newKeyFile(t)
+	cases := []struct {
+		name, stdin string
+		args        []string
+		want        string
+	}{
+		{"mixed families", "text", []string{"detect", "--key", own, "--key", eng}, "not both"},
+		{"ids for our key", "[1,2]", []string{"detect", "--key", own, "--ids"}, "--ids is for engine schemes"},
+		{"bad id", "[1, -2]", []string{"detect", "--key", eng, "--ids"}, "token id 2 is not an integer"},
+		{"no ids", "[]", []string{"detect", "--key", eng, "--ids"}, "no token ids"},
+		{"windows", "x", []string{"detect", "--key", eng, "--windows"}, "not available for engine schemes"},
+		{"words tokenizer", "some text", []string{"detect", "--key", eng, "--tokenizer", "words-v1"}, "gives no token ids"},
+		{"radioactivity with our key", "", []string{"radioactivity", "--key", own, "--suspect", eng}, "forensics probe"},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(t, c.stdin, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d, %q; want %q", c.name, code, errOut, c.want)
+		}
+	}
+}
+
+// TestRadioactivityCommand: a suspect whose answers carry the engine
+// watermark is supported, an independent one is not, and a control
+// carrying it withholds the verdict.
+func TestRadioactivityCommand(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.yaml")
+	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", "vllm-red-green", "--out", key); code != 0 {
+		t.Fatal(errOut)
+	}
+	write := func(name string, watermarked bool) string {
+		var b strings.Builder
+		for i := range 20 {
+			ids := engineIDs(t, key, 40, uint64(i)+100)
+			if !watermarked {
+				r := rand.New(rand.NewPCG(uint64(i), 9))
+				for j := range ids {
+					ids[j] = int64(r.IntN(50000))
+				}
+			}
+			fmt.Fprintf(&b, `{"prompt_ids": [%d, 5, 6], "ids": %s}`+"\n", i, idsText(ids))
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	marked, clean := write("marked.jsonl", true), write("clean.jsonl", false)
+	status := func(args ...string) string {
+		code, out, errOut := runCLI(t, "", append([]string{"radioactivity", "--key", key, "--ids", "--null-keys", "40", "--json"}, args...)...)
+		var r engine.Radioactivity
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("radioactivity %v: %d %s", args, code, errOut)
+		}
+		return r.Status
+	}
+	if s := status("--suspect", marked, "--control", clean); s != engine.StatusSupported {
+		t.Errorf("watermarked suspect: %s", s)
+	}
+	if s := status("--suspect", clean); s != engine.StatusNotRejected {
+		t.Errorf("independent suspect: %s", s)
+	}
+	if s := status("--suspect", marked, "--control", marked); s != engine.StatusWithheld {
+		t.Errorf("watermarked control: %s", s)
+	}
+	_, out, _ := runCLI(t, "", "radioactivity", "--key", key, "--ids", "--null-keys", "40", "--suspect", clean)
+	if !strings.Contains(out, "not evidence that the suspect is independent") {
+		t.Errorf("a non-rejection must not read as clean:\n%s", out)
+	}
+}
