@@ -105,6 +105,10 @@ func TestEngineDetectRefuses(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	own := newKeyFile(t)
+	weak := filepath.Join(dir, "weak.json")
+	if err := os.WriteFile(weak, []byte(`{"key": 42, "algorithm": "gumbel"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, stdin string
 		args        []string
@@ -116,6 +120,7 @@ func TestEngineDetectRefuses(t *testing.T) {
 		{"no ids", "[]", []string{"detect", "--key", eng, "--ids"}, "no token ids"},
 		{"windows", "x", []string{"detect", "--key", eng, "--windows"}, "not available for engine schemes"},
 		{"words tokenizer", "some text", []string{"detect", "--key", eng, "--tokenizer", "words-v1"}, "gives no token ids"},
+		{"weak import", "", []string{"keygen", "--scheme", "vllm-gumbel", "--import", weak, "--out", filepath.Join(dir, "w.yaml")}, "guessable"},
 		{"radioactivity with our key", "", []string{"radioactivity", "--key", own, "--suspect", eng}, "forensics probe"},
 	}
 	for _, c := range cases {

@@ -114,6 +114,12 @@ func engineKeyFromOptions(opts *keygenOptions) (*engine.Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A small integer is a key anyone can guess, and the one a copied
+	// example uses: another deployment configured with it writes text
+	// that carries "our" watermark, so evidence under it proves nothing.
+	if imp.key.BitLen() <= minImportBits {
+		return nil, fmt.Errorf("import: the key is below 2^%d: guessable (and the kind of key examples use), so text under it is no evidence of anything; configure the engine with a fresh key (forensics keygen --scheme %s --engine-config-out FILE)", minImportBits, opts.Scheme)
+	}
 	id := opts.ID
 	if id == "" {
 		fresh, err := engine.NewKey("", opts.Scheme, opts.PRF)
@@ -141,6 +147,9 @@ func engineKeyParams(k *engine.Key, opts *keygenOptions) (*engine.Key, error) {
 	}
 	return k, nil
 }
+
+// minImportBits: an imported key must have more bits than this.
+const minImportBits = 32
 
 // engineImport is an engine's key and settings, as imported.
 type engineImport struct {
