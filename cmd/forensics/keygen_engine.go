@@ -114,11 +114,11 @@ func engineKeyFromOptions(opts *keygenOptions) (*engine.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A small integer is a key anyone can guess, and the one a copied
-	// example uses: another deployment configured with it writes text
-	// that carries "our" watermark, so evidence under it proves nothing.
+	// A small integer is a key anyone can guess: another deployment
+	// configured with it writes text that carries "our" watermark, so
+	// evidence under it proves nothing.
 	if imp.key.BitLen() <= minImportBits {
-		return nil, fmt.Errorf("import: the key is below 2^%d: guessable (and the kind of key examples use), so text under it is no evidence of anything; configure the engine with a fresh key (forensics keygen --scheme %s --engine-config-out FILE)", minImportBits, opts.Scheme)
+		return nil, fmt.Errorf("import: the key is below 2^%d: guessable, and another deployment may use it too, so text under it is no evidence; configure the engine with a fresh key (forensics keygen --scheme %s --engine-config-out FILE)", minImportBits, opts.Scheme)
 	}
 	id := opts.ID
 	if id == "" {
