@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,9 +211,12 @@ func printEngineDetect(w io.Writer, r engineDetection) {
 	fmt.Fprintf(w, "statistic  %s = %.4g\n", r.StatisticName, r.Statistic)
 	fmt.Fprintf(w, "null       %s\n", r.Null)
 	fmt.Fprintf(w, "log10 p    %.2f (p = %s); adjusted %.2f\n", r.Log10P, stats.FormatP(r.Log10P), r.AdjustedLog10P)
-	if r.Watermarked {
+	switch {
+	case r.Watermarked && r.KeysTried > 1:
+		fmt.Fprintf(w, "verdict    WATERMARKED under key %s: Holm-adjusted p ≤ α = %g (%d keys tried)\n", r.KeyID, r.Alpha, r.KeysTried)
+	case r.Watermarked:
 		fmt.Fprintf(w, "verdict    WATERMARKED: p ≤ α = %g\n", r.Alpha)
-	} else {
+	default:
 		fmt.Fprintf(w, "verdict    not shown to be watermarked at α = %g (this is not proof that it is unwatermarked)\n", r.Alpha)
 	}
 	if r.KeysTried > 1 {
@@ -223,6 +225,9 @@ func printEngineDetect(w io.Writer, r engineDetection) {
 		}
 	}
 }
+
+// engineJSONLNotice is said once for every --jsonl run with engine keys.
+const engineJSONLNotice = `per-document p-values under one key are not independent: the documents share the key's PRF values (a common context followed by a common token scores the same in every document). Do not count flagged documents as "k of n" evidence; for a verdict on the set, use --pooled: one test over all the documents, each context once across them.`
 
 // engineLine is one line of --jsonl output for engine keys.
 type engineLine struct {
@@ -235,7 +240,7 @@ type engineLine struct {
 // jsonl scores one record a line, and with --pooled all of them together.
 func (r *engineRun) jsonl(ctx context.Context, in io.Reader) error {
 	if !r.opts.JSON {
-		fmt.Fprintf(r.opts.io.ErrOut, "note: %s\n", jsonlNotice)
+		fmt.Fprintf(r.opts.io.ErrOut, "note: %s\n", engineJSONLNotice)
 	}
 	out := bufio.NewWriter(r.opts.io.Out)
 	defer out.Flush()
@@ -284,7 +289,7 @@ func (r *engineRun) jsonl(ctx context.Context, in io.Reader) error {
 	if r.opts.Pooled {
 		res := r.combine(func(d *engine.Detector) engine.Detection { return d.DetectPooled(prompts, docs) })
 		if r.opts.JSON {
-			if err := enc.Encode(map[string]any{"summary": map[string]any{"lines": total, "failed": failed, "pooled": res, "notice": jsonlNotice}}); err != nil {
+			if err := enc.Encode(map[string]any{"summary": map[string]any{"lines": total, "failed": failed, "pooled": res, "notice": engineJSONLNotice}}); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		} else {
@@ -299,31 +304,40 @@ func (r *engineRun) jsonl(ctx context.Context, in io.Reader) error {
 	return nil
 }
 
+// engineRecord is one JSONL record for engine keys.
+type engineRecord struct {
+	ID        json.RawMessage `json:"id,omitempty"`
+	Text      *string         `json:"text"`
+	Prompt    *string         `json:"prompt"`
+	IDs       []int64         `json:"ids"`
+	PromptIDs []int64         `json:"prompt_ids"`
+}
+
 // record parses one --jsonl line: {"text": …} (or with --ids, {"ids":
-// […]}), an optional "prompt" (text, or "prompt_ids") and "id".
+// […]}), an optional "prompt" (with --ids, "prompt_ids") and "id". Field
+// names are exact and each once, and the other mode's fields are
+// refused rather than ignored: a prompt silently dropped would score the
+// suspect's echo of it.
 func (r *engineRun) record(line []byte, out *engineLine) (prompts [][]int64, ids []int64, err error) {
-	var rec struct {
-		ID        json.RawMessage `json:"id,omitempty"`
-		Text      *string         `json:"text"`
-		Prompt    string          `json:"prompt"`
-		IDs       []int64         `json:"ids"`
-		PromptIDs []int64         `json:"prompt_ids"`
+	var rec engineRecord
+	fields := []string{"id", "text", "prompt"}
+	if r.opts.IDs {
+		fields = []string{"id", "ids", "prompt_ids"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if err := dec.Decode(&rec); err != nil {
-		return nil, nil, fmt.Errorf("not a JSON object: %v", err)
+	if err := decodeStrictObject(line, &rec, fields...); err != nil {
+		return nil, nil, err
 	}
 	out.ID = rec.ID
 	if r.opts.IDs {
 		if len(rec.IDs) == 0 {
-			return nil, nil, errors.New(`no "ids" field (with --ids each line holds {"ids": [...]})`)
+			return nil, nil, errors.New(`no "ids" (with --ids each line holds {"ids": [...], "prompt_ids": [...]})`)
 		}
 		for _, id := range slicesConcat(rec.IDs, rec.PromptIDs) {
 			if id < 0 || id > maxTokenID {
 				return nil, nil, fmt.Errorf("token id out of 0..%d", maxTokenID)
 			}
 		}
-		if len(rec.PromptIDs) > 0 {
+		if rec.PromptIDs != nil {
 			prompts = [][]int64{rec.PromptIDs}
 		}
 		return prompts, rec.IDs, nil
@@ -334,8 +348,8 @@ func (r *engineRun) record(line []byte, out *engineLine) (prompts [][]int64, ids
 	if ids, err = r.ids(*rec.Text); err != nil {
 		return nil, nil, err
 	}
-	if rec.Prompt != "" {
-		p, err := r.ids(rec.Prompt)
+	if rec.Prompt != nil {
+		p, err := r.ids(*rec.Prompt)
 		if err != nil {
 			return nil, nil, fmt.Errorf("prompt: %w", err)
 		}

@@ -8,8 +8,8 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -72,7 +72,25 @@ func keygenEngine(opts *keygenOptions) error {
 		if err != nil {
 			return err
 		}
+		if _, ok := tk.(engine.Encoder); !ok {
+			return fmt.Errorf("tokenizer %s gives no token ids; an engine scheme's key needs the served model's tokenizer (a tokenizer file)", tk.ID())
+		}
 		k.Tokenizer = tk.ID()
+	}
+	// Both paths are checked before either is written, so that nothing is
+	// left half done.
+	if opts.EngineConfigOut != "" {
+		if opts.EngineConfigOut == opts.Out {
+			return usagef("--engine-config-out and --out are the same file")
+		}
+		for _, p := range []string{opts.Out, opts.EngineConfigOut} {
+			if err := keyfile.CheckPath(p); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			if _, err := os.Lstat(p); err == nil && !opts.Overwrite {
+				return fmt.Errorf("%s: file exists (refusing to overwrite a key without --force)", p)
+			}
+		}
 	}
 	if err := k.WriteFile(opts.Out, opts.Overwrite); err != nil {
 		return err
@@ -96,7 +114,7 @@ func keygenEngine(opts *keygenOptions) error {
 	fmt.Fprintf(opts.io.Out, "%s key %s to %s (mode 0600)\n%s\n", verb, k.ID, opts.Out, k.String())
 	fmt.Fprintf(opts.io.Out, "commitment sha256:%s\n", k.Commitment())
 	if opts.EngineConfigOut != "" {
-		fmt.Fprintf(opts.io.Out, "vLLM config in %s: vllm serve MODEL --watermark-config \"$(cat %s)\"\n", opts.EngineConfigOut, opts.EngineConfigOut)
+		fmt.Fprintf(opts.io.Out, "vLLM's --watermark-config is in %s (mode 0600). Keep it off vLLM's command line, where ps and /proc show it: put it in the YAML file of vllm serve --config (docs/engine-schemes.md)\n", opts.EngineConfigOut)
 	}
 	return nil
 }
@@ -114,25 +132,10 @@ func engineKeyFromOptions(opts *keygenOptions) (*engine.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A small integer is a key anyone can guess: another deployment
-	// configured with it writes text that carries "our" watermark, so
-	// evidence under it proves nothing.
-	if imp.key.BitLen() <= minImportBits {
-		return nil, fmt.Errorf("import: the key is below 2^%d: guessable, and another deployment may use it too, so text under it is no evidence; configure the engine with a fresh key (forensics keygen --scheme %s --engine-config-out FILE)", minImportBits, opts.Scheme)
-	}
-	id := opts.ID
-	if id == "" {
-		fresh, err := engine.NewKey("", opts.Scheme, opts.PRF)
-		if err != nil {
-			return nil, err
-		}
-		id = fresh.ID
-	}
-	k, err := engine.NewKeyFromInt(id, imp.scheme, imp.prf, imp.key, imp.width, imp.gamma, imp.delta)
+	k, err := engine.Import(opts.ID, imp.scheme, imp.prf, imp.key, imp.width, imp.gamma, imp.delta)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	k.Created = time.Now().UTC().Truncate(time.Second)
 	return k, nil
 }
 
@@ -147,9 +150,6 @@ func engineKeyParams(k *engine.Key, opts *keygenOptions) (*engine.Key, error) {
 	}
 	return k, nil
 }
-
-// minImportBits: an imported key must have more bits than this.
-const minImportBits = 32
 
 // engineImport is an engine's key and settings, as imported.
 type engineImport struct {
@@ -198,10 +198,9 @@ type vllmConfig struct {
 
 func parseVLLMConfig(data []byte, imp engineImport, opts *keygenOptions) (engineImport, error) {
 	var c vllmConfig
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&c); err != nil {
-		return imp, errors.New("import: not valid JSON (or a field of the wrong type)")
+	if err := decodeStrictObject(data, &c, "key", "algorithm", "prf", "context_width", "gamma", "delta",
+		"alpha", "deduplicate_contexts", "deduplicate_contexts_max_history", "allow_target_only_watermarking"); err != nil {
+		return imp, fmt.Errorf("import: %w", err)
 	}
 	n, ok := new(big.Int).SetString(string(c.Key), 10)
 	if !ok || n.Sign() < 0 {
@@ -214,7 +213,7 @@ func parseVLLMConfig(data []byte, imp engineImport, opts *keygenOptions) (engine
 	case "red_green":
 		imp.scheme = engine.SchemeRedGreen
 	default:
-		return imp, fmt.Errorf("import: vLLM algorithm %q is not one forensics detects (gumbel, red_green)", clipName(c.Algorithm))
+		return imp, errors.New("import: the config's algorithm is not one forensics detects (gumbel, red_green)")
 	}
 	switch c.PRF {
 	case "", "philox":
@@ -222,7 +221,7 @@ func parseVLLMConfig(data []byte, imp engineImport, opts *keygenOptions) (engine
 	case "hmac_sha256":
 		imp.prf = engine.PRFHMAC
 	default:
-		return imp, fmt.Errorf("import: vLLM prf %q is not one forensics implements (philox, hmac_sha256)", clipName(c.PRF))
+		return imp, errors.New("import: the config's prf is not one forensics implements (philox, hmac_sha256)")
 	}
 	imp.width = engine.DefaultContextWidth
 	if c.ContextWidth != nil {
@@ -254,7 +253,7 @@ func importAgrees(imp engineImport, c vllmConfig, opts *keygenOptions) error {
 		return fmt.Errorf("import: the config's prf is %s, but --prf is %s", imp.prf, opts.PRF)
 	}
 	if opts.set["context-width"] && imp.width != opts.Params.ContextWidth {
-		return fmt.Errorf("import: the config's context width is %d, but --context-width is %d", imp.width, opts.Params.ContextWidth)
+		return fmt.Errorf("import: the config's context width differs from --context-width %d", opts.Params.ContextWidth)
 	}
 	if (opts.set["gamma"] && c.Gamma != nil && *c.Gamma != opts.Params.Gamma) || (opts.set["delta"] && c.Delta != nil && *c.Delta != opts.Params.Delta) {
 		return errors.New("import: the config's gamma or delta differs from the flags")
@@ -262,12 +261,48 @@ func importAgrees(imp engineImport, c vllmConfig, opts *keygenOptions) error {
 	return nil
 }
 
-// clipName bounds a name quoted from an imported file (never the key).
-func clipName(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
+// decodeStrictObject decodes one JSON object into v, accepting only the
+// named fields, each once and spelt exactly (encoding/json alone matches
+// names without regard to case and keeps the last of two), and nothing
+// after the object. Errors quote no value: the object may hold a key.
+func decodeStrictObject(data []byte, v any, fields ...string) error {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return errors.New("not a JSON object")
 	}
-	return s
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	seen := map[string]bool{}
+	tokens := json.NewDecoder(bytes.NewReader(data))
+	if _, err := tokens.Token(); err != nil {
+		return errors.New("not a JSON object")
+	}
+	for tokens.More() {
+		t, err := tokens.Token()
+		if err != nil {
+			return errors.New("not a JSON object")
+		}
+		name, _ := t.(string)
+		if !slices.Contains(fields, name) {
+			return errors.New("a field that is not one of " + strings.Join(fields, ", ") + " (names are exact)")
+		}
+		if seen[name] {
+			return errors.New("a field given twice")
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := tokens.Decode(&skip); err != nil {
+			return errors.New("not a JSON object")
+		}
+	}
+	dec = json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return errors.New("a field of the wrong type")
+	}
+	return nil
 }
 
 func readCapped(path string, max int64) ([]byte, error) {

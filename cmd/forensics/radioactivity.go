@@ -9,10 +9,12 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"forensics/internal/jsonl"
+	"forensics/internal/termsafe"
 	"forensics/stats"
 	"forensics/watermark/engine"
 )
@@ -36,7 +38,8 @@ vllm-red-green or vllm-gumbel key): the probe's radioactivity test for
 the engine schemes, on answers already collected.
 
 --suspect is a JSONL file, one answer a line: {"prompt": …, "text": …}
-(with --ids, {"prompt_ids": […], "ids": […]}). The answers are scored as
+(with --ids, {"prompt_ids": […], "ids": […]}); every answer needs its
+prompt, and each prompt is answered once. The answers are scored as
 one body of evidence: tokens are selected as vLLM's detector selects them
 within each answer, each context counts once across all answers, and
 (context, token) tuples that occur in any prompt are left out, so a model
@@ -50,6 +53,14 @@ answers (another provider's model asked the same prompts) must not score
 as watermarked (at 1e-3). Otherwise the verdict is "withheld". A
 non-rejection says the answers show no significant dependence on the
 key; it never says the suspect is independent of it.
+
+What no number here can check, and the output states: the p-value holds
+only if the answers were not chosen by their score under our key (every
+answer to prompts fixed before asking; answers kept because they scored
+well make any model look watermarked), and a rejection shows dependence
+on our watermarked text, not how: a relay of our service, copying and
+training all explain it. forensics probe plans the prompts before the
+first query and runs the relay check; this command cannot.
 
 This project's own keys (kgw-siphash24-v1) are tested by "forensics
 probe", which also asks the questions and seals the evidence.`
@@ -131,7 +142,7 @@ func radioactivityRun(ctx context.Context, opts *radioactivityOptions) error {
 			return err
 		}
 		prompts = append(prompts, p...)
-		controls = append(controls, engine.Answers{Name: fmt.Sprintf("control-%d", i), Docs: docs})
+		controls = append(controls, engine.Answers{Name: fmt.Sprintf("control-%d (%s)", i, termsafe.Line(filepath.Base(path))), Docs: docs})
 	}
 	plan := engine.DefaultRadioPlan(opts.NullSeed)
 	if plan.NullSeed == "" {
@@ -149,9 +160,16 @@ func radioactivityRun(ctx context.Context, opts *radioactivityOptions) error {
 	return nil
 }
 
+// maxAnswersBytes bounds one answers file: the selection keeps a few
+// words a token, so memory stays within a few GiB.
+const maxAnswersBytes = 1 << 30
+
 // readAnswers reads one model's answers: their prompts and answers as
 // ids, and the file's SHA-256. Any bad line is an error: a test over a
-// silently shortened set of answers would not be the test planned.
+// silently shortened set of answers would not be the test planned. Every
+// answer needs its prompt (a suspect's echo of it must be left out), and
+// each prompt is answered once: several answers to one prompt leave room
+// to keep the best.
 func (r *engineRun) readAnswers(path string) (prompts, docs [][]int64, sum string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -159,8 +177,13 @@ func (r *engineRun) readAnswers(path string) (prompts, docs [][]int64, sum strin
 	}
 	defer f.Close()
 	h := sha256.New()
-	rd := jsonl.NewReader(io.TeeReader(f, h), int(min(r.opts.MaxBytes, math.MaxInt32)))
+	lim := &io.LimitedReader{R: f, N: maxAnswersBytes + 1}
+	rd := jsonl.NewReader(io.TeeReader(lim, h), int(min(r.opts.MaxBytes, math.MaxInt32)))
+	asked := map[string]int{}
 	for {
+		if lim.N <= 0 {
+			return nil, nil, "", fmt.Errorf("%s is larger than %d bytes", path, maxAnswersBytes)
+		}
 		line, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -172,6 +195,14 @@ func (r *engineRun) readAnswers(path string) (prompts, docs [][]int64, sum strin
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("%s line %d: %w", path, rd.Line(), err)
 		}
+		if len(p) == 0 || len(p[0]) == 0 {
+			return nil, nil, "", fmt.Errorf("%s line %d: no prompt: every answer needs the prompt it answers (\"prompt\", or with --ids \"prompt_ids\"), so that the suspect's echo of it is left out", path, rd.Line())
+		}
+		pk := fmt.Sprint(p[0])
+		if prev, ok := asked[pk]; ok {
+			return nil, nil, "", fmt.Errorf("%s lines %d and %d answer the same prompt: give each prompt's one answer (several answers to a prompt leave room to keep the best)", path, prev, rd.Line())
+		}
+		asked[pk] = rd.Line()
 		prompts, docs = append(prompts, p...), append(docs, ids)
 	}
 	if len(docs) == 0 {
@@ -194,4 +225,7 @@ func printRadioactivity(w io.Writer, r engine.Radioactivity) {
 		fmt.Fprintf(w, "control      %s: %d scored, log10 p %.2f\n", c.Name, c.Scored, c.Log10P)
 	}
 	fmt.Fprintf(w, "verdict      %s: %s\n", r.Status, r.Reason)
+	for _, a := range r.Assumptions {
+		fmt.Fprintf(w, "assumes      %s\n", a)
+	}
 }

@@ -41,6 +41,15 @@ type Detector struct {
 	prf vllm.PRF
 }
 
+// String names the detector's key, never its PRF's key.
+func (d *Detector) String() string { return "detector for " + d.key.String() }
+
+// GoString keeps %#v from printing the PRF's key.
+func (d *Detector) GoString() string { return d.String() }
+
+// Format keeps every verb from printing the PRF's key.
+func (d *Detector) Format(f fmt.State, _ rune) { fmt.Fprint(f, d.String()) }
+
 // NewDetector checks the key and builds its PRF.
 func NewDetector(k *Key) (*Detector, error) {
 	if k == nil {

@@ -61,7 +61,17 @@ type Key struct {
 	// detection refuses any other.
 	Tokenizer string
 	secret    *big.Int
+	// nonce salts the commitment: without it a published commitment of a
+	// small key could be searched (SHA-256 of public fields and the key).
+	nonce [16]byte
 }
+
+// MinKeyBits: a key file's integer must be at least 2^MinKeyBits. A small
+// integer is a key anyone can guess, and another deployment configured
+// with the same integer writes text carrying "our" watermark, so text
+// under it is no evidence. (NewKeyFromInt, for published test vectors,
+// does not check it.)
+const MinKeyBits = 32
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
@@ -76,7 +86,7 @@ func keyBits(prf string) (int, error) {
 	case PRFHMAC:
 		return 256, nil
 	}
-	return 0, fmt.Errorf("prf %q is not supported (want %s or %s)", prf, PRFPhilox, PRFHMAC)
+	return 0, fmt.Errorf("the prf is not supported (want %s or %s)", PRFPhilox, PRFHMAC)
 }
 
 // Validate reports the first parameter out of range.
@@ -91,20 +101,20 @@ func (k *Key) Validate() error {
 	switch k.Scheme {
 	case SchemeRedGreen:
 		if math.IsNaN(k.Gamma) || k.Gamma <= 0 || k.Gamma >= 1 {
-			return fmt.Errorf("gamma %v is outside (0,1)", k.Gamma)
+			return errors.New("gamma is outside (0,1)")
 		}
 		if math.IsNaN(k.Delta) || k.Delta <= 0 || k.Delta > 50 {
-			return fmt.Errorf("delta %v is outside (0,50]", k.Delta)
+			return errors.New("delta is outside (0,50]")
 		}
 	case SchemeGumbel:
 		if k.Gamma != 0 || k.Delta != 0 {
 			return errors.New("gamma and delta belong to the red-green scheme, not to Gumbel-max")
 		}
 	default:
-		return fmt.Errorf("scheme %q is not an engine scheme (want %s or %s)", k.Scheme, SchemeRedGreen, SchemeGumbel)
+		return fmt.Errorf("the scheme is not an engine scheme (want %s or %s)", SchemeRedGreen, SchemeGumbel)
 	}
 	if k.ContextWidth < 1 || k.ContextWidth > vllm.MaxContextWidth {
-		return fmt.Errorf("context width %d is outside 1..%d (vLLM's range)", k.ContextWidth, vllm.MaxContextWidth)
+		return fmt.Errorf("context width is outside 1..%d (vLLM's range)", vllm.MaxContextWidth)
 	}
 	if k.secret == nil || k.secret.Sign() < 0 || k.secret.BitLen() > bits {
 		return fmt.Errorf("the key integer must be in 0..2^%d−1 for %s", bits, k.PRF)
@@ -127,6 +137,9 @@ func NewKey(id, scheme, prf string) (*Key, error) {
 	if _, err := io.ReadFull(rand.Reader, b); err != nil {
 		return nil, fmt.Errorf("read random key: %w", err)
 	}
+	// The top bit set: a fresh key is never below the floor, at the cost
+	// of one bit.
+	b[0] |= 0x80
 	if id == "" {
 		var r [6]byte
 		if _, err := io.ReadFull(rand.Reader, r[:]); err != nil {
@@ -139,7 +152,41 @@ func NewKey(id, scheme, prf string) (*Key, error) {
 	if scheme == SchemeRedGreen {
 		k.Gamma, k.Delta = DefaultGamma, DefaultDelta
 	}
+	if err := k.newNonce(); err != nil {
+		return nil, err
+	}
 	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *Key) newNonce() error {
+	if _, err := io.ReadFull(rand.Reader, k.nonce[:]); err != nil {
+		return fmt.Errorf("read random nonce: %w", err)
+	}
+	return nil
+}
+
+// Import makes a key file's key from an engine's existing integer: a
+// fresh id (if empty) and nonce, and the floor (MinKeyBits) checked.
+func Import(id, scheme, prf string, secret *big.Int, contextWidth int, gamma, delta float64) (*Key, error) {
+	if secret == nil || secret.BitLen() <= MinKeyBits {
+		return nil, fmt.Errorf("the key is below 2^%d: guessable, and another deployment may use it too, so text under it is no evidence; configure the engine with a fresh key (forensics keygen --scheme %s --engine-config-out FILE)", MinKeyBits, scheme)
+	}
+	if id == "" {
+		var r [6]byte
+		if _, err := io.ReadFull(rand.Reader, r[:]); err != nil {
+			return nil, fmt.Errorf("read random id: %w", err)
+		}
+		id = "ek-" + hex.EncodeToString(r[:])
+	}
+	k, err := NewKeyFromInt(id, scheme, prf, secret, contextWidth, gamma, delta)
+	if err != nil {
+		return nil, err
+	}
+	k.Created = time.Now().UTC().Truncate(time.Second)
+	if err := k.newNonce(); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -201,7 +248,7 @@ func (k *Key) canonical() string {
 	b.WriteString("forensics-engine-key-commitment-v1\n")
 	fmt.Fprintf(&b, "id=%s\nscheme=%s\nprf=%s\ncontext_width=%d\n", k.ID, k.Scheme, k.PRF, k.ContextWidth)
 	fmt.Fprintf(&b, "gamma=%s\ndelta=%s\ndedup=%t\n", fmtFloat(k.Gamma), fmtFloat(k.Delta), k.Dedup)
-	fmt.Fprintf(&b, "key=%s\n", k.secret.String())
+	fmt.Fprintf(&b, "nonce=%s\nkey=%s\n", hex.EncodeToString(k.nonce[:]), k.secret.String())
 	return b.String()
 }
 
@@ -238,7 +285,7 @@ func (k *Key) Marshal() []byte {
 	if k.Tokenizer != "" {
 		fmt.Fprintf(&b, "tokenizer: %s\n", k.Tokenizer)
 	}
-	fmt.Fprintf(&b, "key: %q\n", k.secret.String())
+	fmt.Fprintf(&b, "nonce: %s\nkey: %q\n", hex.EncodeToString(k.nonce[:]), k.secret.String())
 	return []byte(b.String())
 }
 
@@ -269,6 +316,7 @@ type keyFile struct {
 	Delta        *float64 `yaml:"delta"`
 	Dedup        *bool    `yaml:"dedup"`
 	Tokenizer    string   `yaml:"tokenizer"`
+	Nonce        string   `yaml:"nonce"`
 	Key          string   `yaml:"key"`
 }
 
@@ -308,7 +356,7 @@ func ParseKey(data []byte) (*Key, error) {
 		name string
 		ok   bool
 	}{{"version", kf.Version != 0}, {"id", kf.ID != ""}, {"scheme", kf.Scheme != ""}, {"prf", kf.PRF != ""},
-		{"context_width", kf.ContextWidth != 0}, {"dedup", kf.Dedup != nil}, {"key", kf.Key != ""}} {
+		{"context_width", kf.ContextWidth != 0}, {"dedup", kf.Dedup != nil}, {"nonce", kf.Nonce != ""}, {"key", kf.Key != ""}} {
 		if !f.ok {
 			missing = append(missing, f.name)
 		}
@@ -317,7 +365,7 @@ func ParseKey(data []byte) (*Key, error) {
 		return nil, fmt.Errorf("key file lacks %s (truncated?)", strings.Join(missing, ", "))
 	}
 	if kf.Version != 1 {
-		return nil, fmt.Errorf("key file version %d is not supported (this build reads version 1)", kf.Version)
+		return nil, errors.New("the key file's version is not supported (this build reads version 1)")
 	}
 	k := &Key{ID: kf.ID, Scheme: kf.Scheme, PRF: kf.PRF, ContextWidth: kf.ContextWidth, Dedup: *kf.Dedup, Tokenizer: kf.Tokenizer}
 	if kf.Gamma != nil {
@@ -334,6 +382,14 @@ func ParseKey(data []byte) (*Key, error) {
 		return nil, errors.New("key must be a non-negative decimal integer (the engine's key)")
 	}
 	k.secret = secret
+	nonce, err := hex.DecodeString(kf.Nonce)
+	if err != nil || len(nonce) != len(k.nonce) {
+		return nil, errors.New("nonce must be 32 hex digits")
+	}
+	copy(k.nonce[:], nonce)
+	if secret.BitLen() <= MinKeyBits {
+		return nil, fmt.Errorf("the key is below 2^%d: guessable, and another deployment may use it too, so text under it is no evidence", MinKeyBits)
+	}
 	if err := k.Validate(); err != nil {
 		if idPattern.MatchString(k.ID) {
 			return nil, fmt.Errorf("key %s: %w", k.ID, err)

@@ -72,7 +72,8 @@ func TestVLLMConfig(t *testing.T) {
 
 func TestParseKeyRefuses(t *testing.T) {
 	const secret = "123456789012345"
-	good := "version: 1\nid: a\nscheme: vllm-gumbel\nprf: philox4x32-10-v1\ncontext_width: 4\ndedup: true\nkey: \"" + secret + "\"\n"
+	const nonce = "nonce: 00112233445566778899aabbccddeeff\n"
+	good := "version: 1\nid: a\nscheme: vllm-gumbel\nprf: philox4x32-10-v1\ncontext_width: 4\ndedup: true\n" + nonce + "key: \"" + secret + "\"\n"
 	if _, err := ParseKey([]byte(good)); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +89,19 @@ func TestParseKeyRefuses(t *testing.T) {
 		{"width 0", strings.Replace(good, "context_width: 4", "context_width: 17", 1), "context width"},
 		{"unknown prf", strings.Replace(good, "philox4x32-10-v1", "md5", 1), "not supported"},
 		{"our scheme", strings.Replace(good, "vllm-gumbel", "kgw-siphash24-v1", 1), "not an engine scheme"},
-		{"version", strings.Replace(good, "version: 1", "version: 2", 1), "version 2"},
+		{"version", strings.Replace(good, "version: 1", "version: 2", 1), "version is not supported"},
 		{"no dedup", strings.Replace(good, "dedup: true\n", "", 1), "lacks dedup"},
+		{"no nonce", strings.Replace(good, nonce, "", 1), "lacks nonce"},
+		{"short nonce", strings.Replace(good, "eeff", "", 1), "32 hex digits"},
+		{"weak key", strings.Replace(good, secret, "42", 1), "below 2^32"},
+		{"just below the floor", strings.Replace(good, secret, "4294967295", 1), "below 2^32"},
+		// Values put in other fields are never echoed.
+		{"secret in version", strings.Replace(good, "version: 1", "version: "+secret, 1), "version is not supported"},
+		{"secret in prf", strings.Replace(good, "philox4x32-10-v1", secret, 1), "not supported"},
+		{"secret in width", strings.Replace(good, "context_width: 4", "context_width: "+secret, 1), "context width"},
+		{"secret in scheme", strings.Replace(good, "vllm-gumbel", secret, 1), "not an engine scheme"},
+		{"secret in gamma", strings.Replace(good, "vllm-gumbel", "vllm-red-green", 1) + "gamma: " + secret + "\ndelta: 2\n", "gamma is outside"},
+		{"secret in delta", strings.Replace(good, "vllm-gumbel", "vllm-red-green", 1) + "gamma: 0.5\ndelta: " + secret + "\n", "delta is outside"},
 	}
 	for _, c := range cases {
 		_, err := ParseKey([]byte(c.text))
@@ -140,9 +152,26 @@ func TestKeyFormMatchesReference(t *testing.T) {
 	}
 }
 
+// TestCommitmentSalted: the same engine integer imported twice has two
+// commitments, so a published commitment cannot be searched for the key.
+func TestCommitmentSalted(t *testing.T) {
+	n, _ := new(big.Int).SetString("5000000000000", 10)
+	a, err := Import("a", SchemeGumbel, PRFPhilox, n, 4, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Import("a", SchemeGumbel, PRFPhilox, n, 4, 0, 0)
+	if a.Commitment() == b.Commitment() {
+		t.Fatal("two imports of one key share a commitment: it is not salted")
+	}
+	if _, err := Import("a", SchemeGumbel, PRFPhilox, big.NewInt(1<<32-1), 4, 0, 0); err == nil {
+		t.Fatal("a key below 2^32 was imported")
+	}
+}
+
 func FuzzParseKey(f *testing.F) {
-	f.Add([]byte("version: 1\nid: a\nscheme: vllm-gumbel\nprf: philox4x32-10-v1\ncontext_width: 4\ndedup: true\nkey: \"42\"\n"))
-	f.Add([]byte("version: 1\nid: a\nscheme: vllm-red-green\nprf: hmac-sha256-v1\ncontext_width: 16\ngamma: 0.5\ndelta: 1\ndedup: false\nkey: \"0\"\n"))
+	f.Add([]byte("version: 1\nid: a\nscheme: vllm-gumbel\nprf: philox4x32-10-v1\ncontext_width: 4\ndedup: true\nnonce: 00112233445566778899aabbccddeeff\nkey: \"42000000000000\"\n"))
+	f.Add([]byte("version: 1\nid: a\nscheme: vllm-red-green\nprf: hmac-sha256-v1\ncontext_width: 16\ngamma: 0.5\ndelta: 1\ndedup: false\nnonce: 00112233445566778899aabbccddeeff\nkey: \"99999999999999999999999\"\n"))
 	f.Add([]byte("key: [1, 2]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := ParseKey(data)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -67,6 +68,15 @@ type Radioactivity struct {
 	Controls      []ControlRead `json:"controls,omitempty"`
 	Status        string        `json:"status"`
 	Reason        string        `json:"reason"`
+	// Assumptions are what the p-value holds under and no number here can
+	// check.
+	Assumptions []string `json:"assumptions"`
+}
+
+// radioAssumptions are stated with every result.
+var radioAssumptions = []string{
+	"the answers were not chosen by their score under our key: they are every answer to prompts fixed before asking, each prompt asked once (forensics probe records this with a manifest; answers from elsewhere cannot show it)",
+	"a rejection shows that the answers depend on text watermarked with our key, not how: a relay of our service, copying or paraphrasing our text and training on it all explain it",
 }
 
 // KeySwap is the same scoring under keys nobody watermarked with.
@@ -106,7 +116,7 @@ func (d *Detector) Radioactivity(ctx context.Context, plan RadioPlan, prompts []
 		Proposition: fmt.Sprintf("the suspect's answers depend on text watermarked with %s key %s", d.key.Scheme, d.key.ID),
 		Null:        "the suspect's answers are independent of our key (its PRF values on the scored tokens are uniform)",
 		Detection:   d.scoreSelected(sel), Answers: len(suspect.Docs),
-		SkippedPrompt: sel.inPrompt, SkippedRepeat: sel.repeated,
+		SkippedPrompt: sel.inPrompt, SkippedRepeat: sel.repeated, Assumptions: radioAssumptions,
 	}
 	for _, c := range controls {
 		cr := d.scoreSelected(selectPooled(d.key, prompts, c.Docs))
@@ -138,7 +148,7 @@ func decide(plan RadioPlan, r Radioactivity) (string, string) {
 		}
 	}
 	if r.Log10P <= math.Log10(plan.Alpha) {
-		return StatusSupported, fmt.Sprintf("log10 p = %.2f ≤ log10 α = %.2f, and the null keys and controls are calibrated", r.Log10P, math.Log10(plan.Alpha))
+		return StatusSupported, fmt.Sprintf("log10 p = %.2f ≤ log10 α = %.2f, and neither the key-swap null nor the controls show the scoring miscalibrated on these answers. This shows dependence on text watermarked with our key, not how (a relay of our service, copying and training all explain it), and holds only if the answers were not chosen by their score (see assumptions)", r.Log10P, math.Log10(plan.Alpha))
 	}
 	return StatusNotRejected, fmt.Sprintf("log10 p = %.2f > log10 α = %.2f: these answers show no significant dependence on our key, which is not evidence that the suspect is independent of it (too few tokens, or a weak effect)", r.Log10P, math.Log10(plan.Alpha))
 }
@@ -149,50 +159,81 @@ type selection struct {
 	scored                     []vllm.Scored
 }
 
-// selectPooled selects the tokens the pooled test scores.
+// selectPooled selects the tokens the pooled test scores. Contexts are
+// windows of the padded answers (no copy a token), and the sets hold
+// 128-bit hashes of contexts and tuples: two distinct ones colliding
+// (chance about n²/2^129) would only drop a token, chosen without regard
+// to the key, which keeps the test valid.
 func selectPooled(k *Key, prompts, docs [][]int64) selection {
 	w := k.ContextWidth
-	inPrompt := map[string]bool{}
+	inPrompt := map[[2]uint64]struct{}{}
 	for _, p := range prompts {
-		for _, s := range vllm.ScoredTokens(p, w, false) {
-			inPrompt[tupleKey(s)] = true
+		padded := pad(p, w)
+		for i := range p {
+			inPrompt[tupleHash(padded[i:i+w], p[i])] = struct{}{}
 		}
 	}
 	var sel selection
-	seen := map[string]bool{}
+	seen := map[[2]uint64]struct{}{}
 	for _, doc := range docs {
 		sel.tokens += len(doc)
-		for _, s := range vllm.ScoredTokens(doc, w, false) {
-			tk := tupleKey(s)
-			if inPrompt[tk] {
+		padded := pad(doc, w)
+		for i, tok := range doc {
+			ctx := padded[i : i+w : i+w]
+			th := tupleHash(ctx, tok)
+			if _, ok := inPrompt[th]; ok {
 				sel.inPrompt++
 				continue
 			}
-			dk := tk
+			dk := th
 			if k.Dedup {
-				dk = contextKey(s.Context)
+				dk = contextHash(ctx)
 			}
-			if seen[dk] {
+			if _, ok := seen[dk]; ok {
 				sel.repeated++
 				continue
 			}
-			seen[dk] = true
-			sel.scored = append(sel.scored, s)
+			seen[dk] = struct{}{}
+			sel.scored = append(sel.scored, vllm.Scored{Context: ctx, Token: tok})
 		}
 	}
 	return sel
 }
 
-func contextKey(ctx []int64) string {
-	b := make([]byte, 0, 8*len(ctx))
-	for _, c := range ctx {
-		b = binary.LittleEndian.AppendUint64(b, uint64(c))
+// pad is the text after w tokens of −1, vLLM's padding.
+func pad(ids []int64, w int) []int64 {
+	out := make([]int64, w, w+len(ids))
+	for i := range out {
+		out[i] = -1
 	}
-	return string(b)
+	return append(out, ids...)
 }
 
-func tupleKey(s vllm.Scored) string {
-	return contextKey(s.Context) + "|" + contextKey([]int64{s.Token})
+var hashSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func hashWords(tag byte, words []int64, extra int64) [2]uint64 {
+	var out [2]uint64
+	for j, seed := range hashSeeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteByte(tag)
+		var b [8]byte
+		for _, x := range words {
+			binary.LittleEndian.PutUint64(b[:], uint64(x))
+			h.Write(b[:])
+		}
+		binary.LittleEndian.PutUint64(b[:], uint64(extra))
+		h.Write(b[:])
+		out[j] = h.Sum64()
+	}
+	return out
+}
+
+func contextHash(ctx []int64) [2]uint64 { return hashWords('c', ctx, int64(len(ctx))) }
+
+func tupleHash(ctx []int64, tok int64) [2]uint64 {
+	h := hashWords('t', ctx, tok)
+	return h
 }
 
 // scoreSelected is the detector's statistic and p-value on a selection.
