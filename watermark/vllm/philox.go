@@ -72,3 +72,24 @@ func (p PhiloxPRF) Uniform(context []uint32, token uint32) float32 {
 func ToUniform(v uint32) float32 {
 	return float32((float64(v>>8) + 1) / (1<<24 + 1))
 }
+
+// Uniforms returns the uniforms of tokens 0 … n−1 after a context, as
+// UniformOf would one by one: the context is absorbed once and each
+// Philox block gives four consecutive tokens (the CUDA kernel's layout).
+func (p PhiloxPRF) Uniforms(context []int64, n int) []float32 {
+	words := make([]uint32, len(context))
+	for i, c := range context {
+		words[i] = uint32(c)
+	}
+	k0, k1 := uint32(p.Key), uint32(p.Key>>32)
+	s := p.contextState(words)
+	key := [2]uint32{k0 ^ s[3], k1 ^ tokenDomain}
+	out := make([]float32, n)
+	for g := 0; 4*g < n; g++ {
+		blk := philox.Block([4]uint32{uint32(g), s[0], s[1], s[2]}, key)
+		for j := 0; j < 4 && 4*g+j < n; j++ {
+			out[4*g+j] = ToUniform(blk[j])
+		}
+	}
+	return out
+}

@@ -77,9 +77,10 @@ func (r RedGreen) Sample(logits []float32, context []int64, ordinary Ordinary) i
 func (r RedGreen) Bias(logits []float32, context []int64) []float32 {
 	out := make([]float32, len(logits))
 	d := float32(r.Delta)
+	us := vocabUniforms(r.PRF, context, len(logits))
 	for i, l := range logits {
 		out[i] = l
-		if Green(r.PRF.UniformOf(context, int64(i)), r.Gamma) {
+		if Green(us[i], r.Gamma) {
 			out[i] = l + d
 		}
 	}
@@ -104,11 +105,12 @@ func (g Gumbel) ContextWidth() int { return g.Width }
 // Sample implements Watermarker; the ordinary sampler is not used.
 func (g Gumbel) Sample(logits []float32, context []int64, _ Ordinary) int {
 	best, arg := float32(math.Inf(-1)), -1
+	us := vocabUniforms(g.PRF, context, len(logits))
 	for i, l := range logits {
 		if l != l {
 			l = float32(math.Inf(-1))
 		}
-		v := l - GumbelNoise(g.PRF.UniformOf(context, int64(i)))
+		v := l - GumbelNoise(us[i])
 		if arg < 0 || v > best {
 			best, arg = v, i
 		}
@@ -155,4 +157,19 @@ func (d DualKeyGumbel) Sample(logits []float32, context []int64, ordinary Ordina
 		return Gumbel{PRF: d.A, Width: d.Width}.Sample(logits, context, ordinary)
 	}
 	return Gumbel{PRF: d.B, Width: d.Width}.Sample(logits, context, ordinary)
+}
+
+// vocabUniforms are the uniforms of tokens 0 … n−1 after a context, from
+// the PRF's batch method when it has one.
+func vocabUniforms(prf PRF, context []int64, n int) []float32 {
+	if b, ok := prf.(interface {
+		Uniforms(context []int64, n int) []float32
+	}); ok {
+		return b.Uniforms(context, n)
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = prf.UniformOf(context, int64(i))
+	}
+	return out
 }
