@@ -1,13 +1,3 @@
-// Package vllm reads the watermarks vLLM's engine embeds
-// (vllm/v1/watermarking), from the published definitions: their PRFs,
-// schemes and detection, so that this project's detection, probes and
-// evidence apply to text such an engine watermarked (issue 18).
-//
-// The definitions follow vLLM's source at commit
-// 373305d65c78b7c368d46cd483a9fa92da71c8a6 (prfs/philox.py) and
-// 773dc86d8bf12bc18ab1ba06b1208f4d90a8ba02 (prfs/base.py); vLLM calls the
-// PRF's mapping and its uint32-to-float conversion part of the
-// compatibility contract.
 package vllm
 
 import "forensics/watermark/philox"
