@@ -31,8 +31,12 @@ func DualKeyPRFs(key uint64) (a, b PhiloxPRF) {
 // approximates the null of the sum by a Gamma with the same mean and
 // variance, which is exact only for alpha 0, 1/2 and 1; here the p-value
 // bounds the exact null from above (see weightedGammaLogTail), so it is
-// valid for every alpha.
+// valid for every alpha in [0, 1]; outside it (vLLM refuses such a
+// config) nothing is scored and the p-value is 1.
 func DetectDualKeyGumbel(a, b PRF, tokens []int64, width int, alpha float64, dedup bool) Detection {
+	if !(alpha >= 0 && alpha <= 1) {
+		return Detection{}
+	}
 	scored := ScoredTokens(tokens, width, dedup)
 	score := 0.0
 	for _, s := range scored {
