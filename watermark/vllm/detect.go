@@ -116,19 +116,17 @@ func GreenProbability(gamma float64) float64 {
 
 // DetectGumbel is vLLM's Gumbel-max test (gumbel.py): the score is the
 // sum of −log(1 − u) over the scored tokens, Gamma(scored, 1) under the
-// null if the uniforms were continuous; its upper tail in log space. The
-// uniforms are float32 values of a 24-bit grid, so each term is at most
-// about 16.6 and the null distribution is only approximately Gamma (see
-// docs: the approximation's error is measured, not assumed).
+// null if the uniforms were continuous. They are float32 values of a
+// 24-bit grid, so the p-value is the Gamma tail at the score less
+// scored·GumbelShift (and the float64 sum's rounding), which bounds the
+// discrete null's tail from above: valid, not approximate.
 func DetectGumbel(prf PRF, tokens []int64, width int, dedup bool) Detection {
 	scored := ScoredTokens(tokens, width, dedup)
 	score := 0.0
 	for _, s := range scored {
-		score += -math.Log1p(-float64(prf.UniformOf(s.Context, s.Token)))
+		score += gumbelTerm(prf.UniformOf(s.Context, s.Token))
 	}
 	d := Detection{Scored: len(scored), Score: score}
-	if len(scored) > 0 {
-		d.Log10P = stats.LogGammaUpperTail(len(scored), score) / math.Ln10
-	}
+	d.Log10P = gumbelLogTail(len(scored), score) / math.Ln10
 	return d
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 )
 
 // hmacDomain starts every message of hmac-sha256-v1 (with its NUL).
@@ -49,3 +50,38 @@ func (p HMACPRF) Uniform(context []int64, token int64) float32 {
 // casts to the tensor's float32 before comparing: a gamma that float32
 // cannot hold exactly is rounded first.
 func Green(u float32, gamma float64) bool { return u < float32(gamma) }
+
+// Uniforms returns the uniforms of tokens 0 … n−1 after a context, as
+// UniformOf would one by one: the HMAC's inner hash is fed the key block
+// and the message up to the candidate once, then cloned per candidate.
+func (p HMACPRF) Uniforms(context []int64, n int) []float32 {
+	var ipad, opad [sha256.BlockSize]byte
+	for i := range ipad {
+		ipad[i], opad[i] = 0x36, 0x5c
+		if i < len(p.Key) {
+			ipad[i] ^= p.Key[i]
+			opad[i] ^= p.Key[i]
+		}
+	}
+	inner := sha256.New()
+	inner.Write(ipad[:])
+	msg := append([]byte(hmacDomain), binary.LittleEndian.AppendUint32(nil, uint32(len(context)))...)
+	for _, c := range context {
+		msg = binary.LittleEndian.AppendUint64(msg, uint64(c))
+	}
+	inner.Write(msg)
+	outer := sha256.New()
+	outer.Write(opad[:])
+	out := make([]float32, n)
+	var tok [8]byte
+	var sum [sha256.Size]byte
+	for i := range out {
+		in, _ := inner.(hash.Cloner).Clone()
+		binary.LittleEndian.PutUint64(tok[:], uint64(i))
+		in.Write(tok[:])
+		o, _ := outer.(hash.Cloner).Clone()
+		o.Write(in.Sum(sum[:0]))
+		out[i] = ToUniform(binary.LittleEndian.Uint32(o.Sum(sum[:0])))
+	}
+	return out
+}

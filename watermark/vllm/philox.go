@@ -1,13 +1,3 @@
-// Package vllm reads the watermarks vLLM's engine embeds
-// (vllm/v1/watermarking), from the published definitions: their PRFs,
-// schemes and detection, so that this project's detection, probes and
-// evidence apply to text such an engine watermarked (issue 18).
-//
-// The definitions follow vLLM's source at commit
-// 373305d65c78b7c368d46cd483a9fa92da71c8a6 (prfs/philox.py) and
-// 773dc86d8bf12bc18ab1ba06b1208f4d90a8ba02 (prfs/base.py); vLLM calls the
-// PRF's mapping and its uint32-to-float conversion part of the
-// compatibility contract.
 package vllm
 
 import "forensics/watermark/philox"
@@ -71,4 +61,25 @@ func (p PhiloxPRF) Uniform(context []uint32, token uint32) float32 {
 // ToUniform is vLLM's uint32-to-uniform conversion (prfs/base.py).
 func ToUniform(v uint32) float32 {
 	return float32((float64(v>>8) + 1) / (1<<24 + 1))
+}
+
+// Uniforms returns the uniforms of tokens 0 … n−1 after a context, as
+// UniformOf would one by one: the context is absorbed once and each
+// Philox block gives four consecutive tokens (the CUDA kernel's layout).
+func (p PhiloxPRF) Uniforms(context []int64, n int) []float32 {
+	words := make([]uint32, len(context))
+	for i, c := range context {
+		words[i] = uint32(c)
+	}
+	k0, k1 := uint32(p.Key), uint32(p.Key>>32)
+	s := p.contextState(words)
+	key := [2]uint32{k0 ^ s[3], k1 ^ tokenDomain}
+	out := make([]float32, n)
+	for g := 0; 4*g < n; g++ {
+		blk := philox.Block([4]uint32{uint32(g), s[0], s[1], s[2]}, key)
+		for j := 0; j < 4 && 4*g+j < n; j++ {
+			out[4*g+j] = ToUniform(blk[j])
+		}
+	}
+	return out
 }

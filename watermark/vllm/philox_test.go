@@ -115,3 +115,29 @@ func TestGreenComparesInFloat32(t *testing.T) {
 		t.Error("a uniform below float32(gamma) is not green")
 	}
 }
+
+// TestPhiloxUniformsBatch: the batch method gives UniformOf's values for
+// every token, including a vocabulary that is not a multiple of 4.
+func TestPhiloxUniformsBatch(t *testing.T) {
+	p := PhiloxPRF{Key: 0x0123456789ABCDEF}
+	for _, ctx := range [][]int64{{}, {-1, -1, 7}, {1, 2, 3, 4, 5}} {
+		us := p.Uniforms(ctx, 4103)
+		for tok, u := range us {
+			if want := p.UniformOf(ctx, int64(tok)); u != want {
+				t.Fatalf("context %v token %d: %v, want %v", ctx, tok, u, want)
+			}
+		}
+	}
+}
+
+// TestHMACUniformsBatch: the batch method gives UniformOf's values.
+func TestHMACUniformsBatch(t *testing.T) {
+	p := HMACPRF{Key: [32]byte{1, 2, 3, 250}}
+	for _, ctx := range [][]int64{{}, {-1, -1, 7}, {1, 2, 3, 4, 5}} {
+		for tok, u := range p.Uniforms(ctx, 300) {
+			if want := p.UniformOf(ctx, int64(tok)); u != want {
+				t.Fatalf("context %v token %d: %v, want %v", ctx, tok, u, want)
+			}
+		}
+	}
+}

@@ -56,23 +56,28 @@ def hmac_word(key, context, token):
     return int.from_bytes(digest[:4], "little")
 
 
-cases = [
-    (0, [], 0, 0),
-    (42, [1, 2, 3, 4], 7, 0),
-    (0xFFFFFFFFFFFFFFFF, [151643, 9707, 11], 128000, 0),
-    (0x0123456789ABCDEF, [5, 6, 7, 8, 9], 3, 0x1122334455667788),
-    (2**63 + 5, [0xFFFFFFFF] * 9, 0xFFFFFFFF, 1),
-]
-for key, context, token, stream in cases:
-    v = word(key, context, token, stream)
-    print(json.dumps({"prf": "philox4x32-10-v1", "key": str(key), "context": context, "token": token, "stream": str(stream), "word": v, "uniform": uniform(v)}))
+def main():
+    cases = [
+        (0, [], 0, 0),
+        (42, [1, 2, 3, 4], 7, 0),
+        (0xFFFFFFFFFFFFFFFF, [151643, 9707, 11], 128000, 0),
+        (0x0123456789ABCDEF, [5, 6, 7, 8, 9], 3, 0x1122334455667788),
+        (2**63 + 5, [0xFFFFFFFF] * 9, 0xFFFFFFFF, 1),
+    ]
+    for key, context, token, stream in cases:
+        v = word(key, context, token, stream)
+        print(json.dumps({"prf": "philox4x32-10-v1", "key": str(key), "context": context, "token": token, "stream": str(stream), "word": v, "uniform": uniform(v)}))
 
-hmac_cases = [
-    (0, [], 0),
-    (1, [1, 2, 3, 4], 7),
-    (2**256 - 1, [151643, -1, 11], 128000),
-    (0x0123456789ABCDEF << 128 | 0xFEDCBA9876543210, list(range(16)), 2**63 - 1),
-]
-for key, context, token in hmac_cases:
-    v = hmac_word(key, context, token)
-    print(json.dumps({"prf": "hmac-sha256-v1", "key": str(key), "context": context, "token": token, "stream": "0", "word": v, "uniform": uniform(v)}))
+    hmac_cases = [
+        (0, [], 0),
+        (1, [1, 2, 3, 4], 7),
+        (2**256 - 1, [151643, -1, 11], 128000),
+        (0x0123456789ABCDEF << 128 | 0xFEDCBA9876543210, list(range(16)), 2**63 - 1),
+    ]
+    for key, context, token in hmac_cases:
+        v = hmac_word(key, context, token)
+        print(json.dumps({"prf": "hmac-sha256-v1", "key": str(key), "context": context, "token": token, "stream": "0", "word": v, "uniform": uniform(v)}))
+
+
+if __name__ == "__main__":
+    main()
