@@ -89,7 +89,7 @@ func (d *Detector) base(tokens int) Detection {
 		out.Null = fmt.Sprintf("Binomial(scored, %.9g), the exact green share of the 24-bit uniform grid under γ = %v", vllm.GreenProbability(d.key.Gamma), d.key.Gamma)
 	} else {
 		out.StatisticName = "Σ −log(1 − u)"
-		out.Null = "bounded by Gamma(scored, 1) shifted by the grid's excess (package vllm)"
+		out.Null = "Gamma(scored, 1) at the score less scored·2^-24 (each term of the 24-bit grid is at most Exp(1) + 2^-24 in the stochastic order), a valid upper bound (package vllm)"
 	}
 	return out
 }

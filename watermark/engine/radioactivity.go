@@ -262,7 +262,7 @@ func (d *Detector) statistic(scored []vllm.Scored) (stat, log10P float64, unifor
 	}
 	score := 0.0
 	for _, s := range scored {
-		score += -math.Log1p(-float64(d.prf.UniformOf(s.Context, s.Token)))
+		score += vllm.GumbelTerm(d.prf.UniformOf(s.Context, s.Token))
 	}
 	lp := vllm.GumbelLog10P(n, score)
 	return score, lp, func(float64) float64 { return math.Pow(10, lp) }

@@ -54,15 +54,15 @@ var registry = []Info{
 		Units: "token ids", PRFs: []string{engine.PRFPhilox, engine.PRFHMAC},
 		Statistic: "green tokens (u < γ), each context once (vLLM's detector)",
 		Null:      "Binomial(scored, exact green share of the 24-bit grid), exact tail in log space",
-		Embeds:    "vLLM --watermark-config algorithm red_green; forensics simulates it on the embedded model",
+		Embeds:    "vLLM --watermark-config algorithm red_green (watermark/vllm has its sampler, for measurements)",
 		Params:    "gamma 0.25, delta 2, context_width 4, dedup true",
 	},
 	{
 		Name: engine.SchemeGumbel, Source: "vLLM vllm/v1/watermarking/gumbel.py (commit 01c268bc), Aaronson's Gumbel-max",
 		Units: "token ids", PRFs: []string{engine.PRFPhilox, engine.PRFHMAC},
 		Statistic: "Σ −log(1 − u) over the scored tokens, each context once",
-		Null:      "Gamma(scored, 1), shifted to bound the discrete grid's tail (a valid p-value), in log space",
-		Embeds:    "vLLM --watermark-config algorithm gumbel (the engine's default); forensics simulates it on the embedded model",
+		Null:      "Gamma(scored, 1) at the score less scored·2^-24, a valid bound of the 24-bit grid's tail, in log space",
+		Embeds:    "vLLM --watermark-config algorithm gumbel, the engine's default (watermark/vllm has its sampler, for measurements)",
 		Params:    "context_width 4, dedup true",
 	},
 }
