@@ -1,0 +1,271 @@
+package chattemplate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// scope is one level of variables: the template's top level, a loop
+// iteration or a macro call. As in Jinja2, an assignment inside a for loop
+// does not outlive the iteration; a namespace carries state out of it.
+type scope struct {
+	vars   map[string]value
+	parent *scope
+}
+
+func (s *scope) lookup(name string) (value, bool) {
+	for ; s != nil; s = s.parent {
+		if v, ok := s.vars[name]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func newScope(parent *scope) *scope { return &scope{vars: map[string]value{}, parent: parent} }
+
+// errLoopBreak and errLoopContinue unwind from {% break %} and
+// {% continue %} to the loop.
+var (
+	errLoopBreak    = errors.New("break outside a loop")
+	errLoopContinue = errors.New("continue outside a loop")
+)
+
+// renderer is one rendering: the output and the budget it may spend.
+type renderer struct {
+	ctx    context.Context
+	limits Limits
+	out    strings.Builder
+	steps  int64
+	depth  int
+}
+
+// charge spends n steps of the budget and checks the context now and then.
+func (r *renderer) charge(n int64) error {
+	r.steps += n
+	if r.steps > r.limits.MaxSteps {
+		return fmt.Errorf("%w: more than %d steps", ErrLimit, r.limits.MaxSteps)
+	}
+	if r.steps&0x3ff < n || n > 0x3ff {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chargeBytes charges for producing or scanning n bytes and refuses a
+// string longer than the output may be.
+func (r *renderer) chargeBytes(n int) error {
+	if n > r.limits.MaxOutput {
+		return fmt.Errorf("%w: a string of %d bytes exceeds %d", ErrLimit, n, r.limits.MaxOutput)
+	}
+	return r.charge(int64(n/64) + 1)
+}
+
+func (r *renderer) write(s string) error {
+	if r.out.Len()+len(s) > r.limits.MaxOutput {
+		return fmt.Errorf("%w: output exceeds %d bytes", ErrLimit, r.limits.MaxOutput)
+	}
+	r.out.WriteString(s)
+	return r.chargeBytes(len(s))
+}
+
+func (r *renderer) enter() error {
+	r.depth++
+	if r.depth > r.limits.MaxDepth {
+		return fmt.Errorf("%w: calls nested deeper than %d", ErrLimit, r.limits.MaxDepth)
+	}
+	return nil
+}
+
+func (r *renderer) leave() { r.depth-- }
+
+func (r *renderer) exec(nodes []node, s *scope) error {
+	for _, n := range nodes {
+		if err := r.charge(1); err != nil {
+			return err
+		}
+		if err := r.execOne(n, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *renderer) execOne(n node, s *scope) error {
+	switch n := n.(type) {
+	case *textNode:
+		return r.write(n.text)
+	case *outputNode:
+		v, err := r.eval(n.x, s)
+		if err != nil {
+			return err
+		}
+		return r.write(str(v))
+	case *ifNode:
+		c, err := r.eval(n.cond, s)
+		if err != nil {
+			return err
+		}
+		if truthy(c) {
+			return r.exec(n.then, s)
+		}
+		return r.exec(n.els, s)
+	case *forNode:
+		return r.execFor(n, s)
+	case *setNode:
+		return r.execSet(n, s)
+	case *macroNode:
+		s.vars[n.name] = &macro{node: n, scope: s}
+		return nil
+	case *loopControl:
+		if n.isBreak {
+			return errLoopBreak
+		}
+		return errLoopContinue
+	}
+	return fmt.Errorf("unknown node %T", n)
+}
+
+func (r *renderer) execSet(n *setNode, s *scope) error {
+	var v value
+	var err error
+	if n.block {
+		v, err = r.capture(n.body, s)
+	} else {
+		v, err = r.eval(n.value, s)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case n.attr != "":
+		obj, _ := s.lookup(n.names[0])
+		ns, ok := obj.(*dict)
+		if !ok || !ns.namespace {
+			return fmt.Errorf("cannot set attribute %q of %s: not a namespace", n.attr, n.names[0])
+		}
+		ns.set(n.attr, v)
+	case len(n.names) == 1:
+		s.vars[n.names[0]] = v
+	default:
+		return unpack(n.names, v, s)
+	}
+	return nil
+}
+
+func unpack(names []string, v value, s *scope) error {
+	items, err := iterate(v)
+	if err != nil {
+		return err
+	}
+	if len(items) != len(names) {
+		return fmt.Errorf("cannot unpack %d values into %d names", len(items), len(names))
+	}
+	for i, name := range names {
+		s.vars[name] = items[i]
+	}
+	return nil
+}
+
+// capture renders body into a string instead of the output.
+func (r *renderer) capture(body []node, s *scope) (string, error) {
+	saved := r.out
+	r.out = strings.Builder{}
+	err := r.exec(body, s)
+	got := r.out.String()
+	r.out = saved
+	if err == nil && r.out.Len()+len(got) > r.limits.MaxOutput {
+		err = fmt.Errorf("%w: output exceeds %d bytes", ErrLimit, r.limits.MaxOutput)
+	}
+	return got, err
+}
+
+func (r *renderer) execFor(n *forNode, s *scope) error {
+	iv, err := r.eval(n.iter, s)
+	if err != nil {
+		return err
+	}
+	items, err := iterate(iv)
+	if err != nil {
+		return err
+	}
+	if n.filter != nil {
+		if items, err = r.filterLoop(n, items, s); err != nil {
+			return err
+		}
+	}
+	if len(items) == 0 {
+		return r.exec(n.els, s)
+	}
+	for i, it := range items {
+		if err := r.charge(1); err != nil {
+			return err
+		}
+		inner := newScope(s)
+		if err := bindLoopVars(n.vars, it, inner); err != nil {
+			return err
+		}
+		inner.vars["loop"] = loopValue(i, items)
+		err := r.exec(n.body, inner)
+		if errors.Is(err, errLoopBreak) {
+			break
+		}
+		if err != nil && !errors.Is(err, errLoopContinue) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *renderer) filterLoop(n *forNode, items []value, s *scope) ([]value, error) {
+	var kept []value
+	for _, it := range items {
+		inner := newScope(s)
+		if err := bindLoopVars(n.vars, it, inner); err != nil {
+			return nil, err
+		}
+		c, err := r.eval(n.filter, inner)
+		if err != nil {
+			return nil, err
+		}
+		if truthy(c) {
+			kept = append(kept, it)
+		}
+	}
+	return kept, nil
+}
+
+func bindLoopVars(names []string, it value, s *scope) error {
+	if len(names) == 1 {
+		s.vars[names[0]] = it
+		return nil
+	}
+	return unpack(names, it, s)
+}
+
+// loopValue is the loop variable of iteration i.
+func loopValue(i int, items []value) *dict {
+	n := len(items)
+	d := newDict()
+	d.set("index0", int64(i))
+	d.set("index", int64(i+1))
+	d.set("revindex0", int64(n-i-1))
+	d.set("revindex", int64(n-i))
+	d.set("first", i == 0)
+	d.set("last", i == n-1)
+	d.set("length", int64(n))
+	var prev, next value = undefined{"loop.previtem"}, undefined{"loop.nextitem"}
+	if i > 0 {
+		prev = items[i-1]
+	}
+	if i+1 < n {
+		next = items[i+1]
+	}
+	d.set("previtem", prev)
+	d.set("nextitem", next)
+	return d
+}
