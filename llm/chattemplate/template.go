@@ -178,3 +178,5 @@ func fromGo(v any) (value, error) {
 	}
 	return nil, fmt.Errorf("unsupported type %T", v)
 }
+
+func isLimit(err error) bool { return errors.Is(err, ErrLimit) }
