@@ -24,7 +24,7 @@ func (s *scope) lookup(name string) (value, bool) {
 	return nil, false
 }
 
-func newScope(parent *scope) *scope { return &scope{vars: map[string]value{}, parent: parent} }
+func newScope(parent *scope) *scope { return &scope{vars: make(map[string]value, 2), parent: parent} }
 
 // errLoopBreak and errLoopContinue unwind from {% break %} and
 // {% continue %} to the loop.
@@ -209,7 +209,7 @@ func (r *renderer) execFor(n *forNode, s *scope) error {
 		if err := bindLoopVars(n.vars, it, inner); err != nil {
 			return err
 		}
-		inner.vars["loop"] = loopValue(i, items)
+		inner.vars["loop"] = &loopInfo{i: i, items: items}
 		err := r.exec(n.body, inner)
 		if errors.Is(err, errLoopBreak) {
 			break
@@ -247,25 +247,38 @@ func bindLoopVars(names []string, it value, s *scope) error {
 	return unpack(names, it, s)
 }
 
-// loopValue is the loop variable of iteration i.
-func loopValue(i int, items []value) *dict {
-	n := len(items)
-	d := newDict()
-	d.set("index0", int64(i))
-	d.set("index", int64(i+1))
-	d.set("revindex0", int64(n-i-1))
-	d.set("revindex", int64(n-i))
-	d.set("first", i == 0)
-	d.set("last", i == n-1)
-	d.set("length", int64(n))
-	var prev, next value = undefined{"loop.previtem"}, undefined{"loop.nextitem"}
-	if i > 0 {
-		prev = items[i-1]
+// loopInfo is the loop variable of one iteration, built lazily: most
+// templates read one or two of its attributes.
+type loopInfo struct {
+	i     int
+	items []value
+}
+
+func (l *loopInfo) attr(name string) value {
+	n := len(l.items)
+	switch name {
+	case "index0":
+		return int64(l.i)
+	case "index":
+		return int64(l.i + 1)
+	case "revindex0":
+		return int64(n - l.i - 1)
+	case "revindex":
+		return int64(n - l.i)
+	case "first":
+		return l.i == 0
+	case "last":
+		return l.i == n-1
+	case "length":
+		return int64(n)
+	case "previtem":
+		if l.i > 0 {
+			return l.items[l.i-1]
+		}
+	case "nextitem":
+		if l.i+1 < n {
+			return l.items[l.i+1]
+		}
 	}
-	if i+1 < n {
-		next = items[i+1]
-	}
-	d.set("previtem", prev)
-	d.set("nextitem", next)
-	return d
+	return undefined{"loop." + name}
 }

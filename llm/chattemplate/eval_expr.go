@@ -101,6 +101,8 @@ func getAttr(obj value, name string) (value, error) {
 		if _, ok := stringMethods[name]; ok {
 			return &boundMethod{recv: o, name: name}, nil
 		}
+	case *loopInfo:
+		return o.attr(name), nil
 	case *dict:
 		if _, ok := dictMethods[name]; ok && !o.namespace {
 			return &boundMethod{recv: o, name: name}, nil

@@ -31,7 +31,7 @@ type Limits struct {
 
 // DefaultLimits render the conversations forensics sends and scores (tens
 // of turns of a few kilobytes) with room to spare, in well under a second.
-var DefaultLimits = Limits{MaxSteps: 20_000_000, MaxOutput: 16 << 20, MaxDepth: 64}
+var DefaultLimits = Limits{MaxSteps: 5_000_000, MaxOutput: 16 << 20, MaxDepth: 64}
 
 // Template is a parsed chat template, safe for concurrent renderings.
 type Template struct {
