@@ -112,16 +112,35 @@ func referenceConfig(t *testing.T, modules, model string) *Config {
 // reference raises, so must we.
 func TestAgreementWithHuggingFace(t *testing.T) {
 	modules := hfrefModules(t)
+	refs := runReference(t, "node", "testdata/reference.mjs", modules, "testdata/conversations.json")
+	mismatches := compareConversations(t, modules, refs)
+	t.Logf("agreement with @huggingface/jinja: %d renderings (20 conversations × 2 add_generation_prompt × %d templates, less model-specific ones), %d mismatches",
+		len(refs), len(referenceModels), mismatches)
+}
+
+// runReference runs a reference renderer and decodes its JSON output.
+func runReference(t *testing.T, name string, args ...string) []referenceRendering {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("node", "testdata/reference.mjs", modules, "testdata/conversations.json")
+	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("reference.mjs: %v\n%s", err, stderr.String())
+		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
 	}
 	var refs []referenceRendering
 	if err := json.Unmarshal(stdout.Bytes(), &refs); err != nil {
 		t.Fatal(err)
 	}
+	if len(refs) == 0 {
+		t.Fatal("the reference rendered nothing")
+	}
+	return refs
+}
+
+// compareConversations renders what each reference rendering rendered and
+// returns how many differ (each reported).
+func compareConversations(t *testing.T, modules string, refs []referenceRendering) int {
+	t.Helper()
 	convs := map[string]testConversation{}
 	for _, c := range loadConversations(t) {
 		convs[c.Name] = c
@@ -146,11 +165,7 @@ func TestAgreementWithHuggingFace(t *testing.T) {
 			mismatches++
 		}
 	}
-	t.Logf("agreement with @huggingface/jinja: %d renderings (%d conversations × 2 add_generation_prompt × %d templates, less model-specific ones), %d mismatches",
-		len(refs), len(convs), len(referenceModels), mismatches)
-	if len(refs) == 0 {
-		t.Fatal("the reference rendered nothing")
-	}
+	return mismatches
 }
 
 func agrees(t *testing.T, ref referenceRendering, got string, err error) bool {
@@ -174,4 +189,65 @@ func agrees(t *testing.T, ref referenceRendering, got string, err error) bool {
 		return true
 	}
 	return false
+}
+
+// syntaxCase is one entry of testdata/syntax.json: a small template for a
+// feature the reference models' templates do not exercise. Python, when
+// set, is what Jinja2 (and so transformers) renders where
+// @huggingface/jinja departs from it, and Why says how.
+type syntaxCase struct {
+	Name     string `json:"name"`
+	Template string `json:"template"`
+	Python   string `json:"python"`
+	Why      string `json:"why"`
+}
+
+// TestSyntaxAgreement renders testdata/syntax.json's templates over the
+// "multi-turn" conversation and compares with @huggingface/jinja, or with
+// Jinja2's output where the two differ.
+func TestSyntaxAgreement(t *testing.T) {
+	modules := hfrefModules(t)
+	refs := runReference(t, "node", "testdata/reference.mjs", modules, "testdata/conversations.json", "testdata/syntax.json")
+	cases := loadSyntaxCases(t)
+	msgs := multiTurn(t)
+	opts := Options{AddGenerationPrompt: true, BOSToken: "<s>", EOSToken: "</s>"}
+	byReference, byPython := 0, 0
+	for i, c := range cases {
+		got, err := renderSource(c.Template, msgs, opts)
+		if c.Python != "" {
+			byPython++
+			if err != nil || got != c.Python {
+				t.Errorf("%s: got %q (%v), Jinja2 renders %q", c.Name, got, err, c.Python)
+			}
+			continue
+		}
+		byReference++
+		agrees(t, refs[i], got, err)
+	}
+	t.Logf("syntax cases: %d compared with @huggingface/jinja, %d with Jinja2's known output where it departs", byReference, byPython)
+}
+
+func loadSyntaxCases(t *testing.T) []syntaxCase {
+	t.Helper()
+	data, err := os.ReadFile("testdata/syntax.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []syntaxCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// multiTurn is the conversation the syntax cases render.
+func multiTurn(t *testing.T) []Message {
+	t.Helper()
+	for _, c := range loadConversations(t) {
+		if c.Name == "multi-turn" {
+			return c.messages(t)
+		}
+	}
+	t.Fatal("no multi-turn conversation in testdata/conversations.json")
+	return nil
 }

@@ -127,21 +127,30 @@ func lexTag(src string, at int) (segment, int, error) {
 	if seg.kind == '%' {
 		closer = "%}"
 	}
+	depth := 0 // open brackets: "{}}" inside a tag closes a dict first
 	for {
 		i = skipSpace(src, i)
 		if i >= len(src) {
 			return seg, 0, fmt.Errorf("offset %d: unclosed tag", at)
 		}
-		if src[i] == '-' && strings.HasPrefix(src[i+1:], closer) {
+		if depth == 0 && src[i] == '-' && strings.HasPrefix(src[i+1:], closer) {
 			seg.trimRight = true
 			return seg, i + 1 + len(closer), nil
 		}
-		if strings.HasPrefix(src[i:], closer) {
+		if depth == 0 && strings.HasPrefix(src[i:], closer) {
 			return seg, i + len(closer), nil
 		}
 		tok, next, err := lexToken(src, i)
 		if err != nil {
 			return seg, 0, err
+		}
+		if tok.kind == tokOp {
+			switch tok.val {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				depth = max(depth-1, 0)
+			}
 		}
 		seg.toks = append(seg.toks, tok)
 		i = next

