@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // MaxConfigSize bounds the tokenizer_config.json that ReadConfig and
@@ -148,7 +149,7 @@ func (c *Config) Template(name string) (*Template, error) {
 	if name != "" {
 		var ok bool
 		if src, ok = c.Named[name]; !ok {
-			return nil, fmt.Errorf("no chat template named %q (have %v)", name, c.Names())
+			return nil, fmt.Errorf("no chat template named %q (have: %s)", name, strings.Join(c.Names(), ", "))
 		}
 	}
 	if src == "" {

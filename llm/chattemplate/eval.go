@@ -13,6 +13,9 @@ import (
 type scope struct {
 	vars   map[string]value
 	parent *scope
+	// captured is set when a macro closes over this scope, which then
+	// must not be emptied for reuse.
+	captured bool
 }
 
 func (s *scope) lookup(name string) (value, bool) {
@@ -120,6 +123,7 @@ func (r *renderer) execOne(n node, s *scope) error {
 		return r.execSet(n, s)
 	case *macroNode:
 		s.vars[n.name] = &macro{node: n, scope: s}
+		s.captured = true
 		return nil
 	case *loopControl:
 		if n.isBreak {
@@ -201,11 +205,18 @@ func (r *renderer) execFor(n *forNode, s *scope) error {
 	if len(items) == 0 {
 		return r.exec(n.els, s)
 	}
+	// One scope serves every iteration, emptied at the start of each (an
+	// assignment in the body lasts only for its iteration, as in Jinja2),
+	// unless a macro defined in the body holds on to it.
+	inner := newScope(s)
 	for i, it := range items {
 		if err := r.charge(1); err != nil {
 			return err
 		}
-		inner := newScope(s)
+		if inner.captured {
+			inner = newScope(s)
+		}
+		clear(inner.vars)
 		if err := bindLoopVars(n.vars, it, inner); err != nil {
 			return err
 		}
