@@ -59,13 +59,18 @@ func (r *renderer) charge(n int64) error {
 	return nil
 }
 
+// bytesPerStep prices string work: the bytes all string operations of a
+// rendering build add up to at most bytesPerStep × MaxSteps (80 MB under
+// DefaultLimits), which bounds the memory a template can hold.
+const bytesPerStep = 16
+
 // chargeBytes charges for producing or scanning n bytes and refuses a
 // string longer than the output may be.
 func (r *renderer) chargeBytes(n int) error {
 	if n > r.limits.MaxOutput {
 		return fmt.Errorf("%w: a string of %d bytes exceeds %d", ErrLimit, n, r.limits.MaxOutput)
 	}
-	return r.charge(int64(n/64) + 1)
+	return r.charge(int64(n/bytesPerStep) + 1)
 }
 
 func (r *renderer) write(s string) error {

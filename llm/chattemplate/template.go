@@ -19,7 +19,7 @@ var ErrLimit = errors.New("chattemplate: limit exceeded")
 // the suspect model's files.
 type Limits struct {
 	// MaxSteps bounds the work: one step per statement, expression and
-	// loop iteration, plus one per 64 bytes a string operation produces
+	// loop iteration, plus one per 16 bytes a string operation produces
 	// or scans.
 	MaxSteps int64
 	// MaxOutput bounds the rendered text and every string built on the
