@@ -25,8 +25,10 @@
 // goroutine, a context) can stop an engine that takes none. Here every
 // step, every byte a string operation builds or scans, every list a range
 // or a repetition would allocate, and every nested call is charged to
-// Limits before it happens, so a hostile template ends in an error that
-// wraps ErrLimit (TestHostileTemplatesAreBounded runs ten such attacks);
+// Limits before it happens, and values are printed, compared and
+// serialised to a bounded depth (a namespace can hold itself), so a
+// hostile template ends in an error, one that wraps ErrLimit when a budget
+// ran out (TestHostileTemplatesAreBounded runs 21 such attacks);
 // the parser refuses nesting deeper than 200 and sources over
 // MaxTemplateSize. The worst case under DefaultLimits is about half a
 // second of one core (BenchmarkHostileDefaultLimits); the context is

@@ -112,7 +112,11 @@ func (r *renderer) execOne(n node, s *scope) error {
 		if err != nil {
 			return err
 		}
-		return r.write(str(v))
+		out, err := r.str(v)
+		if err != nil {
+			return err
+		}
+		return r.write(out)
 	case *ifNode:
 		c, err := r.eval(n.cond, s)
 		if err != nil {
@@ -161,13 +165,13 @@ func (r *renderer) execSet(n *setNode, s *scope) error {
 	case len(n.names) == 1:
 		s.vars[n.names[0]] = v
 	default:
-		return unpack(n.names, v, s)
+		return r.unpack(n.names, v, s)
 	}
 	return nil
 }
 
-func unpack(names []string, v value, s *scope) error {
-	items, err := iterate(v)
+func (r *renderer) unpack(names []string, v value, s *scope) error {
+	items, err := r.iterate(v)
 	if err != nil {
 		return err
 	}
@@ -198,7 +202,7 @@ func (r *renderer) execFor(n *forNode, s *scope) error {
 	if err != nil {
 		return err
 	}
-	items, err := iterate(iv)
+	items, err := r.iterate(iv)
 	if err != nil {
 		return err
 	}
@@ -222,7 +226,7 @@ func (r *renderer) execFor(n *forNode, s *scope) error {
 			inner = newScope(s)
 		}
 		clear(inner.vars)
-		if err := bindLoopVars(n.vars, it, inner); err != nil {
+		if err := r.bindLoopVars(n.vars, it, inner); err != nil {
 			return err
 		}
 		inner.vars["loop"] = &loopInfo{i: i, items: items}
@@ -241,7 +245,7 @@ func (r *renderer) filterLoop(n *forNode, items []value, s *scope) ([]value, err
 	var kept []value
 	for _, it := range items {
 		inner := newScope(s)
-		if err := bindLoopVars(n.vars, it, inner); err != nil {
+		if err := r.bindLoopVars(n.vars, it, inner); err != nil {
 			return nil, err
 		}
 		c, err := r.eval(n.filter, inner)
@@ -255,12 +259,12 @@ func (r *renderer) filterLoop(n *forNode, items []value, s *scope) ([]value, err
 	return kept, nil
 }
 
-func bindLoopVars(names []string, it value, s *scope) error {
+func (r *renderer) bindLoopVars(names []string, it value, s *scope) error {
 	if len(names) == 1 {
 		s.vars[names[0]] = it
 		return nil
 	}
-	return unpack(names, it, s)
+	return r.unpack(names, it, s)
 }
 
 // loopInfo is the loop variable of one iteration, built lazily: most
@@ -297,4 +301,16 @@ func (l *loopInfo) attr(name string) value {
 		}
 	}
 	return undefined{"loop." + name}
+}
+
+// str is str(v) within the rendering's output limit, charged.
+func (r *renderer) str(v value) (string, error) {
+	s, err := str(v, r.limits.MaxOutput)
+	if err != nil {
+		return "", err
+	}
+	if _, isString := v.(string); !isString {
+		err = r.chargeBytes(len(s))
+	}
+	return s, err
 }

@@ -130,6 +130,11 @@ func (r *renderer) evalIndex(x *indexExpr, s *scope) (value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if so, ok := obj.(string); ok {
+		if err := r.chargeBytes(len(so)); err != nil {
+			return nil, err
+		}
+	}
 	return getItem(obj, idx)
 }
 
@@ -137,7 +142,7 @@ func (r *renderer) evalIndex(x *indexExpr, s *scope) (value, error) {
 func getItem(obj, idx value) (value, error) {
 	switch o := obj.(type) {
 	case undefined:
-		return nil, fmt.Errorf("%s is undefined (reading [%s])", undefinedName(o), repr(idx))
+		return nil, fmt.Errorf("%s is undefined (reading [%s])", undefinedName(o), brief(idx))
 	case *list:
 		if i, ok := idx.(int64); ok {
 			if i < 0 {
@@ -170,7 +175,7 @@ func getItem(obj, idx value) (value, error) {
 	if k, ok := idx.(string); ok {
 		return getAttr(obj, k)
 	}
-	return undefined{repr(idx)}, nil
+	return undefined{brief(idx)}, nil
 }
 
 func (r *renderer) evalSlice(x *sliceExpr, s *scope) (value, error) {
@@ -315,16 +320,25 @@ func (r *renderer) evalBinary(x *binaryExpr, s *scope) (value, error) {
 
 func (r *renderer) binary(op string, a, b value) (value, error) {
 	switch op {
-	case "==":
-		return equal(a, b), nil
-	case "!=":
-		return !equal(a, b), nil
+	case "==", "!=":
+		eq, err := r.equal(a, b)
+		return eq == (op == "=="), err
 	case "in", "not in":
 		in, err := r.contains(b, a)
 		return in == (op == "in"), err
 	case "~":
-		out := str(a) + str(b)
-		return out, r.chargeBytes(len(out))
+		sa, err := r.str(a)
+		if err != nil {
+			return nil, err
+		}
+		sb, err := r.str(b)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.chargeBytes(len(sa) + len(sb)); err != nil {
+			return nil, err
+		}
+		return sa + sb, nil
 	case "<", ">", "<=", ">=":
 		c, err := compare(a, b)
 		if err != nil {
@@ -354,8 +368,8 @@ func (r *renderer) contains(hay, needle value) (bool, error) {
 			return false, err
 		}
 		for _, it := range h.items {
-			if equal(it, needle) {
-				return true, nil
+			if eq, err := r.equal(it, needle); eq || err != nil {
+				return eq, err
 			}
 		}
 		return false, nil

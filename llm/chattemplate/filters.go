@@ -24,7 +24,7 @@ func init() {
 		"escape":     stringFilter(html.EscapeString),
 		"e":          stringFilter(html.EscapeString),
 		"safe":       func(r *renderer, v value, _ []value, _ *dict) (value, error) { return v, nil },
-		"string":     func(r *renderer, v value, _ []value, _ *dict) (value, error) { return str(v), nil },
+		"string":     func(r *renderer, v value, _ []value, _ *dict) (value, error) { return r.str(v) },
 		"default":    filterDefault,
 		"d":          filterDefault,
 		"join":       filterJoin,
@@ -66,7 +66,8 @@ func (r *renderer) evalFilter(x *filterExpr, s *scope) (value, error) {
 
 func stringFilter(f func(string) string) filterFunc {
 	return func(r *renderer, v value, args []value, kw *dict) (value, error) {
-		return f(str(v)), nil
+		s, err := r.str(v)
+		return f(s), err
 	}
 }
 
@@ -75,7 +76,11 @@ func filterTrim(r *renderer, v value, args []value, kw *dict) (value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pyStrip(str(v), a[0], strings.TrimFunc)
+	s, err := r.str(v)
+	if err != nil {
+		return nil, err
+	}
+	return pyStrip(s, a[0], strings.TrimFunc)
 }
 
 func filterLength(r *renderer, v value, args []value, kw *dict) (value, error) {
@@ -112,11 +117,17 @@ func filterJoin(r *renderer, v value, args []value, kw *dict) (value, error) {
 	if err != nil {
 		return nil, err
 	}
-	items, err := iterate(v)
+	items, err := r.iterate(v)
 	if err != nil {
 		return nil, err
 	}
-	sep := str(a[0])
+	sep, err := r.str(a[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := r.charge(int64(len(items))); err != nil {
+		return nil, err
+	}
 	parts := make([]string, len(items))
 	size := 0
 	for i, it := range items {
@@ -125,7 +136,9 @@ func filterJoin(r *renderer, v value, args []value, kw *dict) (value, error) {
 				return nil, err
 			}
 		}
-		parts[i] = str(it)
+		if parts[i], err = r.str(it); err != nil {
+			return nil, err
+		}
 		size += len(parts[i]) + len(sep)
 	}
 	if err := r.chargeBytes(size); err != nil {
@@ -135,7 +148,7 @@ func filterJoin(r *renderer, v value, args []value, kw *dict) (value, error) {
 }
 
 func filterFirst(r *renderer, v value, args []value, kw *dict) (value, error) {
-	items, err := iterate(v)
+	items, err := r.iterate(v)
 	if err != nil || len(items) == 0 {
 		return undefined{"first"}, err
 	}
@@ -143,7 +156,7 @@ func filterFirst(r *renderer, v value, args []value, kw *dict) (value, error) {
 }
 
 func filterLast(r *renderer, v value, args []value, kw *dict) (value, error) {
-	items, err := iterate(v)
+	items, err := r.iterate(v)
 	if err != nil || len(items) == 0 {
 		return undefined{"last"}, err
 	}
@@ -151,8 +164,11 @@ func filterLast(r *renderer, v value, args []value, kw *dict) (value, error) {
 }
 
 func filterList(r *renderer, v value, args []value, kw *dict) (value, error) {
-	items, err := iterate(v)
-	return &list{append([]value{}, items...)}, err
+	items, err := r.iterate(v)
+	if err != nil {
+		return nil, err
+	}
+	return &list{append([]value{}, items...)}, r.charge(int64(len(items)))
 }
 
 func filterReverse(r *renderer, v value, args []value, kw *dict) (value, error) {
@@ -163,12 +179,18 @@ func filterReverse(r *renderer, v value, args []value, kw *dict) (value, error) 
 		}
 		return string(rs), nil
 	}
-	items, err := iterate(v)
+	items, err := r.iterate(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.charge(int64(len(items))); err != nil {
+		return nil, err
+	}
 	out := make([]value, len(items))
 	for i, it := range items {
 		out[len(items)-1-i] = it
 	}
-	return &list{out}, err
+	return &list{out}, nil
 }
 
 func filterItems(r *renderer, v value, args []value, kw *dict) (value, error) {
@@ -228,13 +250,20 @@ func filterReplace(r *renderer, v value, args []value, kw *dict) (value, error) 
 	if err != nil {
 		return nil, err
 	}
-	return r.replace(str(v), a[0], a[1], a[2])
+	s, err := r.str(v)
+	if err != nil {
+		return nil, err
+	}
+	return r.replace(s, a[0], a[1], a[2])
 }
 
 // filterMap supports map(attribute="name") and map("filter").
 func filterMap(r *renderer, v value, args []value, kw *dict) (value, error) {
-	items, err := iterate(v)
+	items, err := r.iterate(v)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.charge(int64(len(items))); err != nil {
 		return nil, err
 	}
 	out := make([]value, len(items))
@@ -264,7 +293,7 @@ func filterMap(r *renderer, v value, args []value, kw *dict) (value, error) {
 // passes the test (truthiness when no test is named).
 func selectAttr(keep bool) filterFunc {
 	return func(r *renderer, v value, args []value, kw *dict) (value, error) {
-		items, err := iterate(v)
+		items, err := r.iterate(v)
 		if err != nil {
 			return nil, err
 		}

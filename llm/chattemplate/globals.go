@@ -20,7 +20,10 @@ func globals(now func() time.Time) map[string]value {
 		"raise_exception": builtin(func(r *renderer, args []value, kw *dict) (value, error) {
 			msg := ""
 			if len(args) > 0 {
-				msg = str(args[0])
+				var err error
+				if msg, err = r.str(args[0]); err != nil {
+					return nil, err
+				}
 			}
 			return nil, &RaisedError{Message: msg}
 		}),

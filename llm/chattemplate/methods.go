@@ -281,7 +281,7 @@ func dictItems(r *renderer, recv value, args []value, kw *dict) (value, error) {
 }
 
 func dictKeys(r *renderer, recv value, args []value, kw *dict) (value, error) {
-	return stringList(recv.(*dict).keys), nil
+	return stringList(recv.(*dict).keys), r.charge(int64(len(recv.(*dict).keys)))
 }
 
 func dictValues(r *renderer, recv value, args []value, kw *dict) (value, error) {
@@ -290,5 +290,5 @@ func dictValues(r *renderer, recv value, args []value, kw *dict) (value, error) 
 	for i, k := range d.keys {
 		out[i] = d.m[k]
 	}
-	return &list{out}, nil
+	return &list{out}, r.charge(int64(len(out)))
 }

@@ -71,19 +71,90 @@ func truthy(v value) bool {
 	return true
 }
 
-// str is Python's str() of a value, as printed by {{ }}.
-func str(v value) string {
+// str is Python's str() of a value, as printed by {{ }}, refused past
+// limit bytes.
+func str(v value, limit int) (string, error) {
 	switch x := v.(type) {
 	case undefined:
-		return ""
+		return "", nil
 	case string:
-		return x
+		return x, nil
 	}
-	return repr(v)
+	return repr(v, limit)
 }
 
 // repr is Python's repr(), which str() of a list or dict uses for items.
-func repr(v value) string {
+// It refuses nesting deeper than maxNesting (a namespace can hold itself)
+// and output past limit bytes.
+func repr(v value, limit int) (string, error) {
+	w := reprWriter{limit: limit}
+	if err := w.write(v, 0); err != nil {
+		return "", err
+	}
+	return w.b.String(), nil
+}
+
+// brief is a short repr for error messages.
+func brief(v value) string {
+	s, err := repr(v, 80)
+	if err != nil {
+		return typeName(v)
+	}
+	return s
+}
+
+type reprWriter struct {
+	b     strings.Builder
+	limit int
+}
+
+func (w *reprWriter) write(v value, depth int) error {
+	if depth > maxNesting {
+		return fmt.Errorf("value nested deeper than %d", maxNesting)
+	}
+	if w.b.Len() > w.limit {
+		return fmt.Errorf("%w: printed value exceeds %d bytes", ErrLimit, w.limit)
+	}
+	switch x := v.(type) {
+	case *list:
+		w.b.WriteString("[")
+		for i, it := range x.items {
+			if i > 0 {
+				w.b.WriteString(", ")
+			}
+			if err := w.write(it, depth+1); err != nil {
+				return err
+			}
+		}
+		w.b.WriteString("]")
+	case *dict:
+		if x.namespace {
+			w.b.WriteString("<Namespace ")
+		}
+		w.b.WriteString("{")
+		for i, k := range x.keys {
+			if i > 0 {
+				w.b.WriteString(", ")
+			}
+			w.b.WriteString(pyQuote(k) + ": ")
+			if err := w.write(x.m[k], depth+1); err != nil {
+				return err
+			}
+		}
+		w.b.WriteString("}")
+		if x.namespace {
+			w.b.WriteString(">")
+		}
+	default:
+		w.b.WriteString(scalarRepr(v))
+	}
+	if w.b.Len() > w.limit {
+		return fmt.Errorf("%w: printed value exceeds %d bytes", ErrLimit, w.limit)
+	}
+	return nil
+}
+
+func scalarRepr(v value) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -100,23 +171,8 @@ func repr(v value) string {
 		return formatFloat(x)
 	case string:
 		return pyQuote(x)
-	case *list:
-		parts := make([]string, len(x.items))
-		for i, it := range x.items {
-			parts[i] = repr(it)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case *dict:
-		parts := make([]string, len(x.keys))
-		for i, k := range x.keys {
-			parts[i] = pyQuote(k) + ": " + repr(x.m[k])
-		}
-		if x.namespace {
-			return "<Namespace {" + strings.Join(parts, ", ") + "}>"
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	return fmt.Sprintf("<%T>", v)
+	return fmt.Sprintf("<%s>", typeName(v))
 }
 
 // formatFloat is Python's repr of a float: the shortest form that reads
@@ -220,45 +276,60 @@ func toFloat(v value) (float64, bool) {
 	return 0, false
 }
 
-// equal is Python's ==.
-func equal(a, b value) bool {
+// equal is Python's ==, charged for what it walks and refused deeper
+// than maxNesting (a namespace can hold itself).
+func (r *renderer) equal(a, b value) (bool, error) { return r.equalAt(a, b, 0) }
+
+func (r *renderer) equalAt(a, b value, depth int) (bool, error) {
+	if depth > maxNesting {
+		return false, fmt.Errorf("comparison nested deeper than %d", maxNesting)
+	}
+	if err := r.charge(1); err != nil {
+		return false, err
+	}
 	if fa, ok := toFloat(a); ok {
 		fb, ok := toFloat(b)
-		return ok && fa == fb
+		return ok && fa == fb, nil
 	}
 	switch x := a.(type) {
 	case nil:
-		return b == nil
+		return b == nil, nil
 	case undefined:
-		return isUndefined(b)
+		return isUndefined(b), nil
 	case string:
 		y, ok := b.(string)
-		return ok && x == y
+		if !ok {
+			return false, nil
+		}
+		return x == y, r.chargeBytes(min(len(x), len(y)))
 	case *list:
 		y, ok := b.(*list)
 		if !ok || len(x.items) != len(y.items) {
-			return false
+			return false, nil
 		}
 		for i := range x.items {
-			if !equal(x.items[i], y.items[i]) {
-				return false
+			if eq, err := r.equalAt(x.items[i], y.items[i], depth+1); !eq || err != nil {
+				return false, err
 			}
 		}
-		return true
+		return true, nil
 	case *dict:
 		y, ok := b.(*dict)
 		if !ok || len(x.keys) != len(y.keys) {
-			return false
+			return false, nil
 		}
 		for _, k := range x.keys {
 			w, ok := y.m[k]
-			if !ok || !equal(x.m[k], w) {
-				return false
+			if !ok {
+				return false, nil
+			}
+			if eq, err := r.equalAt(x.m[k], w, depth+1); !eq || err != nil {
+				return false, err
 			}
 		}
-		return true
+		return true, nil
 	}
-	return sameObject(a, b)
+	return sameObject(a, b), nil
 }
 
 // sameObject is Python's "is" for the values that have identity; a
@@ -295,23 +366,29 @@ func compare(a, b value) (int, error) {
 }
 
 // iterate lists what a for loop walks: list items, dict keys, string
-// characters; undefined walks nothing.
-func iterate(v value) ([]value, error) {
+// characters; undefined walks nothing. What it builds is charged first.
+func (r *renderer) iterate(v value) ([]value, error) {
 	switch x := v.(type) {
 	case undefined:
 		return nil, nil
 	case *list:
 		return x.items, nil
 	case *dict:
+		if err := r.charge(int64(len(x.keys))); err != nil {
+			return nil, err
+		}
 		out := make([]value, len(x.keys))
 		for i, k := range x.keys {
 			out[i] = k
 		}
 		return out, nil
 	case string:
+		if err := r.charge(int64(len(x))); err != nil {
+			return nil, err
+		}
 		var out []value
-		for _, r := range x {
-			out = append(out, string(r))
+		for _, c := range x {
+			out = append(out, string(c))
 		}
 		return out, nil
 	}
