@@ -28,11 +28,11 @@
 // Limits before it happens, and values are printed, compared and
 // serialised to a bounded depth (a namespace can hold itself), so a
 // hostile template ends in an error, one that wraps ErrLimit when a budget
-// ran out (TestHostileTemplatesAreBounded runs 21 such attacks);
+// ran out (TestHostileTemplatesAreBounded runs 22 such attacks);
 // the parser refuses nesting deeper than 200 and sources over
-// MaxTemplateSize. The worst case under DefaultLimits is about half a
-// second of one core (BenchmarkHostileDefaultLimits); the context is
-// checked as the budget is spent.
+// MaxTemplateSize. The worst case under DefaultLimits is under a second
+// of one core (BenchmarkHostileDefaultLimits); the context is checked as
+// the budget is spent.
 //
 // # Semantics
 //

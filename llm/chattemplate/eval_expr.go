@@ -194,11 +194,11 @@ func (r *renderer) evalSlice(x *sliceExpr, s *scope) (value, error) {
 	}
 	switch o := obj.(type) {
 	case *list:
-		idx, err := sliceIndices(len(o.items), bounds)
-		if err != nil {
+		if err := r.charge(int64(len(o.items))); err != nil {
 			return nil, err
 		}
-		if err := r.charge(int64(len(idx))); err != nil {
+		idx, err := sliceIndices(len(o.items), bounds)
+		if err != nil {
 			return nil, err
 		}
 		out := make([]value, len(idx))
@@ -207,12 +207,12 @@ func (r *renderer) evalSlice(x *sliceExpr, s *scope) (value, error) {
 		}
 		return &list{out}, nil
 	case string:
+		if err := r.chargeBytes(len(o)); err != nil {
+			return nil, err
+		}
 		rs := []rune(o)
 		idx, err := sliceIndices(len(rs), bounds)
 		if err != nil {
-			return nil, err
-		}
-		if err := r.chargeBytes(len(o)); err != nil {
 			return nil, err
 		}
 		out := make([]rune, len(idx))

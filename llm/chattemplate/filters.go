@@ -80,7 +80,7 @@ func filterTrim(r *renderer, v value, args []value, kw *dict) (value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pyStrip(s, a[0], strings.TrimFunc)
+	return r.pyStrip(s, a[0], strings.TrimFunc)
 }
 
 func filterLength(r *renderer, v value, args []value, kw *dict) (value, error) {

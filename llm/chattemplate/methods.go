@@ -53,12 +53,21 @@ func (r *renderer) callMethod(m *boundMethod, args []value, kw *dict) (value, er
 // isPySpace is Python's str.isspace for one character.
 func isPySpace(c rune) bool { return unicode.IsSpace(c) || (c >= 0x1c && c <= 0x1f) }
 
-func pyStrip(s string, chars value, trim func(string, func(rune) bool) string) (string, error) {
+// pyStrip is str.strip/lstrip/rstrip (trim picks which), in time linear
+// in s and chars, both charged.
+func (r *renderer) pyStrip(s string, chars value, trim func(string, func(rune) bool) string) (string, error) {
 	switch c := chars.(type) {
 	case nil, undefined:
 		return trim(s, isPySpace), nil
 	case string:
-		return trim(s, func(r rune) bool { return strings.ContainsRune(c, r) }), nil
+		if err := r.chargeBytes(len(c)); err != nil {
+			return "", err
+		}
+		set := map[rune]bool{}
+		for _, ch := range c {
+			set[ch] = true
+		}
+		return trim(s, func(ch rune) bool { return set[ch] }), nil
 	}
 	return "", fmt.Errorf("strip chars must be a string or none")
 }
@@ -69,7 +78,7 @@ func stripMethod(name string, trim func(string, func(rune) bool) string) method 
 		if err != nil {
 			return nil, err
 		}
-		return pyStrip(recv.(string), a[0], trim)
+		return r.pyStrip(recv.(string), a[0], trim)
 	}
 }
 
@@ -141,6 +150,9 @@ func affixMethod(name string, has func(string, string) bool) method {
 		cands := []value{a[0]}
 		if l, ok := a[0].(*list); ok {
 			cands = l.items
+		}
+		if err := r.charge(int64(len(cands))); err != nil {
+			return nil, err
 		}
 		for _, c := range cands {
 			cs, err := wantString(name, c)
