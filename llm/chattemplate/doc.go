@@ -100,6 +100,6 @@
 // @huggingface/jinja (TestAgreementWithHuggingFace, testdata/reference.mjs)
 // and with Python's Jinja2 set up as transformers sets it up
 // (TestAgreementWithJinja2, testdata/jinja2_reference.py, where python3
-// imports jinja2); testdata/syntax.json's 41 small templates cover what
+// imports jinja2); testdata/syntax.json's 42 small templates cover what
 // those four do not exercise. See docs/chat-templates.md for the numbers.
 package chattemplate

@@ -42,8 +42,11 @@ type segment struct {
 
 // lex splits src into tokens with Jinja2's whitespace control as
 // transformers configures it: trim_blocks and lstrip_blocks on, the single
-// trailing newline of the source dropped (keep_trailing_newline off).
+// trailing newline of the source dropped (keep_trailing_newline off), and
+// "\r\n" and "\r" read as "\n", in text and string literals alike.
 func lex(src string) ([]token, error) {
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	src = strings.ReplaceAll(src, "\r", "\n")
 	src = strings.TrimSuffix(src, "\n")
 	segs, err := split(src)
 	if err != nil {
@@ -239,10 +242,22 @@ func lexString(src string, i int) (string, int, error) {
 // and returns how many further bytes it consumed.
 func writeEscape(b *strings.Builder, src string, j int) (int, error) {
 	simple := map[byte]string{'n': "\n", 't': "\t", 'r': "\r", '\\': "\\", '\'': "'", '"': "\"",
-		'0': "\x00", 'a': "\a", 'b': "\b", 'f': "\f", 'v': "\v", '\n': ""}
+		'a': "\a", 'b': "\b", 'f': "\f", 'v': "\v", '\n': ""}
 	if s, ok := simple[src[j]]; ok {
 		b.WriteString(s)
 		return 0, nil
+	}
+	if src[j] >= '0' && src[j] <= '7' { // up to three octal digits
+		n, r := 0, rune(0)
+		for n < 3 && j+n < len(src) && src[j+n] >= '0' && src[j+n] <= '7' {
+			r = r<<3 | rune(src[j+n]-'0')
+			n++
+		}
+		b.WriteRune(r)
+		return n - 1, nil
+	}
+	if src[j] == 'N' {
+		return 0, fmt.Errorf("\\N{name} escapes are not supported")
 	}
 	width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[src[j]]
 	if width == 0 {
