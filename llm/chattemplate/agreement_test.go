@@ -77,7 +77,11 @@ func (c testConversation) messages(t *testing.T) []Message {
 }
 
 func loadConversations(t *testing.T) []testConversation {
-	data, err := os.ReadFile("testdata/conversations.json")
+	return readConversations(t, "testdata/conversations.json")
+}
+
+func readConversations(t *testing.T, path string) []testConversation {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +118,8 @@ func TestAgreementWithHuggingFace(t *testing.T) {
 	modules := hfrefModules(t)
 	refs := runReference(t, "node", "testdata/reference.mjs", modules, "testdata/conversations.json")
 	mismatches := compareConversations(t, modules, refs)
-	t.Logf("agreement with @huggingface/jinja: %d renderings (20 conversations × 2 add_generation_prompt × %d templates, less model-specific ones), %d mismatches",
-		len(refs), len(referenceModels), mismatches)
+	t.Logf("agreement with @huggingface/jinja: %d renderings (%d conversations × 2 add_generation_prompt × %d templates, less model-specific ones), %d mismatches",
+		len(refs), len(loadConversations(t)), len(referenceModels), mismatches)
 }
 
 // runReference runs a reference renderer and decodes its JSON output.
@@ -141,8 +145,32 @@ func runReference(t *testing.T, name string, args ...string) []referenceRenderin
 // returns how many differ (each reported).
 func compareConversations(t *testing.T, modules string, refs []referenceRendering) int {
 	t.Helper()
+	return compareWith(t, modules, refs, "testdata/conversations.json")
+}
+
+// compareWith is compareConversations for the conversations in path.
+func compareWith(t *testing.T, modules string, refs []referenceRendering, path string) int {
+	t.Helper()
+	mismatches := 0
+	for i, r := range renderLike(t, modules, refs, path) {
+		if !agrees(t, refs[i], r.out, r.err) {
+			mismatches++
+		}
+	}
+	return mismatches
+}
+
+type rendering struct {
+	out string
+	err error
+}
+
+// renderLike renders, with our engine, what each reference rendering
+// rendered from the conversations in path.
+func renderLike(t *testing.T, modules string, refs []referenceRendering, path string) []rendering {
+	t.Helper()
 	convs := map[string]testConversation{}
-	for _, c := range loadConversations(t) {
+	for _, c := range readConversations(t, path) {
 		convs[c.Name] = c
 	}
 	templates := map[string]*Template{}
@@ -155,40 +183,43 @@ func compareConversations(t *testing.T, modules string, refs []referenceRenderin
 		}
 		templates[m] = tm
 	}
-	mismatches := 0
-	for _, ref := range refs {
+	out := make([]rendering, len(refs))
+	for i, ref := range refs {
 		conv := convs[ref.Conversation]
 		opts := configs[ref.Model].Options(ref.AddGenerationPrompt)
 		opts.Vars = conv.Vars
-		got, err := templates[ref.Model].Render(context.Background(), conv.messages(t), opts)
-		if !agrees(t, ref, got, err) {
-			mismatches++
-		}
+		out[i].out, out[i].err = templates[ref.Model].Render(context.Background(), conv.messages(t), opts)
 	}
-	return mismatches
+	return out
 }
 
 func agrees(t *testing.T, ref referenceRendering, got string, err error) bool {
 	t.Helper()
-	where := fmt.Sprintf("%s / %s / add_generation_prompt=%v", ref.Model, ref.Conversation, ref.AddGenerationPrompt)
+	why := disagreement(ref, got, err)
+	if why != "" {
+		t.Errorf("%s / %s / add_generation_prompt=%v: %s", ref.Model, ref.Conversation, ref.AddGenerationPrompt, why)
+	}
+	return why == ""
+}
+
+// disagreement says how our rendering differs from the reference's, or
+// is "" when it does not: the same bytes, or both raising (with the same
+// message when the template raised).
+func disagreement(ref referenceRendering, got string, err error) string {
 	switch {
 	case ref.Output == nil && err == nil:
-		t.Errorf("%s: reference raised %q, we rendered %q", where, ref.Error, got)
+		return fmt.Sprintf("reference raised %q, we rendered %q", ref.Error, got)
 	case ref.Output == nil:
 		var raised *RaisedError
 		if errors.As(err, &raised) && raised.Message != ref.Error {
-			t.Errorf("%s: raised %q, reference %q", where, raised.Message, ref.Error)
-			return false
+			return fmt.Sprintf("raised %q, reference %q", raised.Message, ref.Error)
 		}
-		return true
 	case err != nil:
-		t.Errorf("%s: %v (reference rendered %q)", where, err, *ref.Output)
+		return fmt.Sprintf("%v (reference rendered %q)", err, *ref.Output)
 	case got != *ref.Output:
-		t.Errorf("%s:\n got %q\nwant %q", where, got, *ref.Output)
-	default:
-		return true
+		return fmt.Sprintf("\n got %q\nwant %q", got, *ref.Output)
 	}
-	return false
+	return ""
 }
 
 // syntaxCase is one entry of testdata/syntax.json: a small template for a

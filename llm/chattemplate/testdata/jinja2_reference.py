@@ -36,9 +36,14 @@ def token(v):
     return v if isinstance(v, str) else v["content"]
 
 
+_compiled = {}
+
+
 def render(env, source, variables):
     try:
-        return {"output": env.from_string(source).render(**variables)}
+        if source not in _compiled:
+            _compiled[source] = env.from_string(source)
+        return {"output": _compiled[source].render(**variables)}
     except Exception as e:  # the template's refusal or a syntax error
         return {"error": str(e)}
 
