@@ -160,3 +160,31 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestSpansRandomConversations checks the span invariants on the 300
+// seeded random conversations of TestAgreementRandomConversations (markup
+// and Jinja syntax in the text, whitespace at the edges) with the four
+// reference templates.
+func TestSpansRandomConversations(t *testing.T) {
+	modules := hfrefModules(t)
+	convs := readConversations(t, randomConversations(t, 300))
+	spans, refused := 0, 0
+	for _, model := range referenceModels {
+		cfg := referenceConfig(t, modules, model)
+		tm, err := cfg.Template("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range convs {
+			msgs := c.messages(t)
+			rendered, got, err := tm.Spans(context.Background(), msgs, cfg.Options(false))
+			if err != nil {
+				refused++
+				continue
+			}
+			checkSpans(t, msgs, rendered, got)
+			spans += len(got)
+		}
+	}
+	t.Logf("%d spans checked; %d renderings refused by the template", spans, refused)
+}
