@@ -38,8 +38,11 @@ type detectOptions struct {
 	JSONL       bool
 	Pooled      bool
 	MaxBytes    int64
-	IDs         bool   // engine schemes: the input is token ids
-	Input       string // file path, or "-" for standard input
+	IDs         bool // engine schemes: the input is token ids
+	// ChatTemplate is a tokenizer_config.json whose chat template renders
+	// --jsonl conversations (engine schemes).
+	ChatTemplate string
+	Input        string // file path, or "-" for standard input
 	// schemes are the keys' schemes, in the order given; detectJSONL falls
 	// back to its detector's Scheme when there are none.
 	schemes []*watermark.Scheme
@@ -89,7 +92,12 @@ are selected as vLLM's detector selects them (each context once), the
 prompt's (context, token) tuples are left out, and the p-value is exact:
 the binomial tail against the exact null green share for red-green, a
 valid bound of the discrete null's tail for Gumbel. One run takes keys of
-one family: this project's or the engines'.`
+one family: this project's or the engines'. With --chat-template (the
+model's tokenizer_config.json) --jsonl records are conversations,
+{"messages": [{"role": …, "content": …}, …]}: the template renders them as
+the model read them, and only the assistant messages' own text is scored
+(each as the engine generated it, its context starting afresh), the
+rendered text before each left out as its prompt.`
 
 func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) error) *cobra.Command {
 	opts := &detectOptions{io: io}
@@ -143,6 +151,7 @@ func newCmdDetect(io *ioStreams, runF func(context.Context, *detectOptions) erro
 	f.BoolVar(&opts.JSONL, "jsonl", false, "read one JSON object per line and write one result per line")
 	f.BoolVar(&opts.Pooled, "pooled", false, "with --jsonl, also test all the documents together (their distinct tuples, as one text; memory grows with them)")
 	f.Int64Var(&opts.MaxBytes, "max-bytes", defaultMaxBytes, "largest text (or JSONL line) accepted, in bytes")
+	f.StringVar(&opts.ChatTemplate, "chat-template", "", "engine schemes, with --jsonl: the model's `tokenizer_config.json`; records are conversations ({\"messages\": [...]}) and only the assistant messages' text is scored, the rendered text before each left out as its prompt")
 	f.BoolVar(&opts.IDs, "ids", false, "engine schemes (vllm-*): the input is token ids (a JSON array or integers; with --jsonl, {\"ids\": [...], \"prompt_ids\": [...]}) instead of text")
 	return cmd
 }

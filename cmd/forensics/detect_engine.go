@@ -64,6 +64,7 @@ type engineRun struct {
 	opts *detectOptions
 	dets []*engine.Detector
 	enc  engine.Encoder
+	chat *chatTemplate
 }
 
 func detectEngineRun(ctx context.Context, opts *detectOptions, paths []string) error {
@@ -71,6 +72,16 @@ func detectEngineRun(ctx context.Context, opts *detectOptions, paths []string) e
 		return usagef("--windows and --tokens are not available for engine schemes yet")
 	}
 	run := &engineRun{opts: opts}
+	if opts.ChatTemplate != "" {
+		if !opts.JSONL || opts.IDs {
+			return usagef("--chat-template reads conversations from --jsonl records ({\"messages\": [...]}), as text")
+		}
+		c, err := loadChatTemplate(opts.ChatTemplate)
+		if err != nil {
+			return err
+		}
+		run.chat = c
+	}
 	seen := map[string]string{}
 	for _, p := range paths {
 		k, err := engine.LoadKey(p)
@@ -265,15 +276,15 @@ func (r *engineRun) jsonl(ctx context.Context, in io.Reader) error {
 		case err != nil:
 			return fmt.Errorf("read input: %w", err)
 		default:
-			p, ids, perr := r.record(line, &rec)
+			p, ds, perr := r.anyRecord(ctx, line, &rec)
 			if perr != nil {
 				rec.Error = perr.Error()
 				break
 			}
-			res := r.combine(func(d *engine.Detector) engine.Detection { return d.DetectPooled(p, [][]int64{ids}) })
+			res := r.combine(func(d *engine.Detector) engine.Detection { return d.DetectPooled(p, ds) })
 			rec.engineDetection = &res
 			if r.opts.Pooled {
-				prompts, docs = append(prompts, p...), append(docs, ids)
+				prompts, docs = append(prompts, p...), append(docs, ds...)
 			}
 		}
 		if rec.Error != "" {
@@ -302,6 +313,43 @@ func (r *engineRun) jsonl(ctx context.Context, in io.Reader) error {
 		return fmt.Errorf("%d of %d lines could not be scored (see their \"error\" fields)", failed, total)
 	}
 	return nil
+}
+
+// anyRecord reads one --jsonl record: a text with its prompt, or with
+// --chat-template a conversation whose assistant messages are the
+// documents.
+func (r *engineRun) anyRecord(ctx context.Context, line []byte, out *engineLine) (prompts, docs [][]int64, err error) {
+	if r.chat == nil {
+		p, ids, err := r.record(line, out)
+		return p, [][]int64{ids}, err
+	}
+	var rec struct {
+		ID       json.RawMessage `json:"id,omitempty"`
+		Messages json.RawMessage `json:"messages"`
+	}
+	if err := decodeStrictObject(line, &rec, "id", "messages"); err != nil {
+		return nil, nil, err
+	}
+	out.ID = rec.ID
+	if rec.Messages == nil {
+		return nil, nil, errors.New(`no "messages" (with --chat-template each line holds {"messages": [{"role": …, "content": …}, …]})`)
+	}
+	ps, ds, err := r.chat.conversation(ctx, rec.Messages)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range ds {
+		p, err := r.ids(ps[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("prompt: %w", err)
+		}
+		d, err := r.ids(ds[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		prompts, docs = append(prompts, p), append(docs, d)
+	}
+	return prompts, docs, nil
 }
 
 // engineRecord is one JSONL record for engine keys.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/llm/embedded"
+	"forensics/llm/tokenizer"
 	"forensics/watermark/engine"
 	"forensics/watermark/vllm"
 )
@@ -180,4 +182,69 @@ func TestRadioactivityCommand(t *testing.T) {
 	if !strings.Contains(out, "not evidence that the suspect is independent") {
 		t.Errorf("a non-rejection must not read as clean:\n%s", out)
 	}
+}
+
+// TestEngineDetectConversations: with --chat-template only the assistant
+// messages are scored: a conversation whose assistant wrote watermarked
+// text is flagged, one whose user turns carry it (an echo of our text in
+// the prompt) and whose assistant does not is not.
+func TestEngineDetectConversations(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.yaml")
+	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", "vllm-gumbel", "--out", key); code != 0 {
+		t.Fatal(errOut)
+	}
+	cfg := filepath.Join(dir, "tokenizer_config.json")
+	tpl := `{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}`
+	b, _ := json.Marshal(map[string]any{"chat_template": tpl, "eos_token": "<|end|>"})
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	marked := embeddedEngineText(t, key, 120, 3)
+	plain := "The rain had stopped by the time they reached the harbour, and the boats lay still."
+	conv := func(user, assistant string) string {
+		b, _ := json.Marshal(map[string]any{"messages": []map[string]string{
+			{"role": "system", "content": "You are helpful."}, {"role": "user", "content": user}, {"role": "assistant", "content": assistant}}})
+		return string(b) + "\n"
+	}
+	code, out, errOut := runCLI(t, conv("Tell me a story.", marked)+conv(marked, plain), "detect", "--key", key, "--chat-template", cfg, "--jsonl", "--json")
+	if code != 0 {
+		t.Fatalf("detect: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out)
+	}
+	for i, want := range []bool{true, false} {
+		var r struct {
+			Watermarked bool    `json:"watermarked"`
+			Log10P      float64 `json:"log10_p"`
+			Error       string  `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil || r.Error != "" || r.Watermarked != want {
+			t.Errorf("conversation %d: %+v (%v), want watermarked %v", i+1, r, err, want)
+		}
+	}
+}
+
+// embeddedEngineText is text vLLM's sampler writes with an engine key on
+// the embedded model, decoded.
+func embeddedEngineText(t *testing.T, keyPath string, n int, seed uint64) string {
+	t.Helper()
+	k, err := engine.LoadKey(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab := m.Tokenizer().(*tokenizer.Vocab)
+	prompt, _ := vocab.Encode("Tell me a story.")
+	eng := vllm.Engine{Watermarker: vllm.Gumbel{PRF: k.NewPRF(), Width: k.ContextWidth}, Temperature: 1, Dedup: true, Ban: []int32{m.EOS()}}
+	var b strings.Builder
+	for _, id := range eng.Generate(m, prompt, n, vllm.SoftmaxSampler(rand.New(rand.NewPCG(seed, 5)))) {
+		b.WriteString(vocab.Piece(int32(id)))
+	}
+	return b.String()
 }

@@ -128,6 +128,8 @@ func TestDetectFlags(t *testing.T) {
 	testFlags(t, newCmdDetect, defaults, []flagCase[detectOptions]{
 		{name: "standard input", args: []string{"--key", "k.yaml"}},
 		{name: "ids", args: []string{"--key", "k.yaml", "--ids"}, want: func(o *detectOptions) { o.IDs = true }},
+		{name: "chat template", args: []string{"--key", "k.yaml", "--jsonl", "--chat-template", "tokenizer_config.json"},
+			want: func(o *detectOptions) { o.JSONL, o.ChatTemplate = true, "tokenizer_config.json" }},
 		{name: "file", args: []string{"-k", "k.yaml", "answer.txt"}, want: func(o *detectOptions) { o.Input = "answer.txt" }},
 		{name: "dash", args: []string{"-k", "k.yaml", "-"}},
 		{name: "keys and keyring", args: []string{"-k", "k.yaml", "--key", "old.yaml", "--keyring", "keys/"},
