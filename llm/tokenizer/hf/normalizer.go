@@ -3,6 +3,7 @@ package hf
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/dlclark/regexp2"
@@ -129,8 +130,8 @@ func replaceRegex(re *regexp2.Regexp, s, content string) (string, error) {
 // eachMatch calls f with the rune offsets of each non-empty match of re
 // in rs, left to right, non-overlapping.
 func eachMatch(re *regexp2.Regexp, rs []rune, f func(start, end int)) error {
-	m, err := re.FindRunesMatch(rs)
-	for ; m != nil && err == nil; m, err = re.FindNextMatch(m) {
+	m, err := retrySpurious(func() (*regexp2.Match, error) { return re.FindRunesMatch(rs) })
+	for ; m != nil && err == nil; m, err = retrySpurious(func() (*regexp2.Match, error) { return re.FindNextMatch(m) }) {
 		if m.Length > 0 {
 			f(m.Index, m.Index+m.Length)
 		}
@@ -139,6 +140,21 @@ func eachMatch(re *regexp2.Regexp, rs []rune, f func(start, end int)) error {
 		return fmt.Errorf("regex: %w", err)
 	}
 	return nil
+}
+
+// retrySpurious runs a match again when it timed out long before its
+// time: regexp2's timeout clock is a goroutine that, idle or starved on a
+// busy machine, jumps forward in one step and fails a match that has just
+// started (seen here on a 700-byte paragraph with a 5 s timeout). A real
+// timeout takes at least half the budget and is returned.
+func retrySpurious(match func() (*regexp2.Match, error)) (*regexp2.Match, error) {
+	for try := 0; ; try++ {
+		start := time.Now()
+		m, err := match()
+		if err == nil || try == 3 || time.Since(start) >= matchTimeout/2 {
+			return m, err
+		}
+	}
 }
 
 // lowercase is Rust's str::to_lowercase: per-character lower-casing, with
