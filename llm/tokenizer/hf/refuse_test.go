@@ -41,10 +41,13 @@ func TestRefusesWhatItDoesNotImplement(t *testing.T) {
 		{"dropout", func(d map[string]any) { model(d)["dropout"] = 0.1 }, "dropout"},
 		{"prefix", func(d map[string]any) { model(d)["continuing_subword_prefix"] = "##" }, "continuing_subword_prefix"},
 		{"bert normalizer", func(d map[string]any) { d["normalizer"] = map[string]any{"type": "BertNormalizer"} }, `normalizer "BertNormalizer" is not supported`},
-		{"precompiled", func(d map[string]any) { d["normalizer"] = map[string]any{"type": "Precompiled", "precompiled_charsmap": "AAAA"} }, "unknown field"},
+		{"precompiled", func(d map[string]any) {
+			d["normalizer"] = map[string]any{"type": "Precompiled", "precompiled_charsmap": "AAAA"}
+		}, `normalizer "Precompiled" is not supported`},
 		{"unknown pre-tokenizer", func(d map[string]any) { d["pre_tokenizer"] = map[string]any{"type": "UnicodeScripts"} }, `pre-tokenizer "UnicodeScripts" is not supported`},
 		{"unknown decoder", func(d map[string]any) { d["decoder"] = map[string]any{"type": "WordPiece"} }, `decoder "WordPiece" is not supported`},
-		{"unknown field", func(d map[string]any) { model(d)["new_setting"] = true }, "unknown field"},
+		{"unknown field", func(d map[string]any) { model(d)["new_setting"] = true }, `does not implement: json: unknown field "new_setting"`},
+		{"wordpiece", func(d map[string]any) { model(d)["type"] = "WordPiece"; model(d)["max_input_chars_per_word"] = 100 }, `model "WordPiece" is not supported`},
 		{"truncation", func(d map[string]any) { d["truncation"] = map[string]any{"max_length": 512} }, "truncation"},
 		{"bad behavior", func(d map[string]any) {
 			d["pre_tokenizer"] = map[string]any{"type": "Split", "pattern": map[string]any{"String": "-"}, "behavior": "Sideways"}
