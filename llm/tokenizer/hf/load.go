@@ -96,7 +96,7 @@ func build(d *definition) (*Tokenizer, error) {
 	sum := sha256.Sum256(canon)
 	t := &Tokenizer{
 		canonical:  canon,
-		id:         "hf:sha256:" + hex.EncodeToString(sum[:]),
+		id:         "tokenizer.json:sha256:" + hex.EncodeToString(sum[:]),
 		normalizer: norm,
 		pre:        pre,
 		model:      m,

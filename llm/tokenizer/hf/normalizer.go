@@ -157,45 +157,23 @@ func retrySpurious(match func() (*regexp2.Match, error)) (*regexp2.Match, error)
 	}
 }
 
-// lowercase is Rust's str::to_lowercase: per-character lower-casing, with
-// the two context rules Go's strings.ToLower lacks (İ becomes i and a
-// combining dot; Σ at the end of a word becomes ς).
+// lowercase is Hugging Face's Lowercase: each character lower-cased on
+// its own with Rust's char::to_lowercase, which differs from Go's
+// unicode.ToLower only for İ (it becomes i and a combining dot above).
+// There is no context rule: a final Σ becomes σ, not ς.
 func lowercase(s string) string {
-	if !strings.ContainsAny(s, "İΣ") {
+	if !strings.ContainsRune(s, 'İ') {
 		return strings.ToLower(s)
 	}
-	rs := []rune(s)
 	var b strings.Builder
-	for i, r := range rs {
-		switch {
-		case r == 'İ':
+	for _, r := range s {
+		if r == 'İ' {
 			b.WriteString("i\u0307")
-		case r == 'Σ' && finalSigma(rs, i):
-			b.WriteRune('ς')
-		default:
+		} else {
 			b.WriteRune(unicode.ToLower(r))
 		}
 	}
 	return b.String()
-}
-
-// finalSigma is Unicode's Final_Sigma condition, simplified as Rust has
-// it: a cased letter before (skipping case-ignorable ones), none after.
-func finalSigma(rs []rune, i int) bool {
-	cased := func(r rune) bool { return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) }
-	ignorable := func(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) }
-	j := i - 1
-	for j >= 0 && ignorable(rs[j]) {
-		j--
-	}
-	if j < 0 || !cased(rs[j]) {
-		return false
-	}
-	k := i + 1
-	for k < len(rs) && ignorable(rs[k]) {
-		k++
-	}
-	return k == len(rs) || !cased(rs[k])
 }
 
 // stripAccents drops the non-spacing marks (used after NFD).

@@ -29,7 +29,7 @@ type Tokenizer struct {
 	known   []bool
 }
 
-// ID names the tokenizer: "hf:sha256:" and the SHA-256 of its canonical
+// ID names the tokenizer: "tokenizer.json:sha256:" and the SHA-256 of its canonical
 // tokenizer.json.
 func (t *Tokenizer) ID() string { return t.id }
 

@@ -167,7 +167,17 @@ func TestCanonicalIsStable(t *testing.T) {
 	if again.ID() != tk.ID() || string(again.Canonical()) != string(tk.Canonical()) {
 		t.Error("canonical form does not parse to the same tokenizer")
 	}
-	if !strings.HasPrefix(tk.ID(), "hf:sha256:") {
+	if !strings.HasPrefix(tk.ID(), "tokenizer.json:sha256:") {
 		t.Errorf("id %s", tk.ID())
+	}
+}
+
+// TestLowercase checks Lowercase is Rust's per-character to_lowercase:
+// İ becomes two characters, and a final Σ stays σ.
+func TestLowercase(t *testing.T) {
+	for in, want := range map[string]string{"ΣΊΣΥΦΟΣ": "σίσυφοσ", "İstanbul": "i\u0307stanbul", "ABC déF": "abc déf"} {
+		if got := lowercase(in); got != want {
+			t.Errorf("lowercase(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
