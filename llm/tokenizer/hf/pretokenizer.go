@@ -77,7 +77,8 @@ func buildPreTokenizer(c *component, depth int, count *int) (preTokenizer, error
 		if c.IndividualDigits != nil && *c.IndividualDigits {
 			b = isolated
 		}
-		return splitWith(charMatcher(isASCIIDigit), b, false), nil
+		// Rust's char::is_numeric: Nd, Nl and No, not only ASCII digits.
+		return splitWith(charMatcher(unicode.IsNumber), b, false), nil
 	case "WhitespaceSplit":
 		return splitWith(charMatcher(unicode.IsSpace), removed, false), nil
 	case "Whitespace":
@@ -98,8 +99,6 @@ func buildPreTokenizer(c *component, depth int, count *int) (preTokenizer, error
 	}
 	return nil, fmt.Errorf("pre-tokenizer %s is not supported (supported: Sequence, Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Whitespace, Punctuation)", clip(c.Type))
 }
-
-func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }
 
 // isPunctuation is Hugging Face's is_punc: ASCII punctuation or Unicode P*.
 func isPunctuation(r rune) bool {
