@@ -45,9 +45,9 @@ var oddTexts = []string{
 	"한국어 텍스트도 포함합니다. 안녕하세요!",
 	"中文English混合text，全角标点！",
 	// Emoji.
-	"👨‍👩‍👧‍👦 family, 🏳️‍🌈 flag, 👍🏽 thumbs, 🇫🇷🇯🇵 flags, 1️⃣ keycap, 🧑🏿‍💻 coder",
+	"👨\u200d👩\u200d👧\u200d👦 family, 🏳️\u200d🌈 flag, 👍🏽 thumbs, 🇫🇷🇯🇵 flags, 1️⃣ keycap, 🧑🏿\u200d💻 coder",
 	"😀😃😄😁😆😅🤣😂🙂🙃😉😊😇🥰😍🤩😘😗☺️😚😙",
-	"❤️‍🔥 ❤ ♥︎ ★☆ ✓✗ →←↑↓ ∑∫√∞ ≠≤≥",
+	"❤️\u200d🔥 ❤ ♥︎ ★☆ ✓✗ →←↑↓ ∑∫√∞ ≠≤≥",
 	// Whitespace.
 	"   leading and trailing   ",
 	"\n\n\n\nnewlines\n\n\n\n",
@@ -66,7 +66,7 @@ var oddTexts = []string{
 	// Combining marks.
 	"e\u0301 e\u0300\u0323 A\u030a Å Å ñ n\u0303 Tiếng Việt có dấu",
 	"Z\u0351\u0364\u0300a\u0357\u0307l\u0363g\u0368o\u0306 text",
-	"हिन्दी देवनागरी क्षत्रिय ஸ்ரீ ශ්‍රී",
+	"हिन्दी देवनागरी क्षत्रिय ஸ்ரீ ශ්\u200dරී",
 	// Contractions and case.
 	"it's IT'S we'll WE'LL I'm I'M they've you'd it'ſ don't",
 	"ǅemo ǈ İstanbul ΣΊΣΥΦΟΣ straße STRASSE ﬁ ﬂ",

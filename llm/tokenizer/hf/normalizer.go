@@ -89,24 +89,24 @@ func buildNormalizer(c *component, depth int, count *int) (normalizer, error) {
 // occurrence of a string or regex match, left to right.
 func buildReplace(c *component) (normalizer, error) {
 	if c.Pattern == nil || c.Content == nil {
-		return nil, fmt.Errorf("Replace needs a pattern and a content")
+		return nil, fmt.Errorf("normalizer Replace needs a pattern and a content")
 	}
 	content := *c.Content
 	switch {
 	case c.Pattern.String != nil:
 		old := *c.Pattern.String
 		if old == "" {
-			return nil, fmt.Errorf("Replace with an empty pattern is not supported")
+			return nil, fmt.Errorf("normalizer Replace with an empty pattern is not supported")
 		}
 		return normalizerFunc(func(s string) (string, error) { return strings.ReplaceAll(s, old, content), nil }), nil
 	case c.Pattern.Regex != nil:
 		re, err := compileRegex(*c.Pattern.Regex)
 		if err != nil {
-			return nil, fmt.Errorf("Replace: %w", err)
+			return nil, fmt.Errorf("normalizer Replace: %w", err)
 		}
 		return normalizerFunc(func(s string) (string, error) { return replaceRegex(re, s, content) }), nil
 	}
-	return nil, fmt.Errorf("Replace pattern is neither String nor Regex")
+	return nil, fmt.Errorf("normalizer Replace pattern is neither String nor Regex")
 }
 
 // replaceRegex replaces each match of re with content, literally (no

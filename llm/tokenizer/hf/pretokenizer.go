@@ -108,30 +108,30 @@ func isPunctuation(r rune) bool {
 // buildSplit builds Split: a string or regex pattern, a behavior, invert.
 func buildSplit(c *component) (preTokenizer, error) {
 	if c.Pattern == nil {
-		return nil, fmt.Errorf("Split has no pattern")
+		return nil, fmt.Errorf("pre-tokenizer Split has no pattern")
 	}
 	b, err := parseBehavior(c.Behavior)
 	if err != nil {
-		return nil, fmt.Errorf("Split: %w", err)
+		return nil, fmt.Errorf("pre-tokenizer Split: %w", err)
 	}
 	invert := c.Invert != nil && *c.Invert
 	switch {
 	case c.Pattern.String != nil:
 		if *c.Pattern.String == "" {
-			return nil, fmt.Errorf("Split with an empty string pattern is not supported")
+			return nil, fmt.Errorf("pre-tokenizer Split with an empty string pattern is not supported")
 		}
 		if len(*c.Pattern.String) > maxPatternBytes {
-			return nil, fmt.Errorf("Split pattern is more than %d bytes", maxPatternBytes)
+			return nil, fmt.Errorf("pre-tokenizer Split pattern is more than %d bytes", maxPatternBytes)
 		}
 		return splitWith(stringMatcher(*c.Pattern.String), b, invert), nil
 	case c.Pattern.Regex != nil:
 		re, err := compileRegex(*c.Pattern.Regex)
 		if err != nil {
-			return nil, fmt.Errorf("Split: %w", err)
+			return nil, fmt.Errorf("pre-tokenizer Split: %w", err)
 		}
 		return splitWith(regexMatcher{re}, b, invert), nil
 	}
-	return nil, fmt.Errorf("Split pattern is neither String nor Regex")
+	return nil, fmt.Errorf("pre-tokenizer Split pattern is neither String nor Regex")
 }
 
 // gpt2Pattern is the pattern ByteLevel splits with when use_regex is set.
@@ -183,7 +183,7 @@ func buildMetaspace(c *component) (preTokenizer, error) {
 		rep = *c.Replacement
 	}
 	if utf8.RuneCountInString(rep) != 1 {
-		return nil, fmt.Errorf("Metaspace replacement %s is not one character", clip(rep))
+		return nil, fmt.Errorf("pre-tokenizer Metaspace replacement %s is not one character", clip(rep))
 	}
 	scheme := c.PrependScheme
 	if scheme == "" {
@@ -193,7 +193,7 @@ func buildMetaspace(c *component) (preTokenizer, error) {
 		}
 	}
 	if scheme != "always" && scheme != "never" && scheme != "first" {
-		return nil, fmt.Errorf("Metaspace prepend_scheme %s is not always, never or first", clip(scheme))
+		return nil, fmt.Errorf("pre-tokenizer Metaspace prepend_scheme %s is not always, never or first", clip(scheme))
 	}
 	r, _ := utf8.DecodeRuneInString(rep)
 	var split preTokenizer
