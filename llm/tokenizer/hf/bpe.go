@@ -1,8 +1,11 @@
 package hf
 
 import (
-	"container/heap"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -19,6 +22,41 @@ type bpe struct {
 	byteFallback bool
 	ignoreMerges bool
 	byteTokens   [256]int32 // <0xXX> ids, -1 where missing
+	cache        wordCache
+}
+
+// wordCache remembers the ids of short words, as Hugging Face's BPE
+// does: text repeats its words, and merging is most of the work. It
+// holds at most maxCachedWords words of at most maxCachedWordBytes, then
+// stops adding, so its memory is bounded; it is safe for concurrent use.
+type wordCache struct {
+	m sync.Map // string → []int32
+	n atomic.Int64
+}
+
+const (
+	maxCachedWords     = 1 << 16
+	maxCachedWordBytes = 64
+)
+
+func (c *wordCache) get(w string) ([]int32, bool) {
+	if len(w) > maxCachedWordBytes {
+		return nil, false
+	}
+	v, ok := c.m.Load(w)
+	if !ok {
+		return nil, false
+	}
+	return v.([]int32), true
+}
+
+func (c *wordCache) put(w string, ids []int32) {
+	if len(w) > maxCachedWordBytes || c.n.Load() >= maxCachedWords {
+		return
+	}
+	if _, loaded := c.m.LoadOrStore(strings.Clone(w), slices.Clone(ids)); !loaded {
+		c.n.Add(1)
+	}
 }
 
 // merge is what a pair of symbols merges into, and its rank.
@@ -95,22 +133,52 @@ type candidate struct {
 	rank, pos, id int32
 }
 
+// candidates is a min-heap of merges by rank, then position (typed, so
+// that pushing and popping allocate nothing).
 type candidates []candidate
 
-func (c candidates) Len() int { return len(c) }
-func (c candidates) Less(i, j int) bool {
-	if c[i].rank != c[j].rank {
-		return c[i].rank < c[j].rank
+func (c candidate) before(d candidate) bool {
+	if c.rank != d.rank {
+		return c.rank < d.rank
 	}
-	return c[i].pos < c[j].pos
+	return c.pos < d.pos
 }
-func (c candidates) Swap(i, j int) { c[i], c[j] = c[j], c[i] }
-func (c *candidates) Push(x any)   { *c = append(*c, x.(candidate)) }
-func (c *candidates) Pop() any {
-	old := *c
-	x := old[len(old)-1]
-	*c = old[:len(old)-1]
-	return x
+
+func (h *candidates) push(c candidate) {
+	*h = append(*h, c)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].before(q[parent]) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *candidates) pop() candidate {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q = q[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].before(q[small]) {
+			small = l
+		}
+		if r < len(q) && q[r].before(q[small]) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }
 
 // encodeWord appends the ids of one pre-tokenized word to ids.
@@ -120,13 +188,18 @@ func (b *bpe) encodeWord(ids []int32, w string) []int32 {
 			return append(ids, id)
 		}
 	}
+	if cached, ok := b.cache.get(w); ok {
+		return append(ids, cached...)
+	}
 	syms := b.symbols(w)
 	b.mergeAll(syms)
+	start := len(ids)
 	for _, s := range syms {
 		if !s.gone {
 			ids = append(ids, s.id)
 		}
 	}
+	b.cache.put(w, ids[start:])
 	return ids
 }
 
@@ -189,15 +262,14 @@ func (b *bpe) mergeAll(syms []symbol) {
 	if len(syms) < 2 {
 		return
 	}
-	var q candidates
+	q := make(candidates, 0, len(syms))
 	for i := 0; i+1 < len(syms); i++ {
 		if m, ok := b.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
-			q = append(q, candidate{m.rank, int32(i), m.id})
+			q.push(candidate{m.rank, int32(i), m.id})
 		}
 	}
-	heap.Init(&q)
-	for q.Len() > 0 {
-		top := heap.Pop(&q).(candidate)
+	for len(q) > 0 {
+		top := q.pop()
 		s := &syms[top.pos]
 		if s.gone || s.next < 0 {
 			continue
@@ -214,12 +286,12 @@ func (b *bpe) mergeAll(syms []symbol) {
 		}
 		if s.prev >= 0 {
 			if m, ok := b.merges[pairKey(syms[s.prev].id, s.id)]; ok {
-				heap.Push(&q, candidate{m.rank, s.prev, m.id})
+				q.push(candidate{m.rank, s.prev, m.id})
 			}
 		}
 		if s.next >= 0 {
 			if m, ok := b.merges[pairKey(s.id, syms[s.next].id)]; ok {
-				heap.Push(&q, candidate{m.rank, top.pos, m.id})
+				q.push(candidate{m.rank, top.pos, m.id})
 			}
 		}
 	}
