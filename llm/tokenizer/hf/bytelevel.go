@@ -1,9 +1,6 @@
 package hf
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // GPT-2's byte-level alphabet: every byte is written as a printable
 // character, the printable Latin-1 bytes as themselves and the others as
@@ -43,7 +40,7 @@ func fromByteLevel(s string) (string, bool) {
 	out := make([]byte, 0, len(s))
 	for _, r := range s {
 		b, ok := runeToByte[r]
-		if !ok || r == utf8.RuneError {
+		if !ok {
 			return s, false
 		}
 		out = append(out, b)

@@ -165,7 +165,7 @@ func (t *Tokenizer) addToken(a *addedToken, added map[int]string) error {
 	if c, ok := added[a.ID]; ok && c != a.Content {
 		return fmt.Errorf("id %d is both %s and %s", a.ID, clip(c), clip(a.Content))
 	}
-	if _, inVocab := t.model.vocab[a.Content]; !inVocab && t.known[a.ID] {
+	if t.known[a.ID] && t.tokens[a.ID] != a.Content {
 		return fmt.Errorf("id %d of %s is the vocabulary's %s", a.ID, clip(a.Content), clip(t.tokens[a.ID]))
 	}
 	added[a.ID] = a.Content

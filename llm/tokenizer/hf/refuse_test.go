@@ -63,6 +63,9 @@ func TestRefusesWhatItDoesNotImplement(t *testing.T) {
 		{"added id conflict", func(d map[string]any) {
 			d["added_tokens"] = []any{map[string]any{"id": 5, "content": "<x>", "special": true}}
 		}, "vocabulary's"},
+		{"added ids shared", func(d map[string]any) {
+			d["added_tokens"] = []any{map[string]any{"id": 999, "content": "<x>", "special": true}, map[string]any{"id": 999, "content": "<y>"}}
+		}, "is both"},
 		{"added too long", func(d map[string]any) {
 			d["added_tokens"] = []any{map[string]any{"id": 999, "content": strings.Repeat("x", maxAddedBytes+1), "special": true}}
 		}, "more than"},
@@ -88,5 +91,21 @@ func TestRefusesWhatItDoesNotImplement(t *testing.T) {
 func TestRefusesOversizedFile(t *testing.T) {
 	if _, err := Parse(make([]byte, MaxFileBytes+1)); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("error %v, want the size cap", err)
+	}
+}
+
+// TestAcceptsRepeatedAddedToken checks an added token listed twice (as
+// special and not) is one token, as in Hugging Face.
+func TestAcceptsRepeatedAddedToken(t *testing.T) {
+	data := mutated(t, func(d map[string]any) {
+		tok := map[string]any{"id": 999, "content": "<x>", "special": true}
+		d["added_tokens"] = []any{tok, map[string]any{"id": 999, "content": "<x>"}}
+	})
+	tk, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := tk.Encode("a<x>"); len(ids) != 2 || ids[1] != 999 || !tk.IsSpecial(999) {
+		t.Errorf("ids %v, special %v", ids, tk.IsSpecial(999))
 	}
 }

@@ -10,7 +10,7 @@ import (
 // add_special_tokens=false: the post-processor's tokens (a BOS, say) are
 // not added, and special tokens written in the text are encoded as the
 // special tokens (the default of Hugging Face's encode). It implements
-// forensics' tokenizer.Tokenizer.
+// forensics' tokenizer.Tokenizer and is safe for concurrent use.
 type Tokenizer struct {
 	canonical  []byte
 	id         string

@@ -3,6 +3,7 @@ package hf
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
@@ -180,4 +181,24 @@ func TestLowercase(t *testing.T) {
 			t.Errorf("lowercase(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestConcurrentEncode encodes from several goroutines at once (for the
+// race detector: the word cache is shared).
+func TestConcurrentEncode(t *testing.T) {
+	tk := loadTestdata(t, "sentencepiece")
+	want, _ := tk.Encode(strings.Join(oddTexts, " "))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				got, err := tk.Encode(strings.Join(oddTexts, " "))
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("concurrent encode differs (%v)", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
