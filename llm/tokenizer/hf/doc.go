@@ -2,7 +2,8 @@
 // and TensorRT-LLM load) and encodes text to exactly the token ids
 // Hugging Face's tokenizers give with add_special_tokens=false: the
 // post-processor's tokens (a BOS) are not added, and special tokens
-// written in the text are read as those tokens.
+// written in the text are read as those tokens. EncodeWithSpecialTokens
+// adds the post-processor's tokens (add_special_tokens=true).
 //
 // Everything that decides the ids is read from the file, with no table by
 // model family: the added tokens (special or not; lstrip, rstrip,

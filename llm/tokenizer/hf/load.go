@@ -106,6 +106,7 @@ func build(d *definition) (*Tokenizer, error) {
 	if err := t.buildTables(d, dec); err != nil {
 		return nil, err
 	}
+	t.post = buildPostProcessor(d.PostProcessor, t.Size())
 	return t, nil
 }
 

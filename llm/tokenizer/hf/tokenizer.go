@@ -27,6 +27,8 @@ type Tokenizer struct {
 	pieces  []string
 	special []bool
 	known   []bool
+	// post is what EncodeWithSpecialTokens adds.
+	post postProcessor
 }
 
 // ID names the tokenizer: "tokenizer.json:sha256:" and the SHA-256 of its canonical

@@ -202,3 +202,33 @@ func TestConcurrentEncode(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestEncodeWithSpecialTokens checks the post-processor's tokens: <s>
+// before the text for the SentencePiece-style template, none for
+// ByteLevel, and an error (for this call only) for a post-processor that
+// is not special tokens around the text.
+func TestEncodeWithSpecialTokens(t *testing.T) {
+	sp := loadTestdata(t, "sentencepiece")
+	plain, _ := sp.Encode("hello")
+	got, err := sp.EncodeWithSpecialTokens("hello")
+	if err != nil || !slices.Equal(got, append([]int32{1}, plain...)) {
+		t.Errorf("template: got %v (%v), want <s> (1) then %v", got, err, plain)
+	}
+	bl := loadTestdata(t, "bytelevel")
+	plain, _ = bl.Encode("hello")
+	if got, err := bl.EncodeWithSpecialTokens("hello"); err != nil || !slices.Equal(got, plain) {
+		t.Errorf("ByteLevel: got %v (%v), want %v", got, err, plain)
+	}
+	bert, err := Parse(mutated(t, func(d map[string]any) {
+		d["post_processor"] = map[string]any{"type": "BertProcessing", "sep": []any{"[SEP]", 102}, "cls": []any{"[CLS]", 101}}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bert.Encode("hello"); err != nil {
+		t.Errorf("Encode with a BertProcessing post-processor: %v", err)
+	}
+	if _, err := bert.EncodeWithSpecialTokens("hello"); err == nil || !strings.Contains(err.Error(), `"BertProcessing"`) {
+		t.Errorf("EncodeWithSpecialTokens with BertProcessing: error %v, want one naming it", err)
+	}
+}

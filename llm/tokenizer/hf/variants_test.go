@@ -98,7 +98,7 @@ func TestVariantsAgreeWithHuggingFace(t *testing.T) {
 					texts[i] = strings.NewReplacer("\ufeff", "", "Σ", "").Replace(texts[i])
 				}
 			}
-			wait := startReference(t, node, nodeModules, dir, texts, 1)
+			wait := startReference(t, node, nodeModules, dir, texts, 1, false)
 			tk, err := Parse(modified)
 			if err != nil {
 				t.Fatal(err)
