@@ -188,6 +188,11 @@ func TestTokenizerExportFlags(t *testing.T) {
 			want: func(o *tokenizerExportOptions) { o.NoVerify, o.JSON = true, true }},
 		{name: "no out", args: []string{"--from", "embedded"}, wantErr: "--from and --out are required"},
 		{name: "no from", args: []string{"--out", "tok.json"}, wantErr: "--from and --out are required"},
+		{name: "hf dir", args: []string{"--from", "hf:models/Qwen3-8B", "-o", "tok.json"},
+			want: func(o *tokenizerExportOptions) { o.From = "hf:models/Qwen3-8B" }},
+		{name: "hf file", args: []string{"--from=hf:m/tokenizer.json", "--out=tok.json", "--json"},
+			want: func(o *tokenizerExportOptions) { o.From, o.JSON = "hf:m/tokenizer.json", true }},
+		{name: "hf no path", args: []string{"--from", "hf:", "-o", "tok.json"}, wantErr: "--from hf: needs a path"},
 	})
 }
 

@@ -15,6 +15,9 @@
 //     an Ollama server's /api/show (FromOllama), or from the file that
 //     `forensics tokenizer export` writes (LoadFile), so that detection needs
 //     neither the model nor its server.
+//   - A File of the "hf" kind carries a Hugging Face tokenizer.json
+//     (FromHF, canonical form), which package hf encodes exactly as
+//     Hugging Face does; New builds a Vocab from it like any other File.
 //   - Vocab, built from a File by New, splits text with Ollama's tokenizer
 //     package (byte-level BPE or SentencePiece). BPE pre-tokenizer patterns
 //     come from a table of tokenizer.ggml.pre values (PreTokenizer) that

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"forensics/llm/tokenizer/hf"
 )
 
 // FileFormat names the layout of a tokenizer file.
@@ -17,11 +19,13 @@ const FileFormat = "forensics-tokenizer-v1"
 // File is a self-contained tokenizer definition: what `forensics tokenizer
 // export` writes and `--tokenizer FILE` reads, so that detection never needs
 // the teacher's Ollama server or GGUF at hand. The fields mirror the GGUF
-// keys tokenizer.ggml.*.
+// keys tokenizer.ggml.*, except for the "hf" kind, which carries a Hugging
+// Face tokenizer.json (HF) and, of the other fields, only BOS, EOS and
+// Source.
 type File struct {
 	Format string `json:"format"`
 	// Model is tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama"
-	// (SentencePiece).
+	// (SentencePiece); or "hf" for a Hugging Face tokenizer.json.
 	Model string `json:"model"`
 	// Pre is tokenizer.ggml.pre, which selects the pre-tokenizer (BPE only).
 	Pre        string    `json:"pre,omitempty"`
@@ -33,9 +37,15 @@ type File struct {
 	EOS        []int32   `json:"eos,omitempty"`
 	AddBOS     bool      `json:"add_bos,omitempty"`
 	AddEOS     bool      `json:"add_eos,omitempty"`
+	// HF is the tokenizer.json of the "hf" kind, in the canonical form
+	// hf.Tokenizer.Canonical writes (so that a tokenizer has one id).
+	HF json.RawMessage `json:"hf,omitempty"`
 	// Source says where the definition came from (a GGUF file's SHA-256,
 	// an Ollama model's digest); it is not part of the id.
 	Source string `json:"source,omitempty"`
+
+	// hf caches the tokenizer HF builds, once Validate has built it.
+	hf *hf.Tokenizer
 }
 
 // ID is "sha256:" and the hex SHA-256 of the file's JSON encoding with
@@ -59,6 +69,9 @@ func (f *File) ID() string {
 func (f *File) Validate() error {
 	if f.Format != FileFormat {
 		return fmt.Errorf("tokenizer format %s is not %s", clip(f.Format), FileFormat)
+	}
+	if f.Model == ModelHF || len(f.HF) != 0 {
+		return f.validateHF()
 	}
 	n := len(f.Tokens)
 	switch {

@@ -212,6 +212,8 @@ func FromSource(ctx context.Context, src string) (*File, error) {
 	switch {
 	case strings.HasPrefix(src, "gguf:"):
 		return FromGGUF(strings.TrimPrefix(src, "gguf:"))
+	case strings.HasPrefix(src, "hf:"):
+		return FromHF(strings.TrimPrefix(src, "hf:"))
 	case strings.HasPrefix(src, "ollama://"):
 		base, model, err := ParseOllamaSource(src)
 		if err != nil {
@@ -219,7 +221,7 @@ func FromSource(ctx context.Context, src string) (*File, error) {
 		}
 		return FromOllama(ctx, base, model, nil)
 	}
-	return nil, fmt.Errorf("tokenizer source %q: want gguf:PATH or ollama://HOST:PORT/MODEL", src)
+	return nil, fmt.Errorf("tokenizer source %q: want gguf:PATH, hf:DIR, hf:PATH/tokenizer.json or ollama://HOST:PORT/MODEL", src)
 }
 
 // ProbeTexts exercise the parts of a pre-tokenizer where families differ:

@@ -2,8 +2,11 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 
 	otok "github.com/ollama/ollama/tokenizer"
+
+	"forensics/llm/tokenizer/hf"
 )
 
 // Vocab is a served model's tokenizer, built from a File with Ollama's own
@@ -19,6 +22,7 @@ import (
 type Vocab struct {
 	file     *File
 	id       string
+	hf       *hf.Tokenizer  // the "hf" kind; tk and specials are then unused
 	tk       otok.Tokenizer // built with no special tokens
 	specials specialSplitter
 	pieces   []string // token id → its bytes
@@ -36,6 +40,9 @@ func New(f *File) (*Vocab, error) {
 // even for the definitions Validate rejects for making Ollama's loop
 // forever (empty special tokens), which tests use.
 func build(f *File) (*Vocab, error) {
+	if f.Model == ModelHF {
+		return buildHF(f)
+	}
 	v := &otok.Vocabulary{
 		Values: f.Tokens,
 		Types:  plainTypes(f.TokenTypes, len(f.Tokens)),
@@ -105,11 +112,20 @@ func (t *Vocab) Piece(id int32) string {
 }
 
 // IsEOS reports whether id ends a sequence.
-func (t *Vocab) IsEOS(id int32) bool { return t.tk.Is(id, otok.SpecialEOS) }
+func (t *Vocab) IsEOS(id int32) bool {
+	if t.hf != nil {
+		return slices.Contains(t.file.EOS, id)
+	}
+	return t.tk.Is(id, otok.SpecialEOS)
+}
 
 // Encode returns the token ids of text, without BOS or EOS, as Ollama's
-// encoder does.
+// encoder does (as Hugging Face's does with add_special_tokens=false, for
+// the "hf" kind).
 func (t *Vocab) Encode(text string) ([]int32, error) {
+	if t.hf != nil {
+		return t.hf.Encode(text)
+	}
 	var ids []int32
 	for _, f := range t.specials.split(text) {
 		if f.id >= 0 {
@@ -139,4 +155,17 @@ func (t *Vocab) Pieces(text string) ([]string, error) {
 		out[i] = t.Piece(id)
 	}
 	return out, nil
+}
+
+// buildHF builds the tokenizer of a valid "hf" File with package hf.
+func buildHF(f *File) (*Vocab, error) {
+	tk, err := f.hfTokenizer()
+	if err != nil {
+		return nil, err
+	}
+	t := &Vocab{file: f, id: f.Model + ":" + f.ID(), hf: tk, pieces: make([]string, tk.Size())}
+	for i := range t.pieces {
+		t.pieces[i] = tk.Piece(int32(i))
+	}
+	return t, nil
 }
