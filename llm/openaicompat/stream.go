@@ -271,7 +271,9 @@ func (s *stream) draft(request int, rt rawToken) (llm.Draft, error) {
 		d.Candidates = append(d.Candidates, llm.Candidate{Piece: p, LogProb: t.Logprob, EOS: e})
 		drafted = drafted || (!e && p == piece)
 	}
-	if !drafted {
+	// vLLM adds the sampled token to the top 20 when it is not among them
+	// (OpenAI's "logprobs + 1"): more than 20 also means it was outside.
+	if !drafted || len(d.Candidates) > TopK {
 		return llm.Draft{}, ErrOutsideCandidates
 	}
 	sort.SliceStable(d.Candidates, func(i, j int) bool {

@@ -3,6 +3,7 @@ package openaicompat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -176,6 +177,24 @@ func TestStreamFaults(t *testing.T) {
 				t.Fatal("429 is not temporary")
 			}
 		})
+	}
+}
+
+// TestTwentyFirstCandidate: vLLM reports the sampled token besides the
+// top 20 when it is not among them; 21 candidates mean top_k was not
+// honoured.
+func TestTwentyFirstCandidate(t *testing.T) {
+	f := newFakeEngine(t, " w20")
+	f.cands = map[string]float64{}
+	for i := range 21 {
+		f.cands[fmt.Sprintf(" w%d", i)] = -float64(i) / 4
+	}
+	if _, err := collect(t, f.client(t, Options{}), streamReq(1), 0); !errors.Is(err, ErrOutsideCandidates) {
+		t.Fatalf("21 candidates: %v", err)
+	}
+	delete(f.cands, " w0")
+	if _, err := collect(t, f.client(t, Options{}), streamReq(1), 0); err != nil {
+		t.Fatalf("20 candidates: %v", err)
 	}
 }
 
