@@ -90,7 +90,9 @@ func (s *Server) readOAICompletion(w http.ResponseWriter, r *http.Request, rc *r
 		return req, gr, mc, false
 	}
 	gr.upstream = mc.Upstream
-	if !s.render(w, r, rc, gr, []logline.Message{{Role: "user", Content: prompt}}, writeOAIError) {
+	if raw, ok := s.backend.(rawCompleter); ok && raw.RawCompletions() {
+		gr.prompt = prompt
+	} else if !s.render(w, r, rc, gr, []logline.Message{{Role: "user", Content: prompt}}, writeOAIError) {
 		return req, gr, mc, false
 	}
 	if he := s.prepare(rc, gr); he != nil {

@@ -101,8 +101,9 @@ type StateConfig struct {
 
 // BackendConfig chooses what generates the text.
 type BackendConfig struct {
-	Kind string `yaml:"kind"` // embedded (default) or ollama
-	// URL of the Ollama server, OLLAMA_HOST style (host:port or URL).
+	Kind string `yaml:"kind"` // embedded (default), ollama or openai
+	// URL of the Ollama server, OLLAMA_HOST style (host:port or URL); for
+	// openai, the engine's http(s) URL (with or without /v1).
 	URL     string   `yaml:"url"`
 	Timeout Duration `yaml:"timeout"`
 	// ChunkTokens is how many tokens each Ollama request asks for when
@@ -111,6 +112,31 @@ type BackendConfig struct {
 	// CancelStreams closes an Ollama stream as soon as a draft is
 	// rejected. Unsafe with Ollama v0.17.4 (see llm/ollama.Client.Cancel).
 	CancelStreams bool `yaml:"cancel_streams"`
+	// OpenAI holds what only the openai kind uses.
+	OpenAI OpenAIBackendConfig `yaml:"openai"`
+}
+
+// OpenAIBackendConfig configures an OpenAI-compatible engine (vLLM,
+// SGLang, llama.cpp's server); docs/openai-backend.md.
+type OpenAIBackendConfig struct {
+	// APIKeyEnv or APIKeyFile (config-relative) hold the engine's API key,
+	// if it has one; the key itself is never in the config or the logs.
+	APIKeyEnv  string `yaml:"api_key_env"`
+	APIKeyFile string `yaml:"api_key_file"`
+	// Logprobs is what the engine's log-probabilities are of: raw
+	// (default; vLLM's default raw_logprobs) or processed (vLLM's
+	// --logprobs-mode processed_logprobs).
+	Logprobs string `yaml:"logprobs"`
+	// EOSTokens are the model's end tokens as the engine prints them
+	// (default: openaicompat.DefaultEOSTokens).
+	EOSTokens []string `yaml:"eos_tokens"`
+	// Tokenizer (gguf:PATH or ollama://HOST/MODEL) is the served model's
+	// tokenizer: needed when the engine names tokens by id (vLLM's
+	// --return-tokens-as-token-ids), and it counts prompt tokens exactly.
+	Tokenizer string `yaml:"tokenizer"`
+	// SeedBits is how many bits of the sampling seed are sent (default
+	// 63; 32 for llama.cpp's server).
+	SeedBits int `yaml:"seed_bits"`
 }
 
 // ModelConfig exposes one backend model under a name.
@@ -555,8 +581,12 @@ func (c *Config) validateScans() error {
 func (c *Config) validateBackend() error {
 	switch c.Backend.Kind {
 	case "embedded", "ollama":
+	case "openai":
+		if err := c.Backend.OpenAI.validate(c.Backend.URL); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("backend kind %q: want embedded or ollama", c.Backend.Kind)
+		return fmt.Errorf("backend kind %q: want embedded, ollama or openai", c.Backend.Kind)
 	}
 	if c.Requests.MaxTokens < 1 || c.Requests.DefaultTokens > c.Requests.MaxTokens {
 		return fmt.Errorf("requests: default_tokens %d must be ≤ max_tokens %d", c.Requests.DefaultTokens, c.Requests.MaxTokens)

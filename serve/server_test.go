@@ -490,7 +490,11 @@ func TestMetricsAndHealth(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"unknown field", "listen: x\ncolour: green\n", "line 2"},
-		{"bad backend", "backend: {kind: vllm}\n", "want embedded or ollama"},
+		{"bad backend", "backend: {kind: vllm}\n", "want embedded, ollama or openai"},
+		{"openai url", "backend: {kind: openai, url: \"gpu:8000\"}\n", "wants http(s)"},
+		{"openai logprobs", "backend: {kind: openai, url: \"http://gpu:8000\", openai: {logprobs: logits}}\n", "want raw or processed"},
+		{"openai two keys", "backend: {kind: openai, url: \"http://gpu:8000\", openai: {api_key_env: K, api_key_file: k}}\n", "not both"},
+		{"openai seed bits", "backend: {kind: openai, url: \"http://gpu:8000\", openai: {seed_bits: 64}}\n", "seed_bits 64"},
 		{"plain key", "keys: {k: k.yaml}\naccounts: [{name: a, key: k, api_keys: [secret]}]\n", "stored hashed"},
 		{"missing key", "accounts: [{name: a, api_keys: [\"" + HashAPIKey("x") + "\"]}]\n", "names no key"},
 		{"shared api key", "keys: {k: k.yaml}\ndefaults: {key: k}\naccounts: [{name: a, api_keys: [\"" + HashAPIKey("x") + "\"]}, {name: b, api_keys: [\"" + HashAPIKey("x") + "\"]}]\n", "share an API key"},

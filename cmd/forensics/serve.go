@@ -222,8 +222,10 @@ func serveBackend(cfg *serve.Config) (serve.Backend, error) {
 		oc := ollama.New(u, &http.Client{Timeout: cfg.Backend.Timeout.Duration})
 		oc.Chunk, oc.Cancel = cfg.Backend.ChunkTokens, cfg.Backend.CancelStreams
 		return serve.NewOllamaBackend(oc), nil
+	case "openai":
+		return openAIBackend(cfg)
 	}
-	return nil, fmt.Errorf("backend kind %q: want embedded or ollama", cfg.Backend.Kind) // LoadConfig refuses it first
+	return nil, fmt.Errorf("backend kind %q: want embedded, ollama or openai", cfg.Backend.Kind) // LoadConfig refuses it first
 }
 
 // gatewayServers listens on the gateway's address (with its connection
