@@ -74,7 +74,7 @@ watermarking: {pacing: %v}
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewOpenAIBackend(c), Keys: map[string]*watermark.Key{"k": k}})
+	srv, err := serve.New(cfg, serve.Options{Backend: serve.NewOpenAIBackend(c, nil), Keys: map[string]*watermark.Key{"k": k}})
 	if err != nil {
 		t.Fatal(err)
 	}

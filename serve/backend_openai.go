@@ -14,20 +14,28 @@ import (
 	"forensics/logline"
 )
 
-// errNoChatTemplate is the OpenAI-compatible backend's answer to a chat:
-// the gateway renders chats to raw prompts (so that the whole prompt is
-// logged and the watermark runs on a raw completion), and these engines
-// do not expose their chat template.
-var errNoChatTemplate = errors.New("an OpenAI-compatible engine does not expose its chat template: send raw prompts (/v1/completions, /api/generate)")
+// errNoChatTemplate is the OpenAI-compatible backend's answer to a chat
+// when no chat template is configured: the gateway renders chats to raw
+// prompts (so that the whole prompt is logged and the watermark runs on a
+// raw completion), and these engines do not expose their chat template.
+var errNoChatTemplate = errors.New("an OpenAI-compatible engine does not expose its chat template, and the gateway has none for it (backend.openai.chat_template): send raw prompts (/v1/completions, /api/generate)")
+
+// ChatRenderer renders a conversation to the raw prompt the model reads,
+// ending with the generation prompt (the model's chat template).
+type ChatRenderer func(ctx context.Context, msgs []logline.Message) (string, error)
 
 // openaiBackend serves the models of an OpenAI-compatible engine (vLLM,
 // SGLang, llama.cpp's server) through its /v1/completions.
 type openaiBackend struct {
-	c *openaicompat.Client
+	c      *openaicompat.Client
+	render ChatRenderer
 }
 
-// NewOpenAIBackend wraps a client of an OpenAI-compatible engine.
-func NewOpenAIBackend(c *openaicompat.Client) Backend { return &openaiBackend{c: c} }
+// NewOpenAIBackend wraps a client of an OpenAI-compatible engine; render,
+// if not nil, renders chats (without it chats are refused).
+func NewOpenAIBackend(c *openaicompat.Client, render ChatRenderer) Backend {
+	return &openaiBackend{c: c, render: render}
+}
 
 func (b *openaiBackend) Name() string { return b.c.Name() }
 
@@ -35,8 +43,11 @@ func (b *openaiBackend) Stream(ctx context.Context, req llm.StreamRequest, fn fu
 	return b.c.Stream(ctx, req, fn)
 }
 
-func (b *openaiBackend) Render(context.Context, string, []logline.Message) (string, error) {
-	return "", errNoChatTemplate
+func (b *openaiBackend) Render(ctx context.Context, _ string, msgs []logline.Message) (string, error) {
+	if b.render == nil {
+		return "", errNoChatTemplate
+	}
+	return b.render(ctx, msgs)
 }
 
 // rawCompleter is a backend whose own /v1/completions takes the prompt

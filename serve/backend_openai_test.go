@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"forensics/llm/openaicompat"
+	"forensics/logline"
 )
 
 // fakeEngine is an OpenAI-compatible engine whose model says the same
@@ -64,6 +66,11 @@ func (f *fakeEngine) handler() http.Handler {
 
 func startOpenAIGateway(t *testing.T, f *fakeEngine) *gateway {
 	t.Helper()
+	return startOpenAIGatewayRender(t, f, nil)
+}
+
+func startOpenAIGatewayRender(t *testing.T, f *fakeEngine, render ChatRenderer) *gateway {
+	t.Helper()
 	up := httptest.NewServer(f.handler())
 	t.Cleanup(up.Close)
 	base, _ := url.Parse(up.URL + "/v1")
@@ -73,8 +80,40 @@ func startOpenAIGateway(t *testing.T, f *fakeEngine) *gateway {
 	}
 	return startGatewayWith(t, testKey(t, 1), "", func(cfg *Config, o *Options) {
 		cfg.Watermarking.Pacing = ptr(false)
-		o.Backend = NewOpenAIBackend(c)
+		o.Backend = NewOpenAIBackend(c, render)
 	})
+}
+
+// TestOpenAIBackendChatTemplate: with a chat renderer, a chat reaches the
+// engine as the rendered raw prompt, watermarked and logged, on both
+// APIs.
+func TestOpenAIBackendChatTemplate(t *testing.T) {
+	f := &fakeEngine{}
+	render := func(_ context.Context, msgs []logline.Message) (string, error) {
+		var b strings.Builder
+		for _, m := range msgs {
+			fmt.Fprintf(&b, "<%s>%s</%s>", m.Role, m.Content, m.Role)
+		}
+		return b.String() + "<assistant>", nil
+	}
+	g := startOpenAIGatewayRender(t, f, render)
+	resp := g.post("/v1/chat/completions", devKey, map[string]any{"model": "m", "max_tokens": 4,
+		"messages": []map[string]string{{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}}})
+	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"content":"`) {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	resp = g.post("/api/chat", devKey, map[string]any{"model": "m", "stream": false, "options": map[string]any{"num_predict": 3},
+		"messages": []map[string]string{{"role": "user", "content": "hello"}}})
+	if body := readAll(t, resp); resp.StatusCode != 200 {
+		t.Fatalf("/api/chat: %d %s", resp.StatusCode, body)
+	}
+	if len(f.prompts) < 2 || f.prompts[0] != "<system>Be brief.</system><user>hi</user><assistant>" || !strings.HasPrefix(f.prompts[len(f.prompts)-1], "<user>hello</user><assistant>") {
+		t.Errorf("engine prompts %q", f.prompts)
+	}
+	entries := readLog(t, g.srv.cfg.Log.Path, g)
+	if len(entries) != 2 || entries[0].Watermark == nil || entries[1].Watermark == nil {
+		t.Fatalf("log: %d entries", len(entries))
+	}
 }
 
 // TestOpenAIBackendServes: /v1/completions and raw /api/generate reach

@@ -130,13 +130,21 @@ type OpenAIBackendConfig struct {
 	// EOSTokens are the model's end tokens as the engine prints them
 	// (default: openaicompat.DefaultEOSTokens).
 	EOSTokens []string `yaml:"eos_tokens"`
-	// Tokenizer (gguf:PATH or ollama://HOST/MODEL) is the served model's
+	// Tokenizer (hf:DIR, gguf:PATH or ollama://HOST/MODEL) is the served model's
 	// tokenizer: needed when the engine names tokens by id (vLLM's
 	// --return-tokens-as-token-ids), and it counts prompt tokens exactly.
 	Tokenizer string `yaml:"tokenizer"`
 	// SeedBits is how many bits of the sampling seed are sent (default
 	// 63; 32 for llama.cpp's server).
 	SeedBits int `yaml:"seed_bits"`
+	// ChatTemplate (config-relative) is the served model's
+	// tokenizer_config.json: its chat template renders chats to the raw
+	// prompt the engine completes (without it chats are refused).
+	// ChatTemplateKeepBOS keeps the template's leading bos_token, for an
+	// engine that does not add one itself (vLLM's /v1/completions adds
+	// it: add_special_tokens defaults to true).
+	ChatTemplate        string `yaml:"chat_template"`
+	ChatTemplateKeepBOS bool   `yaml:"chat_template_keep_bos"`
 }
 
 // ModelConfig exposes one backend model under a name.

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
+	"forensics/llm/chattemplate"
 	"forensics/llm/openaicompat"
 	"forensics/llm/tokenizer"
+	"forensics/logline"
 	"forensics/serve"
 )
 
@@ -38,5 +41,41 @@ func openAIBackend(cfg *serve.Config) (serve.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return serve.NewOpenAIBackend(c), nil
+	var render serve.ChatRenderer
+	if o.ChatTemplate != "" {
+		if render, err = chatRenderer(cfg.Path(o.ChatTemplate), o.ChatTemplateKeepBOS); err != nil {
+			return nil, fmt.Errorf("backend openai chat_template: %w", err)
+		}
+	}
+	return serve.NewOpenAIBackend(c, render), nil
+}
+
+// chatRenderer renders chats with a model's chat template, as its own
+// server would, ending with the generation prompt. Unless keepBOS, a
+// leading bos_token the template writes is left to the engine, which adds
+// one to every completion prompt (two would change what the model reads).
+func chatRenderer(path string, keepBOS bool) (serve.ChatRenderer, error) {
+	cfg, err := chattemplate.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := cfg.Template("")
+	if err != nil {
+		return nil, err
+	}
+	opts := cfg.Options(true)
+	return func(ctx context.Context, msgs []logline.Message) (string, error) {
+		in := make([]chattemplate.Message, len(msgs))
+		for i, m := range msgs {
+			in[i] = chattemplate.Message{Role: m.Role, Content: m.Content}
+		}
+		out, err := tpl.Render(ctx, in, opts)
+		if err != nil {
+			return "", err
+		}
+		if !keepBOS && opts.BOSToken != "" {
+			out = strings.TrimPrefix(out, opts.BOSToken)
+		}
+		return out, nil
+	}, nil
 }
