@@ -98,21 +98,8 @@ func detectEngineRun(ctx context.Context, opts *detectOptions, paths []string) e
 		}
 		run.dets = append(run.dets, d)
 	}
-	if !opts.IDs {
-		tok, err := openTokenizer(opts.Tokenizer)
-		if err != nil {
-			return err
-		}
-		enc, ok := tok.(engine.Encoder)
-		if !ok {
-			return fmt.Errorf("tokenizer %s gives no token ids; engine schemes score ids (use a tokenizer file, or --ids)", tok.ID())
-		}
-		for _, d := range run.dets {
-			if err := d.Key().CheckTokenizer(enc.ID()); err != nil {
-				return err
-			}
-		}
-		run.enc = enc
+	if err := run.openEncoder(); err != nil {
+		return err
 	}
 	in, _, closeIn, err := openInput(opts.Input, opts.io.In)
 	if err != nil {
@@ -143,6 +130,29 @@ func detectEngineRun(ctx context.Context, opts *detectOptions, paths []string) e
 		return writeJSON(opts.io.Out, res)
 	}
 	printEngineDetect(opts.io.Out, res)
+	return nil
+}
+
+// openEncoder opens --tokenizer (unless --ids), which must give token ids
+// and be the one every key names.
+func (r *engineRun) openEncoder() error {
+	if r.opts.IDs {
+		return nil
+	}
+	tok, err := openTokenizer(r.opts.Tokenizer)
+	if err != nil {
+		return err
+	}
+	enc, ok := tok.(engine.Encoder)
+	if !ok {
+		return fmt.Errorf("tokenizer %s gives no token ids; engine schemes score ids (use a tokenizer file, or --ids)", tok.ID())
+	}
+	for _, d := range r.dets {
+		if err := d.Key().CheckTokenizer(enc.ID()); err != nil {
+			return err
+		}
+	}
+	r.enc = enc
 	return nil
 }
 

@@ -117,19 +117,8 @@ func radioactivityRun(ctx context.Context, opts *radioactivityOptions) error {
 		return err
 	}
 	run := &engineRun{opts: &detectOptions{io: opts.io, IDs: opts.IDs, MaxBytes: opts.MaxBytes, Tokenizer: opts.Tokenizer}, dets: []*engine.Detector{d}}
-	if !opts.IDs {
-		tok, err := openTokenizer(opts.Tokenizer)
-		if err != nil {
-			return err
-		}
-		enc, ok := tok.(engine.Encoder)
-		if !ok {
-			return fmt.Errorf("tokenizer %s gives no token ids (use a tokenizer file, or --ids)", tok.ID())
-		}
-		if err := k.CheckTokenizer(enc.ID()); err != nil {
-			return err
-		}
-		run.enc = enc
+	if err := run.openEncoder(); err != nil {
+		return err
 	}
 	prompts, suspect, sum, err := run.readAnswers(opts.Suspect)
 	if err != nil {

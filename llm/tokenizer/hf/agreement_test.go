@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	hfrefpkg "forensics/internal/hfref"
 
 	"forensics/internal/measure"
 )
@@ -19,42 +20,11 @@ import (
 // scripts/install-hfref.sh).
 var referenceModels = []string{"qwen3", "llama3", "deepseek_v3", "gemma3"}
 
-// hfref returns e2e/hfref/node_modules and node, or skips the test (fails
-// it when FORENSICS_REQUIRE_HFREF=1) when either is missing.
+// hfref returns e2e/hfref/node_modules and node (internal/hfref:
+// skipped, or failed under FORENSICS_REQUIRE_HFREF=1, when missing).
 func hfref(t *testing.T) (nodeModules, node string) {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	nodeModules = filepath.Join(dir, "e2e", "hfref", "node_modules")
-	node, err = exec.LookPath("node")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node is not installed"
-	default:
-		if _, err := os.Stat(filepath.Join(nodeModules, "@huggingface", "tokenizers")); err != nil {
-			missing = "e2e/hfref/node_modules is not installed (scripts/install-hfref.sh)"
-		}
-	}
-	if missing != "" {
-		if os.Getenv("FORENSICS_REQUIRE_HFREF") == "1" {
-			t.Fatalf("FORENSICS_REQUIRE_HFREF=1 but %s", missing)
-		}
-		t.Skipf("Hugging Face reference missing: %s (FORENSICS_REQUIRE_HFREF=1 makes this a failure)", missing)
-	}
-	return nodeModules, node
+	return hfrefpkg.Modules(t, "@huggingface/tokenizers")
 }
 
 // referenceResult is what testdata/reference.mjs prints.
