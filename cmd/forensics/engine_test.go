@@ -111,6 +111,14 @@ func TestEngineDetectRefuses(t *testing.T) {
 	if err := os.WriteFile(weak, []byte(`{"key": 42, "algorithm": "gumbel"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	dup := filepath.Join(dir, "dup.jsonl")
+	if err := os.WriteFile(dup, []byte("{\"prompt\": \"Tell me.\", \"text\": \"A story.\"}\n{\"prompt\": \" tell  ME. \", \"text\": \"Another.\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noPrompt := filepath.Join(dir, "noprompt.jsonl")
+	if err := os.WriteFile(noPrompt, []byte("{\"text\": \"A story.\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, stdin string
 		args        []string
@@ -123,6 +131,9 @@ func TestEngineDetectRefuses(t *testing.T) {
 		{"windows", "x", []string{"detect", "--key", eng, "--windows"}, "not available for engine schemes"},
 		{"words tokenizer", "some text", []string{"detect", "--key", eng, "--tokenizer", "words-v1"}, "gives no token ids"},
 		{"weak import", "", []string{"keygen", "--scheme", "vllm-gumbel", "--import", weak, "--out", filepath.Join(dir, "w.yaml")}, "guessable"},
+		{"one prompt asked twice", "", []string{"radioactivity", "--key", eng, "--suspect", dup}, "answer the same prompt"},
+		{"answer without prompt", "", []string{"radioactivity", "--key", eng, "--suspect", noPrompt}, "no prompt"},
+		{"prompt field of the other mode", "", []string{"radioactivity", "--key", eng, "--ids", "--suspect", dup}, "not one of"},
 		{"radioactivity with our key", "", []string{"radioactivity", "--key", own, "--suspect", eng}, "forensics probe"},
 	}
 	for _, c := range cases {
@@ -207,15 +218,22 @@ func TestEngineDetectConversations(t *testing.T) {
 			{"role": "system", "content": "You are helpful."}, {"role": "user", "content": user}, {"role": "assistant", "content": assistant}}})
 		return string(b) + "\n"
 	}
-	code, out, errOut := runCLI(t, conv("Tell me a story.", marked)+conv(marked, plain), "detect", "--key", key, "--chat-template", cfg, "--jsonl", "--json")
+	// An echo bot: the user pastes our text re-wrapped, or with an
+	// instruction before it, and the assistant returns it (a review found
+	// these flagged at log10 p −30 when only exact prompt tuples were left
+	// out).
+	wrapped := rewrap(marked, 8)
+	input := conv("Tell me a story.", marked) + conv(marked, plain) +
+		conv("Please unwrap this text:\n\n"+wrapped, marked) + conv("Please fix any typos in this:\n\n"+marked, "Here it is: "+marked)
+	code, out, errOut := runCLI(t, input, "detect", "--key", key, "--chat-template", cfg, "--jsonl", "--json")
 	if code != 0 {
 		t.Fatalf("detect: %d %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want 2 lines, got %q", out)
+	if len(lines) != 4 {
+		t.Fatalf("want 4 lines, got %q", out)
 	}
-	for i, want := range []bool{true, false} {
+	for i, want := range []bool{true, false, false, false} {
 		var r struct {
 			Watermarked bool    `json:"watermarked"`
 			Log10P      float64 `json:"log10_p"`
@@ -225,6 +243,23 @@ func TestEngineDetectConversations(t *testing.T) {
 			t.Errorf("conversation %d: %+v (%v), want watermarked %v", i+1, r, err, want)
 		}
 	}
+}
+
+// rewrap puts a newline in place of every n-th space.
+func rewrap(text string, n int) string {
+	words := strings.Split(text, " ")
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			if i%n == 0 {
+				b.WriteString("\n")
+			} else {
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
 
 // embeddedEngineText is text vLLM's sampler writes with an engine key on

@@ -4,18 +4,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 
 	"forensics/internal/jsonl"
 	"forensics/internal/termsafe"
 	"forensics/stats"
+	"forensics/watermark"
 	"forensics/watermark/engine"
 )
 
@@ -188,6 +192,13 @@ func (r *engineRun) readAnswers(path string) (prompts, docs [][]int64, sum strin
 			return nil, nil, "", fmt.Errorf("%s line %d: no prompt: every answer needs the prompt it answers (\"prompt\", or with --ids \"prompt_ids\"), so that the suspect's echo of it is left out", path, rd.Line())
 		}
 		pk := fmt.Sprint(p[0])
+		if r.opts.IDs {
+			pk = "ids:" + pk
+		} else if text, ok := promptText(line); ok {
+			// Two prompts that differ in case, spacing or Unicode form
+			// are one prompt asked twice.
+			pk = "text:" + strings.ToLower(strings.Join(strings.Fields(watermark.Normalize(norm.NFKC.String(text))), " "))
+		}
 		if prev, ok := asked[pk]; ok {
 			return nil, nil, "", fmt.Errorf("%s lines %d and %d answer the same prompt: give each prompt's one answer (several answers to a prompt leave room to keep the best)", path, prev, rd.Line())
 		}
@@ -198,6 +209,17 @@ func (r *engineRun) readAnswers(path string) (prompts, docs [][]int64, sum strin
 		return nil, nil, "", fmt.Errorf("%s holds no answers", path)
 	}
 	return prompts, docs, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// promptText is a text record's prompt.
+func promptText(line []byte) (string, bool) {
+	var rec struct {
+		Prompt *string `json:"prompt"`
+	}
+	if json.Unmarshal(line, &rec) != nil || rec.Prompt == nil {
+		return "", false
+	}
+	return *rec.Prompt, true
 }
 
 func printRadioactivity(w io.Writer, r engine.Radioactivity) {

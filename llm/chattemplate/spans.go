@@ -13,7 +13,8 @@ type Span struct {
 	// Message is the message's index in the conversation.
 	Message int
 	// Start and End are byte offsets in the rendered text, on UTF-8
-	// boundaries: rendered[Start:End] is a suffix of the message's text.
+	// boundaries: rendered[Start:End] lies within the message's text (a
+	// suffix of it, less whitespace a template trimmed at its end).
 	Start, End int
 	// Whole reports that the span holds the message's text entirely. It
 	// is false when the template rewrote the message and only the tail

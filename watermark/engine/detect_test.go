@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -228,6 +229,54 @@ func TestDetectIDsIsVLLMSelection(t *testing.T) {
 		}
 		if got.Scored >= len(ids) {
 			t.Errorf("%v: the repeated contexts were scored again", k)
+		}
+	}
+}
+
+// TestEchoOfPromptIsNotEvidence: an innocent bot that returns our
+// watermarked text from its prompt, where the prompt's ids do not line up
+// with the answer's (an instruction before the text, a token boundary
+// that moved, a re-wrapped line), gives no evidence, alone or pooled
+// (a review found each of these "supported" at log10 p −30 to −128 when
+// only exact (context, token) tuples of the prompt were left out).
+func TestEchoOfPromptIsNotEvidence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, k := range allKeys(t) {
+		d, _ := NewDetector(k)
+		cases := map[string]func(w []int64) []int64{
+			"instruction then the text": func(w []int64) []int64 { return append([]int64{901, 902, 903}, w...) },
+			"first token re-split": func(w []int64) []int64 {
+				return append([]int64{901, 902, 777}, w[1:]...)
+			},
+			"re-wrapped every 8 tokens": func(w []int64) []int64 {
+				out := []int64{901, 902}
+				for i, id := range w {
+					if i > 0 && i%8 == 0 {
+						out = append(out, 13) // a newline where the text had a space
+						id = int64(rng.IntN(testVocab))
+					}
+					out = append(out, id)
+				}
+				return out
+			},
+		}
+		for name, prompt := range cases {
+			var prompts, docs [][]int64
+			for range 40 {
+				w := embed(k, 80, 1, rng)
+				prompts, docs = append(prompts, prompt(w)), append(docs, w)
+			}
+			r := d.DetectPooled(prompts, docs)
+			if r.Log10P < -3 {
+				t.Errorf("%v, %s: an echo of the prompts scores log10 p %.1f over %d tokens", k, name, r.Log10P, r.Scored)
+			}
+		}
+		// The bot's own words around the echo are still scored.
+		w := embed(k, 80, 1, rng)
+		own := randomIDs(60, rng)
+		r := d.DetectPooled([][]int64{append([]int64{901}, w...)}, [][]int64{append(slices.Clone(own), w...)})
+		if r.Scored < 50 {
+			t.Errorf("%v: only %d of the bot's 60 own tokens were scored", k, r.Scored)
 		}
 	}
 }

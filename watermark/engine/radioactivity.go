@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sync/errgroup"
@@ -59,9 +60,11 @@ type Radioactivity struct {
 	Null        string `json:"null_hypothesis"`
 	Detection
 	Answers int `json:"answers"`
-	// SkippedPrompt counts tokens whose (context, token) occurs in a
-	// prompt; SkippedRepeat tokens whose context (or, without dedup,
-	// tuple) was scored before, in this answer or an earlier one.
+	// SkippedPrompt counts tokens left out as copied from a prompt: their
+	// (context, token) occurs in a prompt, or they lie in or just after a
+	// run of ids a prompt also holds; SkippedRepeat tokens whose context
+	// (or, without dedup, tuple) was scored before, in this answer or an
+	// earlier one.
 	SkippedPrompt int           `json:"skipped_in_prompt"`
 	SkippedRepeat int           `json:"skipped_repeat"`
 	KeySwap       KeySwap       `json:"key_swap_null"`
@@ -159,6 +162,21 @@ type selection struct {
 	scored                     []vllm.Scored
 }
 
+// Copy detection: a suspect (or an innocent echo bot) that returns text
+// of a prompt carries whatever watermark that text carries, and the
+// prompt's own tokenization cannot be trusted to line up with the
+// answer's (a different start, a re-wrapped line, a token boundary that
+// moved all re-expose the original tuples). So beyond exact tuples, every
+// answer token inside a run of at least copyGram ids that also occurs in
+// a prompt is left out, gaps of up to w+copySlack tokens between such
+// runs are left out with them, and so are the w tokens after a run
+// (their contexts hold copied tokens) and the w before it (where the
+// copy's first tokens were split differently).
+const (
+	copyGram  = 3
+	copySlack = 2
+)
+
 // selectPooled selects the tokens the pooled test scores. Contexts are
 // windows of the padded answers (no copy a token), and the sets hold
 // 128-bit hashes of contexts and tuples: two distinct ones colliding
@@ -167,21 +185,26 @@ type selection struct {
 func selectPooled(k *Key, prompts, docs [][]int64) selection {
 	w := k.ContextWidth
 	inPrompt := map[[2]uint64]struct{}{}
+	grams := map[[2]uint64]struct{}{}
 	for _, p := range prompts {
 		padded := pad(p, w)
 		for i := range p {
 			inPrompt[tupleHash(padded[i:i+w], p[i])] = struct{}{}
+		}
+		for i := 0; i+copyGram <= len(p); i++ {
+			grams[contextHash(p[i:i+copyGram])] = struct{}{}
 		}
 	}
 	var sel selection
 	seen := map[[2]uint64]struct{}{}
 	for _, doc := range docs {
 		sel.tokens += len(doc)
+		copied := copiedMask(doc, grams, w)
 		padded := pad(doc, w)
 		for i, tok := range doc {
 			ctx := padded[i : i+w : i+w]
 			th := tupleHash(ctx, tok)
-			if _, ok := inPrompt[th]; ok {
+			if _, ok := inPrompt[th]; ok || copied[i] {
 				sel.inPrompt++
 				continue
 			}
@@ -198,6 +221,53 @@ func selectPooled(k *Key, prompts, docs [][]int64) selection {
 		}
 	}
 	return sel
+}
+
+// copiedMask marks the answer's tokens that lie in text copied from a
+// prompt (see copyGram); nil when there are no prompts.
+func copiedMask(doc []int64, grams map[[2]uint64]struct{}, w int) []bool {
+	mask := make([]bool, len(doc))
+	if len(grams) == 0 {
+		return mask
+	}
+	for i := 0; i+copyGram <= len(doc); i++ {
+		if _, ok := grams[contextHash(doc[i:i+copyGram])]; ok {
+			for j := i; j < i+copyGram; j++ {
+				mask[j] = true
+			}
+		}
+	}
+	// Close short gaps between copied runs, then cover the w tokens
+	// before and after each run.
+	last := -1
+	for i, c := range mask {
+		if !c {
+			continue
+		}
+		if last >= 0 && i-last-1 <= w+copySlack {
+			for j := last + 1; j < i; j++ {
+				mask[j] = true
+			}
+		}
+		last = i
+	}
+	ends := slices.Clone(mask)
+	for i, c := range ends {
+		if !c {
+			continue
+		}
+		if i == 0 || !ends[i-1] {
+			for j := max(0, i-w); j < i; j++ {
+				mask[j] = true
+			}
+		}
+		if i+1 == len(ends) || !ends[i+1] {
+			for j := i + 1; j <= i+w && j < len(mask); j++ {
+				mask[j] = true
+			}
+		}
+	}
+	return mask
 }
 
 // pad is the text after w tokens of −1, vLLM's padding.
