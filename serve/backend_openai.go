@@ -57,6 +57,12 @@ type rawCompleter interface{ RawCompletions() bool }
 
 func (b *openaiBackend) RawCompletions() bool { return true }
 
+// RepeatableDrafts: an OpenAI-compatible engine is not trusted to give
+// the same drafts for the same seed (SGLang only with
+// --enable-deterministic-inference; batching changes vLLM's numerics), so
+// every request gets fresh acceptance draws (seed.go, repeatable).
+func (b *openaiBackend) RepeatableDrafts() bool { return false }
+
 func (b *openaiBackend) Has(ctx context.Context, model string) (bool, error) {
 	return b.c.Has(ctx, model)
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"forensics/llm/chattemplate"
 	"forensics/llm/openaicompat"
 	"forensics/logline"
 )
@@ -25,6 +27,7 @@ type fakeEngine struct {
 	fail    string // "429": that status; "cut": the stream breaks after one word
 	mu      sync.Mutex
 	prompts []string
+	seeds   []uint64
 }
 
 func (f *fakeEngine) handler() http.Handler {
@@ -36,10 +39,12 @@ func (f *fakeEngine) handler() http.Handler {
 		var req struct {
 			Prompt    string `json:"prompt"`
 			MaxTokens int    `json:"max_tokens"`
+			Seed      uint64 `json:"seed"`
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		f.mu.Lock()
 		f.prompts = append(f.prompts, req.Prompt)
+		f.seeds = append(f.seeds, req.Seed)
 		f.mu.Unlock()
 		if f.fail == "429" {
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -56,13 +61,22 @@ func (f *fakeEngine) handler() http.Handler {
 			if i == req.MaxTokens-1 {
 				finish = `"length"`
 			}
-			fmt.Fprintf(w, `data: {"choices":[{"index":0,"text":%q,"finish_reason":%s,"logprobs":{"tokens":[%q],"token_logprobs":[-0.3],"top_logprobs":[{%q:-0.3," SECRETX":-1.5," dog":-2}]}}]}`+"\n\n", tok, finish, tok, tok)
+			fmt.Fprintf(w, `data: {"choices":[{"index":0,"text":%q,"finish_reason":%s,"logprobs":{"tokens":[%q],"token_logprobs":[-0.3],"top_logprobs":[{%q:-0.3," SECRETX":-1.5," dog":-2%s}]}}]}`+"\n\n", tok, finish, tok, tok, fillers)
 			w.(http.Flusher).Flush()
 		}
 		fmt.Fprint(w, "data: [DONE]\n\n")
 	})
 	return mux
 }
+
+// fillers pad the fake engine's candidates to the 20 an engine reports.
+var fillers = func() string {
+	var b strings.Builder
+	for i := range 17 {
+		fmt.Fprintf(&b, `," filler%d":%d`, i, -40-i)
+	}
+	return b.String()
+}()
 
 func startOpenAIGateway(t *testing.T, f *fakeEngine) *gateway {
 	t.Helper()
@@ -82,6 +96,36 @@ func startOpenAIGatewayRender(t *testing.T, f *fakeEngine, render ChatRenderer) 
 		cfg.Watermarking.Pacing = ptr(false)
 		o.Backend = NewOpenAIBackend(c, render)
 	})
+}
+
+// TestOpenAIBackendSeededRequestsDrawAfresh: an engine is not trusted to
+// repeat its drafts for a repeated seed, and fixed acceptance draws
+// against changing drafts tell red tokens from green (a review measured
+// 0.96 balanced accuracy), so a seeded or greedy request repeated through
+// this backend gets fresh draws and a fresh engine seed every time.
+func TestOpenAIBackendSeededRequestsDrawAfresh(t *testing.T) {
+	f := &fakeEngine{}
+	g := startOpenAIGateway(t, f)
+	for _, body := range []map[string]any{
+		{"model": "m", "prompt": "Say:", "max_tokens": 2, "seed": 7},
+		{"model": "m", "prompt": "Say:", "max_tokens": 2, "temperature": 0},
+	} {
+		for range 2 {
+			resp := g.post("/v1/completions", devKey, body)
+			if b := readAll(t, resp); resp.StatusCode != 200 {
+				t.Fatalf("%v: %d %s", body, resp.StatusCode, b)
+			}
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[uint64]bool{}
+	for _, s := range f.seeds {
+		seen[s] = true
+	}
+	if len(f.seeds) < 4 || len(seen) < len(f.seeds) {
+		t.Fatalf("engine seeds %v: a repeated request reused one", f.seeds)
+	}
 }
 
 // TestOpenAIBackendChatTemplate: with a chat renderer, a chat reaches the
@@ -113,6 +157,28 @@ func TestOpenAIBackendChatTemplate(t *testing.T) {
 	entries := readLog(t, g.srv.cfg.Log.Path, g)
 	if len(entries) != 2 || entries[0].Watermark == nil || entries[1].Watermark == nil {
 		t.Fatalf("log: %d entries", len(entries))
+	}
+}
+
+// TestOpenAIBackendChatTemplateRefusals: a conversation the template
+// refuses (its raise_exception) or that passes the renderer's bounds is
+// the client's 400, saying why; a backend without a template is a 502.
+func TestOpenAIBackendChatTemplateRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{&chattemplate.RaisedError{Message: "Conversation roles must alternate"}, 400, "roles must alternate"},
+		{fmt.Errorf("render: %w", chattemplate.ErrLimit), 400, "too large or deep"},
+		{errors.New("something else"), 502, "backend"},
+	} {
+		render := func(context.Context, []logline.Message) (string, error) { return "", tt.err }
+		g := startOpenAIGatewayRender(t, &fakeEngine{}, render)
+		resp := g.post("/v1/chat/completions", devKey, map[string]any{"model": "m", "messages": []map[string]string{{"role": "user", "content": "hi"}}})
+		if body := readAll(t, resp); resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%v: %d %s", tt.err, resp.StatusCode, body)
+		}
 	}
 }
 

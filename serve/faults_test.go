@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,7 +95,8 @@ func TestUpstreamDown(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	u, _ := ollama.ParseHost(addr)
-	cfg, err := ParseConfig([]byte(fmt.Sprintf("backend: {kind: ollama, url: %q}\naccounts: [{name: plain, api_keys: [%q], watermark: false}]\n", addr, HashAPIKey(plainKey))))
+	logPath := filepath.Join(t.TempDir(), "requests.jsonl")
+	cfg, err := ParseConfig([]byte(fmt.Sprintf("backend: {kind: ollama, url: %q}\nlog: {path: %q}\naccounts: [{name: plain, api_keys: [%q], watermark: false}]\n", addr, logPath, HashAPIKey(plainKey))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +113,15 @@ func TestUpstreamDown(t *testing.T) {
 		if resp.StatusCode != 502 || !strings.Contains(body, "backend unavailable") {
 			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
 		}
+		// The backend's address and its own error stay in the request
+		// log; the client learns only that it is unavailable.
+		if strings.Contains(body, u.Host) || strings.Contains(body, "http://") || strings.Contains(body, "dial") {
+			t.Errorf("%s: the client sees the backend: %q", path, body)
+		}
+	}
+	entries := readLog(t, logPath, g)
+	if len(entries) == 0 || !strings.Contains(entries[0].Error, u.Host) {
+		t.Errorf("the request log lost the backend's error: %+v", entries)
 	}
 }
 

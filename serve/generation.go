@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -58,7 +59,7 @@ func (s *Server) resolveModel(ctx context.Context, acct *account, name string) (
 	}
 	ok, err := s.backend.Has(ctx, name)
 	if err != nil {
-		return ModelConfig{}, &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
+		return ModelConfig{}, &httpError{status: http.StatusBadGateway, msg: "backend unavailable", detail: ": " + err.Error()}
 	}
 	if !ok {
 		return ModelConfig{}, notFound
@@ -343,7 +344,7 @@ func (s *Server) paceTimes(ctx context.Context, key paceKey) (tau, first time.Du
 		if ctx.Err() != nil {
 			return 0, 0, &httpError{status: 499, msg: s.goneMsg()}
 		}
-		return 0, 0, &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
+		return 0, 0, &httpError{status: http.StatusBadGateway, msg: "backend unavailable", detail: ": " + err.Error()}
 	}
 	return tau, first, nil
 }
@@ -383,12 +384,18 @@ func (s *Server) generate(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *g
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var seed [32]byte
+	if repeatable(s.backend) {
+		seed = generationSeed(rc.acct, scheme, mc.Upstream, gr, temp, floored, s.window.index(rc.at))
+	} else {
+		rand.Read(seed[:])
+	}
 	genDone := make(chan struct{})
 	go func() {
 		defer close(genDone)
 		g.toks, g.stats, g.err = generate.Speculative(gctx, s.backend, scheme, gr.prompt, generate.StreamOptions{
 			Model: mc.Upstream, PromptPieces: gr.promptPieces, MaxTokens: gr.maxTok, MinTokens: min(gr.minTok, gr.maxTok),
-			Temperature: temp, Seed: generationSeed(rc.acct, scheme, mc.Upstream, gr, temp, floored, s.window.index(rc.at)), Stop: gr.stop,
+			Temperature: temp, Seed: seed, Stop: gr.stop,
 			Chunk: chunkFor(paced),
 		}, func(chunk string, pieces int) error {
 			p.add(chunk, pieces)

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"forensics/llm/chattemplate"
 	"forensics/logline"
 
 	"github.com/ollama/ollama/api"
@@ -201,11 +203,25 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, rc *reqCtx, gr *genRequest, msgs []logline.Message, write func(http.ResponseWriter, int, string)) bool {
 	p, err := s.backend.Render(r.Context(), gr.upstream, msgs)
 	if err != nil {
-		s.refuse(w, r, rc, gr.model, gr, &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}, write)
+		s.refuse(w, r, rc, gr.model, gr, renderError(err), write)
 		return false
 	}
 	gr.prompt = p
 	return true
+}
+
+// renderError is a chat the template could not render: the client's own
+// conversation (a template's raise_exception, or past the renderer's
+// bounds) is a 400 that says why; anything else is the backend's 502.
+func renderError(err error) *httpError {
+	var raised *chattemplate.RaisedError
+	switch {
+	case errors.As(err, &raised):
+		return &httpError{status: http.StatusBadRequest, msg: "the model's chat template refused the conversation: " + err.Error()}
+	case errors.Is(err, chattemplate.ErrLimit):
+		return &httpError{status: http.StatusBadRequest, msg: "the conversation is too large or deep for the model's chat template"}
+	}
+	return &httpError{status: http.StatusBadGateway, msg: "backend: " + err.Error()}
 }
 
 // refuse answers a request refused before generating, and logs it.
@@ -214,7 +230,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rc *reqCtx, mode
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(he.retry.Seconds()))))
 	}
 	write(w, he.status, he.msg)
-	s.logRequest(r, rc, he.status, model, gr, nil, he.msg)
+	s.logRequest(r, rc, he.status, model, gr, nil, he.msg+he.detail)
 }
 
 // goneMsg is why a request whose context ended was cut.

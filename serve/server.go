@@ -354,6 +354,9 @@ type httpError struct {
 	status int
 	msg    string
 	retry  time.Duration
+	// detail goes to the request log after msg, never to the client (a
+	// backend's address, its own error text).
+	detail string
 }
 
 func (e *httpError) Error() string { return e.msg }

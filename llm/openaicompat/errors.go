@@ -82,6 +82,10 @@ var (
 	// ErrOutsideCandidates: the sampled token is not among the reported
 	// candidates, so the engine does not sample among them alone.
 	ErrOutsideCandidates = errors.New("the engine sampled a token outside the candidates it reported (is top_k 20 honoured?)")
+	// ErrFewCandidates: a token came with fewer than TopK candidates, so
+	// the acceptance cannot be exact (is logprobs 20 honoured, and
+	// vLLM's --max-logprobs at least 20?).
+	ErrFewCandidates = errors.New("the engine reported fewer than 20 candidates for a token (are logprobs 20 and --max-logprobs ≥ 20 honoured?)")
 	// ErrNotNormalised: processed log-probabilities that do not sum to one
 	// over the candidates (top_k not honoured, or the engine reports raw
 	// log-probabilities).

@@ -3,6 +3,7 @@ package openaicompat
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,6 +35,9 @@ type fakeEngine struct {
 	// cands overrides the candidates of every token (the drafted token is
 	// not added); nil: the token, the end token and " else".
 	cands map[string]float64
+	// fewCands reports the candidates as they are, without padding them
+	// to the 20 an engine reports.
+	fewCands bool
 	// faults happen just before the answer token at their position.
 	faults map[int]string
 	// status, if set, answers every completion with it.
@@ -140,9 +144,15 @@ func (f *fakeEngine) send(w http.ResponseWriter, tok string, ended, full bool) {
 }
 
 func (f *fakeEngine) logprobs(tok string) any {
-	cands := f.cands
-	if cands == nil {
-		cands = map[string]float64{tok: -0.25, fakeEOS: -2, " else": -3.5}
+	cands := map[string]float64{tok: -0.25, fakeEOS: -2, " else": -3.5}
+	if f.cands != nil {
+		cands = maps.Clone(f.cands)
+	}
+	if !f.fewCands {
+		// Pad to the 20 candidates an engine reports, far below the rest.
+		for i := 0; len(cands) < TopK; i++ {
+			cands[fmt.Sprintf(" filler%d", i)] = -40 - float64(i)
+		}
 	}
 	if f.chatShape {
 		var top []map[string]any

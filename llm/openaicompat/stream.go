@@ -276,6 +276,16 @@ func (s *stream) draft(request int, rt rawToken) (llm.Draft, error) {
 	if !drafted || len(d.Candidates) > TopK {
 		return llm.Draft{}, ErrOutsideCandidates
 	}
+	// Fewer than 20 is exact only when the ones left out have no
+	// probability (a small vocabulary, tokens at −inf): otherwise the
+	// acceptance would tilt a distribution the engine did not sample
+	// from, and with one candidate (an engine that reports only its
+	// sampled token) nothing would be tilted at all, the text going out
+	// unwatermarked under a watermark log line. Raw log-probabilities
+	// must then sum to one (processed ones are checked below).
+	if len(d.Candidates) < TopK && s.c.mode != ProcessedLogprobs && math.Abs(probSum(d.Candidates)-1) > normTolerance {
+		return llm.Draft{}, ErrFewCandidates
+	}
 	sort.SliceStable(d.Candidates, func(i, j int) bool {
 		a, b := d.Candidates[i], d.Candidates[j]
 		if a.LogProb != b.LogProb {
@@ -289,6 +299,15 @@ func (s *stream) draft(request int, rt rawToken) (llm.Draft, error) {
 		}
 	}
 	return d, nil
+}
+
+// probSum is the candidates' total probability.
+func probSum(cands []llm.Candidate) float64 {
+	sum := 0.0
+	for _, c := range cands {
+		sum += math.Exp(c.LogProb)
+	}
+	return sum
 }
 
 // normTolerance is how far from one processed probabilities over the

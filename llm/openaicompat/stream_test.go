@@ -70,7 +70,7 @@ func TestStreamDrafts(t *testing.T) {
 				t.Fatalf("drafts %q, want %q", got, want)
 			}
 			c := ds[1].Candidates
-			if len(c) != 3 || c[0].Piece != " was" || !c[1].EOS || c[1].Piece != "" || c[2].Piece != " else" || c[0].LogProb != -0.25 {
+			if len(c) != TopK || c[0].Piece != " was" || !c[1].EOS || c[1].Piece != "" || c[2].Piece != " else" || c[0].LogProb != -0.25 {
 				t.Fatalf("candidates %+v", c)
 			}
 			if n := len(f.calls()); n != 1 {
@@ -120,14 +120,26 @@ func TestStreamChunksAndRestarts(t *testing.T) {
 }
 
 // TestStreamFewerCandidates: an engine may report fewer than 20
-// candidates (a small vocabulary, tokens at -inf left out); the draft has
-// what was reported.
+// candidates when the rest have no probability (a small vocabulary,
+// tokens at −inf left out): the draft has what was reported. Fewer whose
+// probabilities do not sum to one (an engine reporting only its sampled
+// token, or a few of the 20 it samples among) is refused: the acceptance
+// would tilt a distribution the engine did not sample from (a review
+// measured z = −2.3, no watermark, with one candidate reported).
 func TestStreamFewerCandidates(t *testing.T) {
 	f := newFakeEngine(t, " a", " b")
-	f.cands = map[string]float64{" a": -0.1, " b": -2.4}
+	f.fewCands = true
+	f.cands = map[string]float64{" a": math.Log(0.7), " b": math.Log(0.3)}
 	ds, err := collect(t, f.client(t, Options{}), streamReq(2), 0)
 	if err != nil || len(ds) != 3 || len(ds[0].Candidates) != 2 {
 		t.Fatalf("drafts %+v, err %v", ds, err)
+	}
+	for _, cands := range []map[string]float64{{" a": -0.1}, {" a": -0.1, " b": -2.4}} {
+		f := newFakeEngine(t, " a", " b")
+		f.fewCands, f.cands = true, cands
+		if _, err := collect(t, f.client(t, Options{}), streamReq(2), 0); !errors.Is(err, ErrFewCandidates) {
+			t.Errorf("%d candidates summing below one: err %v, want ErrFewCandidates", len(cands), err)
+		}
 	}
 }
 
