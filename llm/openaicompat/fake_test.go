@@ -199,8 +199,15 @@ func (f *fakeEngine) position(prompt string) int {
 		return 0
 	}
 	pos := 0
-	for pos < len(f.answer) && rest != "" && strings.HasPrefix(rest, f.answer[pos]) {
-		rest = rest[len(f.answer[pos]):]
+	for pos < len(f.answer) && rest != "" {
+		text := f.answer[pos]
+		if b, ok := strings.CutPrefix(text, bytesPrefix); ok {
+			text, _ = unescapeBytes(b) // a bytes: token stands for its bytes
+		}
+		if !strings.HasPrefix(rest, text) {
+			break
+		}
+		rest = rest[len(text):]
 		pos++
 	}
 	if rest != "" {

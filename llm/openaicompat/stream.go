@@ -73,7 +73,18 @@ type stream struct {
 	chunk     int
 	generated []string // pieces accepted so far, after req.Generated
 	produced  int      // pieces accepted by this call
+	// asked is the current request's chunk of tokens and slack the tokens
+	// asked beyond it; accepted counts those fn took.
+	asked, slack, accepted int
 }
+
+// midCharSlack is how many tokens past its chunk a request may run to
+// end the text on a character boundary: a UTF-8 character has at most
+// four bytes, so at most three more byte tokens complete it. Without it
+// a paced stream of one token a request could never send a character an
+// engine splits across tokens (CJK, emoji, as bytes: tokens): the next
+// request would have to start inside it.
+const midCharSlack = 3
 
 // want is how many tokens the next request asks for (0: no limit).
 func (s *stream) want() int {
@@ -90,6 +101,7 @@ func (s *stream) want() int {
 // result is what one request brought.
 type result struct {
 	got     int    // tokens the engine sent before fn stopped the stream
+	enough  bool   // the request's tokens were read and the text ends on a character boundary
 	stopErr error  // what fn returned, if it stopped the stream
 	finish  string // the choice's finish_reason
 	sawEOS  bool   // an end token came among the tokens
@@ -102,7 +114,15 @@ var errStopReading = errors.New("stop reading")
 // to fn.
 func (s *stream) fetch(request, want int) (result, error) {
 	var res result
-	body, err := json.Marshal(s.body(request, want))
+	ask := want
+	if want > 0 {
+		ask += midCharSlack
+		if s.req.MaxTokens > 0 {
+			ask = min(ask, s.req.MaxTokens-s.produced)
+		}
+	}
+	s.asked, s.slack, s.accepted = want, ask-want, 0
+	body, err := json.Marshal(s.body(request, ask))
 	if err != nil {
 		return res, err
 	}
@@ -209,6 +229,11 @@ func (s *stream) choice(request int, cc choice, res *result) error {
 		}
 		s.generated = append(s.generated, d.Piece)
 		s.produced++
+		s.accepted++
+		if s.slack > 0 && s.accepted >= s.asked && !llm.EndsMidCharacter(d.Piece) && !llm.EndsMidCharacter(strings.Join(s.generated, "")) {
+			res.enough = true
+			return errStopReading
+		}
 	}
 	return nil
 }
@@ -225,6 +250,8 @@ func (s *stream) settle(request, want int, res result) (more bool, err error) {
 		return false, s.ctx.Err()
 	case res.sawEOS:
 		return false, nil
+	case res.enough:
+		return true, nil
 	}
 	switch res.finish {
 	case "stop":

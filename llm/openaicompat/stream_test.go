@@ -107,7 +107,9 @@ func TestStreamChunksAndRestarts(t *testing.T) {
 		t.Fatalf("drafts %q (request %d), err %v", pieces(ds), ds[len(ds)-1].Request, err)
 	}
 	calls := f.calls()
-	if len(calls) != 2 || calls[1].Prompt != "Once upon a time there was" || calls[1].Seed != calls[0].Seed+1 || calls[1].MaxTokens != 2 {
+	// Each asks for its chunk and up to three more (to end on a character
+	// boundary), within the budget: 2+3, then min(2+3, 3).
+	if len(calls) != 2 || calls[1].Prompt != "Once upon a time there was" || calls[1].Seed != calls[0].Seed+1 || calls[0].MaxTokens != 5 || calls[1].MaxTokens != 3 {
 		t.Fatalf("requests %+v", calls)
 	}
 	// A restart after the kept pieces, one token a request (paced).
@@ -256,15 +258,27 @@ func TestCandidateOrderFixed(t *testing.T) {
 	}
 }
 
-// TestMidCharacterRestart: a chunked stream whose pieces end inside a
-// character cannot continue as text.
+// TestMidCharacterRestart: a paced stream (one token a request) whose
+// engine splits a character across byte tokens reads on within the same
+// request until the character is whole (a review found every such
+// character redrawn away, or the request failing, when each request
+// stopped at its chunk); an engine that never completes it ends the
+// stream with ErrMidCharacter rather than continue inside it.
 func TestMidCharacterRestart(t *testing.T) {
-	f := newFakeEngine(t, " caf", "\xc3", "\xa9")
-	f.cands = map[string]float64{" caf": -0.1, "bytes:\\xc3": -0.2, "bytes:\\xa9": -0.3}
-	f.answer = []string{" caf", "bytes:\\xc3", "bytes:\\xa9"}
-	c := f.client(t, Options{Chunk: 2})
-	ds, err := collect(t, c, streamReq(3), 0)
-	if !errors.Is(err, llm.ErrMidCharacter) || !slices.Equal(pieces(ds), []string{" caf", "\xc3"}) {
+	f := newFakeEngine(t, " caf", "\xc3", "\xa9", " ok")
+	f.cands = map[string]float64{" caf": -0.1, "bytes:\\xc3": -0.2, "bytes:\\xa9": -0.3, " ok": -0.4}
+	f.answer = []string{" caf", "bytes:\\xc3", "bytes:\\xa9", " ok"}
+	c := f.client(t, Options{Chunk: 1})
+	ds, err := collect(t, c, streamReq(4), 0)
+	if err != nil || !slices.Equal(pieces(ds), []string{" caf", "\xc3", "\xa9", " ok", "<EOS>"}) || len(f.calls()) != 3 {
+		t.Fatalf("drafts %q, err %v, %d requests", pieces(ds), err, len(f.calls()))
+	}
+
+	f = newFakeEngine(t, " caf", "\xc3", "\xc3", "\xc3", "\xc3", " x")
+	f.cands = map[string]float64{" caf": -0.1, "bytes:\\xc3": -0.2, " x": -0.3}
+	f.answer = []string{" caf", "bytes:\\xc3", "bytes:\\xc3", "bytes:\\xc3", "bytes:\\xc3", " x"}
+	ds, err = collect(t, f.client(t, Options{Chunk: 1}), streamReq(6), 0)
+	if !errors.Is(err, llm.ErrMidCharacter) || len(ds) != 5 {
 		t.Fatalf("drafts %q, err %v", pieces(ds), err)
 	}
 }
