@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -59,7 +62,7 @@ func (s *Server) resolveModel(ctx context.Context, acct *account, name string) (
 	}
 	ok, err := s.backend.Has(ctx, name)
 	if err != nil {
-		return ModelConfig{}, &httpError{status: http.StatusBadGateway, msg: "backend unavailable", detail: ": " + err.Error()}
+		return ModelConfig{}, backendUnavailable(err)
 	}
 	if !ok {
 		return ModelConfig{}, notFound
@@ -336,6 +339,20 @@ func (s *Server) run(ctx context.Context, rc *reqCtx, mc ModelConfig, gr *genReq
 	return g, nil
 }
 
+// backendUnavailable is the 502 of a backend that failed before
+// generating. A network error names the backend's address (and Go's
+// url.Error its URL): the client learns only that it did not answer, the
+// request log gets all. The backends' own errors say what is wrong
+// without quoting the engine or a token, and are shown.
+func backendUnavailable(err error) *httpError {
+	var ue *url.Error
+	var ne net.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) {
+		return &httpError{status: http.StatusBadGateway, msg: "backend unavailable: it did not answer", detail: " (" + err.Error() + ")"}
+	}
+	return &httpError{status: http.StatusBadGateway, msg: "backend unavailable: " + err.Error()}
+}
+
 // paceTimes is the calibrated time per piece (tau) and to the first piece
 // for a model and prompt size, or why it cannot be had.
 func (s *Server) paceTimes(ctx context.Context, key paceKey) (tau, first time.Duration, herr *httpError) {
@@ -344,7 +361,7 @@ func (s *Server) paceTimes(ctx context.Context, key paceKey) (tau, first time.Du
 		if ctx.Err() != nil {
 			return 0, 0, &httpError{status: 499, msg: s.goneMsg()}
 		}
-		return 0, 0, &httpError{status: http.StatusBadGateway, msg: "backend unavailable", detail: ": " + err.Error()}
+		return 0, 0, backendUnavailable(err)
 	}
 	return tau, first, nil
 }
