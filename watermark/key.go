@@ -196,13 +196,7 @@ func (k *Key) Marshal() []byte {
 // and it never writes through a symbolic link: a replaced key is written
 // beside the old one and renamed over it (see internal/keyfile).
 func (k *Key) WriteFile(path string, overwrite bool) error {
-	if err := keyfile.Write(path, k.Marshal(), 0o600, overwrite); err != nil {
-		if errors.Is(err, keyfile.ErrExist) {
-			return fmt.Errorf("write key %s: file exists (refusing to overwrite a key)", path)
-		}
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	return nil
+	return keyfile.WriteKey(path, k.Marshal(), overwrite)
 }
 
 // maxKeyFile bounds what LoadKey reads: a key file is a few hundred bytes.

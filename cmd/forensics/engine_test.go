@@ -54,6 +54,22 @@ func engineIDs(t *testing.T, keyPath string, n int, seed uint64) []int64 {
 	return out
 }
 
+// fixedEngineKey writes an engine key with a fixed integer (imported, as
+// an engine's existing key is), so that the tests' statistics do not
+// depend on a random key's luck.
+func fixedEngineKey(t *testing.T, dir, scheme string) string {
+	t.Helper()
+	secret := filepath.Join(dir, scheme+"-secret.txt")
+	if err := os.WriteFile(secret, []byte("1234567890123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, scheme+"-fixed.yaml")
+	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", scheme, "--import", secret, "--out", key); code != 0 {
+		t.Fatalf("keygen --import: %s", errOut)
+	}
+	return key
+}
+
 func idsText(ids []int64) string {
 	b, _ := json.Marshal(ids)
 	return string(b)
@@ -149,10 +165,7 @@ func TestEngineDetectRefuses(t *testing.T) {
 // carrying it withholds the verdict.
 func TestRadioactivityCommand(t *testing.T) {
 	dir := t.TempDir()
-	key := filepath.Join(dir, "k.yaml")
-	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", "vllm-red-green", "--out", key); code != 0 {
-		t.Fatal(errOut)
-	}
+	key := fixedEngineKey(t, dir, "vllm-red-green")
 	write := func(name string, watermarked bool) string {
 		var b strings.Builder
 		for i := range 20 {
@@ -201,10 +214,7 @@ func TestRadioactivityCommand(t *testing.T) {
 // the prompt) and whose assistant does not is not.
 func TestEngineDetectConversations(t *testing.T) {
 	dir := t.TempDir()
-	key := filepath.Join(dir, "k.yaml")
-	if code, _, errOut := runCLI(t, "", "keygen", "--scheme", "vllm-gumbel", "--out", key); code != 0 {
-		t.Fatal(errOut)
-	}
+	key := fixedEngineKey(t, dir, "vllm-gumbel")
 	cfg := filepath.Join(dir, "tokenizer_config.json")
 	tpl := `{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}`
 	b, _ := json.Marshal(map[string]any{"chat_template": tpl, "eos_token": "<|end|>"})

@@ -43,6 +43,18 @@ func Write(path string, data []byte, perm fs.FileMode, overwrite bool) error {
 	return create(path, data, perm)
 }
 
+// WriteKey writes a secret key file with mode 0600 (Write), its errors
+// saying what was refused: a key is never replaced without overwrite.
+func WriteKey(path string, data []byte, overwrite bool) error {
+	if err := Write(path, data, 0o600, overwrite); err != nil {
+		if errors.Is(err, ErrExist) {
+			return fmt.Errorf("write key %s: file exists (refusing to overwrite a key)", path)
+		}
+		return fmt.Errorf("write key %s: %w", path, err)
+	}
+	return nil
+}
+
 // CheckPath fails when path exists and is not a regular file (a symbolic
 // link, a folder, a device): Write would refuse it. Callers that write
 // several files check them all first, so that nothing is half written.

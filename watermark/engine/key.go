@@ -292,13 +292,7 @@ func (k *Key) Marshal() []byte {
 // WriteFile writes the key to path with mode 0600, refusing to replace an
 // existing file unless overwrite is set (internal/keyfile).
 func (k *Key) WriteFile(path string, overwrite bool) error {
-	if err := keyfile.Write(path, k.Marshal(), 0o600, overwrite); err != nil {
-		if errors.Is(err, keyfile.ErrExist) {
-			return fmt.Errorf("write key %s: file exists (refusing to overwrite a key)", path)
-		}
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	return nil
+	return keyfile.WriteKey(path, k.Marshal(), overwrite)
 }
 
 // maxKeyFile bounds what ParseKey reads.
