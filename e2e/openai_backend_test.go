@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,26 +22,20 @@ import (
 	"forensics/watermark"
 )
 
-var (
-	pinnedOnce sync.Once
-	pinnedErr  error
-)
-
-// pinnedServer is the shared Ollama server with modelPinned imported.
-func pinnedServer(t *testing.T) *ollamaServer {
+// privatePinnedServer is an Ollama server of the test's own with the
+// pinned model. The tests of the openai backend close streams early (a
+// rejection, a chunk read to its character boundary, a refused stream),
+// and Ollama v0.17.4's runner has hung after cancelled streams in our
+// tests (serve.example.yaml, cancel_streams): a hang must not reach the
+// shared server, nor a hang there reach these tests.
+func privatePinnedServer(t *testing.T) *ollamaServer {
 	t.Helper()
-	o := server(t)
-	pinnedOnce.Do(func() {
-		defer func() {
-			if t.Failed() {
-				pinnedErr = errors.New("creating " + modelPinned + " failed")
-			}
-		}()
-		o.createWith(t, modelPinned, ggufs[modelLong], pinnedModelfile)
-	})
-	if pinnedErr != nil {
-		t.Fatal(pinnedErr)
-	}
+	shared := server(t) // writes the GGUF files
+	dir := t.TempDir()
+	o := &ollamaServer{bin: shared.bin, models: filepath.Join(dir, "models"), host: freePort(t), logPath: filepath.Join(dir, "ollama.log")}
+	o.start(t)
+	t.Cleanup(o.stop)
+	o.createWith(t, modelPinned, ggufs[modelLong], pinnedModelfile)
 	return o
 }
 
@@ -89,7 +82,7 @@ watermarking: {pacing: %v}
 // the backend refuses (it cannot watermark without them), directly and
 // through the gateway, which answers 502 and logs the request.
 func TestOllamaOpenAICompletions(t *testing.T) {
-	o := pinnedServer(t)
+	o := privatePinnedServer(t)
 	body := `{"model":"` + modelPinned + `","prompt":"The letter said","max_tokens":5,"logprobs":20,"top_k":20,"temperature":1,"seed":3,"stream":true,"stop":[]}`
 	resp, err := http.Post(o.url().JoinPath("/v1/completions").String(), "application/json", strings.NewReader(body))
 	if err != nil {
@@ -156,10 +149,10 @@ func TestOllamaOpenAICompletions(t *testing.T) {
 // do not detect; every request is logged once with its watermark; a chat
 // is refused (these engines do not expose a template).
 func TestGatewayToOpenAIEngine(t *testing.T) {
-	o := pinnedServer(t)
+	o := privatePinnedServer(t)
 	engine := completionsAdapter(t, o)
 	hs, k, logPath := openaiGateway(t, engine.URL+"/v1", openaicompat.Options{}, true)
-	f, err := tokenizer.FromOllama(context.Background(), o.url(), modelLong, nil)
+	f, err := tokenizer.FromOllama(context.Background(), o.url(), modelPinned, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
