@@ -206,15 +206,7 @@ const maxKeyFile = 64 << 10
 // readable or writable by group or others, or belongs to another user (on
 // systems with Unix permissions), and its errors never contain the secret.
 func LoadKey(path string) (*Key, error) {
-	data, err := keyfile.Read(path, maxKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	k, err := ParseKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	return k, nil
+	return keyfile.LoadKey(path, maxKeyFile, ParseKey)
 }
 
 // yamlLine finds the line numbers in a yaml error.

@@ -43,6 +43,22 @@ func Write(path string, data []byte, perm fs.FileMode, overwrite bool) error {
 	return create(path, data, perm)
 }
 
+// LoadKey reads a secret key file (Read: a regular file of at most limit
+// bytes, private to its owner) and parses it, each error naming the
+// path; parse's errors must not quote the file.
+func LoadKey[K any](path string, limit int64, parse func([]byte) (K, error)) (K, error) {
+	var zero K
+	data, err := Read(path, limit)
+	if err != nil {
+		return zero, fmt.Errorf("load key %s: %w", path, err)
+	}
+	k, err := parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("load key %s: %w", path, err)
+	}
+	return k, nil
+}
+
 // WriteKey writes a secret key file with mode 0600 (Write), its errors
 // saying what was refused: a key is never replaced without overwrite.
 func WriteKey(path string, data []byte, overwrite bool) error {

@@ -317,15 +317,7 @@ type keyFile struct {
 // LoadKey reads a key file, with the permission checks of
 // internal/keyfile; its errors never contain the secret.
 func LoadKey(path string) (*Key, error) {
-	data, err := keyfile.Read(path, maxKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	k, err := ParseKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	return k, nil
+	return keyfile.LoadKey(path, maxKeyFile, ParseKey)
 }
 
 // ParseKey parses a key file's bytes. Unknown fields, missing fields, a

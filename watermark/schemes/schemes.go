@@ -120,15 +120,7 @@ const maxKeyFile = 64 << 10
 // LoadKey reads a key file of any registered scheme, with the permission
 // checks of internal/keyfile; its errors never quote the file.
 func LoadKey(path string) (Key, error) {
-	data, err := keyfile.Read(path, maxKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	k, err := ParseKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("load key %s: %w", path, err)
-	}
-	return k, nil
+	return keyfile.LoadKey(path, maxKeyFile, ParseKey)
 }
 
 // ParseKey parses a key file of any registered scheme: its scheme field
