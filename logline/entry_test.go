@@ -59,7 +59,7 @@ func TestWriteThenRead(t *testing.T) {
 	want := View{TS: e.TS, Account: e.Account, APIKeyID: e.APIKeyID, IP: e.IP, UserAgent: e.UserAgent, Endpoint: e.Endpoint,
 		Model: e.Model, System: e.System, Messages: e.Messages, Prompt: e.Prompt,
 		Params: Params{Temperature: &temp, TopLogprobs: 5, N: 2, MaxTokens: 1024, LogitBias: json.RawMessage(`{"50256":-100}`)},
-		Status: 200, PromptTokens: 42, CompletionTokens: 700, CompletionSHA256: e.CompletionSHA256, Case: e.Case}
+		Status: 200, PromptTokens: 42, CompletionTokens: 700, CompletionSHA256: e.CompletionSHA256, Stop: e.Stop, Case: e.Case}
 	got, ok := Parse(line, Interner{})
 	if !ok {
 		t.Fatalf("Parse refused the gateway's line %s", line)

@@ -27,6 +27,7 @@ type View struct {
 	PromptTokens     float64   `json:"prompt_tokens"`
 	CompletionTokens float64   `json:"completion_tokens"`
 	CompletionSHA256 string    `json:"completion_sha256"`
+	Stop             string    `json:"stop"`
 	Event            string    `json:"event"`
 	Case             string    `json:"case"`
 }
@@ -121,6 +122,8 @@ func (p *parser) topField(v *View, key []byte) bool {
 		return p.numField(&v.CompletionTokens)
 	case "completion_sha256":
 		return p.strField(&v.CompletionSHA256)
+	case "stop":
+		return p.idField(&v.Stop)
 	case "event":
 		return p.idField(&v.Event)
 	case "case":

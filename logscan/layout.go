@@ -30,6 +30,8 @@ type Layout struct {
 	Status           string `yaml:"status"`
 	PromptTokens     string `yaml:"prompt_tokens"`
 	CompletionTokens string `yaml:"completion_tokens"`
+	// Stop is why generation ended ("length" at max_tokens).
+	Stop string `yaml:"stop"`
 	// TimeFormat is "rfc3339" (default), "unix" or "unix_ms".
 	TimeFormat string `yaml:"time_format"`
 }
@@ -39,7 +41,7 @@ type Layout struct {
 func DefaultLayout() Layout {
 	return Layout{TS: "ts", Account: "account", APIKeyID: "api_key_id", IP: "ip", UserAgent: "user_agent",
 		Endpoint: "endpoint", Model: "model", Prompt: "prompt", System: "system", Messages: "messages", Params: "params",
-		Status: "status", PromptTokens: "prompt_tokens", CompletionTokens: "completion_tokens", TimeFormat: "rfc3339"}
+		Status: "status", PromptTokens: "prompt_tokens", CompletionTokens: "completion_tokens", Stop: "stop", TimeFormat: "rfc3339"}
 }
 
 // withDefaults fills unset paths from the gateway layout.
@@ -64,6 +66,7 @@ func (l Layout) withDefaults() Layout {
 	set(&l.Status, d.Status)
 	set(&l.PromptTokens, d.PromptTokens)
 	set(&l.CompletionTokens, d.CompletionTokens)
+	set(&l.Stop, d.Stop)
 	set(&l.TimeFormat, d.TimeFormat)
 	return l
 }
@@ -121,6 +124,7 @@ func (l Layout) parseGeneric(line []byte) (Record, error) {
 	r.Endpoint = str(lookup(obj, l.Endpoint))
 	r.Model = str(lookup(obj, l.Model))
 	r.Status = int(num(lookup(obj, l.Status)))
+	r.Stop = str(lookup(obj, l.Stop))
 	r.PromptTokens = int(num(lookup(obj, l.PromptTokens)))
 	r.CompletionTokens = int(num(lookup(obj, l.CompletionTokens)))
 	r.Prompt = str(lookup(obj, l.Prompt))
@@ -277,7 +281,7 @@ func gatewayRecord(v *logline.View) (Record, error) {
 		return Record{}, ErrLogEvent
 	}
 	r := Record{Account: v.Account, APIKeyID: v.APIKeyID, IP: v.IP, UserAgent: v.UserAgent, Endpoint: v.Endpoint,
-		Model: v.Model, Status: int(v.Status), PromptTokens: int(v.PromptTokens), CompletionTokens: int(v.CompletionTokens), Case: v.Case}
+		Model: v.Model, Status: int(v.Status), PromptTokens: int(v.PromptTokens), CompletionTokens: int(v.CompletionTokens), Case: v.Case, Stop: v.Stop}
 	if r.Account == "" {
 		return r, ErrNoAccount
 	}

@@ -43,8 +43,11 @@ type Record struct {
 	Assistant []string
 	// Completion is the first 8 bytes of the answer's SHA-256 (the
 	// gateway's completion_sha256), 0 when not logged.
-	Completion       uint64
-	Status           int
+	Completion uint64
+	Status     int
+	// Stop is why generation ended: "length" when it reached max_tokens
+	// (the gateway's stop field; empty when not logged).
+	Stop             string
 	PromptTokens     int
 	CompletionTokens int
 	Params           Params
