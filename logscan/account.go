@@ -83,6 +83,7 @@ type account struct {
 	served              [seenParts]uint64 // answers served (completion_sha256 prefixes)
 	nserved             int
 	lowTemp             int // requests asking for a temperature below LowTemperature
+	value               valueCounts
 }
 
 func newAccount(name string, topics int) *account {
@@ -98,20 +99,41 @@ type scratch struct {
 	tmpl  []byte
 }
 
-// add counts one request: its timing, parameters and source, then the
-// text it adds (see newText).
-func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
+// env is what every account's update reads: the taxonomy and the
+// detectors the scan was given.
+type env struct {
+	tax       *Taxonomy
+	public    PublicItems
+	reasoning ReasoningDetector
+	flagships []string
+}
+
+// add counts one request: its timing, parameters and source, what it
+// takes (value.go), then the text it adds (see newText). A public
+// benchmark item counts in volume and timing only.
+func (a *account) add(r Record, e *env, sc *scratch) {
 	a.requests++
 	a.tokens += r.PromptTokens + r.CompletionTokens
 	a.addTime(r.TS)
-	a.addParams(r.Params)
 	a.addSource(r.IP, r.UserAgent)
+	a.value.addTokens(r)
+	if isFlagship(r.Model, e.flagships) {
+		a.value.flagship++
+	}
 	text := a.newText(r)
+	if e.public != nil && r.Prompt != "" {
+		if _, ok := e.public.Match(r.Prompt); ok {
+			a.value.public++
+			a.tw.add(r.TS, 0)
+			return
+		}
+	}
+	a.addParams(r.Params)
 	if text == "" {
 		a.tw.add(r.TS, 0)
 		return
 	}
-	a.addText(r.TS, text, tax, sc)
+	a.addText(r.TS, text, e, sc)
 }
 
 // addTime updates the account's span, inter-arrival moments (Welford),
@@ -173,15 +195,22 @@ func (a *account) addSource(ip, userAgent string) {
 
 // addText counts a prompt's text: reasoning requests, templates and
 // openings, near duplicates, topics, the time windows, length and samples.
-func (a *account) addText(ts time.Time, text string, tax *Taxonomy, sc *scratch) {
+func (a *account) addText(ts time.Time, text string, e *env, sc *scratch) {
 	a.prompts++
 	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
-	isCoT := a.addCoT(lower, ws)
+	var isCoT bool
+	if e.reasoning != nil {
+		if isCoT = e.reasoning.Reasoning(text); isCoT {
+			a.cot++
+		}
+	} else {
+		isCoT = a.addCoT(lower, ws)
+	}
 	sig := a.addTemplate(text, ws, sc)
 	a.addNearDup(ws)
-	mask := a.addTopics(ws, tax)
+	mask := a.addTopics(ws, e.tax)
 	a.tw.add(ts, mask)
 	if a.rw == nil && a.requests >= windowFrom {
 		a.rw = newReqWindow(len(a.topicHits))
@@ -284,8 +313,16 @@ const seenParts = 64
 // harvest text carried in them, or written as an assistant turn, counts
 // like a prompt.
 func (a *account) newText(r Record) string {
-	a.remember(fnvString(r.Prompt))
+	ph := fnvString(r.Prompt)
+	if r.Params.N > 1 || (a.sentRecently(ph) && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
+		a.value.resampled++
+	}
+	a.remember(ph)
 	text := r.Prompt
+	if len(r.Assistant) > 0 {
+		a.value.withAssistant++
+	}
+	fabricated := false
 	add := func(c string, assistant bool) {
 		h := fnvString(c)
 		if a.sentRecently(h) {
@@ -295,6 +332,7 @@ func (a *account) newText(r Record) string {
 		if assistant && a.wasServed(c) {
 			return
 		}
+		fabricated = fabricated || assistant
 		if text == "" {
 			text = c
 		} else {
@@ -306,6 +344,9 @@ func (a *account) newText(r Record) string {
 	}
 	for _, c := range r.Assistant {
 		add(c, true)
+	}
+	if fabricated {
+		a.value.fabricated++
 	}
 	if r.Completion != 0 {
 		a.served[a.nserved%seenParts] = r.Completion

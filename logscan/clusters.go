@@ -57,7 +57,7 @@ const (
 // judges each group of two or more as one account: a "hydra" keeps every
 // head under the per-account limits, but the body covers the model's
 // abilities all the same.
-func (s *Scanner) clusters(rep *Report) []ClusterReport {
+func (s *Scanner) clusters(rep *Report, ref *reference) []ClusterReport {
 	names := make([]string, len(rep.Accounts))
 	idx := map[string]int{}
 	for i, ar := range rep.Accounts {
@@ -75,12 +75,12 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	var out []ClusterReport
 	for _, members := range groups {
 		if len(members) >= 2 {
-			out = append(out, s.clusterReport(names, members, reasons))
+			out = append(out, s.clusterReport(rep, names, members, reasons, ref))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Risk != out[j].Risk {
-			return out[i].Risk > out[j].Risk
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
 		}
 		return out[i].Accounts[0] < out[j].Accounts[0]
 	})
@@ -285,9 +285,9 @@ func (l *linker) linked() (map[int][]int, map[[2]int][]string) {
 }
 
 // clusterReport judges a group of linked accounts as one.
-func (s *Scanner) clusterReport(names []string, members []int, reasons map[[2]int][]string) ClusterReport {
+func (s *Scanner) clusterReport(rep *Report, names []string, members []int, reasons map[[2]int][]string, ref *reference) ClusterReport {
 	sort.Ints(members)
-	merged := newAccount("cluster", len(s.tax.Names))
+	merged := newAccount("cluster", len(s.env.tax.Names))
 	cr := ClusterReport{}
 	in := map[int]bool{}
 	for _, m := range members {
@@ -303,8 +303,12 @@ func (s *Scanner) clusterReport(names []string, members []int, reasons map[[2]in
 	sort.Strings(cr.Links)
 	cr.Requests = merged.requests
 	cr.Indicators = s.judge(merged, false)
-	cr.Risk, cr.Fired = combine(cr.Indicators, s.cfg.Rules)
-	cr.Action, cr.Throttle = s.action(cr.Risk)
+	var accts []*account
+	for _, m := range members {
+		accts = append(accts, s.accounts[names[m]])
+	}
+	campaignBreadth(cr.Indicators, accts)
+	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, rep, names, members)
 	return cr
 }
 
@@ -319,6 +323,7 @@ func (a *account) merge(b *account) {
 	a.logitBias += b.logitBias
 	a.multiN += b.multiN
 	a.lowTemp += b.lowTemp
+	a.value.merge(&b.value)
 	if a.first.IsZero() || b.first.Before(a.first) {
 		a.first = b.first
 	}

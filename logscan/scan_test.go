@@ -116,15 +116,15 @@ func TestScanFindsHarvesters(t *testing.T) {
 		t.Fatalf("read %+v", rep.Read)
 	}
 	top := rep.Accounts[0]
-	if top.Account != "bulk" || top.Action != "suspend" {
-		t.Fatalf("riskiest account %s (%.2f, %s, fired %v)", top.Account, top.Risk, top.Action, top.Fired)
+	if top.Account != "bulk" || (top.Action != "suspend" && top.Action != "throttle") {
+		t.Fatalf("top account %s (score %.2f, %s, fired %v)", top.Account, top.Score, top.Action, top.Fired)
 	}
-	t.Logf("bulk: risk %.2f, fired %v", top.Risk, top.Fired)
+	t.Logf("bulk: score %.2f (what %.2f, how %.2f), %s, fired %v", top.Score, top.What, top.How, top.Action, top.Fired)
 	benignFlagged := 0
 	for _, a := range rep.Accounts {
 		if !attackers[a.Account] && a.Action != "none" {
 			benignFlagged++
-			t.Logf("benign %s flagged: %.2f %v", a.Account, a.Risk, a.Fired)
+			t.Logf("benign %s flagged: %.2f %v", a.Account, a.Score, a.Fired)
 		}
 	}
 	if benignFlagged > 2 {
@@ -140,9 +140,9 @@ func TestScanFindsHarvesters(t *testing.T) {
 		t.Fatalf("hydra cluster not found: %+v", rep.Clusters)
 	}
 	if hydra.Action == "none" {
-		t.Errorf("hydra cluster judged harmless: %.2f %v", hydra.Risk, hydra.Fired)
+		t.Errorf("hydra cluster judged harmless: %.2f %v", hydra.Score, hydra.Fired)
 	}
-	t.Logf("hydra cluster: risk %.2f, action %s, fired %v, %d links", hydra.Risk, hydra.Action, hydra.Fired, len(hydra.Links))
+	t.Logf("hydra cluster: score %.2f, action %s, fired %v, %d links", hydra.Score, hydra.Action, hydra.Fired, len(hydra.Links))
 	for _, c := range rep.Clusters {
 		for _, a := range c.Accounts {
 			if !attackers[a] {
@@ -208,7 +208,7 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("parsed a record without account or time: %+v", r)
 		}
 		a := newAccount(r.Account, len(tax.Names))
-		a.add(r, tax, &scratch{})
+		a.add(r, &env{tax: tax}, &scratch{})
 	})
 }
 
@@ -309,12 +309,12 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 			if in.Name == IndLowTemp && ar.Account == "hidden" {
 				low = in
 			}
-			if in.Name == IndLowTemp && ar.Account == "chat" && in.Score > 0 {
+			if in.Name == IndLowTemp && ar.Account == "chat" && in.Decades > 0 {
 				t.Errorf("chat at T=0.7 scored on low_temperature: %+v", in)
 			}
 		}
 	}
-	if low.Value != 1 || low.Score != 1 {
+	if low.Value != 1 || low.Decades <= 0 {
 		t.Errorf("low_temperature for an account always asking T=0: %+v", low)
 	}
 	if _, err := DefaultLayout().Parse([]byte(`{"seq":9,"prev":"ab","ts":"2026-11-01T00:00:00Z","event":"checkpoint","sig":"x"}`)); err != ErrLogEvent {

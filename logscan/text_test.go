@@ -110,7 +110,7 @@ func TestReasoningPhrasesFound(t *testing.T) {
 		{"I work at a steps factory", false},
 	} {
 		a := newAccount("x", len(tax.Names))
-		a.add(Record{Account: "x", Prompt: c.prompt}, tax, &scratch{})
+		a.add(Record{Account: "x", Prompt: c.prompt}, &env{tax: tax}, &scratch{})
 		if (a.cot == 1) != c.cot {
 			t.Errorf("%q: reasoning request %v, want %v", c.prompt, a.cot == 1, c.cot)
 		}
@@ -124,7 +124,7 @@ func TestWindowsEdgeCases(t *testing.T) {
 	a := newAccount("old", len(tax.Names))
 	ts := time.Date(1969, 6, 1, 10, 0, 0, 0, time.UTC)
 	for i := range 130 {
-		a.add(Record{Account: "old", TS: ts.Add(time.Duration(i) * time.Minute), Prompt: "explain the integral please " + strings.Repeat("x", i%3)}, tax, &scratch{})
+		a.add(Record{Account: "old", TS: ts.Add(time.Duration(i) * time.Minute), Prompt: "explain the integral please " + strings.Repeat("x", i%3)}, &env{tax: tax}, &scratch{})
 	}
 	if a.tw.peakHour != 60 || a.tw.peakTopics == 0 {
 		t.Errorf("before 1970: peak hour %d, peak topics %d", a.tw.peakHour, a.tw.peakTopics)
@@ -136,13 +136,13 @@ func TestWindowsEdgeCases(t *testing.T) {
 		if i >= windowFrom+windowRequests-2 {
 			p = fmt.Sprintf("Something else entirely, number %d of them", i)
 		}
-		b.add(Record{Account: "b", TS: t0.Add(time.Duration(i) * time.Second), Prompt: p}, tax, &scratch{})
+		b.add(Record{Account: "b", TS: t0.Add(time.Duration(i) * time.Second), Prompt: p}, &env{tax: tax}, &scratch{})
 	}
 	if b.rw.peakTemplate < 0.98 {
 		t.Errorf("peak template share %.2f when the window first filled with one template", b.rw.peakTemplate)
 	}
 	c := newAccount("c", len(tax.Names))
-	c.add(Record{Account: "c", Prompt: "Give your 'rationale' first."}, tax, &scratch{})
+	c.add(Record{Account: "c", Prompt: "Give your 'rationale' first."}, &env{tax: tax}, &scratch{})
 	if c.cot != 1 {
 		t.Error("a quoted reasoning phrase was missed")
 	}

@@ -217,13 +217,15 @@ func TestServeFlags(t *testing.T) {
 
 func TestScanLogsFlags(t *testing.T) {
 	defaults := func() scanLogsOptions {
-		return scanLogsOptions{io: flagIO, Top: 25, Logs: []string{"a.jsonl"}}
+		return scanLogsOptions{io: flagIO, Top: 25, Reference: "pooled", Logs: []string{"a.jsonl"}}
 	}
 	testFlags(t, newCmdScanLogs, defaults, []flagCase[scanLogsOptions]{
 		{name: "one log", args: []string{"a.jsonl"}},
-		{name: "every flag", args: []string{"-c", "rules.yaml", "--baseline", "calib.json", "-o", "scan/", "--json", "--top", "0", "a.jsonl", "b.jsonl.gz"},
+		{name: "every flag", args: []string{"-c", "rules.yaml", "--baseline", "calib.json", "-o", "scan/", "--json", "--top", "0",
+			"--accounts", "accts.jsonl", "--reference", "log", "a.jsonl", "b.jsonl.gz"},
 			want: func(o *scanLogsOptions) {
 				o.Config, o.Baseline, o.Out, o.JSON, o.Top = "rules.yaml", "calib.json", "scan/", true, 0
+				o.Accounts, o.Reference = "accts.jsonl", "log"
 				o.Logs = []string{"a.jsonl", "b.jsonl.gz"}
 			}},
 		{name: "no logs", args: []string{"--json"}, wantErr: "give at least one log file"},

@@ -126,15 +126,21 @@ func TestScanLogsCalibrate(t *testing.T) {
 	}
 	calib := filepath.Join(dir, "calib.json")
 	code, out, errOut := runCLI(t, "", "scan-logs", "calibrate", "--out", calib, logPath)
-	if code != 0 || !strings.Contains(out, "percentiles of") {
+	if code != 0 || !strings.Contains(out, "distributions of") {
 		t.Fatalf("calibrate: %d %s %s", code, out, errOut)
 	}
+	// A config of the thresholds before issue 19 says what replaced them.
 	rules := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(rules, []byte("rules:\n  volume: {lo_percentile: 99, hi_percentile: 99.9}\n"), 0o644)
-	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", rules, logPath); code != 1 || !strings.Contains(errOut, "--baseline") {
-		t.Fatalf("percentiles without a baseline: %d %s", code, errOut)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", rules, logPath); code != 1 || !strings.Contains(errOut, "no longer used") {
+		t.Fatalf("old percentile rules: %d %s", code, errOut)
 	}
-	if code, out, errOut := runCLI(t, "", "scan-logs", "--config", rules, "--baseline", calib, "--json", logPath); code != 0 || !strings.Contains(out, `"accounts"`) {
-		t.Fatalf("with baseline: %d %s", code, errOut)
+	code, out, errOut = runCLI(t, "", "scan-logs", "--baseline", calib, "--json", logPath)
+	var rep logscan.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Reference.Source != "baseline" || rep.Reference.Accounts != 120 {
+		t.Fatalf("with baseline: %d %s %+v", code, errOut, rep.Reference)
+	}
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--reference", "mine", logPath); code != 2 || !strings.Contains(errOut, "--reference") {
+		t.Fatalf("bad --reference: %d %s", code, errOut)
 	}
 }

@@ -1,0 +1,89 @@
+package logscan
+
+import "strings"
+
+// What an account takes from the model, measured from the output side
+// and the request's form rather than its topic: how much of its traffic
+// is the model's own answers, how often the answers run to the length
+// limit, whether it asks for the flagship model, whether it samples the
+// same prompt again (judge and preference harvesting), and whether it
+// writes the assistant's side of conversations itself (trajectory
+// harvesting). Legitimate pipelines differ from campaigns here more than
+// in volume: a classifier takes labels, a RAG system short grounded
+// answers, a translator a transform of its own input.
+
+// Detectors the scan can be given; nil ones are not used.
+type (
+	// PublicItems recognises public benchmark items (package
+	// logscan/benchmarks). A request that is one is counted in the
+	// account's volume and timing only: running a public benchmark is
+	// not taking the model's abilities, and a benchmark's template never
+	// links two accounts.
+	PublicItems interface {
+		Match(text string) (suite string, ok bool)
+	}
+	// ReasoningDetector says whether a request's text asks the model for
+	// its reasoning trace (package logscan/reasoning).
+	ReasoningDetector interface {
+		Reasoning(text string) bool
+	}
+)
+
+// valueCounts are an account's output-side counts.
+type valueCounts struct {
+	promptTok, completionTok int64
+	stopsSeen, lengthStops   int
+	flagship                 int
+	resampled                int // exact repeats of a recent prompt, or n > 1
+	withAssistant            int // requests carrying assistant turns
+	fabricated               int // … of which some turn was not served to the account
+	public                   int // requests that are public benchmark items
+}
+
+// minRepeatWords is the length a prompt needs for its exact repeat to
+// count as resampling: "thanks" and "continue" repeat in any chat.
+const minRepeatWords = 5
+
+func (v *valueCounts) addTokens(r Record) {
+	v.promptTok += int64(max(r.PromptTokens, 0))
+	v.completionTok += int64(max(r.CompletionTokens, 0))
+	if r.Stop != "" {
+		v.stopsSeen++
+		if r.Stop == "length" {
+			v.lengthStops++
+		}
+	}
+}
+
+// answerShare is the share of the account's tokens that are the model's
+// answers (0.5 when it sent nothing).
+func (v *valueCounts) answerShare() float64 {
+	total := v.promptTok + v.completionTok
+	if total == 0 {
+		return 0.5
+	}
+	return float64(v.completionTok) / float64(total)
+}
+
+func (v *valueCounts) merge(o *valueCounts) {
+	v.promptTok += o.promptTok
+	v.completionTok += o.completionTok
+	v.stopsSeen += o.stopsSeen
+	v.lengthStops += o.lengthStops
+	v.flagship += o.flagship
+	v.resampled += o.resampled
+	v.withAssistant += o.withAssistant
+	v.fabricated += o.fabricated
+	v.public += o.public
+}
+
+// isFlagship reports whether model is one of the configured flagship
+// models (exact name, or a name followed by ":tag" or "-variant").
+func isFlagship(model string, flagships []string) bool {
+	for _, f := range flagships {
+		if model == f || (strings.HasPrefix(model, f) && len(model) > len(f) && strings.ContainsRune(":-@", rune(model[len(f)]))) {
+			return true
+		}
+	}
+	return false
+}
