@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 )
@@ -89,15 +90,28 @@ func LoadBaseline(path string) (*Baseline, error) {
 		return nil, fmt.Errorf("load baseline: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > maxBaselineBytes {
-		return nil, fmt.Errorf("baseline %s: %d bytes (at most %d)", path, st.Size(), maxBaselineBytes)
+	b, err := ReadBaseline(f)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ReadBaseline reads a baseline (at most maxBaselineBytes) and checks it.
+func ReadBaseline(r io.Reader) (*Baseline, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBaselineBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxBaselineBytes {
+		return nil, fmt.Errorf("more than %d bytes", maxBaselineBytes)
 	}
 	var b Baseline
-	if err := json.NewDecoder(f).Decode(&b); err != nil {
-		return nil, fmt.Errorf("baseline %s is not a scan-logs calibrate file: %w", path, err)
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("not a scan-logs calibrate file: %w", err)
 	}
 	if err := b.check(); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		return nil, err
 	}
 	return &b, nil
 }
@@ -120,7 +134,7 @@ func (b *Baseline) check() error {
 }
 
 func (d dist) check() error {
-	if d.N < len(d.Sorted) || len(d.Sorted) > maxBaselineValues || (d.N > 0 && len(d.Sorted) == 0) {
+	if d.N < len(d.Sorted) || len(d.Sorted) > maxBaselineValues || (d.N > 0 && len(d.Sorted) == 0) || d.N > 1<<40 {
 		return fmt.Errorf("%d values standing for %d accounts", len(d.Sorted), d.N)
 	}
 	if !sort.Float64sAreSorted(d.Sorted) {

@@ -3,7 +3,6 @@ package logscan
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -30,17 +29,10 @@ var (
 // ShippedPrior returns the shipped prior baseline.
 func ShippedPrior() (*Baseline, error) {
 	priorOnce.Do(func() {
-		var b Baseline
-		dec := json.NewDecoder(bytes.NewReader(priorJSON))
-		if err := dec.Decode(&b); err != nil {
-			priorErr = fmt.Errorf("shipped scan prior: %w", err)
-			return
+		prior, priorErr = ReadBaseline(bytes.NewReader(priorJSON))
+		if priorErr != nil {
+			priorErr = fmt.Errorf("shipped scan prior: %w", priorErr)
 		}
-		if err := b.check(); err != nil {
-			priorErr = fmt.Errorf("shipped scan prior: %w", err)
-			return
-		}
-		prior = &b
 	})
 	return prior, priorErr
 }

@@ -68,8 +68,9 @@ var familyOf = map[string]family{
 	IndTiming:  famTiming, IndClock: famTiming,
 }
 
-// maxDecades caps one indicator's evidence: no single measurement should
-// outweigh several.
+// maxDecades caps how far extrapolation beyond every reference account
+// takes one indicator's evidence: no single measurement should outweigh
+// several.
 const maxDecades = 6
 
 // breadthGate is the weight of the breadth family given the answers'
@@ -115,7 +116,9 @@ func (d dist) decades(v float64, excl []float64) float64 {
 	if !(spread > 0) {
 		spread = math.Max(math.Abs(top)*0.1, 1e-3)
 	}
-	return math.Min(maxDecades, base+math.Max(0, v-top)/spread)
+	// Beyond the reference the evidence grows to maxDecades (or stays at
+	// base, in a reference so large that base exceeds it).
+	return math.Min(math.Max(maxDecades, base), base+math.Max(0, v-top)/spread)
 }
 
 // others counts the distribution's values at or above v once excl is left
