@@ -84,6 +84,11 @@ type account struct {
 	nserved             int
 	lowTemp             int // requests asking for a temperature below LowTemperature
 	value               valueCounts
+	// cotParts are context parts (a system prompt, an earlier turn) that
+	// asked for reasoning: a request that carries one again asks again,
+	// though its text counts only its new parts.
+	cotParts  [8]uint64
+	nCoTParts int
 }
 
 func newAccount(name string, topics int) *account {
@@ -120,7 +125,7 @@ func (a *account) add(r Record, e *env, sc *scratch) {
 	if isFlagship(r.Model, e.flagships) {
 		a.value.flagship++
 	}
-	text := a.newText(r)
+	text, partCoT := a.newText(r, e)
 	if e.public != nil && r.Prompt != "" {
 		if _, ok := e.public.Match(r.Prompt); ok {
 			a.value.public++
@@ -133,7 +138,7 @@ func (a *account) add(r Record, e *env, sc *scratch) {
 		a.tw.add(r.TS, 0)
 		return
 	}
-	a.addText(r.TS, text, e, sc)
+	a.addText(r.TS, r.Prompt, text, partCoT, e, sc)
 }
 
 // addTime updates the account's span, inter-arrival moments (Welford),
@@ -193,20 +198,18 @@ func (a *account) addSource(ip, userAgent string) {
 	}
 }
 
-// addText counts a prompt's text: reasoning requests, templates and
+// addText counts a request's new text: reasoning requests, templates and
 // openings, near duplicates, topics, the time windows, length and samples.
-func (a *account) addText(ts time.Time, text string, e *env, sc *scratch) {
+// partCoT says a context part (new or carried) asked for reasoning; the
+// prompt itself is asked here.
+func (a *account) addText(ts time.Time, prompt, text string, partCoT bool, e *env, sc *scratch) {
 	a.prompts++
 	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
-	var isCoT bool
-	if e.reasoning != nil {
-		if isCoT = e.reasoning.Reasoning(text); isCoT {
-			a.cot++
-		}
-	} else {
-		isCoT = a.addCoT(lower, ws)
+	isCoT := partCoT || (prompt != "" && e.reasons(prompt))
+	if isCoT {
+		a.cot++
 	}
 	sig := a.addTemplate(text, ws, sc)
 	a.addNearDup(ws)
@@ -228,15 +231,17 @@ func (a *account) addText(ts time.Time, text string, e *env, sc *scratch) {
 	}
 }
 
-// addCoT reports (and counts) whether a prompt asks for its reasoning.
-// The phrase search runs only when a prompt has one of the phrases'
-// anchor words: most prompts have none, and long ones are costly.
-func (a *account) addCoT(lower string, ws []string) bool {
-	for _, w := range ws {
+// phraseReasoning is the detector without a classifier: the English
+// phrases of cotPhrases, searched only in text that has one of their
+// anchor words (most text has none, and long text is costly).
+type phraseReasoning struct{}
+
+func (phraseReasoning) Reasoning(text string) bool {
+	lower := strings.ToLower(text)
+	for _, w := range words(lower) {
 		if cotAnchors[strings.Trim(w, "'")] {
 			for _, p := range cotPhrases {
 				if strings.Contains(lower, p) {
-					a.cot++
 					return true
 				}
 			}
@@ -244,6 +249,14 @@ func (a *account) addCoT(lower string, ws []string) bool {
 		}
 	}
 	return false
+}
+
+// reasons asks the scan's reasoning detector (the phrases without one).
+func (e *env) reasons(text string) bool {
+	if e.reasoning == nil {
+		return phraseReasoning{}.Reasoning(text)
+	}
+	return e.reasoning.Reasoning(text)
 }
 
 // addTemplate counts the prompt's template and its opening words, and
@@ -312,13 +325,13 @@ const seenParts = 64
 // served it. A fixed system prompt or a chat's history counts once;
 // harvest text carried in them, or written as an assistant turn, counts
 // like a prompt.
-func (a *account) newText(r Record) string {
+func (a *account) newText(r Record, e *env) (text string, partCoT bool) {
 	ph := fnvString(r.Prompt)
 	if r.Params.N > 1 || (a.sentRecently(ph) && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
 		a.value.resampled++
 	}
 	a.remember(ph)
-	text := r.Prompt
+	text = r.Prompt
 	if len(r.Assistant) > 0 {
 		a.value.withAssistant++
 	}
@@ -326,11 +339,17 @@ func (a *account) newText(r Record) string {
 	add := func(c string, assistant bool) {
 		h := fnvString(c)
 		if a.sentRecently(h) {
+			partCoT = partCoT || a.isCoTPart(h)
 			return
 		}
 		a.remember(h)
 		if assistant && a.wasServed(c) {
 			return
+		}
+		if e.reasons(c) {
+			partCoT = true
+			a.cotParts[a.nCoTParts%len(a.cotParts)] = h
+			a.nCoTParts++
 		}
 		fabricated = fabricated || assistant
 		if text == "" {
@@ -352,11 +371,20 @@ func (a *account) newText(r Record) string {
 		a.served[a.nserved%seenParts] = r.Completion
 		a.nserved++
 	}
-	return text
+	return text, partCoT
 }
 
 // wasServed reports whether text is one of the answers recently served to
 // the account (as the gateway hashes them: SHA-256 of the trimmed text).
+func (a *account) isCoTPart(h uint64) bool {
+	for _, x := range a.cotParts[:min(a.nCoTParts, len(a.cotParts))] {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *account) wasServed(text string) bool {
 	if a.nserved == 0 {
 		return false

@@ -297,7 +297,8 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 		for j := 0; j < i; j++ {
 			ctx = append(ctx, fmt.Sprintf("q%d", j))
 		}
-		texts = append(texts, fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}))
+		text, _ := fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}, &env{})
+		texts = append(texts, text)
 	}
 	if texts[0] != "q0\n"+fixed || texts[1] != "q1" || texts[2] != "q2" {
 		t.Errorf("new text of a chat's turns: %q", texts)
@@ -319,5 +320,22 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 	}
 	if _, err := DefaultLayout().Parse([]byte(`{"seq":9,"prev":"ab","ts":"2026-11-01T00:00:00Z","event":"checkpoint","sig":"x"}`)); err != ErrLogEvent {
 		t.Errorf("a checkpoint line read as %v", err)
+	}
+}
+
+// TestReasoningCarriedInContext: a reasoning instruction in a fixed system
+// prompt asks for reasoning in every request that carries it, though the
+// prompt's text is counted once.
+func TestReasoningCarriedInContext(t *testing.T) {
+	a := newAccount("x", 1)
+	tax, _ := ParseTaxonomy([]byte("topics: {a: [x], b: [z]}"))
+	e := &env{tax: tax}
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		a.add(Record{TS: start.Add(time.Duration(i) * time.Minute), Prompt: fmt.Sprintf("question number %d about x", i),
+			Context: []string{"You are a tutor. Always think step by step and show your reasoning."}}, e, &scratch{})
+	}
+	if a.cot != 10 || a.prompts != 10 {
+		t.Errorf("%d of %d requests counted as asking for reasoning, want 10", a.cot, a.prompts)
 	}
 }
