@@ -197,6 +197,10 @@ type ClusterReport struct {
 	Throttle   float64     `json:"throttle,omitempty"`
 	Fired      []string    `json:"fired"`
 	Indicators []Indicator `json:"indicators"`
+
+	// LinkDetails is the evidence behind Links, item by item: the
+	// cluster's graph.
+	LinkDetails []Link `json:"link_details,omitempty"`
 }
 
 // Report is a whole scan.
@@ -212,6 +216,7 @@ type Scanner struct {
 	tax      *Taxonomy
 	accounts map[string]*account
 	scratch  scratch
+	info     Accounts // the accounts file, if any (SetAccounts)
 }
 
 // NewScanner prepares a scan.
