@@ -60,14 +60,15 @@ func (c itemClass) kind() string {
 //   - one kind is overwhelming: ≥ 2·ln N, or
 //   - two kinds are strong: each ≥ ½·ln N.
 //
-// Why these: the chance that an unrelated account happens to use an item
-// of weight w is e^−w, so evidence of 2·ln N leaves about 1/N coincidental
-// partners per account, under one in the whole log. A strong kind is one
-// item used by at most √N accounts (25 of 640, 316 of 100,000), or a few
-// commoner ones; the two-kinds rule trusts that content, infrastructure,
-// schedule and business records are independent views of an operator.
-// Colleagues on an office network, batch jobs of one vendor, and busy
-// people sharing working hours each have one kind.
+// Why these: two unrelated accounts both use an item of weight w with
+// chance (u/N)² = e^−2w. Two independent kinds of ½·ln N each put the
+// chance of a coincidental pair at 1/N² or below, under half a pair in the
+// whole log (N²/2 pairs); one kind needs 2·ln N, twice that, because the
+// items of one kind come together (a toolkit's templates, an operator's
+// networks) and are not independent. A strong kind is one item used by at
+// most √N accounts (25 of 640; at 100,000 the rarity cap of 256 binds), or
+// a few commoner ones. Colleagues on an office network, batch jobs of one
+// vendor, and busy people sharing working hours each have one kind.
 type linkRule struct {
 	n            int
 	strong       float64
