@@ -136,6 +136,12 @@ func TestLinkRarity(t *testing.T) {
 		}, func(names []string) Accounts {
 			return Accounts{names[0]: {Account: names[0], PaymentID: "card-1"}, names[1]: {Account: names[1], PaymentID: "card-1"}}
 		}, true},
+		{"the same active minutes alone", func(p *population) []string {
+			return p.lockstep(false)
+		}, nil, false},
+		{"the same active minutes and a rare template", func(p *population) []string {
+			return p.lockstep(true)
+		}, nil, true},
 		{"a sign-up burst from one network alone", func(p *population) []string {
 			return p.burst(false)
 		}, burstInfo, false},
@@ -185,6 +191,28 @@ func (p *population) twins(tmpl string, sameNet bool) []string {
 		}
 		for k := 0; k < 20; k++ {
 			p.add(n, ip, genBrowsers[i], p.humanTime(), fmt.Sprintf(tmpl, k, "Subject"))
+		}
+	}
+	return names
+}
+
+// lockstep is two accounts active in the same 60 minutes of the week,
+// from their own networks with different browsers; withTemplate: they
+// also share a private template.
+func (p *population) lockstep(withTemplate bool) []string {
+	names := []string{"x00", "x01"}
+	var times []time.Time
+	for k := 0; k < 60; k++ {
+		times = append(times, p.humanTime())
+	}
+	for i, n := range names {
+		ip := p.homeIP()
+		for k, ts := range times {
+			prompt := p.pick(genOpeners) + " " + p.sentence(6)
+			if withTemplate {
+				prompt = fmt.Sprintf("Nightly sync %d: rewrite the product page for %s in a friendly tone", k, "Subject")
+			}
+			p.add(n, ip, genBrowsers[i], ts.Add(time.Duration(i)*time.Second), prompt)
 		}
 	}
 	return names
