@@ -61,8 +61,9 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	return out
 }
 
-// gather collects every kind of evidence. Names must be sorted, so that
-// the items, their pairs and every sum come out in one order whatever the
+// gather collects every kind of evidence (lifecycles last: they only
+// add to pairs with other evidence). Names must be sorted, so that the
+// items, their pairs and every sum come out in one order whatever the
 // order the log was read in.
 func (l *linker) gather() {
 	l.templates()

@@ -131,7 +131,10 @@ func mainNet(a *account) string {
 // replacing each other. The weight is the rarity of such a start, ln(N/u)
 // with u one more than the accounts starting in that window. Accounts that
 // stop near the end of the log, or start near its beginning, are not
-// taken to have stopped or started.
+// taken to have stopped or started. Lifecycle evidence is capped at
+// strong, so it can only add a second kind to a pair that already has
+// evidence: only such pairs are looked at (it runs last), and a busy
+// service's many unrelated starts cost a lookup each.
 func (l *linker) lifecycles() {
 	n := len(l.accts)
 	order := make([]int32, 0, n)
@@ -164,7 +167,7 @@ func (l *linker) lifecycles() {
 		}
 		for _, j := range order[lo:hi] {
 			b := l.accts[j]
-			if b.first.Before(logStart.Add(lifecycleGap)) {
+			if _, ok := l.pairs[pairKey(int32(i), j)]; !ok || b.first.Before(logStart.Add(lifecycleGap)) {
 				continue
 			}
 			pair := []int32{min(int32(i), j), max(int32(i), j)}
