@@ -99,8 +99,8 @@ func (p *population) person(name string) {
 
 // evalLab runs public benchmark templates in batches with a common HTTP
 // client, from its own network or from the hydra's cloud range.
-func (p *population) evalLab(name string, cloud bool) {
-	ips := []string{p.homeIP(), p.homeIP()}
+func (p *population) evalLab(name string, cloud bool) (ips []string) {
+	ips = []string{p.homeIP(), p.homeIP()}
 	if cloud {
 		ips = []string{p.cloudIP(), p.cloudIP()}
 	}
@@ -115,6 +115,18 @@ func (p *population) evalLab(name string, cloud bool) {
 			ts = p.humanTime()
 		}
 		p.add(name, ips[k%2], "python-requests/2.31", ts, publicPrompt(tmpls[k%len(tmpls)], k))
+	}
+	return ips
+}
+
+// cotHarvester sends public benchmark templates asking for the reasoning,
+// round the clock, with the labs' common client, from the /24 of labIP:
+// it shares the labs' templates and client string, and a lab's network.
+func (p *population) cotHarvester(name, labIP string) {
+	ip := labIP[:strings.LastIndexByte(labIP, '.')] + ".251"
+	for k := 0; k < 600; k++ {
+		ts := p.start.Add(time.Duration(p.rng.IntN(p.days*24*3600)) * time.Second)
+		p.add(name, ip, "python-requests/2.31", ts, publicPrompt(publicTemplates[k%len(publicTemplates)], k)+" Show your reasoning step by step.")
 	}
 }
 

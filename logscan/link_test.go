@@ -252,13 +252,16 @@ func burstInfo(names []string) Accounts {
 // private templates per head) lands in one cluster, and none of 500
 // people and 20 evaluation labs (half of them on the same cloud range,
 // all on public templates and a common client string) joins it or any
-// other cluster.
+// other cluster — nor the reasoning harvester that sends the labs'
+// public templates with their client string from their cloud range.
 func TestRotatingHydraLinked(t *testing.T) {
 	p := newPopulation(19, 7)
 	p.people("person", 500)
+	var labIPs []string
 	for i := 0; i < 20; i++ {
-		p.evalLab(fmt.Sprintf("lab%02d", i), i%2 == 0)
+		labIPs = append(labIPs, p.evalLab(fmt.Sprintf("lab%02d", i), i%2 == 0)...)
 	}
+	p.cotHarvester("cot", labIPs[0])
 	heads := p.hydra("head", 120)
 	rep := p.scan(t, nil)
 	cl := clusterOf(rep, heads[0])
