@@ -73,7 +73,7 @@ type account struct {
 	samples             []string
 	nets                map[string]int // IP /24 (or /48)
 	agents              map[string]int
-	minutes             map[int64]struct{} // active minutes, for overlap with others (capped)
+	minutes             minuteSketch // active minutes (MinHash), for overlap with others
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
 	tw                  timeWindows
@@ -94,8 +94,7 @@ type account struct {
 func newAccount(name string, topics int) *account {
 	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
 		prefixes: map[uint64]int{}, prefixText: map[uint64]string{},
-		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
-		minutes: map[int64]struct{}{}}
+		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{}}
 }
 
 // scratch is reusable working memory for add (one per scanner).
@@ -160,9 +159,7 @@ func (a *account) addTime(ts time.Time) {
 		a.last = ts
 	}
 	a.hours[ts.UTC().Hour()]++
-	if len(a.minutes) < 20000 {
-		a.minutes[ts.Unix()/60] = struct{}{}
-	}
+	a.minutes.add(ts.Unix() / 60)
 }
 
 // addParams counts the parameters a harvest uses: logprobs, logit bias,

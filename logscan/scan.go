@@ -270,6 +270,10 @@ type ClusterReport struct {
 	Requests int      `json:"requests"`
 	Verdict
 	Indicators []Indicator `json:"indicators"`
+
+	// LinkDetails is the evidence behind Links, item by item: the
+	// cluster's graph.
+	LinkDetails []Link `json:"link_details,omitempty"`
 }
 
 // Report is a whole scan.
