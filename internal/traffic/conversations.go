@@ -71,7 +71,7 @@ Tools:
 - update_ticket(ticket_id, status, note): change a ticket
 - send_email(to, subject, body): email the customer`
 
-// agentWorkflow is a company's tool-using agent: every 15 to 45 minutes
+// agentWorkflow is a company's tool-using agent: every 30 to 60 minutes
 // (the company's schedule) it takes a ticket and works it in two to five
 // tool calls, each request sending the conversation so far: the answers
 // it was served (tool calls) and the tools' results.
@@ -80,7 +80,7 @@ func (s *simulator) agentWorkflow(name string, b int) {
 	c.ua, c.models = "python-httpx/0.27", []string{FlagshipModel}
 	system := fmt.Sprintf(agentSystem, companies[b%len(companies)])
 	topics := s.companyTopics()
-	period := time.Duration(15+15*(b%3)) * time.Minute
+	period := time.Duration(30+15*(b%3)) * time.Minute
 	end := s.start.Add(time.Duration(s.days) * 24 * time.Hour)
 	for ts := s.start.Add(time.Duration(s.rng.Int64N(int64(period)))); ts.Before(end); ts = ts.Add(period + time.Duration(s.rng.IntN(120)-60)*time.Second) {
 		s.agentTask(c, ts, system, topics[s.rng.IntN(len(topics))])

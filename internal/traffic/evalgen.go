@@ -25,7 +25,7 @@ func mathSuite(rng *rand.Rand) []evalItem {
 			return fmt.Sprintf("%s earns $%d an hour and works %d hours a week. After paying $%d a week for rent, how much does %s save in %d weeks?", n, w, h, e, n, d), (w*h - e) * d
 		},
 		func() (string, int) {
-			m, p := 40*num(1, 10), []int{10, 20, 25, 50}[rng.IntN(4)]
+			m, p := 40*num(1, 25), []int{10, 20, 25, 30, 40, 50, 60, 75, 80}[rng.IntN(9)]
 			return fmt.Sprintf("A baker makes %d muffins. He sells %d%% of them in the morning and half of the rest in the afternoon. How many muffins are left?", m, p), m * (100 - p) / 200
 		},
 		func() (string, int) {
@@ -50,9 +50,14 @@ func mathSuite(rng *rand.Rand) []evalItem {
 		},
 	}
 	var items []evalItem
+	seen := map[string]bool{}
 	for k := 0; k < 40; k++ {
 		for _, p := range problems {
 			text, answer := p()
+			for try := 0; seen[text] && try < 10; try++ {
+				text, answer = p()
+			}
+			seen[text] = true
 			items = append(items, evalItem{text: text, answer: fmt.Sprint(answer), format: "math"})
 		}
 	}

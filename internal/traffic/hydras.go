@@ -122,9 +122,9 @@ func (s *simulator) cloudHydra(members []string, i int) {
 // wording, as a generator script writes them to look less alike.
 func (s *simulator) variedHarvest(topic int) string {
 	p := s.harvestPrompt(topic, false)
-	for from, to := range map[string]string{"comprehensive": "thorough", "detailed": "in-depth", "Explain": "Describe", "examples": "cases"} {
+	for _, syn := range [][2]string{{"comprehensive", "thorough"}, {"detailed", "in-depth"}, {"Explain", "Describe"}, {"examples", "cases"}} {
 		if s.rng.IntN(2) == 0 {
-			p = strings.Replace(p, from, to, 1)
+			p = strings.Replace(p, syn[0], syn[1], 1)
 		}
 	}
 	return []string{"", "Please: ", "Task: ", "Q: ", "Hi! "}[s.rng.IntN(5)] + p + []string{"", " Be thorough.", " Use headings.", " Include examples.", " Aim for 800 words."}[s.rng.IntN(5)]

@@ -84,7 +84,7 @@ func (s *simulator) person(name string, i int) string {
 	offset := s.rng.IntN(10) - 3
 	for k := 0; k < sessions; k++ {
 		s.session(c, s.humanTime(offset), 1+s.rng.IntN(4), favs, map[string]any{"temperature": 0.7, "max_tokens": 512},
-			func(t int) string { return s.benignPrompt([]int{t}) }, func() int { return 50 + s.rng.IntN(400) })
+			func(t int) string { return s.benignPrompt([]int{t}) }, func() int { return 40 + int(s.rng.ExpFloat64()*220) })
 	}
 	return kind
 }
