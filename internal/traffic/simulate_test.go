@@ -3,6 +3,7 @@ package traffic
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
 
@@ -62,5 +63,15 @@ func TestSimulateIsSeeded(t *testing.T) {
 	}
 	if _, err := Simulate(Config{Accounts: 0, Days: 1}, &bytes.Buffer{}); err == nil {
 		t.Error("a log without benign accounts accepted")
+	}
+}
+
+// BenchmarkSimulate is the size the docs quote: 500 benign accounts, 14
+// campaigns, 7 days.
+func BenchmarkSimulate(b *testing.B) {
+	for range b.N {
+		if _, err := Simulate(Config{Accounts: 500, Attackers: 14, Days: 7, Seed: 1}, io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
