@@ -29,7 +29,7 @@ func (s *simulator) writeAccounts(out io.Writer) error {
 // payment method), the same for the same label within one simulation.
 func id(prefix, label string) string {
 	h := fnv.New64a()
-	h.Write([]byte(label))
+	h.Write([]byte(prefix + "/" + label))
 	return fmt.Sprintf("%s_%012x", prefix, h.Sum64()&(1<<48-1))
 }
 

@@ -56,8 +56,44 @@ func (s *simulator) answerText(topic, want, limit int) string {
 	return b.String()
 }
 
+// docSentences are what documents say (%s: words of the topic; %d:
+// numbers): policies, reports, notes, tickets.
+var docSentences = []string{
+	"Section %d covers %s and how it applies to %s.",
+	"In %d cases out of a hundred, %s was the main factor, ahead of %s.",
+	"The %s review found that %s needs attention before the next quarter.",
+	"Staff should check %s against the %s checklist, step %d.",
+	"Our guidance on %s was last revised in edition %d; the part on %s is unchanged.",
+	"A customer asked whether %s affects %s; the answer depends on the contract.",
+	"Figures for %s rose by %d percent, mostly because of %s.",
+	"See the appendix for the full list of %s terms, including %s.",
+	"The team agreed to treat %s and %s separately from version %d on.",
+	"Exceptions to the %s rule must be approved, especially where %s is involved.",
+	"According to report %d, %s remains the largest cost after %s.",
+	"Please note that %s is not the same as %s, although the two are often confused.",
+}
+
 // passage is a document of about words words on a topic: a retrieved
 // passage, a paragraph to translate, a ticket.
 func (s *simulator) passage(topic, words int) string {
-	return s.answerText(topic, words*4/3, words*4/3)
+	var b strings.Builder
+	for n := 0; n < words; {
+		tmpl := docSentences[s.rng.IntN(len(docSentences))]
+		var args []any
+		for i := 0; i+1 < len(tmpl); i++ {
+			switch tmpl[i : i+2] {
+			case "%s":
+				args = append(args, s.keyword(topic))
+			case "%d":
+				args = append(args, 2+s.rng.IntN(98))
+			}
+		}
+		sent := fmt.Sprintf(tmpl, args...)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(sent)
+		n += strings.Count(sent, " ") + 1
+	}
+	return b.String()
 }
