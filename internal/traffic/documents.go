@@ -9,7 +9,7 @@ import (
 )
 
 // rag is a company's knowledge assistant: its employees' questions, each
-// sent with the system prompt and three to five passages retrieved from
+// sent with the system prompt and three to six passages retrieved from
 // the company's documents (a corpus on its few topics): long prompts,
 // short grounded answers, at office hours, 20–80 a day.
 func (s *simulator) rag(name string, b int) {
@@ -29,14 +29,14 @@ func (s *simulator) rag(name string, b int) {
 	corpus := make([]doc, 40)
 	for k := range corpus {
 		t := topics[s.rng.IntN(len(topics))]
-		corpus[k] = doc{t, s.passage(t, 60+s.rng.IntN(120))}
+		corpus[k] = doc{t, s.passage(t, 80+s.rng.IntN(140))}
 	}
 	offset := b%8 - 2
 	for k := 0; k < s.days*(20+s.rng.IntN(60)); k++ {
 		var user strings.Builder
 		user.WriteString("Documents:\n")
 		first := corpus[s.rng.IntN(len(corpus))]
-		for d := 0; d < 3+s.rng.IntN(3); d++ {
+		for d := 0; d < 3+s.rng.IntN(4); d++ {
 			p := first
 			if d > 0 {
 				p = corpus[s.rng.IntN(len(corpus))]

@@ -33,7 +33,8 @@ var judgeInstructions = []string{
 
 // judge harvests preference data for a reward model or judge: broad
 // instructions on every topic, each answered several times — four
-// choices at temperature 1 (n = 4, recorded as the client sent it), the
+// choices at temperature 1 (n = 4: this project's gateway refuses n ≠ 1,
+// the line stands for a provider that serves it), the
 // same prompt at four temperatures, or once from the flagship and once
 // from the default model (a pair to rank). A scripted worker, around the
 // clock.
