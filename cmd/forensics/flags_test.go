@@ -249,6 +249,8 @@ func TestSimulateTrafficFlags(t *testing.T) {
 		{name: "out and labels", args: []string{"-o", "sim.jsonl", "--labels", "labels.json"}},
 		{name: "every flag", args: []string{"--out", "sim.jsonl", "--labels", "labels.json", "--accounts", "20", "--attackers", "0", "--days", "2", "--seed", "9"},
 			want: func(o *simulateOptions) { o.Accounts, o.Attackers, o.Days, o.Seed = 20, 0, 2, 9 }},
+		{name: "accounts out", args: []string{"-o", "sim.jsonl", "--labels", "labels.json", "--accounts-out", "accounts.jsonl"},
+			want: func(o *simulateOptions) { o.AccountsOut = "accounts.jsonl" }},
 		{name: "no labels", args: []string{"-o", "sim.jsonl"}, wantErr: "--out and --labels are required"},
 		{name: "no accounts", args: []string{"-o", "sim.jsonl", "--labels", "l.json", "--accounts", "0"}, wantErr: "need --accounts ≥ 1"},
 		{name: "negative attackers", args: []string{"-o", "sim.jsonl", "--labels", "l.json", "--attackers", "-1"}, wantErr: "--attackers ≥ 0"},
