@@ -84,6 +84,7 @@ indicator) and actions.`,
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
+	cmd.AddCommand(newCmdScanLogsFingerprints(io))
 	return cmd
 }
 
