@@ -17,8 +17,8 @@ func Build(suite string, items []string) *Set {
 	for i, text := range items {
 		words, ends = normalize(words[:0], ends[:0], text)
 		var hs []uint64
-		shingles(words, ends, func(h uint64, content bool) {
-			if content {
+		shingles(words, ends, func(last int, h uint64) {
+			if hasContentWord(words, ends, last-Shingle+1, last) {
 				hs = append(hs, h)
 			}
 		})

@@ -29,10 +29,18 @@ func normalize(dst []byte, ends []int, s string) ([]byte, []int) {
 	start := len(dst)
 	var prev rune
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			dst = append(dst, c) // the common case, without decoding
+			prev = rune(c)
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+		case r >= 'A' && r <= 'Z':
+			dst = append(dst, byte(r)+'a'-'A')
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
 			dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		case r == '\'' || r == '\u2019' || r == '\u02bc':
 			// inside a word: "don't" reads as "dont"
@@ -73,15 +81,15 @@ func isASCII(s string) bool {
 }
 
 // shingles calls f with the hash of every run of Shingle consecutive words
-// of the normalised text (words joined by single spaces) and whether the
-// run has a content word; a text of fewer words has none.
-func shingles(words []byte, ends []int, f func(h uint64, content bool)) {
+// of the normalised text (words joined by single spaces); a text of fewer
+// words has none.
+func shingles(words []byte, ends []int, f func(i int, h uint64)) {
 	for i := Shingle - 1; i < len(ends); i++ {
 		from := 0
 		if i >= Shingle {
 			from = ends[i-Shingle] + 1
 		}
-		f(fnv1a(words[from:ends[i]]), hasContentWord(words, ends, i-Shingle+1, i))
+		f(i, fnv1a(words[from:ends[i]]))
 	}
 }
 

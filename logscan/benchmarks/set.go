@@ -78,7 +78,7 @@ func (s *Set) Lookup(text string) (Hit, bool) {
 	}
 	words, ends := normalize(make([]byte, 0, len(text)+8), make([]int, 0, len(text)/4+4), text)
 	var found []uint64 // item<<32 | index in hashes, one per (item, stored shingle) present
-	shingles(words, ends, func(h uint64, _ bool) {
+	shingles(words, ends, func(_ int, h uint64) {
 		for i := s.find(h); i < len(s.hashes) && s.hashes[i] == h; i++ {
 			found = append(found, uint64(s.items[i])<<32|uint64(i))
 		}
