@@ -251,4 +251,3 @@ func hasInnerBlankLine(lines []string) bool {
 	}
 	return false
 }
-

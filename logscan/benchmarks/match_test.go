@@ -40,7 +40,7 @@ func TestMatch(t *testing.T) {
 		"Q: " + trainItem + "\nA:"
 	for _, tc := range []struct {
 		name, text, suite string
-		item               int
+		item              int
 	}{
 		{"verbatim", farmItem, "math-test", 0},
 		{"question/answer wrapper", "Question: " + trainItem + "\nAnswer:", "math-test", 1},
@@ -78,7 +78,7 @@ func TestNearMissesDoNotMatch(t *testing.T) {
 		"def merge_sorted(a, b):\n    \"\"\"Merge two sorted lists.\"\"\"",
 		"Why is Venus hotter than Mercury even though it is farther from the Sun?",
 		"What gas makes up most of the air on Earth?",
-		farmItem[:len(farmItem)/3],                          // a third of an item
+		farmItem[:len(farmItem)/3],                              // a third of an item
 		strings.Repeat("the field at the end of the week ", 40), // one phrase of an item repeated
 	} {
 		if hit, ok := set.Lookup(text); ok {
