@@ -26,11 +26,29 @@ func normalize(dst []byte, ends []int, s string) ([]byte, []int) {
 	if !isASCII(s) {
 		s = norm.NFKC.String(s)
 	}
-	start := len(dst)
+	w := wordWriter{dst: dst, ends: ends}
+	w.run(s)
+	return w.dst, w.ends
+}
+
+// wordWriter is normalize's state; with spans set it also records where
+// each kept word starts and ends in the text it read (for Strip).
+type wordWriter struct {
+	dst   []byte
+	ends  []int
+	spans [][2]int // nil unless recording
+	track bool
+}
+
+func (w *wordWriter) run(s string) {
+	start, srcStart := len(w.dst), 0
 	var prev rune
 	for i := 0; i < len(s); {
+		if len(w.dst) == start {
+			srcStart = i
+		}
 		if c := s[i]; c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			dst = append(dst, c) // the common case, without decoding
+			w.dst = append(w.dst, c) // the common case, without decoding
 			prev = rune(c)
 			i++
 			continue
@@ -39,34 +57,37 @@ func normalize(dst []byte, ends []int, s string) ([]byte, []int) {
 		i += size
 		switch {
 		case r >= 'A' && r <= 'Z':
-			dst = append(dst, byte(r)+'a'-'A')
+			w.dst = append(w.dst, byte(r)+'a'-'A')
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
-			dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			w.dst = utf8.AppendRune(w.dst, unicode.ToLower(r))
 		case r == '\'' || r == '\u2019' || r == '\u02bc':
 			// inside a word: "don't" reads as "dont"
 		case (r == ',' || r == '.') && isDigit(prev) && i < len(s) && isDigit(rune(s[i])):
 			// inside a number: "5,000" reads as "5000"
 		default:
-			dst, ends = endWord(dst, ends, start)
-			start = len(dst)
+			w.endWord(start, srcStart, i-size)
+			start = len(w.dst)
 		}
 		prev = r
 	}
-	dst, ends = endWord(dst, ends, start)
-	return dst, ends
+	w.endWord(start, srcStart, len(s))
 }
 
-// endWord closes the word dst[start:], dropping it if it is a single
-// letter.
-func endWord(dst []byte, ends []int, start int) ([]byte, []int) {
-	if len(dst) == start {
-		return dst, ends
+// endWord closes the word dst[start:] (s[srcStart:srcEnd] in the text),
+// dropping it if it is a single letter.
+func (w *wordWriter) endWord(start, srcStart, srcEnd int) {
+	if len(w.dst) == start {
+		return
 	}
-	if r, size := utf8.DecodeRune(dst[start:]); start+size == len(dst) && unicode.IsLetter(r) {
-		return dst[:start], ends
+	if r, size := utf8.DecodeRune(w.dst[start:]); start+size == len(w.dst) && unicode.IsLetter(r) {
+		w.dst = w.dst[:start]
+		return
 	}
-	dst = append(dst, ' ')
-	return dst, append(ends, len(dst)-1)
+	w.dst = append(w.dst, ' ')
+	w.ends = append(w.ends, len(w.dst)-1)
+	if w.track {
+		w.spans = append(w.spans, [2]int{srcStart, srcEnd})
+	}
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }

@@ -52,6 +52,8 @@ type Hit struct {
 	Item   int    `json:"item"`   // index among the suite's fingerprinted items
 	Shared int    `json:"shared"` // of the item's kept shingles, how many the text has
 	Of     int    `json:"of"`     // the item's kept shingles
+
+	first int // where in the text (Strip's order)
 }
 
 // Suites lists the suites with their item counts, in the set's order.
@@ -121,9 +123,14 @@ func (s *Set) best(found []uint64) (Hit, bool) {
 	if bestItem < 0 {
 		return Hit{}, false
 	}
-	suite := sort.Search(len(s.firsts), func(k int) bool { return s.firsts[k] > uint32(bestItem) }) - 1
+	suite := s.suiteOf(uint32(bestItem))
 	best.Suite, best.Item = s.suites[suite].Name, bestItem-int(s.firsts[suite])
 	return best, true
+}
+
+// suiteOf is the index of the suite an item belongs to.
+func (s *Set) suiteOf(item uint32) int {
+	return sort.Search(len(s.firsts), func(k int) bool { return s.firsts[k] > item }) - 1
 }
 
 // matches is the rule: at least half of the item's shingles, and at least
