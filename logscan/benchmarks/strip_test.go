@@ -3,6 +3,8 @@ package benchmarks
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // harvest is a harvesting prompt an attacker who reads this repository
@@ -63,4 +65,24 @@ func TestStripNFKC(t *testing.T) {
 	if len(hits) != 1 || !strings.Contains(rest, "TAIL") || strings.Contains(rest, "seedlings") {
 		t.Fatalf("Strip = %q, %+v", rest, hits)
 	}
+}
+
+// FuzzStrip feeds Strip and Lookup any text a client could send: they
+// must not panic, must agree, and what Strip keeps must come from the
+// text.
+func FuzzStrip(f *testing.F) {
+	set := testSet()
+	for _, s := range []string{farmItem + harvest, "Q: " + codeItem, "ＦＵＬＬ\u0301 5,000 don't", "\xff\xfe", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		rest, hits := set.Strip(text)
+		_, matched := set.Lookup(text)
+		if matched != (len(hits) > 0) {
+			t.Fatalf("Lookup says %v, Strip found %d items", matched, len(hits))
+		}
+		if len(hits) == 0 && rest != text && rest != norm.NFKC.String(text) {
+			t.Fatalf("no item, but the text changed: %q → %q", text, rest)
+		}
+	})
 }
