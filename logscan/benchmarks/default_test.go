@@ -14,6 +14,7 @@ func TestDefaultLoadsTheShippedSuites(t *testing.T) {
 		{Name: "humaneval", Items: 164},
 		{Name: "mbpp", Items: 974},
 		{Name: "truthfulqa", Items: 480, Skipped: 337},
+		{Name: "gsm8k-cot-exemplars", Items: 16},
 	}
 	s := Default()
 	if fmt.Sprint(s.Suites()) != fmt.Sprint(want) {

@@ -80,3 +80,31 @@ func TestRecallOnShippedSuites(t *testing.T) {
 		}
 	}
 }
+
+// TestCoTExemplarsStripped builds the 8-shot chain-of-thought prompt the
+// harnesses send (exemplar questions and answers, then the question) around
+// a question of our own: Strip must find the 8 exemplars and leave the
+// question, so labs sharing the exemplars share no template.
+func TestCoTExemplarsStripped(t *testing.T) {
+	measure.Require(t, "the shipped CoT exemplars stripped from an 8-shot prompt, < 1 s")
+	dir := os.Getenv("FORENSICS_BENCHMARK_SOURCES")
+	if dir == "" {
+		t.Skip("FORENSICS_BENCHMARK_SOURCES is not set: no benchmark files to measure on")
+	}
+	// Each exemplar's question, then its answer (SOURCES.md).
+	shots, err := benchmarks.ReadItemsFile(filepath.Join(dir, "gsm8k-cot-exemplars.jsonl"), []string{"text"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const own = "A ferry carries 38 cars on each crossing and makes 11 crossings a day; how many cars does it carry in a fortnight?"
+	var b strings.Builder
+	for i := 0; i+1 < len(shots); i += 2 {
+		b.WriteString("Q: " + shots[i] + "\nA: " + shots[i+1] + "\n\n")
+	}
+	rest, hits := benchmarks.Default().Strip(b.String() + "Q: " + own + "\nA:")
+	if len(hits) != len(shots) || !strings.Contains(rest, own) {
+		t.Fatalf("%d hits of %d exemplars; rest %q", len(hits), len(shots), rest)
+	}
+	t.Logf("rest %q", rest)
+	t.Logf("rest: %d words of a %d-word prompt (the question has %d)", len(strings.Fields(rest)), len(strings.Fields(b.String()))+len(strings.Fields(own)), len(strings.Fields(own)))
+}

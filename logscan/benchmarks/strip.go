@@ -13,6 +13,11 @@ import (
 // the item, and stays in the rest.
 const maxGap = 12
 
+// minRunHits is the fewest hits a stretch needs to be cut: a lone shingle
+// of a matched item elsewhere in the text ("how many cars") is the
+// sender's words that happen to recur in the item.
+const minRunHits = 2
+
 // Strip finds every benchmark item the text carries and returns the text
 // without them, with a Hit for each item, in the order they appear.
 // Whoever treats benchmark traffic apart should score the rest as an
@@ -52,10 +57,7 @@ func (s *Set) Strip(text string) (rest string, hits []Hit) {
 			j++
 		}
 		if hit, ok := s.hitOf(all[i].item, distinctIndexes(all[i:j], func(f found) uint32 { return f.index })); ok {
-			positions := make([]int, 0, j-i)
-			for _, f := range all[i:j] {
-				positions = append(positions, f.pos)
-			}
+			positions := onePositionEach(all[i:j], func(f found) (uint32, int) { return f.index, f.pos })
 			markRuns(covered, positions)
 			hit.first = positions[0]
 			hits = append(hits, hit)
@@ -75,6 +77,34 @@ func distinctIndexes[T any](fs []T, index func(T) uint32) int {
 	return len(seen)
 }
 
+// onePositionEach keeps, of the places a stored shingle occurs (finds
+// sorted by position), the one nearest the item's middle, and returns
+// them sorted: an item holds a shingle once, and another copy is the
+// sender's own words repeating a phrase of the item.
+func onePositionEach[T any](fs []T, key func(T) (index uint32, pos int)) []int {
+	_, mid := key(fs[len(fs)/2])
+	nearest := map[uint32]int{}
+	for _, f := range fs {
+		index, pos := key(f)
+		if p, ok := nearest[index]; !ok || abs(pos-mid) < abs(p-mid) {
+			nearest[index] = pos
+		}
+	}
+	out := make([]int, 0, len(nearest))
+	for _, pos := range nearest {
+		out = append(out, pos)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // hitOf is the Hit for an item with shared of its shingles in a text, if
 // that is a match.
 func (s *Set) hitOf(item uint32, shared int) (Hit, bool) {
@@ -86,20 +116,21 @@ func (s *Set) hitOf(item uint32, shared int) (Hit, bool) {
 	return Hit{Suite: s.suites[k].Name, Item: int(item) - int(s.firsts[k]), Shared: shared, Of: of}, true
 }
 
-// markRuns marks the words of each stretch of hits (sorted positions of
-// shingles' last words) no more than maxGap words apart.
+// markRuns marks the words of each stretch of at least minRunHits hits
+// (sorted positions of shingles' last words) no more than maxGap words
+// apart.
 func markRuns(covered []bool, positions []int) {
-	from := positions[0] - (Shingle - 1)
+	first := 0
 	for k := 1; k <= len(positions); k++ {
 		if k < len(positions) && positions[k]-positions[k-1] <= maxGap {
 			continue
 		}
-		for w := max(from, 0); w <= positions[k-1]; w++ {
-			covered[w] = true
+		if k-first >= minRunHits {
+			for w := max(positions[first]-(Shingle-1), 0); w <= positions[k-1]; w++ {
+				covered[w] = true
+			}
 		}
-		if k < len(positions) {
-			from = positions[k] - (Shingle - 1)
-		}
+		first = k
 	}
 }
 

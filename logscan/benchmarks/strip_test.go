@@ -86,3 +86,13 @@ func FuzzStrip(f *testing.F) {
 		}
 	})
 }
+
+func TestStripKeepsTheSendersWordsThatRecurInAnItem(t *testing.T) {
+	set := testSet()
+	// "tomato plants are in the field" recurs in the sender's question.
+	own := "My garden has 9 rows; how many tomato plants are in the field if each row holds 12?"
+	rest, hits := set.Strip("Q: " + farmItem + "\nA: 345\n\nQ: " + own + "\nA:")
+	if len(hits) != 1 || !strings.Contains(rest, own) {
+		t.Fatalf("hits %+v; rest %q lost part of the sender's question", hits, rest)
+	}
+}
