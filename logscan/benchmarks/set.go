@@ -52,8 +52,6 @@ type Hit struct {
 	Item   int    `json:"item"`   // index among the suite's fingerprinted items
 	Shared int    `json:"shared"` // of the item's kept shingles, how many the text has
 	Of     int    `json:"of"`     // the item's kept shingles
-
-	first int // where in the text (Strip's order)
 }
 
 // Suites lists the suites with their item counts, in the set's order.

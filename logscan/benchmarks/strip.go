@@ -51,6 +51,11 @@ func (s *Set) Strip(text string) (rest string, hits []Hit) {
 		return a.pos - b.pos
 	})
 	covered := make([]bool, len(w.ends))
+	type placed struct {
+		Hit
+		first int
+	}
+	var inText []placed
 	for i := 0; i < len(all); {
 		j := i
 		for j < len(all) && all[j].item == all[i].item {
@@ -59,12 +64,14 @@ func (s *Set) Strip(text string) (rest string, hits []Hit) {
 		if hit, ok := s.hitOf(all[i].item, distinctIndexes(all[i:j], func(f found) uint32 { return f.index })); ok {
 			positions := onePositionEach(all[i:j], func(f found) (uint32, int) { return f.index, f.pos })
 			markRuns(covered, positions)
-			hit.first = positions[0]
-			hits = append(hits, hit)
+			inText = append(inText, placed{hit, positions[0]})
 		}
 		i = j
 	}
-	slices.SortFunc(hits, func(a, b Hit) int { return a.first - b.first })
+	slices.SortFunc(inText, func(a, b placed) int { return a.first - b.first })
+	for _, p := range inText {
+		hits = append(hits, p.Hit)
+	}
 	return cutCovered(text, w.spans, covered), hits
 }
 
