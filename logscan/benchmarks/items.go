@@ -67,7 +67,11 @@ func formatOf(name string) string {
 // ReadItems reads items in one of the formats from at most
 // MaxItemsFileSize bytes of r.
 func ReadItems(r io.Reader, format string, fields []string) ([]string, error) {
-	lr := &io.LimitedReader{R: r, N: MaxItemsFileSize + 1}
+	return readItems(r, format, fields, MaxItemsFileSize)
+}
+
+func readItems(r io.Reader, format string, fields []string, limit int64) ([]string, error) {
+	lr := &io.LimitedReader{R: r, N: limit + 1}
 	var items []string
 	var err error
 	switch format {
@@ -80,8 +84,8 @@ func ReadItems(r io.Reader, format string, fields []string) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("unknown item format %q", format)
 	}
-	if err == nil && lr.N <= 0 {
-		err = fmt.Errorf("over %d bytes", MaxItemsFileSize)
+	if lr.N <= 0 { // checked first: the cut may also have broken the last item
+		return nil, fmt.Errorf("over %d bytes", limit)
 	}
 	return items, err
 }

@@ -76,6 +76,15 @@ func TestReadItemsFileGzipAndFormat(t *testing.T) {
 }
 
 func TestReadItemsLimits(t *testing.T) {
+	for format, in := range map[string]string{
+		FormatText:  strings.Repeat("an item\n", 100),
+		FormatJSONL: strings.Repeat(`{"q":"an item"}`+"\n", 100),
+		FormatCSV:   "q\n" + strings.Repeat("an item\n", 100),
+	} {
+		if _, err := readItems(strings.NewReader(in), format, []string{"q"}, 500); err == nil || !strings.Contains(err.Error(), "over 500 bytes") {
+			t.Errorf("%s: a file over the size limit: %v", format, err)
+		}
+	}
 	long := strings.Repeat("x", MaxItemBytes+10)
 	if _, err := ReadItems(strings.NewReader(long), FormatText, nil); err == nil {
 		t.Error("a text line over MaxItemBytes was read")
