@@ -16,7 +16,12 @@
 // options and a few edited words leave that many intact, while an
 // ordinary question on the same topic shares a shingle or two.
 //
+// Match says whether a text carries an item; Strip returns the text
+// without the items it carries, which is what a scanner should score: the
+// client reads this package too, and can wrap a harvesting prompt in
+// public items.
+//
 // A Set holds only hashes, item numbers and suite names, never an item's
 // text. Default is the set shipped in corpora/benchmarks; Build, Merge,
-// Read and Load make others.
+// Read and Load make others. docs/benchmarks.md has the measurements.
 package benchmarks

@@ -224,11 +224,11 @@ func (d *decoder) entries(items int) ([]entry, error) {
 	return out, nil
 }
 
-// CheckName accepts a suite name of printable characters without spaces
-// at either end, so listing it cannot forge terminal output.
+// CheckName accepts a suite name of 1 to 64 bytes of printable characters
+// without spaces at either end, so listing it cannot forge terminal output.
 func CheckName(name string) error {
-	if name == "" || !utf8.ValidString(name) {
-		return fmt.Errorf("suite name %q: empty or not UTF-8", name)
+	if name == "" || len(name) > maxNameBytes || !utf8.ValidString(name) {
+		return fmt.Errorf("suite name %q: empty, over %d bytes or not UTF-8", name, maxNameBytes)
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {

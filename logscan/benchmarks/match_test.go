@@ -173,3 +173,14 @@ func TestEmptySet(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"gsm8k": true, "our evals (2026)": true, "": false, " lead": false, "trail ": false,
+		"esc\x1b[2J": false, "\xff": false, strings.Repeat("n", 64): true, strings.Repeat("n", 65): false,
+	} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}
