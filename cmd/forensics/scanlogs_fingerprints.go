@@ -85,6 +85,9 @@ func fingerprintsBuildRun(_ context.Context, opts *fingerprintsBuildOptions) err
 	}
 	set := benchmarks.Build(opts.Suite, items)
 	built := set.Suites()[0]
+	if built.Items == 0 {
+		return fmt.Errorf("suite %s: none of %d items has %d informative shingles to fingerprint", termsafe.Line(opts.Suite), len(items), benchmarks.MinShingles)
+	}
 	for i := len(opts.Merge) - 1; i >= 0; i-- {
 		other, err := benchmarks.Load(opts.Merge[i])
 		if err != nil {

@@ -89,4 +89,9 @@ func TestFingerprintsErrors(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "scan-logs", "fingerprints", "build", "--suite", "s", items, "-o", filepath.Join(dir, "o.fp")); code != 1 || !strings.Contains(errOut, `field "text": missing`) {
 		t.Errorf("build with the wrong field: %d %q", code, errOut)
 	}
+	short := filepath.Join(dir, "short.txt")
+	os.WriteFile(short, []byte("What is it?\nWho was he?\n"), 0o644)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "fingerprints", "build", "--suite", "s", short, "-o", filepath.Join(dir, "o.fp")); code != 1 || !strings.Contains(errOut, "none of 2 items") {
+		t.Errorf("build of items too short to fingerprint: %d %q", code, errOut)
+	}
 }
