@@ -241,6 +241,29 @@ func TestScanLogsFlags(t *testing.T) {
 	})
 }
 
+func TestScanLogsFingerprintsFlags(t *testing.T) {
+	testFlags(t, newCmdFingerprintsBuild, func() fingerprintsBuildOptions {
+		return fingerprintsBuildOptions{io: flagIO, Suite: "gsm8k", Fields: []string{"text"}, Out: "g.fp", Files: []string{"test.jsonl"}}
+	}, []flagCase[fingerprintsBuildOptions]{
+		{name: "build", args: []string{"--suite", "gsm8k", "test.jsonl", "-o", "g.fp"}},
+		{name: "build every flag", args: []string{"--suite", "gsm8k", "--field", "text", "--field", "test_list", "--merge", "a.fp", "--merge", "b.fp", "--out", "g.fp", "x.jsonl.gz", "y.txt"},
+			want: func(o *fingerprintsBuildOptions) {
+				o.Fields, o.Merge, o.Files = []string{"text", "test_list"}, []string{"a.fp", "b.fp"}, []string{"x.jsonl.gz", "y.txt"}
+			}},
+		{name: "build no suite", args: []string{"test.jsonl", "-o", "g.fp"}, wantErr: "give --suite, item files and -o"},
+		{name: "build no out", args: []string{"--suite", "gsm8k", "test.jsonl"}, wantErr: "give --suite, item files and -o"},
+		{name: "build no files", args: []string{"--suite", "gsm8k", "-o", "g.fp"}, wantErr: "give --suite, item files and -o"},
+		{name: "build bad suite name", args: []string{"--suite", "a\x1b[2J", "-o", "g.fp", "t.jsonl"}, wantErr: "unprintable"},
+	})
+	testFlags(t, newCmdFingerprintsList, func() fingerprintsListOptions {
+		return fingerprintsListOptions{io: flagIO}
+	}, []flagCase[fingerprintsListOptions]{
+		{name: "list shipped", args: nil},
+		{name: "list file json", args: []string{"--json", "all.fp"}, want: func(o *fingerprintsListOptions) { o.File, o.JSON = "all.fp", true }},
+		{name: "list two files", args: []string{"a.fp", "b.fp"}, wantErr: "at most 1 argument(s)"},
+	})
+}
+
 func TestSimulateTrafficFlags(t *testing.T) {
 	defaults := func() simulateOptions {
 		return simulateOptions{io: flagIO, Accounts: 500, Attackers: 12, Days: 7, Seed: 1, Out: "sim.jsonl", Labels: "labels.json"}

@@ -101,6 +101,7 @@ actions and flagship_models.`,
 	f.StringVar(&opts.Reference, "reference", logscan.RefPooled, "without --baseline: \"pooled\" (this log's accounts and the shipped prior) or \"log\" (this log's alone)")
 	f.StringVar(&opts.Accounts, "accounts", "", "accounts file (JSONL: account, tier, contract, kyc, allowlist, created, org_id, payment_id, keys_created)")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
+	cmd.AddCommand(newCmdScanLogsFingerprints(io))
 	return cmd
 }
 
