@@ -124,20 +124,19 @@ func (a *account) add(r Record, e *env, sc *scratch) {
 	if isFlagship(r.Model, e.flagships) {
 		a.value.flagship++
 	}
-	text, partCoT := a.newText(r, e)
-	if e.public != nil && r.Prompt != "" {
-		if _, ok := e.public.Match(r.Prompt); ok {
-			a.value.public++
-			a.tw.add(r.TS, 0)
-			return
-		}
+	nt := a.newText(r, e)
+	if nt.public {
+		a.value.public++
 	}
-	a.addParams(r.Params)
-	if text == "" {
+	if nt.text == "" {
+		// Nothing of the sender's own: public items only (an evaluation
+		// at temperature 0 is not a request for unwatermarked text), or
+		// nothing new.
 		a.tw.add(r.TS, 0)
 		return
 	}
-	a.addText(r.TS, r.Prompt, text, partCoT, e, sc)
+	a.addParams(r.Params)
+	a.addText(r.TS, nt.text, nt.cot, e, sc)
 }
 
 // addTime updates the account's span, inter-arrival moments (Welford),
@@ -195,16 +194,14 @@ func (a *account) addSource(ip, userAgent string) {
 	}
 }
 
-// addText counts a request's new text: reasoning requests, templates and
-// openings, near duplicates, topics, the time windows, length and samples.
-// partCoT says a context part (new or carried) asked for reasoning; the
-// prompt itself is asked here.
-func (a *account) addText(ts time.Time, prompt, text string, partCoT bool, e *env, sc *scratch) {
+// addText counts a request's new text: reasoning requests (isCoT, from
+// newText), templates and openings, near duplicates, topics, the time
+// windows, length and samples.
+func (a *account) addText(ts time.Time, text string, isCoT bool, e *env, sc *scratch) {
 	a.prompts++
 	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
-	isCoT := partCoT || (prompt != "" && e.reasons(prompt))
 	if isCoT {
 		a.cot++
 	}
@@ -316,19 +313,24 @@ func (a *account) addTopics(ws []string, tax *Taxonomy) uint64 {
 // seenParts is how many recent context parts an account remembers.
 const seenParts = 64
 
-// newText is the text a request adds: its prompt, followed by each part
-// of its context (system prompt, earlier turns) that the account has not
-// sent recently, and each assistant turn that is not an answer the gateway
-// served it. A fixed system prompt or a chat's history counts once;
-// harvest text carried in them, or written as an assistant turn, counts
-// like a prompt.
-func (a *account) newText(r Record, e *env) (text string, partCoT bool) {
+// newText is what a request adds: its prompt, followed by each part of
+// its context (system prompt, earlier turns) that the account has not sent
+// recently, and each assistant turn that is not an answer the gateway
+// served it; each without the public benchmark items it carries. A fixed
+// system prompt or a chat's history counts once; harvest text carried in
+// them, or written as an assistant turn, counts like a prompt. It also
+// says whether the request asks for reasoning (in any part, including a
+// carried one) and whether it carried public items.
+func (a *account) newText(r Record, e *env) newText {
 	ph := fnvString(r.Prompt)
 	if r.Params.N > 1 || (a.sentRecently(ph) && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
 		a.value.resampled++
 	}
 	a.remember(ph)
-	text = r.Prompt
+	var nt newText
+	prompt, pub := e.withoutPublic(r.Prompt)
+	nt.text, nt.public = prompt, pub
+	nt.cot = prompt != "" && e.reasons(prompt)
 	if len(r.Assistant) > 0 {
 		a.value.withAssistant++
 	}
@@ -336,23 +338,28 @@ func (a *account) newText(r Record, e *env) (text string, partCoT bool) {
 	add := func(c string, assistant bool) {
 		h := fnvString(c)
 		if a.sentRecently(h) {
-			partCoT = partCoT || a.isCoTPart(h)
+			nt.cot = nt.cot || a.isCoTPart(h)
 			return
 		}
 		a.remember(h)
 		if assistant && a.wasServed(c) {
 			return
 		}
-		if e.reasons(c) {
-			partCoT = true
+		rest, pub := e.withoutPublic(c)
+		nt.public = nt.public || pub
+		if rest == "" {
+			return
+		}
+		if e.reasons(rest) {
+			nt.cot = true
 			a.cotParts[a.nCoTParts%len(a.cotParts)] = h
 			a.nCoTParts++
 		}
 		fabricated = fabricated || assistant
-		if text == "" {
-			text = c
+		if nt.text == "" {
+			nt.text = rest
 		} else {
-			text += "\n" + c
+			nt.text += "\n" + rest
 		}
 	}
 	for _, c := range r.Context {
@@ -368,11 +375,16 @@ func (a *account) newText(r Record, e *env) (text string, partCoT bool) {
 		a.served[a.nserved%seenParts] = r.Completion
 		a.nserved++
 	}
-	return text, partCoT
+	return nt
 }
 
-// wasServed reports whether text is one of the answers recently served to
-// the account (as the gateway hashes them: SHA-256 of the trimmed text).
+// newText is a request's own new text (see account.newText).
+type newText struct {
+	text   string
+	cot    bool // some part asks for reasoning
+	public bool // some part carried public benchmark items
+}
+
 func (a *account) isCoTPart(h uint64) bool {
 	for _, x := range a.cotParts[:min(a.nCoTParts, len(a.cotParts))] {
 		if x == h {

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"forensics/corpora"
+	"forensics/logscan/benchmarks"
 )
 
 // Rule sets how an indicator is judged. An indicator's evidence is how
@@ -333,9 +334,11 @@ type Options struct {
 	Prior *Baseline
 	// Business is the accounts file.
 	Business Accounts
-	// Public recognises public benchmark items; Reasoning requests for
-	// reasoning traces (nil: the built-in English phrases).
+	// Public recognises public benchmark items (nil: the shipped
+	// fingerprints, benchmarks.Default, unless NoPublic); Reasoning
+	// requests for reasoning traces (nil: the built-in English phrases).
 	Public    PublicItems
+	NoPublic  bool
 	Reasoning ReasoningDetector
 }
 
@@ -343,6 +346,9 @@ type Options struct {
 func (s *Scanner) SetOptions(o Options) error {
 	s.baseline, s.business = o.Baseline, o.Business
 	s.env.public, s.env.reasoning = o.Public, o.Reasoning
+	if o.Public == nil && !o.NoPublic {
+		s.env.public = benchmarks.Default()
+	}
 	switch o.Reference {
 	case "", RefPooled:
 		s.prior, s.priorName = o.Prior, "given prior"

@@ -297,8 +297,7 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 		for j := 0; j < i; j++ {
 			ctx = append(ctx, fmt.Sprintf("q%d", j))
 		}
-		text, _ := fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}, &env{})
-		texts = append(texts, text)
+		texts = append(texts, fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}, &env{}).text)
 	}
 	if texts[0] != "q0\n"+fixed || texts[1] != "q1" || texts[2] != "q2" {
 		t.Errorf("new text of a chat's turns: %q", texts)

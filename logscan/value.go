@@ -1,6 +1,10 @@
 package logscan
 
-import "strings"
+import (
+	"strings"
+
+	"forensics/logscan/benchmarks"
+)
 
 // What an account takes from the model, measured from the output side
 // and the request's form rather than its topic: how much of its traffic
@@ -14,13 +18,15 @@ import "strings"
 
 // Detectors the scan can be given; nil ones are not used.
 type (
-	// PublicItems recognises public benchmark items (package
-	// logscan/benchmarks). A request that is one is counted in the
-	// account's volume and timing only: running a public benchmark is
-	// not taking the model's abilities, and a benchmark's template never
-	// links two accounts.
+	// PublicItems finds public benchmark items in a text and returns the
+	// text without them (*benchmarks.Set). What a request adds beyond the
+	// items is scored as usual; a request that is nothing but items
+	// counts in volume and timing only: running a public benchmark is not
+	// taking the model's abilities, and a benchmark's template never
+	// links two accounts. Cutting rather than excusing matters: the
+	// client can paste an item around a harvesting prompt.
 	PublicItems interface {
-		Match(text string) (suite string, ok bool)
+		Strip(text string) (rest string, hits []benchmarks.Hit)
 	}
 	// ReasoningDetector says whether a request's text asks the model for
 	// its reasoning trace (package logscan/reasoning).
@@ -86,4 +92,30 @@ func isFlagship(model string, flagships []string) bool {
 		}
 	}
 	return false
+}
+
+// Bounds of the public-item check: a part longer than maxPublicPart is
+// scored as it is (no excuse: the safe side, and a benchmark item is far
+// shorter), and a rest of fewer than minOwnWords words is only the
+// wrapper ("Question: … Answer:", "Let's think step by step").
+const (
+	maxPublicPart = 8 << 10
+	minOwnWords   = 8
+)
+
+// withoutPublic returns a part without the public items it carries and
+// whether any was found; rest is "" when nothing of the sender's own
+// remains.
+func (e *env) withoutPublic(part string) (rest string, found bool) {
+	if e.public == nil || len(part) > maxPublicPart {
+		return part, false
+	}
+	rest, hits := e.public.Strip(part)
+	if len(hits) == 0 {
+		return part, false
+	}
+	if len(strings.Fields(rest)) < minOwnWords {
+		return "", true
+	}
+	return rest, true
 }
