@@ -22,7 +22,7 @@ type TrainOptions struct {
 
 // DefaultParams are the shipped model's parameters; docs/reasoning-
 // classifier.md has the measurements behind them.
-var DefaultParams = Params{MinN: 1, MaxN: 4, HashBits: 18, Window: 128, Stride: 32}
+var DefaultParams = Params{MinN: 1, MaxN: 4, HashBits: 18, Window: 64, Stride: 16}
 
 // DefaultTrainOptions trains the shipped model.
 var DefaultTrainOptions = TrainOptions{Params: DefaultParams, Epochs: 30, Warmup: 2, LearnRate: 0.5, L2: 1e-5, Seed: 19}
