@@ -43,13 +43,14 @@ type gram struct {
 // rune, in one pass: NFKC, lower case, white space runs as one space, and
 // a space before the first and after the last rune (word boundaries).
 type featurizer struct {
-	p     Params
-	mask  uint32
-	ring  [maxN]rune // the last MaxN runes
-	pos   int        // runes emitted so far
-	space bool       // the last rune emitted was a space
-	buf   []byte     // a normalised chunk
-	out   [maxN]gram // push's result
+	p      Params
+	mask   uint32
+	ring   [maxN]rune // the last MaxN runes
+	isWord [maxN]bool // whether each is a letter or digit
+	pos    int        // runes emitted so far
+	space  bool       // the last rune emitted was a space
+	buf    []byte     // a normalised chunk
+	out    [maxN]gram // push's result
 	// onRune, when set, sees every rune of the normalised text.
 	onRune func(pos int, r rune)
 }
@@ -147,6 +148,7 @@ func (f *featurizer) push(r rune) []gram {
 		f.space = false
 	}
 	f.ring[uint(f.pos)%maxN] = r
+	f.isWord[uint(f.pos)%maxN] = r != ' ' && isWordRune(r)
 	end := f.pos
 	f.pos++
 	if f.onRune != nil {
@@ -156,8 +158,9 @@ func (f *featurizer) push(r rune) []gram {
 	h := uint32(2166136261) // FNV-1a over the n-gram's runes, last first
 	word := false
 	for n := 1; n <= f.p.MaxN && n <= f.pos; n++ {
-		c := f.ring[uint(end-n+1)%maxN]
-		word = word || isWordRune(c)
+		i := uint(end-n+1) % maxN
+		c := f.ring[i]
+		word = word || f.isWord[i]
 		h = (h ^ uint32(c)) * 16777619
 		if n >= f.p.MinN && word {
 			out = append(out, gram{bucket: finalize(h, n) & f.mask, n: n, end: end})
