@@ -69,6 +69,16 @@ func phraseBaseline(text string, ws []string) bool {
 	return false
 }
 
+// englishText is a long English-only request (ASCII: the baseline's
+// best case).
+func englishText() string {
+	var b strings.Builder
+	for b.Len() < 64<<10 {
+		b.WriteString("The shipment left the warehouse in Rotterdam on Monday and is expected in Hamburg by Thursday.\n")
+	}
+	return b.String()
+}
+
 // benchText is a long request: a system prompt, a pasted document in
 // several languages and a question, with no reasoning request.
 func benchText() string {
@@ -105,6 +115,23 @@ func BenchmarkPhraseBaseline(b *testing.B) {
 	var ws []string
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
+	for b.Loop() {
+		phraseBaseline(text, ws)
+	}
+}
+
+func BenchmarkScoreEnglish(b *testing.B) {
+	m, text := Default(), englishText()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		m.Score(text)
+	}
+}
+
+func BenchmarkPhraseBaselineEnglish(b *testing.B) {
+	text := englishText()
+	var ws []string
+	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		phraseBaseline(text, ws)
 	}

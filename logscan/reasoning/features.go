@@ -90,6 +90,51 @@ func (f *featurizer) run(text string, emit func([]gram)) int {
 	return f.pos
 }
 
+// sumRun is run for scoring: it adds each rune's n-grams' quantised
+// weights to wm directly, without materialising them (the hot path).
+func (f *featurizer) sumRun(text string, q []int8, wm *windowMax) int {
+	f.pos, f.space = 0, false
+	f.sum(' ', q, wm)
+	for len(text) > 0 {
+		cut := chunkCut(text)
+		f.buf = norm.NFKC.AppendString(f.buf[:0], text[:cut])
+		text = text[cut:]
+		for b := f.buf; len(b) > 0; {
+			r, size := rune(b[0]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRune(b)
+			}
+			b = b[size:]
+			f.sum(fold(r), q, wm)
+		}
+	}
+	f.sum(' ', q, wm)
+	return f.pos
+}
+
+// sum is push for sumRun.
+func (f *featurizer) sum(r rune, q []int8, wm *windowMax) {
+	if !f.add(r) {
+		return
+	}
+	end := f.pos - 1
+	h := uint32(2166136261)
+	word := false
+	c, k := 0, 0
+	for n := 1; n <= f.p.MaxN && n <= f.pos; n++ {
+		i := uint(end-n+1) % maxN
+		h = (h ^ uint32(f.ring[i])) * 16777619
+		word = word || f.isWord[i]
+		if n >= f.p.MinN && word {
+			c += int(q[finalize(h, n)&f.mask])
+			k++
+		}
+	}
+	if k > 0 {
+		wm.add(end/f.p.Stride, float64(c), k)
+	}
+}
+
 // fold maps white space to ' ' and letters to lower case.
 func fold(r rune) rune {
 	if r < utf8.RuneSelf {
@@ -139,21 +184,10 @@ func chunkCut(text string) int {
 // spaces alone (". ", "? ") are not features: they say more about how a
 // data set was written than about what a request asks.
 func (f *featurizer) push(r rune) []gram {
-	if r == ' ' {
-		if f.space {
-			return nil
-		}
-		f.space = true
-	} else {
-		f.space = false
+	if !f.add(r) {
+		return nil
 	}
-	f.ring[uint(f.pos)%maxN] = r
-	f.isWord[uint(f.pos)%maxN] = r != ' ' && isWordRune(r)
-	end := f.pos
-	f.pos++
-	if f.onRune != nil {
-		f.onRune(end, r)
-	}
+	end := f.pos - 1
 	out := f.out[:0]
 	h := uint32(2166136261) // FNV-1a over the n-gram's runes, last first
 	word := false
@@ -167,6 +201,26 @@ func (f *featurizer) push(r rune) []gram {
 		}
 	}
 	return out
+}
+
+// add appends r to the normalised text, unless it is a space after a
+// space, and reports whether it did.
+func (f *featurizer) add(r rune) bool {
+	if r == ' ' {
+		if f.space {
+			return false
+		}
+		f.space = true
+	} else {
+		f.space = false
+	}
+	f.ring[uint(f.pos)%maxN] = r
+	f.isWord[uint(f.pos)%maxN] = r != ' ' && isWordRune(r)
+	if f.onRune != nil {
+		f.onRune(f.pos, r)
+	}
+	f.pos++
+	return true
 }
 
 // finalize mixes the n-gram's length into its hash and spreads the bits.

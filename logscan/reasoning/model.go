@@ -52,18 +52,8 @@ func (m *Model) best(text string) (logit float64, lo, hi int) {
 	sc := m.pool.Get().(*scorer)
 	defer m.pool.Put(sc)
 	sc.wm.reset(m.p.Window/m.p.Stride, m.bias, m.scale)
-	stride, q := m.p.Stride, m.q
-	runes := sc.f.run(text, func(gs []gram) {
-		if len(gs) == 0 {
-			return
-		}
-		c := 0
-		for _, g := range gs {
-			c += int(q[g.bucket])
-		}
-		sc.wm.add(gs[0].end/stride, float64(c), len(gs))
-	})
-	return sc.wm.finish(runes, stride)
+	runes := sc.f.sumRun(text, m.q, &sc.wm)
+	return sc.wm.finish(runes, m.p.Stride)
 }
 
 // Contribution is one n-gram's part in a window's score.
