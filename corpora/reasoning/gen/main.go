@@ -105,7 +105,7 @@ func readSources(dir string) ([]line, error) {
 			}
 			kind, text, ok := strings.Cut(s, ": ")
 			if !ok || (kind != "P" && kind != "T" && kind != "H") {
-				return nil, fmt.Errorf("%s:%d: want P:, T: or H:", file, n+1)
+				return nil, fmt.Errorf("%s:%d: want a P, T or H line", file, n+1)
 			}
 			i := count[kind]
 			count[kind]++
