@@ -83,7 +83,9 @@ func (f *featurizer) run(text string, emit func([]gram)) int {
 				r, size = utf8.DecodeRune(b)
 			}
 			b = b[size:]
-			emit(f.push(fold(r)))
+			if !invisible(r) {
+				emit(f.push(fold(r)))
+			}
 		}
 	}
 	emit(f.push(' '))
@@ -105,7 +107,9 @@ func (f *featurizer) sumRun(text string, q []int8, wm *windowMax) int {
 				r, size = utf8.DecodeRune(b)
 			}
 			b = b[size:]
-			f.sum(fold(r), q, wm)
+			if !invisible(r) {
+				f.sum(fold(r), q, wm)
+			}
 		}
 	}
 	f.sum(' ', q, wm)
@@ -150,6 +154,13 @@ func fold(r rune) rune {
 		return ' '
 	}
 	return unicode.ToLower(r)
+}
+
+// invisible reports whether r is a format character (zero-width space and
+// joiners, soft hyphen, bidi marks): dropped, so that one inside a word
+// does not hide the word's n-grams.
+func invisible(r rune) bool {
+	return r >= utf8.RuneSelf && unicode.Is(unicode.Cf, r)
 }
 
 // isWordRune reports whether r is a letter or digit.

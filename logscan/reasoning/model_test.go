@@ -82,6 +82,16 @@ func TestScore(t *testing.T) {
 	}
 }
 
+// Format characters inside words do not hide them.
+func TestInvisibleCharactersIgnored(t *testing.T) {
+	m := Default()
+	plain := "Explain your reasoning step by step."
+	hidden := "Ex\u200bplain your rea\u00adsoning st\u200dep by\u2060 step.\u200e"
+	if a, b := m.Score(plain), m.Score(hidden); a != b {
+		t.Errorf("score %.4f with format characters, %.4f without", b, a)
+	}
+}
+
 // A window's score is the bias plus its n-grams' contributions; Explain's
 // contributions add up to the score of the window it names.
 func TestExplain(t *testing.T) {
