@@ -108,6 +108,14 @@ func TestExplain(t *testing.T) {
 	if got := m.Score(text); math.Abs(sigmoid(sum)-got) > 1e-9 {
 		t.Errorf("contributions add to %.6f, score is %.6f", sigmoid(sum), got)
 	}
+	_, words := m.ExplainWords(text, 1<<20)
+	wsum := m.bias
+	for _, c := range words {
+		wsum += c.Logit
+	}
+	if math.Abs(wsum-sum) > 1e-9 {
+		t.Errorf("word shares add to %.6f, n-grams to %.6f", wsum, sum)
+	}
 	_, top = m.Explain(text, 3)
 	if len(top) != 3 {
 		t.Fatalf("%d contributions, want 3", len(top))
