@@ -104,5 +104,8 @@ func FuzzScore(f *testing.F) {
 		if len(top) > 5 || len(seg) > 4*(m.p.Window+m.p.MaxN)*4 {
 			t.Fatalf("explanation too big: %d n-grams, %d-byte window", len(top), len(seg))
 		}
+		if _, words := m.ExplainWords(text, 5); len(words) > 5 {
+			t.Fatalf("%d words", len(words))
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -149,6 +150,27 @@ func TestTrainDeterministicAndValidates(t *testing.T) {
 	if _, err := Train(exs, TrainOptions{Params: Params{MinN: 3, MaxN: 2, HashBits: 10, Window: 32, Stride: 8}}); err == nil {
 		t.Error("trained with MinN > MaxN")
 	}
+}
+
+// Score is safe for concurrent use (run under -race).
+func TestScoreConcurrent(t *testing.T) {
+	m := Default()
+	texts := []string{"Show your work.", "What is 2+2?", strings.Repeat("請一步一步思考。", 3000)}
+	want := make([]float64, len(texts))
+	for i, s := range texts {
+		want[i] = m.Score(s)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Go(func() {
+			for i, s := range texts {
+				if got := m.Score(s); got != want[i] {
+					t.Errorf("text %d: %v concurrently, %v alone", i, got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Scoring holds memory bounded by its chunk and window, not the text.
