@@ -9,14 +9,14 @@ import (
 // clock, on a pro plan bought three days before.
 func (g *gen) bulkActor(id string) *actor {
 	return &actor{play: func(a *actor) {
-		acc := a.newAccount(KindBulk, id, "pro", g.start.Add(-time.Duration(a.rng.between(50, 90))*time.Hour))
+		acc := a.newAccount(KindBulk, id, "pro", g.daysBefore(a.rng, 2, 4))
 		acc.info.PaymentID = "pm_" + a.rng.hex(14)
 		hosts := []string{cloudIP(a.rng, "hetzner"), cloudIP(a.rng, "hetzner")}
 		system := "You are a world-class expert. Answer in full detail, with structure and examples."
 		for i, t := range g.arrivals(a.rng, g.start.Add(time.Duration(a.rng.IntN(20))*time.Hour), g.end, 95, &flatDay, 0) {
 			d := i % len(domains)
 			s := domains[d].subjects[(i/len(domains))%len(domains[d].subjects)]
-			frame := harvestFrames[(i/(len(domains)*12))%len(harvestFrames)]
+			frame := harvestFrames[(i/(len(domains)*12))%len(harvestFrames)] // every instruction, in turn
 			cl := &call{acc: acc, at: t, ip: hosts[min(1, int(t.Sub(g.start).Hours()/144))], ua: "python-requests/2.31.0", model: modelFlagship,
 				system: system, temp: 0.7, maxTokens: 4096, out: int(a.rng.logNormal(1100, 0.4))}
 			cl.msgs = []msg{user(fmt.Sprintf(frame, s))}
@@ -34,7 +34,7 @@ func (g *gen) bulkActor(id string) *actor {
 func (g *gen) polyglotActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
 		for range heads {
-			acc := a.newAccount(KindPolyglot, id, pick(a.rng, []string{"free", "pro"}), g.start.Add(-time.Duration(a.rng.between(2, 30)*24)*time.Hour))
+			acc := a.newAccount(KindPolyglot, id, pick(a.rng, []string{"free", "pro"}), g.daysBefore(a.rng, 2, 30))
 			ua := pick(a.rng, sdkUAs)
 			provider := pick(a.rng, []string{"vultr", "do", "ovh"})
 			ip, day := "", -1
@@ -77,7 +77,7 @@ func (g *gen) sweepActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
 		temps := []float64{0, 0.25, 0.5, 0.75, 1, 1.25, 1.5}
 		for range heads {
-			acc := a.newAccount(KindSweep, id, "pro", g.start.Add(-time.Duration(a.rng.between(5, 60)*24)*time.Hour))
+			acc := a.newAccount(KindSweep, id, "pro", g.daysBefore(a.rng, 5, 60))
 			acc.info.PaymentID = "pm_" + a.rng.hex(14)
 			ip, ua := cloudIP(a.rng, "gcp"), "python-httpx/0.27.2"
 			for d := range days {

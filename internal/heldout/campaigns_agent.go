@@ -2,7 +2,6 @@ package heldout
 
 import (
 	"fmt"
-	"time"
 )
 
 var traceTools = []string{
@@ -17,7 +16,7 @@ var traceTools = []string{
 func (g *gen) agentTraceActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
 		for range heads {
-			acc := a.newAccount(KindAgentTrace, id, pick(a.rng, []string{"free", "pro"}), g.start.Add(-time.Duration(a.rng.between(2, 20)*24)*time.Hour))
+			acc := a.newAccount(KindAgentTrace, id, pick(a.rng, []string{"free", "pro"}), g.daysBefore(a.rng, 2, 20))
 			ua := pick(a.rng, sdkUAs)
 			provider := pick(a.rng, cloudNames)
 			for _, t := range g.arrivals(a.rng, g.start, g.end, a.rng.logNormal(6, 0.3), &flatDay, 0) {

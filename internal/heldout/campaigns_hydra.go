@@ -51,7 +51,7 @@ func (g *gen) shardedHydraActor(id string, heads int) *actor {
 		for h := range heads {
 			c := pick(a.rng, countries)
 			p := a.recruitPersona(KindShardedHydra, id, c)
-			p.acc.info.Created = g.start.Add(-time.Duration(a.rng.between(-3*24, 21*24)) * time.Hour).Truncate(time.Second)
+			p.acc.info.Created = g.start.Add(-time.Duration(a.rng.between(-3*86400, 21*86400)) * time.Second)
 			p.acc.info.KeysCreated[0] = p.acc.info.Created.Add(time.Duration(a.rng.between(30, 900)) * time.Second)
 			p.ua = pick(a.rng, append(browserUAs[:len(browserUAs):len(browserUAs)], desktopClientUAs[:4]...))
 			p.model, p.mobile, p.v6 = modelFlagship, 0, false
@@ -78,6 +78,7 @@ func (g *gen) cloudHydraActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
 		const alpaca = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Response:"
 		span := g.end.Sub(g.start) - 72*time.Hour
+		frames := campaignFrames(a.rng)
 		for range heads {
 			first := g.start.Add(time.Duration(a.rng.Float64() * float64(span)))
 			acc := a.newAccount(KindCloudHydra, id, "free", first.Add(-time.Duration(a.rng.between(5, 60))*time.Minute))
@@ -91,7 +92,7 @@ func (g *gen) cloudHydraActor(id string, heads int) *actor {
 					}
 					_, s := anySubject(a.rng)
 					cl := &call{acc: acc, at: t, ip: ip, ua: "OpenAI/Python 1.51.2", model: modelFlagship, temp: 0.7, maxTokens: 2048, out: int(a.rng.logNormal(800, 0.4))}
-					cl.msgs = []msg{user(fmt.Sprintf(alpaca, harvestPrompt(a.rng, s)))}
+					cl.msgs = []msg{user(fmt.Sprintf(alpaca, harvestPrompt(a.rng, frames, s)))}
 					if a.rng.chance(0.02) {
 						cl.status = 429
 					}
@@ -108,14 +109,12 @@ func (g *gen) cloudHydraActor(id string, heads int) *actor {
 func (g *gen) throwawayActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
 		at := g.start.Add(time.Duration(a.rng.between(6, 30)) * time.Hour)
-		gap := time.Duration(float64(g.end.Sub(g.start)-9*time.Hour*time.Duration(heads)) / float64(heads))
-		var prevEnd time.Time
+		// idle time between accounts when the operator pauses; half the
+		// hand-overs are immediate
+		idle := 2 * (g.end.Sub(at) - 9*time.Hour*time.Duration(heads)) / time.Duration(heads)
+		frames := campaignFrames(a.rng)
 		for range heads {
-			created := at.Add(-time.Duration(a.rng.between(10, 40)) * time.Minute)
-			if !prevEnd.IsZero() {
-				created = prevEnd.Add(-time.Duration(a.rng.between(5, 30)) * time.Minute)
-			}
-			acc := a.newAccount(KindThrowaway, id, "free", created)
+			acc := a.newAccount(KindThrowaway, id, "free", at.Add(-time.Duration(a.rng.between(5, 40))*time.Minute))
 			c := pick(a.rng, countries)
 			ua := pick(a.rng, sdkUAs)
 			end := at.Add(time.Duration(a.rng.between(6, 10)) * time.Hour)
@@ -126,11 +125,16 @@ func (g *gen) throwawayActor(id string, heads int) *actor {
 				}
 				_, s := anySubject(a.rng)
 				cl := &call{acc: acc, at: t, ip: ip, ua: ua, model: modelFlagship, temp: 0.7, maxTokens: 2048, out: int(a.rng.logNormal(900, 0.4))}
-				cl.msgs = []msg{user(variedPrompt(a.rng, s, harvestFrames))}
+				cl.msgs = []msg{user(variedPrompt(a.rng, s, frames))}
 				a.emit(cl)
 			}
-			prevEnd = end
-			at = end.Add(time.Duration(a.rng.Float64() * 2 * float64(max(gap, time.Minute))))
+			at = end.Add(time.Duration(a.rng.between(5, 30)) * time.Minute)
+			if a.rng.chance(0.5) {
+				at = at.Add(time.Duration(a.rng.Float64() * 2 * float64(max(idle, 0))))
+			}
+			if last := g.end.Add(-10 * time.Hour); at.After(last) {
+				at = last // every account of the chain is used
+			}
 		}
 	}}
 }
@@ -142,10 +146,11 @@ func (g *gen) kycFrontActor(id string, heads int) *actor {
 		c := a.newCustomer(KindKYCFront, heads, terms{tier: "enterprise", contract: 1, kyc: 1})
 		c.model, c.ua = modelFlagship, "OpenAI/Python 1.57.0"
 		c.servers = []string{cloudIP(a.rng, "aws"), cloudIP(a.rng, "aws")}
+		frames := campaignFrames(a.rng)
 		for _, acc := range c.accs {
 			acc.campaign = id
 			acc.info.Allowlist = false
-			acc.info.Created = g.start.Add(-time.Duration(a.rng.between(20, 40)*24) * time.Hour).Truncate(time.Second)
+			acc.info.Created = g.start.Add(-time.Duration(a.rng.between(20*86400, 40*86400)) * time.Second)
 			for i := range acc.info.KeysCreated {
 				acc.info.KeysCreated[i] = acc.info.Created.Add(time.Duration(i+1) * time.Duration(a.rng.between(1, 200)) * time.Hour)
 			}
@@ -154,7 +159,7 @@ func (g *gen) kycFrontActor(id string, heads int) *actor {
 				_, s := anySubject(a.rng)
 				cl := c.req(a.rng, acc, t)
 				cl.system, cl.temp, cl.maxTokens, cl.out = "You are a data generation engine for an educational product.", 0.8, 4096, int(a.rng.logNormal(1500, 0.5))
-				q := harvestPrompt(a.rng, s)
+				q := harvestPrompt(a.rng, frames, s)
 				if a.rng.chance(0.6) {
 					q = fmt.Sprintf("Generate %d question-answer pairs about %s with detailed step-by-step solutions. Output JSON lines.", a.rng.between(5, 15), s)
 				}

@@ -16,6 +16,7 @@ func (a *actor) recruitPersona(kind, campaign string, c country) *persona {
 // head, in sessions at human hours, from home lines.
 func (g *gen) slowLowActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
+		frames := campaignFrames(a.rng)
 		for range heads {
 			c := pick(a.rng, countries)
 			p := a.recruitPersona(KindSlowLow, id, c)
@@ -26,7 +27,7 @@ func (g *gen) slowLowActor(id string, heads int) *actor {
 			opener := func() (string, string) {
 				i++
 				s := subjectOf(a.rng, order[i%len(order)])
-				return variedPrompt(a.rng, s, harvestFrames), s
+				return variedPrompt(a.rng, s, frames), s
 			}
 			h := habit{tz: c.tz, profile: &dayPerson, activeDay: 0.95, weekend: 0.9, sessions: 5, perSession: 9, gap: 150}
 			for _, s := range g.sessions(a.rng, h) {
@@ -43,6 +44,7 @@ func (g *gen) slowLowActor(id string, heads int) *actor {
 // asked for in the person's words.
 func (g *gen) blendedActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
+		frames := campaignFrames(a.rng)
 		for range heads {
 			c := pick(a.rng, countries)
 			p := a.recruitPersona(KindBlended, id, c)
@@ -54,7 +56,7 @@ func (g *gen) blendedActor(id string, heads int) *actor {
 					own := subjectOf(a.rng, pick(a.rng, interests))
 					return typos(a.rng, fill(pick(a.rng, personFrames), own), 0.01), own
 				}
-				q := variedPrompt(a.rng, s, harvestFrames)
+				q := variedPrompt(a.rng, s, frames)
 				if a.rng.chance(0.5) {
 					q += " " + pick(a.rng, reasoningAsks["en"])
 				}
@@ -72,6 +74,7 @@ func (g *gen) blendedActor(id string, heads int) *actor {
 // through one night.
 func (g *gen) sleeperActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
+		frames := campaignFrames(a.rng)
 		for k := range heads {
 			c := pick(a.rng, countries[:8])
 			p := a.recruitPersona(KindSleeper, id, c)
@@ -93,7 +96,7 @@ func (g *gen) sleeperActor(id string, heads int) *actor {
 			for _, t := range burst(a.rng, g.dayAt(wake, 22, c.tz), a.rng.between(400, 650), 22) {
 				_, s := anySubject(a.rng)
 				cl := &call{acc: p.acc, at: t, ip: ip, ua: ua, model: modelFlagship, temp: 0.7, maxTokens: 4096, out: int(a.rng.logNormal(1000, 0.4))}
-				cl.msgs = []msg{user(variedPrompt(a.rng, s, harvestFrames))}
+				cl.msgs = []msg{user(variedPrompt(a.rng, s, frames))}
 				a.emit(cl)
 			}
 		}
@@ -104,8 +107,9 @@ func (g *gen) sleeperActor(id string, heads int) *actor {
 // several temperatures, and pairwise verdicts with reasons.
 func (g *gen) judgeActor(id string, heads int) *actor {
 	return &actor{play: func(a *actor) {
+		frames := campaignFrames(a.rng)
 		for range heads {
-			acc := a.newAccount(KindJudge, id, "pro", g.start.Add(-time.Duration(a.rng.between(3, 40)*24)*time.Hour))
+			acc := a.newAccount(KindJudge, id, "pro", g.daysBefore(a.rng, 3, 40))
 			acc.info.PaymentID = "pm_" + a.rng.hex(14)
 			hosts := []string{cloudIP(a.rng, "aws"), cloudIP(a.rng, "aws")}
 			for d := range days {
@@ -114,7 +118,7 @@ func (g *gen) judgeActor(id string, heads int) *actor {
 				}
 				t := g.dayAt(d, 20+a.rng.Float64()*6, 0)
 				for range a.rng.between(40, 70) {
-					t = a.judgeItem(acc, hosts, t)
+					t = a.judgeItem(acc, hosts, frames, t)
 				}
 			}
 		}
@@ -123,9 +127,9 @@ func (g *gen) judgeActor(id string, heads int) *actor {
 
 // judgeItem samples one prompt at several temperatures, sometimes asks
 // for a verdict between two answers, and returns the next start.
-func (a *actor) judgeItem(acc *account, hosts []string, t time.Time) time.Time {
+func (a *actor) judgeItem(acc *account, hosts, frames []string, t time.Time) time.Time {
 	_, s := anySubject(a.rng)
-	prompt := harvestPrompt(a.rng, s)
+	prompt := harvestPrompt(a.rng, frames, s)
 	if a.rng.chance(0.4) {
 		prompt = fill(pick(a.rng, personFrames), s)
 	}

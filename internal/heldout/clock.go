@@ -124,3 +124,8 @@ func seconds(s float64) time.Duration {
 func (g *gen) dayAt(d int, localHour float64, tz int) time.Time {
 	return g.start.AddDate(0, 0, d).Add(time.Duration((localHour - float64(tz)) * float64(time.Hour)))
 }
+
+// daysBefore draws a time between lo and hi days before the log starts.
+func (g *gen) daysBefore(r *rng, lo, hi int) time.Time {
+	return g.start.Add(-time.Duration(r.between(lo*86400, hi*86400)) * time.Second)
+}

@@ -25,7 +25,7 @@ type terms struct {
 // keys rotated over time and its accounts under one organisation.
 func (a *actor) newCustomer(kind string, n int, t terms) *customer {
 	g := a.gen
-	created := g.start.Add(-time.Duration(a.rng.between(25, 700)*24) * time.Hour)
+	created := g.start.Add(-time.Duration(a.rng.between(25*86400, 700*86400)) * time.Second)
 	org, pay := "org_"+a.rng.hex(10), "pm_"+a.rng.hex(14)
 	contract := a.rng.chance(t.contract)
 	kyc := contract || a.rng.chance(t.kyc)

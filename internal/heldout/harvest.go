@@ -19,6 +19,24 @@ var harvestFrames = []string{
 	"Teach me %s as if I were a smart beginner, then test me with three questions and answer them.",
 	"Produce a detailed study guide for %s: key facts, intuition, pitfalls, practice problems with solutions.",
 	"Analyse %s critically, weighing the strongest arguments on each side.",
+	"I need a reference-quality write-up on %s: background, core ideas, edge cases, and a worked example.",
+	"Pretend you are writing the definitive textbook chapter on %s. Write it.",
+	"Explain %s three times: to a child, to an undergraduate, to a specialist.",
+	"List twenty non-obvious facts about %s, each with a paragraph of explanation.",
+	"Write a Socratic dialogue between a teacher and a student that fully explores %s.",
+	"Give a rigorous treatment of %s, stating assumptions and proving or justifying each step.",
+	"What would a panel of experts say about %s? Write each expert's detailed view.",
+	"Create a detailed FAQ about %s with at least twelve questions and long answers.",
+	"Design a one-week self-study course on %s with lecture notes for each day.",
+	"Explain the most common confusions about %s and resolve each one carefully.",
+	"Write a case study that applies %s to a realistic situation, with analysis.",
+	"Summarise everything a practitioner must know about %s, then go into the advanced material.",
+}
+
+// campaignFrames draws a campaign's own instructions: campaigns written
+// by different people do not share one list.
+func campaignFrames(r *rng) []string {
+	return sample(r, harvestFrames, r.between(5, 9))
 }
 
 // Softer openings that a campaign varies to stay under template counts.
@@ -27,8 +45,8 @@ var openers = []string{"", "Hi! ", "Quick favour: ", "I'm preparing a course. ",
 var closers = []string{"", " Be thorough.", " Don't hold back on detail.", " Use headings.", " Take your time.", " Aim for 1500 words.", " Include examples.", " Thanks!", " Please be precise.", " Go deep."}
 
 // harvestPrompt draws a harvesting instruction about subject.
-func harvestPrompt(r *rng, subject string) string {
-	return fmt.Sprintf(pick(r, harvestFrames), subject)
+func harvestPrompt(r *rng, frames []string, subject string) string {
+	return fmt.Sprintf(pick(r, frames), subject)
 }
 
 // variedPrompt is a harvesting instruction with a drawn opening and

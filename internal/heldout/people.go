@@ -41,9 +41,9 @@ func (p *persona) where(r *rng, t time.Time) string {
 // during it, a quarter paying.
 func (a *actor) signUp(kind string) *account {
 	g := a.gen
-	created := g.start.Add(-time.Duration(a.rng.logNormal(200, 1.2)*24) * time.Hour)
+	created := g.start.Add(-time.Duration(a.rng.logNormal(200, 1.2) * 24 * float64(time.Hour)))
 	if a.rng.chance(0.08) {
-		created = g.start.Add(time.Duration(a.rng.Float64()*4*24) * time.Hour)
+		created = g.start.Add(time.Duration(a.rng.Float64() * 4 * 24 * float64(time.Hour)))
 	}
 	tier := "free"
 	if a.rng.chance(0.25) {
