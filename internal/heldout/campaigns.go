@@ -11,6 +11,9 @@ func (g *gen) bulkActor(id string) *actor {
 	return &actor{play: func(a *actor) {
 		acc := a.newAccount(KindBulk, id, "pro", g.daysBefore(a.rng, 2, 4))
 		acc.info.PaymentID = "pm_" + a.rng.hex(14)
+		for d := 1; d < days; d += a.rng.between(1, 3) { // a fresh key every day or two, against per-key limits
+			acc.addKey(a.rng, g.dayAt(d, a.rng.Float64()*24, 0))
+		}
 		hosts := []string{cloudIP(a.rng, "hetzner"), cloudIP(a.rng, "hetzner")}
 		system := "You are a world-class expert. Answer in full detail, with structure and examples."
 		for i, t := range g.arrivals(a.rng, g.start.Add(time.Duration(a.rng.IntN(20))*time.Hour), g.end, 95, &flatDay, 0) {

@@ -67,6 +67,15 @@ func sortKeys(acc *account) {
 	}
 }
 
+// pickAccount draws which of the customer's accounts (production,
+// staging, another team) sends a request: most go to the first.
+func (c *customer) pickAccount(r *rng) *account {
+	if len(c.accs) == 1 || r.chance(0.8) {
+		return c.accs[0]
+	}
+	return pick(r, c.accs[1:])
+}
+
 // req starts a call from one of the customer's servers.
 func (c *customer) req(r *rng, acc *account, at time.Time) *call {
 	return &call{acc: acc, at: at, ip: pick(r, c.servers), ua: c.ua, model: c.model}

@@ -1,6 +1,7 @@
 package heldout
 
 import (
+	"strings"
 	"time"
 )
 
@@ -83,8 +84,8 @@ func (a *actor) personStyle(p *persona) style {
 	if a.rng.chance(0.4) {
 		s.maxTokens = pick(a.rng, []int{1024, 2048, 4096, 800})
 	}
-	if p.ua[:6] == "ollama" {
-		s.endpoint = ollamaChat
+	if strings.HasPrefix(p.ua, "ollama") {
+		s.endpoint = pick(a.rng, []string{ollamaChat, ollamaGen})
 	}
 	return s
 }
@@ -103,6 +104,11 @@ func (a *actor) converse(p *persona, st style, ch *chat, times []time.Time, open
 		}
 		c := &call{acc: p.acc, at: t, ip: p.where(a.rng, t), ua: p.ua, endpoint: st.endpoint, model: p.model, system: st.system,
 			temp: st.temp, noTemp: st.noTemp, maxTokens: st.maxTokens, out: int(a.rng.logNormal(st.out, 0.6))}
+		if st.endpoint == ollamaGen { // one prompt, no history
+			c.prompt = user
+			a.emit(c)
+			continue
+		}
 		a.turn(c, ch, user, subject)
 	}
 }

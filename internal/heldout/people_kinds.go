@@ -15,16 +15,37 @@ var studentFrames = []string{"can you explain step by step how %s works? exam on
 	"make me 5 flashcards about %s",
 }
 
+// campus is a university: its NAT addresses, and the assignment its
+// students paste word for word in exam week.
+type campus struct {
+	ips        []string
+	assignment string
+}
+
+func newCampus(r *rng) campus {
+	net := newSubnet24(r, pick(r, orgPrefixes))
+	d, s := anySubject(r)
+	return campus{
+		ips: []string{net.host(r.between(1, 250)), net.host(r.between(1, 250)), net.host(r.between(1, 250))},
+		assignment: fmt.Sprintf("Problem set %d, %s: Discuss %s. (a) State the key definitions. (b) Work through one example in full. (c) Explain a limitation. Show all your reasoning.",
+			r.between(3, 9), domains[d].name, s),
+	}
+}
+
 // studentActor asks for homework help, in term time, from the campus
 // network by day and from home at night.
-func (g *gen) studentActor(c country, campus []string) *actor {
+func (g *gen) studentActor(c country, uni campus) *actor {
 	return &actor{play: func(a *actor) {
 		p := a.newPersona(KindStudent, c)
 		p.model = pick(a.rng, []string{modelSmall, modelFlagship, modelFlagship})
 		st := a.personStyle(p)
 		courses := sample(a.rng, []int{2, 6, 7, 8, 9, 10, 11, 12, 17, 4}, a.rng.between(2, 4))
+		examWeek := false
 		opener := func() (string, string) {
 			s := subjectOf(a.rng, pick(a.rng, courses))
+			if examWeek && a.rng.chance(0.3) { // the course's assignment, pasted
+				return uni.assignment + pick(a.rng, []string{"", " pls help", "\n\nI don't get part (b)", " explain it simply"}), "the assignment"
+			}
 			if a.rng.chance(0.35) { // a textbook word problem
 				q := pick(a.rng, g.bench[len(domains)*24:len(domains)*24+400]).prompt
 				return typos(a.rng, fmt.Sprintf(pick(a.rng, problemFrames), q), 0.01), "the problem"
@@ -37,12 +58,13 @@ func (g *gen) studentActor(c country, campus []string) *actor {
 		h.toDay = 8
 		late := h
 		late.fromDay, late.toDay = 11, 0
-		for _, hh := range []habit{h, exam, late} {
+		for i, hh := range []habit{h, exam, late} {
+			examWeek = i == 1
 			for _, s := range g.sessions(a.rng, hh) {
 				local := (s[0].Hour() + c.tz + 24) % 24
 				p.mobile = 0.1
 				if local >= 9 && local < 17 && s[0].Add(time.Duration(c.tz)*time.Hour).Weekday()%6 != 0 {
-					p.ip, p.ipUntil = pick(a.rng, campus), s[len(s)-1]
+					p.ip, p.ipUntil = pick(a.rng, uni.ips), s[len(s)-1]
 				}
 				a.converse(p, st, &chat{}, s, opener)
 			}

@@ -93,7 +93,7 @@ var ragSystems = []string{
 // retrieved passages, short answers, office hours.
 func (g *gen) ragActor() *actor {
 	return &actor{play: func(a *actor) {
-		c := a.newCustomer(KindRAG, 1, terms{tier: pick(a.rng, []string{"pro", "enterprise"}), contract: 0.5, kyc: 0.3, allowlist: 0.1})
+		c := a.newCustomer(KindRAG, a.rng.between(1, 3), terms{tier: pick(a.rng, []string{"pro", "enterprise"}), contract: 0.5, kyc: 0.3, allowlist: 0.1})
 		system := pick(a.rng, ragSystems)
 		docDomains := sample(a.rng, a.rng.Perm(len(domains)), a.rng.between(3, 9))
 		tz := pick(a.rng, []int{-8, -5, 0, 1, 2, 5, 9})
@@ -104,7 +104,7 @@ func (g *gen) ragActor() *actor {
 				fmt.Fprintf(&ctx, "[%d] %s\n", i+1, paragraph(a.rng, subjectOf(a.rng, d), a.rng.between(2, 4)))
 			}
 			q := typos(a.rng, fill(pick(a.rng, personFrames), subjectOf(a.rng, d)), 0.01)
-			cl := c.req(a.rng, c.accs[0], t)
+			cl := c.req(a.rng, c.pickAccount(a.rng), t)
 			cl.system, cl.temp, cl.maxTokens, cl.out = system, 0.1, 512, int(a.rng.logNormal(110, 0.5))
 			cl.msgs = []msg{user("Context:\n" + ctx.String() + "\nQuestion: " + q)}
 			a.emit(cl)
@@ -123,13 +123,13 @@ var classifySystems = []string{
 // content in one long burst.
 func (g *gen) classifyActor() *actor {
 	return &actor{play: func(a *actor) {
-		c := a.newCustomer(KindClassify, 1, terms{tier: pick(a.rng, []string{"pro", "enterprise", "scale"}), contract: 0.5, kyc: 0.3, allowlist: 0.15})
+		c := a.newCustomer(KindClassify, a.rng.between(1, 3), terms{tier: pick(a.rng, []string{"pro", "enterprise", "scale"}), contract: 0.5, kyc: 0.3, allowlist: 0.15})
 		c.model = pick(a.rng, []string{modelSmall, modelSmall, modelMid})
 		system := pick(a.rng, classifySystems)
 		times := g.arrivals(a.rng, g.start, g.end, a.rng.logNormal(10, 0.4), &consumerDay, pick(a.rng, []int{-5, 0, 1, 8}))
 		times = append(times, burst(a.rng, g.dayAt(a.rng.between(2, 12), 1, 0), a.rng.between(800, 2000), 0.6)...)
 		for _, t := range times {
-			cl := c.req(a.rng, c.accs[0], t)
+			cl := c.req(a.rng, c.pickAccount(a.rng), t)
 			cl.system, cl.temp, cl.maxTokens, cl.out = system, 0, 8, a.rng.between(1, 3)
 			cl.msgs = []msg{user(a.userText())}
 			a.emit(cl)
@@ -189,7 +189,7 @@ func (g *gen) translateActor() *actor {
 // a nightly batch.
 func (g *gen) summariseActor() *actor {
 	return &actor{play: func(a *actor) {
-		c := a.newCustomer(KindSummarise, 1, terms{tier: pick(a.rng, []string{"free", "pro", "enterprise"}), contract: 0.3, kyc: 0.2, allowlist: 0.05})
+		c := a.newCustomer(KindSummarise, a.rng.between(1, 3), terms{tier: pick(a.rng, []string{"free", "pro", "enterprise"}), contract: 0.3, kyc: 0.2, allowlist: 0.05})
 		c.model = pick(a.rng, []string{modelSmall, modelMid})
 		what := pick(a.rng, []string{"support ticket", "meeting transcript", "news article", "customer call note", "incident report"})
 		frame := fmt.Sprintf("Summarise the following %s in %d sentences for a dashboard:\n\n", what, a.rng.between(2, 4))
@@ -203,7 +203,7 @@ func (g *gen) summariseActor() *actor {
 		}
 		for _, t := range times {
 			_, s := anySubject(a.rng)
-			cl := c.req(a.rng, c.accs[0], t)
+			cl := c.req(a.rng, c.pickAccount(a.rng), t)
 			cl.temp, cl.maxTokens, cl.out = 0.3, 200, int(a.rng.logNormal(80, 0.3))
 			cl.msgs = []msg{user(frame + paragraph(a.rng, s, a.rng.between(4, 14)))}
 			a.emit(cl)

@@ -59,10 +59,9 @@ func (g *gen) benignActors(r *rng, kind string, n int) []*actor {
 		}
 		return out
 	case KindStudent:
-		var campuses [][]string
+		var campuses []campus
 		for range 8 {
-			net := newSubnet24(r, pick(r, orgPrefixes))
-			campuses = append(campuses, []string{net.host(r.between(1, 250)), net.host(r.between(1, 250)), net.host(r.between(1, 250))})
+			campuses = append(campuses, newCampus(r))
 		}
 		for range n {
 			i := r.IntN(len(campuses))
