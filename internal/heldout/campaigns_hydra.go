@@ -64,7 +64,7 @@ func (g *gen) shardedHydraActor(id string, heads int) *actor {
 			}
 			hb := habit{tz: c.tz, profile: &dayPerson, activeDay: 0.75, weekend: 0.8, sessions: 2, perSession: 5, gap: 110}
 			for _, s := range g.sessions(a.rng, hb) {
-				p.ipUntil = s[0] // the proxy gives a new address each session
+				p.ipUntil = s[0].Add(-time.Nanosecond) // the proxy gives a new address each session
 				a.converse(p, st, &chat{}, s, opener)
 			}
 		}
