@@ -23,31 +23,6 @@ const (
 	maxPrefixTexts = 256
 )
 
-// cotPhrases are the tell-tales of harvesting reasoning traces.
-var cotPhrases = []string{
-	"step by step", "step-by-step", "chain of thought", "show your reasoning", "explain your reasoning",
-	"show your work", "think through", "reasoning process", "<think>", "let's think", "walk me through your thinking",
-	"before answering, reason", "rationale",
-}
-
-// cotAnchors holds the longest word of each phrase in cotPhrases, and its
-// plural: a prompt without any of them as a word is taken not to contain a
-// phrase (a phrase inside a longer word, "footstep by stepping", is not
-// counted).
-var cotAnchors = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range cotPhrases {
-		longest := ""
-		for _, w := range words(p) {
-			if len(w) > len(longest) {
-				longest = w
-			}
-		}
-		m[longest], m[longest+"s"] = true, true
-	}
-	return m
-}()
-
 // account accumulates one account's features in one pass.
 type account struct {
 	name                string
@@ -225,33 +200,24 @@ func (a *account) addText(ts time.Time, text string, isCoT bool, e *env, sc *scr
 	}
 }
 
-// phraseReasoning is the detector without a classifier: the English
-// phrases of cotPhrases, searched only in text that has one of their
-// anchor words (most text has none, and long text is costly).
-type phraseReasoning struct{}
-
-func (phraseReasoning) Reasoning(text string) bool {
-	lower := strings.ToLower(text)
-	for _, w := range words(lower) {
-		if cotAnchors[strings.Trim(w, "'")] {
-			for _, p := range cotPhrases {
-				if strings.Contains(lower, p) {
-					return true
-				}
-			}
-			return false
-		}
-	}
-	return false
-}
-
-// reasons asks the scan's reasoning detector (the phrases without one).
+// reasons asks the scan's reasoning detector about a part of a request.
+// A part longer than maxReasoningPart is asked about its head and its tail
+// only: the log bounds every field anyway, and the cost of the classifier
+// grows with the text.
 func (e *env) reasons(text string) bool {
 	if e.reasoning == nil {
-		return phraseReasoning{}.Reasoning(text)
+		return false
+	}
+	if len(text) > maxReasoningPart {
+		half := maxReasoningPart / 2
+		head, tail := text[:half], text[len(text)-half:]
+		return e.reasoning.Reasoning(head) || e.reasoning.Reasoning(tail)
 	}
 	return e.reasoning.Reasoning(text)
 }
+
+// maxReasoningPart bounds the text the classifier reads of one part.
+const maxReasoningPart = 64 << 10
 
 // addTemplate counts the prompt's template and its opening words, and
 // returns the template's signature.

@@ -17,6 +17,10 @@ type Baseline struct {
 	Accounts int             `json:"accounts"`
 	Values   map[string]dist `json:"values"` // indicator → its values over benign accounts judged
 	Scores   dist            `json:"scores"` // the accounts' scores, each against the others
+	// Features, in the shipped prior, is a hash of what the build that
+	// made it computes on a small fixed log: a test tells a stale prior
+	// from a current one without recomputing it.
+	Features string `json:"features,omitempty"`
 }
 
 // baselineVersion is the format: 2 since issue 19 (whole distributions;

@@ -13,6 +13,7 @@ import (
 
 	"forensics/corpora"
 	"forensics/logscan/benchmarks"
+	"forensics/logscan/reasoning"
 )
 
 // Rule sets how an indicator is judged. An indicator's evidence is how
@@ -336,7 +337,8 @@ type Options struct {
 	Business Accounts
 	// Public recognises public benchmark items (nil: the shipped
 	// fingerprints, benchmarks.Default, unless NoPublic); Reasoning
-	// requests for reasoning traces (nil: the built-in English phrases).
+	// requests for reasoning traces (nil: the shipped classifier,
+	// reasoning.Default).
 	Public    PublicItems
 	NoPublic  bool
 	Reasoning ReasoningDetector
@@ -348,6 +350,9 @@ func (s *Scanner) SetOptions(o Options) error {
 	s.env.public, s.env.reasoning = o.Public, o.Reasoning
 	if o.Public == nil && !o.NoPublic {
 		s.env.public = benchmarks.Default()
+	}
+	if o.Reasoning == nil {
+		s.env.reasoning = reasoning.Default()
 	}
 	switch o.Reference {
 	case "", RefPooled:

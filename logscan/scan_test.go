@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"forensics/logline"
+	"forensics/logscan/reasoning"
 )
 
 // testTraffic writes a small labelled log in the gateway's layout: benign
@@ -328,7 +329,7 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 func TestReasoningCarriedInContext(t *testing.T) {
 	a := newAccount("x", 1)
 	tax, _ := ParseTaxonomy([]byte("topics: {a: [x], b: [z]}"))
-	e := &env{tax: tax}
+	e := &env{tax: tax, reasoning: reasoning.Default()}
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
 		a.add(Record{TS: start.Add(time.Duration(i) * time.Minute), Prompt: fmt.Sprintf("question number %d about x", i),
