@@ -64,6 +64,9 @@ type account struct {
 	// though its text counts only its new parts.
 	cotParts  [8]uint64
 	nCoTParts int
+	// inputs are hashes of the last requests' whole inputs (resampling).
+	inputs  [16]uint64
+	nInputs int
 }
 
 func newAccount(name string, topics int) *account {
@@ -110,7 +113,14 @@ func (a *account) add(r Record, e *env, sc *scratch) {
 		a.tw.add(r.TS, 0)
 		return
 	}
-	a.addParams(r.Params)
+	if nt.public {
+		// A reasoning request or a temperature next to public items is the
+		// evaluation's ("Let's think step by step" after a GSM8K item, at
+		// temperature 0); the sender's own words are still read below.
+		nt.cot = false
+	} else {
+		a.addParams(r.Params)
+	}
 	a.addText(r.TS, nt.text, nt.cot, e, sc)
 }
 
@@ -289,9 +299,7 @@ const seenParts = 64
 // carried one) and whether it carried public items.
 func (a *account) newText(r Record, e *env) newText {
 	ph := fnvString(r.Prompt)
-	if r.Params.N > 1 || (a.sentRecently(ph) && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
-		a.value.resampled++
-	}
+	a.countResample(r, ph)
 	a.remember(ph)
 	var nt newText
 	prompt, pub := e.withoutPublic(r.Prompt)
@@ -342,6 +350,30 @@ func (a *account) newText(r Record, e *env) newText {
 		a.nserved++
 	}
 	return nt
+}
+
+// countResample counts a request that asks again for answers it had: n >
+// 1, or the same whole input (prompt and every context part and turn) as
+// one of the last few requests. An agent re-sends its instruction with new
+// tool results, and a chat re-sends its history with a new question;
+// neither is the same input.
+func (a *account) countResample(r Record, prompt uint64) {
+	h := prompt
+	for _, parts := range [][]string{r.Context, r.Assistant} {
+		for _, c := range parts {
+			h = h*1099511628211 ^ fnvString(c)
+		}
+		h = h*1099511628211 ^ 0xff
+	}
+	repeat := false
+	for _, x := range a.inputs[:min(a.nInputs, len(a.inputs))] {
+		repeat = repeat || x == h
+	}
+	a.inputs[a.nInputs%len(a.inputs)] = h
+	a.nInputs++
+	if r.Params.N > 1 || (repeat && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
+		a.value.resampled++
+	}
 }
 
 // newText is a request's own new text (see account.newText).

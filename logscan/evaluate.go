@@ -280,9 +280,12 @@ type KindTiming struct {
 // ReplayDetection feeds records (in time order) to a fresh scanner and,
 // every step of log time, judges all accounts; an attacker is detected the
 // first time its score (its own risk or its cluster's) exceeds threshold.
-func ReplayDetection(cfg Config, records []Record, labels *Labels, threshold float64, step time.Duration) ([]KindTiming, error) {
+func ReplayDetection(cfg Config, opts Options, records []Record, labels *Labels, threshold float64, step time.Duration) ([]KindTiming, error) {
 	s, err := NewScanner(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.SetOptions(opts); err != nil {
 		return nil, err
 	}
 	if len(records) == 0 {
@@ -322,7 +325,11 @@ func ReplayDetection(cfg Config, records []Record, labels *Labels, threshold flo
 	}
 	judge(next)
 	var out []KindTiming
-	for _, k := range attackKinds {
+	byKind := map[string][]string{}
+	for a, k := range labels.Attackers {
+		byKind[k] = append(byKind[k], a)
+	}
+	for _, k := range orderedKinds(byKind, attackKinds) {
 		kt := KindTiming{Kind: k}
 		var hours []float64
 		var reqs []int

@@ -15,6 +15,7 @@ import (
 
 // simulated is a scan of simulated traffic.
 type simulated struct {
+	opts    logscan.Options
 	labels  *logscan.Labels
 	scanner *logscan.Scanner
 	records []logscan.Record
@@ -24,7 +25,8 @@ type simulated struct {
 // scanSimulated simulates a log under cfg and feeds it to a scanner.
 func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 	t.Helper()
-	var buf bytes.Buffer
+	var buf, accts bytes.Buffer
+	cfg.AccountsOut = &accts
 	labels, err := traffic.Simulate(cfg, &buf)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +39,14 @@ func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simulated{labels: labels, scanner: s}
+	opts := simOptions()
+	if opts.Business, err = logscan.ReadAccounts(context.Background(), &accts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOptions(opts); err != nil {
+		t.Fatal(err)
+	}
+	sim := simulated{opts: opts, labels: labels, scanner: s}
 	st, err := logscan.Read(context.Background(), []string{path}, logscan.DefaultLayout(),
 		func(r logscan.Record) error { s.Add(r); sim.records = append(sim.records, r); return nil }, nil)
 	if err != nil || st.Malformed != 0 {
@@ -51,8 +60,13 @@ func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 func logEvaluation(t *testing.T, lines int, ev logscan.Evaluation) {
 	t.Logf("%d lines; %d benign, %d attacker accounts: AUC %.3f; detected %.3f at 1%% false alarms (threshold %.3f), %.3f at 0.1%% (threshold %.3f); campaigns caught %d/%d",
 		lines, ev.Benign, ev.Attackers, ev.AUC, ev.DetectedAt, ev.Threshold1, ev.Detected01, ev.Threshold0, ev.CampaignsCaught, ev.Campaigns)
+	t.Logf("  actions with the default thresholds: benign %+v of %d; attackers %+v of %d", ev.BenignActions, ev.Benign, ev.AttackerActions, ev.Attackers)
 	for _, k := range ev.PerKind {
-		t.Logf("  %-9s %2d accounts: detected %.2f at 1%%, %.2f at 0.1%%, mean score %.2f", k.Kind, k.Accounts, k.DetectedAt, k.Detected01, k.MeanScore)
+		t.Logf("  %-14s %3d accounts: AUC %.3f, detected %.2f at 1%%, %.2f at 0.1%%, mean score %.2f, actions %+v",
+			k.Kind, k.Accounts, k.AUC, k.DetectedAt, k.Detected01, k.MeanScore, k.Actions)
+	}
+	for _, k := range ev.PerBenignKind {
+		t.Logf("  benign %-14s %3d accounts: %.3f above the 1%% threshold, max score %.2f, actions %+v", k.Kind, k.Accounts, k.Above1, k.MaxScore, k.Actions)
 	}
 }
 
@@ -87,11 +101,11 @@ func benignInClusters(t *testing.T, rep *logscan.Report, labels *logscan.Labels,
 // and an ablation. It asserts only what the note claims as met.
 func TestSimulatorEvaluation(t *testing.T) {
 	measure.Require(t, "the scanner on 65,000 simulated requests, with replay and ablation; about a minute")
-	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 16, Days: 7, Seed: 42})
+	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 28, Days: 7, Seed: 42})
 	ev := sim.scanner.EvaluateWithAblation(sim.labels)
 	logEvaluation(t, sim.lines, ev)
 	_, benignFlagged := benignInClusters(t, sim.scanner.Report(), sim.labels, ev.Threshold1)
-	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.records, sim.labels, ev.Threshold1, time.Hour)
+	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.opts, sim.records, sim.labels, ev.Threshold1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
