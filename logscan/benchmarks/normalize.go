@@ -40,6 +40,11 @@ type wordWriter struct {
 	track bool
 }
 
+// reset empties w for another text, keeping its buffers.
+func (w *wordWriter) reset(track bool) {
+	w.dst, w.ends, w.spans, w.track = w.dst[:0], w.ends[:0], w.spans[:0], track
+}
+
 func (w *wordWriter) run(s string) {
 	start, srcStart := len(w.dst), 0
 	var prev rune
@@ -79,7 +84,12 @@ func (w *wordWriter) endWord(start, srcStart, srcEnd int) {
 	if len(w.dst) == start {
 		return
 	}
-	if r, size := utf8.DecodeRune(w.dst[start:]); start+size == len(w.dst) && unicode.IsLetter(r) {
+	if c := w.dst[start]; start+1 == len(w.dst) && c < utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' { // the common case, without decoding
+			w.dst = w.dst[:start]
+			return
+		}
+	} else if r, size := utf8.DecodeRune(w.dst[start:]); start+size == len(w.dst) && unicode.IsLetter(r) {
 		w.dst = w.dst[:start]
 		return
 	}

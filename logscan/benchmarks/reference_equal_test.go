@@ -1,0 +1,106 @@
+package benchmarks
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"forensics/corpora"
+)
+
+// equalityCorpus is what TestStripMatchesReference compares on: the
+// corpus paragraphs, the labelled reasoning examples, and texts made of
+// fingerprinted paragraphs (whole, cut, edited, upper-cased, several in a
+// row, wrapped around other text), so that both the common path (no
+// item) and every branch of the cutting run.
+func equalityCorpus(t testing.TB) (texts []string, fingerprinted []string) {
+	paras, err := corpora.Paragraphs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paras {
+		if i%7 == 0 && len(strings.Fields(p)) >= 20 && len(fingerprinted) < 1500 {
+			fingerprinted = append(fingerprinted, p)
+		}
+	}
+	texts = append(texts, paras...)
+	texts = append(texts, readExampleTexts(t)...)
+	for i, p := range fingerprinted {
+		q := fingerprinted[(i+1)%len(fingerprinted)]
+		w := strings.Fields(p)
+		texts = append(texts,
+			"Question: "+p+"\nAnswer:",
+			p[:len(p)/2]+"\n"+harvest+"\n"+p[len(p)/2:],
+			"Q: "+p+"\nA: 12\n\nQ: "+q+"\nA:",
+			strings.ToUpper(p),
+			strings.Join(w[:len(w)/3], " ")+" "+strings.Join(w[2*len(w)/3:], " "),
+			strings.Join(append(append([]string{}, w[len(w)/2:]...), w[:len(w)/2]...), " "),
+			p+" "+p,
+		)
+	}
+	return texts, fingerprinted
+}
+
+func readExampleTexts(t testing.TB) []string {
+	f, err := os.Open("../../corpora/reasoning/examples.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e struct{ Text string }
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e.Text)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestStripMatchesReference(t *testing.T) {
+	texts, fingerprinted := equalityCorpus(t)
+	sets := map[string]*Set{"shipped": Default(), "test": testSet(), "paragraphs": Build("paragraphs", fingerprinted)}
+	for name, set := range sets {
+		withHits := 0
+		for _, text := range texts {
+			rest, hits := set.Strip(text)
+			wantRest, wantHits := refStrip(set, text)
+			if rest != wantRest || !reflect.DeepEqual(hits, wantHits) {
+				t.Fatalf("%s set, text %q:\nStrip     %q %+v\nreference %q %+v", name, text, rest, hits, wantRest, wantHits)
+			}
+			if len(hits) > 0 {
+				withHits++
+			}
+		}
+		t.Logf("%s set: %d texts equal, %d of them with items", name, len(texts), withHits)
+	}
+}
+
+// FuzzStripMatchesReference compares Strip with the reference on any
+// text, against a set whose items the seeds carry.
+func FuzzStripMatchesReference(f *testing.F) {
+	set := testSet()
+	for _, s := range []string{
+		farmItem + harvest, "Q: " + codeItem, "ＦＵＬＬ\u0301 5,000 don't", "\xff\xfe", "",
+		"Q: " + farmItem + "\nA: 345\n\nQ: " + bakeryItem + "\nA: 600\n\n" + harvest + "\n\nQ: " + trainItem,
+		quizItem + " " + quizItem, strings.ToUpper(trainItem),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		rest, hits := set.Strip(text)
+		wantRest, wantHits := refStrip(set, text)
+		if rest != wantRest || !reflect.DeepEqual(hits, wantHits) {
+			t.Fatalf("Strip %q %+v, reference %q %+v", rest, hits, wantRest, wantHits)
+		}
+	})
+}
