@@ -104,3 +104,15 @@ func FuzzStripMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// TestPresentHasEveryStoredHash checks the bitmap that lets Strip and
+// Lookup skip a shingle: it must never reject a stored hash.
+func TestPresentHasEveryStoredHash(t *testing.T) {
+	for _, set := range []*Set{Default(), testSet(), Default().Merge(testSet())} {
+		for _, h := range set.hashes {
+			if !set.has(h) {
+				t.Fatalf("stored hash %x rejected", h)
+			}
+		}
+	}
+}

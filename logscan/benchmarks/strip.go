@@ -116,6 +116,9 @@ func (s *Set) findAll(dst []found, words []byte, ends []int) []found {
 			from = ends[pos-Shingle] + 1
 		}
 		h := fnv1a(words[from:ends[pos]])
+		if !s.has(h) {
+			continue
+		}
 		for i := s.find(h); i < len(s.hashes) && s.hashes[i] == h; i++ {
 			dst = append(dst, found{s.items[i], uint32(i), pos})
 		}
