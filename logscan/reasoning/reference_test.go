@@ -7,6 +7,7 @@ package reasoning
 
 import (
 	"math"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -31,12 +32,21 @@ func refScore(m *Model, text string) float64 {
 	return sigmoid(logit)
 }
 
+// refState is the reference's pooled state, as Model kept it.
+type refState struct {
+	f  refFeaturizer
+	wm refWindowMax
+}
+
+var refPool = sync.Pool{New: func() any { return new(refState) }}
+
 func refBest(m *Model, text string) (logit float64, lo, hi int) {
-	f := &refFeaturizer{p: m.p, mask: uint32(1)<<m.p.HashBits - 1}
-	var wm refWindowMax
-	wm.reset(m.p.Window/m.p.Stride, m.bias, m.scale)
-	runes := f.sumRun(text, m.q, &wm)
-	return wm.finish(runes, m.p.Stride)
+	st := refPool.Get().(*refState)
+	defer refPool.Put(st)
+	st.f.p, st.f.mask = m.p, uint32(1)<<m.p.HashBits-1
+	st.wm.reset(m.p.Window/m.p.Stride, m.bias, m.scale)
+	runes := st.f.sumRun(text, m.q, &st.wm)
+	return st.wm.finish(runes, m.p.Stride)
 }
 
 // sumRun is run for scoring: it adds each rune's n-grams' quantised
