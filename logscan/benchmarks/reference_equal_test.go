@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"forensics/corpora"
@@ -114,5 +115,34 @@ func TestPresentHasEveryStoredHash(t *testing.T) {
 				t.Fatalf("stored hash %x rejected", h)
 			}
 		}
+	}
+}
+
+// TestStripConcurrent runs Strip from several goroutines (they share the
+// pool of buffers) and checks each result against the reference.
+func TestStripConcurrent(t *testing.T) {
+	set := testSet()
+	texts := []string{
+		"Q: " + farmItem + "\nA: 345\n\nQ: " + bakeryItem + "\nA: 600\n\n" + harvest + "\n\nQ: " + trainItem,
+		harvest, quizItem + "\n\n" + codeItem, strings.Repeat("plain words without items ", 50),
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				text := texts[(g+i)%len(texts)]
+				rest, hits := set.Strip(text)
+				if wantRest, wantHits := refStrip(set, text); rest != wantRest || !reflect.DeepEqual(hits, wantHits) {
+					errs <- text
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for text := range errs {
+		t.Errorf("concurrent Strip differs from the reference on %q", text)
 	}
 }
