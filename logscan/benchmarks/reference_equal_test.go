@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +145,23 @@ func TestStripConcurrent(t *testing.T) {
 	close(errs)
 	for text := range errs {
 		t.Errorf("concurrent Strip differs from the reference on %q", text)
+	}
+}
+
+// TestWordsMatchReference checks the normalised words and their places
+// against the reference on the corpus: Build reads them too, so the
+// fingerprints of a suite stay the same bytes.
+func TestWordsMatchReference(t *testing.T) {
+	texts, _ := equalityCorpus(t)
+	texts = append(texts, "ＦＵＬＬ\u0301 5,000 don't 2.5. A. (b) x'y ,5 5, 'tis", "\xff\xfe a1 Z9")
+	var w wordWriter
+	for _, text := range texts {
+		w.reset(true)
+		w.run(text)
+		ref := refWordWriter{track: true}
+		ref.run(text)
+		if string(w.dst) != string(ref.dst) || !slices.Equal(w.ends, ref.ends) || !slices.Equal(w.spans, ref.spans) {
+			t.Fatalf("text %q: words %q, reference %q", text, w.dst, ref.dst)
+		}
 	}
 }
