@@ -104,6 +104,12 @@ func FuzzStripMatchesReference(f *testing.F) {
 		if rest != wantRest || !reflect.DeepEqual(hits, wantHits) {
 			t.Fatalf("Strip %q %+v, reference %q %+v", rest, hits, wantRest, wantHits)
 		}
+		w, ref := wordWriter{track: true}, refWordWriter{track: true}
+		w.run(text)
+		ref.run(text)
+		if string(w.dst) != string(ref.dst) || !slices.Equal(w.ends, ref.ends) || !slices.Equal(w.spans, ref.spans) {
+			t.Fatalf("words %q, reference %q", w.dst, ref.dst)
+		}
 	})
 }
 
