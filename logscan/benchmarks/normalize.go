@@ -40,6 +40,11 @@ type wordWriter struct {
 	track bool
 }
 
+// reset empties w for another text, keeping its buffers.
+func (w *wordWriter) reset(track bool) {
+	w.dst, w.ends, w.spans, w.track = w.dst[:0], w.ends[:0], w.spans[:0], track
+}
+
 func (w *wordWriter) run(s string) {
 	start, srcStart := len(w.dst), 0
 	var prev rune
@@ -47,10 +52,14 @@ func (w *wordWriter) run(s string) {
 		if len(w.dst) == start {
 			srcStart = i
 		}
-		if c := s[i]; c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			w.dst = append(w.dst, c) // the common case, without decoding
-			prev = rune(c)
-			i++
+		if lowerOrDigit[s[i]] { // the common case: a run copied as it is
+			j := i + 1
+			for j < len(s) && lowerOrDigit[s[j]] {
+				j++
+			}
+			w.dst = append(w.dst, s[i:j]...)
+			prev = rune(s[j-1])
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -79,7 +88,12 @@ func (w *wordWriter) endWord(start, srcStart, srcEnd int) {
 	if len(w.dst) == start {
 		return
 	}
-	if r, size := utf8.DecodeRune(w.dst[start:]); start+size == len(w.dst) && unicode.IsLetter(r) {
+	if c := w.dst[start]; start+1 == len(w.dst) && c < utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' { // the common case, without decoding
+			w.dst = w.dst[:start]
+			return
+		}
+	} else if r, size := utf8.DecodeRune(w.dst[start:]); start+size == len(w.dst) && unicode.IsLetter(r) {
 		w.dst = w.dst[:start]
 		return
 	}
@@ -89,6 +103,14 @@ func (w *wordWriter) endWord(start, srcStart, srcEnd int) {
 		w.spans = append(w.spans, [2]int{srcStart, srcEnd})
 	}
 }
+
+// lowerOrDigit marks the bytes a–z and 0–9.
+var lowerOrDigit = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}
+	return t
+}()
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 

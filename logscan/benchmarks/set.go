@@ -21,6 +21,10 @@ const (
 	// bucketBits index the sorted hashes by their top bits, so a lookup
 	// scans a short run instead of a binary search over the whole array.
 	bucketBits = 12
+	// presentBits index a bitmap of the hashes' top bits, which rejects
+	// most shingles of a text (nearly all are in no item) with one read
+	// of 32 KiB that stays in cache; the shipped set fills a sixth of it.
+	presentBits = 18
 )
 
 // A Set holds the fingerprints of one or more benchmark suites: 64-bit
@@ -34,6 +38,7 @@ type Set struct {
 	items   []uint32 // items[i] owns hashes[i]
 	shingle []uint8  // shingles each item keeps (≤ PerItem)
 	bucket  []uint32 // bucket[b] is the first index whose hash has top bits ≥ b
+	present []uint64 // bit p is set when a stored hash has top bits p (presentBits of them)
 }
 
 // SuiteInfo names a suite and counts its items.
@@ -79,6 +84,9 @@ func (s *Set) Lookup(text string) (Hit, bool) {
 	words, ends := normalize(make([]byte, 0, len(text)+8), make([]int, 0, len(text)/4+4), text)
 	var found []uint64 // item<<32 | index in hashes, one per (item, stored shingle) present
 	shingles(words, ends, func(_ int, h uint64) {
+		if !s.has(h) {
+			return
+		}
 		for i := s.find(h); i < len(s.hashes) && s.hashes[i] == h; i++ {
 			found = append(found, uint64(s.items[i])<<32|uint64(i))
 		}
@@ -86,12 +94,28 @@ func (s *Set) Lookup(text string) (Hit, bool) {
 	return s.best(found)
 }
 
+// has reports whether h may be stored: false means it is not.
+func (s *Set) has(h uint64) bool {
+	p := h >> (64 - presentBits)
+	return s.present[p/64]&(1<<(p%64)) != 0
+}
+
 // find returns the first index i with hashes[i] ≥ h.
 func (s *Set) find(h uint64) int {
 	b := h >> (64 - bucketBits)
 	lo, hi := int(s.bucket[b]), int(s.bucket[b+1])
-	return lo + sort.Search(hi-lo, func(j int) bool { return s.hashes[lo+j] >= h })
+	if hi-lo > linearRun {
+		return lo + sort.Search(hi-lo, func(j int) bool { return s.hashes[lo+j] >= h })
+	}
+	for lo < hi && s.hashes[lo] < h {
+		lo++
+	}
+	return lo
 }
+
+// linearRun is the longest bucket find scans in order rather than by
+// bisection (the shipped set's buckets hold about 11 hashes).
+const linearRun = 32
 
 // best counts the distinct stored shingles found per item (a text may
 // repeat a shingle) and picks the best item that passes the threshold.
@@ -165,6 +189,11 @@ func assemble(suites []SuiteInfo, entries []entry) *Set {
 		if s.shingle[e.item] < 255 {
 			s.shingle[e.item]++
 		}
+	}
+	s.present = make([]uint64, 1<<presentBits/64)
+	for _, h := range s.hashes {
+		p := h >> (64 - presentBits)
+		s.present[p/64] |= 1 << (p % 64)
 	}
 	s.bucket = make([]uint32, 1<<bucketBits+1)
 	for b := range s.bucket {

@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -25,6 +26,9 @@ const minRunHits = 2
 // benchmark item around a harvesting prompt, so the item excuses itself
 // and nothing else. The rest is cut from the NFKC form of the text; an
 // item's first and last few words may stay in it.
+//
+// A text with no item costs one pass and allocates nothing beyond its
+// NFKC form (none for ASCII): Strip runs on every part of every request.
 func (s *Set) Strip(text string) (rest string, hits []Hit) {
 	if s == nil || len(s.hashes) == 0 {
 		return text, nil
@@ -32,77 +36,135 @@ func (s *Set) Strip(text string) (rest string, hits []Hit) {
 	if !isASCII(text) {
 		text = norm.NFKC.String(text)
 	}
-	w := wordWriter{track: true}
-	w.run(text)
-	type found struct {
-		item, index uint32
-		pos         int // the shingle's last word
+	sc := stripPool.Get().(*stripScratch)
+	defer sc.release()
+	sc.w.reset(true)
+	sc.w.run(text)
+	sc.finds = s.findAll(sc.finds[:0], sc.w.dst, sc.w.ends)
+	if len(sc.finds) < MinShared {
+		return text, nil // no item can match: the common case
 	}
-	var all []found
-	shingles(w.dst, w.ends, func(pos int, h uint64) {
-		for i := s.find(h); i < len(s.hashes) && s.hashes[i] == h; i++ {
-			all = append(all, found{s.items[i], uint32(i), pos})
-		}
-	})
-	slices.SortFunc(all, func(a, b found) int {
+	slices.SortFunc(sc.finds, func(a, b found) int {
 		if a.item != b.item {
 			return int(a.item) - int(b.item)
 		}
 		return a.pos - b.pos
 	})
-	covered := make([]bool, len(w.ends))
-	type placed struct {
-		Hit
-		first int
-	}
-	var inText []placed
-	for i := 0; i < len(all); {
+	sc.covered = slices.Grow(sc.covered[:0], len(sc.w.ends))[:len(sc.w.ends)]
+	clear(sc.covered)
+	sc.placed = sc.placed[:0]
+	for i := 0; i < len(sc.finds); {
 		j := i
-		for j < len(all) && all[j].item == all[i].item {
+		for j < len(sc.finds) && sc.finds[j].item == sc.finds[i].item {
 			j++
 		}
-		if hit, ok := s.hitOf(all[i].item, distinctIndexes(all[i:j], func(f found) uint32 { return f.index })); ok {
-			positions := onePositionEach(all[i:j], func(f found) (uint32, int) { return f.index, f.pos })
-			markRuns(covered, positions)
-			inText = append(inText, placed{hit, positions[0]})
-		}
+		sc.place(s, sc.finds[i:j])
 		i = j
 	}
-	slices.SortFunc(inText, func(a, b placed) int { return a.first - b.first })
-	for _, p := range inText {
-		hits = append(hits, p.Hit)
+	if len(sc.placed) == 0 {
+		return text, nil
 	}
-	return cutCovered(text, w.spans, covered), hits
+	slices.SortFunc(sc.placed, func(a, b placed) int { return a.first - b.first })
+	hits = make([]Hit, len(sc.placed))
+	for i, p := range sc.placed {
+		hits[i] = p.Hit
+	}
+	return cutCovered(text, sc.w.spans, sc.covered), hits
 }
 
-// distinctIndexes counts the distinct stored shingles among the finds.
-func distinctIndexes[T any](fs []T, index func(T) uint32) int {
-	seen := make(map[uint32]bool, len(fs))
-	for _, f := range fs {
-		seen[index(f)] = true
-	}
-	return len(seen)
+// found is a stored shingle of an item present in a text.
+type found struct {
+	item, index uint32
+	pos         int // the shingle's last word
 }
 
-// onePositionEach keeps, of the places a stored shingle occurs (finds
-// sorted by position), the one nearest the item's middle, and returns
-// them sorted: an item holds a shingle once, and another copy is the
-// sender's own words repeating a phrase of the item.
-func onePositionEach[T any](fs []T, key func(T) (index uint32, pos int)) []int {
-	_, mid := key(fs[len(fs)/2])
-	nearest := map[uint32]int{}
-	for _, f := range fs {
-		index, pos := key(f)
-		if p, ok := nearest[index]; !ok || abs(pos-mid) < abs(p-mid) {
-			nearest[index] = pos
+// placed is a matched item and the first word of its stretch.
+type placed struct {
+	Hit
+	first int
+}
+
+// stripScratch is one Strip's reusable buffers.
+type stripScratch struct {
+	w         wordWriter
+	finds     []found
+	byIndex   []found
+	positions []int
+	covered   []bool
+	placed    []placed
+}
+
+var stripPool = sync.Pool{New: func() any { return new(stripScratch) }}
+
+// maxPooledWords bounds the buffers a scratch keeps for the next text, so
+// that one huge text does not pin its memory.
+const maxPooledWords = 1 << 16
+
+func (sc *stripScratch) release() {
+	if cap(sc.w.ends) > maxPooledWords || cap(sc.finds) > maxPooledWords {
+		return
+	}
+	stripPool.Put(sc)
+}
+
+// findAll appends the stored shingles present in the normalised words,
+// in order of position.
+func (s *Set) findAll(dst []found, words []byte, ends []int) []found {
+	for pos := Shingle - 1; pos < len(ends); pos++ {
+		from := 0
+		if pos >= Shingle {
+			from = ends[pos-Shingle] + 1
+		}
+		h := fnv1a(words[from:ends[pos]])
+		if !s.has(h) {
+			continue
+		}
+		for i := s.find(h); i < len(s.hashes) && s.hashes[i] == h; i++ {
+			dst = append(dst, found{s.items[i], uint32(i), pos})
 		}
 	}
-	out := make([]int, 0, len(nearest))
-	for _, pos := range nearest {
-		out = append(out, pos)
+	return dst
+}
+
+// place records the item of finds (one item's, sorted by position) if the
+// text matches it, marking the words it covers.
+func (sc *stripScratch) place(s *Set, finds []found) {
+	sc.byIndex = append(sc.byIndex[:0], finds...)
+	slices.SortStableFunc(sc.byIndex, func(a, b found) int { return int(a.index) - int(b.index) })
+	shared := 0
+	for i := range sc.byIndex {
+		if i == 0 || sc.byIndex[i].index != sc.byIndex[i-1].index {
+			shared++
+		}
 	}
-	slices.Sort(out)
-	return out
+	hit, ok := s.hitOf(finds[0].item, shared)
+	if !ok {
+		return
+	}
+	sc.positions = onePositionEach(sc.positions[:0], sc.byIndex, finds[len(finds)/2].pos)
+	markRuns(sc.covered, sc.positions)
+	sc.placed = append(sc.placed, placed{hit, sc.positions[0]})
+}
+
+// onePositionEach appends, of the places a stored shingle occurs (finds
+// sorted by index, then position), the one nearest the item's middle mid
+// (the earliest of equally near ones), and sorts them: an item holds a
+// shingle once, and another copy is the sender's own words repeating a
+// phrase of the item.
+func onePositionEach(dst []int, byIndex []found, mid int) []int {
+	for i := 0; i < len(byIndex); {
+		best := byIndex[i].pos
+		j := i + 1
+		for ; j < len(byIndex) && byIndex[j].index == byIndex[i].index; j++ {
+			if p := byIndex[j].pos; abs(p-mid) < abs(best-mid) {
+				best = p
+			}
+		}
+		dst = append(dst, best)
+		i = j
+	}
+	slices.Sort(dst)
+	return dst
 }
 
 func abs(x int) int {
@@ -145,6 +207,7 @@ func markRuns(covered []bool, positions []int) {
 // removed stretch replaced by one newline.
 func cutCovered(text string, spans [][2]int, covered []bool) string {
 	var b strings.Builder
+	b.Grow(len(text))
 	last := 0
 	for i := 0; i < len(covered); {
 		if !covered[i] {

@@ -92,53 +92,6 @@ func (f *featurizer) run(text string, emit func([]gram)) int {
 	return f.pos
 }
 
-// sumRun is run for scoring: it adds each rune's n-grams' quantised
-// weights to wm directly, without materialising them (the hot path).
-func (f *featurizer) sumRun(text string, q []int8, wm *windowMax) int {
-	f.pos, f.space = 0, false
-	f.sum(' ', q, wm)
-	for len(text) > 0 {
-		cut := chunkCut(text)
-		f.buf = norm.NFKC.AppendString(f.buf[:0], text[:cut])
-		text = text[cut:]
-		for b := f.buf; len(b) > 0; {
-			r, size := rune(b[0]), 1
-			if r >= utf8.RuneSelf {
-				r, size = utf8.DecodeRune(b)
-			}
-			b = b[size:]
-			if !invisible(r) {
-				f.sum(fold(r), q, wm)
-			}
-		}
-	}
-	f.sum(' ', q, wm)
-	return f.pos
-}
-
-// sum is push for sumRun.
-func (f *featurizer) sum(r rune, q []int8, wm *windowMax) {
-	if !f.add(r) {
-		return
-	}
-	end := f.pos - 1
-	h := uint32(2166136261)
-	word := false
-	c, k := 0, 0
-	for n := 1; n <= f.p.MaxN && n <= f.pos; n++ {
-		i := uint(end-n+1) % maxN
-		h = (h ^ uint32(f.ring[i])) * 16777619
-		word = word || f.isWord[i]
-		if n >= f.p.MinN && word {
-			c += int(q[finalize(h, n)&f.mask])
-			k++
-		}
-	}
-	if k > 0 {
-		wm.add(end/f.p.Stride, float64(c), k)
-	}
-}
-
 // fold maps white space to ' ' and letters to lower case.
 func fold(r rune) rune {
 	if r < utf8.RuneSelf {

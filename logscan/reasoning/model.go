@@ -22,16 +22,10 @@ type Model struct {
 	pool  sync.Pool // *scorer
 }
 
-// scorer is one scoring pass's reusable state.
-type scorer struct {
-	f  *featurizer
-	wm windowMax
-}
-
 // set makes m the model of these parameters and quantised weights.
 func (m *Model) set(p Params, bias, scale float64, q []int8) {
 	m.p, m.bias, m.scale, m.q = p, bias, scale, q
-	m.pool.New = func() any { return &scorer{f: newFeaturizer(p)} }
+	m.pool.New = func() any { return new(scorer) }
 }
 
 // Params returns what the model reads.
@@ -51,9 +45,7 @@ func (m *Model) Reasoning(text string) bool { return m.Score(text) >= Threshold 
 func (m *Model) best(text string) (logit float64, lo, hi int) {
 	sc := m.pool.Get().(*scorer)
 	defer m.pool.Put(sc)
-	sc.wm.reset(m.p.Window/m.p.Stride, m.bias, m.scale)
-	runes := sc.f.sumRun(text, m.q, &sc.wm)
-	return sc.wm.finish(runes, m.p.Stride)
+	return sc.run(m, text)
 }
 
 // Contribution is one n-gram's part in a window's score.

@@ -27,71 +27,65 @@ func windowScore(bias, scale float64, blocks []blockSum) float64 {
 		c += b.c
 		n += b.n
 	}
+	return scoreOf(bias, scale, c, n)
+}
+
+// scoreOf is the score of a window of n n-grams whose weights sum to
+// scale × c.
+func scoreOf(bias, scale, c float64, n int) float64 {
 	if n == 0 {
 		return bias
 	}
 	return bias + float64(scale*c)/math.Sqrt(float64(n))
 }
 
-// windowMax streams a text's blocks and keeps its best window, in memory
-// of one window's blocks.
+// windowMax streams a text's blocks and keeps its best window, holding the
+// last k blocks' sums in a ring and the window's total as a running sum,
+// so that a rune costs the same whatever the windows' overlap. The sums
+// are of quantised (integer) weights: exact in any order, so the score is
+// the same bits as windowScore's over the window's blocks.
 type windowMax struct {
-	k      int // blocks per window
-	bias   float64
-	scale  float64
-	ring   []blockSum // the last k blocks, by index mod k
-	cur    int        // index of the block being filled
-	sum    blockSum
-	best   float64
-	bestLo int // first and last block of the best window
-	bestHi int
-	seen   bool
-	tmp    []blockSum
+	k          int // blocks per window
+	bias       float64
+	scale      float64
+	ring       []intSum // the last k blocks, by index mod k
+	cur        int      // index of the block being filled
+	block, win intSum   // the current block; blocks cur-k+1 … cur-1
+	best       float64
+	bestLo     int // first and last block of the best window
+	bestHi     int
+	seen       bool
 }
+
+// intSum is a block's or window's total quantised weight and n-gram count.
+type intSum struct{ c, n int }
 
 func (w *windowMax) reset(k int, bias, scale float64) {
-	w.k, w.bias, w.scale, w.cur, w.sum, w.seen = k, bias, scale, 0, blockSum{}, false
+	w.k, w.bias, w.scale, w.cur, w.seen = k, bias, scale, 0, false
+	w.block, w.win = intSum{}, intSum{}
 	if cap(w.ring) < k {
-		w.ring, w.tmp = make([]blockSum, k), make([]blockSum, 0, k)
+		w.ring = make([]intSum, k)
 	}
 	w.ring = w.ring[:k]
-}
-
-// add counts n n-grams of total weight c in block blk (blocks come in
-// order).
-func (w *windowMax) add(blk int, c float64, n int) {
-	for w.cur < blk {
-		w.close(false)
-	}
-	w.sum.c += c
-	w.sum.n += n
 }
 
 // close ends the current block and scores the window ending at it when
 // it is a full one, or when final.
 func (w *windowMax) close(final bool) {
-	w.ring[w.cur%w.k] = w.sum
+	w.win.c += w.block.c
+	w.win.n += w.block.n
 	if w.cur >= w.k-1 || final {
-		lo := max(0, w.cur-w.k+1)
-		w.tmp = w.tmp[:0]
-		for b := lo; b <= w.cur; b++ {
-			w.tmp = append(w.tmp, w.ring[b%w.k])
+		if s := scoreOf(w.bias, w.scale, float64(w.win.c), w.win.n); !w.seen || s > w.best {
+			w.best, w.bestLo, w.bestHi, w.seen = s, max(0, w.cur-w.k+1), w.cur, true
 		}
-		if s := windowScore(w.bias, w.scale, w.tmp); !w.seen || s > w.best {
-			w.best, w.bestLo, w.bestHi, w.seen = s, lo, w.cur, true
-		}
+	}
+	slot := &w.ring[w.cur%w.k]
+	*slot = w.block
+	if w.cur >= w.k-1 { // the oldest block leaves the next window
+		old := w.ring[(w.cur+1)%w.k]
+		w.win.c -= old.c
+		w.win.n -= old.n
 	}
 	w.cur++
-	w.sum = blockSum{}
-}
-
-// finish closes the text's last block (of a text of runes runes) and
-// returns the best window's score and its blocks.
-func (w *windowMax) finish(runes, stride int) (best float64, lo, hi int) {
-	last := max(0, (runes-1)/stride)
-	for w.cur < last {
-		w.close(false)
-	}
-	w.close(true)
-	return w.best, w.bestLo, w.bestHi
+	w.block = intSum{}
 }
