@@ -95,7 +95,7 @@ type env struct {
 // benchmark item counts in volume and timing only.
 func (a *account) add(r Record, e *env, sc *scratch) {
 	a.requests++
-	a.tokens += r.PromptTokens + r.CompletionTokens
+	a.tokens += clampTokens(r.PromptTokens) + clampTokens(r.CompletionTokens)
 	a.addTime(r.TS)
 	a.addSource(r.IP, r.UserAgent)
 	a.value.addTokens(r)
@@ -103,23 +103,17 @@ func (a *account) add(r Record, e *env, sc *scratch) {
 		a.value.flagship++
 	}
 	nt := a.newText(r, e)
+	a.value.ownBytes += int64(len(nt.text))
 	if nt.public {
 		a.value.public++
 	}
+	// A temperature next to public items is the evaluation's (greedy
+	// decoding of a benchmark); every other parameter counts.
+	a.addParams(r.Params, !nt.public)
 	if nt.text == "" {
-		// Nothing of the sender's own: public items only (an evaluation
-		// at temperature 0 is not a request for unwatermarked text), or
-		// nothing new.
+		// Nothing of the sender's own: public items only, or nothing new.
 		a.tw.add(r.TS, 0)
 		return
-	}
-	if nt.public {
-		// A reasoning request or a temperature next to public items is the
-		// evaluation's ("Let's think step by step" after a GSM8K item, at
-		// temperature 0); the sender's own words are still read below.
-		nt.cot = false
-	} else {
-		a.addParams(r.Params)
 	}
 	a.addText(r.TS, nt.text, nt.cot, e, sc)
 }
@@ -148,7 +142,7 @@ func (a *account) addTime(ts time.Time) {
 
 // addParams counts the parameters a harvest uses: logprobs, logit bias,
 // several answers, temperature sweeps and temperatures below the floor.
-func (a *account) addParams(p Params) {
+func (a *account) addParams(p Params, countLow bool) {
 	if p.TopLogprobs > 0 {
 		a.logprobs++
 	}
@@ -161,7 +155,7 @@ func (a *account) addParams(p Params) {
 	if t := math.Round(p.Temperature*100) / 100; p.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
 		a.temps[t]++
 	}
-	if p.HasTemperature && p.Temperature < LowTemperature {
+	if countLow && p.HasTemperature && p.Temperature < LowTemperature {
 		a.lowTemp++
 	}
 }
@@ -302,9 +296,16 @@ func (a *account) newText(r Record, e *env) newText {
 	a.countResample(r, ph)
 	a.remember(ph)
 	var nt newText
-	prompt, pub := e.withoutPublic(r.Prompt)
-	nt.text, nt.public = prompt, pub
-	nt.cot = prompt != "" && e.reasons(prompt)
+	// The prompt: a reasoning request beside public items is the
+	// evaluation's ("Let's think step by step" after a GSM8K item) and not
+	// counted; what else the sender wrote is read as usual, unless it is
+	// only a wrapper (fewer than minOwnWords words).
+	if prompt, pub, own := e.withoutPublic(r.Prompt); own {
+		nt.text, nt.public = prompt, pub
+		nt.cot = !pub && prompt != "" && e.reasons(prompt)
+	} else {
+		nt.public = true
+	}
 	if len(r.Assistant) > 0 {
 		a.value.withAssistant++
 	}
@@ -317,17 +318,20 @@ func (a *account) newText(r Record, e *env) newText {
 		}
 		a.remember(h)
 		if assistant && a.wasServed(c) {
+			a.value.ownBytes += int64(len(c)) // replayed: the conversation's weight
 			return
 		}
-		rest, pub := e.withoutPublic(c)
+		// A context part is asked about whatever is left of it: a system
+		// prompt of one public item and "Reason step by step" still asks.
+		rest, pub, own := e.withoutPublic(c)
 		nt.public = nt.public || pub
-		if rest == "" {
-			return
-		}
-		if e.reasons(rest) {
+		if strings.TrimSpace(rest) != "" && e.reasons(rest) {
 			nt.cot = true
 			a.cotParts[a.nCoTParts%len(a.cotParts)] = h
 			a.nCoTParts++
+		}
+		if !own {
+			return
 		}
 		fabricated = fabricated || assistant
 		if nt.text == "" {

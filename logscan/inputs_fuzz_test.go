@@ -39,8 +39,8 @@ func FuzzBaseline(f *testing.F) {
 		}
 		for _, d := range append([]dist{b.Scores}, valuesOf(b)...) {
 			for _, v := range []float64{-1, 0, 0.5, 1e9} {
-				x := d.decades(v, nil)
-				if math.IsNaN(x) || x < 0 || x > maxDecades+math.Log10(float64(d.N)+1) {
+				x := d.decades(v, nil, true)
+				if math.IsNaN(x) || x < 0 || x > maxExcess+math.Log10(float64(d.N)+1) {
 					t.Fatalf("decades %v of %v against %+v", x, v, d)
 				}
 				if q := d.tail(v, []float64{v}); math.IsNaN(q) || q < 0 || q > 1 {

@@ -250,9 +250,10 @@ type Verdict struct {
 	// timing); systematic use alone is not extraction.
 	What float64 `json:"what"`
 	How  float64 `json:"how"`
-	// BenignTail is the share of the reference's accounts that score at
-	// least as high (the false-alarm rate of a threshold here).
-	BenignTail float64 `json:"benign_tail"`
+	// ReferenceTail is the share of the reference's accounts that score
+	// at least as high: with the prior or a baseline, the benign
+	// false-alarm rate of a threshold here.
+	ReferenceTail float64 `json:"reference_tail"`
 	// Risk is Score / (Score + 5) in [0, 1): 0.5 at the default throttle
 	// score, for dashboards that want a bounded number.
 	Risk     float64  `json:"risk"`
@@ -328,10 +329,9 @@ type Options struct {
 	// Baseline calibrates the scores against benign traffic scanned
 	// before; nil: against the log's own accounts pooled with a prior.
 	Baseline *Baseline
-	// Reference is RefPooled (the default) or RefLog (no prior).
+	// Reference, without a baseline, is RefPrior (the default) or RefLog.
 	Reference string
-	// Prior replaces the shipped prior (ShippedPrior) in a pooled
-	// reference.
+	// Prior replaces the shipped prior (ShippedPrior).
 	Prior *Baseline
 	// Business is the accounts file.
 	Business Accounts
@@ -355,7 +355,7 @@ func (s *Scanner) SetOptions(o Options) error {
 		s.env.reasoning = reasoning.Default()
 	}
 	switch o.Reference {
-	case "", RefPooled:
+	case "", RefPrior:
 		s.prior, s.priorName = o.Prior, "given prior"
 		if o.Prior == nil {
 			p, err := ShippedPrior()
@@ -367,7 +367,7 @@ func (s *Scanner) SetOptions(o Options) error {
 	case RefLog:
 		s.prior = nil
 	default:
-		return fmt.Errorf("reference %q: want %q or %q", o.Reference, RefPooled, RefLog)
+		return fmt.Errorf("reference %q: want %q or %q", o.Reference, RefPrior, RefLog)
 	}
 	return nil
 }
@@ -434,8 +434,8 @@ func (s *Scanner) Report() *Report {
 		rep.Accounts = append(rep.Accounts, ar)
 	}
 	ref.setScores(rep.Accounts)
-	if float64(ref.scores.N) < 1/s.cfg.Actions.AlertTail {
-		rep.Reference.Note += fmt.Sprintf("; %d reference accounts cannot resolve a benign tail of %g, so actions follow the score thresholds alone", ref.scores.N, s.cfg.Actions.AlertTail)
+	if a := s.cfg.Actions; float64(ref.scores.N) < 1/math.Min(a.AlertTail, math.Min(a.ThrottleTail, a.SuspendTail)) {
+		rep.Reference.Note += fmt.Sprintf("; %d reference accounts cannot resolve every action's tail limit, and an action they cannot resolve is not given", ref.scores.N)
 	}
 	for i := range rep.Accounts {
 		ar := &rep.Accounts[i]
@@ -444,7 +444,7 @@ func (s *Scanner) Report() *Report {
 			self = []float64{ar.Score}
 		}
 		ref.act(&ar.Verdict, s.cfg.Actions, self)
-		s.capByBusiness(&ar.Verdict, ar.Business)
+		capByBusiness(&ar.Verdict, ar.Business, ar.First)
 	}
 	rep.Clusters = s.clusters(rep, ref)
 	sort.SliceStable(rep.Accounts, func(i, j int) bool { return rep.Accounts[i].Score > rep.Accounts[j].Score })
@@ -452,9 +452,10 @@ func (s *Scanner) Report() *Report {
 }
 
 // capByBusiness lowers the action of an account the business vouches for
-// to an alert: a person then decides. The evidence is left as it is.
-func (s *Scanner) capByBusiness(v *Verdict, b *AccountInfo) {
-	if !b.Trusted() || (v.Action != "throttle" && v.Action != "suspend") {
+// (as of first, its first request) to an alert: a person then decides.
+// The evidence is left as it is.
+func capByBusiness(v *Verdict, b *AccountInfo, first time.Time) {
+	if !b.Trusted(first) || (v.Action != "throttle" && v.Action != "suspend") {
 		return
 	}
 	why := "allow-listed"

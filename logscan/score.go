@@ -68,11 +68,6 @@ var familyOf = map[string]family{
 	IndTiming:  famTiming, IndClock: famTiming,
 }
 
-// maxDecades caps how far extrapolation beyond every reference account
-// takes one indicator's evidence: no single measurement should outweigh
-// several.
-const maxDecades = 6
-
 // breadthGate is the weight of the breadth family given the answers'
 // share of the account's tokens: 0.1 at 20% or less (labels, grounded
 // answers, summaries), 1 at 60% or more (questions answered at length).
@@ -98,9 +93,15 @@ type dist struct {
 
 // decades is the evidence of value v against the distribution, leaving
 // out excl: values of the distribution that belong to the judged entity
-// itself (an account's own value; a cluster's members' values, so that a
-// campaign's heads do not hide their body).
-func (d dist) decades(v float64, excl []float64) float64 {
+// itself (an account's own value; a cluster's members' values). Beyond
+// every reference value it grows by one decade per spread (from the
+// median to the largest value), by at most maxExcess decades, and only
+// when extrapolate is set: the reference must be one the client cannot
+// write to (the prior or a baseline, not the scanned log, where two decoy
+// accounts would set the anchor), with at least minExtrapolate values
+// and a spread (in a reference where every account has 0, any value would
+// be "infinitely" rare).
+func (d dist) decades(v float64, excl []float64, extrapolate bool) float64 {
 	cnt, others, top, ok := d.others(v, excl)
 	if !ok {
 		return 0
@@ -109,17 +110,18 @@ func (d dist) decades(v float64, excl []float64) float64 {
 		return math.Max(0, math.Log10(0.5*(others+1)/(cnt+1)))
 	}
 	base := math.Log10(0.5 * (others + 1))
-	if math.IsInf(top, -1) {
+	spread := top - d.Sorted[len(d.Sorted)/2]
+	if !extrapolate || math.IsInf(top, -1) || len(d.Sorted) < minExtrapolate || !(spread > 0) {
 		return base
 	}
-	spread := top - d.Sorted[len(d.Sorted)/2]
-	if !(spread > 0) {
-		spread = math.Max(math.Abs(top)*0.1, 1e-3)
-	}
-	// Beyond the reference the evidence grows to maxDecades (or stays at
-	// base, in a reference so large that base exceeds it).
-	return math.Min(math.Max(maxDecades, base), base+math.Max(0, v-top)/spread)
+	return base + math.Min(maxExcess, math.Max(0, v-top)/spread)
 }
+
+// Extrapolation bounds (see decades).
+const (
+	maxExcess      = 2
+	minExtrapolate = 100
+)
 
 // others counts the distribution's values at or above v once excl is left
 // out (scaled to the accounts a sample stands for), how many accounts
@@ -170,30 +172,38 @@ func (d dist) tail(v float64, excl []float64) float64 {
 
 // reference holds the distributions scores are calibrated against.
 type reference struct {
-	dists  map[string]dist
-	scores dist
-	self   bool      // the log's own accounts are in it
-	prior  *Baseline // pooled in, if any
-	info   ReferenceInfo
+	dists       map[string]dist
+	scores      dist
+	self        bool // the log's own accounts are in it
+	extrapolate bool // benign traffic the client cannot write to
+	info        ReferenceInfo
 }
 
 // Reference kinds (Options.Reference).
 const (
-	// RefPooled is the log's own accounts pooled with a prior baseline
-	// (the shipped one unless Options.Prior is set): the default.
-	RefPooled = "pooled"
-	// RefLog is the log's own accounts alone.
+	// RefPrior is the shipped prior of simulated benign traffic (or
+	// Options.Prior): the default without a baseline.
+	RefPrior = "prior"
+	// RefLog is the log's own accounts, each against the others: no
+	// simulated data, but a campaign of many alike accounts (or a few
+	// decoys) can raise its own reference, so nothing is extrapolated
+	// and the report says so.
 	RefLog = "log"
 )
 
-// reference builds the calibration: the baseline's, or the log's own
-// accounts' values pooled with the prior's.
+// reference builds the calibration: the baseline's, the prior's, or the
+// log's own accounts' values. Only a baseline or the prior is benign
+// traffic the client cannot write to; the scanned log is not.
 func (s *Scanner) reference(inds [][]Indicator) *reference {
 	if b := s.baseline; b != nil {
-		return &reference{dists: b.Values, scores: b.Scores, info: ReferenceInfo{Source: "baseline", Accounts: b.Accounts,
+		return &reference{dists: b.Values, scores: b.Scores, extrapolate: true, info: ReferenceInfo{Source: "baseline", Accounts: b.Accounts,
 			Note: fmt.Sprintf("calibrated on a baseline of %d benign accounts (scan-logs calibrate)", b.Accounts)}}
 	}
-	ref := &reference{dists: map[string]dist{}, self: true, prior: s.prior, info: ReferenceInfo{Source: RefLog, Accounts: len(inds)}}
+	if p := s.prior; p != nil {
+		return &reference{dists: p.Values, scores: p.Scores, extrapolate: true, info: ReferenceInfo{Source: RefPrior, Accounts: p.Accounts,
+			Note: fmt.Sprintf("calibrated on %s (%d accounts), not on your traffic: give --baseline from scan-logs calibrate on your own benign logs", s.priorName, p.Accounts)}}
+	}
+	ref := &reference{dists: map[string]dist{}, self: true, info: ReferenceInfo{Source: RefLog, Accounts: len(inds)}}
 	values := map[string][]float64{}
 	for _, in := range inds {
 		for _, x := range in {
@@ -206,22 +216,12 @@ func (s *Scanner) reference(inds [][]Indicator) *reference {
 		sort.Float64s(xs)
 		ref.dists[name] = dist{Sorted: xs, N: len(xs)}
 	}
-	if p := s.prior; p != nil && p.Accounts > 0 {
-		for name, d := range p.Values {
-			ref.dists[name] = pool(ref.dists[name], d)
-		}
-		ref.info.Source = RefPooled
-		ref.info.Accounts += p.Accounts
-		ref.info.Note = fmt.Sprintf("calibrated on this log's %d accounts, each against the others, pooled with a prior of %d benign accounts (%s); give --baseline from your own benign traffic",
-			len(inds), p.Accounts, s.priorName)
-		return ref
-	}
-	ref.info.Note = fmt.Sprintf("calibrated on this log's own %d accounts, each against the others: a campaign of many alike accounts raises its own reference (clusters judge it as one); give --baseline from benign traffic", len(inds))
+	ref.info.Note = fmt.Sprintf("calibrated on this log's own %d accounts, each against the others: they are not known to be benign, a campaign of many alike accounts raises its own reference, and nothing beyond the largest other value is extrapolated; give --baseline from benign traffic", len(inds))
 	return ref
 }
 
 // setScores sets the reference's score distribution from the log's
-// accounts (and the prior's), once every account is scored.
+// accounts when the log is the reference.
 func (ref *reference) setScores(accts []AccountReport) {
 	if !ref.self {
 		return
@@ -232,9 +232,6 @@ func (ref *reference) setScores(accts []AccountReport) {
 	}
 	sort.Float64s(scores)
 	ref.scores = dist{Sorted: scores, N: len(scores)}
-	if ref.prior != nil {
-		ref.scores = pool(ref.scores, ref.prior.Scores)
-	}
 }
 
 // score fills the indicators' evidence and returns the verdict's score
@@ -261,7 +258,7 @@ func (ref *reference) score(inds []Indicator, cfg Config, excl func(name string)
 		case ref.self:
 			ex = []float64{in.Value}
 		}
-		d := ref.dists[in.Name].decades(in.Value, ex)
+		d := ref.dists[in.Name].decades(in.Value, ex, ref.extrapolate)
 		in.Decades = math.Round(d*100) / 100
 		fam[f] = math.Max(fam[f], d)
 	}
@@ -302,11 +299,11 @@ func fired(inds []Indicator) []string {
 // act sets the verdict's benign tail and action. excl are the reference
 // scores that belong to the judged entity.
 func (ref *reference) act(v *Verdict, a Actions, excl []float64) {
-	v.BenignTail = ref.scores.tail(v.Score, excl)
-	v.BenignTail = math.Round(v.BenignTail*1e5) / 1e5
-	// A tail limit the reference is too small to resolve is waived: the
-	// score thresholds alone then decide (the report's note says so).
-	within := func(limit float64) bool { return float64(ref.scores.N) < 1/limit || v.BenignTail <= limit }
+	v.ReferenceTail = ref.scores.tail(v.Score, excl)
+	v.ReferenceTail = math.Round(v.ReferenceTail*1e5) / 1e5
+	// An action whose tail limit the reference is too small to resolve is
+	// not given: a score alone is not calibrated.
+	within := func(limit float64) bool { return float64(ref.scores.N) >= 1/limit && v.ReferenceTail <= limit }
 	v.Action, v.Throttle = "none", 0
 	switch {
 	case v.Score >= a.Suspend && v.What >= a.SuspendWhat && within(a.SuspendTail):
@@ -366,12 +363,12 @@ func campaignBreadth(inds []Indicator, members []*account) {
 func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, names []string, members []int) Verdict {
 	var excl map[string][]float64
 	var scores []float64
+	byName := map[string]*AccountReport{}
+	for i := range rep.Accounts {
+		byName[rep.Accounts[i].Account] = &rep.Accounts[i]
+	}
 	if ref.self {
 		excl = map[string][]float64{}
-		byName := map[string]*AccountReport{}
-		for i := range rep.Accounts {
-			byName[rep.Accounts[i].Account] = &rep.Accounts[i]
-		}
 		for _, m := range members {
 			ar := byName[names[m]]
 			scores = append(scores, ar.Score)
@@ -384,5 +381,27 @@ func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, 
 	}
 	v := ref.score(inds, cfg, func(name string) []float64 { return excl[name] })
 	ref.act(&v, cfg.Actions, scores)
+	capClusterByBusiness(&v, rep, names, members)
 	return v
+}
+
+// capClusterByBusiness caps a cluster whose every member the business
+// vouches for, as each member alone would be: the gateway applies a
+// cluster's action to its members.
+func capClusterByBusiness(v *Verdict, rep *Report, names []string, members []int) {
+	byName := map[string]*AccountReport{}
+	for i := range rep.Accounts {
+		byName[rep.Accounts[i].Account] = &rep.Accounts[i]
+	}
+	var first *AccountReport
+	for _, m := range members {
+		ar := byName[names[m]]
+		if ar == nil || !ar.Business.Trusted(ar.First) {
+			return
+		}
+		first = ar
+	}
+	if first != nil {
+		capByBusiness(v, first.Business, first.First)
+	}
 }

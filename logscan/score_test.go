@@ -6,34 +6,42 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecades(t *testing.T) {
 	ten := dist{Sorted: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, N: 10}
+	var hundred dist // 0 … 99
+	for i := range 100 {
+		hundred.Sorted = append(hundred.Sorted, float64(i))
+	}
+	hundred.N = 100
+	zeros := dist{Sorted: make([]float64, 200), N: 200}
 	for _, tc := range []struct {
-		name string
-		d    dist
-		v    float64
-		excl []float64
-		want float64
+		name        string
+		d           dist
+		v           float64
+		excl        []float64
+		extrapolate bool
+		want        float64
 	}{
 		// p = (count at or above + 1) / (others + 1); evidence log10(0.5/p) ≥ 0.
-		{"median is no evidence", ten, 5, nil, 0},
-		{"second from the top", ten, 9, nil, math.Log10(0.5 * 11 / 3)},
-		// The top of ten, itself left out: beyond the other nine's largest
-		// (9) by a third of the spread from the median (6) to it.
-		{"top, itself left out", ten, 10, []float64{10}, math.Log10(0.5*10) + 1.0/3},
-		// Beyond the largest other value: base + (v − top)/(top − median).
-		{"one spread beyond the others", ten, 15, []float64{15}, math.Log10(0.5*10) + 5.0/4},
-		{"far beyond is capped", ten, 1e9, nil, maxDecades},
-		// Without its three members, the body is far beyond the rest (whose
-		// spread is nil: the fallback spread is a tenth of their top).
-		{"members left out unmask the body", dist{Sorted: []float64{1, 1, 1, 9, 9, 9}, N: 6}, 9, []float64{9, 9, 9}, maxDecades},
-		{"members kept mask it", dist{Sorted: []float64{1, 1, 1, 9, 9, 9}, N: 6}, 9, nil, 0},
-		{"empty", dist{}, 3, nil, 0},
-		{"a sample standing for 100 accounts", dist{Sorted: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, N: 100}, 10, nil, math.Log10(0.5 * 101 / 11)},
+		{"median is no evidence", ten, 5, nil, true, 0},
+		{"second from the top", ten, 9, nil, true, math.Log10(0.5 * 11 / 3)},
+		{"top, itself left out, not extrapolated", ten, 10, []float64{10}, false, math.Log10(0.5 * 10)},
+		{"too few values to extrapolate from", ten, 15, nil, true, math.Log10(0.5 * 11)},
+		// Beyond the largest (99) by a quarter of the spread from the
+		// median (50) to it.
+		{"extrapolated a little", hundred, 99 + 49.0/4, nil, true, math.Log10(0.5*101) + 0.25},
+		{"extrapolated at most two decades", hundred, 1e9, nil, true, math.Log10(0.5*101) + maxExcess},
+		{"the log is not extrapolated from", hundred, 1e9, nil, false, math.Log10(0.5 * 101)},
+		{"a reference of zeros has no spread", zeros, 0.5, nil, true, math.Log10(0.5 * 201)},
+		{"members left out unmask the body", dist{Sorted: []float64{1, 1, 1, 9, 9, 9}, N: 6}, 9, []float64{9, 9, 9}, false, math.Log10(0.5 * 4)},
+		{"members kept mask it", dist{Sorted: []float64{1, 1, 1, 9, 9, 9}, N: 6}, 9, nil, false, 0},
+		{"empty", dist{}, 3, nil, true, 0},
+		{"a sample standing for 100 accounts", dist{Sorted: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, N: 100}, 10, nil, false, math.Log10(0.5 * 101 / 11)},
 	} {
-		if got := tc.d.decades(tc.v, tc.excl); math.Abs(got-tc.want) > 1e-9 {
+		if got := tc.d.decades(tc.v, tc.excl, tc.extrapolate); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: decades(%v) = %v, want %v", tc.name, tc.v, got, tc.want)
 		}
 	}
@@ -71,20 +79,20 @@ func TestActions(t *testing.T) {
 		{"throttle needs what", big, 9.995, 2, "alert", false},
 		{"throttle", big, 9.995, 4, "throttle", false},
 		{"suspend", big, 12, 6, "suspend", false},
-		{"a small reference waives the tails", small, 5, 3, "throttle", true},
-		{"…but not the scores", small, 2.9, 2.9, "none", true},
+		{"a reference too small to resolve a tail gives no action", small, 9, 6, "none", true},
 	} {
 		ref := &reference{scores: tc.scores}
 		v := Verdict{Score: tc.score, What: tc.what}
 		ref.act(&v, a, nil)
 		if v.Action != tc.want {
-			t.Errorf("%s: %s (tail %v), want %s", tc.name, v.Action, v.BenignTail, tc.want)
+			t.Errorf("%s: %s (tail %v), want %s", tc.name, v.Action, v.ReferenceTail, tc.want)
 		}
 	}
 }
 
 func TestBusinessCapsActions(t *testing.T) {
-	s := &Scanner{}
+	first := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	old, fresh := first.Add(-60*24*time.Hour), first.Add(-24*time.Hour)
 	for _, tc := range []struct {
 		info       *AccountInfo
 		action     string
@@ -93,12 +101,14 @@ func TestBusinessCapsActions(t *testing.T) {
 	}{
 		{nil, "suspend", "suspend", false},
 		{&AccountInfo{Contract: true}, "throttle", "throttle", false}, // a contract without KYC vouches for nothing
-		{&AccountInfo{Contract: true, KYC: true}, "throttle", "alert", true},
+		{&AccountInfo{Contract: true, KYC: true, Created: old}, "throttle", "alert", true},
+		{&AccountInfo{Contract: true, KYC: true, Created: fresh}, "throttle", "throttle", false}, // a shell company signed up yesterday
+		{&AccountInfo{Contract: true, KYC: true}, "throttle", "throttle", false},                 // tenure unknown
 		{&AccountInfo{Allowlist: true}, "suspend", "alert", true},
 		{&AccountInfo{Allowlist: true}, "alert", "alert", false},
 	} {
 		v := Verdict{Action: tc.action, Throttle: 0.3}
-		s.capByBusiness(&v, tc.info)
+		capByBusiness(&v, tc.info, first)
 		if v.Action != tc.want || (v.Capped != "") != tc.wantCapped {
 			t.Errorf("%+v %s: %s capped %q", tc.info, tc.action, v.Action, v.Capped)
 		}

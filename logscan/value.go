@@ -38,6 +38,11 @@ type (
 // valueCounts are an account's output-side counts.
 type valueCounts struct {
 	promptTok, completionTok int64
+	// ownBytes is what the client had to write or send back: each
+	// request's new text and the served answers it replays, not a fixed
+	// prefix sent again (a system prompt padded to dilute the answers'
+	// share costs nothing with prompt caching, and counts once).
+	ownBytes int64
 	stopsSeen, lengthStops   int
 	flagship                 int
 	resampled                int // exact repeats of a recent prompt, or n > 1
@@ -51,8 +56,8 @@ type valueCounts struct {
 const minRepeatWords = 5
 
 func (v *valueCounts) addTokens(r Record) {
-	v.promptTok += int64(max(r.PromptTokens, 0))
-	v.completionTok += int64(max(r.CompletionTokens, 0))
+	v.promptTok += int64(clampTokens(r.PromptTokens))
+	v.completionTok += int64(clampTokens(r.CompletionTokens))
 	if r.Stop != "" {
 		v.stopsSeen++
 		if r.Stop == "length" {
@@ -61,19 +66,31 @@ func (v *valueCounts) addTokens(r Record) {
 	}
 }
 
-// answerShare is the share of the account's tokens that are the model's
-// answers (0.5 when it sent nothing).
+// bytesPerToken turns the client's text into tokens, roughly (English
+// averages about four bytes a token; other scripts fewer characters but
+// more bytes).
+const bytesPerToken = 4
+
+// answerShare is the share of the model's answers among the tokens
+// exchanged, counting the client's side as what it wrote or replayed
+// (ownBytes), not its token bill (0.5 when nothing was exchanged).
 func (v *valueCounts) answerShare() float64 {
-	total := v.promptTok + v.completionTok
+	own := v.ownBytes / bytesPerToken
+	total := own + v.completionTok
 	if total == 0 {
 		return 0.5
 	}
 	return float64(v.completionTok) / float64(total)
 }
 
+// clampTokens bounds a logged token count: a negative or absurd value
+// from another tool's log must not turn a sum negative or overflow it.
+func clampTokens(n int) int { return min(max(n, 0), 1<<24) }
+
 func (v *valueCounts) merge(o *valueCounts) {
 	v.promptTok += o.promptTok
 	v.completionTok += o.completionTok
+	v.ownBytes += o.ownBytes
 	v.stopsSeen += o.stopsSeen
 	v.lengthStops += o.lengthStops
 	v.flagship += o.flagship
@@ -103,19 +120,16 @@ const (
 	minOwnWords   = 8
 )
 
-// withoutPublic returns a part without the public items it carries and
-// whether any was found; rest is "" when nothing of the sender's own
-// remains.
-func (e *env) withoutPublic(part string) (rest string, found bool) {
+// withoutPublic returns a part without the public items it carries:
+// found says there were some, and own whether the rest is more than a
+// wrapper (at least minOwnWords words).
+func (e *env) withoutPublic(part string) (rest string, found, own bool) {
 	if e.public == nil || len(part) > maxPublicPart {
-		return part, false
+		return part, false, true
 	}
 	rest, hits := e.public.Strip(part)
 	if len(hits) == 0 {
-		return part, false
+		return part, false, true
 	}
-	if len(strings.Fields(rest)) < minOwnWords {
-		return "", true
-	}
-	return rest, true
+	return rest, true, len(strings.Fields(rest)) >= minOwnWords
 }

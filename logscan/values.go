@@ -51,12 +51,18 @@ func contentValues(a *account, vals map[string]float64, ev map[string]string) {
 	}
 }
 
+// minSweepRequests is the requests an account needs before its number of
+// distinct temperatures counts as a sweep.
+const minSweepRequests = 100
+
 // valueValues are the indicators of what is taken (value.go) and of the
 // sampling parameters.
 func (s *Scanner) valueValues(a *account, vals map[string]float64, ev map[string]string) {
 	n := float64(max(a.requests, 1))
 	sweep := float64(a.logprobs+a.logitBias+a.multiN) / n
-	if len(a.temps) >= 5 {
+	// Many temperatures is a sweep only over many requests: a developer
+	// tuning a prompt tries five in an afternoon.
+	if len(a.temps) >= 5 && a.requests >= minSweepRequests {
 		sweep += 0.5
 	}
 	vals[IndParams] = sweep

@@ -217,7 +217,7 @@ func TestServeFlags(t *testing.T) {
 
 func TestScanLogsFlags(t *testing.T) {
 	defaults := func() scanLogsOptions {
-		return scanLogsOptions{io: flagIO, Top: 25, Reference: "pooled", Logs: []string{"a.jsonl"}}
+		return scanLogsOptions{io: flagIO, Top: 25, Reference: "prior", Logs: []string{"a.jsonl"}}
 	}
 	testFlags(t, newCmdScanLogs, defaults, []flagCase[scanLogsOptions]{
 		{name: "one log", args: []string{"a.jsonl"}},

@@ -50,11 +50,13 @@ How systematically:
                uniform_lengths
   timing       regular_timing, around_the_clock
 
-Each indicator's evidence is how rare its value is among benign accounts,
-in decades (−log10 of its tail above a half). The reference is this log's
-accounts (each against the others) pooled with a shipped prior of
-simulated benign traffic, or your own benign traffic with --baseline (from
-"scan-logs calibrate"). A family counts once (its strongest indicator), and
+Each indicator's evidence is how rare its value is in a reference of
+benign accounts, in decades (log10(½/p) of its upper tail p; a ranking on
+a calibrated scale, not a p-value). The reference is your own benign
+traffic with --baseline (from "scan-logs calibrate"), or else a shipped
+prior of simulated benign traffic (--reference log: this log's own
+accounts, which are not known to be benign). A family counts once (its
+strongest indicator), and
 
   score = what + min(how, what)
 
@@ -62,10 +64,12 @@ so systematic use amplifies evidence of taking but never makes it: an
 evaluation lab, a classifier or a chat backend is as systematic as a
 campaign. Public benchmark items count in volume and timing only.
 Actions (defaults): alert at score ≥ 3 within the top 1% of the
-reference; throttle at ≥ 5 with what ≥ 3 within the top 0.2%; suspend for
-review at ≥ 8 with what ≥ 5 within the top 0.1%. An account the accounts
-file vouches for (a contract with a verified organisation, or an
-allow-list) gets at most an alert; its evidence is still shown.
+reference's scores; throttle at ≥ 5 with what ≥ 3 within the top 0.2%;
+suspend for review at ≥ 8 with what ≥ 5 within the top 0.1% (an action
+the reference is too small to resolve is not given). An account the
+accounts file vouches for (allow-listed, or a contract with a verified
+organisation that signed up 30 days or more before its first request)
+gets at most an alert; its evidence is still shown.
 
 Accounts linked by shared evidence (a rare template or opening, a network
 or client string few accounts use, the same active minutes, an org_id or
@@ -98,7 +102,7 @@ actions and flagship_models.`,
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "benign traffic's distributions from `scan-logs calibrate`: the reference scores are calibrated against")
-	f.StringVar(&opts.Reference, "reference", logscan.RefPooled, "without --baseline: \"pooled\" (this log's accounts and the shipped prior) or \"log\" (this log's alone)")
+	f.StringVar(&opts.Reference, "reference", logscan.RefPrior, "without --baseline: \"prior\" (the shipped prior of simulated benign traffic) or \"log\" (this log's own accounts, each against the others)")
 	f.StringVar(&opts.Accounts, "accounts", "", "accounts file (JSONL: account, tier, contract, kyc, allowlist, created, org_id, payment_id, keys_created)")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	cmd.AddCommand(newCmdScanLogsFingerprints(io))
@@ -121,8 +125,8 @@ func newCmdScanLogsCalibrate(io *ioStreams, runF func(context.Context, *scanLogs
 distribution of its value over the accounts with enough requests, and of
 their scores.
 scan-logs --baseline then measures every account's evidence as how rare
-it is among these accounts, and states each score's benign tail against
-them: "a score this high is reached by 0.1% of our normal users".`,
+it is among these accounts, and states each score's tail against them:
+"a score this high is reached by 0.1% of our normal users".`,
 		Example: `  forensics scan-logs calibrate --out calib.json last-month-benign.jsonl.gz
   forensics scan-logs --baseline calib.json today.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -201,8 +205,8 @@ func scanSetup(ctx context.Context, opts *scanLogsOptions) (logscan.Config, logs
 			return cfg, so, err
 		}
 	}
-	if so.Reference != logscan.RefPooled && so.Reference != logscan.RefLog {
-		return cfg, so, usagef("--reference %q: want %s or %s", opts.Reference, logscan.RefPooled, logscan.RefLog)
+	if so.Reference != logscan.RefPrior && so.Reference != logscan.RefLog {
+		return cfg, so, usagef("--reference %q: want %s or %s", opts.Reference, logscan.RefPrior, logscan.RefLog)
 	}
 	if opts.Baseline != "" {
 		var err error
@@ -240,7 +244,7 @@ func printScan(w io.Writer, rep *logscan.Report, top int) {
 	}
 	fmt.Fprintf(w, "reference: %s\n\n", termsafe.Line(rep.Reference.Note))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tSCORE\tWHAT\tHOW\tBENIGN TAIL\tACTION\tCLUSTER\tEVIDENCE (decades)")
+	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tSCORE\tWHAT\tHOW\tREF. TAIL\tACTION\tCLUSTER\tEVIDENCE (decades)")
 	for i, a := range rep.Accounts {
 		if top > 0 && i == top {
 			fmt.Fprintf(tw, "… %d more (--top 0 lists all)\t\t\t\t\t\t\t\t\n", len(rep.Accounts)-i)
@@ -251,7 +255,7 @@ func printScan(w io.Writer, rep *logscan.Report, top int) {
 			cluster = fmt.Sprint(a.Cluster)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n", termsafe.Line(a.Account), a.Requests, a.Score, a.What, a.How,
-			tailText(a.BenignTail), termsafe.Line(actionText(a.Verdict)), cluster, termsafe.Line(strings.Join(a.Fired, " ")))
+			tailText(a.ReferenceTail), termsafe.Line(actionText(a.Verdict)), cluster, termsafe.Line(strings.Join(a.Fired, " ")))
 	}
 	tw.Flush()
 	if len(rep.Clusters) > 0 {
