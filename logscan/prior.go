@@ -34,4 +34,3 @@ func ShippedPrior() (*Baseline, error) {
 	})
 	return prior, priorErr
 }
-

@@ -42,13 +42,13 @@ type valueCounts struct {
 	// request's new text and the served answers it replays, not a fixed
 	// prefix sent again (a system prompt padded to dilute the answers'
 	// share costs nothing with prompt caching, and counts once).
-	ownBytes int64
-	stopsSeen, lengthStops   int
-	flagship                 int
-	resampled                int // exact repeats of a recent prompt, or n > 1
-	withAssistant            int // requests carrying assistant turns
-	fabricated               int // … of which some turn was not served to the account
-	public                   int // requests that are public benchmark items
+	ownBytes               int64
+	stopsSeen, lengthStops int
+	flagship               int
+	resampled              int // exact repeats of a recent prompt, or n > 1
+	withAssistant          int // requests carrying assistant turns
+	fabricated             int // … of which some turn was not served to the account
+	public                 int // requests that are public benchmark items
 }
 
 // minRepeatWords is the length a prompt needs for its exact repeat to
