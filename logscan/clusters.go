@@ -206,7 +206,7 @@ func (s *Scanner) clusterReport(l *linker, members []int, edges []edge, rep *Rep
 		accts = append(accts, s.accounts[l.names[m]])
 	}
 	campaignBreadth(cr.Indicators, accts)
-	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, rep, l.names, members)
+	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, rep, l.names, members, merged.value.completionTok)
 	return cr
 }
 

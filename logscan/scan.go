@@ -57,6 +57,9 @@ type Actions struct {
 	SuspendTail  float64 `yaml:"suspend_tail" json:"suspend_tail"`
 	ThrottleWhat float64 `yaml:"throttle_what" json:"throttle_what"`
 	SuspendWhat  float64 `yaml:"suspend_what" json:"suspend_what"`
+	// MinTaken is the answer tokens an account or cluster must have been
+	// served before it is throttled or suspended: a harvest has a size.
+	MinTaken int64 `yaml:"min_taken" json:"min_taken"`
 }
 
 // Indicator names, in report order.
@@ -136,7 +139,7 @@ func DefaultConfig() Config {
 		IndPublic:      {Off: true},
 	}
 	c.Actions = Actions{Alert: 3, Throttle: 5, Suspend: 8, AlertTail: 0.01, ThrottleTail: 0.002, SuspendTail: 0.001,
-		ThrottleWhat: 3, SuspendWhat: 5}
+		ThrottleWhat: 3, SuspendWhat: 5, MinTaken: 100_000}
 	return c
 }
 
@@ -443,7 +446,7 @@ func (s *Scanner) Report() *Report {
 		if ref.self {
 			self = []float64{ar.Score}
 		}
-		ref.act(&ar.Verdict, s.cfg.Actions, self)
+		ref.act(&ar.Verdict, s.cfg.Actions, self, s.accounts[ar.Account].value.completionTok)
 		capByBusiness(&ar.Verdict, ar.Business, ar.First)
 	}
 	rep.Clusters = s.clusters(rep, ref)

@@ -298,17 +298,23 @@ func fired(inds []Indicator) []string {
 
 // act sets the verdict's benign tail and action. excl are the reference
 // scores that belong to the judged entity.
-func (ref *reference) act(v *Verdict, a Actions, excl []float64) {
+//
+// taken is the answer tokens the account (or cluster) was served: throttle
+// and suspend need a harvest's size (Actions.MinTaken), so that a
+// developer trying five temperatures on three prompts, or a client's retry
+// loop, is at most alerted however rare its pattern.
+func (ref *reference) act(v *Verdict, a Actions, excl []float64, taken int64) {
 	v.ReferenceTail = ref.scores.tail(v.Score, excl)
 	v.ReferenceTail = math.Round(v.ReferenceTail*1e5) / 1e5
 	// An action whose tail limit the reference is too small to resolve is
 	// not given: a score alone is not calibrated.
 	within := func(limit float64) bool { return float64(ref.scores.N) >= 1/limit && v.ReferenceTail <= limit }
 	v.Action, v.Throttle = "none", 0
+	big := taken >= a.MinTaken
 	switch {
-	case v.Score >= a.Suspend && v.What >= a.SuspendWhat && within(a.SuspendTail):
+	case big && v.Score >= a.Suspend && v.What >= a.SuspendWhat && within(a.SuspendTail):
 		v.Action = "suspend"
-	case v.Score >= a.Throttle && v.What >= a.ThrottleWhat && within(a.ThrottleTail):
+	case big && v.Score >= a.Throttle && v.What >= a.ThrottleWhat && within(a.ThrottleTail):
 		// Tighter the stronger: 0.5 at the throttle score down to 0.1 at
 		// the suspend score.
 		f := 0.5 - 0.4*(v.Score-a.Throttle)/math.Max(a.Suspend-a.Throttle, 1e-9)
@@ -360,7 +366,7 @@ func campaignBreadth(inds []Indicator, members []*account) {
 // members (when the reference is the log): a campaign's heads, alike by
 // construction, would otherwise make its body look ordinary. rep holds the
 // members' account reports (indices into names, as members).
-func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, names []string, members []int) Verdict {
+func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, names []string, members []int, taken int64) Verdict {
 	var excl map[string][]float64
 	var scores []float64
 	byName := map[string]*AccountReport{}
@@ -380,7 +386,7 @@ func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, 
 		}
 	}
 	v := ref.score(inds, cfg, func(name string) []float64 { return excl[name] })
-	ref.act(&v, cfg.Actions, scores)
+	ref.act(&v, cfg.Actions, scores, taken)
 	capClusterByBusiness(&v, rep, names, members)
 	return v
 }

@@ -65,6 +65,11 @@ func TestActions(t *testing.T) {
 		big.Sorted = append(big.Sorted, float64(i)/1000) // scores 0 … 9.999
 	}
 	small := dist{Sorted: []float64{0, 1, 2}, N: 3}
+	small30 := Verdict{Score: 12, What: 6}
+	(&reference{scores: big}).act(&small30, a, nil, 9000)
+	if small30.Action != "alert" {
+		t.Errorf("a pattern on 9,000 answer tokens: %s, want at most an alert", small30.Action)
+	}
 	for _, tc := range []struct {
 		name      string
 		scores    dist
@@ -83,7 +88,7 @@ func TestActions(t *testing.T) {
 	} {
 		ref := &reference{scores: tc.scores}
 		v := Verdict{Score: tc.score, What: tc.what}
-		ref.act(&v, a, nil)
+		ref.act(&v, a, nil, 1e6)
 		if v.Action != tc.want {
 			t.Errorf("%s: %s (tail %v), want %s", tc.name, v.Action, v.ReferenceTail, tc.want)
 		}

@@ -222,10 +222,10 @@ func TestScanLogsFlags(t *testing.T) {
 	testFlags(t, newCmdScanLogs, defaults, []flagCase[scanLogsOptions]{
 		{name: "one log", args: []string{"a.jsonl"}},
 		{name: "every flag", args: []string{"-c", "rules.yaml", "--baseline", "calib.json", "-o", "scan/", "--json", "--top", "0",
-			"--accounts", "accts.jsonl", "--reference", "log", "a.jsonl", "b.jsonl.gz"},
+			"--accounts", "accts.jsonl", "--reference", "log", "--benchmarks", "a.fp", "--benchmarks", "b.fp", "a.jsonl", "b.jsonl.gz"},
 			want: func(o *scanLogsOptions) {
 				o.Config, o.Baseline, o.Out, o.JSON, o.Top = "rules.yaml", "calib.json", "scan/", true, 0
-				o.Accounts, o.Reference = "accts.jsonl", "log"
+				o.Accounts, o.Reference, o.Benchmarks = "accts.jsonl", "log", []string{"a.fp", "b.fp"}
 				o.Logs = []string{"a.jsonl", "b.jsonl.gz"}
 			}},
 		{name: "no logs", args: []string{"--json"}, wantErr: "give at least one log file"},

@@ -12,6 +12,7 @@ import (
 
 	"forensics/internal/termsafe"
 	"forensics/logscan"
+	"forensics/logscan/benchmarks"
 )
 
 type scanLogsOptions struct {
@@ -20,10 +21,13 @@ type scanLogsOptions struct {
 	Baseline  string
 	Reference string
 	Accounts  string
-	Out       string
-	JSON      bool
-	Top       int
-	Logs      []string
+	// Benchmarks are fingerprint files (scan-logs fingerprints build) of
+	// public suites the shipped set lacks.
+	Benchmarks []string
+	Out        string
+	JSON       bool
+	Top        int
+	Logs       []string
 }
 
 func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
@@ -103,6 +107,7 @@ actions and flagship_models.`,
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "benign traffic's distributions from `scan-logs calibrate`: the reference scores are calibrated against")
 	f.StringVar(&opts.Reference, "reference", logscan.RefPrior, "without --baseline: \"prior\" (the shipped prior of simulated benign traffic) or \"log\" (this log's own accounts, each against the others)")
+	f.StringArrayVar(&opts.Benchmarks, "benchmarks", nil, "fingerprints of more public benchmark suites (scan-logs fingerprints build), added to the shipped ones; repeatable")
 	f.StringVar(&opts.Accounts, "accounts", "", "accounts file (JSONL: account, tier, contract, kyc, allowlist, created, org_id, payment_id, keys_created)")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	cmd.AddCommand(newCmdScanLogsFingerprints(io))
@@ -219,6 +224,17 @@ func scanSetup(ctx context.Context, opts *scanLogsOptions) (logscan.Config, logs
 		if so.Business, err = logscan.LoadAccounts(ctx, opts.Accounts); err != nil {
 			return cfg, so, err
 		}
+	}
+	if len(opts.Benchmarks) > 0 {
+		set := benchmarks.Default()
+		for _, p := range opts.Benchmarks {
+			more, err := benchmarks.Load(p)
+			if err != nil {
+				return cfg, so, err
+			}
+			set = set.Merge(more)
+		}
+		so.Public = set
 	}
 	return cfg, so, nil
 }
