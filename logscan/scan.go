@@ -86,6 +86,7 @@ const (
 	// for text without one.
 	IndLowTemp = "low_temperature"
 	// What is taken (value.go).
+	IndLongAnswers = "long_answers"   // answers of 400 tokens or more per day
 	IndResample    = "resampling"     // share of requests sampling a recent prompt again, or with n > 1
 	IndLengthLimit = "length_limit"   // share of answers that ran to max_tokens
 	IndFlagship    = "flagship_model" // share of requests for a flagship model
@@ -102,7 +103,7 @@ const LowTemperature = 0.2
 
 var indicatorOrder = []string{IndVolume, IndTokens, IndCoverage, IndTemplates, IndNearDup, IndCoT, IndParams, IndLengths, IndTiming, IndClock,
 	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT, IndLowTemp,
-	IndResample, IndLengthLimit, IndFlagship, IndWritten, IndAnswerShare, IndPublic}
+	IndLongAnswers, IndResample, IndLengthLimit, IndFlagship, IndWritten, IndAnswerShare, IndPublic}
 
 // IndicatorNames lists the indicators in report order.
 func IndicatorNames() []string { return append([]string(nil), indicatorOrder...) }
@@ -129,6 +130,7 @@ func DefaultConfig() Config {
 		IndParams:       {Floor: 0.05, MinRequests: 10},
 		// Evaluation suites ask for T = 0 too; it needs most requests.
 		IndLowTemp:     {Floor: 0.5, MinRequests: 20},
+		IndLongAnswers: {Floor: 50, MinRequests: 20},
 		IndResample:    {Floor: 0.1, MinRequests: 10},
 		IndLengthLimit: {Floor: 0.1, MinRequests: 20},
 		IndFlagship:    {Floor: 0.5, MinRequests: 20},

@@ -35,17 +35,18 @@ const (
 	famSampling
 	famOutput
 	famTrajectory
+	famTaken
 	famVolume
 	famTemplating
 	famTiming
 )
 
-var familyNames = [...]string{"", "breadth", "reasoning", "sampling", "output", "trajectory", "volume", "templating", "timing"}
+var familyNames = [...]string{"", "breadth", "reasoning", "sampling", "output", "trajectory", "taken", "volume", "templating", "timing"}
 
 func (f family) name() string { return familyNames[f] }
 
 // what reports whether the family is evidence of what is taken.
-func (f family) what() bool { return f >= famBreadth && f <= famTrajectory }
+func (f family) what() bool { return f >= famBreadth && f <= famTaken }
 
 // weight is the family's share in its sum: the output and trajectory
 // families are weaker alone (a long-form writing tool runs to the length
@@ -64,8 +65,9 @@ var familyOf = map[string]family{
 	IndCoT: famReasoning, IndWinCoT: famReasoning,
 	IndParams: famSampling, IndLowTemp: famSampling, IndResample: famSampling,
 	IndLengthLimit: famOutput, IndFlagship: famOutput,
-	IndWritten: famTrajectory,
-	IndTiming:  famTiming, IndClock: famTiming,
+	IndWritten:     famTrajectory,
+	IndLongAnswers: famTaken,
+	IndTiming:      famTiming, IndClock: famTiming,
 }
 
 // breadthGate is the weight of the breadth family given the answers'

@@ -44,12 +44,19 @@ type valueCounts struct {
 	// share costs nothing with prompt caching, and counts once).
 	ownBytes               int64
 	stopsSeen, lengthStops int
+	longAnswers            int // answers of at least longAnswer tokens
 	flagship               int
 	resampled              int // exact repeats of a recent prompt, or n > 1
 	withAssistant          int // requests carrying assistant turns
 	fabricated             int // … of which some turn was not served to the account
 	public                 int // requests that are public benchmark items
 }
+
+// longAnswer is the length from which an answer is long-form: an essay,
+// a worked solution, a chapter of a tutorial, what a distillation set is
+// made of; labels, grounded answers, chat replies and most translations
+// are shorter.
+const longAnswer = 400
 
 // minRepeatWords is the length a prompt needs for its exact repeat to
 // count as resampling: "thanks" and "continue" repeat in any chat.
@@ -58,6 +65,9 @@ const minRepeatWords = 5
 func (v *valueCounts) addTokens(r Record) {
 	v.promptTok += int64(clampTokens(r.PromptTokens))
 	v.completionTok += int64(clampTokens(r.CompletionTokens))
+	if r.CompletionTokens >= longAnswer {
+		v.longAnswers++
+	}
 	if r.Stop != "" {
 		v.stopsSeen++
 		if r.Stop == "length" {
@@ -92,6 +102,7 @@ func (v *valueCounts) merge(o *valueCounts) {
 	v.completionTok += o.completionTok
 	v.ownBytes += o.ownBytes
 	v.stopsSeen += o.stopsSeen
+	v.longAnswers += o.longAnswers
 	v.lengthStops += o.lengthStops
 	v.flagship += o.flagship
 	v.resampled += o.resampled

@@ -11,11 +11,13 @@ import (
 func (s *Scanner) values(a *account, timing bool) (map[string]float64, map[string]string) {
 	days := math.Max(a.last.Sub(a.first).Hours(), 1) / 24
 	vals := map[string]float64{
-		IndVolume: float64(a.requests) / days,
-		IndTokens: float64(a.tokens) / days,
+		IndVolume:      float64(a.requests) / days,
+		IndTokens:      float64(a.tokens) / days,
+		IndLongAnswers: float64(a.value.longAnswers) / days,
 	}
 	ev := map[string]string{
-		IndVolume: fmt.Sprintf("%d requests over %.1f h", a.requests, a.last.Sub(a.first).Hours()),
+		IndVolume:      fmt.Sprintf("%d requests over %.1f h", a.requests, a.last.Sub(a.first).Hours()),
+		IndLongAnswers: fmt.Sprintf("%d answers of %d tokens or more", a.value.longAnswers, longAnswer),
 	}
 	if a.prompts > 0 {
 		contentValues(a, vals, ev)
