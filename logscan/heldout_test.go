@@ -41,8 +41,8 @@ func TestHeldOutEvaluation(t *testing.T) {
 		name string
 		opts logscan.Options
 	}{
-		{"default reference (log pooled with the shipped prior), with the accounts file", logscan.Options{Business: business}},
-		{"default reference, without the accounts file", logscan.Options{}},
+		{"the shipped prior as the reference, with the accounts file", logscan.Options{Business: business}},
+		{"the shipped prior as the reference, without the accounts file", logscan.Options{}},
 		{"the log's own accounts as the reference, with the accounts file", logscan.Options{Business: business, Reference: logscan.RefLog}},
 	} {
 		start := time.Now()
