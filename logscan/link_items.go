@@ -30,6 +30,12 @@ type linker struct {
 	rule  linkRule
 	items []item
 	pairs map[uint64]*pairEvidence
+	// group is each account's cluster from the last linking pass (its
+	// smallest member; the account itself before the first), and byGroup
+	// the accounts ordered by group: an item's users are counted as the
+	// distinct groups using it (see linkPasses).
+	group   []int32
+	byGroup []int32
 }
 
 // item is one piece of shared evidence: what it is, how many accounts use
@@ -52,10 +58,34 @@ type evItem struct {
 func newLinker(s *Scanner, names []string) *linker {
 	l := &linker{s: s, names: names, rule: newLinkRule(len(names)), pairs: map[uint64]*pairEvidence{}}
 	l.accts = make([]*account, len(names))
+	l.group = make([]int32, len(names))
 	for i, n := range names {
 		l.accts[i] = s.accounts[n]
+		l.group[i] = int32(i)
 	}
+	l.regroup(l.group)
 	return l
+}
+
+// regroup sets the accounts' groups for the next pass and clears the
+// evidence.
+func (l *linker) regroup(group []int32) {
+	l.group = group
+	l.byGroup = make([]int32, len(group))
+	for i := range l.byGroup {
+		l.byGroup[i] = int32(i)
+	}
+	slices.SortStableFunc(l.byGroup, func(x, y int32) int { return cmp.Compare(group[x], group[y]) })
+	l.items, l.pairs = nil, map[uint64]*pairEvidence{}
+}
+
+// groupsOf counts the distinct groups among accounts (ascending).
+func (l *linker) groupsOf(accts []int32) int {
+	seen := make(map[int32]struct{}, len(accts))
+	for _, a := range accts {
+		seen[l.group[a]] = struct{}{}
+	}
+	return len(seen)
 }
 
 func pairKey(a, b int32) uint64 {
@@ -107,9 +137,11 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		u := max(users(k), len(held[k]))
+		// An item held within one cluster only is still shared (by its
+		// heads): at least two users.
+		u := max(users(k), 2)
 		w := l.rule.weight(u, limit)
-		if w <= 0 {
+		if w <= 0 || len(held[k]) > rareMax {
 			continue
 		}
 		it := item{class: class, text: text(k), users: u, weight: w}
@@ -120,17 +152,37 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 	}
 }
 
-// countUsers counts, for each key in held, the accounts using it at all
-// (uses yields an account's keys); only held keys are counted, so memory
-// stays with the candidate items.
-func countUsers[K comparable](n int, held map[K][]int32, uses func(i int, f func(K))) map[K]int {
-	out := make(map[K]int, len(held))
-	for i := 0; i < n; i++ {
-		uses(i, func(k K) {
-			if _, ok := held[k]; ok {
-				out[k]++
+// countUsers counts, for each key in held, the independent users of it:
+// the distinct groups (clusters of the last pass) of the accounts using
+// it at all (uses yields an account's keys). Accounts are visited group
+// by group, so a key's count grows when its last group differs; only held
+// keys are counted, so memory stays with the candidate items.
+func countUsers[K comparable](l *linker, held map[K][]int32, uses func(i int, f func(K))) map[K]int {
+	type seen struct {
+		n    int
+		last int32
+	}
+	counts := make(map[K]*seen, len(held))
+	for _, i := range l.byGroup {
+		g := l.group[i]
+		uses(int(i), func(k K) {
+			if _, ok := held[k]; !ok {
+				return
+			}
+			c := counts[k]
+			if c == nil {
+				c = &seen{last: -1}
+				counts[k] = c
+			}
+			if c.last != g {
+				c.n++
+				c.last = g
 			}
 		})
+	}
+	out := make(map[K]int, len(counts))
+	for k, c := range counts {
+		out[k] = c.n
 	}
 	return out
 }
@@ -147,7 +199,7 @@ func (l *linker) templates() {
 			}
 		}
 	}
-	users := countUsers(len(l.accts), held, func(i int, f func(uint64)) {
+	users := countUsers(l, held, func(i int, f func(uint64)) {
 		for sig := range l.accts[i].templates {
 			f(sig)
 		}
@@ -170,7 +222,7 @@ func (l *linker) openings() {
 			}
 		}
 	}
-	users := countUsers(len(l.accts), held, func(i int, f func(uint64)) {
+	users := countUsers(l, held, func(i int, f func(uint64)) {
 		for h := range l.accts[i].prefixes {
 			f(h)
 		}
@@ -199,12 +251,12 @@ func (l *linker) sources() {
 			}
 		}
 	}
-	netUsers := countUsers(len(l.accts), nets, func(i int, f func(string)) {
+	netUsers := countUsers(l, nets, func(i int, f func(string)) {
 		for net := range l.accts[i].nets {
 			f(net)
 		}
 	})
-	agentUsers := countUsers(len(l.accts), agents, func(i int, f func(string)) {
+	agentUsers := countUsers(l, agents, func(i int, f func(string)) {
 		for ua := range l.accts[i].agents {
 			f(ua)
 		}

@@ -34,6 +34,8 @@ const (
 	clBurst                      // sign-ups or key creations in one burst from one network
 	clLifecycle                  // one account stopped, the other started soon after
 	clPayer                      // a shared org_id or payment_id
+	clCohort                     // a sign-up burst whose accounts take disjoint topic shards
+	nClasses
 )
 
 func (c itemClass) kind() string {
@@ -54,8 +56,9 @@ func (c itemClass) kind() string {
 // the sum of its items' weights (content: the larger of its templates' and
 // its openings' sums, which mostly repeat each other), capped at
 // Overwhelming; schedule and sign-up/lifecycle evidence are capped at
-// Strong, so they never link alone, and a shared org_id or payment_id
-// weighs Overwhelming by itself. Two accounts link when
+// Strong, so they never link alone, and a shared org_id or payment_id, or
+// a sign-up cohort of disjoint topic shards (link_cohort.go), weighs
+// Overwhelming by itself. Two accounts link when
 //
 //   - one kind is overwhelming: ≥ 2·ln N, or
 //   - two kinds are strong: each ≥ ½·ln N.
@@ -118,7 +121,7 @@ var kindNames = [nKinds]string{LinkContent, LinkInfra, LinkSchedule, LinkBusines
 // network that a sign-up burst was seen from is not counted again as
 // infrastructure.
 func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
-	var class [clPayer + 1]float64
+	var class [nClasses]float64
 	burstNets := burstNetworks(p, items)
 	for _, e := range p.ev {
 		it := items[e.item]
@@ -131,7 +134,7 @@ func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
 	k[kContent] = min(max(class[clTemplate], class[clOpening]), r.overwhelming)
 	k[kInfra] = min(class[clNetwork]+class[clClient], r.overwhelming)
 	k[kSchedule] = min(class[clSchedule], r.strong)
-	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer], r.overwhelming)
+	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer]+class[clCohort], r.overwhelming)
 	return k
 }
 
