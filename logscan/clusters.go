@@ -60,40 +60,6 @@ func (s *Scanner) clusters(rep *Report, ref *reference) []ClusterReport {
 	return out
 }
 
-// linkPasses bounds the linking passes. An item's rarity counts the
-// independent users of it, not the heads of one operator: a hydra's
-// hundred heads sharing its client string and its templates are one user
-// of them, not a hundred. Which accounts are one operator is what linking
-// finds, so linking is repeated with each item's users counted as the
-// distinct clusters of the last pass using it, until the clusters do not
-// change. Each pass only merges clusters (fewer users, so every weight
-// can only grow and every link stays), so the passes converge; an item
-// common among independent accounts (a browser string, a public
-// benchmark's template) stays common whatever the clusters.
-const linkPasses = 6
-
-// link links the accounts, pass after pass (see linkPasses), and returns
-// the last pass's groups and kept edges.
-func (l *linker) link() (map[int][]int, map[int][]edge) {
-	var groups map[int][]int
-	var edges map[int][]edge
-	for pass := 0; pass < linkPasses; pass++ {
-		l.gather()
-		groups, edges = l.linked()
-		next := make([]int32, len(l.names))
-		for _, members := range groups {
-			for _, m := range members {
-				next[m] = int32(members[0]) // members ascend: the smallest
-			}
-		}
-		if slices.Equal(next, l.group) || pass == linkPasses-1 {
-			break
-		}
-		l.regroup(next)
-	}
-	return groups, edges
-}
-
 // gather collects every kind of evidence (lifecycles last: they only
 // add to pairs with other evidence). Names must be sorted, so that the
 // items, their pairs and every sum come out in one order whatever the

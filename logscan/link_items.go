@@ -30,12 +30,10 @@ type linker struct {
 	rule  linkRule
 	items []item
 	pairs map[uint64]*pairEvidence
-	// group is each account's cluster from the last linking pass (its
-	// smallest member; the account itself before the first), and byGroup
-	// the accounts ordered by group: an item's users are counted as the
-	// distinct groups using it (see linkPasses).
-	group   []int32
-	byGroup []int32
+	// An item's users are counted as the distinct groups using it (see
+	// linkPasses): clusters for infrastructure items, related accounts for
+	// content items.
+	clusters, related grouping
 }
 
 // item is one piece of shared evidence: what it is, how many accounts use
@@ -58,34 +56,11 @@ type evItem struct {
 func newLinker(s *Scanner, names []string) *linker {
 	l := &linker{s: s, names: names, rule: newLinkRule(len(names)), pairs: map[uint64]*pairEvidence{}}
 	l.accts = make([]*account, len(names))
-	l.group = make([]int32, len(names))
 	for i, n := range names {
 		l.accts[i] = s.accounts[n]
-		l.group[i] = int32(i)
 	}
-	l.regroup(l.group)
+	l.regroup(newGrouping(nil, len(names)), newGrouping(nil, len(names)))
 	return l
-}
-
-// regroup sets the accounts' groups for the next pass and clears the
-// evidence.
-func (l *linker) regroup(group []int32) {
-	l.group = group
-	l.byGroup = make([]int32, len(group))
-	for i := range l.byGroup {
-		l.byGroup[i] = int32(i)
-	}
-	slices.SortStableFunc(l.byGroup, func(x, y int32) int { return cmp.Compare(group[x], group[y]) })
-	l.items, l.pairs = nil, map[uint64]*pairEvidence{}
-}
-
-// groupsOf counts the distinct groups among accounts (ascending).
-func (l *linker) groupsOf(accts []int32) int {
-	seen := make(map[int32]struct{}, len(accts))
-	for _, a := range accts {
-		seen[l.group[a]] = struct{}{}
-	}
-	return len(seen)
 }
 
 func pairKey(a, b int32) uint64 {
@@ -152,41 +127,6 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 	}
 }
 
-// countUsers counts, for each key in held, the independent users of it:
-// the distinct groups (clusters of the last pass) of the accounts using
-// it at all (uses yields an account's keys). Accounts are visited group
-// by group, so a key's count grows when its last group differs; only held
-// keys are counted, so memory stays with the candidate items.
-func countUsers[K comparable](l *linker, held map[K][]int32, uses func(i int, f func(K))) map[K]int {
-	type seen struct {
-		n    int
-		last int32
-	}
-	counts := make(map[K]*seen, len(held))
-	for _, i := range l.byGroup {
-		g := l.group[i]
-		uses(int(i), func(k K) {
-			if _, ok := held[k]; !ok {
-				return
-			}
-			c := counts[k]
-			if c == nil {
-				c = &seen{last: -1}
-				counts[k] = c
-			}
-			if c.last != g {
-				c.n++
-				c.last = g
-			}
-		})
-	}
-	out := make(map[K]int, len(counts))
-	for k, c := range counts {
-		out[k] = c.n
-	}
-	return out
-}
-
 // templates indexes the specific templates accounts use often.
 func (l *linker) templates() {
 	held := map[uint64][]int32{}
@@ -199,7 +139,7 @@ func (l *linker) templates() {
 			}
 		}
 	}
-	users := countUsers(l, held, func(i int, f func(uint64)) {
+	users := countUsers(l.related, held, func(i int, f func(uint64)) {
 		for sig := range l.accts[i].templates {
 			f(sig)
 		}
@@ -222,7 +162,7 @@ func (l *linker) openings() {
 			}
 		}
 	}
-	users := countUsers(l, held, func(i int, f func(uint64)) {
+	users := countUsers(l.related, held, func(i int, f func(uint64)) {
 		for h := range l.accts[i].prefixes {
 			f(h)
 		}
@@ -251,12 +191,12 @@ func (l *linker) sources() {
 			}
 		}
 	}
-	netUsers := countUsers(l, nets, func(i int, f func(string)) {
+	netUsers := countUsers(l.clusters, nets, func(i int, f func(string)) {
 		for net := range l.accts[i].nets {
 			f(net)
 		}
 	})
-	agentUsers := countUsers(l, agents, func(i int, f func(string)) {
+	agentUsers := countUsers(l.clusters, agents, func(i int, f func(string)) {
 		for ua := range l.accts[i].agents {
 			f(ua)
 		}
