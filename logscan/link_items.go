@@ -31,9 +31,10 @@ type linker struct {
 	items []item
 	pairs map[uint64]*pairEvidence
 	// An item's users are counted as the distinct groups using it (see
-	// linkPasses): clusters for infrastructure items, related accounts for
-	// content items.
-	clusters, related grouping
+	// linkPasses): accounts sharing strong networks are one user of a
+	// template or an opening, accounts sharing strong templates or
+	// openings one user of a network or a client string.
+	byNetwork, byContent grouping
 }
 
 // item is one piece of shared evidence: what it is, how many accounts use
@@ -139,7 +140,7 @@ func (l *linker) templates() {
 			}
 		}
 	}
-	users := countUsers(l.related, held, func(i int, f func(uint64)) {
+	users := countUsers(l.byNetwork, held, func(i int, f func(uint64)) {
 		for sig := range l.accts[i].templates {
 			f(sig)
 		}
@@ -162,7 +163,7 @@ func (l *linker) openings() {
 			}
 		}
 	}
-	users := countUsers(l.related, held, func(i int, f func(uint64)) {
+	users := countUsers(l.byNetwork, held, func(i int, f func(uint64)) {
 		for h := range l.accts[i].prefixes {
 			f(h)
 		}
@@ -191,12 +192,12 @@ func (l *linker) sources() {
 			}
 		}
 	}
-	netUsers := countUsers(l.clusters, nets, func(i int, f func(string)) {
+	netUsers := countUsers(l.byContent, nets, func(i int, f func(string)) {
 		for net := range l.accts[i].nets {
 			f(net)
 		}
 	})
-	agentUsers := countUsers(l.clusters, agents, func(i int, f func(string)) {
+	agentUsers := countUsers(l.byContent, agents, func(i int, f func(string)) {
 		for ua := range l.accts[i].agents {
 			f(ua)
 		}

@@ -9,23 +9,24 @@ import (
 // independent users of it, not the heads of one operator: a hydra's
 // hundred heads sharing its templates are one user of them, not a
 // hundred. Which accounts are one operator is what linking finds, so
-// linking is repeated with each item's users counted as distinct groups
-// of the last pass:
+// linking is repeated, each pass counting an item's users as the distinct
+// groups using it, where accounts are grouped by strong evidence of the
+// other kind than the item's (not by the clusters, which the item's own
+// evidence helped to make: a vendor's batch customers, sharing its
+// template and client string, would otherwise merge step by step, each
+// merge making the shared items rarer):
 //
-//   - a network or a client string: the clusters using it;
-//   - a template or an opening: the related accounts using it, where
-//     accounts are related when in one cluster or when they share
-//     networks whose weight is strong (½·ln N: at most √N accounts on
-//     them, or several commoner ones). Accounts on the same rare networks
-//     are not independent draws of what they send; a template shared
-//     within such a group is judged by how many other groups use it.
-//     Infrastructure kinds are counted by clusters only, so no item is
-//     made rarer by evidence of its own kind.
+//   - a template or an opening: accounts sharing networks whose weight is
+//     strong (½·ln N: at most √N accounts on them, or several commoner
+//     ones) are one user: accounts on the same rare networks are not
+//     independent draws of what they send;
+//   - a network or a client string: accounts whose shared templates or
+//     openings are strong are one user.
 //
 // Each pass only merges groups (fewer users, so every weight can only grow
 // and every link stays), so the passes converge; an item common among
-// independent accounts (a browser string, a public benchmark's template,
-// a carrier's network) stays common whatever the groups.
+// accounts with nothing else in common (a browser string, a public
+// benchmark's template, a carrier's network) stays common.
 const linkPasses = 6
 
 // grouping assigns each account a group (its smallest member) and lists
@@ -52,8 +53,8 @@ func newGrouping(of []int32, n int) grouping {
 }
 
 // regroup sets the groupings for the next pass and clears the evidence.
-func (l *linker) regroup(clusters, related grouping) {
-	l.clusters, l.related = clusters, related
+func (l *linker) regroup(byNetwork, byContent grouping) {
+	l.byNetwork, l.byContent = byNetwork, byContent
 	l.items, l.pairs = nil, map[uint64]*pairEvidence{}
 }
 
@@ -65,53 +66,36 @@ func (l *linker) link() (map[int][]int, map[int][]edge) {
 	for pass := 0; pass < linkPasses; pass++ {
 		l.gather()
 		groups, edges = l.linked()
-		clusters := make([]int32, len(l.names))
-		for _, members := range groups {
-			for _, m := range members {
-				clusters[m] = int32(members[0]) // members ascend: the smallest
-			}
-		}
-		related := l.relatedGroups(clusters)
-		if pass == linkPasses-1 || (slices.Equal(clusters, l.clusters.of) && slices.Equal(related, l.related.of)) {
+		byNetwork := l.strongGroups(func(c *[nClasses]float64) float64 { return c[clNetwork] })
+		byContent := l.strongGroups(func(c *[nClasses]float64) float64 { return max(c[clTemplate], c[clOpening]) })
+		if pass == linkPasses-1 || (slices.Equal(byNetwork, l.byNetwork.of) && slices.Equal(byContent, l.byContent.of)) {
 			break
 		}
-		l.regroup(newGrouping(clusters, len(l.names)), newGrouping(related, len(l.names)))
+		l.regroup(newGrouping(byNetwork, len(l.names)), newGrouping(byContent, len(l.names)))
 	}
 	return groups, edges
 }
 
-// relatedGroups joins the clusters with the pairs of accounts whose
-// shared networks are strong evidence (a network counted as a sign-up
-// burst's left out, as in the rule).
-func (l *linker) relatedGroups(clusters []int32) []int32 {
+// strongGroups joins the accounts of each pair whose evidence, as kind
+// sums it from the pair's per-class sums (a network counted as a sign-up
+// burst's left out, as in the rule), is strong; each account's group is
+// its smallest member.
+func (l *linker) strongGroups(kind func(*[nClasses]float64) float64) []int32 {
 	uf := make(unionFind, len(l.names))
 	for i := range uf {
 		uf[i] = i
 	}
-	for i, c := range clusters {
-		uf.union(i, int(c))
-	}
 	for k, p := range l.pairs {
-		burstNets := burstNetworks(p, l.items)
-		net := 0.0
-		for _, e := range p.ev {
-			if it := l.items[e.item]; it.class == clNetwork && !burstNets[it.net] {
-				net += e.weight
-			}
-		}
-		if net >= l.rule.strong {
+		if c := classSums(p, l.items); kind(&c) >= l.rule.strong {
 			uf.union(int(k>>32), int(uint32(k)))
 		}
 	}
 	out := make([]int32, len(l.names))
 	least := map[int]int32{}
 	for i := range out {
-		r := uf.find(i)
-		if v, ok := least[r]; !ok || int32(i) < v {
-			least[r] = int32(i)
+		if _, ok := least[uf.find(i)]; !ok {
+			least[uf.find(i)] = int32(i) // i ascends: the first is the smallest
 		}
-	}
-	for i := range out {
 		out[i] = least[uf.find(i)]
 	}
 	return out

@@ -121,6 +121,18 @@ var kindNames = [nKinds]string{LinkContent, LinkInfra, LinkSchedule, LinkBusines
 // network that a sign-up burst was seen from is not counted again as
 // infrastructure.
 func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
+	class := classSums(p, items)
+	var k [nKinds]float64
+	k[kContent] = min(max(class[clTemplate], class[clOpening]), r.overwhelming)
+	k[kInfra] = min(class[clNetwork]+class[clClient], r.overwhelming)
+	k[kSchedule] = min(class[clSchedule], r.strong)
+	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer]+class[clCohort], r.overwhelming)
+	return k
+}
+
+// classSums sums a pair's evidence per class, leaving out a network that
+// a sign-up burst was seen from.
+func classSums(p *pairEvidence, items []item) [nClasses]float64 {
 	var class [nClasses]float64
 	burstNets := burstNetworks(p, items)
 	for _, e := range p.ev {
@@ -130,12 +142,7 @@ func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
 		}
 		class[it.class] += e.weight
 	}
-	var k [nKinds]float64
-	k[kContent] = min(max(class[clTemplate], class[clOpening]), r.overwhelming)
-	k[kInfra] = min(class[clNetwork]+class[clClient], r.overwhelming)
-	k[kSchedule] = min(class[clSchedule], r.strong)
-	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer]+class[clCohort], r.overwhelming)
-	return k
+	return class
 }
 
 // links applies the rule to a pair's per-kind evidence.
