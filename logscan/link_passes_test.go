@@ -51,10 +51,10 @@ func (p *population) cloudHydra(prefix string, heads int) []string {
 
 // TestCloudHydraLinkedPastRarityCap: a 130-head hydra whose templates and
 // client string are used by more accounts than the rarity cap lands in
-// one cluster once rarity counts independent users (the clusters of the
-// last pass), and none of 500 people and 20 evaluation labs (half on the
-// hydra's cloud range, all on public templates and the client string the
-// hydra sends) joins it or any other cluster.
+// one cluster once rarity counts independent users (heads sharing strong
+// networks are one user of a template, and so on), and none of 500 people
+// and 20 evaluation labs (half on a cloud range, all on public templates
+// and the client string the hydra sends) joins it or any other cluster.
 func TestCloudHydraLinkedPastRarityCap(t *testing.T) {
 	p := newPopulation(23, 7)
 	p.people("person", 500)

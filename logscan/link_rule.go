@@ -51,8 +51,9 @@ func (c itemClass) kind() string {
 }
 
 // The linking rule. Every shared item weighs w = ln(N/u) nats, N the
-// accounts in the log and u those using the item at all; items used by
-// more than rareCap accounts weigh nothing. A pair's evidence of a kind is
+// accounts in the log and u the independent users of the item (accounts
+// using it at all, those tied by strong evidence of the other kind counted
+// once: see linkPasses); items used by more than rareCap weigh nothing. A pair's evidence of a kind is
 // the sum of its items' weights (content: the larger of its templates' and
 // its openings' sums, which mostly repeat each other), capped at
 // Overwhelming; schedule and sign-up/lifecycle evidence are capped at
