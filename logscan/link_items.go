@@ -102,8 +102,11 @@ func (l *linker) addItem(it item, members []int32, chain bool) {
 
 // index turns an inverted index (item key → accounts holding it) into
 // evidence, in key order (each key's accounts ascending, as the scans
-// append them): users counts the accounts using each key at all,
-// limit is the rarity cap.
+// append them): users counts the independent users of each key (see
+// linkPasses), limit is the rarity cap. An item held by more than rareMax
+// accounts makes no pairs however few its independent users, so that the
+// pairs stay linear in the accounts (a larger operator links through its
+// other items).
 func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users func(K) int, limit int, text func(K) string) {
 	keys := make([]K, 0, len(held))
 	for k, m := range held {
@@ -113,7 +116,7 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		// An item held within one cluster only is still shared (by its
+		// An item held within one group only is still shared (by its
 		// heads): at least two users.
 		u := max(users(k), 2)
 		w := l.rule.weight(u, limit)
