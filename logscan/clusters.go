@@ -33,8 +33,7 @@ func (s *Scanner) clusters(rep *Report, ref *reference) []ClusterReport {
 		idx[ar.Account] = i
 	}
 	l := newLinker(s, names)
-	l.gather()
-	groups, edges := l.linked()
+	groups, edges := l.link()
 	roots := make([]int, 0, len(groups))
 	for r, members := range groups {
 		if len(members) >= 2 {
@@ -74,6 +73,7 @@ func (l *linker) gather() {
 		l.payers()
 		l.bursts()
 	}
+	l.cohorts()
 	l.lifecycles()
 }
 

@@ -30,6 +30,11 @@ type linker struct {
 	rule  linkRule
 	items []item
 	pairs map[uint64]*pairEvidence
+	// An item's users are counted as the distinct groups using it (see
+	// linkPasses): accounts sharing strong networks are one user of a
+	// template or an opening, accounts sharing strong templates or
+	// openings one user of a network or a client string.
+	byNetwork, byContent grouping
 }
 
 // item is one piece of shared evidence: what it is, how many accounts use
@@ -55,6 +60,7 @@ func newLinker(s *Scanner, names []string) *linker {
 	for i, n := range names {
 		l.accts[i] = s.accounts[n]
 	}
+	l.regroup(newGrouping(nil, len(names)), newGrouping(nil, len(names)))
 	return l
 }
 
@@ -96,8 +102,11 @@ func (l *linker) addItem(it item, members []int32, chain bool) {
 
 // index turns an inverted index (item key → accounts holding it) into
 // evidence, in key order (each key's accounts ascending, as the scans
-// append them): users counts the accounts using each key at all,
-// limit is the rarity cap.
+// append them): users counts the independent users of each key (see
+// linkPasses), limit is the rarity cap. An item held by more than rareMax
+// accounts makes no pairs however few its independent users, so that the
+// pairs stay linear in the accounts (a larger operator links through its
+// other items).
 func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users func(K) int, limit int, text func(K) string) {
 	keys := make([]K, 0, len(held))
 	for k, m := range held {
@@ -107,9 +116,11 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		u := max(users(k), len(held[k]))
+		// An item held within one group only is still shared (by its
+		// heads): at least two users.
+		u := max(users(k), 2)
 		w := l.rule.weight(u, limit)
-		if w <= 0 {
+		if w <= 0 || len(held[k]) > rareMax {
 			continue
 		}
 		it := item{class: class, text: text(k), users: u, weight: w}
@@ -118,21 +129,6 @@ func index[K cmp.Ordered](l *linker, class itemClass, held map[K][]int32, users 
 		}
 		l.addItem(it, held[k], false)
 	}
-}
-
-// countUsers counts, for each key in held, the accounts using it at all
-// (uses yields an account's keys); only held keys are counted, so memory
-// stays with the candidate items.
-func countUsers[K comparable](n int, held map[K][]int32, uses func(i int, f func(K))) map[K]int {
-	out := make(map[K]int, len(held))
-	for i := 0; i < n; i++ {
-		uses(i, func(k K) {
-			if _, ok := held[k]; ok {
-				out[k]++
-			}
-		})
-	}
-	return out
 }
 
 // templates indexes the specific templates accounts use often.
@@ -147,7 +143,7 @@ func (l *linker) templates() {
 			}
 		}
 	}
-	users := countUsers(len(l.accts), held, func(i int, f func(uint64)) {
+	users := countUsers(l.byNetwork, held, func(i int, f func(uint64)) {
 		for sig := range l.accts[i].templates {
 			f(sig)
 		}
@@ -170,7 +166,7 @@ func (l *linker) openings() {
 			}
 		}
 	}
-	users := countUsers(len(l.accts), held, func(i int, f func(uint64)) {
+	users := countUsers(l.byNetwork, held, func(i int, f func(uint64)) {
 		for h := range l.accts[i].prefixes {
 			f(h)
 		}
@@ -199,12 +195,12 @@ func (l *linker) sources() {
 			}
 		}
 	}
-	netUsers := countUsers(len(l.accts), nets, func(i int, f func(string)) {
+	netUsers := countUsers(l.byContent, nets, func(i int, f func(string)) {
 		for net := range l.accts[i].nets {
 			f(net)
 		}
 	})
-	agentUsers := countUsers(len(l.accts), agents, func(i int, f func(string)) {
+	agentUsers := countUsers(l.byContent, agents, func(i int, f func(string)) {
 		for ua := range l.accts[i].agents {
 			f(ua)
 		}

@@ -34,6 +34,8 @@ const (
 	clBurst                      // sign-ups or key creations in one burst from one network
 	clLifecycle                  // one account stopped, the other started soon after
 	clPayer                      // a shared org_id or payment_id
+	clCohort                     // a sign-up burst whose accounts take disjoint topic shards
+	nClasses
 )
 
 func (c itemClass) kind() string {
@@ -49,13 +51,15 @@ func (c itemClass) kind() string {
 }
 
 // The linking rule. Every shared item weighs w = ln(N/u) nats, N the
-// accounts in the log and u those using the item at all; items used by
-// more than rareCap accounts weigh nothing. A pair's evidence of a kind is
+// accounts in the log and u the independent users of the item (accounts
+// using it at all, those tied by strong evidence of the other kind counted
+// once: see linkPasses); items used by more than rareCap weigh nothing. A pair's evidence of a kind is
 // the sum of its items' weights (content: the larger of its templates' and
 // its openings' sums, which mostly repeat each other), capped at
 // Overwhelming; schedule and sign-up/lifecycle evidence are capped at
-// Strong, so they never link alone, and a shared org_id or payment_id
-// weighs Overwhelming by itself. Two accounts link when
+// Strong, so they never link alone, and a shared org_id or payment_id, or
+// a sign-up cohort of disjoint topic shards (link_cohort.go), weighs
+// Overwhelming by itself. Two accounts link when
 //
 //   - one kind is overwhelming: ≥ 2·ln N, or
 //   - two kinds are strong: each ≥ ½·ln N.
@@ -118,7 +122,19 @@ var kindNames = [nKinds]string{LinkContent, LinkInfra, LinkSchedule, LinkBusines
 // network that a sign-up burst was seen from is not counted again as
 // infrastructure.
 func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
-	var class [clPayer + 1]float64
+	class := classSums(p, items)
+	var k [nKinds]float64
+	k[kContent] = min(max(class[clTemplate], class[clOpening]), r.overwhelming)
+	k[kInfra] = min(class[clNetwork]+class[clClient], r.overwhelming)
+	k[kSchedule] = min(class[clSchedule], r.strong)
+	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer]+class[clCohort], r.overwhelming)
+	return k
+}
+
+// classSums sums a pair's evidence per class, leaving out a network that
+// a sign-up burst was seen from.
+func classSums(p *pairEvidence, items []item) [nClasses]float64 {
+	var class [nClasses]float64
 	burstNets := burstNetworks(p, items)
 	for _, e := range p.ev {
 		it := items[e.item]
@@ -127,12 +143,7 @@ func (r linkRule) kinds(p *pairEvidence, items []item) [nKinds]float64 {
 		}
 		class[it.class] += e.weight
 	}
-	var k [nKinds]float64
-	k[kContent] = min(max(class[clTemplate], class[clOpening]), r.overwhelming)
-	k[kInfra] = min(class[clNetwork]+class[clClient], r.overwhelming)
-	k[kSchedule] = min(class[clSchedule], r.strong)
-	k[kBusiness] = min(min(class[clBurst]+class[clLifecycle], r.strong)+class[clPayer], r.overwhelming)
-	return k
+	return class
 }
 
 // links applies the rule to a pair's per-kind evidence.

@@ -318,12 +318,31 @@ func TestLifecycleChainLinked(t *testing.T) {
 }
 
 // TestClustersIndependentOfOrder: the report is the same whatever the
-// order accounts are fed in (each account's own requests in time order).
+// order accounts are fed in (each account's own requests in time order),
+// with a hydra, a cloud hydra past the rarity cap (linked over passes), a
+// throw-away chain and a sign-up cohort of topic shards.
 func TestClustersIndependentOfOrder(t *testing.T) {
+	s0, err := NewScanner(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := topicWords(s0.env.tax)
 	p := newPopulation(5, 3)
 	p.people("p", 150)
 	p.hydra("h", 20)
+	p.cloudHydra("k", 40)
 	p.chain("c", 4, 3*time.Minute)
+	info := Accounts{}
+	for i := 0; i < 150; i++ {
+		n := fmt.Sprintf("p%04d", i)
+		info[n] = &AccountInfo{Account: n, Created: p.start.Add(-time.Duration(p.rng.Int64N(int64(900 * 24 * time.Hour))))}
+	}
+	var shards []string
+	for h := 0; h < 22; h++ {
+		shards = append(shards, fmt.Sprintf("s%02d", h))
+		p.topical(shards[h], [][]string{topics[h%len(topics)]})
+	}
+	cohortInfo(info, p, shards, p.start.Add(-30*time.Hour), 2*time.Hour, "card")
 	byAcct := map[string][]Record{}
 	var accts []string
 	for _, r := range p.recs {
@@ -337,6 +356,7 @@ func TestClustersIndependentOfOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.SetAccounts(info)
 		for _, a := range order {
 			recs := byAcct[a]
 			sortRecordsByTime(recs)
@@ -351,8 +371,10 @@ func TestClustersIndependentOfOrder(t *testing.T) {
 		return string(b)
 	}
 	want := report(accts)
-	if !strings.Contains(want, `"link_details"`) {
-		t.Fatal("no links in the report")
+	for _, w := range []string{`"link_details"`, "signed up within"} {
+		if !strings.Contains(want, w) {
+			t.Fatalf("no %s in the report", w)
+		}
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := 0; i < 3; i++ {
