@@ -331,9 +331,12 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 // campaignBreadth sets a cluster's topic_coverage to what a campaign
 // would show: the larger of its members' mean coverage (heads that each
 // sweep the topics) and the union's coverage times how disjoint the
-// members' topics are (heads that each take a shard). Colleagues of one
-// organisation cover many topics together, but overlap: ten people with
-// three topics each share the popular ones, where shards do not.
+// members' topics are (heads that each take a shard). Disjointness is the
+// topics the union touches over the topics the members touch one by one,
+// relative to its largest possible value (min(1, topics / members): 60
+// heads cannot be disjoint on 22 topics). Colleagues of one organisation
+// cover many topics together, but overlap: ten people with three topics
+// each share the popular ones, where shards do not.
 func campaignBreadth(inds []Indicator, members []*account) {
 	if len(members) == 0 {
 		return
@@ -354,7 +357,8 @@ func campaignBreadth(inds []Indicator, members []*account) {
 	uc, uhit := coverage(union)
 	disjoint := 0.0
 	if sumHit > 0 {
-		disjoint = float64(uhit) / float64(sumHit)
+		most := math.Min(1, float64(len(union))/float64(len(members)))
+		disjoint = math.Min(1, float64(uhit)/float64(sumHit)/most)
 	}
 	for i := range inds {
 		if inds[i].Name == IndCoverage {
