@@ -61,8 +61,11 @@ func (c itemClass) kind() string {
 // a sign-up cohort of disjoint topic shards (link_cohort.go), weighs
 // Overwhelming by itself. Two accounts link when
 //
-//   - one kind is overwhelming: ≥ 2·ln N, or
+//   - business evidence is overwhelming: ≥ 2·ln N, or
 //   - two kinds are strong: each ≥ ½·ln N.
+//
+// (Content or infrastructure alone linked at 2·ln N until the held-out
+// evaluation; see links.)
 //
 // Why these: two unrelated accounts both use an item of weight w with
 // chance (u/N)² = e^−2w. Two independent kinds of ½·ln N each put the
@@ -146,11 +149,17 @@ func classSums(p *pairEvidence, items []item) [nClasses]float64 {
 	return class
 }
 
-// links applies the rule to a pair's per-kind evidence.
+// links applies the rule to a pair's per-kind evidence. Only business
+// evidence (an org_id, a payment_id, a cohort of topic shards) links
+// alone: on the held-out traffic (docs/scan-logs.md), unrelated customers
+// processing the same public documents or code shared a dozen rare
+// templates, and mobile users of one carrier a handful of its /24s, each an
+// "overwhelming" single kind that merged them into clusters judged as one
+// campaign.
 func (r linkRule) links(k [nKinds]float64) bool {
 	strong := 0
-	for _, v := range k {
-		if v >= r.overwhelming {
+	for kind, v := range k {
+		if kind == kBusiness && v >= r.overwhelming {
 			return true
 		}
 		if v >= r.strong {
