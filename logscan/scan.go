@@ -232,21 +232,16 @@ func NewScanner(cfg Config) (*Scanner, error) {
 
 // Add takes one record.
 func (s *Scanner) Add(r Record) {
-	a := s.accounts[r.Account]
-	if a == nil {
-		a = newAccount(r.Account, len(s.tax.Names))
-		s.accounts[r.Account] = a
-	}
-	a.add(r, s.tax, &s.scratch)
+	addRecord(s.accounts, r, s.tax, &s.scratch)
 }
 
-// Scan reads logs and reports.
+// Scan reads logs, on all cores, and reports.
 func Scan(ctx context.Context, cfg Config, paths []string, progress func(int64)) (*Report, error) {
 	s, err := NewScanner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := Read(ctx, paths, cfg.Fields, func(r Record) error { s.Add(r); return nil }, progress)
+	st, err := s.ReadLogs(ctx, paths, ReadOptions{Progress: progress})
 	if err != nil {
 		return nil, err
 	}
