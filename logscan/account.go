@@ -62,9 +62,9 @@ type account struct {
 	cot                 int
 	templates           map[uint64]int
 	templateText        map[uint64]string
-	prefixes            map[uint64]int      // first prefixWords words of prompts
-	prefixText          map[uint64]string   // for evidence
-	buckets             map[uint64]struct{} // SimHash top-16-bit bands seen
+	prefixes            map[uint64]int    // first prefixWords words of prompts
+	prefixText          map[uint64]string // for evidence
+	buckets             bandSet           // SimHash 16-bit bands seen
 	nearDup             int
 	topicHits           []int
 	prompts             int
@@ -88,7 +88,7 @@ type account struct {
 func newAccount(name string, topics int) *account {
 	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
 		prefixes: map[uint64]int{}, prefixText: map[uint64]string{},
-		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
+		topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
 		minutes: map[int64]struct{}{}}
 }
 
@@ -246,11 +246,11 @@ func (a *account) addNearDup(ws []string) {
 	sh := simhash(ws)
 	dup := false
 	for b := 0; b < 4; b++ {
-		key := uint64(b)<<16 | (sh>>(16*uint(b)))&0xffff
-		if _, ok := a.buckets[key]; ok {
+		key := uint32(b)<<16 | uint32(sh>>(16*uint(b)))&0xffff
+		if a.buckets.has(key) {
 			dup = true
-		} else if len(a.buckets) < maxBuckets {
-			a.buckets[key] = struct{}{}
+		} else if a.buckets.len() < maxBuckets {
+			a.buckets.add(key)
 		}
 	}
 	if dup {
