@@ -3,13 +3,20 @@ package logscan_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"forensics/internal/logtile"
 	"forensics/internal/measure"
 	"forensics/internal/traffic"
 	"forensics/logscan"
@@ -74,5 +81,259 @@ func TestBytesPerAccount(t *testing.T) {
 	pool := recordPool(t)
 	for _, c := range []struct{ accounts, requests int }{{20000, 10}, {1000, 100}, {20, 10000}} {
 		t.Logf("%6d accounts × %5d requests: %8.0f bytes/account", c.accounts, c.requests, bytesPerAccount(pool, c.accounts, c.requests))
+	}
+}
+
+// scaleCase is one log size of the scaling measurement: copies of a
+// simulated week of 510 accounts and 50k requests (internal/logtile).
+type scaleCase struct {
+	name   string
+	copies int
+	keep   float64
+}
+
+var scaleCases = []scaleCase{
+	{"100k-1k", 2, 0},     // a quick check of the harness
+	{"1M-10k", 20, 0},     // 1M lines, 10k accounts
+	{"1M-100k", 200, 0.1}, // 1M lines, 100k accounts
+	{"10M-100k", 200, 0},  // 10M lines, 100k accounts
+}
+
+// scaleResult is what a child process measured of one scan.
+type scaleResult struct {
+	Mode      string  `json:"mode"`
+	Procs     int     `json:"procs"`
+	Lines     int     `json:"lines"`
+	ReadSec   float64 `json:"read_s"`   // wall time of the read
+	ReadCPU   float64 `json:"read_cpu"` // user+sys seconds of the read
+	ReportSec float64 `json:"report_s,omitempty"`
+	ReportCPU float64 `json:"report_cpu,omitempty"`
+	Accounts  int     `json:"accounts,omitempty"` // known only with the report
+	HeapMiB   float64 `json:"heap_mib"`           // live heap after the read
+	MaxRSSMiB float64 `json:"max_rss_mib"`        // the child's peak resident memory
+	// OthersCPU is the CPU time the rest of the machine used while the
+	// child ran (the parent's reading of /proc/stat).
+	OthersCPU float64 `json:"others_cpu"`
+}
+
+// TestScanScale measures the scan of tiled logs of 1M and 10M lines, each
+// configuration in a child process (so that peak memories do not mix):
+// CPU seconds (robust to other load on the machine), wall time, lines per
+// second and peak RSS, serial (Read and Add) and parallel (ReadLogs), at
+// GOMAXPROCS 1 and 2. FORENSICS_SCALE picks cases by name (comma-
+// separated; default all), FORENSICS_SCALE_MODES the modes,
+// FORENSICS_SCALE_REPORT=1 times Report too (its cluster search is
+// quadratic in busy accounts: minutes at 10k accounts, hours at 100k),
+// FORENSICS_SCALE_DIR keeps the logs (5.6 GB for 10M lines) between runs.
+// About 30 minutes for everything.
+func TestScanScale(t *testing.T) {
+	measure.Require(t, "scan-logs on 1M and 10M lines in child processes, about 30 min")
+	dir := os.Getenv("FORENSICS_SCALE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	modes := strings.Split(envOr("FORENSICS_SCALE_MODES", "serial,parallel"), ",")
+	pick := envOr("FORENSICS_SCALE", "")
+	for _, c := range scaleCases {
+		if pick != "" && !slices.Contains(strings.Split(pick, ","), c.name) {
+			continue
+		}
+		path := tiledLog(t, dir, c)
+		for _, procs := range []int{1, 2} {
+			for _, mode := range modes {
+				r := runScaleChild(t, path, mode, procs)
+				t.Logf("%-8s %-8s GOMAXPROCS %d: %d lines, read %.1f s wall, %.1f CPU-s, %.0f lines/s, %.0f lines/CPU-s; heap %.0f MiB, peak RSS %.0f MiB; others used %.0f CPU-s meanwhile%s",
+					c.name, mode, procs, r.Lines, r.ReadSec, r.ReadCPU, float64(r.Lines)/r.ReadSec, float64(r.Lines)/r.ReadCPU, r.HeapMiB, r.MaxRSSMiB, r.OthersCPU, reportNote(r))
+			}
+		}
+	}
+}
+
+func reportNote(r scaleResult) string {
+	if r.ReportSec == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; report of %d accounts %.1f s wall, %.1f CPU-s", r.Accounts, r.ReportSec, r.ReportCPU)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// tiledLog writes (or finds, from an earlier run) the case's log.
+func tiledLog(t *testing.T, dir string, c scaleCase) string {
+	t.Helper()
+	path := filepath.Join(dir, "scale-"+c.name+".jsonl")
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	base := filepath.Join(dir, "scale-base.jsonl")
+	if _, err := os.Stat(base); err != nil {
+		var buf bytes.Buffer
+		if _, err := traffic.Simulate(traffic.Config{Accounts: 500, Attackers: 10, Days: 7, Seed: 11}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(base, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	st, err := logtile.WriteFile(path+".tmp", base, logtile.Config{Copies: c.copies, Keep: c.keep, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: wrote %d lines, %d accounts in %.1f s", c.name, st.Lines, st.Accounts, time.Since(start).Seconds())
+	return path
+}
+
+// runScaleChild runs TestScanScaleChild in a new process of this test
+// binary and reads its result.
+func runScaleChild(t *testing.T, path, mode string, procs int) scaleResult {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestScanScaleChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FORENSICS_SCALE_CHILD="+path, "FORENSICS_SCALE_MODE="+mode, fmt.Sprintf("GOMAXPROCS=%d", procs))
+	busy0 := machineBusy(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child %s %s: %v\n%s", mode, path, err, out)
+	}
+	others := machineBusy(t) - busy0 - (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	for _, line := range strings.Split(string(out), "\n") {
+		if js, ok := strings.CutPrefix(line, "SCALE-RESULT "); ok {
+			var r scaleResult
+			if err := json.Unmarshal([]byte(js), &r); err != nil {
+				t.Fatal(err)
+			}
+			r.OthersCPU = max(0, others)
+			return r
+		}
+	}
+	t.Fatalf("child %s %s printed no result:\n%s", mode, path, out)
+	return scaleResult{}
+}
+
+// TestScanScaleChild is one measurement of TestScanScale, in its own
+// process.
+func TestScanScaleChild(t *testing.T) {
+	path := os.Getenv("FORENSICS_SCALE_CHILD")
+	if path == "" {
+		t.Skip("a child process of TestScanScale")
+	}
+	r := scaleResult{Mode: os.Getenv("FORENSICS_SCALE_MODE"), Procs: runtime.GOMAXPROCS(0)}
+	s, err := logscan.NewScanner(logscan.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cpu0, start := cpuSeconds(t), time.Now()
+	var st logscan.ReadStats
+	if r.Mode == "serial" {
+		st, err = logscan.Read(ctx, []string{path}, logscan.DefaultLayout(), func(rec logscan.Record) error { s.Add(rec); return nil }, nil)
+	} else {
+		st, err = s.ReadLogs(ctx, []string{path}, logscan.ReadOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ReadSec, r.ReadCPU, r.Lines = time.Since(start).Seconds(), cpuSeconds(t)-cpu0, st.Lines
+	r.HeapMiB = float64(heapAfterGC()) / (1 << 20)
+	if os.Getenv("FORENSICS_SCALE_REPORT") == "1" {
+		cpu0, start = cpuSeconds(t), time.Now()
+		rep := s.Report()
+		r.ReportSec, r.ReportCPU, r.Accounts = time.Since(start).Seconds(), cpuSeconds(t)-cpu0, len(rep.Accounts)
+	}
+	r.MaxRSSMiB = peakRSS(t)
+	js, _ := json.Marshal(r)
+	fmt.Println("SCALE-RESULT " + string(js))
+}
+
+// machineBusy is the CPU time all processes have used since boot
+// (/proc/stat: everything but idle and iowait, in USER_HZ = 1/100 s).
+func machineBusy(t *testing.T) float64 {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line)
+	busy := 0.0
+	for i, v := range f[1:] {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i != 3 && i != 4 && i < 8 { // idle, iowait; guest time is in user already
+			busy += n
+		}
+	}
+	return busy / 100
+}
+
+// peakRSS is the process's peak resident memory in MiB: VmHWM, not
+// getrusage's ru_maxrss, which a process inherits across exec from the
+// process that started it (the parent test's peak, here).
+func peakRSS(t *testing.T) float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// cpuSeconds is the process's user and system time so far.
+func cpuSeconds(t *testing.T) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// BenchmarkReadLogs compares the serial read (Read and Add) with the
+// parallel one on a simulated week of 500 accounts; run with -cpu 1,2.
+func BenchmarkReadLogs(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := traffic.Simulate(traffic.Config{Accounts: 500, Attackers: 10, Days: 7, Seed: 11}, &buf); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Count(buf.Bytes(), []byte("\n"))
+	path := filepath.Join(b.TempDir(), "sim.jsonl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, mode := range []string{"serial", "parallel"} {
+		b.Run(mode, func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			for b.Loop() {
+				s, _ := logscan.NewScanner(logscan.DefaultConfig())
+				var err error
+				if mode == "serial" {
+					_, err = logscan.Read(ctx, []string{path}, logscan.DefaultLayout(), func(r logscan.Record) error { s.Add(r); return nil }, nil)
+				} else {
+					_, err = s.ReadLogs(ctx, []string{path}, logscan.ReadOptions{})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
 	}
 }

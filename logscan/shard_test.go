@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -138,4 +139,33 @@ func TestReadLogsCancel(t *testing.T) {
 		}
 		cancel()
 	}
+}
+
+// FuzzReadLogsMatchesRead: on any input, the parallel read reports as
+// the serial one (the same error, or the same report and statistics).
+func FuzzReadLogsMatchesRead(f *testing.F) {
+	f.Add([]byte(`{"ts":"2026-11-01T00:00:00Z","account":"a","prompt":"explain step by step"}` + "\n" +
+		`{"ts":"2026-11-01T00:01:00Z","account":"b","messages":[{"role":"user","content":"hi"}]}` + "\nnot json\n"))
+	f.Add([]byte(`{"event":"checkpoint"}` + "\n\n" + `{"ts":"x","account":"c"}`))
+	f.Add([]byte{0x1f, 0x8b, 0, 1})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "log.jsonl")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		serial, _ := logscan.NewScanner(logscan.DefaultConfig())
+		st, errS := logscan.Read(ctx, []string{path}, logscan.DefaultLayout(), func(r logscan.Record) error { serial.Add(r); return nil }, nil)
+		par, _ := logscan.NewScanner(logscan.DefaultConfig())
+		pst, errP := par.ReadLogs(ctx, []string{path}, logscan.ReadOptions{Workers: 3})
+		if fmt.Sprint(errS) != fmt.Sprint(errP) {
+			t.Fatalf("serial error %v, parallel %v", errS, errP)
+		}
+		want, got := serial.Report(), par.Report()
+		want.Read, got.Read = st, pst
+		if reportJSON(t, want) != reportJSON(t, got) {
+			t.Fatalf("reports differ:\nserial   %s\nparallel %s", reportJSON(t, want), reportJSON(t, got))
+		}
+	})
 }
