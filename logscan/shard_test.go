@@ -116,7 +116,7 @@ func TestParallelReadMatchesSerial(t *testing.T) {
 	}
 }
 
-// TestReadLogsCancel: a cancelled read stops promptly with the context's
+// TestReadLogsCancel: a cancelled or failed read stops promptly with its
 // error and leaves no goroutine behind.
 func TestReadLogsCancel(t *testing.T) {
 	defer goleak.VerifyNone(t)
@@ -138,6 +138,12 @@ func TestReadLogsCancel(t *testing.T) {
 			t.Errorf("%d workers: cancelled read took %v", workers, d)
 		}
 		cancel()
+	}
+	// A file that cannot be opened ends the read with its error.
+	s, _ := logscan.NewScanner(logscan.DefaultConfig())
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	if _, err := s.ReadLogs(context.Background(), append(paths, missing), logscan.ReadOptions{Workers: 3}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read with a missing file: %v", err)
 	}
 }
 
