@@ -237,11 +237,16 @@ func (s *Scanner) Add(r Record) {
 
 // Scan reads logs, on all cores, and reports.
 func Scan(ctx context.Context, cfg Config, paths []string, progress func(int64)) (*Report, error) {
+	return ScanWith(ctx, cfg, paths, ReadOptions{Progress: progress})
+}
+
+// ScanWith is Scan with the read's options (how many cores, progress).
+func ScanWith(ctx context.Context, cfg Config, paths []string, opts ReadOptions) (*Report, error) {
 	s, err := NewScanner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.ReadLogs(ctx, paths, ReadOptions{Progress: progress})
+	st, err := s.ReadLogs(ctx, paths, opts)
 	if err != nil {
 		return nil, err
 	}

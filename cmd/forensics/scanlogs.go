@@ -21,6 +21,7 @@ type scanLogsOptions struct {
 	Out      string
 	JSON     bool
 	Top      int
+	Workers  int
 	Logs     []string
 }
 
@@ -30,9 +31,9 @@ func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) 
 		Use:   "scan-logs [--config rules.yaml] LOG.jsonl[.gz]...",
 		Short: "Score each account in API request logs for distillation patterns",
 		Long: `Read request logs (the gateway's, or another layout through the config's
-fields mapping; gzip is detected) in one pass, with memory proportional to
-the number of accounts, and score every account for the patterns of a
-distillation campaign:
+fields mapping; gzip is detected) in one pass on all cores (--workers), with
+memory proportional to the number of accounts, and score every account for
+the patterns of a distillation campaign:
 
   volume, token_volume    requests and tokens per day
   topic_coverage          how many of the topics in corpora/topics.yaml an
@@ -70,6 +71,9 @@ indicator) and actions.`,
 			if len(args) == 0 {
 				return usagef("give at least one log file")
 			}
+			if opts.Workers < 0 {
+				return usagef("--workers must be 0 (all cores) or more")
+			}
 			opts.Logs = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -83,6 +87,7 @@ indicator) and actions.`,
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
+	f.IntVar(&opts.Workers, "workers", 0, "cores to read and parse the logs on (0 = all)")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	return cmd
 }
@@ -152,7 +157,7 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 		defer bar.Finish()
 		progress = func(n int64) { bar.Add64(n) }
 	}
-	rep, err := logscan.Scan(ctx, cfg, opts.Logs, progress)
+	rep, err := logscan.ScanWith(ctx, cfg, opts.Logs, logscan.ReadOptions{Workers: opts.Workers, Progress: progress})
 	if err != nil {
 		return err
 	}
