@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -167,7 +168,8 @@ func envOr(name, def string) string {
 func tiledLog(t *testing.T, dir string, c scaleCase) string {
 	t.Helper()
 	path := filepath.Join(dir, "scale-"+c.name+".jsonl")
-	if _, err := os.Stat(path); err == nil {
+	if data, err := os.ReadFile(path + ".stats"); err == nil {
+		t.Logf("%s: %s (written before)", c.name, data)
 		return path
 	}
 	base := filepath.Join(dir, "scale-base.jsonl")
@@ -185,10 +187,11 @@ func tiledLog(t *testing.T, dir string, c scaleCase) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	about := fmt.Sprintf("%d lines, %d accounts", st.Lines, st.Accounts)
+	if err := errors.Join(os.Rename(path+".tmp", path), os.WriteFile(path+".stats", []byte(about), 0o644)); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: wrote %d lines, %d accounts in %.1f s", c.name, st.Lines, st.Accounts, time.Since(start).Seconds())
+	t.Logf("%s: wrote %s in %.1f s", c.name, about, time.Since(start).Seconds())
 	return path
 }
 
