@@ -27,31 +27,6 @@ const (
 	textsAlways = 3
 )
 
-// cotPhrases are the tell-tales of harvesting reasoning traces.
-var cotPhrases = []string{
-	"step by step", "step-by-step", "chain of thought", "show your reasoning", "explain your reasoning",
-	"show your work", "think through", "reasoning process", "<think>", "let's think", "walk me through your thinking",
-	"before answering, reason", "rationale",
-}
-
-// cotAnchors holds the longest word of each phrase in cotPhrases, and its
-// plural: a prompt without any of them as a word is taken not to contain a
-// phrase (a phrase inside a longer word, "footstep by stepping", is not
-// counted).
-var cotAnchors = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range cotPhrases {
-		longest := ""
-		for _, w := range words(p) {
-			if len(w) > len(longest) {
-				longest = w
-			}
-		}
-		m[longest], m[longest+"s"] = true, true
-	}
-	return m
-}()
-
 // account accumulates one account's features in one pass.
 type account struct {
 	name                string
@@ -77,7 +52,7 @@ type account struct {
 	samples             []string
 	nets                map[string]int // IP /24 (or /48)
 	agents              map[string]int
-	minutes             map[int64]struct{} // active minutes, for overlap with others (capped)
+	minutes             minuteSketch // active minutes (MinHash), for overlap with others
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
 	tw                  timeWindows
@@ -87,13 +62,21 @@ type account struct {
 	served              [seenParts]uint64 // answers served (completion_sha256 prefixes)
 	nserved             int
 	lowTemp             int // requests asking for a temperature below LowTemperature
+	value               valueCounts
+	// cotParts are context parts (a system prompt, an earlier turn) that
+	// asked for reasoning: a request that carries one again asks again,
+	// though its text counts only its new parts.
+	cotParts  [8]uint64
+	nCoTParts int
+	// inputs are hashes of the last requests' whole inputs (resampling).
+	inputs  [16]uint64
+	nInputs int
 }
 
 func newAccount(name string, topics int) *account {
 	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
 		prefixes: map[uint64]int{}, prefixText: map[uint64]string{},
-		topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{},
-		minutes: map[int64]struct{}{}}
+		topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{}}
 }
 
 // scratch is reusable working memory for add (one per scanner).
@@ -102,20 +85,41 @@ type scratch struct {
 	tmpl  []byte
 }
 
-// add counts one request: its timing, parameters and source, then the
-// text it adds (see newText).
-func (a *account) add(r Record, tax *Taxonomy, sc *scratch) {
+// env is what every account's update reads: the taxonomy and the
+// detectors the scan was given.
+type env struct {
+	tax       *Taxonomy
+	public    PublicItems
+	reasoning ReasoningDetector
+	flagships []string
+}
+
+// add counts one request: its timing, parameters and source, what it
+// takes (value.go), then the text it adds (see newText). A public
+// benchmark item counts in volume and timing only.
+func (a *account) add(r Record, e *env, sc *scratch) {
 	a.requests++
-	a.tokens += r.PromptTokens + r.CompletionTokens
+	a.tokens += clampTokens(r.PromptTokens) + clampTokens(r.CompletionTokens)
 	a.addTime(r.TS)
-	a.addParams(r.Params)
 	a.addSource(r.IP, r.UserAgent)
-	text := a.newText(r)
-	if text == "" {
+	a.value.addTokens(r)
+	if isFlagship(r.Model, e.flagships) {
+		a.value.flagship++
+	}
+	nt := a.newText(r, e)
+	a.value.ownBytes += int64(len(nt.text))
+	if nt.public {
+		a.value.public++
+	}
+	// A temperature next to public items is the evaluation's (greedy
+	// decoding of a benchmark); every other parameter counts.
+	a.addParams(r.Params, !nt.public)
+	if nt.text == "" {
+		// Nothing of the sender's own: public items only, or nothing new.
 		a.tw.add(r.TS, 0)
 		return
 	}
-	a.addText(r.TS, text, tax, sc)
+	a.addText(r.TS, nt.text, nt.cot, e, sc)
 }
 
 // addTime updates the account's span, inter-arrival moments (Welford),
@@ -137,14 +141,12 @@ func (a *account) addTime(ts time.Time) {
 		a.last = ts
 	}
 	a.hours[ts.UTC().Hour()]++
-	if len(a.minutes) < 20000 {
-		a.minutes[ts.Unix()/60] = struct{}{}
-	}
+	a.minutes.add(ts.Unix() / 60)
 }
 
 // addParams counts the parameters a harvest uses: logprobs, logit bias,
 // several answers, temperature sweeps and temperatures below the floor.
-func (a *account) addParams(p Params) {
+func (a *account) addParams(p Params, countLow bool) {
 	if p.TopLogprobs > 0 {
 		a.logprobs++
 	}
@@ -157,7 +159,7 @@ func (a *account) addParams(p Params) {
 	if t := math.Round(p.Temperature*100) / 100; p.HasTemperature && (len(a.temps) < maxTemps || a.temps[t] > 0) {
 		a.temps[t]++
 	}
-	if p.HasTemperature && p.Temperature < LowTemperature {
+	if countLow && p.HasTemperature && p.Temperature < LowTemperature {
 		a.lowTemp++
 	}
 }
@@ -175,17 +177,20 @@ func (a *account) addSource(ip, userAgent string) {
 	}
 }
 
-// addText counts a prompt's text: reasoning requests, templates and
-// openings, near duplicates, topics, the time windows, length and samples.
-func (a *account) addText(ts time.Time, text string, tax *Taxonomy, sc *scratch) {
+// addText counts a request's new text: reasoning requests (isCoT, from
+// newText), templates and openings, near duplicates, topics, the time
+// windows, length and samples.
+func (a *account) addText(ts time.Time, text string, isCoT bool, e *env, sc *scratch) {
 	a.prompts++
 	lower := strings.ToLower(text)
 	ws := wordsOfLower(lower, sc.words)
 	sc.words = ws
-	isCoT := a.addCoT(lower, ws)
+	if isCoT {
+		a.cot++
+	}
 	sig := a.addTemplate(text, ws, sc)
 	a.addNearDup(ws)
-	mask := a.addTopics(ws, tax)
+	mask := a.addTopics(ws, e.tax)
 	a.tw.add(ts, mask)
 	if a.rw == nil && a.requests >= windowFrom {
 		a.rw = newReqWindow(len(a.topicHits))
@@ -203,23 +208,24 @@ func (a *account) addText(ts time.Time, text string, tax *Taxonomy, sc *scratch)
 	}
 }
 
-// addCoT reports (and counts) whether a prompt asks for its reasoning.
-// The phrase search runs only when a prompt has one of the phrases'
-// anchor words: most prompts have none, and long ones are costly.
-func (a *account) addCoT(lower string, ws []string) bool {
-	for _, w := range ws {
-		if cotAnchors[strings.Trim(w, "'")] {
-			for _, p := range cotPhrases {
-				if strings.Contains(lower, p) {
-					a.cot++
-					return true
-				}
-			}
-			return false
-		}
+// reasons asks the scan's reasoning detector about a part of a request.
+// A part longer than maxReasoningPart is asked about its head and its tail
+// only: the log bounds every field anyway, and the cost of the classifier
+// grows with the text.
+func (e *env) reasons(text string) bool {
+	if e.reasoning == nil {
+		return false
 	}
-	return false
+	if len(text) > maxReasoningPart {
+		half := maxReasoningPart / 2
+		head, tail := text[:half], text[len(text)-half:]
+		return e.reasoning.Reasoning(head) || e.reasoning.Reasoning(tail)
+	}
+	return e.reasoning.Reasoning(text)
 }
+
+// maxReasoningPart bounds the text the classifier reads of one part.
+const maxReasoningPart = 64 << 10
 
 // addTemplate counts the prompt's template and its opening words, and
 // returns the template's signature.
@@ -290,28 +296,61 @@ func (a *account) addTopics(ws []string, tax *Taxonomy) uint64 {
 // seenParts is how many recent context parts an account remembers.
 const seenParts = 64
 
-// newText is the text a request adds: its prompt, followed by each part
-// of its context (system prompt, earlier turns) that the account has not
-// sent recently, and each assistant turn that is not an answer the gateway
-// served it. A fixed system prompt or a chat's history counts once;
-// harvest text carried in them, or written as an assistant turn, counts
-// like a prompt.
-func (a *account) newText(r Record) string {
-	a.remember(fnvString(r.Prompt))
-	text := r.Prompt
+// newText is what a request adds: its prompt, followed by each part of
+// its context (system prompt, earlier turns) that the account has not sent
+// recently, and each assistant turn that is not an answer the gateway
+// served it; each without the public benchmark items it carries. A fixed
+// system prompt or a chat's history counts once; harvest text carried in
+// them, or written as an assistant turn, counts like a prompt. It also
+// says whether the request asks for reasoning (in any part, including a
+// carried one) and whether it carried public items.
+func (a *account) newText(r Record, e *env) newText {
+	ph := fnvString(r.Prompt)
+	a.countResample(r, ph)
+	a.remember(ph)
+	var nt newText
+	// The prompt: a reasoning request beside public items is the
+	// evaluation's ("Let's think step by step" after a GSM8K item) and not
+	// counted; what else the sender wrote is read as usual, unless it is
+	// only a wrapper (fewer than minOwnWords words).
+	if prompt, pub, own := e.withoutPublic(r.Prompt); own {
+		nt.text, nt.public = prompt, pub
+		nt.cot = !pub && prompt != "" && e.reasons(prompt)
+	} else {
+		nt.public = true
+	}
+	if len(r.Assistant) > 0 {
+		a.value.withAssistant++
+	}
+	fabricated := false
 	add := func(c string, assistant bool) {
 		h := fnvString(c)
 		if a.sentRecently(h) {
+			nt.cot = nt.cot || a.isCoTPart(h)
 			return
 		}
 		a.remember(h)
 		if assistant && a.wasServed(c) {
+			a.value.ownBytes += int64(len(c)) // replayed: the conversation's weight
 			return
 		}
-		if text == "" {
-			text = c
+		// A context part is asked about whatever is left of it: a system
+		// prompt of one public item and "Reason step by step" still asks.
+		rest, pub, own := e.withoutPublic(c)
+		nt.public = nt.public || pub
+		if strings.TrimSpace(rest) != "" && e.reasons(rest) {
+			nt.cot = true
+			a.cotParts[a.nCoTParts%len(a.cotParts)] = h
+			a.nCoTParts++
+		}
+		if !own {
+			return
+		}
+		fabricated = fabricated || assistant
+		if nt.text == "" {
+			nt.text = rest
 		} else {
-			text += "\n" + c
+			nt.text += "\n" + rest
 		}
 	}
 	for _, c := range r.Context {
@@ -320,15 +359,56 @@ func (a *account) newText(r Record) string {
 	for _, c := range r.Assistant {
 		add(c, true)
 	}
+	if fabricated {
+		a.value.fabricated++
+	}
 	if r.Completion != 0 {
 		a.served[a.nserved%seenParts] = r.Completion
 		a.nserved++
 	}
-	return text
+	return nt
 }
 
-// wasServed reports whether text is one of the answers recently served to
-// the account (as the gateway hashes them: SHA-256 of the trimmed text).
+// countResample counts a request that asks again for answers it had: n >
+// 1, or the same whole input (prompt and every context part and turn) as
+// one of the last few requests. An agent re-sends its instruction with new
+// tool results, and a chat re-sends its history with a new question;
+// neither is the same input.
+func (a *account) countResample(r Record, prompt uint64) {
+	h := prompt
+	for _, parts := range [][]string{r.Context, r.Assistant} {
+		for _, c := range parts {
+			h = h*1099511628211 ^ fnvString(c)
+		}
+		h = h*1099511628211 ^ 0xff
+	}
+	repeat := false
+	for _, x := range a.inputs[:min(a.nInputs, len(a.inputs))] {
+		repeat = repeat || x == h
+	}
+	a.inputs[a.nInputs%len(a.inputs)] = h
+	a.nInputs++
+	if r.Params.N > 1 || (repeat && len(strings.Fields(r.Prompt)) >= minRepeatWords) {
+		a.value.resampled++
+	}
+}
+
+// newText is a request's own new text (see account.newText).
+type newText struct {
+	text   string
+	cot    bool // some part asks for reasoning
+	public bool // some part carried public benchmark items
+}
+
+func (a *account) isCoTPart(h uint64) bool {
+	for _, x := range a.cotParts[:min(a.nCoTParts, len(a.cotParts))] {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *account) wasServed(text string) bool {
 	if a.nserved == 0 {
 		return false

@@ -120,8 +120,20 @@ func ParseAccountLine(line []byte) (*AccountInfo, error) {
 	return &a, nil
 }
 
-// Trusted reports whether the business vouches for the account: a
-// contract with a verified organisation, or a person's allow-listing.
-func (a *AccountInfo) Trusted() bool {
-	return a != nil && (a.Allowlist || (a.Contract && a.KYC))
+// minTenure is how long before its first request an account with a
+// contract must have signed up to be vouched for: a shell company can
+// pass KYC and sign a contract the day before it harvests.
+const minTenure = 30 * 24 * time.Hour
+
+// Trusted reports whether the business vouches for the account as of its
+// first request: allow-listed by a person, or a contract with a verified
+// organisation of at least minTenure.
+func (a *AccountInfo) Trusted(firstRequest time.Time) bool {
+	if a == nil {
+		return false
+	}
+	if a.Allowlist {
+		return true
+	}
+	return a.Contract && a.KYC && !a.Created.IsZero() && firstRequest.Sub(a.Created) >= minTenure
 }

@@ -4,67 +4,76 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
+	"io"
 	"os"
 	"sort"
 )
 
-// Baseline holds, per indicator, percentiles of its value over accounts of
-// benign traffic (those with enough requests to be judged), so thresholds
-// can be stated as "above the 99th percentile of our normal users".
+// Baseline is benign traffic's distribution of every indicator and of the
+// score, so that a scan's evidence means "rarer than that among our
+// normal users" rather than "rarer than among the accounts in this log".
 type Baseline struct {
-	Accounts    int                           `json:"accounts"`
-	Percentiles map[string]map[string]float64 `json:"percentiles"` // indicator → "p50" … → value
-	Counts      map[string]int                `json:"counts"`      // accounts judged per indicator
+	Version  int             `json:"version"`
+	Accounts int             `json:"accounts"`
+	Values   map[string]dist `json:"values"` // indicator → its values over benign accounts judged
+	Scores   dist            `json:"scores"` // the accounts' scores, each against the others
+	// Features, in the shipped prior, is a hash of what the build that
+	// made it computes on a small fixed log: a test tells a stale prior
+	// from a current one without recomputing it.
+	Features string `json:"features,omitempty"`
 }
 
-// Percentile levels stored in a baseline.
-var baselineLevels = []float64{50, 75, 90, 95, 99, 99.5, 99.9}
+// baselineVersion is the format: 2 since issue 19 (whole distributions;
+// version 1 stored seven percentiles for the old thresholds).
+const baselineVersion = 2
 
-func levelKey(p float64) string { return fmt.Sprintf("p%g", p) }
+// maxBaselineValues bounds a stored distribution: larger ones keep
+// evenly spaced order statistics (with N the accounts they stand for).
+const maxBaselineValues = 20001
 
-// Calibrate reads benign logs and records the indicators' percentiles.
-func Calibrate(ctx context.Context, cfg Config, paths []string) (*Baseline, ReadStats, error) {
-	s, err := NewScanner(cfg)
+// Calibrate reads benign logs and records the distributions.
+func Calibrate(ctx context.Context, cfg Config, opts Options, paths []string) (*Baseline, ReadStats, error) {
+	// Each benign account against the others, with no prior mixed in.
+	opts.Baseline, opts.Reference = nil, RefLog
+	rep, err := ScanWith(ctx, cfg, opts, paths, nil)
 	if err != nil {
 		return nil, ReadStats{}, err
 	}
-	st, err := Read(ctx, paths, cfg.Fields, func(r Record) error { s.Add(r); return nil }, nil)
-	if err != nil {
-		return nil, st, err
-	}
+	b := &Baseline{Version: baselineVersion, Accounts: len(rep.Accounts), Values: map[string]dist{}}
 	values := map[string][]float64{}
-	for _, a := range s.accounts {
-		for _, in := range s.judge(a, true) {
+	var scores []float64
+	for _, a := range rep.Accounts {
+		scores = append(scores, a.Score)
+		for _, in := range a.Indicators {
 			if in.Judged {
 				values[in.Name] = append(values[in.Name], in.Value)
 			}
 		}
 	}
-	b := &Baseline{Accounts: len(s.accounts), Percentiles: map[string]map[string]float64{}, Counts: map[string]int{}}
 	for name, xs := range values {
-		sort.Float64s(xs)
-		b.Counts[name] = len(xs)
-		b.Percentiles[name] = map[string]float64{}
-		for _, p := range baselineLevels {
-			b.Percentiles[name][levelKey(p)] = round3(percentile(xs, p))
-		}
+		b.Values[name] = thin(xs)
 	}
-	return b, st, nil
+	b.Scores = thin(scores)
+	return b, rep.Read, nil
 }
 
-// percentile of sorted xs (nearest rank).
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return math.NaN()
+// thin sorts xs and keeps at most maxBaselineValues order statistics.
+func thin(xs []float64) dist {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n <= maxBaselineValues {
+		return dist{Sorted: xs, N: n}
 	}
-	k := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[max(0, min(k, len(sorted)-1))]
+	out := make([]float64, maxBaselineValues)
+	for i := range out {
+		out[i] = xs[i*(n-1)/(maxBaselineValues-1)]
+	}
+	return dist{Sorted: out, N: n}
 }
 
 // WriteFile saves the baseline as JSON.
 func (b *Baseline) WriteFile(path string) error {
-	data, err := json.MarshalIndent(b, "", "  ")
+	data, err := json.Marshal(b)
 	if err != nil {
 		return err
 	}
@@ -74,58 +83,66 @@ func (b *Baseline) WriteFile(path string) error {
 	return nil
 }
 
+// maxBaselineBytes bounds a baseline file (a few dozen distributions of
+// at most maxBaselineValues numbers).
+const maxBaselineBytes = 64 << 20
+
 // LoadBaseline reads a baseline written by WriteFile.
 func LoadBaseline(path string) (*Baseline, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("load baseline %s: %w", path, err)
+		return nil, fmt.Errorf("load baseline: %w", err)
+	}
+	defer f.Close()
+	b, err := ReadBaseline(f)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ReadBaseline reads a baseline (at most maxBaselineBytes) and checks it.
+func ReadBaseline(r io.Reader) (*Baseline, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBaselineBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxBaselineBytes {
+		return nil, fmt.Errorf("more than %d bytes", maxBaselineBytes)
 	}
 	var b Baseline
-	if err := json.Unmarshal(data, &b); err != nil || b.Percentiles == nil {
-		return nil, fmt.Errorf("baseline %s is not a scan-logs calibrate file", path)
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("not a scan-logs calibrate file: %w", err)
+	}
+	if err := b.check(); err != nil {
+		return nil, err
 	}
 	return &b, nil
 }
 
-// Resolve turns percentile thresholds (LoPercentile/HiPercentile) into
-// values from the baseline. A rule with percentiles and no baseline, or a
-// percentile the baseline lacks, is an error.
-func (c *Config) Resolve(b *Baseline) error {
-	for name, r := range c.Rules {
-		if r.LoPercentile == 0 && r.HiPercentile == 0 {
-			continue
+// check refuses a baseline of another version or with distributions that
+// would mislead the tails (unsorted, more values than accounts).
+func (b *Baseline) check() error {
+	if b.Version != baselineVersion {
+		return fmt.Errorf("format version %d; this build reads %d (run scan-logs calibrate again)", b.Version, baselineVersion)
+	}
+	for name, d := range b.Values {
+		if _, ok := familyOf[name]; !ok && name != IndAnswerShare && name != IndPublic {
+			return fmt.Errorf("unknown indicator %q", name)
 		}
-		if b == nil {
-			return fmt.Errorf("indicator %s has percentile thresholds: give --baseline from scan-logs calibrate", name)
+		if err := d.check(); err != nil {
+			return fmt.Errorf("indicator %s: %w", name, err)
 		}
-		ps, ok := b.Percentiles[name]
-		if !ok {
-			return fmt.Errorf("baseline has no values for indicator %s (too few benign accounts with enough requests?)", name)
-		}
-		get := func(p float64) (float64, error) {
-			v, ok := ps[levelKey(p)]
-			if !ok {
-				return 0, fmt.Errorf("indicator %s: baseline has no p%g (it stores %v)", name, p, baselineLevels)
-			}
-			return v, nil
-		}
-		var err error
-		if r.LoPercentile > 0 {
-			if r.Lo, err = get(r.LoPercentile); err != nil {
-				return err
-			}
-		}
-		if r.HiPercentile > 0 {
-			if r.Hi, err = get(r.HiPercentile); err != nil {
-				return err
-			}
-		}
-		if !(r.Hi > r.Lo) {
-			// A flat benign distribution: give the rule a small width so
-			// it still orders accounts.
-			r.Hi = r.Lo + math.Max(1e-3, math.Abs(r.Lo)*0.1)
-		}
-		c.Rules[name] = r
+	}
+	return b.Scores.check()
+}
+
+func (d dist) check() error {
+	if d.N < len(d.Sorted) || len(d.Sorted) > maxBaselineValues || (d.N > 0 && len(d.Sorted) == 0) || d.N > 1<<40 {
+		return fmt.Errorf("%d values standing for %d accounts", len(d.Sorted), d.N)
+	}
+	if !sort.Float64sAreSorted(d.Sorted) {
+		return fmt.Errorf("values not sorted")
 	}
 	return nil
 }

@@ -1,20 +1,12 @@
 package logscan
 
 import (
+	"cmp"
 	"fmt"
-	"math/bits"
+	"math"
+	"slices"
 	"sort"
 	"strings"
-)
-
-// Link thresholds.
-const (
-	linkTemplateMin  = 5   // uses of a shared template in each account
-	linkTemplateLen  = 4   // masked words a template needs to be specific
-	linkNetShare     = 0.5 // share of each account's requests from one /24
-	linkNetRequests  = 10
-	linkMinuteJacc   = 0.5 // Jaccard of active minutes
-	linkMinutesLeast = 30
 )
 
 type unionFind []int
@@ -29,58 +21,33 @@ func (u unionFind) find(i int) int {
 
 func (u unionFind) union(a, b int) { u[u.find(a)] = u.find(b) }
 
-// Kinds of evidence that two accounts are run by one hand. A link needs
-// two different kinds: colleagues share an office network, batch jobs share
-// a template, busy people share working hours, and none of those alone
-// makes a campaign; a hydra shares its harvest template and its servers.
-const (
-	evContent  = 1 << iota // a specific prompt template used often by both
-	evInfra                // the same /24 (or /48) for most requests, or a rare client string
-	evSchedule             // mostly the same active minutes
-)
-
-// A user agent, a prompt opening or a template counts as evidence only if
-// few accounts use it at all: at most linkRareShare of them, or
-// linkRareMin in a small log (a browser string, a common phrase or a
-// common task does not count).
-const (
-	linkRareShare   = 0.05
-	linkRareMin     = 10
-	linkPrefixShare = 0.3 // share of an account's prompts with the opening
-	// A network shared by more accounts than this (or this share of all)
-	// is shared infrastructure (a carrier NAT, a cloud range), not evidence.
-	linkNetMax      = 64
-	linkNetShareMax = 0.05
-)
-
-// clusters links accounts with at least two kinds of shared evidence and
+// clusters links accounts by rare shared evidence (see linkRule) and
 // judges each group of two or more as one account: a "hydra" keeps every
 // head under the per-account limits, but the body covers the model's
 // abilities all the same.
-func (s *Scanner) clusters(rep *Report) []ClusterReport {
+func (s *Scanner) clusters(rep *Report, ref *reference) []ClusterReport {
 	names := make([]string, len(rep.Accounts))
 	idx := map[string]int{}
 	for i, ar := range rep.Accounts {
 		names[i] = ar.Account
 		idx[ar.Account] = i
 	}
-	l := &linker{s: s, names: names, pairs: map[[2]int]*evidence{}, text: map[string]string{},
-		rare: max(linkRareMin, int(linkRareShare*float64(len(names))))}
-	// The order matters: a pair keeps the first few reasons of each kind.
-	l.templates()
-	l.openings()
-	l.infrastructure()
-	l.schedules()
-	groups, reasons := l.linked()
-	var out []ClusterReport
-	for _, members := range groups {
+	l := newLinker(s, names)
+	groups, edges := l.link()
+	roots := make([]int, 0, len(groups))
+	for r, members := range groups {
 		if len(members) >= 2 {
-			out = append(out, s.clusterReport(names, members, reasons))
+			roots = append(roots, r)
 		}
 	}
+	slices.Sort(roots)
+	var out []ClusterReport
+	for _, r := range roots {
+		out = append(out, s.clusterReport(l, groups[r], edges[r], rep, ref))
+	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Risk != out[j].Risk {
-			return out[i].Risk > out[j].Risk
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
 		}
 		return out[i].Accounts[0] < out[j].Accounts[0]
 	})
@@ -93,222 +60,158 @@ func (s *Scanner) clusters(rep *Report) []ClusterReport {
 	return out
 }
 
-// linker gathers the evidence that two accounts (indices into names) are
-// run by one hand.
-type linker struct {
-	s     *Scanner
-	names []string
-	// rare is how many accounts may share a client string, an opening or
-	// a template for it to count as evidence.
-	rare  int
-	pairs map[[2]int]*evidence
-	text  map[string]string // template and opening keys → their text
+// gather collects every kind of evidence (lifecycles last: they only
+// add to pairs with other evidence). Names must be sorted, so that the
+// items, their pairs and every sum come out in one order whatever the
+// order the log was read in.
+func (l *linker) gather() {
+	l.templates()
+	l.openings()
+	l.sources()
+	l.schedules()
+	if len(l.s.business) > 0 {
+		l.payers()
+		l.bursts()
+	}
+	l.cohorts()
+	l.lifecycles()
 }
 
-type evidence struct {
-	kinds   int
-	reasons []string
+// edge is a linked pair with its evidence per kind.
+type edge struct {
+	a, b  int32
+	kinds [nKinds]float64
+	total float64
+	ev    *pairEvidence
 }
 
-// note records evidence of a kind between accounts a and b.
-func (l *linker) note(a, b, kind int, why string) {
-	if a > b {
-		a, b = b, a
-	}
-	e := l.pairs[[2]int{a, b}]
-	if e == nil {
-		e = &evidence{}
-		l.pairs[[2]int{a, b}] = e
-	}
-	if e.kinds&kind == 0 || len(e.reasons) < 4 {
-		e.reasons = append(e.reasons, why)
-	}
-	e.kinds |= kind
-}
-
-// noteGroups records evidence between every two members of each group
-// (groups are keyed in sorted order, so the result is deterministic).
-func (l *linker) noteGroups(groups map[string][]int, kind int, why func(key string) string) {
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		m := groups[k]
-		for x := 0; x < len(m); x++ {
-			for y := x + 1; y < len(m); y++ {
-				l.note(m[x], m[y], kind, why(k))
-			}
-		}
-	}
-}
-
-// templates links accounts by the frequent, specific templates they share.
-func (l *linker) templates() {
-	byTemplate := map[string][]int{}
-	for i, n := range l.names {
-		a := l.s.accounts[n]
-		for sig, c := range a.templates {
-			if c >= linkTemplateMin && len(strings.Fields(a.templateText[sig])) >= linkTemplateLen {
-				k := fmt.Sprintf("%016x", sig)
-				byTemplate[k] = append(byTemplate[k], i)
-				l.text[k] = a.templateText[sig]
-			}
-		}
-	}
-	for k, m := range byTemplate {
-		if len(m) > l.rare {
-			delete(byTemplate, k) // a template many accounts use is a common task, not a link
-		}
-	}
-	l.noteGroups(byTemplate, evContent, func(k string) string { return fmt.Sprintf("template %q", l.text[k]) })
-}
-
-// openings links accounts by the same first words in a good share of
-// both accounts' prompts, where few accounts use them at all (a phrase
-// everyone uses, "can you help me with", is language, not a link).
-func (l *linker) openings() {
-	byPrefix := map[string][]int{}
-	prefixUsers := map[uint64]int{} // accounts using an opening at all
-	prefixOf := map[string]uint64{}
-	for i, n := range l.names {
-		a := l.s.accounts[n]
-		for h, c := range a.prefixes {
-			prefixUsers[h]++
-			if c >= linkTemplateMin && float64(c) >= linkPrefixShare*float64(a.prompts) {
-				k := fmt.Sprintf("%016x", h)
-				byPrefix[k] = append(byPrefix[k], i)
-				prefixOf[k] = h
-				if t, ok := a.prefixText[h]; ok {
-					l.text[k] = t
-				}
-			}
-		}
-	}
-	for k, m := range byPrefix {
-		if prefixUsers[prefixOf[k]] > l.rare || len(m) > l.rare {
-			delete(byPrefix, k)
-		}
-	}
-	l.noteGroups(byPrefix, evContent, func(k string) string { return fmt.Sprintf("opening %q", l.text[k]) })
-}
-
-// infrastructure links accounts that send most of their requests from one
-// network, or with one rare client string.
-func (l *linker) infrastructure() {
-	byNet := map[string][]int{}
-	byAgent := map[string][]int{}
-	agentUsers := map[string]int{}
-	for _, n := range l.names {
-		for ua := range l.s.accounts[n].agents {
-			agentUsers[ua]++
-		}
-	}
-	for i, n := range l.names {
-		a := l.s.accounts[n]
-		if a.requests < linkNetRequests {
+// linked applies the rule to every pair with evidence and joins the linked
+// pairs strongest first (Kruskal's algorithm): the edges kept are a
+// maximum spanning forest of the link graph, the fewest links that explain
+// each cluster, each the strongest available. It returns the groups
+// (singletons included) and the kept edges, both keyed by the group's
+// representative.
+func (l *linker) linked() (map[int][]int, map[int][]edge) {
+	var all []edge
+	for k, p := range l.pairs {
+		kinds := l.rule.kinds(p, l.items)
+		if !l.rule.links(kinds) {
 			continue
 		}
-		for net, c := range a.nets {
-			if float64(c) >= linkNetShare*float64(a.requests) {
-				byNet[net] = append(byNet[net], i)
-			}
+		e := edge{a: int32(k >> 32), b: int32(uint32(k)), kinds: kinds, ev: p}
+		for _, v := range kinds {
+			e.total += v
 		}
-		for ua, c := range a.agents {
-			if float64(c) >= linkNetShare*float64(a.requests) {
-				byAgent[ua] = append(byAgent[ua], i)
-			}
-		}
+		all = append(all, e)
 	}
-	for net, m := range byNet {
-		if len(m) > max(linkNetMax, int(linkNetShareMax*float64(len(l.names)))) {
-			delete(byNet, net) // a carrier NAT or a cloud range, not one operator
+	slices.SortFunc(all, func(x, y edge) int {
+		if c := cmp.Compare(y.total, x.total); c != 0 {
+			return c
 		}
-	}
-	l.noteGroups(byNet, evInfra, func(k string) string { return "network " + k })
-	for ua, m := range byAgent {
-		if agentUsers[ua] > l.rare || len(m) > l.rare {
-			delete(byAgent, ua)
-		}
-	}
-	l.noteGroups(byAgent, evInfra, func(k string) string { return fmt.Sprintf("client %q", k) })
-}
-
-// schedules links accounts active in mostly the same minutes (pairwise
-// over accounts active enough; the count of such accounts is small in
-// practice).
-func (l *linker) schedules() {
-	var busy []int
-	for i, n := range l.names {
-		if len(l.s.accounts[n].minutes) >= linkMinutesLeast {
-			busy = append(busy, i)
-		}
-	}
-	for x := 0; x < len(busy); x++ {
-		for y := x + 1; y < len(busy); y++ {
-			a, b := l.s.accounts[l.names[busy[x]]], l.s.accounts[l.names[busy[y]]]
-			inter := 0
-			for m := range a.minutes {
-				if _, ok := b.minutes[m]; ok {
-					inter++
-				}
-			}
-			union := len(a.minutes) + len(b.minutes) - inter
-			if union > 0 && float64(inter)/float64(union) >= linkMinuteJacc {
-				l.note(busy[x], busy[y], evSchedule, fmt.Sprintf("%d shared active minutes", inter))
-			}
-		}
-	}
-}
-
-// linked joins the pairs with two kinds of evidence or more into groups
-// (keyed by a representative; singletons included), and returns the
-// reasons of each linked pair.
-func (l *linker) linked() (map[int][]int, map[[2]int][]string) {
+		return cmp.Compare(pairKey(x.a, x.b), pairKey(y.a, y.b))
+	})
 	uf := make(unionFind, len(l.names))
 	for i := range uf {
 		uf[i] = i
 	}
-	reasons := map[[2]int][]string{}
-	for k, e := range l.pairs {
-		if bits.OnesCount(uint(e.kinds)) >= 2 {
-			reasons[k] = e.reasons
-			uf.union(k[0], k[1])
+	var kept []edge
+	for _, e := range all {
+		if uf.find(int(e.a)) != uf.find(int(e.b)) {
+			uf.union(int(e.a), int(e.b))
+			kept = append(kept, e)
 		}
 	}
 	groups := map[int][]int{}
 	for i := range l.names {
 		groups[uf.find(i)] = append(groups[uf.find(i)], i)
 	}
-	return groups, reasons
+	edges := map[int][]edge{}
+	for _, e := range kept {
+		r := uf.find(int(e.a))
+		edges[r] = append(edges[r], e)
+	}
+	return groups, edges
 }
 
-// clusterReport judges a group of linked accounts as one.
-func (s *Scanner) clusterReport(names []string, members []int, reasons map[[2]int][]string) ClusterReport {
-	sort.Ints(members)
-	merged := newAccount("cluster", len(s.tax.Names))
-	cr := ClusterReport{}
-	in := map[int]bool{}
-	for _, m := range members {
-		in[m] = true
-		cr.Accounts = append(cr.Accounts, names[m])
-		merged.merge(s.accounts[names[m]])
-	}
-	for k, why := range reasons {
-		if in[k[0]] {
-			cr.Links = append(cr.Links, fmt.Sprintf("%s–%s: %s", names[k[0]], names[k[1]], strings.Join(why, ", ")))
+// linkItemsShown is how many items of each kind a link reports.
+const linkItemsShown = 4
+
+// details lists a kept edge's evidence item by item, by kind and then by
+// weight (a network counted as a sign-up burst's is left out, as in the
+// rule).
+func (l *linker) details(e edge) []Link {
+	burstNets := burstNetworks(e.ev, l.items)
+	var out []Link
+	for _, x := range e.ev.ev {
+		it := l.items[x.item]
+		if it.class == clNetwork && burstNets[it.net] {
+			continue
 		}
+		out = append(out, Link{A: l.names[e.a], B: l.names[e.b], Kind: it.class.kind(), Item: it.text,
+			Weight: math.Round(x.weight*100) / 100})
 	}
-	sort.Strings(cr.Links)
+	kindRank := func(k string) int { return slices.Index(kindNames[:], k) }
+	slices.SortStableFunc(out, func(x, y Link) int {
+		if c := cmp.Compare(kindRank(x.Kind), kindRank(y.Kind)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Weight, x.Weight); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Item, y.Item)
+	})
+	shown := map[string]int{}
+	return slices.DeleteFunc(out, func(x Link) bool { shown[x.Kind]++; return shown[x.Kind] > linkItemsShown })
+}
+
+// summary is a link's line in ClusterReport.Links: each kind's capped
+// evidence and its items.
+func (l *linker) summary(e edge, details []Link) string {
+	var parts []string
+	for k, name := range kindNames {
+		if e.kinds[k] == 0 {
+			continue
+		}
+		var items []string
+		for _, d := range details {
+			if d.Kind == name {
+				items = append(items, d.Item)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1f (%s)", name, e.kinds[k], strings.Join(items, ", ")))
+	}
+	return fmt.Sprintf("%s–%s: %s", l.names[e.a], l.names[e.b], strings.Join(parts, "; "))
+}
+
+// clusterReport judges a group of linked accounts as one: the members'
+// features are merged, so the union's topic coverage is judged.
+func (s *Scanner) clusterReport(l *linker, members []int, edges []edge, rep *Report, ref *reference) ClusterReport {
+	sort.Ints(members)
+	merged := newAccount("cluster", len(s.env.tax.Names))
+	cr := ClusterReport{}
+	for _, m := range members {
+		cr.Accounts = append(cr.Accounts, l.names[m])
+		merged.merge(s.accounts[l.names[m]])
+	}
+	slices.SortFunc(edges, func(x, y edge) int { return cmp.Compare(pairKey(x.a, x.b), pairKey(y.a, y.b)) })
+	for _, e := range edges {
+		d := l.details(e)
+		cr.LinkDetails = append(cr.LinkDetails, d...)
+		cr.Links = append(cr.Links, l.summary(e, d))
+	}
 	cr.Requests = merged.requests
 	cr.Indicators = s.judge(merged, false)
-	cr.Risk, cr.Fired = combine(cr.Indicators, s.cfg.Rules)
-	cr.Action, cr.Throttle = s.action(cr.Risk)
+	var accts []*account
+	for _, m := range members {
+		accts = append(accts, s.accounts[l.names[m]])
+	}
+	campaignBreadth(cr.Indicators, accts)
+	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, rep, l.names, members, merged.value.completionTok)
 	return cr
 }
 
-// merge adds another account's countable features (not its timing).
+// merge adds another account's countable features and its active minutes
+// (not the rest of its timing).
 func (a *account) merge(b *account) {
 	a.requests += b.requests
 	a.tokens += b.tokens
@@ -319,12 +222,14 @@ func (a *account) merge(b *account) {
 	a.logitBias += b.logitBias
 	a.multiN += b.multiN
 	a.lowTemp += b.lowTemp
+	a.value.merge(&b.value)
 	if a.first.IsZero() || b.first.Before(a.first) {
 		a.first = b.first
 	}
 	if b.last.After(a.last) {
 		a.last = b.last
 	}
+	a.minutes.merge(&b.minutes)
 	for i, h := range b.topicHits {
 		a.topicHits[i] += h
 	}

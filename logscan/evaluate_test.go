@@ -15,6 +15,7 @@ import (
 
 // simulated is a scan of simulated traffic.
 type simulated struct {
+	opts    logscan.Options
 	labels  *logscan.Labels
 	scanner *logscan.Scanner
 	records []logscan.Record
@@ -24,7 +25,8 @@ type simulated struct {
 // scanSimulated simulates a log under cfg and feeds it to a scanner.
 func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 	t.Helper()
-	var buf bytes.Buffer
+	var buf, accts bytes.Buffer
+	cfg.AccountsOut = &accts
 	labels, err := traffic.Simulate(cfg, &buf)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +39,14 @@ func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simulated{labels: labels, scanner: s}
+	opts := simOptions()
+	if opts.Business, err = logscan.ReadAccounts(context.Background(), &accts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOptions(opts); err != nil {
+		t.Fatal(err)
+	}
+	sim := simulated{opts: opts, labels: labels, scanner: s}
 	st, err := logscan.Read(context.Background(), []string{path}, logscan.DefaultLayout(),
 		func(r logscan.Record) error { s.Add(r); sim.records = append(sim.records, r); return nil }, nil)
 	if err != nil || st.Malformed != 0 {
@@ -49,10 +58,15 @@ func scanSimulated(t *testing.T, cfg traffic.Config) simulated {
 
 // logEvaluation logs the evaluation's headline and per-kind numbers.
 func logEvaluation(t *testing.T, lines int, ev logscan.Evaluation) {
-	t.Logf("%d lines; %d benign, %d attacker accounts: AUC %.3f; detected %.3f at 1%% false alarms (threshold %.3f), %.3f at 0.1%% (threshold %.3f); hydras caught %d/%d",
-		lines, ev.Benign, ev.Attackers, ev.AUC, ev.DetectedAt, ev.Threshold1, ev.Detected01, ev.Threshold0, ev.HydraCaught, ev.Hydras)
+	t.Logf("%d lines; %d benign, %d attacker accounts: AUC %.3f; detected %.3f at 1%% false alarms (threshold %.3f), %.3f at 0.1%% (threshold %.3f); campaigns caught %d/%d",
+		lines, ev.Benign, ev.Attackers, ev.AUC, ev.DetectedAt, ev.Threshold1, ev.Detected01, ev.Threshold0, ev.CampaignsCaught, ev.Campaigns)
+	t.Logf("  actions with the default thresholds: benign %+v of %d; attackers %+v of %d", ev.BenignActions, ev.Benign, ev.AttackerActions, ev.Attackers)
 	for _, k := range ev.PerKind {
-		t.Logf("  %-9s %2d accounts: detected %.2f at 1%%, %.2f at 0.1%%, mean score %.2f", k.Kind, k.Accounts, k.DetectedAt, k.Detected01, k.MeanScore)
+		t.Logf("  %-14s %3d accounts: AUC %.3f, detected %.2f at 1%%, %.2f at 0.1%%, mean score %.2f, actions %+v",
+			k.Kind, k.Accounts, k.AUC, k.DetectedAt, k.Detected01, k.MeanScore, k.Actions)
+	}
+	for _, k := range ev.PerBenignKind {
+		t.Logf("  benign %-14s %3d accounts: %.3f above the 1%% threshold, max score %.2f, actions %+v", k.Kind, k.Accounts, k.Above1, k.MaxScore, k.Actions)
 	}
 }
 
@@ -70,10 +84,10 @@ func benignInClusters(t *testing.T, rep *logscan.Report, labels *logscan.Labels,
 		linked += nb
 		if nb > 0 {
 			clusters++
-			if c.Risk > threshold {
+			if c.Score > threshold {
 				flagged += nb
 			}
-			t.Logf("  cluster with benign accounts: %d accounts (risk %.2f), e.g. %v", len(c.Accounts), c.Risk, c.Links[:min(1, len(c.Links))])
+			t.Logf("  cluster with benign accounts: %d accounts (score %.2f), e.g. %v", len(c.Accounts), c.Score, c.Links[:min(1, len(c.Links))])
 		}
 	}
 	t.Logf("  %d clusters; %d benign accounts linked into %d of them, %d in a cluster above the 1%% threshold", len(rep.Clusters), linked, clusters, flagged)
@@ -87,11 +101,11 @@ func benignInClusters(t *testing.T, rep *logscan.Report, labels *logscan.Labels,
 // and an ablation. It asserts only what the note claims as met.
 func TestSimulatorEvaluation(t *testing.T) {
 	measure.Require(t, "the scanner on 65,000 simulated requests, with replay and ablation; about a minute")
-	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 16, Days: 7, Seed: 42})
+	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 28, Days: 7, Seed: 42})
 	ev := sim.scanner.EvaluateWithAblation(sim.labels)
 	logEvaluation(t, sim.lines, ev)
 	_, benignFlagged := benignInClusters(t, sim.scanner.Report(), sim.labels, ev.Threshold1)
-	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.records, sim.labels, ev.Threshold1, time.Hour)
+	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.opts, sim.records, sim.labels, ev.Threshold1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +116,8 @@ func TestSimulatorEvaluation(t *testing.T) {
 	for _, a := range ev.Ablation {
 		t.Logf("  without %-18s AUC %.3f, detected %.3f at 1%%", a.Without, a.AUC, a.DetectedAt)
 	}
-	if ev.HydraCaught != ev.Hydras {
-		t.Errorf("hydras caught %d of %d", ev.HydraCaught, ev.Hydras)
+	if ev.CampaignsCaught != ev.Campaigns {
+		t.Errorf("hydras caught %d of %d", ev.CampaignsCaught, ev.Campaigns)
 	}
 	if benignFlagged > 0 {
 		t.Errorf("%d benign accounts in clusters above the 1%% threshold", benignFlagged)
@@ -150,7 +164,7 @@ func TestSimulatorEvaluationSmall(t *testing.T) {
 }
 
 // TestCalibratedThresholds calibrates on benign-only simulated traffic and
-// scans a separate simulated log with thresholds at benign percentiles.
+// scans a separate simulated log against that baseline.
 func TestCalibratedThresholds(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, cfg traffic.Config) (string, *logscan.Labels) {
@@ -166,41 +180,28 @@ func TestCalibratedThresholds(t *testing.T) {
 	benign, _ := write("benign.jsonl", traffic.Config{Accounts: 400, Days: 5, Seed: 7})
 	mixed, labels := write("mixed.jsonl", traffic.Config{Accounts: 300, Attackers: 6, Days: 5, Seed: 8})
 	cfg := logscan.DefaultConfig()
-	base, _, err := logscan.Calibrate(context.Background(), cfg, []string{benign})
+	base, _, err := logscan.Calibrate(context.Background(), cfg, logscan.Options{}, []string{benign})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if base.Percentiles[logscan.IndVolume]["p99"] <= base.Percentiles[logscan.IndVolume]["p50"] {
-		t.Fatalf("volume percentiles %v", base.Percentiles[logscan.IndVolume])
-	}
-	for name, r := range cfg.Rules {
-		r.LoPercentile, r.HiPercentile = 99, 99.9
-		cfg.Rules[name] = r
-	}
-	if err := cfg.Resolve(base); err != nil {
+	path := filepath.Join(dir, "base.json")
+	if err := base.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := logscan.Scan(context.Background(), cfg, []string{mixed}, nil)
+	if base, err = logscan.LoadBaseline(path); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := logscan.ScanWith(context.Background(), cfg, logscan.Options{Baseline: base}, []string{mixed}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.Reference.Source != "baseline" || rep.Reference.Accounts != 400 {
+		t.Errorf("reference %+v", rep.Reference)
 	}
 	ev := logscan.Evaluate(rep, labels)
-	flagged := 0
-	for _, a := range rep.Accounts {
-		if _, bad := labels.Attackers[a.Account]; !bad && a.Action != "none" {
-			flagged++
-		}
-	}
-	t.Logf("percentile thresholds (p99→p99.9 of benign): AUC %.3f, detected %.2f at 1%% false alarms; %d of %d benign accounts given an action",
-		ev.AUC, ev.DetectedAt, flagged, len(labels.Benign))
+	t.Logf("against a baseline of 400 benign accounts: AUC %.3f, detected %.2f at 1%% false alarms; benign actions %+v, attacker actions %+v",
+		ev.AUC, ev.DetectedAt, ev.BenignActions, ev.AttackerActions)
 	if ev.AUC < 0.9 {
 		t.Errorf("AUC %.3f", ev.AUC)
-	}
-	var noBase logscan.Config = logscan.DefaultConfig()
-	r := noBase.Rules[logscan.IndVolume]
-	r.LoPercentile = 99
-	noBase.Rules[logscan.IndVolume] = r
-	if err := noBase.Resolve(nil); err == nil {
-		t.Fatal("percentile thresholds without a baseline accepted")
 	}
 }

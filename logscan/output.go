@@ -40,7 +40,7 @@ func WriteOutputs(rep *Report, dir string) error {
 
 func writeAccountsCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
-	head := []string{"account", "requests", "tokens", "first", "last", "risk", "action", "throttle", "cluster"}
+	head := []string{"account", "requests", "tokens", "first", "last", "score", "what", "how", "reference_tail", "risk", "action", "throttle", "capped", "cluster"}
 	head = append(head, indicatorOrder...)
 	head = append(head, "fired")
 	cw.Write(head)
@@ -50,8 +50,8 @@ func writeAccountsCSV(w io.Writer, rep *Report) error {
 			vals[in.Name] = strconv.FormatFloat(in.Value, 'g', 6, 64)
 		}
 		row := []string{csvText(a.Account), strconv.Itoa(a.Requests), strconv.Itoa(a.Tokens), a.First.Format("2006-01-02T15:04:05Z07:00"),
-			a.Last.Format("2006-01-02T15:04:05Z07:00"), strconv.FormatFloat(a.Risk, 'f', 3, 64), a.Action,
-			strconv.FormatFloat(a.Throttle, 'f', 2, 64), strconv.Itoa(a.Cluster)}
+			a.Last.Format("2006-01-02T15:04:05Z07:00"), fmtNum(a.Score), fmtNum(a.What), fmtNum(a.How), fmtNum(a.ReferenceTail),
+			strconv.FormatFloat(a.Risk, 'f', 3, 64), a.Action, strconv.FormatFloat(a.Throttle, 'f', 2, 64), csvText(a.Capped), strconv.Itoa(a.Cluster)}
 		for _, name := range indicatorOrder {
 			row = append(row, vals[name])
 		}
@@ -64,14 +64,16 @@ func writeAccountsCSV(w io.Writer, rep *Report) error {
 
 func writeClustersCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"cluster", "risk", "action", "accounts", "requests", "fired", "links"})
+	cw.Write([]string{"cluster", "score", "what", "how", "reference_tail", "action", "accounts", "requests", "fired", "links"})
 	for _, c := range rep.Clusters {
-		cw.Write([]string{strconv.Itoa(c.ID), strconv.FormatFloat(c.Risk, 'f', 3, 64), c.Action, csvText(strings.Join(c.Accounts, " ")),
+		cw.Write([]string{strconv.Itoa(c.ID), fmtNum(c.Score), fmtNum(c.What), fmtNum(c.How), fmtNum(c.ReferenceTail), c.Action, csvText(strings.Join(c.Accounts, " ")),
 			strconv.Itoa(c.Requests), strings.Join(c.Fired, " "), csvText(strings.Join(c.Links, "; "))})
 	}
 	cw.Flush()
 	return cw.Error()
 }
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 
 // csvText keeps a text cell that holds log content (an account name, the
 // links between accounts) from being run as a formula by a spreadsheet:
@@ -102,17 +104,21 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}small{color:#555}
 </style></head><body>
 <h1>Distillation risk by account</h1>
 <p>{{.Read.Lines}} log lines read: {{.Read.Records}} requests, {{.Read.Malformed}} malformed.
-Risk combines the indicators that fired (noisy-OR); actions: alert ≥ 0.3, throttle ≥ 0.5, suspend for review ≥ 0.8.</p>
+Reference: {{safe .Reference.Note}}.</p>
+<p>Each indicator's evidence is how rare its value is among benign accounts, in decades; a family of indicators counts once;
+score = what + min(how, what): systematic use amplifies evidence of what is taken but never makes it.
+The reference tail is the share of reference accounts scoring at least as high (with the prior or a baseline: the benign false-alarm rate of a threshold there).</p>
 {{if .Clusters}}<h2>Clusters of linked accounts</h2>
-<table><tr><th>#</th><th>risk</th><th>action</th><th>accounts</th><th>requests</th><th>fired</th><th>links</th></tr>
-{{range .Clusters}}<tr class="{{.Action}}"><td>{{.ID}}</td><td class="num">{{printf "%.2f" .Risk}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
+<table><tr><th>#</th><th>score</th><th>action</th><th>accounts</th><th>requests</th><th>evidence (decades)</th><th>links</th></tr>
+{{range .Clusters}}<tr class="{{.Action}}"><td>{{.ID}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
 <td class="num">{{.Requests}}</td><td>{{join .Fired " "}}</td><td><small>{{join .Links "; "}}</small></td></tr>
 {{end}}</table>{{end}}
 <h2>Accounts</h2>
-<table><tr><th>account</th><th>requests</th><th>risk</th><th>action</th><th>cluster</th><th>indicators (value → score)</th><th>evidence</th></tr>
-{{range .Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.2f" .Risk}}</td>
-<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
-<td><small>{{range .Indicators}}{{if .Judged}}{{if .Score}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{pct .Score}}</b><br>{{end}}{{end}}{{end}}</small></td>
+<table><tr><th>account</th><th>requests</th><th>score (what, how)</th><th>reference tail</th><th>action</th><th>cluster</th><th>indicators (value → decades)</th><th>samples</th></tr>
+{{range .Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.1f" .Score}} ({{printf "%.1f" .What}}, {{printf "%.1f" .How}})</td>
+<td class="num">{{pct .ReferenceTail}}</td>
+<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}{{if .Capped}}<br><small>{{safe .Capped}}</small>{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
+<td><small>{{range .Indicators}}{{if .Decades}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{printf "%.1f" .Decades}}</b> <span>{{safe .Evidence}}</span><br>{{end}}{{end}}</small></td>
 <td><small>{{range .Templates}}{{safe .}}<br>{{end}}{{range .Samples}}“{{safe .}}”<br>{{end}}</small></td></tr>
 {{end}}</table></body></html>
 `))

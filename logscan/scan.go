@@ -12,22 +12,21 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"forensics/corpora"
+	"forensics/logscan/benchmarks"
+	"forensics/logscan/reasoning"
 )
 
-// Rule turns an indicator's value into a score: 0 at or below Lo, 1 at or
-// above Hi, linear between. Strength is how much a full score alone moves
-// the risk (the indicators combine as a noisy-OR, so one strong signal is
-// not averaged away by quiet ones). MinRequests is the evidence needed
-// before the indicator is judged at all.
+// Rule sets how an indicator is judged. An indicator's evidence is how
+// rare its value is among benign accounts (the reference: a calibration
+// baseline, or the log's own accounts), in decades; Floor is the value at
+// or below which it is no evidence however rare (a quiet log makes modest
+// values rare), and MinRequests the requests an account needs before the
+// indicator is judged at all.
 type Rule struct {
-	Lo          float64 `yaml:"lo" json:"lo"`
-	Hi          float64 `yaml:"hi" json:"hi"`
-	Strength    float64 `yaml:"strength" json:"strength"`
+	Floor       float64 `yaml:"floor" json:"floor"`
 	MinRequests int     `yaml:"min_requests" json:"min_requests"`
-	// LoPercentile and HiPercentile, when set (e.g. 99 and 99.9), take Lo
-	// and Hi from a calibration baseline of benign traffic instead.
-	LoPercentile float64 `yaml:"lo_percentile" json:"lo_percentile,omitempty"`
-	HiPercentile float64 `yaml:"hi_percentile" json:"hi_percentile,omitempty"`
+	// Off leaves the indicator out of the score (it is still reported).
+	Off bool `yaml:"off" json:"off,omitempty"`
 }
 
 // Config is the scan's YAML configuration. Everything has a documented
@@ -38,13 +37,29 @@ type Config struct {
 	Actions Actions         `yaml:"actions"`
 	// TopicsFile replaces the shipped taxonomy (corpora/topics.yaml).
 	TopicsFile string `yaml:"topics_file"`
+	// FlagshipModels are the model names (or name prefixes before ":" or
+	// "-") of the provider's most capable models: a campaign asks for the
+	// best teacher. Empty: flagship_model is not judged.
+	FlagshipModels []string `yaml:"flagship_models"`
 }
 
-// Actions are the risk thresholds for each suggested action.
+// Actions say what evidence each suggested action needs: a score (in
+// decades, see score.go) and, where the reference has enough accounts to
+// say it, a benign tail (the share of reference accounts scoring at least
+// as high). Throttle and suspend also need evidence of what is taken
+// (What), not only of systematic use: a busy pipeline is not a campaign.
 type Actions struct {
-	Alert    float64 `yaml:"alert" json:"alert"`
-	Throttle float64 `yaml:"throttle" json:"throttle"`
-	Suspend  float64 `yaml:"suspend" json:"suspend"`
+	Alert        float64 `yaml:"alert" json:"alert"`
+	Throttle     float64 `yaml:"throttle" json:"throttle"`
+	Suspend      float64 `yaml:"suspend" json:"suspend"`
+	AlertTail    float64 `yaml:"alert_tail" json:"alert_tail"`
+	ThrottleTail float64 `yaml:"throttle_tail" json:"throttle_tail"`
+	SuspendTail  float64 `yaml:"suspend_tail" json:"suspend_tail"`
+	ThrottleWhat float64 `yaml:"throttle_what" json:"throttle_what"`
+	SuspendWhat  float64 `yaml:"suspend_what" json:"suspend_what"`
+	// MinTaken is the answer tokens an account or cluster must have been
+	// served before it is throttled or suspended: a harvest has a size.
+	MinTaken int64 `yaml:"min_taken" json:"min_taken"`
 }
 
 // Indicator names, in report order.
@@ -54,7 +69,7 @@ const (
 	IndCoverage  = "topic_coverage"    // share of topics hit × evenness of the hits
 	IndTemplates = "templated_prompts" // share of prompts in the 3 commonest templates
 	IndNearDup   = "near_duplicates"   // share of prompts with a SimHash band seen before
-	IndCoT       = "reasoning_harvest" // share of prompts asking for reasoning traces
+	IndCoT       = "reasoning_harvest" // share of requests asking for reasoning traces
 	IndParams    = "parameter_sweeps"  // logprobs, logit_bias, n>1, many temperatures
 	IndLengths   = "uniform_lengths"   // 1 − CV of prompt length in words
 	IndTiming    = "regular_timing"    // 1 − CV of inter-arrival times
@@ -70,6 +85,16 @@ const (
 	// (greedy text carries no watermark), so asking for less is asking
 	// for text without one.
 	IndLowTemp = "low_temperature"
+	// What is taken (value.go).
+	IndLongAnswers = "long_answers"   // answers of 400 tokens or more per day
+	IndResample    = "resampling"     // share of requests sampling a recent prompt again, or with n > 1
+	IndLengthLimit = "length_limit"   // share of answers that ran to max_tokens
+	IndFlagship    = "flagship_model" // share of requests for a flagship model
+	IndWritten     = "written_turns"  // share of requests with assistant turns the account was never served
+	// Reported, not scored: they temper the breadth evidence and explain
+	// legitimate use.
+	IndAnswerShare = "answer_share" // the model's answers' share of the account's tokens
+	IndPublic      = "public_items" // share of requests that are public benchmark items
 )
 
 // LowTemperature is the gateway's default temperature floor for
@@ -77,38 +102,46 @@ const (
 const LowTemperature = 0.2
 
 var indicatorOrder = []string{IndVolume, IndTokens, IndCoverage, IndTemplates, IndNearDup, IndCoT, IndParams, IndLengths, IndTiming, IndClock,
-	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT, IndLowTemp}
+	IndPeakHour, IndDayTopics, IndWinCoverage, IndWinTemplates, IndWinCoT, IndLowTemp,
+	IndLongAnswers, IndResample, IndLengthLimit, IndFlagship, IndWritten, IndAnswerShare, IndPublic}
 
-// DefaultConfig is what scan-logs uses without --config. The thresholds are
-// starting points for a general-purpose API; calibrate them on your own
-// benign traffic.
+// IndicatorNames lists the indicators in report order.
+func IndicatorNames() []string { return append([]string(nil), indicatorOrder...) }
+
+// DefaultConfig is what scan-logs uses without --config. The floors and
+// action thresholds were set before any measurement on the held-out
+// traffic (docs/scan-logs.md says which numbers come from which data).
 func DefaultConfig() Config {
 	var c Config
 	c.Fields = DefaultLayout()
 	c.Rules = map[string]Rule{
-		IndVolume:    {Lo: 500, Hi: 5000, Strength: 0.5, MinRequests: 20},
-		IndTokens:    {Lo: 300_000, Hi: 3_000_000, Strength: 0.4, MinRequests: 20},
-		IndCoverage:  {Lo: 0.35, Hi: 0.75, Strength: 0.6, MinRequests: 40},
-		IndTemplates: {Lo: 0.35, Hi: 0.85, Strength: 0.5, MinRequests: 20},
-		IndNearDup:   {Lo: 0.25, Hi: 0.7, Strength: 0.4, MinRequests: 20},
-		IndCoT:       {Lo: 0.15, Hi: 0.6, Strength: 0.6, MinRequests: 10},
-		IndParams:    {Lo: 0.1, Hi: 0.6, Strength: 0.5, MinRequests: 10},
-		IndLengths:   {Lo: 0.6, Hi: 0.9, Strength: 0.3, MinRequests: 30},
-		IndTiming:    {Lo: 0.5, Hi: 0.9, Strength: 0.3, MinRequests: 30},
-		IndClock:     {Lo: 0.88, Hi: 0.98, Strength: 0.25, MinRequests: 200},
-		// Windows: thresholds as for the whole-history indicators, a
-		// little higher where a short stretch is noisier.
-		IndPeakHour:     {Lo: 120, Hi: 600, Strength: 0.4, MinRequests: 50},
-		IndDayTopics:    {Lo: 0.45, Hi: 0.85, Strength: 0.4, MinRequests: 40},
-		IndWinCoverage:  {Lo: 0.4, Hi: 0.8, Strength: 0.5, MinRequests: windowFrom + windowRequests},
-		IndWinTemplates: {Lo: 0.4, Hi: 0.9, Strength: 0.4, MinRequests: windowFrom + windowRequests},
-		IndWinCoT:       {Lo: 0.2, Hi: 0.7, Strength: 0.5, MinRequests: windowFrom + windowRequests},
-		// Set before any measurement: evaluation suites ask for T = 0
-		// too, so it is weak alone (at most 0.3) and needs most of an
-		// account's requests to fire.
-		IndLowTemp: {Lo: 0.5, Hi: 0.95, Strength: 0.3, MinRequests: 20},
+		IndVolume:       {Floor: 200, MinRequests: 20},
+		IndTokens:       {Floor: 150_000, MinRequests: 20},
+		IndPeakHour:     {Floor: 60, MinRequests: 50},
+		IndCoverage:     {Floor: 0.25, MinRequests: 40},
+		IndDayTopics:    {Floor: 0.35, MinRequests: 40},
+		IndWinCoverage:  {Floor: 0.3, MinRequests: windowFrom + windowRequests},
+		IndTemplates:    {Floor: 0.3, MinRequests: 20},
+		IndWinTemplates: {Floor: 0.35, MinRequests: windowFrom + windowRequests},
+		IndNearDup:      {Floor: 0.2, MinRequests: 20},
+		IndLengths:      {Floor: 0.5, MinRequests: 30},
+		IndCoT:          {Floor: 0.1, MinRequests: 10},
+		IndWinCoT:       {Floor: 0.15, MinRequests: windowFrom + windowRequests},
+		IndParams:       {Floor: 0.05, MinRequests: 10},
+		// Evaluation suites ask for T = 0 too; it needs most requests.
+		IndLowTemp:     {Floor: 0.5, MinRequests: 20},
+		IndLongAnswers: {Floor: 50, MinRequests: 20},
+		IndResample:    {Floor: 0.1, MinRequests: 10},
+		IndLengthLimit: {Floor: 0.1, MinRequests: 20},
+		IndFlagship:    {Floor: 0.5, MinRequests: 20},
+		IndWritten:     {Floor: 0.1, MinRequests: 10},
+		IndTiming:      {Floor: 0.4, MinRequests: 30},
+		IndClock:       {Floor: 0.85, MinRequests: 200},
+		IndAnswerShare: {Off: true},
+		IndPublic:      {Off: true},
 	}
-	c.Actions.Alert, c.Actions.Throttle, c.Actions.Suspend = 0.3, 0.5, 0.8
+	c.Actions = Actions{Alert: 3, Throttle: 5, Suspend: 8, AlertTail: 0.01, ThrottleTail: 0.002, SuspendTail: 0.001,
+		ThrottleWhat: 3, SuspendWhat: 5, MinTaken: 100_000}
 	return c
 }
 
@@ -121,10 +154,11 @@ func LoadConfig(path string) (Config, error) {
 		return c, fmt.Errorf("load scan config %s: %w", path, err)
 	}
 	var over struct {
-		Fields     Layout               `yaml:"fields"`
-		Rules      map[string]yaml.Node `yaml:"rules"`
-		Actions    Actions              `yaml:"actions"`
-		TopicsFile string               `yaml:"topics_file"`
+		Fields         Layout               `yaml:"fields"`
+		Rules          map[string]yaml.Node `yaml:"rules"`
+		Actions        yaml.Node            `yaml:"actions"`
+		TopicsFile     string               `yaml:"topics_file"`
+		FlagshipModels []string             `yaml:"flagship_models"`
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
@@ -139,31 +173,58 @@ func LoadConfig(path string) (Config, error) {
 		if !ok {
 			return c, fmt.Errorf("scan config %s: unknown indicator %q (known: %s)", path, name, strings.Join(indicatorOrder, ", "))
 		}
-		// Only the fields the file sets change; the rest keep their defaults.
-		if err := node.Decode(&r); err != nil {
+		if err := decodeKnown(&node, &r); err != nil {
 			return c, fmt.Errorf("scan config %s: indicator %s: %w", path, name, err)
 		}
-		pct := r.LoPercentile > 0 || r.HiPercentile > 0
-		if (!pct && !(r.Hi > r.Lo)) || r.Strength < 0 || r.Strength > 1 ||
-			(pct && !(r.LoPercentile >= 0 && r.HiPercentile <= 100 && (r.HiPercentile == 0 || r.HiPercentile > r.LoPercentile))) {
-			return c, fmt.Errorf("scan config %s: indicator %s needs lo < hi (or lo_percentile < hi_percentile) and strength in [0,1]", path, name)
+		if r.Floor < 0 || r.MinRequests < 0 {
+			return c, fmt.Errorf("scan config %s: indicator %s: floor and min_requests must be ≥ 0", path, name)
 		}
 		c.Rules[name] = r
 	}
-	if over.Actions.Alert > 0 {
-		c.Actions = over.Actions
+	if !over.Actions.IsZero() {
+		if err := decodeKnown(&over.Actions, &c.Actions); err != nil {
+			return c, fmt.Errorf("scan config %s: actions: %w", path, err)
+		}
+		a := c.Actions
+		if !(a.Alert > 0 && a.Alert <= a.Throttle && a.Throttle <= a.Suspend) {
+			return c, fmt.Errorf("scan config %s: actions need 0 < alert ≤ throttle ≤ suspend", path)
+		}
 	}
 	c.TopicsFile = over.TopicsFile
+	c.FlagshipModels = over.FlagshipModels
 	return c, nil
+}
+
+// decodeKnown decodes a YAML node over v, refusing fields v lacks. The
+// thresholds of versions before issue 19 (lo, hi, strength, percentiles)
+// get an error that says what replaced them.
+func decodeKnown(n *yaml.Node, v any) error {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k := n.Content[i].Value; k {
+			case "lo", "hi", "strength", "lo_percentile", "hi_percentile":
+				return fmt.Errorf("line %d: %q is no longer used: indicators are scored by how rare their value is among benign accounts (floor and min_requests remain; see docs/scan-logs.md)", n.Content[i].Line, k)
+			}
+		}
+	}
+	data, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	return dec.Decode(v)
 }
 
 // Indicator is one signal's verdict on an account or cluster.
 type Indicator struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-	Lo    float64 `json:"lo"`
-	Hi    float64 `json:"hi"`
-	Score float64 `json:"score"` // 0..1
+	Name   string  `json:"name"`
+	Family string  `json:"family"`
+	Value  float64 `json:"value"`
+	// Decades is the evidence: −log10 of how rare the value is among the
+	// reference's benign accounts, above a half (0: not rare, below the
+	// floor, or not judged).
+	Decades float64 `json:"decades"`
 	// Judged is false when there was too little data (MinRequests).
 	Judged   bool   `json:"judged"`
 	Evidence string `json:"evidence,omitempty"`
@@ -171,47 +232,81 @@ type Indicator struct {
 
 // AccountReport is one account's result.
 type AccountReport struct {
-	Account    string      `json:"account"`
-	Requests   int         `json:"requests"`
-	Tokens     int         `json:"tokens"`
-	First      time.Time   `json:"first"`
-	Last       time.Time   `json:"last"`
-	Risk       float64     `json:"risk"`
-	Action     string      `json:"action"`             // none, alert, throttle, suspend
-	Throttle   float64     `json:"throttle,omitempty"` // suggested limit factor when throttling
-	Fired      []string    `json:"fired"`
+	Account  string    `json:"account"`
+	Requests int       `json:"requests"`
+	Tokens   int       `json:"tokens"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Verdict
 	Indicators []Indicator `json:"indicators"`
 	Samples    []string    `json:"sample_prompts,omitempty"`
 	Templates  []string    `json:"top_templates,omitempty"`
 	Cluster    int         `json:"cluster,omitempty"` // 0: none
+	// Business is the account's line of the accounts file, if given.
+	Business *AccountInfo `json:"business,omitempty"`
+}
+
+// Verdict is the judgement of an account or a cluster (score.go).
+type Verdict struct {
+	// Score is the evidence in decades: What + min(How, What).
+	Score float64 `json:"score"`
+	// What is the evidence of what is taken (breadth, reasoning traces,
+	// sampling, output), How of systematic use (volume, templates,
+	// timing); systematic use alone is not extraction.
+	What float64 `json:"what"`
+	How  float64 `json:"how"`
+	// ReferenceTail is the share of the reference's accounts that score
+	// at least as high: with the prior or a baseline, the benign
+	// false-alarm rate of a threshold here.
+	ReferenceTail float64 `json:"reference_tail"`
+	// Risk is Score / (Score + 5) in [0, 1): 0.5 at the default throttle
+	// score, for dashboards that want a bounded number.
+	Risk     float64  `json:"risk"`
+	Action   string   `json:"action"`             // none, alert, throttle, suspend
+	Throttle float64  `json:"throttle,omitempty"` // suggested limit factor when throttling
+	Fired    []string `json:"fired"`
+	// Capped says why the action is less than the score would give (a
+	// contract or an allow-list in the accounts file).
+	Capped string `json:"capped,omitempty"`
 }
 
 // ClusterReport is a group of linked accounts judged together.
 type ClusterReport struct {
-	ID         int         `json:"id"`
-	Accounts   []string    `json:"accounts"`
-	Links      []string    `json:"links"`
-	Requests   int         `json:"requests"`
-	Risk       float64     `json:"risk"`
-	Action     string      `json:"action"`
-	Throttle   float64     `json:"throttle,omitempty"`
-	Fired      []string    `json:"fired"`
+	ID       int      `json:"id"`
+	Accounts []string `json:"accounts"`
+	Links    []string `json:"links"`
+	Requests int      `json:"requests"`
+	Verdict
 	Indicators []Indicator `json:"indicators"`
+
+	// LinkDetails is the evidence behind Links, item by item: the
+	// cluster's graph.
+	LinkDetails []Link `json:"link_details,omitempty"`
 }
 
 // Report is a whole scan.
 type Report struct {
-	Read     ReadStats       `json:"read"`
-	Accounts []AccountReport `json:"accounts"`
-	Clusters []ClusterReport `json:"clusters"`
+	Read ReadStats `json:"read"`
+	// Reference says what the scores are calibrated against.
+	Reference ReferenceInfo   `json:"reference"`
+	Accounts  []AccountReport `json:"accounts"`
+	Clusters  []ClusterReport `json:"clusters"`
 }
 
 // Scanner accumulates records; Report judges them.
 type Scanner struct {
 	cfg      Config
-	tax      *Taxonomy
+	env      env
 	accounts map[string]*account
 	scratch  scratch
+	baseline *Baseline
+	// prior is pooled with the log's accounts when there is no baseline.
+	prior     *Baseline
+	priorName string
+	business  Accounts
+	// sawServed is whether any line logged its answer's hash: without
+	// them, every assistant turn would look written by the client.
+	sawServed bool
 }
 
 // NewScanner prepares a scan.
@@ -227,26 +322,87 @@ func NewScanner(cfg Config) (*Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scanner{cfg: cfg, tax: tax, accounts: map[string]*account{}}, nil
+	s := &Scanner{cfg: cfg, env: env{tax: tax, flagships: cfg.FlagshipModels}, accounts: map[string]*account{}}
+	if err := s.SetOptions(Options{}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Options are a scan's optional inputs.
+type Options struct {
+	// Baseline calibrates the scores against benign traffic scanned
+	// before; nil: against the log's own accounts pooled with a prior.
+	Baseline *Baseline
+	// Reference, without a baseline, is RefPrior (the default) or RefLog.
+	Reference string
+	// Prior replaces the shipped prior (ShippedPrior).
+	Prior *Baseline
+	// Business is the accounts file.
+	Business Accounts
+	// Public recognises public benchmark items (nil: the shipped
+	// fingerprints, benchmarks.Default, unless NoPublic); Reasoning
+	// requests for reasoning traces (nil: the shipped classifier,
+	// reasoning.Default).
+	Public    PublicItems
+	NoPublic  bool
+	Reasoning ReasoningDetector
+	// Workers is how many cores read the logs (Scanner.ReadLogs); 0:
+	// all.
+	Workers int
+}
+
+// SetOptions gives the scanner its optional inputs (before the first Add).
+func (s *Scanner) SetOptions(o Options) error {
+	s.baseline, s.business = o.Baseline, o.Business
+	s.env.public, s.env.reasoning = o.Public, o.Reasoning
+	if o.Public == nil && !o.NoPublic {
+		s.env.public = benchmarks.Default()
+	}
+	if o.Reasoning == nil {
+		s.env.reasoning = reasoning.Default()
+	}
+	switch o.Reference {
+	case "", RefPrior:
+		s.prior, s.priorName = o.Prior, "given prior"
+		if o.Prior == nil {
+			p, err := ShippedPrior()
+			if err != nil {
+				return err
+			}
+			s.prior, s.priorName = p, "the shipped prior of simulated benign traffic"
+		}
+	case RefLog:
+		s.prior = nil
+	default:
+		return fmt.Errorf("reference %q: want %q or %q", o.Reference, RefPrior, RefLog)
+	}
+	return nil
 }
 
 // Add takes one record.
 func (s *Scanner) Add(r Record) {
-	addRecord(s.accounts, r, s.tax, &s.scratch)
+	if r.Completion != 0 {
+		s.sawServed = true
+	}
+	addRecord(s.accounts, r, &s.env, &s.scratch)
 }
 
-// Scan reads logs, on all cores, and reports.
+// Scan reads logs and reports, with the default options.
 func Scan(ctx context.Context, cfg Config, paths []string, progress func(int64)) (*Report, error) {
-	return ScanWith(ctx, cfg, paths, ReadOptions{Progress: progress})
+	return ScanWith(ctx, cfg, Options{}, paths, progress)
 }
 
-// ScanWith is Scan with the read's options (how many cores, progress).
-func ScanWith(ctx context.Context, cfg Config, paths []string, opts ReadOptions) (*Report, error) {
+// ScanWith is Scan with optional inputs.
+func ScanWith(ctx context.Context, cfg Config, opts Options, paths []string, progress func(int64)) (*Report, error) {
 	s, err := NewScanner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.ReadLogs(ctx, paths, opts)
+	if err := s.SetOptions(opts); err != nil {
+		return nil, err
+	}
+	st, err := s.ReadLogs(ctx, paths, ReadOptions{Workers: opts.Workers, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +411,7 @@ func ScanWith(ctx context.Context, cfg Config, paths []string, opts ReadOptions)
 	return rep, nil
 }
 
-// Report judges every account and cluster, riskiest first.
+// Report judges every account and cluster, highest score first.
 func (s *Scanner) Report() *Report {
 	rep := &Report{}
 	names := make([]string, 0, len(s.accounts))
@@ -263,125 +419,61 @@ func (s *Scanner) Report() *Report {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	inds := make([][]Indicator, len(names))
+	for i, n := range names {
+		inds[i] = s.judge(s.accounts[n], true)
+	}
+	ref := s.reference(inds)
+	rep.Reference = ref.info
+	for i, n := range names {
 		a := s.accounts[n]
-		ar := AccountReport{Account: n, Requests: a.requests, Tokens: a.tokens, First: a.first, Last: a.last, Samples: a.samples}
+		ar := AccountReport{Account: n, Requests: a.requests, Tokens: a.tokens, First: a.first, Last: a.last, Samples: a.samples,
+			Business: s.business[n]}
 		for _, t := range a.topTemplates(3) {
 			ar.Templates = append(ar.Templates, fmt.Sprintf("%dx %q", t.count, t.text))
 		}
-		ar.Indicators = s.judge(a, true)
-		ar.Risk, ar.Fired = combine(ar.Indicators, s.cfg.Rules)
-		ar.Action, ar.Throttle = s.action(ar.Risk)
+		ar.Indicators = inds[i]
+		ar.Verdict = ref.score(ar.Indicators, s.cfg, nil)
 		rep.Accounts = append(rep.Accounts, ar)
 	}
-	rep.Clusters = s.clusters(rep)
-	sort.SliceStable(rep.Accounts, func(i, j int) bool { return rep.Accounts[i].Risk > rep.Accounts[j].Risk })
+	ref.setScores(rep.Accounts)
+	if a := s.cfg.Actions; float64(ref.scores.N) < 1/math.Min(a.AlertTail, math.Min(a.ThrottleTail, a.SuspendTail)) {
+		rep.Reference.Note += fmt.Sprintf("; %d reference accounts cannot resolve every action's tail limit, and an action they cannot resolve is not given", ref.scores.N)
+	}
+	for i := range rep.Accounts {
+		ar := &rep.Accounts[i]
+		var self []float64
+		if ref.self {
+			self = []float64{ar.Score}
+		}
+		ref.act(&ar.Verdict, s.cfg.Actions, self, s.accounts[ar.Account].value.completionTok)
+		capByBusiness(&ar.Verdict, ar.Business, ar.First)
+	}
+	rep.Clusters = s.clusters(rep, ref)
+	sort.SliceStable(rep.Accounts, func(i, j int) bool { return rep.Accounts[i].Score > rep.Accounts[j].Score })
 	return rep
 }
 
-func (s *Scanner) action(risk float64) (string, float64) {
-	a := s.cfg.Actions
-	switch {
-	case risk >= a.Suspend:
-		return "suspend", 0
-	case risk >= a.Throttle:
-		// Tighter the riskier: factor 0.5 at the throttle threshold down
-		// to 0.1 just below suspension.
-		f := 0.5 - 0.4*(risk-a.Throttle)/math.Max(a.Suspend-a.Throttle, 1e-9)
-		return "throttle", math.Round(math.Max(0.1, f)*100) / 100
-	case risk >= a.Alert:
-		return "alert", 0
+// capByBusiness lowers the action of an account the business vouches for
+// (as of first, its first request) to an alert: a person then decides.
+// The evidence is left as it is.
+func capByBusiness(v *Verdict, b *AccountInfo, first time.Time) {
+	if !b.Trusted(first) || (v.Action != "throttle" && v.Action != "suspend") {
+		return
 	}
-	return "none", 0
+	why := "allow-listed"
+	if !b.Allowlist {
+		why = "contract with a verified organisation"
+	}
+	v.Capped = fmt.Sprintf("%s (accounts file): %s lowered to alert", why, v.Action)
+	v.Action, v.Throttle = "alert", 0
 }
 
-// combine is the noisy-OR of the judged indicators' strength × score.
-func combine(inds []Indicator, rules map[string]Rule) (float64, []string) {
-	keep := 1.0
-	var fired []string
-	for _, in := range inds {
-		if !in.Judged || in.Score == 0 {
-			continue
-		}
-		keep *= 1 - rules[in.Name].Strength*in.Score
-		fired = append(fired, fmt.Sprintf("%s=%.3g", in.Name, in.Value))
-	}
-	return math.Round((1-keep)*1000) / 1000, fired
-}
-
-func score(v float64, r Rule) float64 {
-	switch {
-	case v <= r.Lo:
-		return 0
-	case v >= r.Hi:
-		return 1
-	}
-	return (v - r.Lo) / (r.Hi - r.Lo)
-}
-
-// judge computes an account's indicators; timing ones only for single
-// accounts (merged clusters have no meaningful inter-arrival times).
+// judge computes an account's indicators' values; timing ones only for
+// single accounts (merged clusters have no meaningful inter-arrival
+// times). Their evidence is set by the reference (score.go).
 func (s *Scanner) judge(a *account, timing bool) []Indicator {
-	days := math.Max(a.last.Sub(a.first).Hours(), 1) / 24
-	vals := map[string]float64{
-		IndVolume: float64(a.requests) / days,
-		IndTokens: float64(a.tokens) / days,
-	}
-	ev := map[string]string{
-		IndVolume: fmt.Sprintf("%d requests over %.1f h", a.requests, a.last.Sub(a.first).Hours()),
-	}
-	if a.prompts > 0 {
-		cov, hit := coverage(a.topicHits)
-		vals[IndCoverage] = cov
-		ev[IndCoverage] = fmt.Sprintf("%d of %d topics", hit, len(a.topicHits))
-		top := a.topTemplates(3)
-		inTop := 0
-		for _, t := range top {
-			inTop += t.count
-		}
-		vals[IndTemplates] = float64(inTop) / float64(a.prompts)
-		if len(top) > 0 {
-			ev[IndTemplates] = fmt.Sprintf("top template %dx: %q", top[0].count, top[0].text)
-		}
-		vals[IndNearDup] = float64(a.nearDup) / float64(a.prompts)
-		vals[IndCoT] = float64(a.cot) / float64(a.prompts)
-		if a.lenN > 1 && a.lenMean > 0 {
-			cv := math.Sqrt(a.lenM2/float64(a.lenN-1)) / a.lenMean
-			vals[IndLengths] = 1 - math.Min(1, cv)
-			ev[IndLengths] = fmt.Sprintf("mean %.1f words, CV %.2f", a.lenMean, cv)
-		}
-	}
-	sweep := float64(a.logprobs+a.logitBias+a.multiN) / float64(max(a.requests, 1))
-	if len(a.temps) >= 5 {
-		sweep += 0.5
-	}
-	vals[IndParams] = sweep
-	ev[IndParams] = fmt.Sprintf("%d top_logprobs, %d logit_bias, %d n>1, %d temperatures", a.logprobs, a.logitBias, a.multiN, len(a.temps))
-	vals[IndLowTemp] = float64(a.lowTemp) / float64(max(a.requests, 1))
-	ev[IndLowTemp] = fmt.Sprintf("%d of %d requests asked for a temperature below %g", a.lowTemp, a.requests, LowTemperature)
-	if timing {
-		tf := "2006-01-02 15:04"
-		vals[IndPeakHour] = float64(a.tw.peakHour)
-		ev[IndPeakHour] = fmt.Sprintf("%d requests in the hour to %s", a.tw.peakHour, a.tw.peakHourAt.UTC().Format(tf))
-		if len(a.topicHits) > 0 && a.prompts > 0 {
-			vals[IndDayTopics] = float64(a.tw.peakTopics) / float64(min(len(a.topicHits), 64))
-			ev[IndDayTopics] = fmt.Sprintf("%d topics in the 24 hours to %s", a.tw.peakTopics, a.tw.peakTopicAt.UTC().Format(tf))
-		}
-		if w := a.rw; w != nil && w.n == windowRequests {
-			vals[IndWinCoverage] = w.peakCoverage
-			ev[IndWinCoverage] = "worst 100 prompts ending " + w.peakCoverageAt.UTC().Format(tf)
-			vals[IndWinTemplates] = w.peakTemplate
-			ev[IndWinTemplates] = "worst 100 prompts ending " + w.peakTemplateAt.UTC().Format(tf)
-			vals[IndWinCoT] = w.peakCoT
-			ev[IndWinCoT] = "worst 100 prompts ending " + w.peakCoTAt.UTC().Format(tf)
-		}
-	}
-	if timing && a.gapN > 1 && a.gapMean > 0 {
-		cv := math.Sqrt(a.gapM2/float64(a.gapN-1)) / a.gapMean
-		vals[IndTiming] = 1 - math.Min(1, cv)
-		ev[IndTiming] = fmt.Sprintf("mean gap %.1f s, CV %.2f", a.gapMean, cv)
-		vals[IndClock] = normEntropy(a.hours[:])
-	}
+	vals, ev := s.values(a, timing)
 	var out []Indicator
 	for _, name := range indicatorOrder {
 		v, ok := vals[name]
@@ -389,11 +481,7 @@ func (s *Scanner) judge(a *account, timing bool) []Indicator {
 			continue
 		}
 		r := s.cfg.Rules[name]
-		in := Indicator{Name: name, Value: round3(v), Lo: r.Lo, Hi: r.Hi, Judged: a.requests >= r.MinRequests, Evidence: ev[name]}
-		if in.Judged {
-			in.Score = round3(score(v, r))
-		}
-		out = append(out, in)
+		out = append(out, Indicator{Name: name, Family: familyOf[name].name(), Value: round3(v), Judged: a.requests >= r.MinRequests, Evidence: ev[name]})
 	}
 	return out
 }

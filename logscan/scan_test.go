@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"forensics/logline"
+	"forensics/logscan/reasoning"
 )
 
 // testTraffic writes a small labelled log in the gateway's layout: benign
@@ -116,15 +117,15 @@ func TestScanFindsHarvesters(t *testing.T) {
 		t.Fatalf("read %+v", rep.Read)
 	}
 	top := rep.Accounts[0]
-	if top.Account != "bulk" || top.Action != "suspend" {
-		t.Fatalf("riskiest account %s (%.2f, %s, fired %v)", top.Account, top.Risk, top.Action, top.Fired)
+	if top.Account != "bulk" || (top.Action != "suspend" && top.Action != "throttle") {
+		t.Fatalf("top account %s (score %.2f, %s, fired %v)", top.Account, top.Score, top.Action, top.Fired)
 	}
-	t.Logf("bulk: risk %.2f, fired %v", top.Risk, top.Fired)
+	t.Logf("bulk: score %.2f (what %.2f, how %.2f), %s, fired %v", top.Score, top.What, top.How, top.Action, top.Fired)
 	benignFlagged := 0
 	for _, a := range rep.Accounts {
 		if !attackers[a.Account] && a.Action != "none" {
 			benignFlagged++
-			t.Logf("benign %s flagged: %.2f %v", a.Account, a.Risk, a.Fired)
+			t.Logf("benign %s flagged: %.2f %v", a.Account, a.Score, a.Fired)
 		}
 	}
 	if benignFlagged > 2 {
@@ -140,9 +141,9 @@ func TestScanFindsHarvesters(t *testing.T) {
 		t.Fatalf("hydra cluster not found: %+v", rep.Clusters)
 	}
 	if hydra.Action == "none" {
-		t.Errorf("hydra cluster judged harmless: %.2f %v", hydra.Risk, hydra.Fired)
+		t.Errorf("hydra cluster judged harmless: %.2f %v", hydra.Score, hydra.Fired)
 	}
-	t.Logf("hydra cluster: risk %.2f, action %s, fired %v, %d links", hydra.Risk, hydra.Action, hydra.Fired, len(hydra.Links))
+	t.Logf("hydra cluster: score %.2f, action %s, fired %v, %d links", hydra.Score, hydra.Action, hydra.Fired, len(hydra.Links))
 	for _, c := range rep.Clusters {
 		for _, a := range c.Accounts {
 			if !attackers[a] {
@@ -208,7 +209,7 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("parsed a record without account or time: %+v", r)
 		}
 		a := newAccount(r.Account, len(tax.Names))
-		a.add(r, tax, &scratch{})
+		a.add(r, &env{tax: tax}, &scratch{})
 	})
 }
 
@@ -297,7 +298,7 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 		for j := 0; j < i; j++ {
 			ctx = append(ctx, fmt.Sprintf("q%d", j))
 		}
-		texts = append(texts, fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}))
+		texts = append(texts, fresh.newText(Record{Prompt: fmt.Sprintf("q%d", i), Context: ctx}, &env{}).text)
 	}
 	if texts[0] != "q0\n"+fixed || texts[1] != "q1" || texts[2] != "q2" {
 		t.Errorf("new text of a chat's turns: %q", texts)
@@ -309,15 +310,32 @@ func TestHiddenInputAndLowTemperature(t *testing.T) {
 			if in.Name == IndLowTemp && ar.Account == "hidden" {
 				low = in
 			}
-			if in.Name == IndLowTemp && ar.Account == "chat" && in.Score > 0 {
+			if in.Name == IndLowTemp && ar.Account == "chat" && in.Decades > 0 {
 				t.Errorf("chat at T=0.7 scored on low_temperature: %+v", in)
 			}
 		}
 	}
-	if low.Value != 1 || low.Score != 1 {
+	if low.Value != 1 || low.Decades <= 0 {
 		t.Errorf("low_temperature for an account always asking T=0: %+v", low)
 	}
 	if _, err := DefaultLayout().Parse([]byte(`{"seq":9,"prev":"ab","ts":"2026-11-01T00:00:00Z","event":"checkpoint","sig":"x"}`)); err != ErrLogEvent {
 		t.Errorf("a checkpoint line read as %v", err)
+	}
+}
+
+// TestReasoningCarriedInContext: a reasoning instruction in a fixed system
+// prompt asks for reasoning in every request that carries it, though the
+// prompt's text is counted once.
+func TestReasoningCarriedInContext(t *testing.T) {
+	a := newAccount("x", 1)
+	tax, _ := ParseTaxonomy([]byte("topics: {a: [x], b: [z]}"))
+	e := &env{tax: tax, reasoning: reasoning.Default()}
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		a.add(Record{TS: start.Add(time.Duration(i) * time.Minute), Prompt: fmt.Sprintf("question number %d about x", i),
+			Context: []string{"You are a tutor. Always think step by step and show your reasoning."}}, e, &scratch{})
+	}
+	if a.cot != 10 || a.prompts != 10 {
+		t.Errorf("%d of %d requests counted as asking for reasoning, want 10", a.cot, a.prompts)
 	}
 }

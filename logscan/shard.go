@@ -38,18 +38,19 @@ const (
 // shard is a share of the accounts with the working memory to update
 // them; one goroutine at a time uses it.
 type shard struct {
-	accounts map[string]*account
-	scratch  scratch
+	accounts  map[string]*account
+	scratch   scratch
+	sawServed bool // a record logged its answer's hash (Scanner.sawServed)
 }
 
 // addRecord adds a record to its account in accounts (creating it).
-func addRecord(accounts map[string]*account, r Record, tax *Taxonomy, sc *scratch) {
+func addRecord(accounts map[string]*account, r Record, e *env, sc *scratch) {
 	a := accounts[r.Account]
 	if a == nil {
-		a = newAccount(r.Account, len(tax.Names))
+		a = newAccount(r.Account, len(e.tax.Names))
 		accounts[r.Account] = a
 	}
-	a.add(r, tax, sc)
+	a.add(r, e, sc)
 }
 
 // shardOf is the shard of an account among n (FNV-1a of its name).
@@ -97,7 +98,7 @@ func (s *Scanner) ReadLogs(ctx context.Context, paths []string, opts ReadOptions
 	}
 	g.Go(func() error { return dispatch(ctx, order, inbox, &st) })
 	for i, sh := range shards {
-		g.Go(func() error { return sh.consume(ctx, inbox[i], s.tax) })
+		g.Go(func() error { return sh.consume(ctx, inbox[i], &s.env) })
 	}
 	if err := g.Wait(); err != nil {
 		return st, err
@@ -134,13 +135,16 @@ func dispatch(ctx context.Context, order <-chan chan *parsedBatch, inbox []chan 
 }
 
 // consume adds the records it is given, in the order given.
-func (sh *shard) consume(ctx context.Context, in <-chan []Record, tax *Taxonomy) error {
+func (sh *shard) consume(ctx context.Context, in <-chan []Record, e *env) error {
 	for recs := range in {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		for _, r := range recs {
-			addRecord(sh.accounts, r, tax, &sh.scratch)
+			if r.Completion != 0 {
+				sh.sawServed = true
+			}
+			addRecord(sh.accounts, r, e, &sh.scratch)
 		}
 	}
 	return nil
@@ -166,6 +170,7 @@ func (s *Scanner) join(shards []*shard) {
 		for name, a := range sh.accounts {
 			s.accounts[name] = a
 		}
+		s.sawServed = s.sawServed || sh.sawServed
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"forensics/logscan/reasoning"
 )
 
 // simhashSlow is the textbook form: ±1 per bit per shingle.
@@ -104,13 +106,13 @@ func TestReasoningPhrasesFound(t *testing.T) {
 	}{
 		{"Solve it. Think step by step, please.", true},
 		{"Show your work and the chain of thought.", true},
-		{"<think> first", true},
-		{"Give your rationales.", true},
+		{"Résous ce problème et explique ton raisonnement étape par étape.", true},
+		{"请一步一步地思考，并写出你的推理过程。", true},
 		{"What is the capital of France?", false},
 		{"I work at a steps factory", false},
 	} {
 		a := newAccount("x", len(tax.Names))
-		a.add(Record{Account: "x", Prompt: c.prompt}, tax, &scratch{})
+		a.add(Record{Account: "x", Prompt: c.prompt}, &env{tax: tax, reasoning: reasoning.Default()}, &scratch{})
 		if (a.cot == 1) != c.cot {
 			t.Errorf("%q: reasoning request %v, want %v", c.prompt, a.cot == 1, c.cot)
 		}
@@ -124,7 +126,7 @@ func TestWindowsEdgeCases(t *testing.T) {
 	a := newAccount("old", len(tax.Names))
 	ts := time.Date(1969, 6, 1, 10, 0, 0, 0, time.UTC)
 	for i := range 130 {
-		a.add(Record{Account: "old", TS: ts.Add(time.Duration(i) * time.Minute), Prompt: "explain the integral please " + strings.Repeat("x", i%3)}, tax, &scratch{})
+		a.add(Record{Account: "old", TS: ts.Add(time.Duration(i) * time.Minute), Prompt: "explain the integral please " + strings.Repeat("x", i%3)}, &env{tax: tax}, &scratch{})
 	}
 	if a.tw.peakHour != 60 || a.tw.peakTopics == 0 {
 		t.Errorf("before 1970: peak hour %d, peak topics %d", a.tw.peakHour, a.tw.peakTopics)
@@ -136,14 +138,9 @@ func TestWindowsEdgeCases(t *testing.T) {
 		if i >= windowFrom+windowRequests-2 {
 			p = fmt.Sprintf("Something else entirely, number %d of them", i)
 		}
-		b.add(Record{Account: "b", TS: t0.Add(time.Duration(i) * time.Second), Prompt: p}, tax, &scratch{})
+		b.add(Record{Account: "b", TS: t0.Add(time.Duration(i) * time.Second), Prompt: p}, &env{tax: tax}, &scratch{})
 	}
 	if b.rw.peakTemplate < 0.98 {
 		t.Errorf("peak template share %.2f when the window first filled with one template", b.rw.peakTemplate)
-	}
-	c := newAccount("c", len(tax.Names))
-	c.add(Record{Account: "c", Prompt: "Give your 'rationale' first."}, tax, &scratch{})
-	if c.cot != 1 {
-		t.Error("a quoted reasoning phrase was missed")
 	}
 }

@@ -36,7 +36,7 @@ func TestTemplateTextsKept(t *testing.T) {
 			sc := &scratch{}
 			uses := map[uint64]int{}
 			add := func(p string) {
-				a.addText(at(len(uses)), p, tax, sc)
+				a.addText(at(len(uses)), p, false, &env{tax: tax}, sc)
 				sig, _ := templateSignature(p)
 				uses[sig]++
 			}

@@ -167,9 +167,9 @@ func TestCasesFromAdminRisk(t *testing.T) {
 	ledger := filepath.Join(t.TempDir(), "cases.jsonl")
 	g := startCaseGateway(t, testKey(t, 1), ledger, "")
 	first := logscan.Report{
-		Accounts: []logscan.AccountReport{{Account: "dev", Action: "none", Cluster: 1}, {Account: "limited", Action: "alert", Risk: 0.4},
-			{Account: "plain", Action: "suspend", Risk: 0.9}, {Account: "dev2", Action: "none"}},
-		Clusters: []logscan.ClusterReport{{ID: 1, Accounts: []string{"dev"}, Action: "throttle", Throttle: 0.5}},
+		Accounts: []logscan.AccountReport{{Account: "dev", Verdict: logscan.Verdict{Action: "none"}, Cluster: 1}, {Account: "limited", Verdict: logscan.Verdict{Action: "alert", Risk: 0.4}},
+			{Account: "plain", Verdict: logscan.Verdict{Action: "suspend", Risk: 0.9}}, {Account: "dev2", Verdict: logscan.Verdict{Action: "none"}}},
+		Clusters: []logscan.ClusterReport{{ID: 1, Accounts: []string{"dev"}, Verdict: logscan.Verdict{Action: "throttle", Throttle: 0.5}}},
 	}
 	body, _ := json.Marshal(first)
 	resp := g.post("/admin/risk", adminKey, string(body))
@@ -177,8 +177,8 @@ func TestCasesFromAdminRisk(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, out)
 	}
 	second := logscan.Report{
-		Accounts: []logscan.AccountReport{{Account: "dev", Action: "throttle", Throttle: 0.5, Cluster: 4}, {Account: "dev2", Action: "none", Cluster: 4}},
-		Clusters: []logscan.ClusterReport{{ID: 4, Accounts: []string{"dev", "dev2"}, Action: "throttle", Throttle: 0.5}},
+		Accounts: []logscan.AccountReport{{Account: "dev", Verdict: logscan.Verdict{Action: "throttle", Throttle: 0.5}, Cluster: 4}, {Account: "dev2", Verdict: logscan.Verdict{Action: "none"}, Cluster: 4}},
+		Clusters: []logscan.ClusterReport{{ID: 4, Accounts: []string{"dev", "dev2"}, Verdict: logscan.Verdict{Action: "throttle", Throttle: 0.5}}},
 	}
 	if out := readAll(t, g.post("/admin/risk", adminKey, second)); !strings.Contains(out, `"cases":["case-0001"]`) {
 		t.Fatalf("second result: %s", out)

@@ -16,7 +16,7 @@ import (
 // --json` is what /admin/risk takes.
 func TestScanReportApplies(t *testing.T) {
 	g := startGateway(t, testKey(t, 1), "")
-	rep := logscan.Report{Accounts: []logscan.AccountReport{{Account: "limited", Risk: 0.7, Action: "throttle", Throttle: 0.5, Fired: []string{"x"}}}}
+	rep := logscan.Report{Accounts: []logscan.AccountReport{{Account: "limited", Verdict: logscan.Verdict{Risk: 0.7, Action: "throttle", Throttle: 0.5, Fired: []string{"x"}}}}}
 	resp := g.post("/admin/risk", adminKey, rep)
 	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"applied":1`) {
 		t.Fatalf("%d %s", resp.StatusCode, body)

@@ -89,7 +89,7 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 	}
 	fmt.Fprintf(w, "\nscan-logs on the gateway's log (%d lines; full report %s/report.html):\n", s.Scan.Read.Records, s.ScanDir)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ACCOUNT\tREQUESTS\tRISK\tACTION\tCLUSTER\tTRUTH")
+	fmt.Fprintln(tw, "  ACCOUNT\tREQUESTS\tSCORE\tACTION\tCLUSTER\tTRUTH")
 	for _, a := range s.Scan.Accounts {
 		truth := "ordinary"
 		if attacker[a.Account] {
@@ -99,11 +99,11 @@ func printDemo(io *ioStreams, s *demo.Summary) {
 		if a.Cluster > 0 {
 			cl = fmt.Sprint(a.Cluster)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%.2f\t%s\t%s\t%s\n", a.Account, a.Requests, a.Risk, a.Action, cl, truth)
+		fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%s\t%s\t%s\n", a.Account, a.Requests, a.Score, a.Action, cl, truth)
 	}
 	tw.Flush()
 	for _, c := range s.Scan.Clusters {
-		fmt.Fprintf(w, "  cluster %d: %s — risk %.2f, %s\n", c.ID, strings.Join(c.Accounts, ", "), c.Risk, c.Action)
+		fmt.Fprintf(w, "  cluster %d: %s — score %.1f, %s\n", c.ID, strings.Join(c.Accounts, ", "), c.Score, c.Action)
 	}
 	if len(s.Cases) > 0 {
 		fmt.Fprintf(w, "\ncases the gateway opened halfway, on a scan of the log so far (ledger %s/gateway/cases.jsonl):\n", s.Out)

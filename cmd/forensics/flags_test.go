@@ -217,13 +217,15 @@ func TestServeFlags(t *testing.T) {
 
 func TestScanLogsFlags(t *testing.T) {
 	defaults := func() scanLogsOptions {
-		return scanLogsOptions{io: flagIO, Top: 25, Logs: []string{"a.jsonl"}}
+		return scanLogsOptions{io: flagIO, Top: 25, Reference: "prior", Logs: []string{"a.jsonl"}}
 	}
 	testFlags(t, newCmdScanLogs, defaults, []flagCase[scanLogsOptions]{
 		{name: "one log", args: []string{"a.jsonl"}},
-		{name: "every flag", args: []string{"-c", "rules.yaml", "--baseline", "calib.json", "-o", "scan/", "--json", "--top", "0", "a.jsonl", "b.jsonl.gz"},
+		{name: "every flag", args: []string{"-c", "rules.yaml", "--baseline", "calib.json", "-o", "scan/", "--json", "--top", "0",
+			"--accounts", "accts.jsonl", "--reference", "log", "--benchmarks", "a.fp", "--benchmarks", "b.fp", "a.jsonl", "b.jsonl.gz"},
 			want: func(o *scanLogsOptions) {
 				o.Config, o.Baseline, o.Out, o.JSON, o.Top = "rules.yaml", "calib.json", "scan/", true, 0
+				o.Accounts, o.Reference, o.Benchmarks = "accts.jsonl", "log", []string{"a.fp", "b.fp"}
 				o.Logs = []string{"a.jsonl", "b.jsonl.gz"}
 			}},
 		{name: "no logs", args: []string{"--json"}, wantErr: "give at least one log file"},
@@ -242,6 +244,29 @@ func TestScanLogsFlags(t *testing.T) {
 	})
 }
 
+func TestScanLogsFingerprintsFlags(t *testing.T) {
+	testFlags(t, newCmdFingerprintsBuild, func() fingerprintsBuildOptions {
+		return fingerprintsBuildOptions{io: flagIO, Suite: "gsm8k", Fields: []string{"text"}, Out: "g.fp", Files: []string{"test.jsonl"}}
+	}, []flagCase[fingerprintsBuildOptions]{
+		{name: "build", args: []string{"--suite", "gsm8k", "test.jsonl", "-o", "g.fp"}},
+		{name: "build every flag", args: []string{"--suite", "gsm8k", "--field", "text", "--field", "test_list", "--merge", "a.fp", "--merge", "b.fp", "--out", "g.fp", "x.jsonl.gz", "y.txt"},
+			want: func(o *fingerprintsBuildOptions) {
+				o.Fields, o.Merge, o.Files = []string{"text", "test_list"}, []string{"a.fp", "b.fp"}, []string{"x.jsonl.gz", "y.txt"}
+			}},
+		{name: "build no suite", args: []string{"test.jsonl", "-o", "g.fp"}, wantErr: "give --suite, item files and -o"},
+		{name: "build no out", args: []string{"--suite", "gsm8k", "test.jsonl"}, wantErr: "give --suite, item files and -o"},
+		{name: "build no files", args: []string{"--suite", "gsm8k", "-o", "g.fp"}, wantErr: "give --suite, item files and -o"},
+		{name: "build bad suite name", args: []string{"--suite", "a\x1b[2J", "-o", "g.fp", "t.jsonl"}, wantErr: "unprintable"},
+	})
+	testFlags(t, newCmdFingerprintsList, func() fingerprintsListOptions {
+		return fingerprintsListOptions{io: flagIO}
+	}, []flagCase[fingerprintsListOptions]{
+		{name: "list shipped", args: nil},
+		{name: "list file json", args: []string{"--json", "all.fp"}, want: func(o *fingerprintsListOptions) { o.File, o.JSON = "all.fp", true }},
+		{name: "list two files", args: []string{"a.fp", "b.fp"}, wantErr: "at most 1 argument(s)"},
+	})
+}
+
 func TestSimulateTrafficFlags(t *testing.T) {
 	defaults := func() simulateOptions {
 		return simulateOptions{io: flagIO, Accounts: 500, Attackers: 12, Days: 7, Seed: 1, Out: "sim.jsonl", Labels: "labels.json"}
@@ -250,6 +275,8 @@ func TestSimulateTrafficFlags(t *testing.T) {
 		{name: "out and labels", args: []string{"-o", "sim.jsonl", "--labels", "labels.json"}},
 		{name: "every flag", args: []string{"--out", "sim.jsonl", "--labels", "labels.json", "--accounts", "20", "--attackers", "0", "--days", "2", "--seed", "9"},
 			want: func(o *simulateOptions) { o.Accounts, o.Attackers, o.Days, o.Seed = 20, 0, 2, 9 }},
+		{name: "accounts out", args: []string{"-o", "sim.jsonl", "--labels", "labels.json", "--accounts-out", "accounts.jsonl"},
+			want: func(o *simulateOptions) { o.AccountsOut = "accounts.jsonl" }},
 		{name: "no labels", args: []string{"-o", "sim.jsonl"}, wantErr: "--out and --labels are required"},
 		{name: "no accounts", args: []string{"-o", "sim.jsonl", "--labels", "l.json", "--accounts", "0"}, wantErr: "need --accounts ≥ 1"},
 		{name: "negative attackers", args: []string{"-o", "sim.jsonl", "--labels", "l.json", "--attackers", "-1"}, wantErr: "--attackers ≥ 0"},

@@ -12,17 +12,23 @@ import (
 
 	"forensics/internal/termsafe"
 	"forensics/logscan"
+	"forensics/logscan/benchmarks"
 )
 
 type scanLogsOptions struct {
-	io       *ioStreams
-	Config   string
-	Baseline string
-	Out      string
-	JSON     bool
-	Top      int
-	Workers  int
-	Logs     []string
+	io        *ioStreams
+	Config    string
+	Baseline  string
+	Reference string
+	Accounts  string
+	// Benchmarks are fingerprint files (scan-logs fingerprints build) of
+	// public suites the shipped set lacks.
+	Benchmarks []string
+	Out        string
+	JSON       bool
+	Top        int
+	Workers    int
+	Logs       []string
 }
 
 func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
@@ -31,38 +37,55 @@ func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) 
 		Use:   "scan-logs [--config rules.yaml] LOG.jsonl[.gz]...",
 		Short: "Score each account in API request logs for distillation patterns",
 		Long: `Read request logs (the gateway's, or another layout through the config's
-fields mapping; gzip is detected) in one pass on all cores (--workers), with
-memory proportional to the number of accounts, and score every account for
-the patterns of a distillation campaign:
+fields mapping; gzip is detected) in one pass, with memory bounded per
+account, and score every account for the patterns of a distillation
+campaign, telling them from legitimate systematic use.
 
-  volume, token_volume    requests and tokens per day
-  topic_coverage          how many of the topics in corpora/topics.yaml an
-                          account touches, and how evenly
-  templated_prompts       share of prompts in its 3 commonest templates
-  near_duplicates         share of prompts a few SimHash bits from an earlier one
-  reasoning_harvest       share of prompts asking for reasoning traces
-  parameter_sweeps        top_logprobs, logit_bias, n > 1, many temperatures
-  uniform_lengths         narrow prompt-length distribution (synthetic prompts)
-  regular_timing          machine-regular inter-arrival times
-  around_the_clock        activity spread evenly over 24 hours
-  peak_hour_requests      the busiest 60 minutes (sliding window)
-  peak_day_topics         the most topics in any 24 hours (sliding window)
-  window_coverage, window_templated, window_reasoning
-                          the worst 100 consecutive prompts
+Indicators, in families. What is taken:
+  breadth      topic_coverage, peak_day_topics, window_coverage (weighted by
+               answer_share: the model's answers' share of the tokens)
+  reasoning    reasoning_harvest, window_reasoning (requests for reasoning
+               traces, in any part of the input)
+  sampling     parameter_sweeps, low_temperature, resampling
+  output       length_limit, flagship_model
+  trajectory   written_turns (assistant turns never served to the account)
+How systematically:
+  volume       volume, token_volume, peak_hour_requests
+  templating   templated_prompts, window_templated, near_duplicates,
+               uniform_lengths
+  timing       regular_timing, around_the_clock
 
-Each indicator scores 0..1 between its lo and hi thresholds; scores combine
-as a noisy-OR weighted by each indicator's strength into a risk, and the
-risk picks an action (alert ≥ 0.3, throttle ≥ 0.5 with a suggested limit
-factor, suspend for review ≥ 0.8). Accounts that share two kinds of
-evidence — content (a specific template or a rare opening), infrastructure
-(a /24 or a rare client string), schedule (the same active minutes) — are
-linked into clusters, which are judged as one account: a "hydra" keeps each
-head small.
+Each indicator's evidence is how rare its value is in a reference of
+benign accounts, in decades (log10(½/p) of its upper tail p; a ranking on
+a calibrated scale, not a p-value). The reference is your own benign
+traffic with --baseline (from "scan-logs calibrate"), or else a shipped
+prior of simulated benign traffic (--reference log: this log's own
+accounts, which are not known to be benign). A family counts once (its
+strongest indicator), and
+
+  score = what + min(how, what)
+
+so systematic use amplifies evidence of taking but never makes it: an
+evaluation lab, a classifier or a chat backend is as systematic as a
+campaign. Public benchmark items count in volume and timing only.
+Actions (defaults): alert at score ≥ 3 within the top 1% of the
+reference's scores; throttle at ≥ 5 with what ≥ 3 within the top 0.2%;
+suspend for review at ≥ 8 with what ≥ 5 within the top 0.1% (an action
+the reference is too small to resolve is not given). An account the
+accounts file vouches for (allow-listed, or a contract with a verified
+organisation that signed up 30 days or more before its first request)
+gets at most an alert; its evidence is still shown.
+
+Accounts linked by shared evidence (a rare template or opening, a network
+or client string few accounts use, the same active minutes, an org_id or
+payment_id in the accounts file) form clusters, judged as one account
+against the reference without their own members: a hydra keeps each head
+small, and its heads look alike.
 
 Malformed lines are counted and the first few reported; they never stop the
 scan. Defaults are in logscan.DefaultConfig; a --config YAML overrides
-fields (the log layout), rules (lo, hi, strength, min_requests per
-indicator) and actions.`,
+fields (the log layout), rules (floor, min_requests, off per indicator),
+actions and flagship_models.`,
 		Example: `  forensics scan-logs requests.jsonl
   forensics scan-logs --out scan/ requests.jsonl   # also scan/report.html and CSVs
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
@@ -85,10 +108,14 @@ indicator) and actions.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "scan rules and log field mapping (YAML)")
 	f.BoolVar(&opts.JSON, "json", false, "print the full report as JSON")
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
-	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
-	f.StringVar(&opts.Baseline, "baseline", "", "calibration from `scan-logs calibrate`, for thresholds given as percentiles")
 	f.IntVar(&opts.Workers, "workers", 0, "cores to read and parse the logs on (0 = all)")
+	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
+	f.StringVar(&opts.Baseline, "baseline", "", "benign traffic's distributions from `scan-logs calibrate`: the reference scores are calibrated against")
+	f.StringVar(&opts.Reference, "reference", logscan.RefPrior, "without --baseline: \"prior\" (the shipped prior of simulated benign traffic) or \"log\" (this log's own accounts, each against the others)")
+	f.StringArrayVar(&opts.Benchmarks, "benchmarks", nil, "fingerprints of more public benchmark suites (scan-logs fingerprints build), added to the shipped ones; repeatable")
+	f.StringVar(&opts.Accounts, "accounts", "", "accounts file (JSONL: account, tier, contract, kyc, allowlist, created, org_id, payment_id, keys_created)")
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
+	cmd.AddCommand(newCmdScanLogsFingerprints(io))
 	return cmd
 }
 
@@ -105,12 +132,13 @@ func newCmdScanLogsCalibrate(io *ioStreams, runF func(context.Context, *scanLogs
 		Use:   "calibrate --out calib.json BENIGN.jsonl...",
 		Short: "Record indicator percentiles of benign traffic",
 		Long: `Scan logs of traffic you consider benign and store, per indicator, the
-50th to 99.9th percentiles of its value over accounts with enough requests.
-Rules can then set thresholds as percentiles (lo_percentile: 99,
-hi_percentile: 99.9) and scan-logs --baseline resolves them, so a threshold
-means "above what 1% of our normal users reach".`,
+distribution of its value over the accounts with enough requests, and of
+their scores.
+scan-logs --baseline then measures every account's evidence as how rare
+it is among these accounts, and states each score's tail against them:
+"a score this high is reached by 0.1% of our normal users".`,
 		Example: `  forensics scan-logs calibrate --out calib.json last-month-benign.jsonl.gz
-  forensics scan-logs --config rules.yaml --baseline calib.json today.jsonl`,
+  forensics scan-logs --baseline calib.json today.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || opts.Out == "" {
 				return usagef("give benign log files and --out")
@@ -135,20 +163,20 @@ func scanLogsCalibrateRun(ctx context.Context, opts *scanLogsCalibrateOptions) e
 			return err
 		}
 	}
-	b, st, err := logscan.Calibrate(ctx, cfg, opts.Logs)
+	b, st, err := logscan.Calibrate(ctx, cfg, logscan.Options{}, opts.Logs)
 	if err != nil {
 		return err
 	}
 	if err := b.WriteFile(opts.Out); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.io.Out, "wrote %s: percentiles of %d indicators over %d accounts (%d lines, %d malformed)\n",
-		opts.Out, len(b.Percentiles), b.Accounts, st.Lines, st.Malformed)
+	fmt.Fprintf(opts.io.Out, "wrote %s: distributions of %d indicators over %d accounts (%d lines, %d malformed)\n",
+		opts.Out, len(b.Values), b.Accounts, st.Lines, st.Malformed)
 	return nil
 }
 
 func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
-	cfg, err := scanConfig(opts.Config, opts.Baseline)
+	cfg, so, err := scanSetup(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -157,7 +185,7 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 		defer bar.Finish()
 		progress = func(n int64) { bar.Add64(n) }
 	}
-	rep, err := logscan.ScanWith(ctx, cfg, opts.Logs, logscan.ReadOptions{Workers: opts.Workers, Progress: progress})
+	rep, err := logscan.ScanWith(ctx, cfg, so, opts.Logs, progress)
 	if err != nil {
 		return err
 	}
@@ -176,27 +204,44 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 	return nil
 }
 
-// scanConfig loads the scan rules (the defaults without a file) and
-// resolves thresholds given as percentiles against the baseline.
-func scanConfig(path, baselinePath string) (logscan.Config, error) {
+// scanSetup loads the scan's config (the defaults without a file), its
+// baseline and its accounts file.
+func scanSetup(ctx context.Context, opts *scanLogsOptions) (logscan.Config, logscan.Options, error) {
 	cfg := logscan.DefaultConfig()
-	if path != "" {
+	so := logscan.Options{Reference: opts.Reference, Workers: opts.Workers}
+	if opts.Config != "" {
 		var err error
-		if cfg, err = logscan.LoadConfig(path); err != nil {
-			return cfg, err
+		if cfg, err = logscan.LoadConfig(opts.Config); err != nil {
+			return cfg, so, err
 		}
 	}
-	var baseline *logscan.Baseline
-	if baselinePath != "" {
+	if so.Reference != logscan.RefPrior && so.Reference != logscan.RefLog {
+		return cfg, so, usagef("--reference %q: want %s or %s", opts.Reference, logscan.RefPrior, logscan.RefLog)
+	}
+	if opts.Baseline != "" {
 		var err error
-		if baseline, err = logscan.LoadBaseline(baselinePath); err != nil {
-			return cfg, err
+		if so.Baseline, err = logscan.LoadBaseline(opts.Baseline); err != nil {
+			return cfg, so, err
 		}
 	}
-	if err := cfg.Resolve(baseline); err != nil {
-		return cfg, err
+	if opts.Accounts != "" {
+		var err error
+		if so.Business, err = logscan.LoadAccounts(ctx, opts.Accounts); err != nil {
+			return cfg, so, err
+		}
 	}
-	return cfg, nil
+	if len(opts.Benchmarks) > 0 {
+		set := benchmarks.Default()
+		for _, p := range opts.Benchmarks {
+			more, err := benchmarks.Load(p)
+			if err != nil {
+				return cfg, so, err
+			}
+			set = set.Merge(more)
+		}
+		so.Public = set
+	}
+	return cfg, so, nil
 }
 
 // totalSize is the bytes in the files, for a progress bar (files that
@@ -218,30 +263,28 @@ func printScan(w io.Writer, rep *logscan.Report, top int) {
 	for _, b := range rep.Read.Examples {
 		fmt.Fprintf(w, "  malformed: %s line %d: %s\n", termsafe.Line(b.File), b.Line, termsafe.Line(b.Err))
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "reference: %s\n\n", termsafe.Line(rep.Reference.Note))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tRISK\tACTION\tCLUSTER\tFIRED")
+	fmt.Fprintln(tw, "ACCOUNT\tREQUESTS\tSCORE\tWHAT\tHOW\tREF. TAIL\tACTION\tCLUSTER\tEVIDENCE (decades)")
 	for i, a := range rep.Accounts {
 		if top > 0 && i == top {
-			fmt.Fprintf(tw, "… %d more (--top 0 lists all)\t\t\t\t\t\n", len(rep.Accounts)-i)
+			fmt.Fprintf(tw, "… %d more (--top 0 lists all)\t\t\t\t\t\t\t\t\n", len(rep.Accounts)-i)
 			break
-		}
-		action := a.Action
-		if a.Throttle > 0 {
-			action = fmt.Sprintf("throttle ×%.2f", a.Throttle)
 		}
 		cluster := "-"
 		if a.Cluster > 0 {
 			cluster = fmt.Sprint(a.Cluster)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\n", termsafe.Line(a.Account), a.Requests, a.Risk, termsafe.Line(action), cluster, termsafe.Line(strings.Join(a.Fired, " ")))
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n", termsafe.Line(a.Account), a.Requests, a.Score, a.What, a.How,
+			tailText(a.ReferenceTail), termsafe.Line(actionText(a.Verdict)), cluster, termsafe.Line(strings.Join(a.Fired, " ")))
 	}
 	tw.Flush()
 	if len(rep.Clusters) > 0 {
-		fmt.Fprintln(w, "\nclusters (linked accounts judged together):")
+		fmt.Fprintln(w, "\nclusters (linked accounts judged together, against the reference without their members):")
 		for _, c := range rep.Clusters {
-			fmt.Fprintf(w, "  #%d  risk %.2f  %s  %d accounts, %d requests: %s\n", c.ID, c.Risk, termsafe.Line(c.Action), len(c.Accounts), c.Requests, termsafe.Line(strings.Join(c.Accounts, ", ")))
-			fmt.Fprintf(w, "       fired: %s\n", termsafe.Line(strings.Join(c.Fired, " ")))
+			fmt.Fprintf(w, "  #%d  score %.1f (what %.1f, how %.1f)  %s  %d accounts, %d requests: %s\n", c.ID, c.Score, c.What, c.How,
+				termsafe.Line(actionText(c.Verdict)), len(c.Accounts), c.Requests, termsafe.Line(strings.Join(c.Accounts, ", ")))
+			fmt.Fprintf(w, "       evidence: %s\n", termsafe.Line(strings.Join(c.Fired, " ")))
 			for i, l := range c.Links {
 				if i == 3 {
 					fmt.Fprintf(w, "       … %d more links\n", len(c.Links)-3)
@@ -251,4 +294,24 @@ func printScan(w io.Writer, rep *logscan.Report, top int) {
 			}
 		}
 	}
+}
+
+// actionText is a verdict's action with its throttle factor and cap.
+func actionText(v logscan.Verdict) string {
+	s := v.Action
+	if v.Throttle > 0 {
+		s = fmt.Sprintf("throttle ×%.2f", v.Throttle)
+	}
+	if v.Capped != "" {
+		s += " (capped)"
+	}
+	return s
+}
+
+// tailText shows a benign tail as a percentage.
+func tailText(q float64) string {
+	if q >= 0.1 {
+		return fmt.Sprintf("%.0f%%", 100*q)
+	}
+	return fmt.Sprintf("%.2g%%", 100*q)
 }

@@ -126,15 +126,67 @@ func TestScanLogsCalibrate(t *testing.T) {
 	}
 	calib := filepath.Join(dir, "calib.json")
 	code, out, errOut := runCLI(t, "", "scan-logs", "calibrate", "--out", calib, logPath)
-	if code != 0 || !strings.Contains(out, "percentiles of") {
+	if code != 0 || !strings.Contains(out, "distributions of") {
 		t.Fatalf("calibrate: %d %s %s", code, out, errOut)
 	}
+	// A config of the thresholds before issue 19 says what replaced them.
 	rules := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(rules, []byte("rules:\n  volume: {lo_percentile: 99, hi_percentile: 99.9}\n"), 0o644)
-	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", rules, logPath); code != 1 || !strings.Contains(errOut, "--baseline") {
-		t.Fatalf("percentiles without a baseline: %d %s", code, errOut)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--config", rules, logPath); code != 1 || !strings.Contains(errOut, "no longer used") {
+		t.Fatalf("old percentile rules: %d %s", code, errOut)
 	}
-	if code, out, errOut := runCLI(t, "", "scan-logs", "--config", rules, "--baseline", calib, "--json", logPath); code != 0 || !strings.Contains(out, `"accounts"`) {
-		t.Fatalf("with baseline: %d %s", code, errOut)
+	code, out, errOut = runCLI(t, "", "scan-logs", "--baseline", calib, "--json", logPath)
+	var rep logscan.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Reference.Source != "baseline" || rep.Reference.Accounts != 120 {
+		t.Fatalf("with baseline: %d %s %+v", code, errOut, rep.Reference)
+	}
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--reference", "mine", logPath); code != 2 || !strings.Contains(errOut, "--reference") {
+		t.Fatalf("bad --reference: %d %s", code, errOut)
+	}
+}
+
+// TestScanLogsBenchmarks: a suite added with --benchmarks is recognised:
+// an account that sends only its items counts them as public and is
+// judged on nothing else.
+func TestScanLogsBenchmarks(t *testing.T) {
+	dir := t.TempDir()
+	var items, lines []string
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(19, 1))
+	vocab := strings.Fields("farmer goats market river bakery bicycle lantern orchard pebbles violin harbour copper meadow thimble glacier parcel kettle ribbon tunnel walnut saddle compass beacon marble ferry quilt anvil cider hedge")
+	for i := 0; i < 40; i++ {
+		ws := make([]string, 24)
+		for k := range ws {
+			ws[k] = vocab[rng.IntN(len(vocab))]
+		}
+		item := strings.Join(ws, " ") + "?"
+		items = append(items, item)
+		lines = append(lines, fmt.Sprintf(`{"ts":%q,"account":"lab","messages":[{"role":"user","content":%q}],"params":{"temperature":0},"prompt_tokens":60,"completion_tokens":5}`,
+			start.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), "Question: "+item+"\nAnswer:"))
+	}
+	itemsPath, fp, logPath := filepath.Join(dir, "items.txt"), filepath.Join(dir, "suite.fp"), filepath.Join(dir, "log.jsonl")
+	os.WriteFile(itemsPath, []byte(strings.Join(items, "\n")+"\n"), 0o644)
+	os.WriteFile(logPath, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	if code, _, errOut := runCLI(t, "", "scan-logs", "fingerprints", "build", "--suite", "goats", "-o", fp, itemsPath); code != 0 {
+		t.Fatalf("fingerprints build: %s", errOut)
+	}
+	public := func(args ...string) float64 {
+		code, out, errOut := runCLI(t, "", append([]string{"scan-logs", "--json"}, args...)...)
+		var rep logscan.Report
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("scan: %d %s", code, errOut)
+		}
+		for _, in := range rep.Accounts[0].Indicators {
+			if in.Name == logscan.IndPublic {
+				return in.Value
+			}
+		}
+		return -1
+	}
+	if v := public(logPath); v != 0 {
+		t.Errorf("public_items %v without the suite", v)
+	}
+	if v := public("--benchmarks", fp, logPath); v != 1 {
+		t.Errorf("public_items %v with the suite, want 1", v)
 	}
 }

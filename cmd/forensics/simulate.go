@@ -20,6 +20,8 @@ type simulateOptions struct {
 	Seed      uint64
 	Out       string
 	Labels    string
+	// AccountsOut is the accounts file to write ("": none).
+	AccountsOut string
 }
 
 func newCmdSimulateTraffic(io *ioStreams, runF func(context.Context, *simulateOptions) error) *cobra.Command {
@@ -33,17 +35,29 @@ say who attacks and how, for evaluating scan-logs honestly.
 Benign accounts: people with one to three favourite topics at human hours,
 multi-turn chats and typos; power users with many topics and high volume;
 batch jobs sending one summarisation template on a timer; students who ask
-for step-by-step answers. Attack campaigns, in turn: bulk (one account, high
-volume, every topic), hydra (4–8 accounts under the per-account limits,
-sharing a template and a /24), cot (reasoning-trace harvesting), sweep
-(templated capability sweep with logprobs and temperature sweeps), slow-low
-(little volume, systematic coverage, human hours), mixed (harvesting hidden
-among benign-looking requests). Prompts come from the word lists and
-templates in the code and corpora/topics.yaml, not from any dataset.
+for step-by-step answers; office colleagues on one network; and, one of each
+in every 50 accounts, the systematic pipelines of companies and labs:
+eval-research (public benchmark suites in bursts at temperature 0), rag
+(retrieved passages and a question), classification (one-word labels),
+translation, chat-backend (a consumer app's end users' chats) and
+agent-workflow (tool calls on a schedule). Attack campaigns, in turn: bulk,
+hydra, cot, sweep, slow-low, mixed, sleeper, scatter, judge (one prompt
+answered several times), agent-trace (fabricated agent trajectories),
+sharded-hydra (20–60 heads, one or two topics each, human hours, home
+networks), cloud-hydra (about 120 short-lived heads on rotating cloud
+addresses), polyglot-cot (reasoning traces asked for in 14 languages) and
+throwaway (a chain of accounts replacing each other). Prompts come from the
+word lists and templates in the code and corpora/topics.yaml, not from any
+dataset.
+
+With --accounts-out, it also writes what the business knows about every
+account (tier, contract, KYC, allow-list, sign-up, organisation, payment,
+keys), the file scan-logs reads with --accounts.
 
 The simulator's attacks are written by the same hand as the detector, so
 scores on it are an upper bound, not a forecast for real traffic.`,
 		Example: `  forensics simulate-traffic --accounts 500 --attackers 12 --days 7 --seed 1 --out sim.jsonl --labels labels.json
+  forensics simulate-traffic -o sim.jsonl --labels labels.json --accounts-out accounts.jsonl
   forensics scan-logs sim.jsonl`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,16 +80,27 @@ scores on it are an upper bound, not a forecast for real traffic.`,
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed")
 	f.StringVarP(&opts.Out, "out", "o", "", "log file to write (JSONL)")
 	f.StringVar(&opts.Labels, "labels", "", "labels file to write (JSON)")
+	f.StringVar(&opts.AccountsOut, "accounts-out", "", "accounts file to write (JSONL: tier, contract, KYC, organisation, payment, keys per account)")
 	return cmd
 }
 
 func simulateRun(_ context.Context, opts *simulateOptions) error {
+	cfg := traffic.Config{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}
+	var accts *os.File
+	if opts.AccountsOut != "" {
+		var err error
+		if accts, err = os.Create(opts.AccountsOut); err != nil {
+			return fmt.Errorf("write accounts file: %w", err)
+		}
+		defer accts.Close()
+		cfg.AccountsOut = accts
+	}
 	f, err := os.Create(opts.Out)
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	labels, err := traffic.Simulate(traffic.Config{Accounts: opts.Accounts, Attackers: opts.Attackers, Days: opts.Days, Seed: opts.Seed}, bw)
+	labels, err := traffic.Simulate(cfg, bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -84,6 +109,11 @@ func simulateRun(_ context.Context, opts *simulateOptions) error {
 	}
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
+	}
+	if accts != nil {
+		if err := accts.Close(); err != nil {
+			return fmt.Errorf("write accounts file: %w", err)
+		}
 	}
 	lf, err := os.Create(opts.Labels)
 	if err != nil {
@@ -100,5 +130,8 @@ func simulateRun(_ context.Context, opts *simulateOptions) error {
 	}
 	fmt.Fprintf(opts.io.Out, "wrote %s (%d benign accounts, %d attacker accounts in %d campaigns) and %s\n",
 		opts.Out, len(labels.Benign), len(labels.Attackers), opts.Attackers, opts.Labels)
+	if opts.AccountsOut != "" {
+		fmt.Fprintf(opts.io.Out, "wrote %s\n", opts.AccountsOut)
+	}
 	return nil
 }

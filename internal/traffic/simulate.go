@@ -3,12 +3,10 @@ package traffic
 import (
 	"bufio"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"time"
 
 	"forensics/logline"
@@ -22,11 +20,16 @@ type Config struct {
 	Days      int
 	Seed      uint64
 	Start     time.Time // default 2026-11-01
+	// AccountsOut receives the accounts file (one logscan.AccountInfo a
+	// line, as logscan.ReadAccounts reads it) for every account of the
+	// log; nil: none.
+	AccountsOut io.Writer
 }
 
 // Simulate writes a labelled log in the gateway's layout: cfg.Accounts
-// ordinary accounts (see benign) and cfg.Attackers campaigns, one line a
-// request in time order.
+// benign accounts (see benign) and cfg.Attackers campaigns, one line a
+// request in time order; and, with cfg.AccountsOut, what the business
+// knows about each account.
 func Simulate(cfg Config, out io.Writer) (*logscan.Labels, error) {
 	if cfg.Days < 1 || cfg.Accounts < 1 {
 		return nil, fmt.Errorf("simulate: need at least one day and one benign account")
@@ -39,51 +42,51 @@ func Simulate(cfg Config, out io.Writer) (*logscan.Labels, error) {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	sim := &simulator{rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), topics: topics, start: cfg.Start, days: cfg.Days}
+	sim.pool = sim.sentencePool()
 	labels := sim.populate(cfg)
 	if err := sim.write(out); err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	if cfg.AccountsOut != nil {
+		if err := sim.writeAccounts(cfg.AccountsOut); err != nil {
+			return nil, fmt.Errorf("simulate: accounts file: %w", err)
+		}
 	}
 	return labels, nil
 }
 
 // populate plays every account, benign ones first, and labels them.
 func (s *simulator) populate(cfg Config) *logscan.Labels {
-	labels := &logscan.Labels{Attackers: map[string]string{}, Clusters: map[string][]string{}}
+	labels := &logscan.Labels{Attackers: map[string]string{}, Clusters: map[string][]string{}, BenignKinds: map[string]string{}}
 	for i := 0; i < cfg.Accounts; i++ {
 		name := fmt.Sprintf("user-%04d", i)
 		labels.Benign = append(labels.Benign, name)
-		s.benign(name, i)
+		labels.BenignKinds[name] = s.benign(name, i)
 	}
 	kinds := logscan.AttackKinds()
+	next := cfg.Accounts
 	for i := 0; i < cfg.Attackers; i++ {
 		kind := kinds[i%len(kinds)]
-		account := func(h int) string { return fmt.Sprintf("acct-%04d", cfg.Accounts+i*10+h) }
-		switch kind {
-		case logscan.KindScatter:
-			for h := 0; h < 3; h++ {
-				labels.Attackers[account(h)] = kind
-				s.scatter(account(h), i*10+h)
-			}
-		case logscan.KindHydra:
-			heads := 4 + s.rng.IntN(5)
-			var members []string
-			for h := 0; h < heads; h++ {
-				members = append(members, account(h))
-				labels.Attackers[account(h)] = kind
-			}
-			labels.Clusters[fmt.Sprintf("hydra-%d", i)] = members
-			s.hydra(members, i)
-		default:
-			labels.Attackers[account(0)] = kind
-			s.attack(account(0), kind, i)
+		heads := s.campaignSize(kind)
+		members := make([]string, heads)
+		for h := range members {
+			members[h] = fmt.Sprintf("acct-%04d", next)
+			labels.Attackers[members[h]] = kind
+			next++
 		}
+		if heads > 1 && kind != logscan.KindScatter {
+			// Scatter's heads share nothing by design; the evaluation
+			// judges them one by one.
+			labels.Clusters[fmt.Sprintf("%s-%d", kind, i)] = members
+		}
+		s.campaign(kind, members, i)
 	}
 	return labels
 }
 
 // write writes the requests in time order, numbering them.
 func (s *simulator) write(out io.Writer) error {
-	sort.Slice(s.lines, func(a, b int) bool { return s.lines[a].ts.Before(s.lines[b].ts) })
+	sort.SliceStable(s.lines, func(a, b int) bool { return s.lines[a].ts.Before(s.lines[b].ts) })
 	bw := bufio.NewWriter(out)
 	for i, l := range s.lines {
 		l.entry.RequestID = fmt.Sprintf("sim-%07d", i)
@@ -102,11 +105,13 @@ type simLine struct {
 }
 
 type simulator struct {
-	rng    *rand.Rand
-	topics []Topic
-	start  time.Time
-	days   int
-	lines  []simLine
+	rng      *rand.Rand
+	topics   []Topic
+	pool     [][]string // answer sentences by topic
+	start    time.Time
+	days     int
+	lines    []simLine
+	accounts []*logscan.AccountInfo // in sign-up order of the simulation
 }
 
 // keyword draws one of a topic's keywords.
@@ -130,21 +135,6 @@ func (s *simulator) typo(w string) string {
 // chat is a one-message conversation.
 func chat(content string) []logline.Message {
 	return []logline.Message{{Role: "user", Content: content}}
-}
-
-// emit logs one request to the OpenAI chat endpoint, answered in full.
-func (s *simulator) emit(ts time.Time, acct, ip, ua string, msgs []logline.Message, params map[string]any, completion int) {
-	words := 0
-	for _, m := range msgs {
-		words += len(strings.Fields(m.Content))
-	}
-	h := fnv.New64a()
-	h.Write([]byte(acct))
-	s.lines = append(s.lines, simLine{ts, &logline.Entry{
-		TS: ts.Format(time.RFC3339Nano), Account: acct, APIKeyID: fmt.Sprintf("%x", h.Sum64())[:12],
-		IP: ip, UserAgent: ua, Endpoint: "/v1/chat/completions", Model: "llama3.2",
-		Messages: msgs, Params: params, Status: 200, PromptTokens: words * 4 / 3, CompletionTokens: completion,
-	}})
 }
 
 // humanTime draws a daytime moment on a random day, weighted to office

@@ -48,3 +48,28 @@ var (
 	cotSuffixes = []string{"Think step by step and show your reasoning.", "Explain your reasoning before the final answer.",
 		"Let's think step by step.", "Show your work and the chain of thought."}
 )
+
+// browsers are common browsers' user-agent strings.
+var browsers = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0",
+	"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+}
+
+// curious is how a person who wants to understand a subject properly
+// asks; curiousClosers what they sometimes add.
+var (
+	curious = voice{
+		openers: []string{"I've been reading about", "could you explain properly how", "I'm trying to understand", "what's the real story behind",
+			"my professor mentioned", "I never really got", "help me understand", "how would an expert think about", "what should I know about",
+			"I keep hearing about", "walk me through", "why do people disagree about"},
+		fillers: strings.Fields("the this really actually in practice for a beginner and why it matters here exactly at all these days " +
+			"in my case compared to before honestly properly"),
+	}
+	curiousClosers = []string{"I'd love a thorough answer.", "Go as deep as you like.", "Examples would help.", "Please don't skip the details.",
+		"I'm studying this, so the long version is fine.", "Thanks!"}
+)

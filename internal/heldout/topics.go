@@ -1,0 +1,46 @@
+package heldout
+
+// domain is a field of knowledge and subjects within it, in this
+// generator's own words (not the scanner's taxonomy).
+type domain struct {
+	name     string
+	subjects []string
+}
+
+var domains = []domain{
+	{"space", []string{"the life cycle of massive stars", "finding exoplanets by transit photometry", "dark matter halos around galaxies", "tidal locking of moons", "the Chandrasekhar limit", "gravitational lensing", "the heliopause", "Lagrange points", "anisotropies in the cosmic microwave background", "neutron star mergers", "orbital resonance among Jupiter's moons", "the Drake equation"}},
+	{"cell-biology", []string{"CRISPR off-target edits", "alternative mRNA splicing", "chaperone-assisted protein folding", "DNA methylation and gene silencing", "the citric acid cycle", "horizontal gene transfer in bacteria", "telomere shortening", "how the ribosome reads codons", "kinase signalling cascades", "apoptosis pathways", "the lac operon", "prion propagation"}},
+	{"clinical", []string{"starting metformin for type 2 diabetes", "reading an ECG with ST elevation", "antibiotic stewardship", "early signs of sepsis", "migraine prevention", "iron deficiency anaemia", "warfarin drug interactions", "the Glasgow coma scale", "vaccine adjuvants", "inhaler technique in asthma", "staging chronic kidney disease", "delirium after surgery"}},
+	{"law", []string{"adverse possession", "promissory estoppel", "lawful bases for processing under the GDPR", "fair use of copyrighted work", "whether non-compete clauses are enforceable", "habeas corpus", "tenant rights during an eviction", "strict liability in tort", "the parol evidence rule", "arbitration clauses in consumer contracts", "trademark dilution", "double jeopardy"}},
+	{"finance", []string{"bond duration and convexity", "the assumptions behind Black-Scholes", "quantitative easing", "comparative advantage", "the Phillips curve", "dollar-cost averaging", "adjusted EBITDA", "inflation-linked bonds", "the efficient market hypothesis", "moral hazard in insurance", "currency pegs", "discounted cash flow valuation"}},
+	{"programming", []string{"lifetimes and borrowing in Rust", "the asyncio event loop in Python", "useEffect dependency arrays in React", "SQL window functions", "channels and select in Go", "memory leaks in a Java service", "Kubernetes liveness probes", "catastrophic regex backtracking", "git rebase versus merge", "TypeScript generics", "CUDA kernel occupancy", "parameter expansion in Bash"}},
+	{"algorithms", []string{"Dijkstra's algorithm with a binary heap", "amortised cost of dynamic arrays", "reductions between NP-complete problems", "red-black tree rotations", "edit distance by dynamic programming", "Bloom filters", "consistent hashing", "the master theorem", "topological sorting", "union-find with path compression", "suffix arrays", "the Raft consensus protocol"}},
+	{"maths", []string{"eigenvalues of symmetric matrices", "the fundamental theorem of calculus", "Bayes' rule", "group homomorphisms", "convergence of Fourier series", "the pigeonhole principle", "Lagrange multipliers", "modular inverses", "stationary distributions of Markov chains", "the remainder of a Taylor series", "the Cauchy-Schwarz inequality", "generating functions"}},
+	{"physics", []string{"Noether's theorem", "the photoelectric effect", "entropy in statistical mechanics", "Maxwell's equations in a medium", "time dilation in special relativity", "quantum tunnelling", "superconductivity", "laminar and turbulent flow", "the Doppler shift", "conservation of angular momentum", "band gaps in semiconductors", "Bernoulli's principle"}},
+	{"chemistry", []string{"SN1 and SN2 substitution", "Le Chatelier's principle", "buffer solutions", "chirality in drug molecules", "galvanic cells", "hydrogen bonding", "addition polymerisation", "activation energy and reaction rates", "VSEPR molecular shapes", "titration curves", "aromatic stability", "catalytic converters"}},
+	{"history", []string{"the fall of the Western Roman Empire", "the outbreak of the First World War", "the Meiji Restoration", "the Haitian Revolution", "trade along the Silk Road", "the Congress of Vienna", "decolonisation in Africa", "Byzantine iconoclasm", "the Ottoman millet system", "the Cuban Missile Crisis", "the economic aftermath of the Black Death", "printing and the Reformation"}},
+	{"philosophy", []string{"Kant's categorical imperative", "the trolley problem", "objections to utilitarianism", "the ship of Theseus", "Rawls's veil of ignorance", "free will and determinism", "Stoic ethics", "the hard problem of consciousness", "virtue ethics", "Hume's problem of induction", "moral relativism", "Sartre's existentialism"}},
+	{"literature", []string{"unreliable narrators", "the monomyth", "the structure of a Petrarchan sonnet", "magical realism", "stream of consciousness", "writing believable dialogue", "foreshadowing", "tragic flaws in Shakespeare", "postcolonial novels", "writing haiku", "show, don't tell", "Dostoevsky's characters"}},
+	{"cooking", []string{"keeping a sourdough starter alive", "braising short ribs", "a stable vinaigrette", "tempering chocolate", "fermenting kimchi", "basic knife skills", "cooking rice on the stove", "the Maillard reaction", "meal prep for a week", "protein on a vegan diet", "fresh egg pasta", "homemade spice blends"}},
+	{"travel", []string{"rail passes in Japan", "Schengen visa rules", "the monsoon season in South Asia", "trekking in Patagonia", "how the Andes formed", "river deltas", "beating jet lag", "backpacking in Vietnam", "driving Iceland's ring road", "desert climates", "how fjords form", "urban heat islands"}},
+	{"fitness", []string{"progressive overload", "intermittent fasting", "sleep hygiene", "a first marathon plan", "exercises for lower back pain", "creatine supplements", "interval training", "desk posture", "protein timing", "mobility routines", "resting heart rate", "staying hydrated"}},
+	{"psychology", []string{"cognitive dissonance", "attachment styles", "the Dunning-Kruger effect", "CBT for anxiety", "limits of working memory", "confirmation bias", "operant conditioning", "burnout", "procrastination", "impostor syndrome", "flow states", "grief"}},
+	{"machine-learning", []string{"backpropagation", "attention in transformers", "overfitting and regularisation", "gradient boosted trees", "word embeddings", "learning from human preference feedback", "convolutional networks", "k-means clustering", "cross-validation", "batch normalisation", "diffusion models", "contrastive learning"}},
+	{"business", []string{"product-market fit", "customer churn", "pricing a SaaS product", "setting OKRs", "search engine optimisation", "supply chain resilience", "a B2B sales funnel", "brand positioning", "unit economics", "designing an A/B test", "managing a remote team", "stakeholder mapping"}},
+	{"engineering", []string{"beam deflection", "tuning a PID controller", "heat exchanger design", "metal fatigue", "op-amp circuits", "finite element meshing", "gear ratios", "reinforced concrete", "sizing an HVAC system", "digital filters", "welding defects", "battery management for lithium-ion packs"}},
+	{"climate", []string{"carbon capture", "ocean acidification", "thawing permafrost", "integrating renewables into the grid", "biodiversity loss", "urban flooding", "carbon pricing", "coral bleaching", "methane from livestock", "heat pumps", "deforestation in the Amazon", "microplastics"}},
+	{"arts", []string{"chord progressions", "counterpoint", "colour theory", "Impressionism", "lighting in film noir", "jazz improvisation", "two-point perspective", "Baroque architecture", "mixing vocals", "the exposure triangle", "the Bauhaus", "musical modes"}},
+	{"home", []string{"a leaking tap", "mould in the bathroom", "a monthly budget", "choosing a mattress", "houseplants that survive low light", "cleaning a cast iron pan", "lowering the energy bill", "painting a room", "house-training a puppy", "decluttering", "basic car maintenance", "noisy neighbours"}},
+	{"society", []string{"ranked-choice voting", "universal basic income", "gentrification", "the electoral college", "federalism", "minimum wage increases", "housing policy", "immigration policy", "public health campaigns", "regulating social media", "pension reform", "proportional representation"}},
+	{"careers", []string{"a cover letter", "negotiating a salary", "a technical interview", "PhD applications", "learning a language as an adult", "study techniques", "changing careers at forty", "a LinkedIn profile", "giving feedback to a colleague", "public speaking", "time management", "a scholarship essay"}},
+	{"security", []string{"SQL injection", "the TLS handshake", "password hashing with Argon2", "spotting phishing", "zero-trust networks", "buffer overflows", "OAuth authorisation flows", "threat modelling", "recovering from ransomware", "content security policy headers", "side-channel attacks", "managing secrets in CI"}},
+}
+
+// subjectOf draws a subject of domain d.
+func subjectOf(r *rng, d int) string { return pick(r, domains[d].subjects) }
+
+// anySubject draws a subject of any domain.
+func anySubject(r *rng) (int, string) {
+	d := r.IntN(len(domains))
+	return d, subjectOf(r, d)
+}
