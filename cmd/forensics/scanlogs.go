@@ -91,13 +91,9 @@ actions and flagship_models.`,
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
   forensics scan-logs --config rules.yaml --top 20 other-layout.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("give at least one log file")
+			if err := opts.setLogs(args); err != nil {
+				return err
 			}
-			if opts.Workers < 0 {
-				return usagef("--workers must be 0 (all cores) or more")
-			}
-			opts.Logs = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -117,6 +113,18 @@ actions and flagship_models.`,
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	cmd.AddCommand(newCmdScanLogsFingerprints(io))
 	return cmd
+}
+
+// setLogs checks the arguments and flags and takes the logs.
+func (opts *scanLogsOptions) setLogs(args []string) error {
+	if len(args) == 0 {
+		return usagef("give at least one log file")
+	}
+	if opts.Workers < 0 {
+		return usagef("--workers must be 0 (all cores) or more")
+	}
+	opts.Logs = args
+	return nil
 }
 
 type scanLogsCalibrateOptions struct {
