@@ -86,18 +86,29 @@ func TestBytesPerAccount(t *testing.T) {
 }
 
 // scaleCase is one log size of the scaling measurement: copies of a
-// simulated week of 510 accounts and 50k requests (internal/logtile).
+// simulated week of about 510 accounts (internal/logtile), as many as
+// make the accounts, thinned to make the lines.
 type scaleCase struct {
-	name   string
-	copies int
-	keep   float64
+	name            string
+	lines, accounts int
 }
 
 var scaleCases = []scaleCase{
-	{"100k-1k", 2, 0},     // a quick check of the harness
-	{"1M-10k", 20, 0},     // 1M lines, 10k accounts
-	{"1M-100k", 200, 0.1}, // 1M lines, 100k accounts
-	{"10M-100k", 200, 0},  // 10M lines, 100k accounts
+	{"100k-1k", 100_000, 1_000}, // a quick check of the harness
+	{"1M-10k", 1_000_000, 10_000},
+	{"1M-100k", 1_000_000, 100_000},
+	{"10M-100k", 10_000_000, 100_000},
+}
+
+// tiling is the copies and share of lines that make the case from a base
+// of baseLines lines and baseAccounts accounts.
+func (c scaleCase) tiling(baseLines, baseAccounts int) logtile.Config {
+	copies := max(1, (c.accounts+baseAccounts/2)/baseAccounts)
+	keep := float64(c.lines) / float64(copies*baseLines)
+	if keep >= 1 {
+		keep = 0
+	}
+	return logtile.Config{Copies: copies, Keep: keep, Seed: 1}
 }
 
 // scaleResult is what a child process measured of one scan.
@@ -123,10 +134,9 @@ type scaleResult struct {
 // second and peak RSS, serial (Read and Add) and parallel (ReadLogs), at
 // GOMAXPROCS 1 and 2. FORENSICS_SCALE picks cases by name (comma-
 // separated; default all), FORENSICS_SCALE_MODES the modes,
-// FORENSICS_SCALE_REPORT=1 times Report too (its cluster search is
-// quadratic in busy accounts: minutes at 10k accounts, hours at 100k),
-// FORENSICS_SCALE_DIR keeps the logs (5.6 GB for 10M lines) between runs.
-// About 30 minutes for everything.
+// FORENSICS_SCALE_REPORT=1 times Report too, FORENSICS_SCALE_DIR keeps
+// the logs (about 5.6 GB for 10M lines) between runs. Most of an hour for
+// everything.
 func TestScanScale(t *testing.T) {
 	measure.Require(t, "scan-logs on 1M and 10M lines in child processes, about 30 min")
 	dir := os.Getenv("FORENSICS_SCALE_DIR")
@@ -182,13 +192,15 @@ func tiledLog(t *testing.T, dir string, c scaleCase) string {
 			t.Fatal(err)
 		}
 	}
+	baseLines, baseAccounts := countLog(t, base)
+	cfg := c.tiling(baseLines, baseAccounts)
 	start := time.Now()
-	st, err := logtile.WriteFile(path+".tmp", base, logtile.Config{Copies: c.copies, Keep: c.keep, Seed: 1})
+	st, err := logtile.WriteFile(path+".tmp", base, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	about := fmt.Sprintf("%d lines, %d accounts", st.Lines, st.Accounts)
-	if c.keep > 0 { // some accounts may have lost every line: count them
+	if cfg.Keep > 0 { // some accounts may have lost every line: count them
 		seen := map[string]bool{}
 		if _, err := logscan.Read(context.Background(), []string{path + ".tmp"}, logscan.DefaultLayout(), func(r logscan.Record) error {
 			seen[r.Account] = true
@@ -203,6 +215,20 @@ func tiledLog(t *testing.T, dir string, c scaleCase) string {
 	}
 	t.Logf("%s: wrote %s in %.1f s", c.name, about, time.Since(start).Seconds())
 	return path
+}
+
+// countLog counts a log's lines and accounts.
+func countLog(t *testing.T, path string) (lines, accounts int) {
+	t.Helper()
+	seen := map[string]bool{}
+	st, err := logscan.Read(context.Background(), []string{path}, logscan.DefaultLayout(), func(r logscan.Record) error {
+		seen[r.Account] = true
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Lines, len(seen)
 }
 
 // runScaleChild runs TestScanScaleChild in a new process of this test
