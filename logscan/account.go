@@ -21,6 +21,10 @@ const (
 	// campaign's template often varies its slots but not its opening.
 	prefixWords    = 5
 	maxPrefixTexts = 256
+	// textsAlways is how many templates and openings keep their text
+	// from their first use (the report shows an account's top 3); after
+	// those, only ones used twice do (see keepText).
+	textsAlways = 3
 )
 
 // account accumulates one account's features in one pass.
@@ -37,9 +41,9 @@ type account struct {
 	cot                 int
 	templates           map[uint64]int
 	templateText        map[uint64]string
-	prefixes            map[uint64]int      // first prefixWords words of prompts
-	prefixText          map[uint64]string   // for evidence
-	buckets             map[uint64]struct{} // SimHash top-16-bit bands seen
+	prefixes            map[uint64]int    // first prefixWords words of prompts
+	prefixText          map[uint64]string // for evidence
+	buckets             bandSet           // SimHash 16-bit bands seen
 	nearDup             int
 	topicHits           []int
 	prompts             int
@@ -72,7 +76,7 @@ type account struct {
 func newAccount(name string, topics int) *account {
 	return &account{name: name, temps: map[float64]int{}, templates: map[uint64]int{}, templateText: map[uint64]string{},
 		prefixes: map[uint64]int{}, prefixText: map[uint64]string{},
-		buckets: map[uint64]struct{}{}, topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{}}
+		topicHits: make([]int, topics), nets: map[string]int{}, agents: map[string]int{}}
 }
 
 // scratch is reusable working memory for add (one per scanner).
@@ -230,7 +234,7 @@ func (a *account) addTemplate(text string, ws []string, sc *scratch) uint64 {
 	sc.tmpl = tmpl
 	if _, ok := a.templates[sig]; ok || len(a.templates) < maxTemplates {
 		a.templates[sig]++
-		if _, ok := a.templateText[sig]; !ok {
+		if _, ok := a.templateText[sig]; !ok && keepText(a.templates[sig], len(a.templates)) {
 			a.templateText[sig] = string(tmpl)
 		}
 	}
@@ -238,7 +242,7 @@ func (a *account) addTemplate(text string, ws []string, sc *scratch) uint64 {
 		ph := fnvWords(ws[:prefixWords])
 		if _, ok := a.prefixes[ph]; ok || len(a.prefixes) < maxTemplates {
 			a.prefixes[ph]++
-			if _, ok := a.prefixText[ph]; !ok && len(a.prefixText) < maxPrefixTexts {
+			if _, ok := a.prefixText[ph]; !ok && len(a.prefixText) < maxPrefixTexts && keepText(a.prefixes[ph], len(a.prefixes)) {
 				a.prefixText[ph] = strings.Join(ws[:prefixWords], " ")
 			}
 		}
@@ -246,17 +250,26 @@ func (a *account) addTemplate(text string, ws []string, sc *scratch) uint64 {
 	return sig
 }
 
+// keepText reports whether to keep the text of a template (or opening)
+// used uses times, among distinct ones. The texts are evidence: the report
+// shows an account's commonest templates (those used twice or more, or,
+// when fewer are, some used once: topTemplates prefers those with a
+// text), and clusters cite the templates and openings used often. Most
+// of a busy account's prompts are one-offs, and their texts were most of
+// its memory; counts are kept for all, so no indicator changes.
+func keepText(uses, distinct int) bool { return uses > 1 || distinct <= textsAlways }
+
 // addNearDup counts a prompt within a few bits (SimHash) of an earlier
 // one: four 16-bit bands, of which such prompts share at least one.
 func (a *account) addNearDup(ws []string) {
 	sh := simhash(ws)
 	dup := false
 	for b := 0; b < 4; b++ {
-		key := uint64(b)<<16 | (sh>>(16*uint(b)))&0xffff
-		if _, ok := a.buckets[key]; ok {
+		key := uint32(b)<<16 | uint32(sh>>(16*uint(b)))&0xffff
+		if a.buckets.has(key) {
 			dup = true
-		} else if len(a.buckets) < maxBuckets {
-			a.buckets[key] = struct{}{}
+		} else if a.buckets.len() < maxBuckets {
+			a.buckets.add(key)
 		}
 	}
 	if dup {
@@ -459,6 +472,9 @@ func (a *account) topTemplates(k int) []templateCount {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].count != out[j].count {
 			return out[i].count > out[j].count
+		}
+		if (out[i].text != "") != (out[j].text != "") {
+			return out[i].text != ""
 		}
 		return out[i].sig < out[j].sig
 	})

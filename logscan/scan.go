@@ -347,6 +347,9 @@ type Options struct {
 	Public    PublicItems
 	NoPublic  bool
 	Reasoning ReasoningDetector
+	// Workers is how many cores read the logs (Scanner.ReadLogs); 0:
+	// all.
+	Workers int
 }
 
 // SetOptions gives the scanner its optional inputs (before the first Add).
@@ -379,15 +382,10 @@ func (s *Scanner) SetOptions(o Options) error {
 
 // Add takes one record.
 func (s *Scanner) Add(r Record) {
-	a := s.accounts[r.Account]
-	if a == nil {
-		a = newAccount(r.Account, len(s.env.tax.Names))
-		s.accounts[r.Account] = a
-	}
 	if r.Completion != 0 {
 		s.sawServed = true
 	}
-	a.add(r, &s.env, &s.scratch)
+	addRecord(s.accounts, r, &s.env, &s.scratch)
 }
 
 // Scan reads logs and reports, with the default options.
@@ -404,7 +402,7 @@ func ScanWith(ctx context.Context, cfg Config, opts Options, paths []string, pro
 	if err := s.SetOptions(opts); err != nil {
 		return nil, err
 	}
-	st, err := Read(ctx, paths, cfg.Fields, func(r Record) error { s.Add(r); return nil }, progress)
+	st, err := s.ReadLogs(ctx, paths, ReadOptions{Workers: opts.Workers, Progress: progress})
 	if err != nil {
 		return nil, err
 	}

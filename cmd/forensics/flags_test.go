@@ -229,6 +229,9 @@ func TestScanLogsFlags(t *testing.T) {
 				o.Logs = []string{"a.jsonl", "b.jsonl.gz"}
 			}},
 		{name: "no logs", args: []string{"--json"}, wantErr: "give at least one log file"},
+		{name: "workers", args: []string{"--workers", "3", "a.jsonl"}, want: func(o *scanLogsOptions) { o.Workers = 3 }},
+		{name: "negative workers", args: []string{"--workers", "-1", "a.jsonl"}, wantErr: "--workers must be 0"},
+		{name: "workers not a number", args: []string{"--workers", "many", "a.jsonl"}, wantErr: "invalid argument"},
 	})
 	testFlags(t, newCmdScanLogsCalibrate, func() scanLogsCalibrateOptions {
 		return scanLogsCalibrateOptions{io: flagIO, Out: "calib.json", Logs: []string{"benign.jsonl.gz"}}

@@ -27,6 +27,7 @@ type scanLogsOptions struct {
 	Out        string
 	JSON       bool
 	Top        int
+	Workers    int
 	Logs       []string
 }
 
@@ -90,10 +91,9 @@ actions and flagship_models.`,
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
   forensics scan-logs --config rules.yaml --top 20 other-layout.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("give at least one log file")
+			if err := opts.setLogs(args); err != nil {
+				return err
 			}
-			opts.Logs = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -104,6 +104,7 @@ actions and flagship_models.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "scan rules and log field mapping (YAML)")
 	f.BoolVar(&opts.JSON, "json", false, "print the full report as JSON")
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
+	f.IntVar(&opts.Workers, "workers", 0, "cores to read and parse the logs on (0 = all)")
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
 	f.StringVar(&opts.Baseline, "baseline", "", "benign traffic's distributions from `scan-logs calibrate`: the reference scores are calibrated against")
 	f.StringVar(&opts.Reference, "reference", logscan.RefPrior, "without --baseline: \"prior\" (the shipped prior of simulated benign traffic) or \"log\" (this log's own accounts, each against the others)")
@@ -112,6 +113,18 @@ actions and flagship_models.`,
 	cmd.AddCommand(newCmdScanLogsCalibrate(io, nil))
 	cmd.AddCommand(newCmdScanLogsFingerprints(io))
 	return cmd
+}
+
+// setLogs checks the arguments and flags and takes the logs.
+func (opts *scanLogsOptions) setLogs(args []string) error {
+	if len(args) == 0 {
+		return usagef("give at least one log file")
+	}
+	if opts.Workers < 0 {
+		return usagef("--workers must be 0 (all cores) or more")
+	}
+	opts.Logs = args
+	return nil
 }
 
 type scanLogsCalibrateOptions struct {
@@ -203,7 +216,7 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 // baseline and its accounts file.
 func scanSetup(ctx context.Context, opts *scanLogsOptions) (logscan.Config, logscan.Options, error) {
 	cfg := logscan.DefaultConfig()
-	so := logscan.Options{Reference: opts.Reference}
+	so := logscan.Options{Reference: opts.Reference, Workers: opts.Workers}
 	if opts.Config != "" {
 		var err error
 		if cfg, err = logscan.LoadConfig(opts.Config); err != nil {
