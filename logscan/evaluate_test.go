@@ -95,16 +95,17 @@ func benignInClusters(t *testing.T, rep *logscan.Report, labels *logscan.Labels,
 }
 
 // TestSimulatorEvaluation runs the scanner on simulated traffic (500 benign
-// accounts, 16 campaigns of eight kinds, 7 days) and reports ROC AUC,
-// detection at 1% and 0.1% false alarms per kind, hydra clusters caught,
-// benign accounts wrongly linked, time and requests to detection per kind,
-// and an ablation. It asserts only what the note claims as met.
+// accounts of eleven kinds, 28 campaigns of fourteen kinds, 7 days) and
+// reports ROC AUC, detection at 1% and 0.1% false alarms per kind, the
+// actions the default thresholds give per kind, campaigns caught, benign
+// accounts linked, time and requests to detection per kind, and an
+// ablation. It asserts only what the note claims as met.
 func TestSimulatorEvaluation(t *testing.T) {
-	measure.Require(t, "the scanner on 65,000 simulated requests, with replay and ablation; about a minute")
+	measure.Require(t, "the scanner on 175,000 simulated requests, with replay and ablation; about a minute")
 	sim := scanSimulated(t, traffic.Config{Accounts: 500, Attackers: 28, Days: 7, Seed: 42})
 	ev := sim.scanner.EvaluateWithAblation(sim.labels)
 	logEvaluation(t, sim.lines, ev)
-	_, benignFlagged := benignInClusters(t, sim.scanner.Report(), sim.labels, ev.Threshold1)
+	benignInClusters(t, sim.scanner.Report(), sim.labels, ev.Threshold1)
 	timing, err := logscan.ReplayDetection(logscan.DefaultConfig(), sim.opts, sim.records, sim.labels, ev.Threshold1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -116,28 +117,22 @@ func TestSimulatorEvaluation(t *testing.T) {
 	for _, a := range ev.Ablation {
 		t.Logf("  without %-18s AUC %.3f, detected %.3f at 1%%", a.Without, a.AUC, a.DetectedAt)
 	}
-	if ev.CampaignsCaught != ev.Campaigns {
-		t.Errorf("hydras caught %d of %d", ev.CampaignsCaught, ev.Campaigns)
+	// What the closing note of issue 19 claims on this simulator: no
+	// benign account throttled or suspended, and the ranking's AUC.
+	if n := ev.BenignActions.Throttle + ev.BenignActions.Suspend; n > 0 {
+		t.Errorf("%d benign accounts throttled or suspended", n)
 	}
-	if benignFlagged > 0 {
-		t.Errorf("%d benign accounts in clusters above the 1%% threshold", benignFlagged)
-	}
-	if ev.AUC < 0.9 {
+	if ev.AUC < 0.95 {
 		t.Errorf("AUC %.3f", ev.AUC)
 	}
 }
 
 // TestSimulatorEvaluationSmall is the unit-suite version: 200 benign
-// accounts and one campaign of each kind over 2 days (the log
-// internal/bench scans). Its bounds were set from the full-size run
-// (TestSimulatorEvaluation: AUC 0.997; bulk, cot and sweep each detected
-// at 1% false alarms with mean scores 0.98–0.99 against a threshold of
-// 0.56; no benign account in a flagged cluster) and from what does not
-// depend on the population's size, before this version was first run.
-// Hydras are not asserted: in earlier runs at 150–250 accounts with other
-// seeds the evaluation caught 0 of 2 hydras while AUC stayed near 0.997
-// (this seed happens to catch its one), so a hydra bound here would be
-// fitted to the seed; hydra detection is asserted at full size.
+// accounts and the first eight campaign kinds over 2 days (the log
+// internal/bench scans). It asserts what does not depend on the
+// population's size: AUC at least 0.9, no benign account in a cluster
+// above the 1% threshold, and a single account harvesting at volume, for
+// reasoning traces, or sweeping parameters caught at 1% false alarms.
 func TestSimulatorEvaluationSmall(t *testing.T) {
 	sim := scanSimulated(t, traffic.Config{Accounts: 200, Attackers: 8, Days: 2, Seed: 1})
 	rep := sim.scanner.Report()
