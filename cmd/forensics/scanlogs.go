@@ -31,12 +31,9 @@ type scanLogsOptions struct {
 	Logs       []string
 }
 
-func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
-	opts := &scanLogsOptions{io: io}
-	cmd := &cobra.Command{
-		Use:   "scan-logs [--config rules.yaml] LOG.jsonl[.gz]...",
-		Short: "Score each account in API request logs for distillation patterns",
-		Long: `Read request logs (the gateway's, or another layout through the config's
+// scanLogsLong is scan-logs' --help: the indicators, the score and the
+// actions in brief (docs/scan-logs.md in full).
+const scanLogsLong = `Read request logs (the gateway's, or another layout through the config's
 fields mapping; gzip is detected) in one pass, with memory bounded per
 account, and score every account for the patterns of a distillation
 campaign, telling them from legitimate systematic use.
@@ -85,7 +82,14 @@ small, and its heads look alike.
 Malformed lines are counted and the first few reported; they never stop the
 scan. Defaults are in logscan.DefaultConfig; a --config YAML overrides
 fields (the log layout), rules (floor, min_requests, off per indicator),
-actions and flagship_models.`,
+actions and flagship_models.`
+
+func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) error) *cobra.Command {
+	opts := &scanLogsOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "scan-logs [--config rules.yaml] LOG.jsonl[.gz]...",
+		Short: "Score each account in API request logs for distillation patterns",
+		Long:  scanLogsLong,
 		Example: `  forensics scan-logs requests.jsonl
   forensics scan-logs --out scan/ requests.jsonl   # also scan/report.html and CSVs
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
