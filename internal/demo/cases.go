@@ -38,7 +38,7 @@ const repeatWindow = 2 * time.Second
 // next window boundary, where the cases take effect.
 func (r *demoRun) flagMidway(ctx context.Context) error {
 	logPath := filepath.Join(r.o.Out, "gateway", "requests.jsonl")
-	rep, err := logscan.Scan(ctx, logscan.DefaultConfig(), []string{logPath}, nil)
+	rep, err := logscan.Scan(ctx, scanConfig(), []string{logPath}, nil)
 	if err != nil {
 		return err
 	}
@@ -119,4 +119,14 @@ func (r *demoRun) caseSetup() (*probe.CaseSetup, error) {
 	}
 	r.sum.Cases = cases
 	return evidence.LoadCases(path, r.sign.Public().(ed25519.PublicKey), nil)
+}
+
+// scanConfig is scan-logs' default configuration at the demo's scale: its
+// campaign takes a few hundred short answers from the embedded model, where
+// the default min_taken (100,000 answer tokens before a throttle) is a real
+// harvest's size.
+func scanConfig() logscan.Config {
+	c := logscan.DefaultConfig()
+	c.Actions.MinTaken = 5_000
+	return c
 }

@@ -315,7 +315,7 @@ func (r *demoRun) distil(ctx context.Context) error {
 
 // scan scans the gateway's request log and writes the scan's outputs.
 func (r *demoRun) scan(ctx context.Context) error {
-	rep, err := logscan.Scan(ctx, logscan.DefaultConfig(), []string{filepath.Join(r.o.Out, "gateway", "requests.jsonl")}, nil)
+	rep, err := logscan.Scan(ctx, scanConfig(), []string{filepath.Join(r.o.Out, "gateway", "requests.jsonl")}, nil)
 	if err != nil {
 		return err
 	}
