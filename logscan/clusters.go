@@ -206,7 +206,11 @@ func (s *Scanner) clusterReport(l *linker, members []int, edges []edge, rep *Rep
 		accts = append(accts, s.accounts[l.names[m]])
 	}
 	campaignBreadth(cr.Indicators, accts)
-	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, rep, l.names, members, merged.value.completionTok)
+	reports := make([]*AccountReport, len(members))
+	for i, m := range members {
+		reports[i] = &rep.Accounts[m] // names are rep.Accounts' in order (clusters)
+	}
+	cr.Verdict = ref.clusterVerdict(cr.Indicators, s.cfg, reports, merged.value.completionTok)
 	return cr
 }
 

@@ -370,19 +370,14 @@ func campaignBreadth(inds []Indicator, members []*account) {
 
 // clusterVerdict judges a cluster against the reference without its own
 // members (when the reference is the log): a campaign's heads, alike by
-// construction, would otherwise make its body look ordinary. rep holds the
-// members' account reports (indices into names, as members).
-func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, names []string, members []int, taken int64) Verdict {
+// construction, would otherwise make its body look ordinary. members are
+// the members' account reports.
+func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, members []*AccountReport, taken int64) Verdict {
 	var excl map[string][]float64
 	var scores []float64
-	byName := map[string]*AccountReport{}
-	for i := range rep.Accounts {
-		byName[rep.Accounts[i].Account] = &rep.Accounts[i]
-	}
 	if ref.self {
 		excl = map[string][]float64{}
-		for _, m := range members {
-			ar := byName[names[m]]
+		for _, ar := range members {
 			scores = append(scores, ar.Score)
 			for _, in := range ar.Indicators {
 				if in.Judged {
@@ -393,27 +388,20 @@ func (ref *reference) clusterVerdict(inds []Indicator, cfg Config, rep *Report, 
 	}
 	v := ref.score(inds, cfg, func(name string) []float64 { return excl[name] })
 	ref.act(&v, cfg.Actions, scores, taken)
-	capClusterByBusiness(&v, rep, names, members)
+	capClusterByBusiness(&v, members)
 	return v
 }
 
 // capClusterByBusiness caps a cluster whose every member the business
 // vouches for, as each member alone would be: the gateway applies a
 // cluster's action to its members.
-func capClusterByBusiness(v *Verdict, rep *Report, names []string, members []int) {
-	byName := map[string]*AccountReport{}
-	for i := range rep.Accounts {
-		byName[rep.Accounts[i].Account] = &rep.Accounts[i]
-	}
-	var first *AccountReport
-	for _, m := range members {
-		ar := byName[names[m]]
-		if ar == nil || !ar.Business.Trusted(ar.First) {
+func capClusterByBusiness(v *Verdict, members []*AccountReport) {
+	for _, ar := range members {
+		if !ar.Business.Trusted(ar.First) {
 			return
 		}
-		first = ar
 	}
-	if first != nil {
-		capByBusiness(v, first.Business, first.First)
+	if len(members) > 0 {
+		capByBusiness(v, members[0].Business, members[0].First)
 	}
 }

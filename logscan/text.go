@@ -12,9 +12,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// words splits a prompt into lower-case word tokens.
-func words(s string) []string { return wordsOfLower(strings.ToLower(s), nil) }
-
 // wordsOfLower splits an already lower-cased prompt into word tokens,
 // appending to dst[:0] (so a caller can reuse the slice).
 func wordsOfLower(lower string, dst []string) []string {

@@ -144,3 +144,6 @@ func TestWindowsEdgeCases(t *testing.T) {
 		t.Errorf("peak template share %.2f when the window first filled with one template", b.rw.peakTemplate)
 	}
 }
+
+// words splits a prompt into lower-case word tokens.
+func words(s string) []string { return wordsOfLower(strings.ToLower(s), nil) }
