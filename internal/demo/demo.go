@@ -53,29 +53,32 @@ type Options struct {
 
 // Summary is what the demo found.
 type Summary struct {
-	Out        string
-	GatewayURL string
-	Requests   int // answered through the gateway
-	Harvested  int // (prompt, answer) pairs the campaign collected
-	HarvestTok int
-	Attackers  []string
-	Benign     []string
-	Scan       *logscan.Report
-	ScanDir    string
+	Out        string          `json:"out"`
+	GatewayURL string          `json:"gateway_url"`
+	Requests   int             `json:"requests"`         // answered through the gateway
+	Harvested  int             `json:"harvested"`        // (prompt, answer) pairs the campaign collected
+	HarvestTok int             `json:"harvested_tokens"` // answer tokens in the harvest
+	Attackers  []string        `json:"attackers"`
+	Benign     []string        `json:"benign"`
+	Scan       *logscan.Report `json:"scan"`
+	ScanDir    string          `json:"scan_dir"`
 	// Cases are the cases the gateway opened halfway (docs/cases.md).
-	Cases   []caseledger.Case
-	Student Probed
-	Control Probed
-	Elapsed time.Duration
+	Cases   []caseledger.Case `json:"cases"`
+	Student Probed            `json:"student"`
+	Control Probed            `json:"control"`
+	// Elapsed is the run's wall time; ElapsedSeconds is the same for
+	// JSON readers (a Duration would encode as nanoseconds).
+	Elapsed        time.Duration `json:"-"`
+	ElapsedSeconds float64       `json:"elapsed_seconds"`
 }
 
 // Probed is one probe's outcome.
 type Probed struct {
-	Suspect string
-	Bundle  string
-	Reports []string
-	Results *probe.Results
-	Stats   probe.RunStats
+	Suspect string         `json:"suspect"`
+	Bundle  string         `json:"bundle"`
+	Reports []string       `json:"reports"`
+	Results *probe.Results `json:"results"`
+	Stats   probe.RunStats `json:"stats"`
 }
 
 // size holds the numbers that differ between the tiny, the quick and the
@@ -169,6 +172,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	o.Stage(6, stages, "summary")
 	r.sum.Elapsed = time.Since(start)
+	r.sum.ElapsedSeconds = r.sum.Elapsed.Seconds()
 	return r.sum, nil
 }
 

@@ -2,9 +2,12 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"forensics/evidence"
@@ -120,6 +123,11 @@ func TestDemoQuick(t *testing.T) {
 			t.Errorf("%s: %v", p.Bundle, err)
 		}
 	}
+	// The JSON summary (demo --json) speaks like every other command's:
+	// snake_case keys, seconds rather than nanoseconds.
+	if bad := nonSnakeKeys(t, sum); len(bad) > 0 {
+		t.Errorf("JSON keys not in snake_case: %v", bad)
+	}
 	// A second run clears the folder the first made (prepareOut is how
 	// Run starts).
 	if err := prepareOut(out); err != nil {
@@ -141,4 +149,41 @@ func TestDemoRefusesForeignFolder(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Out: dir, Quick: true}); err == nil {
 		t.Fatal("the demo cleared a folder it did not make")
 	}
+}
+
+// nonSnakeKeys encodes v as JSON and returns the object keys that are not
+// snake_case, with their paths.
+func nonSnakeKeys(t *testing.T, v any) []string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// "answers_to_1e-6" is results.json's own (a bundle format, kept);
+	// answered_by_role's keys are role names, data rather than fields.
+	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*(_1e-[0-9]+)?$`)
+	var bad []string
+	var walk func(path string, x any)
+	walk = func(path string, x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, v := range x {
+				if !snake.MatchString(k) && !strings.HasSuffix(path, ".answered_by_role") {
+					bad = append(bad, path+"."+k)
+				}
+				walk(path+"."+k, v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(path+"[]", v)
+			}
+		}
+	}
+	walk("", doc)
+	slices.Sort(bad)
+	return slices.Compact(bad)
 }
