@@ -180,11 +180,19 @@ func (opts *probeOptions) validate() error {
 	return nil
 }
 
-// commandLine is the invocation for the manifest's chain of custody.
+// commandLine is the invocation for the manifest's chain of custody: a
+// repeated flag once for each value, as it was given (probe.Setup then
+// reduces the values' paths to base names and targets to public names).
 func commandLine(cmd *cobra.Command) []string {
 	line := []string{cmd.CommandPath()}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		line = append(line, "--"+f.Name+"="+f.Value.String())
+		values := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			line = append(line, "--"+f.Name+"="+v)
+		}
 	})
 	return line
 }

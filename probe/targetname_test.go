@@ -1,0 +1,84 @@
+package probe
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/watermark"
+)
+
+func TestPublicName(t *testing.T) {
+	dir := t.TempDir()
+	key, err := watermark.NewKeyFromSecret("main", watermark.DefaultParams(), [32]byte{1}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "keys", "main.yaml")
+	os.MkdirAll(filepath.Dir(keyPath), 0o700)
+	if err := key.WriteFile(keyPath, false); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "models", "student.model")
+	os.MkdirAll(filepath.Dir(model), 0o755)
+	os.WriteFile(model, []byte("model bytes"), 0o644)
+	answers := filepath.Join(dir, "collected.jsonl")
+	os.WriteFile(answers, []byte(`{"prompt":"p","text":"t"}`+"\n"), 0o644)
+	kc := "key_id=main&key_commitment=" + key.Commitment()
+	cases := []struct{ spec, want string }{
+		{"ollama://127.0.0.1:11434/suspect:7b", "ollama://127.0.0.1:11434/suspect:7b"},
+		{"ollama://user:secret@host:1/m?token=abc#x", "ollama://host:1/m"},
+		{"openais://api.example:443/v1/gpt?api_key=sk-1", "openais://api.example:443/v1/gpt"},
+		{"embedded:reference", "embedded:reference"},
+		{"embedded:reference?plant=1&key=" + keyPath, "embedded:reference?" + kc + "&plant=1"},
+		{"embedded:" + model, "embedded:student.model?sha256=" + sha256Hex([]byte("model bytes"))},
+		{"embedded:" + model + "?key=" + keyPath, "embedded:student.model?sha256=" + sha256Hex([]byte("model bytes")) + "&" + kc},
+		{"file:" + answers, "file:collected.jsonl?sha256=" + sha256Hex([]byte(`{"prompt":"p","text":"t"}`+"\n"))},
+		{"file://" + answers, "file:collected.jsonl?sha256=" + sha256Hex([]byte(`{"prompt":"p","text":"t"}`+"\n"))},
+		{"experiment:echo", "experiment:echo"},
+		{"stand-in:" + dir + "/relay", "stand-in:relay"},
+	}
+	for _, c := range cases {
+		got, err := PublicName(c.spec)
+		if err != nil {
+			t.Errorf("%s: %v", c.spec, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("PublicName(%s)\n got %s\nwant %s", c.spec, got, c.want)
+		}
+		if strings.Contains(got, dir) {
+			t.Errorf("PublicName(%s) = %s names the local folder", c.spec, got)
+		}
+	}
+	for _, bad := range []string{"embedded:" + dir + "/missing.model", "embedded:reference?key=" + dir + "/none.yaml", "file:" + dir + "/none.jsonl", "embedded:reference?%zz"} {
+		if _, err := PublicName(bad); err == nil {
+			t.Errorf("PublicName(%s): no error", bad)
+		}
+	}
+}
+
+func TestPublicCommand(t *testing.T) {
+	names := map[string]string{"embedded:/home/x/s.model": "embedded:s.model?sha256=ab", "ollama://h:1/m": "ollama://h:1/m"}
+	cases := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"nil", nil, nil},
+		{"flags", []string{"forensics probe", "--key=/home/x/keys/main.yaml", "--target=embedded:/home/x/s.model", "--out=/home/x/case/", "--prompts=20", "--budget=1000 tokens"},
+			[]string{"forensics probe", "--key=main.yaml", "--target=embedded:s.model?sha256=ab", "--out=case", "--prompts=20", "--budget=1000 tokens"}},
+		{"separate values", []string{"forensics", "demo", "--out", "/tmp/demo-1", "--reference", "ollama://h:1/m"},
+			[]string{"forensics", "demo", "--out", "demo-1", "--reference", "ollama://h:1/m"}},
+		{"windows path", []string{`--tokenizer=C:\Users\x\teacher.tok.json`}, []string{"--tokenizer=teacher.tok.json"}},
+		{"relative", []string{"--request-log=logs/a.jsonl", "-o=case"}, []string{"--request-log=a.jsonl", "-o=case"}},
+	}
+	for _, c := range cases {
+		got := publicCommand(c.in, names)
+		if strings.Join(got, "\x00") != strings.Join(c.want, "\x00") || (got == nil) != (c.want == nil) {
+			t.Errorf("%s: publicCommand\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
