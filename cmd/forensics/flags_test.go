@@ -407,7 +407,12 @@ func TestReportFlags(t *testing.T) {
 			want: func(o *reportOptions) {
 				o.Render.Formats, o.Render.Title, o.Render.CaseID, o.Render.Samples = []string{"pdf", "md"}, "Acme v. Example", "2026-CV-0417", 2
 				o.SignPath, o.JSON = "s.key", true
+				o.Given = []string{"title", "case-id", "samples", "format"}
 			}},
+		{name: "one rendering flag", args: []string{"--samples", "3", "case/"},
+			want: func(o *reportOptions) { o.Render.Samples, o.Given = 3, []string{"samples"} }},
+		{name: "a flag given its default", args: []string{"--case-id", "", "case/"},
+			want: func(o *reportOptions) { o.Given = []string{"case-id"} }},
 		{name: "unknown format", args: []string{"--format", "html,docx", "case/"}, wantErr: `unknown format "docx"`},
 		{name: "no format", args: []string{"--format", " , ", "case/"}, wantErr: "--format needs at least one of md, html, pdf"},
 		{name: "samples", args: []string{"--samples", "0", "case/"}, wantErr: "--samples must be at least 1"},
