@@ -91,6 +91,7 @@ func Recorded(dir string) (o Options, ok bool, err error) {
 // report files it replaces are not checked. It returns the names written.
 func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	def := DefaultOptions()
+	o.Layout = CurrentLayout // a new rendering; verify uses the recorded one
 	if o.Title == "" {
 		o.Title = def.Title
 	}
