@@ -1,12 +1,15 @@
 package probe
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"forensics/canary"
+	"forensics/llm/embedded"
 	"forensics/watermark"
 )
 
@@ -80,5 +83,78 @@ func TestPublicCommand(t *testing.T) {
 		if strings.Join(got, "\x00") != strings.Join(c.want, "\x00") || (got == nil) != (c.want == nil) {
 			t.Errorf("%s: publicCommand\n got %q\nwant %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestCollectNamesAndResumes runs a probe from specs with local paths:
+// its manifest and transcripts name the target publicly, the same setup
+// resumes, a key file that changed since is a changed plan, and a folder
+// whose manifest an earlier build wrote with the specs themselves resumes
+// under that manifest.
+func TestCollectNamesAndResumes(t *testing.T) {
+	home := t.TempDir()
+	keyPath := filepath.Join(home, "keys", "main.yaml")
+	os.MkdirAll(filepath.Dir(keyPath), 0o700)
+	key, _ := watermark.NewKeyFromSecret("main", watermark.DefaultParams(), [32]byte{3}, time.Time{})
+	if err := key.WriteFile(keyPath, false); err != nil {
+		t.Fatal(err)
+	}
+	m, err := embedded.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := LoadCanaries(canary.Default, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := func(dir string) Setup {
+		return Setup{Dir: dir, Key: key, Tokenizer: m.Tokenizer(), Canaries: cs,
+			Targets: Targets{Suspect: "embedded:reference?key=" + keyPath}, Plan: Plan{Prompts: 3},
+			Alpha: 0.01, Sampling: Sampling{Temperature: 0.8, MaxTokens: 20, Seed: 3}, Rounds: 99, NullSeed: "n",
+			Command: []string{"forensics probe", "--key=" + keyPath, "--target=embedded:reference?key=" + keyPath, "--out=" + dir}}
+	}
+	ctx := context.Background()
+	s := setup(filepath.Join(home, "case"))
+	if _, err := Collect(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	// JSON writes & as \u0026.
+	want := `embedded:reference?key_id=main\u0026key_commitment=` + key.Commitment()
+	for _, f := range []string{FileManifest, FileTranscripts} {
+		data, _ := os.ReadFile(filepath.Join(s.Dir, f))
+		if strings.Contains(string(data), home) || !strings.Contains(string(data), want) {
+			t.Errorf("%s names %s, or not %s:\n%.600s", f, home, want, data)
+		}
+	}
+	var notes []string
+	s.Notice = func(n string) { notes = append(notes, n) }
+	if _, err := Collect(ctx, s); err != nil || !strings.Contains(strings.Join(notes, "\n"), "resuming") {
+		t.Errorf("resume: %v %q", err, notes)
+	}
+	// Another key in the same file is another plan.
+	other, _ := watermark.NewKeyFromSecret("main", watermark.DefaultParams(), [32]byte{4}, time.Time{})
+	os.Remove(keyPath)
+	other.WriteFile(keyPath, false)
+	if _, err := Collect(ctx, s); err == nil || !strings.Contains(err.Error(), "targets") {
+		t.Errorf("a changed key file: %v", err)
+	}
+	os.Remove(keyPath)
+	key.WriteFile(keyPath, false)
+	// A folder an earlier build began, with the specs in its manifest.
+	legacy := setup(filepath.Join(home, "old"))
+	man, tok, err := legacy.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	man.Targets = legacy.Targets
+	if _, _, err := Prepare(legacy.Dir, man, cs, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(ctx, legacy); err != nil {
+		t.Fatalf("resume of a manifest with specs: %v", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(legacy.Dir, FileTranscripts))
+	if !strings.Contains(string(data), `"target":"embedded:reference?key=`+keyPath+`"`) {
+		t.Errorf("the old folder's records do not follow its own manifest:\n%.400s", data)
 	}
 }
