@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path"
@@ -33,7 +34,7 @@ func PublicName(spec string) (string, error) { return publicName(spec, nil) }
 // publicName is PublicName with a file target's copy, already read (nil:
 // read it): the hash named is that of the copy the bundle keeps.
 func publicName(spec string, fileCopy []byte) (string, error) {
-	scheme, rest, _ := strings.Cut(spec, ":")
+	scheme, rest, ok := strings.Cut(spec, ":")
 	switch scheme {
 	case "ollama", "openai", "openais":
 		return publicURL(spec)
@@ -50,7 +51,10 @@ func publicName(spec string, fileCopy []byte) (string, error) {
 		}
 		return "file:" + baseName(p) + "?sha256=" + sha256Hex(fileCopy), nil
 	}
-	return scheme + ":" + baseName(rest), nil
+	if !ok {
+		return baseName(spec), nil
+	}
+	return baseName(scheme) + ":" + baseName(rest), nil
 }
 
 // publicURL drops what a URL may carry besides host and path: user info
@@ -75,12 +79,12 @@ func publicEmbedded(spec, rest string) (string, error) {
 	var params []string
 	out := "embedded:reference"
 	if name != "reference" {
-		data, err := os.ReadFile(name)
+		sum, err := fileSHA256(name)
 		if err != nil {
 			return "", fmt.Errorf("target %s: %w", spec, err)
 		}
 		out = "embedded:" + baseName(name)
-		params = append(params, "sha256="+sha256Hex(data))
+		params = append(params, "sha256="+sum)
 	}
 	if kp := q.Get("key"); kp != "" {
 		key, err := watermark.LoadKey(kp)
@@ -98,10 +102,28 @@ func publicEmbedded(spec, rest string) (string, error) {
 	return out, nil
 }
 
-// baseName is the last element of a slash- or backslash-separated path.
+// baseName is the last element of a slash- or backslash-separated path
+// ("" for none).
 func baseName(p string) string {
 	p = strings.ReplaceAll(strings.TrimRight(p, `/\`), `\`, "/")
+	if p == "" {
+		return ""
+	}
 	return path.Base(p)
+}
+
+// fileSHA256 hashes a file as it streams (a model file may be large).
+func fileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func sha256Hex(data []byte) string {

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,4 +158,39 @@ func TestCollectNamesAndResumes(t *testing.T) {
 	if !strings.Contains(string(data), `"target":"embedded:reference?key=`+keyPath+`"`) {
 		t.Errorf("the old folder's records do not follow its own manifest:\n%.400s", data)
 	}
+}
+
+// FuzzPublicName checks that a spec's public name keeps no path: a URL
+// target's name is its scheme, host and path, anything else's has no
+// separator at all; and that publicCommand keeps none either.
+func FuzzPublicName(f *testing.F) {
+	for _, s := range []string{"ollama://127.0.0.1:11434/m:7b", "ollama://u:p@h:1/m?k=v#f", "openais://h/v1/m", "experiment:echo",
+		"stand-in:/home/x/relay", "/home/x/y:z", `C:\Users\x\m.model`, "noscheme", "a:", ":b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		if strings.HasPrefix(spec, "embedded:") || strings.HasPrefix(spec, "file:") {
+			return // these read the files they name (TestPublicName)
+		}
+		name, err := PublicName(spec)
+		if err != nil {
+			return
+		}
+		scheme, _, _ := strings.Cut(spec, ":")
+		switch scheme {
+		case "ollama", "openai", "openais":
+			if u, err := url.Parse(name); err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+				t.Errorf("PublicName(%q) = %q keeps user info, a query or a fragment (%v)", spec, name, err)
+			}
+		default:
+			if strings.ContainsAny(name, `/\`) {
+				t.Errorf("PublicName(%q) = %q keeps a path", spec, name)
+			}
+		}
+		for _, a := range publicCommand([]string{spec, "--x=" + spec}, nil) {
+			if _, v, _ := strings.Cut(a, "="); strings.ContainsAny(v, `/\`) || (!strings.HasPrefix(a, "-") && strings.ContainsAny(a, `/\`)) {
+				t.Errorf("publicCommand keeps a path in %q", a)
+			}
+		}
+	})
 }
