@@ -108,7 +108,7 @@ func Build(b *Bundle, o Options) *Document {
 	// Summary.
 	add(Heading{Level: 1, Text: "Summary"})
 	add(Para{Text: fmt.Sprintf("A suspect model (%s) was questioned with %d prepared prompts and compared with %s. Each claim below was tested with methods fixed in advance, before any question was asked; the chance that at least one of these tests wrongly supports a claim about a model that did not derive from ours is at most %s (%g).",
-		m.Targets.Suspect, m.Plan.Prompts+m.Plan.Triggers, comparedWith(m), pct(m.Alpha), m.Alpha)})
+		targetLabel(m.Targets.Suspect, o.Layout), m.Plan.Prompts+m.Plan.Triggers, comparedWith(m, o.Layout), pct(m.Alpha), m.Alpha)})
 	rows := [][]string{}
 	for _, p := range r.Propositions {
 		rows = append(rows, []string{p.Statement, verdictWords[p.Verdict]})
@@ -163,13 +163,28 @@ func Build(b *Bundle, o Options) *Document {
 	return d
 }
 
-func comparedWith(m *probe.Manifest) string {
+// targetLabel is how the summary names a target: from
+// LayoutNullDistribution on, its name without the model's hash and the
+// key's id and commitment, which the chain of custody gives in full.
+func targetLabel(name string, layout int) string {
+	if layout == LayoutFirst {
+		return name
+	}
+	short, _, _ := strings.Cut(name, "?")
+	return short
+}
+
+func comparedWith(m *probe.Manifest, layout int) string {
 	var parts []string
 	if m.Targets.Reference != "" {
-		parts = append(parts, "our own model ("+m.Targets.Reference+")")
+		parts = append(parts, "our own model ("+targetLabel(m.Targets.Reference, layout)+")")
 	}
 	if n := len(m.Targets.Controls); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d independent control model(s) (%s)", n, strings.Join(m.Targets.Controls, ", ")))
+		labels := make([]string, n)
+		for i, c := range m.Targets.Controls {
+			labels[i] = targetLabel(c, layout)
+		}
+		parts = append(parts, fmt.Sprintf("%d independent control model(s) (%s)", n, strings.Join(labels, ", ")))
 	}
 	if len(parts) == 0 {
 		return "nothing else (watermark test only)"
