@@ -96,7 +96,9 @@ Targets:
 
 Before the first query DIR/manifest.json fixes the plan (tests, α split,
 sample sizes, targets, canary-set and tokenizer hashes, key commitment,
-seeds). Every exchange is appended to DIR/transcripts.jsonl as it arrives;
+seeds). The bundle names no path of this machine: a model file by base name
+and SHA-256, a key by id and commitment, and the recorded command line
+keeps base names only. Every exchange is appended to DIR/transcripts.jsonl as it arrives;
 after Ctrl-C or a crash, the same command resumes where it stopped. At the
 end DIR gets results.json, MERKLE_ROOT and SHA256SUMS, which lists every
 file of the bundle with its SHA-256 and is signed with --sign
