@@ -27,7 +27,7 @@ func Collect(ctx context.Context, s Setup) (RunStats, error) {
 		return RunStats{}, err
 	}
 	noteFewRounds(m, notice)
-	tgs, err := s.openTargets(ctx)
+	tgs, err := s.openTargets(ctx, m.Targets)
 	if err != nil {
 		return RunStats{}, err
 	}
@@ -66,8 +66,10 @@ func noteFewRounds(m *Manifest, notice func(string)) {
 }
 
 // openTargets opens the target of every role (Setup.Open first, then a
-// file target's copy read once, then OpenTarget) and checks it answers.
-func (s *Setup) openTargets(ctx context.Context) (map[string]Target, error) {
+// file target's copy read once, then OpenTarget) and checks it answers. A
+// file target is named by its public name (names), which its records'
+// endpoints quote.
+func (s *Setup) openTargets(ctx context.Context, names Targets) (map[string]Target, error) {
 	tgs := map[string]Target{}
 	to := s.TargetOptions
 	to.Canaries = s.Canaries
@@ -80,7 +82,7 @@ func (s *Setup) openTargets(ctx context.Context) (map[string]Target, error) {
 		switch data, ok := s.sources[role]; {
 		case err != nil || t != nil:
 		case ok:
-			t, err = newFileTarget(spec, data)
+			t, err = newFileTarget(names.Of(role), data)
 		default:
 			t, err = OpenTarget(spec, to)
 		}
@@ -106,7 +108,7 @@ func (s *Setup) prepareFolder(m *Manifest, tokFile []byte, notice func(string)) 
 	if s.Cases != nil {
 		files[FileLedger] = s.Cases.Ledger
 	}
-	m, resumed, err := prepare(s.Dir, m, s.Canaries, tokFile, files)
+	m, resumed, err := prepare(s.Dir, m, s.Canaries, tokFile, files, &s.Targets)
 	if err != nil {
 		return nil, nil, err
 	}

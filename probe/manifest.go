@@ -101,7 +101,10 @@ type TestPlan struct {
 	Statistic   string  `json:"statistic"`
 }
 
-// Targets are the models questioned, by role.
+// Targets are the models questioned, by role. In a Setup they are specs
+// (OpenTarget); in a manifest, public names (PublicName), which name no
+// path of the examiner's machine. Manifests made before names were public
+// hold the specs themselves.
 type Targets struct {
 	Suspect   string   `json:"suspect"`
 	Reference string   `json:"reference,omitempty"`
@@ -118,6 +121,22 @@ func (t Targets) Roles() []string {
 		roles = append(roles, ControlRole(i))
 	}
 	return roles
+}
+
+// Of is the target of a role ("" for a role t does not have).
+func (t Targets) Of(role string) string {
+	switch role {
+	case "suspect":
+		return t.Suspect
+	case "reference":
+		return t.Reference
+	}
+	for i, c := range t.Controls {
+		if ControlRole(i) == role {
+			return c
+		}
+	}
+	return ""
 }
 
 // ControlRole is the role name of the i-th control (0-based).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"forensics/canary"
@@ -21,12 +22,14 @@ import (
 // same plan: its seeds are kept, and any other difference is an error that
 // names the fields. It returns the manifest in force and whether it resumed.
 func Prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte) (*Manifest, bool, error) {
-	return prepare(dir, m, cs, tokFile, nil)
+	return prepare(dir, m, cs, tokFile, nil, nil)
 }
 
 // prepare is Prepare that also writes files (the copies of file targets)
-// before the manifest.
-func prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte, files map[string][]byte) (*Manifest, bool, error) {
+// before the manifest. specs are the setup's target specs: a folder whose
+// manifest names its targets by them was begun by a build before
+// manifests named targets by public name, and resumes under its own.
+func prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte, files map[string][]byte, specs *Targets) (*Manifest, bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -43,6 +46,9 @@ func prepare(dir string, m *Manifest, cs *canary.Set, tokFile []byte, files map[
 		}
 		if m.Null.Seed == "" {
 			m.Null.Seed = prev.Null.Seed
+		}
+		if specs != nil && reflect.DeepEqual(prev.Targets, *specs) {
+			m.Targets = prev.Targets
 		}
 		if d := prev.Differences(m); len(d) > 0 {
 			return nil, false, fmt.Errorf("%s holds a probe with a different plan (%s differ); its results must follow its own manifest: re-run with the same options, or use a new --out", dir, strings.Join(d, ", "))

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -262,7 +263,9 @@ func retryable(status int) bool {
 
 // ask runs one query with retries and turns the outcome into a record.
 func ask(ctx context.Context, m *Manifest, t Target, q Query, o RunOptions) (Record, error) {
-	rec := Record{Query: q, Target: t.Spec(), Started: o.Now()}
+	// The manifest's name of the target, not its spec: a spec may hold
+	// the examiner's paths, and the record is evidence.
+	rec := Record{Query: q, Target: cmp.Or(m.Targets.Of(q.Role), t.Spec()), Started: o.Now()}
 	var ex Exchange
 	var err error
 	for attempt := 1; ; attempt++ {

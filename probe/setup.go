@@ -29,7 +29,9 @@ type Setup struct {
 	// at random by Prepare; tests and demos pass one to be repeatable).
 	NullSeed string
 	Rounds   int
-	// Tool and Command go into the manifest (chain of custody).
+	// Tool and Command go into the manifest (chain of custody); the
+	// manifest records Command with its paths reduced to base names and
+	// its target specs replaced by their public names (publicCommand).
 	Tool    string
 	Command []string
 	// Created is the manifest's time (default now).
@@ -66,6 +68,36 @@ type Setup struct {
 	Cases *CaseSetup
 
 	sources map[string][]byte // file targets' contents by role, read once
+}
+
+// publicTargets names the targets as the manifest records them
+// (PublicName; file targets by the copy read), and maps each spec to its
+// name for publicCommand.
+func (s *Setup) publicTargets(src map[string][]byte) (Targets, map[string]string, error) {
+	names := map[string]string{}
+	name := func(role, spec string) (string, error) {
+		n, err := publicName(spec, src[role])
+		names[spec] = n
+		return n, err
+	}
+	var t Targets
+	var err error
+	if t.Suspect, err = name("suspect", s.Targets.Suspect); err != nil {
+		return Targets{}, nil, err
+	}
+	if s.Targets.Reference != "" {
+		if t.Reference, err = name("reference", s.Targets.Reference); err != nil {
+			return Targets{}, nil, err
+		}
+	}
+	for i, c := range s.Targets.Controls {
+		n, err := name(ControlRole(i), c)
+		if err != nil {
+			return Targets{}, nil, err
+		}
+		t.Controls = append(t.Controls, n)
+	}
+	return t, names, nil
 }
 
 // roleSpecs maps each role to its target spec.
@@ -158,13 +190,17 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 			refs = append(refs, NewSourceRef(role, data))
 		}
 	}
+	targets, names, err := s.publicTargets(src)
+	if err != nil {
+		return nil, nil, err
+	}
 	var relayPlan *RelayLogPlan
 	if len(s.RequestLogs) > 0 {
 		relayPlan = &RelayLogPlan{ExcludedAccount: s.ProbeAccount}
 	}
 	return &Manifest{
-		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: s.Command,
-		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: s.Targets,
+		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: publicCommand(s.Command, names),
+		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: targets,
 		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},
 		Tokenizer: TokenizerRef{ID: s.Tokenizer.ID(), File: tf},

@@ -20,7 +20,26 @@ type Options struct {
 	CaseID  string   `json:"case_id,omitempty"`
 	Samples int      `json:"samples"`
 	Formats []string `json:"formats"`
+	// Layout is the renderer's layout the report was made with (Render
+	// sets CurrentLayout; not an option a reader chooses): verify renders
+	// a report again with its own, so a bundle made before a change of
+	// layout still verifies byte for byte.
+	Layout int `json:"layout,omitempty"`
 }
+
+// Report layouts. One, once released, is kept as long as bundles made
+// with it must verify.
+const (
+	// LayoutFirst is that of every report before issue 20 (their
+	// report.json has no layout).
+	LayoutFirst = 0
+	// LayoutNullDistribution draws the green-share figure as rows: the
+	// unused keys' shares as a distribution (box and dots), the suspect
+	// and the controls as points with intervals (greenDistPlot).
+	LayoutNullDistribution = 1
+	// CurrentLayout is the layout Render makes.
+	CurrentLayout = LayoutNullDistribution
+)
 
 // DefaultOptions are used for what a caller leaves empty.
 func DefaultOptions() Options {
@@ -89,7 +108,7 @@ func Build(b *Bundle, o Options) *Document {
 	// Summary.
 	add(Heading{Level: 1, Text: "Summary"})
 	add(Para{Text: fmt.Sprintf("A suspect model (%s) was questioned with %d prepared prompts and compared with %s. Each claim below was tested with methods fixed in advance, before any question was asked; the chance that at least one of these tests wrongly supports a claim about a model that did not derive from ours is at most %s (%g).",
-		m.Targets.Suspect, m.Plan.Prompts+m.Plan.Triggers, comparedWith(m), pct(m.Alpha), m.Alpha)})
+		targetLabel(m.Targets.Suspect, o.Layout), m.Plan.Prompts+m.Plan.Triggers, comparedWith(m, o.Layout), pct(m.Alpha), m.Alpha)})
 	rows := [][]string{}
 	for _, p := range r.Propositions {
 		rows = append(rows, []string{p.Statement, verdictWords[p.Verdict]})
@@ -123,7 +142,7 @@ func Build(b *Bundle, o Options) *Document {
 	add(Table{Header: []string{"Test", "Result", "N", "p-value", "Effect (95% interval)", "Share of α"}, Rows: testRows(r), Widths: []float64{1.3, 1.1, 0.8, 0.9, 2.4, 0.8}})
 	for i := range r.Tests {
 		t := &r.Tests[i]
-		add(testSection(b, t)...)
+		add(testSection(b, t, o.Layout)...)
 	}
 
 	// Methodology.
@@ -144,13 +163,28 @@ func Build(b *Bundle, o Options) *Document {
 	return d
 }
 
-func comparedWith(m *probe.Manifest) string {
+// targetLabel is how the summary names a target: from
+// LayoutNullDistribution on, its name without the model's hash and the
+// key's id and commitment, which the chain of custody gives in full.
+func targetLabel(name string, layout int) string {
+	if layout == LayoutFirst {
+		return name
+	}
+	short, _, _ := strings.Cut(name, "?")
+	return short
+}
+
+func comparedWith(m *probe.Manifest, layout int) string {
 	var parts []string
 	if m.Targets.Reference != "" {
-		parts = append(parts, "our own model ("+m.Targets.Reference+")")
+		parts = append(parts, "our own model ("+targetLabel(m.Targets.Reference, layout)+")")
 	}
 	if n := len(m.Targets.Controls); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d independent control model(s) (%s)", n, strings.Join(m.Targets.Controls, ", ")))
+		labels := make([]string, n)
+		for i, c := range m.Targets.Controls {
+			labels[i] = targetLabel(c, layout)
+		}
+		parts = append(parts, fmt.Sprintf("%d independent control model(s) (%s)", n, strings.Join(labels, ", ")))
 	}
 	if len(parts) == 0 {
 		return "nothing else (watermark test only)"
@@ -170,7 +204,7 @@ func testRows(r *probe.Results) [][]string {
 	return rows
 }
 
-func testSection(b *Bundle, t *probe.TestResult) []Block {
+func testSection(b *Bundle, t *probe.TestResult, layout int) []Block {
 	plan, _ := b.Manifest.Test(t.Name)
 	out := []Block{Heading{Level: 2, Text: testTitles[t.Name]}}
 	out = append(out, Para{Text: "Question asked: could the result below have happened by chance if " + plan.Null + "? Measured: " + plan.Statistic + "."})
@@ -192,7 +226,7 @@ func testSection(b *Bundle, t *probe.TestResult) []Block {
 	out = append(out, KeyValue{Pairs: kv})
 	switch {
 	case t.Radioactivity != nil:
-		out = append(out, radioBlocks(b, t)...)
+		out = append(out, radioBlocks(b, t, layout)...)
 	case t.Canary != nil:
 		c := t.Canary
 		rows := [][]string{{"suspect", fmt.Sprint(c.Suspect.Hits), fmt.Sprint(c.Suspect.Answers)}}
@@ -232,7 +266,7 @@ func roleSpec(m *probe.Manifest, role string) string {
 	return role
 }
 
-func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
+func radioBlocks(b *Bundle, t *probe.TestResult, layout int) []Block {
 	d := t.Radioactivity
 	out := []Block{Para{Text: fmt.Sprintf("Our watermark makes a keyed share of about %s of the possible next words \"green\" at every step. Text written without our key has about %s green; the suspect's %d answers have %d green out of %d distinct scored word pairs (%s). Pairs that occur in the prompts, and repeats, are not counted.",
 		pct(d.Gamma), pct(d.Gamma), d.Answers, d.Green, d.TokensScored, pct(d.GreenFraction))}}
@@ -262,9 +296,7 @@ func radioBlocks(b *Bundle, t *probe.TestResult) []Block {
 		out = append(out, Para{Text: fmt.Sprintf("Relay check: on the %d prompts both answered, the suspect's answers average %s green and our service's (the reference's) %s; the per-prompt differences give p = %s (sign-flip test, %d rounds; level %g, which withholds a verdict and takes no share of α). Our watermark in the suspect's answers is %s.",
 			rc.Prompts, pct(rc.SuspectGreen), pct(rc.ReferenceGreen), stats.FormatP(rc.Log10P), rc.Rounds, b.Manifest.Null.RelayAlpha, weaker)})
 	}
-	if p := greenPlot(t, b.Manifest); p != nil {
-		out = append(out, Figure{Name: "green-fraction", Caption: "Share of green pairs: the suspect and the controls with 95% intervals, the keys never used (grey) and the chance level (dashed).", Plot: p})
-	}
+	out = append(out, greenFigure(t, layout)...)
 	if p := curvePlot(t); p != nil {
 		out = append(out, Figure{Name: "p-curve", Caption: "Strength of the evidence as the suspect's answers accumulate: −log10 p against the number of scored pairs; the dotted line is the test's share of α, the dashed one p = 1e-6.", Plot: p})
 	}

@@ -8,7 +8,10 @@
 // bundle's report and compare it byte for byte with the one filed.
 package report
 
-import "gonum.org/v1/plot"
+import (
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
 
 // Block is one element of the document.
 type Block interface{ block() }
@@ -44,6 +47,16 @@ type Figure struct {
 	Name    string // file-safe, unique in the document
 	Caption string
 	Plot    *plot.Plot
+	// Height is the figure's height (0: figureH); its width is figureW.
+	Height vg.Length
+}
+
+// height is the figure's height.
+func (f Figure) height() vg.Length {
+	if f.Height > 0 {
+		return f.Height
+	}
+	return figureH
 }
 
 // Pre is preformatted text (hashes, JSON, transcripts).

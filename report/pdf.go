@@ -231,12 +231,12 @@ func (p *pdfWriter) pre(x Pre) {
 
 func (p *pdfWriter) figure(x Figure) {
 	doc := p.doc
-	w, h := figureW.Points(), figureH.Points()
+	w, h := figureW.Points(), x.height().Points()
 	p.room(h + 3*lineHeight)
 	x0 := pageMargin + (p.width-w)/2
 	y0 := doc.GetY()
 	p.canvas.drawRegion(x0, y0, h, func() {
-		x.Plot.Draw(draw.NewCanvas(p.canvas, figureW, figureH))
+		x.Plot.Draw(draw.NewCanvas(p.canvas, figureW, x.height()))
 	})
 	doc.SetXY(pageMargin, y0+h+4)
 	doc.SetFont("serif", "I", 9)

@@ -43,8 +43,10 @@ func hline(y, x0, x1 float64, c color.Color, dashes ...vg.Length) *plotter.Line 
 }
 
 // greenPlot shows green fractions: suspect and controls with 95% intervals,
-// the null keys as a grey strip, and γ.
-func greenPlot(t *probe.TestResult, m *probe.Manifest) *plot.Plot {
+// the null keys as a grey strip, and γ. It is the figure of LayoutFirst,
+// kept for the bundles rendered with it (greenDistPlot replaced it: the
+// unused keys' strip read as a smear, and the names on one axis collided).
+func greenPlot(t *probe.TestResult) *plot.Plot {
 	d := t.Radioactivity
 	if d == nil || d.TokensScored == 0 {
 		return nil

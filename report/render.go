@@ -63,6 +63,24 @@ func Files(b *Bundle, o Options) (map[string][]byte, error) {
 	return out, nil
 }
 
+// Recorded reads the options a bundle's report was last rendered with
+// (report.json), for rendering it again the same way; ok is false when the
+// bundle has no report.json. Fields a report.json of an earlier version
+// lacks are left zero, which Render reads as the defaults.
+func Recorded(dir string) (o Options, ok bool, err error) {
+	data, err := evidence.ReadBundleFile(dir, FileOptions)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Options{}, false, nil
+	}
+	if err != nil {
+		return Options{}, false, err
+	}
+	if err := json.Unmarshal(data, &o); err != nil {
+		return Options{}, false, fmt.Errorf("%s: %w (remove it to render with the defaults and the options given)", FileOptions, err)
+	}
+	return o, true, nil
+}
+
 // Render writes the report files into the bundle and seals it again
 // (evidence.Seal), so that SHA256SUMS and its signature cover them: signed
 // by sign, or, without it, left UNSIGNED (an earlier signature would not
@@ -73,6 +91,7 @@ func Files(b *Bundle, o Options) (map[string][]byte, error) {
 // report files it replaces are not checked. It returns the names written.
 func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	def := DefaultOptions()
+	o.Layout = CurrentLayout // a new rendering; verify uses the recorded one
 	if o.Title == "" {
 		o.Title = def.Title
 	}

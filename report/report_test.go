@@ -1,16 +1,19 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,13 +33,13 @@ import (
 // plan, and seals the bundle.
 func fixtureBundle(t *testing.T) (string, *watermark.Key) {
 	t.Helper()
-	return fixtureBundleOf(t, false)
+	return fixtureBundleOf(t, false, 1)
 }
 
 // fixtureBundleOf is fixtureBundle; withCases adds a signed ledger of two
 // cases and has the suspect serve text under the second case's key (the
-// attribution test rejects for it).
-func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
+// attribution test rejects for it); controls is the number of controls.
+func fixtureBundleOf(t *testing.T, withCases bool, controls int) (string, *watermark.Key) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := watermark.NewKeyFromSecret("report-test", watermark.DefaultParams(), [32]byte{42}, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
@@ -59,7 +62,10 @@ func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath, Controls: []string{"embedded:reference"}}
+	targets := probe.Targets{Suspect: "embedded:reference?plant=1&key=" + keyPath, Reference: "embedded:reference?key=" + keyPath}
+	for range controls {
+		targets.Controls = append(targets.Controls, "embedded:reference")
+	}
 	plan := probe.Plan{Prompts: 40, EqualityPrompts: 10, Triggers: 6, HammingLength: 32}
 	var cases *probe.CaseSetup
 	if withCases {
@@ -97,8 +103,8 @@ func fixtureBundleOf(t *testing.T, withCases bool) (string, *watermark.Key) {
 		t.Fatal(err)
 	}
 	tgs := map[string]probe.Target{}
-	for role, spec := range map[string]string{"suspect": targets.Suspect, "reference": targets.Reference, "control-1": targets.Controls[0]} {
-		tg, err := probe.OpenTarget(spec, probe.TargetOptions{Canaries: cs})
+	for _, role := range targets.Roles() {
+		tg, err := probe.OpenTarget(targets.Of(role), probe.TargetOptions{Canaries: cs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,39 +230,64 @@ func TestReportPDFText(t *testing.T) {
 	}
 }
 
-// TestReportHTMLInChromium opens the HTML in headless Chromium, prints it
-// to PDF (layout and print styles run) and checks the page's text.
+// TestReportHTMLInChromium opens the HTML of a bundle with three controls
+// in headless Chromium, prints it to PDF (layout and print styles run) and
+// checks the page's text, and has it dump the DOM it built: the
+// green-share figure is there as an inline SVG with its title and every
+// row named (suspect, each control, the unused keys) and γ.
 func TestReportHTMLInChromium(t *testing.T) {
 	chromium := needTool(t, "chromium")
 	pdftotext := needTool(t, "pdftotext")
-	dir, _ := fixtureBundle(t)
+	dir, _ := fixtureBundleOf(t, false, 3)
 	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	printed := filepath.Join(t.TempDir(), "printed.pdf")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-		"--enable-logging=stderr", "--v=0", "--user-data-dir="+t.TempDir(),
-		"--print-to-pdf="+printed, "file://"+filepath.Join(dir, "report.html"))
-	logs, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, logs)
-	}
-	for _, line := range strings.Split(string(logs), "\n") {
-		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
-			t.Errorf("chromium reported: %s", line)
-		}
-	}
+	runChromium(t, chromium, "--print-to-pdf="+printed, "--no-pdf-header-footer", "file://"+filepath.Join(dir, "report.html"))
 	out, err := exec.Command(pdftotext, printed, "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Summary", "What this evidence does not show", "Share of green pairs", "Appendix A"} {
+	for _, want := range []string{"Summary", "What this evidence does not show", "Share of green pairs", "unused keys (50)", "control-3", "chance level γ", "Appendix A"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the page Chromium printed lacks %q", want)
 		}
 	}
+	dom := runChromium(t, chromium, "--dump-dom", "file://"+filepath.Join(dir, "report.html"))
+	start := strings.Index(dom, `<figure id="fig-green-fraction">`)
+	if start < 0 {
+		t.Fatal("the DOM has no green-share figure")
+	}
+	fig := dom[start:]
+	fig = fig[:strings.Index(fig, "</figure>")]
+	for _, want := range []string{"<svg", `role="img"`, ">Share of green pairs</text>", "suspect</text>", "control-1</text>", "control-2</text>", "control-3</text>",
+		"unused keys (50)</text>", "chance level γ = 0.25</text>", "<figcaption>Share of green pairs, one row each"} {
+		if !strings.Contains(fig, want) {
+			t.Errorf("the green-share figure in the DOM lacks %q", want)
+		}
+	}
+}
+
+// runChromium runs headless Chromium on args and returns its standard
+// output; a console message, uncaught error or failed load it logs fails
+// the test.
+func runChromium(t *testing.T, chromium string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, append([]string{"--headless", "--no-sandbox", "--disable-gpu",
+		"--enable-logging=stderr", "--v=0", "--user-data-dir=" + t.TempDir()}, args...)...)
+	var stdout, logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &logs
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %q: %v\n%s", args, err, logs.Bytes())
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
+			t.Errorf("chromium %q reported: %s", args, line)
+		}
+	}
+	return stdout.String()
 }
 
 // hostileAnswer is what a hostile suspect answers: terminal escapes, a
@@ -423,7 +454,7 @@ func fixtureLedger(t *testing.T, dir string, key *watermark.Key) *probe.CaseSetu
 // harvested", naming the attributed case's accounts and the ledger's head,
 // and its HTML and PDF verify like any other.
 func TestReportWhoHarvested(t *testing.T) {
-	dir, key := fixtureBundleOf(t, true)
+	dir, key := fixtureBundleOf(t, true, 1)
 	if _, err := Render(dir, Options{Title: "Cases", Samples: 1, Formats: []string{"md", "html", "pdf"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -449,5 +480,70 @@ func TestReportWhoHarvested(t *testing.T) {
 		if !c.OK {
 			t.Errorf("verify %s: %s", c.Name, c.Detail)
 		}
+	}
+}
+
+// TestGreenFigureRows draws the green-share figure for several controls,
+// with and without unused keys: every row is named once, no two names
+// closer than their font's size, and γ's name clear of every row's. A
+// report.json without a layout (before issue 20) keeps the strip figure.
+func TestGreenFigureRows(t *testing.T) {
+	null := make([]float64, 100)
+	for i := range null {
+		null[i] = 0.25 + 0.02*math.Sin(float64(i))
+	}
+	text := regexp.MustCompile(`<text x="[-0-9.]+" y="(-?[0-9.]+)"[^>]*\n?[^>]*font-size:([0-9.]+)px">([^<]*)</text>`)
+	for _, c := range []struct {
+		controls int
+		null     []float64
+	}{{0, null}, {1, nil}, {6, null}, {12, null}} {
+		d := &probe.RadioDetail{Gamma: 0.25, Green: 300, TokensScored: 600}
+		d.Null.GreenFractions = c.null
+		var rows []string
+		for i := range c.controls {
+			d.Controls = append(d.Controls, probe.ControlScore{Role: probe.ControlRole(i), Green: 150 + i, TokensScored: 600})
+			rows = append(rows, probe.ControlRole(i))
+		}
+		rows = append(rows, "suspect")
+		if c.null != nil {
+			rows = append(rows, "unused keys (100)")
+		}
+		tr := &probe.TestResult{Name: probe.TestRadioactivity, Radioactivity: d}
+		figs := greenFigure(tr, CurrentLayout)
+		if len(figs) != 1 {
+			t.Fatalf("%d controls: %d figures", c.controls, len(figs))
+		}
+		svg, err := svgOf(figs[0].(Figure))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ys := map[string]float64{}
+		var size float64
+		for _, m := range text.FindAllStringSubmatch(string(svg), -1) {
+			y, _ := strconv.ParseFloat(m[1], 64)
+			ys[strings.TrimSpace(m[3])] = y
+			if strings.TrimSpace(m[3]) == "suspect" {
+				size, _ = strconv.ParseFloat(m[2], 64)
+			}
+		}
+		named := append(rows, "chance level γ = 0.25")
+		for i, a := range named {
+			ya, ok := ys[a]
+			if !ok {
+				t.Errorf("%d controls: no %q in the figure", c.controls, a)
+				continue
+			}
+			for _, b := range named[i+1:] {
+				if yb, ok := ys[b]; ok && math.Abs(ya-yb) < size {
+					t.Errorf("%d controls: %q and %q are %.1f apart, closer than their size %.0f", c.controls, a, b, math.Abs(ya-yb), size)
+				}
+			}
+		}
+	}
+	tr := &probe.TestResult{Name: probe.TestRadioactivity, Radioactivity: &probe.RadioDetail{Gamma: 0.25, Green: 300, TokensScored: 600}}
+	tr.Radioactivity.Null.GreenFractions = null
+	old := greenFigure(tr, LayoutFirst)
+	if len(old) != 1 || old[0].(Figure).Height != 0 || !strings.Contains(old[0].(Figure).Caption, "the keys never used (grey)") {
+		t.Errorf("the first layout's figure: %+v", old)
 	}
 }

@@ -15,7 +15,7 @@ var figureW, figureH = 15 * vg.Centimeter, 8.5 * vg.Centimeter
 
 // svgOf draws a figure as a standalone SVG document.
 func svgOf(f Figure) ([]byte, error) {
-	c := vgsvg.New(figureW, figureH)
+	c := vgsvg.New(figureW, f.height())
 	f.Plot.Draw(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {

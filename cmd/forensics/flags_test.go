@@ -299,8 +299,8 @@ func TestProbeFlags(t *testing.T) {
 			"--request-log", "a.jsonl", "--request-log", "b.jsonl.gz", "--probe-account", "probe-acct"),
 			want: func(o *probeOptions) {
 				o.Reference, o.Controls, o.RequestLogs, o.ProbeAccount = "ollama://h:1/ours", []string{"c1", "c2"}, []string{"a.jsonl", "b.jsonl.gz"}, "probe-acct"
-				o.Command = []string{"forensics probe", "--control=[c1,c2]", "--key=k.yaml", "--out=case/", "--probe-account=probe-acct",
-					"--reference=ollama://h:1/ours", "--request-log=[a.jsonl,b.jsonl.gz]", "--target=embedded:s.model"}
+				o.Command = []string{"forensics probe", "--control=c1", "--control=c2", "--key=k.yaml", "--out=case/", "--probe-account=probe-acct",
+					"--reference=ollama://h:1/ours", "--request-log=a.jsonl", "--request-log=b.jsonl.gz", "--target=embedded:s.model"}
 			}},
 		{name: "plan and sampling", args: with("--prompts", "50", "--equality-prompts", "20", "--triggers", "0", "--temperature", "1",
 			"--max-tokens", "64", "--seed", "3", "--null-keys", "0", "--rounds", "99", "--hamming-length", "16", "--alpha", "0.05",
@@ -318,7 +318,7 @@ func TestProbeFlags(t *testing.T) {
 		{name: "ledger", args: with("--ledger", "cases.jsonl", "--ledger-pub", "log.pub", "--cases", "case-0001,case-0003"),
 			want: func(o *probeOptions) {
 				o.Ledger, o.LedgerPub, o.Cases = "cases.jsonl", "log.pub", []string{"case-0001", "case-0003"}
-				o.Command = []string{"forensics probe", "--cases=[case-0001,case-0003]", "--key=k.yaml", "--ledger=cases.jsonl", "--ledger-pub=log.pub",
+				o.Command = []string{"forensics probe", "--cases=case-0001", "--cases=case-0003", "--key=k.yaml", "--ledger=cases.jsonl", "--ledger-pub=log.pub",
 					"--out=case/", "--target=embedded:s.model"}
 			}},
 		{name: "no target", args: []string{"--key", "k.yaml", "--out", "case/"}, wantErr: "--target is required"},
@@ -407,7 +407,12 @@ func TestReportFlags(t *testing.T) {
 			want: func(o *reportOptions) {
 				o.Render.Formats, o.Render.Title, o.Render.CaseID, o.Render.Samples = []string{"pdf", "md"}, "Acme v. Example", "2026-CV-0417", 2
 				o.SignPath, o.JSON = "s.key", true
+				o.Given = []string{"title", "case-id", "samples", "format"}
 			}},
+		{name: "one rendering flag", args: []string{"--samples", "3", "case/"},
+			want: func(o *reportOptions) { o.Render.Samples, o.Given = 3, []string{"samples"} }},
+		{name: "a flag given its default", args: []string{"--case-id", "", "case/"},
+			want: func(o *reportOptions) { o.Given = []string{"case-id"} }},
 		{name: "unknown format", args: []string{"--format", "html,docx", "case/"}, wantErr: `unknown format "docx"`},
 		{name: "no format", args: []string{"--format", " , ", "case/"}, wantErr: "--format needs at least one of md, html, pdf"},
 		{name: "samples", args: []string{"--samples", "0", "case/"}, wantErr: "--samples must be at least 1"},

@@ -96,7 +96,9 @@ Targets:
 
 Before the first query DIR/manifest.json fixes the plan (tests, α split,
 sample sizes, targets, canary-set and tokenizer hashes, key commitment,
-seeds). Every exchange is appended to DIR/transcripts.jsonl as it arrives;
+seeds). The bundle names no path of this machine: a model file by base name
+and SHA-256, a key by id and commitment, and the recorded command line
+keeps base names only. Every exchange is appended to DIR/transcripts.jsonl as it arrives;
 after Ctrl-C or a crash, the same command resumes where it stopped. At the
 end DIR gets results.json, MERKLE_ROOT and SHA256SUMS, which lists every
 file of the bundle with its SHA-256 and is signed with --sign
@@ -180,11 +182,19 @@ func (opts *probeOptions) validate() error {
 	return nil
 }
 
-// commandLine is the invocation for the manifest's chain of custody.
+// commandLine is the invocation for the manifest's chain of custody: a
+// repeated flag once for each value, as it was given (probe.Setup then
+// reduces the values' paths to base names and targets to public names).
 func commandLine(cmd *cobra.Command) []string {
 	line := []string{cmd.CommandPath()}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		line = append(line, "--"+f.Name+"="+f.Value.String())
+		values := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			line = append(line, "--"+f.Name+"="+v)
+		}
 	})
 	return line
 }

@@ -25,9 +25,11 @@ plots; the methodology and its limits; and an appendix of sample
 transcripts with their hashes and the manifest.
 
 The report files go into DIR (report.html, report.pdf, report.md with its
-SVG figures, and report.json with the options used) and the bundle is
-sealed again: SHA256SUMS lists every file, the reports included, and
---sign signs it (SHA256SUMS.sig). Without --sign the bundle is left
+SVG figures, and report.json with the options used). A bundle rendered
+before is rendered again with the options its report.json records (title,
+case id, samples, formats); a flag given overrides only its own option.
+The bundle is then sealed again: SHA256SUMS lists every file, the reports
+included, and --sign signs it (SHA256SUMS.sig). Without --sign it is left
 UNSIGNED, since a signature made before the reports would not cover them:
 give the key the probe signed with to keep it signed. A bundle altered
 since it was sealed (a file that differs from SHA256SUMS, a file it does
@@ -38,11 +40,48 @@ same bytes (the PDF's creation date is the manifest's), and
 'forensics verify DIR' checks the report against results.json.`
 
 type reportOptions struct {
-	io       *ioStreams
-	Bundle   string
+	io     *ioStreams
+	Bundle string
+	// Render holds the rendering flags' values; Given names those given
+	// on the command line (renderFlags): only they override the options
+	// the bundle's report was last rendered with.
 	Render   report.Options
+	Given    []string
 	SignPath string
 	JSON     bool
+}
+
+// renderFlags are the flags that set report.Options.
+var renderFlags = []string{"title", "case-id", "samples", "format"}
+
+// renderOptions are the options to render with: the defaults, then those
+// recorded in the bundle's report.json (a report rendered again keeps its
+// title, case id, samples and formats), then the flags given.
+func renderOptions(recorded, flags report.Options, given []string) report.Options {
+	o := report.DefaultOptions()
+	if recorded.Title != "" {
+		o.Title = recorded.Title
+	}
+	o.CaseID = recorded.CaseID
+	if recorded.Samples > 0 {
+		o.Samples = recorded.Samples
+	}
+	if len(recorded.Formats) > 0 {
+		o.Formats = recorded.Formats
+	}
+	for _, name := range given {
+		switch name {
+		case "title":
+			o.Title = flags.Title
+		case "case-id":
+			o.CaseID = flags.CaseID
+		case "samples":
+			o.Samples = flags.Samples
+		case "format":
+			o.Formats = flags.Formats
+		}
+	}
+	return o
 }
 
 func newCmdReport(io *ioStreams, runF func(context.Context, *reportOptions) error) *cobra.Command {
@@ -69,6 +108,11 @@ func newCmdReport(io *ioStreams, runF func(context.Context, *reportOptions) erro
 				return usagef("--samples must be at least 1")
 			}
 			opts.Bundle = args[0]
+			for _, name := range renderFlags {
+				if cmd.Flags().Changed(name) {
+					opts.Given = append(opts.Given, name)
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -114,8 +158,12 @@ func reportRun(_ context.Context, opts *reportOptions) error {
 		sign = k
 	}
 	dir := opts.Bundle
+	recorded, _, err := report.Recorded(dir)
+	if err != nil {
+		return err
+	}
 	before := signerOf(dir)
-	names, err := report.Render(dir, opts.Render, sign)
+	names, err := report.Render(dir, renderOptions(recorded, opts.Render, opts.Given), sign)
 	if err != nil {
 		return err
 	}
