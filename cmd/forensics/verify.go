@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/evidence"
+	"forensics/internal/buildinfo"
 	"forensics/internal/termsafe"
 	"forensics/report"
 	"forensics/watermark"
@@ -91,12 +92,6 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	detail, err := report.Check(opts.Bundle)
-	c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
-	if err != nil {
-		c.Detail = err.Error()
-	}
-	checks = append(checks, c)
 	failed := 0
 	warnings := []string{}
 	for _, c := range checks {
@@ -118,7 +113,7 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 
 // verifyBundleOptions loads the keys the flags name.
 func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
-	o := evidence.VerifyOptions{Tool: "forensics " + version(), RequestLogs: opts.RequestLogs}
+	o := evidence.VerifyOptions{Build: buildinfo.Current(), Rederive: reportCheck, RequestLogs: opts.RequestLogs}
 	if opts.KeyPath != "" {
 		k, err := watermark.LoadKey(opts.KeyPath)
 		if err != nil {
@@ -141,6 +136,15 @@ func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
 		o.LedgerPub = pub
 	}
 	return o, nil
+}
+
+// reportCheck renders the bundle's report again and compares.
+func reportCheck(dir string) evidence.Check {
+	detail, err := report.Check(dir)
+	if err != nil {
+		return evidence.Check{Name: "report", Detail: err.Error()}
+	}
+	return evidence.Check{Name: "report", OK: true, Detail: detail}
 }
 
 // printVerify writes the checks, then the warnings again on their own

@@ -182,10 +182,19 @@ func (i *Info) code() string {
 	return "unstamped build: no VCS revision, no binary hash"
 }
 
-// Detail is String with the full revision and its commit time, for a
-// report's Tool row.
-func (i *Info) Detail() string {
-	s := i.String()
+// Detail is String with the full revision, its commit time and the
+// binary's hash, for a report's Tool row.
+func (i *Info) Detail() string { return i.String() + i.details() }
+
+// Tool is Detail with the command that ran after the program's name, for
+// records that name their writer in one string (the case ledger's
+// events): "forensics serve v1.2.0 (go1.26.8 linux/amd64); binary sha256 …".
+func (i *Info) Tool(command string) string {
+	return i.Program + " " + command + " " + i.Label() + i.details()
+}
+
+func (i *Info) details() string {
+	s := ""
 	if i.Revision != "" {
 		s += "; revision " + i.Revision
 		if i.CommitTime != "" {

@@ -63,6 +63,9 @@ func TestFrom(t *testing.T) {
 			if !strings.Contains(i.Detail(), tc.detail) {
 				t.Errorf("Detail %q lacks %q", i.Detail(), tc.detail)
 			}
+			if tool := i.Tool("serve"); !strings.HasPrefix(tool, i.Program+" serve ") || !strings.HasSuffix(tool, i.Label()+strings.TrimPrefix(i.Detail(), i.String())) {
+				t.Errorf("Tool(serve) = %q", tool)
+			}
 			if err := i.Validate(); err != nil {
 				t.Errorf("Validate: %v", err)
 			}
