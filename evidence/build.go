@@ -47,7 +47,7 @@ func BuildCheck(m *probe.Manifest, own *buildinfo.Info, checks []Check) Check {
 		}
 		warning = "BUILD DIFFERS from the bundle's and a re-derivation failed: verify with " + made
 	case c.Sameness == buildinfo.Unknown:
-		matters = "every re-derived check passed, so whatever the difference, it changed no re-derived number"
+		matters = "every re-derived check passed, so any difference changed no re-derived number"
 		warning = "build NOT COMPARABLE with the bundle's (" + made + "); every re-derived check passed"
 	default:
 		matters = "every re-derived check passed, so the difference changed no re-derived number"

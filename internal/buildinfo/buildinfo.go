@@ -151,15 +151,16 @@ func (i *Info) Stamped() bool { return i.Revision != "" || i.Version != "" }
 // Label is the build without the program's name:
 // "v0.0.0-20261127111926-7ed32b1cf095+dirty (go1.26.8 linux/amd64)".
 func (i *Info) Label() string {
-	return i.code() + " (" + i.GoVersion + " " + i.GOOS + "/" + i.GOARCH + ")"
+	return i.code(false) + " (" + i.GoVersion + " " + i.GOOS + "/" + i.GOARCH + ")"
 }
 
 // String is the one-line identity:
 // "forensics v0.0.0-20261127111926-7ed32b1cf095+dirty (go1.26.8 linux/amd64)".
 func (i *Info) String() string { return i.Program + " " + i.Label() }
 
-// code names the code the build was made from.
-func (i *Info) code() string {
+// code names the code the build was made from; an unstamped build by
+// its binary's hash, in full if full.
+func (i *Info) code(full bool) string {
 	dirty := ""
 	if i.Modified {
 		dirty = "+dirty"
@@ -176,6 +177,8 @@ func (i *Info) code() string {
 		return v
 	case i.Revision != "":
 		return "rev " + short(i.Revision) + dirty
+	case i.BinarySHA256 != "" && full:
+		return "unstamped build: no VCS revision; binary sha256 " + i.BinarySHA256
 	case i.BinarySHA256 != "":
 		return "unstamped build: no VCS revision; binary sha256 " + short16(i.BinarySHA256)
 	}
@@ -184,17 +187,18 @@ func (i *Info) code() string {
 
 // Detail is String with the full revision, its commit time and the
 // binary's hash, for a report's Tool row.
-func (i *Info) Detail() string { return i.String() + i.details() }
+func (i *Info) Detail() string { return i.Program + " " + i.longLabel() }
 
 // Tool is Detail with the command that ran after the program's name, for
 // records that name their writer in one string (the case ledger's
 // events): "forensics serve v1.2.0 (go1.26.8 linux/amd64); binary sha256 …".
 func (i *Info) Tool(command string) string {
-	return i.Program + " " + command + " " + i.Label() + i.details()
+	return i.Program + " " + command + " " + i.longLabel()
 }
 
-func (i *Info) details() string {
-	s := ""
+// longLabel is Label with the full revision, commit time and binary hash.
+func (i *Info) longLabel() string {
+	s := i.code(true) + " (" + i.GoVersion + " " + i.GOOS + "/" + i.GOARCH + ")"
 	if i.Revision != "" {
 		s += "; revision " + i.Revision
 		if i.CommitTime != "" {
@@ -204,7 +208,7 @@ func (i *Info) details() string {
 			s += ", with uncommitted changes"
 		}
 	}
-	if i.BinarySHA256 != "" {
+	if i.BinarySHA256 != "" && i.Stamped() {
 		s += "; binary sha256 " + i.BinarySHA256
 	}
 	return s

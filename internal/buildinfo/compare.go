@@ -37,7 +37,11 @@ func Compare(made, own *Info) Comparison {
 	case made == nil:
 		return Comparison{Unknown, "the bundle records no build, so nobody can tell whether the code is the same as this build's (" + own.String() + ")"}
 	case made.BinarySHA256 != "" && made.BinarySHA256 == own.BinarySHA256:
-		return Comparison{Identical, "made by this very executable: " + own.String() + ", binary sha256 " + short16(own.BinarySHA256)}
+		why := "made by this very executable: " + own.String()
+		if own.Stamped() {
+			why += ", binary sha256 " + short16(own.BinarySHA256)
+		}
+		return Comparison{Identical, why}
 	}
 	pair := fmt.Sprintf("made by %s, this is %s", made.String(), own.String())
 	switch {
