@@ -40,7 +40,17 @@ origin part of the verdict.
 
 The radioactivity numbers need the watermark key (--key); without it they
 are taken as recorded and the output says so. Exit status 1 names the first
-file and line, or the results field, that does not match.`
+file and line, or the results field, that does not match.
+
+The last check, build, compares the build that made the bundle (the
+manifest's build; 'forensics version' prints this one's) with this one:
+the very executable, the same code built otherwise (another Go version,
+platform or flags), another revision, or not comparable (either side
+unstamped or built from a modified tree, or a bundle from before builds
+were recorded). Any difference is marked WARN, never FAIL, and says
+whether it matters: if every re-derived check passed, it changed no
+re-derived number; if one failed, the failure may come from the build,
+and the warning names the build to verify with.`
 
 type verifyOptions struct {
 	io          *ioStreams
