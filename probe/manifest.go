@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -221,7 +222,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("manifest.json: format %q is not %s", m.Format, ManifestFormat)
 	}
-	if err := m.Validate(); err != nil {
+	if err := cmp.Or(m.Validate(), m.Build.Validate()); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	return &m, nil
@@ -297,11 +298,6 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("rounds %d, more than %d (a p-value of 10^-6 needs no more)", m.Rounds, MaxRounds)
 	case m.Tokenizer.File != "" && !bundlefile.PlainName(m.Tokenizer.File):
 		return fmt.Errorf("tokenizer file %q is not a file name in the bundle folder", m.Tokenizer.File)
-	}
-	if m.Build != nil {
-		if err := m.Build.Validate(); err != nil {
-			return err
-		}
 	}
 	roles := map[string]bool{}
 	for _, r := range m.Targets.Roles() {

@@ -232,8 +232,12 @@ func short16(h string) string {
 const maxField = 256
 
 // Validate checks an Info read from a file someone else made: every
-// field short and valid UTF-8, the hashes hexadecimal.
+// field short and valid UTF-8, the hashes hexadecimal. A nil Info (none
+// recorded) is valid.
 func (i *Info) Validate() error {
+	if i == nil {
+		return nil
+	}
 	for name, v := range map[string]string{"program": i.Program, "version": i.Version, "revision": i.Revision, "commit_time": i.CommitTime,
 		"go_version": i.GoVersion, "goos": i.GOOS, "goarch": i.GOARCH, "binary_sha256": i.BinarySHA256} {
 		if len(v) > maxField || !utf8.ValidString(v) {

@@ -107,6 +107,9 @@ func TestCurrent(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	if err := (*Info)(nil).Validate(); err != nil {
+		t.Errorf("nil: %v", err)
+	}
 	long := strings.Repeat("x", maxField+1)
 	for _, tc := range []struct {
 		name string
