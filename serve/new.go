@@ -37,9 +37,10 @@ type Options struct {
 	Adjust func(*Config)
 	// Version goes into the request log's "opened" event.
 	Version string
-	// Build, if set, goes into the request log's "opened" event and
-	// every checkpoint, and names the gateway in the case ledger's
-	// events.
+	// Build goes into the request log's "opened" event and every
+	// checkpoint, and names the gateway in the case ledger's events
+	// (nil: the running build, buildinfo.Current(), which is the one
+	// serving).
 	Build *buildinfo.Info
 	Now   func() time.Time
 	// CaseFeed carries case decisions between replicas (nil: this
@@ -54,6 +55,9 @@ type Options struct {
 func New(cfg *Config, opts Options) (*Server, error) {
 	if opts.Backend == nil {
 		return nil, errors.New("serve: no backend")
+	}
+	if opts.Build == nil {
+		opts.Build = buildinfo.Current()
 	}
 	s := newServer(cfg, opts)
 	if err := s.loadCanaries(); err != nil {
