@@ -9,8 +9,18 @@ FUZZTIME ?= 60s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-build: ## build bin/forensics
-	$(GO) build -o $(BIN) ./cmd/forensics
+# The build names its revision (forensics version; every evidence file).
+# Go stamps it itself with -buildvcs (off in some machines' GOFLAGS, and
+# blind to git worktrees, whose .git is a file), so the linker is given it
+# too; outside a git checkout (a tarball) both are empty and the binary
+# says it is unstamped.
+GIT_REVISION = $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && git rev-parse HEAD)
+GIT_TIME     = $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd)
+GIT_MODIFIED = $(shell [ -n "$$(git status --porcelain)" ] && echo true || echo false)
+STAMP        = $(if $(GIT_REVISION),-X forensics/internal/buildinfo.revision=$(GIT_REVISION) -X forensics/internal/buildinfo.commitTime=$(GIT_TIME) -X forensics/internal/buildinfo.modified=$(GIT_MODIFIED))
+
+build: ## build bin/forensics, stamped with its git revision
+	$(GO) build -buildvcs=auto -ldflags '$(STAMP)' -o $(BIN) ./cmd/forensics
 
 test: ollama report-tools clients hfref redis ## every test (the README's test command): the suite under the race detector, then the end-to-end tests against a real Ollama (alone and without it: they measure timing, and a busy machine hides or fakes a timing channel)
 	@echo "$(GO) test -race -count=1 -timeout 40m (every package but e2e)"; \

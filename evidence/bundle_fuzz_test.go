@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/internal/buildinfo"
 	"forensics/probe"
 	"forensics/probe/probetest"
 	"forensics/watermark"
@@ -105,7 +106,7 @@ func (b *bundleFixture) restore(name string) error {
 // and the bytes allocated meanwhile (by every goroutine).
 func (b *bundleFixture) verifyAllocated(t testing.TB, withKey bool) ([]Check, uint64) {
 	t.Helper()
-	o := VerifyOptions{PublicKey: b.pub}
+	o := VerifyOptions{PublicKey: b.pub, Build: buildinfo.Current()}
 	if withKey {
 		o.Key = b.key
 	}
@@ -153,6 +154,8 @@ func FuzzVerifyBundle(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte(strings.Replace(string(b.files[probe.FileManifest]), `"rounds": 99`, `"rounds": 99999`, 1)))
 	f.Add(uint8(4), []byte(`{"tests":[{"name":"radioactivity","n":-1}]}`))
+	f.Add(uint8(0), []byte(strings.Replace(string(b.files[probe.FileManifest]), `"tool": "forensics test",`,
+		`"tool": "forensics test", "build": {"program": "forensics\u001b[2J", "revision": "7ed32b", "modified": true, "go_version": "go1.26.8", "binary_sha256": "00"},`, 1)))
 	f.Add(uint8(7), []byte(strings.Repeat("0", 64)+"  ../../etc/passwd\n"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := bundleFiles[int(which)%len(bundleFiles)]

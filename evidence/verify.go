@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"forensics/canary"
+	"forensics/internal/buildinfo"
 	"forensics/internal/bundlefile"
 	"forensics/probe"
 	"forensics/watermark"
@@ -39,10 +40,14 @@ type VerifyOptions struct {
 	// its key is unknown, and the signature check says so (Warning), as
 	// it says UNSIGNED of a bundle without one.
 	PublicKey ed25519.PublicKey
-	// Tool is the verifying program and version (as in a manifest's tool
-	// field); a different one is pointed out, since result wording and
-	// methods are versioned with the tool.
-	Tool string
+	// Build is the verifying build (buildinfo.Current()); compared with
+	// the bundle's by the last check, "build" (BuildCheck). Nil: not
+	// compared.
+	Build *buildinfo.Info
+	// Rederive, if set, is one more re-derivation, run after the
+	// bundle's own and before the build comparison, which counts it: the
+	// report check, whose package imports this one.
+	Rederive func(dir string) Check
 	// RequestLogs re-run the relay check by request log
 	// (probe.CheckRelayLog); without them its outcome is taken as
 	// recorded, and verify says so.
@@ -75,6 +80,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	in, err := loadInputs(dir, nil)
 	if err != nil {
 		v.add("inputs", err, "")
+		if o.Rederive != nil {
+			v.checks = append(v.checks, o.Rederive(dir))
+		}
 		return v.checks, nil
 	}
 	v.inputs(in)
@@ -83,8 +91,16 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 	v.add("transcripts", verifyRecords(in.Records), "every answer text re-extracted from its raw response")
 	v.relayLog(ctx, in)
 	v.merkleRoot(in)
-	err = v.results(ctx, in)
-	return v.checks, err
+	if err := v.results(ctx, in); err != nil {
+		return v.checks, err
+	}
+	if o.Rederive != nil {
+		v.checks = append(v.checks, o.Rederive(dir))
+	}
+	if o.Build != nil {
+		v.checks = append(v.checks, BuildCheck(in.Manifest, o.Build, v.checks))
+	}
+	return v.checks, nil
 }
 
 // verifier collects the checks of one Verify.
@@ -103,12 +119,8 @@ func (v *verifier) add(name string, err error, ok string) {
 	v.checks = append(v.checks, c)
 }
 
-// inputs says what was read, and points out a bundle made by another
-// version of the tool.
+// inputs says what was read.
 func (v *verifier) inputs(in probe.Inputs) {
-	if v.o.Tool != "" && v.o.Tool != in.Manifest.Tool {
-		v.add("tool", nil, fmt.Sprintf("the bundle was made by %q, this is %q: if results differ, verify with the version that made it", in.Manifest.Tool, v.o.Tool))
-	}
 	v.add("inputs", nil, fmt.Sprintf("manifest %.16s…, %d transcript records, canary set %s v%d, tokenizer %s", in.Manifest.SHA256(), len(in.Records), in.Canaries.Name, in.Canaries.Version, in.Tokenizer.ID()))
 }
 

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"forensics/canary"
 	"forensics/watermark"
 
+	"forensics/internal/buildinfo"
 	"forensics/internal/bundlefile"
 )
 
@@ -55,21 +57,26 @@ const (
 // and prompts. Results must follow it; its SHA-256 is in every transcript
 // record, so changing it afterwards breaks the bundle.
 type Manifest struct {
-	Format       string        `json:"format"`
-	Tool         string        `json:"tool"`
-	Created      string        `json:"created"`
-	Command      []string      `json:"command,omitempty"`
-	Propositions []Proposition `json:"propositions"`
-	Alpha        float64       `json:"alpha"`
-	Tests        []TestPlan    `json:"tests"`
-	Targets      Targets       `json:"targets"`
-	Canaries     CanaryRef     `json:"canaries"`
-	Key          KeyRef        `json:"key"`
-	Tokenizer    TokenizerRef  `json:"tokenizer"`
-	Sampling     Sampling      `json:"sampling"`
-	Plan         Plan          `json:"plan"`
-	Budget       Budget        `json:"budget"`
-	Null         NullPlan      `json:"null"`
+	Format string `json:"format"`
+	// Tool is the one-line identity of the build that wrote the plan
+	// (buildinfo.Info.String; "forensics (devel)" in bundles from before
+	// Build), kept for readers that know no Build.
+	Tool string `json:"tool"`
+	// Build is that build in full (nil in older bundles).
+	Build        *buildinfo.Info `json:"build,omitempty"`
+	Created      string          `json:"created"`
+	Command      []string        `json:"command,omitempty"`
+	Propositions []Proposition   `json:"propositions"`
+	Alpha        float64         `json:"alpha"`
+	Tests        []TestPlan      `json:"tests"`
+	Targets      Targets         `json:"targets"`
+	Canaries     CanaryRef       `json:"canaries"`
+	Key          KeyRef          `json:"key"`
+	Tokenizer    TokenizerRef    `json:"tokenizer"`
+	Sampling     Sampling        `json:"sampling"`
+	Plan         Plan            `json:"plan"`
+	Budget       Budget          `json:"budget"`
+	Null         NullPlan        `json:"null"`
 	// Rounds is the number of random re-assignments in the randomization
 	// tests (equality, and the relay check of the radioactivity test).
 	Rounds int `json:"rounds"`
@@ -234,7 +241,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("manifest.json: format %q is not %s", m.Format, ManifestFormat)
 	}
-	if err := m.Validate(); err != nil {
+	if err := cmp.Or(m.Validate(), m.Build.Validate()); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	return &m, nil
@@ -442,7 +449,7 @@ func (m *Manifest) QueryCount() int {
 func (m *Manifest) Differences(o *Manifest) []string {
 	a, b := *m, *o
 	for _, x := range []*Manifest{&a, &b} {
-		x.Created, x.Command, x.Tool = "", nil, ""
+		x.Created, x.Command, x.Tool, x.Build = "", nil, "", nil
 	}
 	var ja, jb map[string]any
 	json.Unmarshal(a.Marshal(), &ja)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"forensics/canary"
+	"forensics/internal/buildinfo"
 	"forensics/llm/tokenizer"
 	"forensics/watermark"
 )
@@ -29,10 +30,13 @@ type Setup struct {
 	// at random by Prepare; tests and demos pass one to be repeatable).
 	NullSeed string
 	Rounds   int
-	// Tool and Command go into the manifest (chain of custody); the
+	// Tool, Build and Command go into the manifest (chain of custody).
+	// Build nil is the running build (buildinfo.Current), which is the
+	// one that makes the evidence; Tool then defaults to its String. The
 	// manifest records Command with its paths reduced to base names and
 	// its target specs replaced by their public names (publicCommand).
 	Tool    string
+	Build   *buildinfo.Info
 	Command []string
 	// Created is the manifest's time (default now).
 	Created       time.Time
@@ -198,8 +202,15 @@ func (s *Setup) Manifest() (*Manifest, []byte, error) {
 	if len(s.RequestLogs) > 0 {
 		relayPlan = &RelayLogPlan{ExcludedAccount: s.ProbeAccount}
 	}
+	build, tool := s.Build, s.Tool
+	if build == nil {
+		build = buildinfo.Current()
+	}
+	if tool == "" {
+		tool = build.String()
+	}
 	return &Manifest{
-		Format: ManifestFormat, Tool: s.Tool, Created: created.UTC().Format(time.RFC3339), Command: publicCommand(s.Command, names),
+		Format: ManifestFormat, Tool: tool, Build: build, Created: created.UTC().Format(time.RFC3339), Command: publicCommand(s.Command, names),
 		Propositions: PropositionsFor(tests), Alpha: s.Alpha, Tests: tests, Targets: targets,
 		Canaries:  CanaryRef{Name: cs.Name, Version: cs.Version, SHA256: cs.SHA256, File: FileCanaries, Prompts: len(cs.Prompts), Triggers: len(cs.Triggers), Secret: cs.Secret},
 		Key:       KeyRef{ID: s.Key.ID, Scheme: watermark.SchemeName, Commitment: s.Key.Commitment(), Params: s.Key.Params},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forensics/evidence"
+	"forensics/internal/buildinfo"
 	"forensics/probe"
 	"forensics/stats"
 )
@@ -25,6 +26,9 @@ type Options struct {
 	// a report again with its own, so a bundle made before a change of
 	// layout still verifies byte for byte.
 	Layout int `json:"layout,omitempty"`
+	// Build is the build that rendered the report (Render sets it; nil
+	// in reports from before it was recorded).
+	Build *buildinfo.Info `json:"build,omitempty"`
 }
 
 // Report layouts. One, once released, is kept as long as bundles made
@@ -127,13 +131,13 @@ func Build(b *Bundle, o Options) *Document {
 	if b.Signature != nil {
 		sig = "signed (ed25519, key " + evidence.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + ") over SHA256SUMS, which lists every file of the bundle, this report included, with its SHA-256; check it with forensics verify --pub and the signer's public key"
 	}
-	add(KeyValue{Pairs: [][2]string{
+	add(KeyValue{Pairs: withRenderer(o, [][2]string{
 		{"Merkle root of the transcripts", b.MerkleRoot},
 		{"Signature", sig},
 		{"Manifest SHA-256", b.ManifestSHA256},
 		{"Transcript records", fmt.Sprintf("%d (%d answered, %d failed)", r.Transcripts.Records, r.Transcripts.Answered, r.Transcripts.Failed)},
-		{"Tool", m.Tool},
-	}})
+		{"Tool", toolRow(m)},
+	})})
 	add(Para{Text: "Anyone holding the bundle can re-derive every number in this report with `forensics verify` (the watermark numbers also need the key, whose commitment is in the manifest)."})
 
 	// Tests.
@@ -351,7 +355,7 @@ func methodology(b *Bundle) []Block {
 		{"Canary set", fmt.Sprintf("%s version %d, SHA-256 %s", m.Canaries.Name, m.Canaries.Version, m.Canaries.SHA256)},
 		{"Tokenizer", m.Tokenizer.ID},
 		{"Sampling", fmt.Sprintf("temperature %g, at most %d tokens, seed %d", m.Sampling.Temperature, m.Sampling.MaxTokens, m.Sampling.Seed)},
-		{"Tool", m.Tool},
+		{"Tool", toolRow(m)},
 	}}, Para{Text: "Every question and answer was written to transcripts.jsonl, byte for byte, as it arrived. The bundle's SHA256SUMS lists the hash of every file; the Merkle root above covers every transcript line. The probe was run with:"},
 		Pre{Text: strings.Join(m.Command, " \\\n    ")},
 		Para{Text: "and is re-checked with: forensics verify --key KEY BUNDLE"})

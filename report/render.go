@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"forensics/evidence"
+	"forensics/internal/buildinfo"
 )
 
 // FileOptions is where a bundle keeps the options its report was made
@@ -101,6 +102,9 @@ func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	// report.json stores the options as JSON, which has no bytes that are
 	// not UTF-8: render with what verify will read back.
 	o.Title, o.CaseID = strings.ToValidUTF8(o.Title, "\uFFFD"), strings.ToValidUTF8(o.CaseID, "\uFFFD")
+	// The running build renders, whatever options an earlier rendering
+	// recorded.
+	o.Build = buildinfo.Current()
 	b, err := Load(dir)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"forensics/internal/buildinfo"
 	"forensics/internal/jsonl"
 )
 
@@ -440,6 +441,8 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"prev":"0000000000000000000000000000000000000000000000000000000000000000","ts":"x","event":"opened"}` + "\n"))
 	f.Add([]byte(`{"seq":1,"prev":"00","event":"checkpoint","signer":"AAAA","sig":"AAAA"}` + "\n{\"seq\":2"))
 	f.Add([]byte("\x1f\x8b garbage"))
+	f.Add([]byte(`{"seq":1,"prev":"00","event":"checkpoint","build":{"program":"forensics","revision":"7ed3","go_version":"go1.26.8"}}` + "\n" +
+		`{"seq":2,"prev":"00","event":"opened","build":"x"}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "log.jsonl")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -477,5 +480,71 @@ func TestVerifyHashesFiles(t *testing.T) {
 		if h := r.Hashes[i]; h.Path != f || h.SHA256 != hex.EncodeToString(sum[:]) || h.Bytes != int64(len(data)) {
 			t.Errorf("%s: %+v, want %x (%d bytes)", f, h, sum, len(data))
 		}
+	}
+}
+
+// TestCheckpointsNameTheBuild: a log begun by a writer that recorded no
+// build and continued by one that does verifies, signatures and side file
+// included; the checkpoints name the build, and the report lists it.
+func TestCheckpointsNameTheBuild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "requests.jsonl")
+	clk := newClock()
+	key := signer(t)
+	build := &buildinfo.Info{Program: "forensics", Revision: "7ed32b1cf09562f0c78852df59a8786464400b3b", GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64"}
+	for _, fields := range []map[string]any{nil, {"build": build}} {
+		w, err := Open(Options{Path: path, CheckpointEvery: time.Minute, Signer: key, Now: clk.now, Opened: fields, Checkpoint: fields})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			if err := w.Append(entry(i)); err != nil {
+				t.Fatal(err)
+			}
+			clk.add(2 * time.Second)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := verify(t, path, VerifyOptions{Pub: key.Public().(ed25519.PublicKey), Checkpoints: path + ".checkpoints"})
+	if !r.OK() || r.Checkpoints != 2 || r.Signed != r.Checkpoints || r.SideFile != r.Checkpoints {
+		t.Fatalf("report %+v", r)
+	}
+	if len(r.Builds) != 1 || r.Builds[0] != build.String() {
+		t.Errorf("builds %q, want [%q]", r.Builds, build.String())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, named := 0, 0
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, `"event":"checkpoint"`) {
+			if strings.Contains(l, `"build":{"program":"forensics"`) {
+				named++
+			} else {
+				old++
+			}
+		}
+	}
+	if old == 0 || named == 0 {
+		t.Errorf("%d checkpoints without a build, %d with: want both", old, named)
+	}
+}
+
+// TestMalformedBuildIsIgnored: a build field that is no build leaves the
+// line readable and lists nothing.
+func TestMalformedBuildIsIgnored(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "requests.jsonl")
+	w, err := Open(Options{Path: path, Now: newClock().now, Checkpoint: map[string]any{"build": "v1; rm -rf /"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := verify(t, path, VerifyOptions{})
+	if !r.OK() || r.Checkpoints != 1 || len(r.Builds) != 0 {
+		t.Errorf("report %+v", r)
 	}
 }

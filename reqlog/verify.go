@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
+	"forensics/internal/buildinfo"
 	"forensics/internal/jsonl"
 )
 
@@ -76,7 +78,11 @@ type Report struct {
 	Unprotected    int      `json:"unprotected_lines"`
 	// SideFile counts checkpoints of VerifyOptions.Checkpoints found in
 	// the log.
-	SideFile int        `json:"side_file_checkpoints"`
+	SideFile int `json:"side_file_checkpoints"`
+	// Builds are the gateway builds the opened events and checkpoints
+	// name (buildinfo.Info.String), in order of appearance; logs from
+	// before builds were recorded name none.
+	Builds   []string   `json:"builds,omitempty"`
 	Torn     []Location `json:"torn_lines,omitempty"`
 	Gaps     []Gap      `json:"gaps,omitempty"`
 	Problems []Problem  `json:"problems,omitempty"`
@@ -99,6 +105,9 @@ type lineHead struct {
 	From     string           `json:"from"`
 	To       string           `json:"to"`
 	Accounts map[string]int64 `json:"accounts"`
+	// Build is decoded apart (builds()): a malformed one must not make
+	// the line unreadable.
+	Build json.RawMessage `json:"build"`
 }
 
 // Verify checks the hash chain through files (in chain order, plain or
@@ -239,6 +248,7 @@ func (v *verifier) line(loc Location, line []byte) {
 		return
 	}
 	v.r.Events++
+	v.build(h.Build)
 	switch h.Event {
 	case "checkpoint":
 		v.checkpoint(loc, seq, h, hash)
@@ -286,6 +296,23 @@ func (v *verifier) checkpoint(loc Location, seq uint64, h lineHead, hash [32]byt
 	if fp := hex.EncodeToString(pub[:8]); !v.signers[fp] {
 		v.signers[fp] = true
 		v.r.Signers = append(v.r.Signers, fp)
+	}
+}
+
+// maxBuilds bounds the distinct builds a report lists.
+const maxBuilds = 32
+
+// build notes a build an event names.
+func (v *verifier) build(raw json.RawMessage) {
+	if len(raw) == 0 || len(v.r.Builds) >= maxBuilds {
+		return
+	}
+	var b buildinfo.Info
+	if json.Unmarshal(raw, &b) != nil || b.Validate() != nil {
+		return
+	}
+	if s := b.String(); !slices.Contains(v.r.Builds, s) {
+		v.r.Builds = append(v.r.Builds, s)
 	}
 }
 

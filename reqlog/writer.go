@@ -43,6 +43,9 @@ type Options struct {
 	MaxPendingBytes int
 	// Opened adds fields to the "opened" event (the tool's version, say).
 	Opened map[string]any
+	// Checkpoint adds fields to every checkpoint line (the build that
+	// wrote it); verification reads only the chain and signature fields.
+	Checkpoint map[string]any
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
@@ -449,7 +452,11 @@ func (w *Writer) appendEvent(ev map[string]any) error {
 func (w *Writer) checkpointLocked() error {
 	ts := w.o.Now().UTC().Format(time.RFC3339Nano)
 	seq := w.seq + 1
-	ev := map[string]any{"ts": ts, "event": "checkpoint"}
+	ev := map[string]any{}
+	for k, v := range w.o.Checkpoint {
+		ev[k] = v
+	}
+	ev["ts"], ev["event"] = ts, "checkpoint"
 	if w.o.Signer != nil {
 		ev["signer"] = base64.StdEncoding.EncodeToString(w.o.Signer.Public().(ed25519.PublicKey))
 		ev["sig"] = base64.StdEncoding.EncodeToString(ed25519.Sign(w.o.Signer, CheckpointMessage(seq, w.prev, ts)))

@@ -65,7 +65,7 @@ func (s *Server) openCases(keys map[string]*watermark.Key, opts Options) error {
 	}
 	master := keys[cc.MasterKey]
 	s.cases = &caseManager{master: master, secret: s.cfg.Canaries == canary.Secret, feed: opts.CaseFeed,
-		openAt: actionSeverity[cc.OpenAt], tool: "forensics serve " + opts.Version, serving: map[string]*caseServing{}}
+		openAt: actionSeverity[cc.OpenAt], tool: ledgerTool(opts), serving: map[string]*caseServing{}}
 	if cc.Follow {
 		return s.followCases(opts)
 	}
@@ -409,4 +409,13 @@ func openCaseOf(cases []caseledger.Case) map[string]string {
 // logCase is the slog attribute of a case decision's error.
 func logCaseError(l *slog.Logger, what string, err error) {
 	l.Error("case ledger: "+what, "err", err)
+}
+
+// ledgerTool names the gateway in the case ledger's events: its full
+// build when known.
+func ledgerTool(opts Options) string {
+	if opts.Build != nil {
+		return opts.Build.Tool("serve")
+	}
+	return "forensics serve " + opts.Version
 }

@@ -9,6 +9,7 @@ import (
 
 	"forensics/canary"
 	"forensics/generate"
+	"forensics/internal/buildinfo"
 	"forensics/reqlog"
 	"forensics/watermark"
 )
@@ -36,7 +37,12 @@ type Options struct {
 	Adjust func(*Config)
 	// Version goes into the request log's "opened" event.
 	Version string
-	Now     func() time.Time
+	// Build goes into the request log's "opened" event and every
+	// checkpoint, and names the gateway in the case ledger's events
+	// (nil: the running build, buildinfo.Current(), which is the one
+	// serving).
+	Build *buildinfo.Info
+	Now   func() time.Time
 	// CaseFeed carries case decisions between replicas (nil: this
 	// replica is the only one, unless the config's shared state has one).
 	CaseFeed CaseFeed
@@ -49,6 +55,9 @@ type Options struct {
 func New(cfg *Config, opts Options) (*Server, error) {
 	if opts.Backend == nil {
 		return nil, errors.New("serve: no backend")
+	}
+	if opts.Build == nil {
+		opts.Build = buildinfo.Current()
 	}
 	s := newServer(cfg, opts)
 	if err := s.loadCanaries(); err != nil {
@@ -135,9 +144,13 @@ func (s *Server) openLog(opts Options) error {
 	if cfg.Log.Path == "" {
 		return nil
 	}
+	opened, checkpoint := map[string]any{"tool": "forensics serve", "version": opts.Version}, map[string]any{}
+	if opts.Build != nil {
+		opened["build"], checkpoint["build"] = opts.Build, opts.Build
+	}
 	l, err := reqlog.Open(reqlog.Options{Path: cfg.path(cfg.Log.Path), MaxBytes: int64(cfg.Log.MaxSizeMB) << 20,
 		Compress: *cfg.Log.Compress, RetentionDays: cfg.Log.RetentionDays, CheckpointEvery: cfg.Log.CheckpointEvery.Duration,
-		Signer: opts.LogSigner, Logger: s.slog, Now: s.now, Opened: map[string]any{"tool": "forensics serve", "version": opts.Version}})
+		Signer: opts.LogSigner, Logger: s.slog, Now: s.now, Opened: opened, Checkpoint: checkpoint})
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ next run (only if it made it). Every number printed is computed in the run.
 func demoRun(ctx context.Context, opts *demoOptions) error {
 	o := opts.Demo
 	errOut := opts.io.ErrOut
-	o.Tool = "forensics " + version()
+	o.Tool = toolName()
 	o.Stage = func(n, total int, what string) { fmt.Fprintf(errOut, "[%d/%d] %s\n", n, total, what) }
 	o.Detail = func(s string) { fmt.Fprintf(errOut, "      %s\n", s) }
 	sum, err := demo.Run(ctx, o)

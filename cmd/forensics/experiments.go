@@ -200,7 +200,7 @@ func nullRun(ctx context.Context, opts *calibrateOptions) error {
 		o.ProbeRuns = opts.Runs
 	}
 	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, s) }
-	r, err := experiments.Calibrate(ctx, o, "forensics "+version())
+	r, err := experiments.Calibrate(ctx, o, toolName())
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func innocentRun(ctx context.Context, opts *calibrateOptions) error {
 		o.Runs = opts.Runs
 	}
 	o.Progress = func(s string) { fmt.Fprintln(opts.io.ErrOut, termsafe.Line(s)) }
-	r, err := experiments.Innocent(ctx, o, "forensics "+version())
+	r, err := experiments.Innocent(ctx, o, toolName())
 	if err != nil {
 		return err
 	}

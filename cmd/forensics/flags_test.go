@@ -492,6 +492,16 @@ func TestSchemesFlags(t *testing.T) {
 	})
 }
 
+func TestVersionFlags(t *testing.T) {
+	defaults := func() versionOptions { return versionOptions{io: flagIO} }
+	testFlags(t, newCmdVersion, defaults, []flagCase[versionOptions]{
+		{name: "plain", args: nil},
+		{name: "json", args: []string{"--json"}, want: func(o *versionOptions) { o.JSON = true }},
+		{name: "argument", args: []string{"x"}, wantErr: "at most 0 argument(s)"},
+		{name: "unknown flag", args: []string{"--short"}, wantErr: "unknown flag: --short"},
+	})
+}
+
 func TestRadioactivityFlags(t *testing.T) {
 	defaults := func() radioactivityOptions {
 		return radioactivityOptions{io: flagIO, KeyPath: "k.yaml", Suspect: "s.jsonl", Tokenizer: "embedded", Alpha: 1e-6, NullKeys: 100, MaxBytes: defaultMaxBytes}

@@ -235,7 +235,7 @@ func probeRun(ctx context.Context, opts *probeOptions) error {
 		Targets: probe.Targets{Suspect: opts.Target, Reference: opts.Reference, Controls: opts.Controls},
 		Plan:    plan, Alpha: opts.Alpha, Budget: budget, NullKeys: opts.NullKeys, Rounds: opts.Rounds,
 		Sampling: probe.Sampling{Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Seed: opts.Seed},
-		Tool:     "forensics " + version(), Command: opts.Command,
+		Tool:     toolName(), Command: opts.Command,
 		TargetOptions: probe.TargetOptions{APIKeyEnv: opts.APIKeyEnv, Timeout: opts.Timeout},
 		Run:           probe.RunOptions{Concurrency: opts.Concurrency},
 		Sign:          sign,

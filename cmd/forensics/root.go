@@ -1,10 +1,10 @@
 package main
 
 import (
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
 )
+
+func init() { cobra.AddTemplateFunc("buildIdentity", toolName) }
 
 func newCmdRoot(io *ioStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -16,7 +16,9 @@ models for signs they were trained on them, and writes evidence bundles
 that another analyst can re-check.
 
 Exit codes: 0 success, 1 failure, 2 usage error.`,
-		Version: version(),
+		// --version prints the build (versionTemplate): hashing the
+		// executable waits until someone asks.
+		Version: "set",
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -27,6 +29,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(`{{buildIdentity}}` + "\n")
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
 	root.SetFlagErrorFunc(flagError)
@@ -50,6 +53,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newCmdExperiments(io),
 		newCmdCalibrate(io, nil),
 		newCmdBench(io, nil),
+		newCmdVersion(io, nil),
 	)
 	return root
 }
@@ -65,22 +69,4 @@ func maxArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// version is the module version and VCS revision the binary was built from.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-		if s.Key == "vcs.modified" && s.Value == "true" {
-			v += "+dirty"
-		}
-	}
-	return v
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/evidence"
+	"forensics/internal/buildinfo"
 	"forensics/llm/embedded"
 	"forensics/llm/ollama"
 	"forensics/serve"
@@ -165,7 +166,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 	}
-	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: version(), ConfigPath: opts.Config, Adjust: override})
+	gw, err := serve.New(cfg, serve.Options{Backend: backend, LogSigner: signer, Logger: logger, Version: buildinfo.Current().Label(), Build: buildinfo.Current(), ConfigPath: opts.Config, Adjust: override})
 	if err != nil {
 		return err
 	}

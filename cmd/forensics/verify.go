@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"forensics/evidence"
+	"forensics/internal/buildinfo"
 	"forensics/internal/termsafe"
 	"forensics/report"
 	"forensics/watermark"
@@ -39,7 +40,17 @@ origin part of the verdict.
 
 The radioactivity numbers need the watermark key (--key); without it they
 are taken as recorded and the output says so. Exit status 1 names the first
-file and line, or the results field, that does not match.`
+file and line, or the results field, that does not match.
+
+The last check, build, compares the build that made the bundle (the
+manifest's build; 'forensics version' prints this one's) with this one:
+the very executable, the same code built otherwise (another Go version,
+platform or flags), another revision, or not comparable (either side
+unstamped or built from a modified tree, or a bundle from before builds
+were recorded). Any difference is marked WARN, never FAIL, and says
+whether it matters: if every re-derived check passed, it changed no
+re-derived number; if one failed, the failure may come from the build,
+and the warning names the build to verify with.`
 
 type verifyOptions struct {
 	io          *ioStreams
@@ -91,12 +102,6 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	detail, err := report.Check(opts.Bundle)
-	c := evidence.Check{Name: "report", OK: err == nil, Detail: detail}
-	if err != nil {
-		c.Detail = err.Error()
-	}
-	checks = append(checks, c)
 	failed := 0
 	warnings := []string{}
 	for _, c := range checks {
@@ -118,7 +123,7 @@ func verifyRun(ctx context.Context, opts *verifyOptions) error {
 
 // verifyBundleOptions loads the keys the flags name.
 func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
-	o := evidence.VerifyOptions{Tool: "forensics " + version(), RequestLogs: opts.RequestLogs}
+	o := evidence.VerifyOptions{Build: buildinfo.Current(), Rederive: reportCheck, RequestLogs: opts.RequestLogs}
 	if opts.KeyPath != "" {
 		k, err := watermark.LoadKey(opts.KeyPath)
 		if err != nil {
@@ -141,6 +146,15 @@ func verifyBundleOptions(opts *verifyOptions) (evidence.VerifyOptions, error) {
 		o.LedgerPub = pub
 	}
 	return o, nil
+}
+
+// reportCheck renders the bundle's report again and compares.
+func reportCheck(dir string) evidence.Check {
+	detail, err := report.Check(dir)
+	if err != nil {
+		return evidence.Check{Name: "report", Detail: err.Error()}
+	}
+	return evidence.Check{Name: "report", OK: true, Detail: detail}
 }
 
 // printVerify writes the checks, then the warnings again on their own

@@ -125,6 +125,9 @@ func printLogReport(io *ioStreams, r *reqlog.Report) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "unprotected  %d lines after the last checkpoint (seq %d)\n", r.Unprotected, r.LastCheckpoint)
+	for _, b := range r.Builds {
+		fmt.Fprintf(w, "build        %s\n", termsafe.Line(b))
+	}
 	if r.SideFile > 0 {
 		fmt.Fprintf(w, "side file    %d exported checkpoints found in the log\n", r.SideFile)
 	}

@@ -1,0 +1,57 @@
+package evidence
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"forensics/internal/buildinfo"
+	"forensics/probe"
+)
+
+// rederived are the checks that recompute something with this build's
+// code, so that another build could come to another answer.
+var rederived = []string{"hashes", "transcripts", "merkle root", "results", "report", "canaries", "relay log"}
+
+// BuildCheck compares the build that made a bundle (its manifest's Build,
+// or only its Tool string in bundles from before Build) with own, the
+// verifying build, and says whether a difference matters for the checks
+// made so far: when every re-derived check passed, it changed no
+// re-derived number; when one failed, the failure may come from the
+// build, and the check names the build to verify with. A difference is a
+// Warning, never a failure: the re-derivations are the verdict.
+func BuildCheck(m *probe.Manifest, own *buildinfo.Info, checks []Check) Check {
+	c := buildinfo.Compare(m.Build, own)
+	if m.Build == nil {
+		c.Why = fmt.Sprintf("the bundle records no build, only the tool %q: nobody can tell whether the code is the same as this build's (%s)", m.Tool, own.String())
+	}
+	if c.Sameness == buildinfo.Identical {
+		return Check{Name: "build", OK: true, Detail: c.Why}
+	}
+	var failed []string
+	for _, ch := range checks {
+		if !ch.OK && slices.Contains(rederived, ch.Name) && !slices.Contains(failed, ch.Name) {
+			failed = append(failed, ch.Name)
+		}
+	}
+	made := m.Tool
+	if m.Build != nil {
+		made = m.Build.String()
+	}
+	var matters, warning string
+	switch {
+	case len(failed) > 0:
+		matters = fmt.Sprintf("%s failed, which the build difference may explain: verify with the build that made the bundle (%s) before concluding the bundle was altered", strings.Join(failed, ", "), made)
+		if m.Build != nil && m.Build.Revision != "" {
+			matters += ", revision " + m.Build.Revision
+		}
+		warning = "BUILD DIFFERS from the bundle's and a re-derivation failed: verify with " + made
+	case c.Sameness == buildinfo.Unknown:
+		matters = "every re-derived check passed, so any difference changed no re-derived number"
+		warning = "build NOT COMPARABLE with the bundle's (" + made + "); every re-derived check passed"
+	default:
+		matters = "every re-derived check passed, so the difference changed no re-derived number"
+		warning = "BUILD DIFFERS from the bundle's (" + made + "); every re-derived check passed"
+	}
+	return Check{Name: "build", OK: true, Warning: warning, Detail: c.Why + "; " + matters}
+}

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"forensics/internal/buildinfo"
+)
+
+// TestReportNamesBuilds: the Tool rows name the probe's build with its
+// revision, dirty flag and Go version, and a row names the build that
+// rendered the report, in every format.
+func TestReportNamesBuilds(t *testing.T) {
+	dir, _ := fixtureBundle(t)
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Manifest.Build = &buildinfo.Info{Program: "forensics", Version: "v0.0.0-20261127111926-7ed32b1cf095+dirty", Revision: "7ed32b1cf09562f0c78852df59a8786464400b3b",
+		CommitTime: "2026-11-27T11:19:26Z", Modified: true, GoVersion: "go1.26.7", GOOS: "linux", GOARCH: "amd64", BinarySHA256: strings.Repeat("ab", 32)}
+	renderer := &buildinfo.Info{Program: "forensics", Version: "v1.2.0", GoVersion: "go1.26.8", GOOS: "darwin", GOARCH: "arm64", BinarySHA256: strings.Repeat("cd", 32)}
+	files, err := Files(b, Options{Title: "t", Samples: 1, Formats: []string{"md", "html", "pdf"}, Build: renderer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{"report.md": string(files["report.md"]), "report.html": string(files["report.html"]), "report.json": string(files["report.json"])}
+	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+		path := filepath.Join(t.TempDir(), "report.pdf")
+		if err := os.WriteFile(path, files["report.pdf"], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The PDF wraps long rows: compare with its words joined.
+		out, err := exec.Command(pdftotext, path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts["report.pdf"] = strings.Join(strings.Fields(string(out)), "")
+	}
+	for name, text := range texts {
+		wants := []string{"v0.0.0-20261127111926-7ed32b1cf095+dirty", "7ed32b1cf09562f0c78852df59a8786464400b3b", "uncommitted changes", "go1.26.7", "v1.2.0", "go1.26.8 darwin/arm64"}
+		if name == "report.json" {
+			wants = []string{`"build": {`, `"version": "v1.2.0"`, `"goos": "darwin"`}
+		}
+		for _, want := range wants {
+			if name == "report.pdf" {
+				want = strings.Join(strings.Fields(want), "")
+			}
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+}
