@@ -1,17 +1,20 @@
 package evidence
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"forensics/internal/buildinfo"
+	"forensics/internal/termsafe"
 	"forensics/probe"
 )
 
 // rederived are the checks that recompute something with this build's
-// code, so that another build could come to another answer.
-var rederived = []string{"hashes", "transcripts", "merkle root", "results", "report", "canaries", "relay log"}
+// code, so that another build could come to another answer ("inputs":
+// this build's parser, which refuses fields a newer build added).
+var rederived = []string{"inputs", "hashes", "transcripts", "merkle root", "results", "report", "canaries", "relay log"}
 
 // BuildCheck compares the build that made a bundle (its manifest's Build,
 // or only its Tool string in bundles from before Build) with own, the
@@ -54,4 +57,23 @@ func BuildCheck(m *probe.Manifest, own *buildinfo.Info, checks []Check) Check {
 		warning = "BUILD DIFFERS from the bundle's (" + made + "); every re-derived check passed"
 	}
 	return Check{Name: "build", OK: true, Warning: warning, Detail: c.Why + "; " + matters}
+}
+
+// claimedBuild reads only the tool and build a manifest names, leniently
+// (unknown fields allowed), for a manifest the strict parser refused. It
+// is what the bundle claims, not a checked fact: nil when the file
+// cannot be read, names nothing, or names a malformed build.
+func claimedBuild(dir string) *probe.Manifest {
+	b, err := ReadBundleFile(dir, probe.FileManifest)
+	if err != nil {
+		return nil
+	}
+	var m struct {
+		Tool  string          `json:"tool"`
+		Build *buildinfo.Info `json:"build"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.Build.Validate() != nil || (m.Tool == "" && m.Build == nil) {
+		return nil
+	}
+	return &probe.Manifest{Tool: termsafe.Line(m.Tool), Build: m.Build}
 }

@@ -147,3 +147,40 @@ func TestVerifyComparesBuilds(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyNamesTheBuildOfAManifestItCannotRead: a manifest with a field
+// a later build added does not parse here, yet verify still says which
+// build made the bundle and that the failure may come from the build,
+// not from tampering.
+func TestVerifyNamesTheBuildOfAManifestItCannotRead(t *testing.T) {
+	const rev2 = "1cae5f2000000000000000000000000000000000"
+	own := &buildinfo.Info{Program: "forensics", Revision: strings.Repeat("7", 40), GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64"}
+	made := &buildinfo.Info{Program: "forensics", Revision: rev2, GoVersion: "go1.27.0", GOOS: "linux", GOARCH: "amd64"}
+	dir, _ := buildBundle(t, made)
+	path := filepath.Join(dir, probe.FileManifest)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append([]byte(`{"from_a_later_build":true,`), b[1:]...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Seal(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := Verify(context.Background(), dir, VerifyOptions{Build: own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := checkNamed(checks, "inputs"); in == nil || in.OK {
+		t.Fatalf("inputs check %+v, want failed", in)
+	}
+	last := checks[len(checks)-1]
+	if want := "BUILD DIFFERS from the bundle's and a re-derivation failed: verify with forensics rev 1cae5f200000"; last.Name != "build" || !strings.HasPrefix(last.Warning, want) {
+		t.Errorf("last check %+v, want a build warning %q", last, want)
+	}
+	if !strings.Contains(last.Detail, "inputs failed") {
+		t.Errorf("detail %q does not say the inputs failed", last.Detail)
+	}
+}
