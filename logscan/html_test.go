@@ -16,12 +16,12 @@ import (
 )
 
 // pageLog writes a small simulated log with campaigns and its accounts
-// file: 80 benign accounts and 4 campaigns over 3 days.
+// file: 120 benign accounts and 4 campaigns over 3 days.
 func pageLog(t *testing.T) (logPath string, opts logscan.Options) {
 	t.Helper()
 	dir := t.TempDir()
 	var buf, accts bytes.Buffer
-	if _, err := traffic.Simulate(traffic.Config{Accounts: 80, Attackers: 4, Days: 3, Seed: 5, AccountsOut: &accts}, &buf); err != nil {
+	if _, err := traffic.Simulate(traffic.Config{Accounts: 120, Attackers: 4, Days: 3, Seed: 5, AccountsOut: &accts}, &buf); err != nil {
 		t.Fatal(err)
 	}
 	logPath = filepath.Join(dir, "log.jsonl")
@@ -41,18 +41,24 @@ func pageLog(t *testing.T) (logPath string, opts logscan.Options) {
 }
 
 // TestFiringTimesLeaveReportAlone: the replay for the page changes
-// nothing in the report (its JSON is byte for byte the one without), and
-// the page is the same read serially or on several cores.
+// nothing in the report (its JSON is byte for byte the one without), it
+// ends where the scan did (the log is in time order), with the prior and
+// with the log as the reference, and the page is the same read serially
+// or on several cores.
 func TestFiringTimesLeaveReportAlone(t *testing.T) {
 	path, opts := pageLog(t)
-	plain, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pages [][]byte
-	for _, workers := range []int{1, 3} {
+	pages := map[string][]byte{}
+	for _, tc := range []struct {
+		reference string
+		workers   int
+	}{{logscan.RefPrior, 1}, {logscan.RefPrior, 3}, {logscan.RefLog, 2}} {
 		o := opts
-		o.FiringTimes, o.Workers = true, workers
+		o.Reference, o.Workers = tc.reference, tc.workers
+		plain, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), o, []string{path}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.FiringTimes = true
 		rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), o, []string{path}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -60,26 +66,49 @@ func TestFiringTimesLeaveReportAlone(t *testing.T) {
 		a, _ := json.Marshal(plain)
 		b, _ := json.Marshal(rep)
 		if !bytes.Equal(a, b) {
-			t.Errorf("workers %d: the report with firing times differs from the one without", workers)
+			t.Errorf("%+v: the report with firing times differs from the one without", tc)
 		}
-		dir := t.TempDir()
-		if err := logscan.WriteOutputs(rep, dir); err != nil {
-			t.Fatal(err)
+		checkReplayEnds(t, rep)
+		page := writePage(t, rep)
+		if prev, ok := pages[tc.reference]; ok && !bytes.Equal(prev, page) {
+			t.Errorf("%+v: report.html differs from the one read on another number of cores", tc)
 		}
-		page, err := os.ReadFile(filepath.Join(dir, "report.html"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages = append(pages, page)
-	}
-	if !bytes.Equal(pages[0], pages[1]) {
-		t.Error("report.html differs between 1 and 3 workers")
-	}
-	for _, want := range []string{`id="fig-scores"`, `id="fig-activity-1"`, "first fired by", "own action"} {
-		if !bytes.Contains(pages[0], []byte(want)) {
-			t.Errorf("report.html lacks %q", want)
+		pages[tc.reference] = page
+		for _, want := range []string{`id="fig-scores"`, `id="fig-activity-1"`, "first fired by", "own action"} {
+			if !bytes.Contains(page, []byte(want)) {
+				t.Errorf("%+v: report.html lacks %q", tc, want)
+			}
 		}
 	}
+}
+
+// checkReplayEnds: each replayed account's last judgement is its final
+// own score.
+func checkReplayEnds(t *testing.T, rep *logscan.Report) {
+	t.Helper()
+	ends := logscan.ReplayEnds(rep)
+	if len(ends) == 0 {
+		t.Fatal("no account was replayed")
+	}
+	for name, e := range ends {
+		if e[0] != e[1] {
+			t.Errorf("%s: the replay ends at score %.2f, the scan at %.2f", name, e[0], e[1])
+		}
+	}
+}
+
+// writePage writes the report's outputs and returns report.html.
+func writePage(t *testing.T, rep *logscan.Report) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	if err := logscan.WriteOutputs(rep, dir); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
 }
 
 // TestReportPageInChromium renders the page of a small simulated scan in
