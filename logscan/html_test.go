@@ -191,3 +191,32 @@ func needTool(t *testing.T, name string) string {
 	}
 	return p
 }
+
+// TestReplayOutOfOrder: logs given out of time order (a rotated file after
+// the current one) still replay, and the page says the times are
+// approximate.
+func TestReplayOutOfOrder(t *testing.T) {
+	path, opts := pageLog(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	half := len(lines) / 2
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "requests.jsonl.1"), filepath.Join(dir, "requests.jsonl")
+	if err := os.WriteFile(older, bytes.Join(lines[:half], nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newer, bytes.Join(lines[half:], nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.FiringTimes = true
+	rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{newer, older}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := writePage(t, rep); !bytes.Contains(page, []byte("came out of time order; their times are approximate")) {
+		t.Error("the page does not say the replay was out of time order")
+	}
+}
