@@ -28,14 +28,20 @@ type hourBucket struct {
 	n   uint32
 }
 
-// unixHour is the hour of t since the Unix epoch (floored).
+// unixHour is the hour of t since the Unix epoch (floored), within
+// ±maxUnixHour: a log's times are the client's to write (a Unix layout
+// takes any number), and the page's arithmetic on them must not overflow.
 func unixHour(t time.Time) int64 {
 	s := t.Unix()
-	if s < 0 {
-		return -((-s + 3599) / 3600)
+	h := s / 3600
+	if s < 0 && s%3600 != 0 {
+		h--
 	}
-	return s / 3600
+	return min(max(h, -maxUnixHour), maxUnixHour)
 }
+
+// maxUnixHour bounds unixHour: about 122,000 years either side of 1970.
+const maxUnixHour = 1 << 30
 
 // add counts one request at t.
 func (h *hourHist) add(t time.Time) {

@@ -168,6 +168,13 @@ func checkSVGs(t *testing.T, page string) map[string]bool {
 func TestPageEdgeCases(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)
 	one := &Report{Accounts: []AccountReport{{Account: "solo", Requests: 1, First: t0, Last: t0, Verdict: Verdict{Score: 9, Action: "suspend"}}}}
+	// A Unix-time layout takes any number: times at the ends of int64.
+	far := fuzzReport("far", "x")
+	far.Accounts[0].First, far.Accounts[1].Last = time.Unix(-1<<62, 0), time.Unix(1<<62, 0)
+	far.page.setGrid(far.Accounts)
+	far.page.flagged[0].activity.add(far.Accounts[0].First)
+	far.page.flagged[0].activity.add(far.Accounts[1].Last)
+	far.page.flagged[0].replay = append(far.page.flagged[0].replay, replayPoint{bucket: far.page.buckets - 1, score: 9, action: "suspend", fired: 2})
 	tests := []struct {
 		name string
 		rep  *Report
@@ -175,6 +182,7 @@ func TestPageEdgeCases(t *testing.T) {
 	}{
 		{"empty", &Report{}, []string{`id="fig-scores"`, "no accounts", "No account has an action"}},
 		{"one account, no page", one, []string{`id="fig-activity-1"`, "thresholds are unknown", "Activity is not available", "solo"}},
+		{"times across millennia", far, []string{`id="fig-activity-2"`, "first fired by"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

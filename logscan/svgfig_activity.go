@@ -126,7 +126,7 @@ func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
 		layout = "Jan 2 15:04"
 	}
 	t := from - ((from%step)+step)%step
-	for ; t <= to; t += step {
+	for n := 0; t <= to && n < 64; t, n = t+step, n+1 {
 		if t < from {
 			continue
 		}
