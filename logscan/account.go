@@ -53,6 +53,7 @@ type account struct {
 	nets                map[string]int // IP /24 (or /48)
 	agents              map[string]int
 	minutes             minuteSketch // active minutes (MinHash), for overlap with others
+	activity            hourHist     // requests per hour (or wider), for the HTML page
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
 	tw                  timeWindows
@@ -142,6 +143,7 @@ func (a *account) addTime(ts time.Time) {
 	}
 	a.hours[ts.UTC().Hour()]++
 	a.minutes.add(ts.Unix() / 60)
+	a.activity.add(ts)
 }
 
 // addParams counts the parameters a harvest uses: logprobs, logit bias,

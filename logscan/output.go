@@ -3,14 +3,11 @@ package logscan
 import (
 	"encoding/csv"
 	"fmt"
-	"html/template"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"forensics/internal/termsafe"
 )
 
 // WriteOutputs writes accounts.csv, clusters.csv and report.html into dir.
@@ -21,7 +18,7 @@ func WriteOutputs(rep *Report, dir string) error {
 	for name, write := range map[string]func(io.Writer) error{
 		"accounts.csv": func(w io.Writer) error { return writeAccountsCSV(w, rep) },
 		"clusters.csv": func(w io.Writer) error { return writeClustersCSV(w, rep) },
-		"report.html":  func(w io.Writer) error { return reportHTML.Execute(w, rep) },
+		"report.html":  func(w io.Writer) error { return writeHTML(w, rep) },
 	} {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -86,39 +83,3 @@ func csvText(s string) string {
 	}
 	return s
 }
-
-// reportHTML is a self-contained page (no scripts, no fetches). Text from
-// the log goes through safe (and join): html/template escapes markup, and
-// termsafe.Line shows control characters and bidi overrides as escapes.
-var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
-	"join": func(s []string, sep string) string { return termsafe.Line(strings.Join(s, sep)) },
-	"safe": termsafe.Line,
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>forensics scan-logs report</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#f3f3f3}.suspend{background:#fdd}.throttle{background:#ffe9cc}.alert{background:#fff8cc}
-td.num{text-align:right;font-variant-numeric:tabular-nums}small{color:#555}
-</style></head><body>
-<h1>Distillation risk by account</h1>
-<p>{{.Read.Lines}} log lines read: {{.Read.Records}} requests, {{.Read.Malformed}} malformed.
-Reference: {{safe .Reference.Note}}.</p>
-<p>Each indicator's evidence is how rare its value is among benign accounts, in decades; a family of indicators counts once;
-score = what + min(how, what): systematic use amplifies evidence of what is taken but never makes it.
-The reference tail is the share of reference accounts scoring at least as high (with the prior or a baseline: the benign false-alarm rate of a threshold there).</p>
-{{if .Clusters}}<h2>Clusters of linked accounts</h2>
-<table><tr><th>#</th><th>score</th><th>action</th><th>accounts</th><th>requests</th><th>evidence (decades)</th><th>links</th></tr>
-{{range .Clusters}}<tr class="{{.Action}}"><td>{{.ID}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
-<td class="num">{{.Requests}}</td><td>{{join .Fired " "}}</td><td><small>{{join .Links "; "}}</small></td></tr>
-{{end}}</table>{{end}}
-<h2>Accounts</h2>
-<table><tr><th>account</th><th>requests</th><th>score (what, how)</th><th>reference tail</th><th>action</th><th>cluster</th><th>indicators (value → decades)</th><th>samples</th></tr>
-{{range .Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.1f" .Score}} ({{printf "%.1f" .What}}, {{printf "%.1f" .How}})</td>
-<td class="num">{{pct .ReferenceTail}}</td>
-<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}{{if .Capped}}<br><small>{{safe .Capped}}</small>{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
-<td><small>{{range .Indicators}}{{if .Decades}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{printf "%.1f" .Decades}}</b> <span>{{safe .Evidence}}</span><br>{{end}}{{end}}</small></td>
-<td><small>{{range .Templates}}{{safe .}}<br>{{end}}{{range .Samples}}“{{safe .}}”<br>{{end}}</small></td></tr>
-{{end}}</table></body></html>
-`))

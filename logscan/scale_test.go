@@ -55,8 +55,8 @@ func heapAfterGC() uint64 {
 }
 
 // bytesPerAccount feeds n accounts of per requests each, dealt from the
-// pool a minute apart, and returns the scanner's live heap per account.
-func bytesPerAccount(pool []logscan.Record, n, per int) float64 {
+// pool gap apart, and returns the scanner's live heap per account.
+func bytesPerAccount(pool []logscan.Record, n, per int, gap time.Duration) float64 {
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	before := heapAfterGC()
 	s, _ := logscan.NewScanner(logscan.DefaultConfig())
@@ -65,7 +65,7 @@ func bytesPerAccount(pool []logscan.Record, n, per int) float64 {
 		for i := range per {
 			r := pool[(a*7919+i*104729)%len(pool)]
 			r.Account = name
-			r.TS = start.Add(time.Duration(i) * time.Minute)
+			r.TS = start.Add(time.Duration(i) * gap)
 			s.Add(r)
 		}
 	}
@@ -76,12 +76,16 @@ func bytesPerAccount(pool []logscan.Record, n, per int) float64 {
 
 // TestBytesPerAccount measures the scanner's memory per account, for
 // light (10 requests) and heavy (10,000 requests) accounts of simulated
-// traffic. About 30 s.
+// traffic, a minute apart, and of requests an hour apart (an account
+// active over days keeps more of its hour histogram). About 40 s.
 func TestBytesPerAccount(t *testing.T) {
-	measure.Require(t, "scanner memory per account, about 30 s")
+	measure.Require(t, "scanner memory per account, about 40 s")
 	pool := recordPool(t)
-	for _, c := range []struct{ accounts, requests int }{{20000, 10}, {1000, 100}, {20, 10000}} {
-		t.Logf("%6d accounts × %5d requests: %8.0f bytes/account", c.accounts, c.requests, bytesPerAccount(pool, c.accounts, c.requests))
+	for _, c := range []struct {
+		accounts, requests int
+		gap                time.Duration
+	}{{20000, 10, time.Minute}, {1000, 100, time.Minute}, {20, 10000, time.Minute}, {20000, 10, time.Hour}, {1000, 100, time.Hour}, {100, 1000, time.Hour}} {
+		t.Logf("%6d accounts × %5d requests %v apart: %8.0f bytes/account", c.accounts, c.requests, c.gap, bytesPerAccount(pool, c.accounts, c.requests, c.gap))
 	}
 }
 

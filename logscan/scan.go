@@ -291,6 +291,10 @@ type Report struct {
 	Reference ReferenceInfo   `json:"reference"`
 	Accounts  []AccountReport `json:"accounts"`
 	Clusters  []ClusterReport `json:"clusters"`
+
+	// page is what the HTML page draws beyond the above (page.go); not
+	// part of the JSON.
+	page *pageData
 }
 
 // Scanner accumulates records; Report judges them.
@@ -307,6 +311,8 @@ type Scanner struct {
 	// sawServed is whether any line logged its answer's hash: without
 	// them, every assistant turn would look written by the client.
 	sawServed bool
+	// pageAccounts is how many flagged accounts the HTML page details.
+	pageAccounts int
 }
 
 // NewScanner prepares a scan.
@@ -350,11 +356,23 @@ type Options struct {
 	// Workers is how many cores read the logs (Scanner.ReadLogs); 0:
 	// all.
 	Workers int
+	// PageAccounts is how many flagged accounts report.html details
+	// (WriteOutputs); 0: DefaultPageAccounts.
+	PageAccounts int
+	// FiringTimes makes ScanWith read the logs a second time, replaying
+	// those accounts hour by hour against the final reference, so that
+	// the page shows when each indicator fired. The report is otherwise
+	// the same.
+	FiringTimes bool
 }
 
 // SetOptions gives the scanner its optional inputs (before the first Add).
 func (s *Scanner) SetOptions(o Options) error {
 	s.baseline, s.business = o.Baseline, o.Business
+	s.pageAccounts = o.PageAccounts
+	if s.pageAccounts <= 0 {
+		s.pageAccounts = DefaultPageAccounts
+	}
 	s.env.public, s.env.reasoning = o.Public, o.Reasoning
 	if o.Public == nil && !o.NoPublic {
 		s.env.public = benchmarks.Default()
@@ -406,13 +424,24 @@ func ScanWith(ctx context.Context, cfg Config, opts Options, paths []string, pro
 	if err != nil {
 		return nil, err
 	}
-	rep := s.Report()
+	rep, ref := s.report()
 	rep.Read = st
+	if opts.FiringTimes {
+		if err := s.replayFlagged(ctx, paths, rep, ref); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 
 // Report judges every account and cluster, highest score first.
 func (s *Scanner) Report() *Report {
+	rep, _ := s.report()
+	return rep
+}
+
+// report is Report with the reference it judged against.
+func (s *Scanner) report() (*Report, *reference) {
 	rep := &Report{}
 	names := make([]string, 0, len(s.accounts))
 	for n := range s.accounts {
@@ -451,7 +480,8 @@ func (s *Scanner) Report() *Report {
 	}
 	rep.Clusters = s.clusters(rep, ref)
 	sort.SliceStable(rep.Accounts, func(i, j int) bool { return rep.Accounts[i].Score > rep.Accounts[j].Score })
-	return rep
+	rep.page = s.pageData(rep, ref)
+	return rep, ref
 }
 
 // capByBusiness lowers the action of an account the business vouches for

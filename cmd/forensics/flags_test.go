@@ -217,7 +217,7 @@ func TestServeFlags(t *testing.T) {
 
 func TestScanLogsFlags(t *testing.T) {
 	defaults := func() scanLogsOptions {
-		return scanLogsOptions{io: flagIO, Top: 25, Reference: "prior", Logs: []string{"a.jsonl"}}
+		return scanLogsOptions{io: flagIO, Top: 25, Reference: "prior", HTMLAccounts: 20, Logs: []string{"a.jsonl"}}
 	}
 	testFlags(t, newCmdScanLogs, defaults, []flagCase[scanLogsOptions]{
 		{name: "one log", args: []string{"a.jsonl"}},
@@ -232,6 +232,10 @@ func TestScanLogsFlags(t *testing.T) {
 		{name: "workers", args: []string{"--workers", "3", "a.jsonl"}, want: func(o *scanLogsOptions) { o.Workers = 3 }},
 		{name: "negative workers", args: []string{"--workers", "-1", "a.jsonl"}, wantErr: "--workers must be 0"},
 		{name: "workers not a number", args: []string{"--workers", "many", "a.jsonl"}, wantErr: "invalid argument"},
+		{name: "html accounts", args: []string{"-o", "scan/", "--html-accounts", "50", "a.jsonl"},
+			want: func(o *scanLogsOptions) { o.Out, o.HTMLAccounts = "scan/", 50 }},
+		{name: "html accounts zero", args: []string{"--html-accounts", "0", "a.jsonl"}, wantErr: "--html-accounts must be from 1"},
+		{name: "html accounts too many", args: []string{"--html-accounts", "1001", "a.jsonl"}, wantErr: "--html-accounts must be from 1"},
 	})
 	testFlags(t, newCmdScanLogsCalibrate, func() scanLogsCalibrateOptions {
 		return scanLogsCalibrateOptions{io: flagIO, Out: "calib.json", Logs: []string{"benign.jsonl.gz"}}

@@ -28,7 +28,10 @@ type scanLogsOptions struct {
 	JSON       bool
 	Top        int
 	Workers    int
-	Logs       []string
+	// HTMLAccounts is how many flagged accounts report.html details
+	// (with --out).
+	HTMLAccounts int
+	Logs         []string
 }
 
 // scanLogsLong is scan-logs' --help: the indicators, the score and the
@@ -92,6 +95,7 @@ func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) 
 		Long:  scanLogsLong,
 		Example: `  forensics scan-logs requests.jsonl
   forensics scan-logs --out scan/ requests.jsonl   # also scan/report.html and CSVs
+  forensics scan-logs --out scan/ --html-accounts 50 requests.jsonl
   forensics scan-logs --json requests.jsonl requests.jsonl.1.gz > scan.json
   forensics scan-logs --config rules.yaml --top 20 other-layout.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -110,6 +114,7 @@ func newCmdScanLogs(io *ioStreams, runF func(context.Context, *scanLogsOptions) 
 	f.IntVar(&opts.Top, "top", 25, "accounts to list in the table (0 = all)")
 	f.IntVar(&opts.Workers, "workers", 0, "cores to read and parse the logs on (0 = all)")
 	f.StringVarP(&opts.Out, "out", "o", "", "also write report.html, accounts.csv and clusters.csv into this folder")
+	f.IntVar(&opts.HTMLAccounts, "html-accounts", logscan.DefaultPageAccounts, "with --out: flagged accounts report.html shows over time (the log is read again for them)")
 	f.StringVar(&opts.Baseline, "baseline", "", "benign traffic's distributions from `scan-logs calibrate`: the reference scores are calibrated against")
 	f.StringVar(&opts.Reference, "reference", logscan.RefPrior, "without --baseline: \"prior\" (the shipped prior of simulated benign traffic) or \"log\" (this log's own accounts, each against the others)")
 	f.StringArrayVar(&opts.Benchmarks, "benchmarks", nil, "fingerprints of more public benchmark suites (scan-logs fingerprints build), added to the shipped ones; repeatable")
@@ -127,9 +132,16 @@ func (opts *scanLogsOptions) setLogs(args []string) error {
 	if opts.Workers < 0 {
 		return usagef("--workers must be 0 (all cores) or more")
 	}
+	if opts.HTMLAccounts < 1 || opts.HTMLAccounts > maxHTMLAccounts {
+		return usagef("--html-accounts must be from 1 to %d", maxHTMLAccounts)
+	}
 	opts.Logs = args
 	return nil
 }
+
+// maxHTMLAccounts bounds --html-accounts: each is a figure on the page
+// and its state during the replay.
+const maxHTMLAccounts = 1000
 
 type scanLogsCalibrateOptions struct {
 	io     *ioStreams
@@ -220,7 +232,10 @@ func scanLogsRun(ctx context.Context, opts *scanLogsOptions) error {
 // baseline and its accounts file.
 func scanSetup(ctx context.Context, opts *scanLogsOptions) (logscan.Config, logscan.Options, error) {
 	cfg := logscan.DefaultConfig()
-	so := logscan.Options{Reference: opts.Reference, Workers: opts.Workers}
+	// With --out, the page's flagged accounts are replayed to show when
+	// their indicators fired (a second read); without, the scan is as it
+	// was.
+	so := logscan.Options{Reference: opts.Reference, Workers: opts.Workers, PageAccounts: opts.HTMLAccounts, FiringTimes: opts.Out != ""}
 	if opts.Config != "" {
 		var err error
 		if cfg, err = logscan.LoadConfig(opts.Config); err != nil {

@@ -67,7 +67,7 @@ func TestScanLogs(t *testing.T) {
 	}
 	// --out writes the HTML page and CSVs.
 	outDir := filepath.Join(dir, "out")
-	if code, _, errOut := runCLI(t, "", "scan-logs", "--out", outDir, path); code != 0 {
+	if code, _, errOut := runCLI(t, "", "scan-logs", "--out", outDir, "--html-accounts", "1", path); code != 0 {
 		t.Fatalf("--out: %s", errOut)
 	}
 	html, _ := os.ReadFile(filepath.Join(outDir, "report.html"))
@@ -75,6 +75,10 @@ func TestScanLogs(t *testing.T) {
 	if !strings.Contains(string(html), "harvester") || strings.Contains(string(html), "<script") ||
 		!strings.HasPrefix(string(csvData), "account,requests") || strings.Count(string(csvData), "\n") != len(rep.Accounts)+1 {
 		t.Fatalf("outputs: html %d bytes, csv %q…", len(html), string(csvData[:min(80, len(csvData))]))
+	}
+	// The page details the one flagged account asked for, replayed.
+	if !strings.Contains(string(html), `id="fig-activity-1"`) || !strings.Contains(string(html), "first fired by") || strings.Contains(string(html), `id="fig-activity-2"`) {
+		t.Errorf("the page does not detail exactly the harvester, replayed")
 	}
 	// Bad config and missing files are clear errors.
 	bad := filepath.Join(dir, "rules.yaml")

@@ -1,0 +1,222 @@
+package logscan_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"forensics/internal/traffic"
+	"forensics/logscan"
+)
+
+// pageLog writes a small simulated log with campaigns and its accounts
+// file: 120 benign accounts and 4 campaigns over 3 days.
+func pageLog(t *testing.T) (logPath string, opts logscan.Options) {
+	t.Helper()
+	dir := t.TempDir()
+	var buf, accts bytes.Buffer
+	if _, err := traffic.Simulate(traffic.Config{Accounts: 120, Attackers: 4, Days: 3, Seed: 5, AccountsOut: &accts}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	logPath = filepath.Join(dir, "log.jsonl")
+	acctPath := filepath.Join(dir, "accounts.jsonl")
+	if err := os.WriteFile(logPath, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(acctPath, accts.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts = simOptions()
+	var err error
+	if opts.Business, err = logscan.LoadAccounts(context.Background(), acctPath); err != nil {
+		t.Fatal(err)
+	}
+	return logPath, opts
+}
+
+// TestFiringTimesLeaveReportAlone: the replay for the page changes
+// nothing in the report (its JSON is byte for byte the one without), it
+// ends where the scan did (the log is in time order), with the prior and
+// with the log as the reference, and the page is the same read serially
+// or on several cores.
+func TestFiringTimesLeaveReportAlone(t *testing.T) {
+	path, opts := pageLog(t)
+	pages := map[string][]byte{}
+	for _, tc := range []struct {
+		reference string
+		workers   int
+	}{{logscan.RefPrior, 1}, {logscan.RefPrior, 3}, {logscan.RefLog, 2}} {
+		o := opts
+		o.Reference, o.Workers = tc.reference, tc.workers
+		plain, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), o, []string{path}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.FiringTimes = true
+		rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), o, []string{path}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(plain)
+		b, _ := json.Marshal(rep)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%+v: the report with firing times differs from the one without", tc)
+		}
+		checkReplayEnds(t, rep)
+		page := writePage(t, rep)
+		if prev, ok := pages[tc.reference]; ok && !bytes.Equal(prev, page) {
+			t.Errorf("%+v: report.html differs from the one read on another number of cores", tc)
+		}
+		pages[tc.reference] = page
+		for _, want := range []string{`id="fig-scores"`, `id="fig-activity-1"`, "first fired by", "own action"} {
+			if !bytes.Contains(page, []byte(want)) {
+				t.Errorf("%+v: report.html lacks %q", tc, want)
+			}
+		}
+	}
+}
+
+// checkReplayEnds: each replayed account's last judgement is its final
+// own score.
+func checkReplayEnds(t *testing.T, rep *logscan.Report) {
+	t.Helper()
+	ends := logscan.ReplayEnds(rep)
+	if len(ends) == 0 {
+		t.Fatal("no account was replayed")
+	}
+	for name, e := range ends {
+		if e[0] != e[1] {
+			t.Errorf("%s: the replay ends at score %.2f, the scan at %.2f", name, e[0], e[1])
+		}
+	}
+}
+
+// writePage writes the report's outputs and returns report.html.
+func writePage(t *testing.T, rep *logscan.Report) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	if err := logscan.WriteOutputs(rep, dir); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
+}
+
+// TestReportPageInChromium renders the page of a small simulated scan in
+// headless Chromium: no console errors, the figures in the DOM, and it
+// prints to PDF.
+func TestReportPageInChromium(t *testing.T) {
+	chromium := needTool(t, "chromium")
+	path, opts := pageLog(t)
+	opts.FiringTimes = true
+	rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := logscan.WriteOutputs(rep, dir); err != nil {
+		t.Fatal(err)
+	}
+	page := "file://" + filepath.Join(dir, "report.html")
+	dom := runChromium(t, chromium, "--dump-dom", page)
+	want := []string{`id="fig-scores"`, "Distribution of the accounts' scores", `id="fig-activity-1"`, "Requests over time and when indicators fired"}
+	if len(rep.Clusters) > 0 {
+		want = append(want, `id="fig-cluster-`, "the links between them")
+	}
+	for _, w := range want {
+		if !strings.Contains(dom, w) {
+			t.Errorf("the DOM Chromium built lacks %q", w)
+		}
+	}
+	printed := filepath.Join(t.TempDir(), "printed.pdf")
+	runChromium(t, chromium, "--print-to-pdf="+printed, page)
+	if st, err := os.Stat(printed); err != nil || st.Size() < 10_000 {
+		t.Errorf("printed PDF: %v (%v)", st, err)
+	}
+	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+		out, err := exec.Command(pdftotext, printed, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"Summary", "How the scores are distributed", "Flagged accounts over time"} {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("the printed page lacks %q", w)
+			}
+		}
+	}
+}
+
+// runChromium runs headless Chromium with args, fails the test on any
+// console message, script error or failed fetch it logs, and returns its
+// standard output.
+func runChromium(t *testing.T, chromium string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+		"--enable-logging=stderr", "--v=0", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, chromium, append(base, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
+			t.Errorf("chromium reported: %s", line)
+		}
+	}
+	return stdout.String()
+}
+
+// needTool finds a program the page tests use (FORENSICS_REQUIRE_REPORT_TOOLS=1
+// makes its absence a failure, as in the report package).
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("FORENSICS_REQUIRE_REPORT_TOOLS") != "" {
+			t.Fatalf("%s is not installed (apt-get install chromium)", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// TestReplayOutOfOrder: logs given out of time order (a rotated file after
+// the current one) still replay, and the page says the times are
+// approximate.
+func TestReplayOutOfOrder(t *testing.T) {
+	path, opts := pageLog(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	half := len(lines) / 2
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "requests.jsonl.1"), filepath.Join(dir, "requests.jsonl")
+	if err := os.WriteFile(older, bytes.Join(lines[:half], nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newer, bytes.Join(lines[half:], nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.FiringTimes = true
+	rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{newer, older}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := writePage(t, rep); !bytes.Contains(page, []byte("came out of time order; their times are approximate")) {
+		t.Error("the page does not say the replay was out of time order")
+	}
+}
