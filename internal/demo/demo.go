@@ -317,9 +317,12 @@ func (r *demoRun) distil(ctx context.Context) error {
 	return nil
 }
 
-// scan scans the gateway's request log and writes the scan's outputs.
+// scan scans the gateway's request log and writes the scan's outputs; the
+// page shows when each flagged account's indicators fired (a second read
+// of the log, as scan-logs --out does).
 func (r *demoRun) scan(ctx context.Context) error {
-	rep, err := logscan.Scan(ctx, scanConfig(), []string{filepath.Join(r.o.Out, "gateway", "requests.jsonl")}, nil)
+	opts := logscan.Options{FiringTimes: true}
+	rep, err := logscan.ScanWith(ctx, scanConfig(), opts, []string{filepath.Join(r.o.Out, "gateway", "requests.jsonl")}, nil)
 	if err != nil {
 		return err
 	}
