@@ -53,7 +53,7 @@ type account struct {
 	nets                map[string]int // IP /24 (or /48)
 	agents              map[string]int
 	minutes             minuteSketch // active minutes (MinHash), for overlap with others
-	activity            hourHist     // requests per hour (or wider), for the HTML page
+	activity            timeHist     // requests per second, minute, hour… (ladder.go), for the HTML page
 	scratch             []bool
 	lastIP, lastNet     string // memo: an account usually keeps its address
 	tw                  timeWindows

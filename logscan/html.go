@@ -59,11 +59,11 @@ func newHTMLView(rep *Report) *htmlView {
 	p := rep.page
 	if p == nil {
 		p = &pageData{}
-		p.setGrid(rep.Accounts)
 		p.flagged, p.moreFlagged = selectFlagged(rep, DefaultPageAccounts)
+		p.setGrid(rep.Accounts)
 	}
 	v := &htmlView{Rep: rep, Scanned: p.scanned, Replayed: p.replayed, OutOfOrder: p.outOfOrder, Thresholds: p.actions != nil,
-		MoreFlagged: p.moreFlagged, FlaggedTotal: len(p.flagged) + p.moreFlagged, BucketText: widthText(p.shift)}
+		MoreFlagged: p.moreFlagged, FlaggedTotal: len(p.flagged) + p.moreFlagged, BucketText: widthText(p.level)}
 	scores := make([]float64, len(rep.Accounts))
 	score, action := make(map[string]float64, len(rep.Accounts)), make(map[string]string, len(rep.Accounts))
 	for i, a := range rep.Accounts {

@@ -21,11 +21,11 @@ type pageData struct {
 	scanned bool
 	actions *Actions
 	tails   []tailMark
-	// The page's time grid: buckets of 2^shift hours from the one
-	// holding first, as few as hold the log's span (at most
-	// maxHourBuckets).
+	// The page's time grid: buckets of a ladder width (ladder.go) from
+	// the one holding first, the finest of at most maxHistBuckets over
+	// the log's span and no finer than a detailed account's histogram.
 	first, last time.Time
-	shift       uint8
+	level       uint8
 	buckets     int
 	flagged     []flaggedAccount
 	moreFlagged int
@@ -53,7 +53,7 @@ type flaggedAccount struct {
 	// action and score are the more severe of its own and its cluster's.
 	action   string
 	score    float64
-	activity hourHist
+	activity timeHist
 	replay   []replayPoint
 }
 
@@ -71,7 +71,6 @@ type replayPoint struct {
 func (s *Scanner) pageData(rep *Report, ref *reference) *pageData {
 	actions := s.cfg.Actions
 	p := &pageData{scanned: true, actions: &actions, tails: tailMarks(ref.scores, s.cfg.Actions)}
-	p.setGrid(rep.Accounts)
 	all, more := selectFlagged(rep, s.pageAccounts)
 	p.moreFlagged = more
 	for i := range all {
@@ -80,6 +79,7 @@ func (s *Scanner) pageData(rep *Report, ref *reference) *pageData {
 		}
 	}
 	p.flagged = all
+	p.setGrid(rep.Accounts)
 	return p
 }
 
@@ -116,7 +116,10 @@ func selectFlagged(rep *Report, n int) ([]flaggedAccount, int) {
 	return all, 0
 }
 
-// setGrid sets the page's time grid over the accounts' span.
+// setGrid sets the page's time grid over the accounts' span: the finest
+// ladder width that holds it in at most maxHistBuckets buckets and is no
+// finer than any detailed account's histogram (which, its requests being
+// within the span, is never coarser than that).
 func (p *pageData) setGrid(accts []AccountReport) {
 	for i, a := range accts {
 		if i == 0 || a.First.Before(p.first) {
@@ -126,22 +129,24 @@ func (p *pageData) setGrid(accts []AccountReport) {
 			p.last = a.Last
 		}
 	}
-	lo, hi := unixHour(p.first), unixHour(p.last)
-	for hi>>p.shift-lo>>p.shift >= maxHourBuckets {
-		p.shift++
+	var finest uint8
+	for _, f := range p.flagged {
+		finest = max(finest, f.activity.level)
 	}
-	p.buckets = int(hi>>p.shift-lo>>p.shift) + 1
+	lo, hi := unixSec(p.first), unixSec(p.last)
+	p.level = levelFor(lo, hi, maxHistBuckets, finest)
+	p.buckets = int(bucketOf(hi, p.level)-bucketOf(lo, p.level)) + 1
 }
 
-// gridHour is the Unix hour the grid's first bucket starts at, and
-// bucketSec a bucket's width in seconds (Unix seconds, not durations: a
-// hostile log's times may span millennia, beyond a time.Duration).
-func (p *pageData) gridHour() int64 { return unixHour(p.first) >> p.shift << p.shift }
+// gridStart is when the grid's first bucket starts and bucketSec a
+// bucket's width (Unix seconds, not durations: a hostile log's times may
+// span millennia, beyond a time.Duration).
+func (p *pageData) gridStart() int64 { return bucketOf(unixSec(p.first), p.level) * p.bucketSec() }
 
-func (p *pageData) bucketSec() int64 { return 3600 << p.shift }
+func (p *pageData) bucketSec() int64 { return ladderWidth(p.level) }
 
 // bucketEnd is when bucket k of the grid ends (Unix seconds).
-func (p *pageData) bucketEnd(k int) int64 { return p.gridHour()*3600 + int64(k+1)*p.bucketSec() }
+func (p *pageData) bucketEnd(k int) int64 { return p.gridStart() + int64(k+1)*p.bucketSec() }
 
 // tailMarks are the scores where the reference's top 1%, 0.2%, 0.1% (the
 // actions' tail limits) begin, for the limits the reference resolves.

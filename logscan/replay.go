@@ -15,7 +15,7 @@ import (
 // records more than a bucket older than the replay's clock are counted
 // (pageData.outOfOrder). Clusters are not replayed: they need every
 // account. Memory is the flagged accounts' state, CPU one more read of the
-// logs and at most maxHourBuckets judgements per flagged account.
+// logs and at most maxHistBuckets judgements per flagged account.
 func (s *Scanner) replayFlagged(ctx context.Context, paths []string, rep *Report, ref *reference) error {
 	p := rep.page
 	if p == nil || len(p.flagged) == 0 {
@@ -63,7 +63,7 @@ func (r *replay) add(rec Record) error {
 	if r.flagged[rec.Account] == nil {
 		return nil
 	}
-	t := rec.TS.Unix()
+	t := unixSec(rec.TS)
 	for t >= r.end && r.bucket < r.page.buckets-1 {
 		r.checkpoint()
 		r.bucket++

@@ -360,9 +360,10 @@ type Options struct {
 	// (WriteOutputs); 0: DefaultPageAccounts.
 	PageAccounts int
 	// FiringTimes makes ScanWith read the logs a second time, replaying
-	// those accounts hour by hour against the final reference, so that
-	// the page shows when each indicator fired. The report is otherwise
-	// the same.
+	// those accounts step by step of the page's time grid (seconds to
+	// days, by the log's span) against the final reference, so that the
+	// page shows when each indicator fired. The report is otherwise the
+	// same.
 	FiringTimes bool
 }
 

@@ -3,6 +3,7 @@ package logscan
 import (
 	"fmt"
 	"html"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -57,6 +58,14 @@ func (w *svgWriter) rect(x, y, width, height float64, class, tip string) {
 		return
 	}
 	fmt.Fprintf(&w.b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="%s"><title>%s</title></rect>`, x, y, width, height, class, esc(tip))
+}
+
+// span writes a rectangle from x0 to x1 less a gap, its ends rounded as
+// written before its width is taken, so that abutting spans share an
+// edge (rounding each width on its own leaves hairline seams).
+func (w *svgWriter) span(x0, x1, y, height, gap float64, class, tip string) {
+	x0, x1 = math.Round(x0*10)/10, math.Round(x1*10)/10
+	w.rect(x0, y, math.Max(0.8, x1-x0-gap), height, class, tip)
 }
 
 // line writes a line.

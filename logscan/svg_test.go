@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -231,43 +232,132 @@ func TestClusterGraphCap(t *testing.T) {
 	checkSVGs(t, svg)
 }
 
-// TestHourHist: the histogram depends on the times only (not their order),
-// keeps every request, and stays within its cap however long the span.
-func TestHourHist(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC)
+// TestTimeHist: the histogram depends on the times only (not their
+// order), is the finest ladder level at which the times' buckets fit the
+// cap, keeps every request, and stays within its cap however long the span
+// or wherever the times.
+func TestTimeHist(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 30, 7, 0, time.UTC).Unix()
+	far := int64(1) << 62
 	tests := []struct {
 		name      string
-		hours     []int
-		wantShift uint8
+		secs      []int64
+		wantWidth int64
 	}{
-		{"one request", []int{0}, 0},
-		{"a week hourly", seq(0, 168, 1), 0},
-		{"a month hourly", seq(0, 720, 1), 2},
-		{"a year, every 5 h", seq(0, 8760, 5), 6},
-		{"before the first", []int{100, 50, 0, -3000}, 0},
+		{"one request", []int64{t0}, 1},
+		{"a minute, every second", seqFrom(t0, 61, 1), 1},
+		{"ten minutes, every second", seqFrom(t0, 600, 1), 5},
+		{"an hour, every 2 s", seqFrom(t0, 1800, 2), 30},
+		{"a week hourly (sparse)", seqFrom(t0, 168, 3600), 1},
+		{"a month hourly", seqFrom(t0, 720, 3600), 4 * 3600},
+		{"a year, every 5 h", seqFrom(t0, 1752, 5*3600), 2 * 86400},
+		{"before 1970", seqFrom(-86400*365-3, 300, 7), 15},
+		{"across 1970", seqFrom(-150, 300, 1), 5},
+		{"int64's ends", []int64{-far, far, -far, far, 0}, 1},
+		{"spread over millennia", seqFrom(-maxUnixSec, 400, maxUnixSec/200), ladderWidth(levelFor(-maxUnixSec, maxUnixSec, maxHistBuckets, 0))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var in, shuffled hourHist
-			for _, h := range tt.hours {
-				in.add(t0.Add(time.Duration(h) * time.Hour))
+			var in timeHist
+			for _, s := range tt.secs {
+				in.add(time.Unix(s, 0))
 			}
-			perm := rand.New(rand.NewPCG(1, 2)).Perm(len(tt.hours))
-			for _, i := range perm {
-				shuffled.add(t0.Add(time.Duration(tt.hours[i]) * time.Hour))
+			for seed := range uint64(3) {
+				var shuffled timeHist
+				for _, i := range rand.New(rand.NewPCG(seed, 2)).Perm(len(tt.secs)) {
+					shuffled.add(time.Unix(tt.secs[i], 0))
+				}
+				if fmt.Sprint(in) != fmt.Sprint(shuffled) {
+					t.Fatalf("order matters: %v vs %v", in, shuffled)
+				}
 			}
-			if fmt.Sprint(in) != fmt.Sprint(shuffled) {
-				t.Errorf("order matters: %v vs %v", in, shuffled)
+			if w := ladderWidth(in.level); w != tt.wantWidth {
+				t.Errorf("width %d s, want %d s", w, tt.wantWidth)
 			}
-			if len(in.buckets) > maxHourBuckets || in.shift != tt.wantShift {
-				t.Errorf("%d buckets of 2^%d h, want 2^%d", len(in.buckets), in.shift, tt.wantShift)
+			if len(in.buckets) > maxHistBuckets {
+				t.Errorf("%d buckets, over the cap", len(in.buckets))
+			}
+			if got, want := fmt.Sprint(in.buckets), fmt.Sprint(binAt(tt.secs, in.level)); got != want {
+				t.Errorf("buckets %s, binned directly %s", got, want)
+			}
+			if in.level > 0 && len(binAt(tt.secs, in.level-1)) <= maxHistBuckets {
+				t.Errorf("level %d is not the finest that fits", in.level)
 			}
 			total := 0
-			for _, c := range in.at(0, t0.Add(-4000*time.Hour), 200) {
+			for _, c := range in.at(in.level, -maxUnixSec, 3) {
 				total += c
 			}
-			if total != len(tt.hours) {
-				t.Errorf("rebinned total %d, want %d", total, len(tt.hours))
+			if total != len(tt.secs) {
+				t.Errorf("rebinned total %d, want %d", total, len(tt.secs))
+			}
+		})
+	}
+}
+
+// binAt bins times (clamped as the page does) at a level, sorted.
+func binAt(secs []int64, level uint8) []timeBucket {
+	m := map[int64]uint32{}
+	for _, s := range secs {
+		m[bucketOf(min(max(s, -maxUnixSec), maxUnixSec), level)]++
+	}
+	var out []timeBucket
+	for idx, n := range m {
+		out = append(out, timeBucket{idx: idx, n: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].idx < out[j].idx })
+	return out
+}
+
+func seqFrom(from int64, n int, step int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = from + int64(i)*step
+	}
+	return out
+}
+
+// TestLadder: every width is a multiple of the one before (so coarsening
+// is a division of the index), the top holds any time, the grid is the
+// finest width giving at most the cap over a span, and the axis names
+// the width.
+func TestLadder(t *testing.T) {
+	for l := uint8(1); l <= maxLevel; l++ {
+		if a, b := ladderWidth(l-1), ladderWidth(l); b <= a || b%a != 0 {
+			t.Errorf("level %d: width %d after %d", l, b, a)
+		}
+	}
+	if ladderWidth(maxLevel) < 2*maxUnixSec {
+		t.Errorf("the top width %d does not hold ±%d", ladderWidth(maxLevel), int64(maxUnixSec))
+	}
+	t0 := time.Date(2026, 11, 27, 12, 47, 10, 0, time.UTC).Unix()
+	tests := []struct {
+		name     string
+		from, to int64
+		width    int64
+		text     string
+	}{
+		{"one request", t0, t0, 1, "second"},
+		{"a minute", t0, t0 + 60, 1, "second"},
+		{"ten minutes", t0, t0 + 600, 5, "5 s"},
+		{"an hour", t0, t0 + 3600, 30, "30 s"},
+		{"three hours", t0, t0 + 3*3600, 60, "minute"},
+		{"a day", t0, t0 + 86400, 15 * 60, "15 min"},
+		{"five days", t0, t0 + 5*86400, 3600, "hour"},
+		{"a month", t0, t0 + 30*86400, 4 * 3600, "4 h"},
+		{"a year", t0, t0 + 365*86400, 2 * 86400, "2 days"},
+		{"int64's ends, clamped", -maxUnixSec, maxUnixSec, 86400 << 20, "1048576 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := levelFor(tt.from, tt.to, maxHistBuckets, 0)
+			if w := ladderWidth(l); w != tt.width || widthText(l) != tt.text {
+				t.Errorf("width %d s (%q), want %d s (%q)", w, widthText(l), tt.width, tt.text)
+			}
+			if n := bucketOf(tt.to, l) - bucketOf(tt.from, l) + 1; n > maxHistBuckets {
+				t.Errorf("%d buckets", n)
+			}
+			if l > 0 && bucketOf(tt.to, l-1)-bucketOf(tt.from, l-1)+1 <= maxHistBuckets {
+				t.Errorf("level %d is not the finest that fits", l)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package logscan
 import (
 	"fmt"
 	"math"
-	"time"
 )
 
 // Activity figure layout.
@@ -25,30 +24,31 @@ func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string 
 	var w svgWriter
 	w.open(id, "Requests over time and when indicators fired: "+clip(name, 60), actW, height)
 	plotW := float64(actW - actLeft - actRight)
-	from, to := p.gridHour()*3600, p.bucketEnd(p.buckets-1)
+	from, to := p.gridStart(), p.bucketEnd(p.buckets-1)
 	x := func(sec int64) float64 {
 		return actLeft + plotW*math.Min(1, math.Max(0, float64(sec-from)/float64(to-from)))
 	}
-	shift := max(p.shift, f.activity.shift)
-	first := p.gridHour() >> shift // the first bar, in its own buckets
-	n := int((to/3600-1)>>shift-first) + 1
-	counts := f.activity.at(shift, time.Unix(from, 0), n)
+	level := max(p.level, f.activity.level)
+	width := ladderWidth(level)
+	first := bucketOf(from, level) // the first bar, in its own buckets
+	n := int(bucketOf(to-1, level)-first) + 1
+	counts := f.activity.at(level, from, n)
 	peak := 1
 	for _, c := range counts {
 		peak = max(peak, c)
 	}
 	base := float64(actBarsTop + actBarsH)
 	w.text(actLeft-6, actBarsTop+8, "end", "small", fmt.Sprintf("%d requests", peak))
-	w.text(actLeft-6, actBarsTop+20, "end", "small", "per "+widthText(shift))
+	w.text(actLeft-6, actBarsTop+20, "end", "small", "per "+widthText(level))
+	w.text(actLeft-6, actBarsTop+32, "end", "small", "times UTC")
 	w.line(actLeft, base, actLeft+plotW, base, "axis")
 	for i, c := range counts {
 		if c == 0 {
 			continue
 		}
-		t0 := (first + int64(i)) << shift * 3600
-		x0, x1 := x(t0), x(t0+3600<<shift)
+		t0 := (first + int64(i)) * width
 		h := float64(actBarsH) * float64(c) / float64(peak)
-		w.rect(x0, base-h, math.Max(0.8, x1-x0-0.3), h, "bar", fmt.Sprintf("%d requests from %s", c, timeText(t0)))
+		w.span(x(t0), x(t0+width), base-h, h, 0.3, "bar", fmt.Sprintf("%d requests from %s", c, timeText(t0, level)))
 	}
 	timeAxis(&w, x, from, to, base)
 	if p.replayed {
@@ -58,36 +58,41 @@ func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string 
 }
 
 // replayStrips draws the replayed action, then one row per indicator that
-// ever fired: filled from each judgement that found it to the next.
+// ever fired: filled from each judgement that found it to the next, a run
+// of judgements that found it as one rectangle.
 func replayStrips(w *svgWriter, p *pageData, f *flaggedAccount, rows []int, x func(int64) float64, top float64) {
-	until := func(j int) int64 {
-		if j+1 < len(f.replay) {
-			return p.bucketEnd(f.replay[j+1].bucket)
+	at := func(j int) int64 { // when judgement j was made; len(f.replay): the grid's end
+		if j < len(f.replay) {
+			return p.bucketEnd(f.replay[j].bucket)
 		}
 		return p.bucketEnd(p.buckets - 1)
 	}
 	w.text(actLeft-6, top+9, "end", "small", "own action")
 	for j, pt := range f.replay {
-		x0, x1 := x(p.bucketEnd(pt.bucket)), x(until(j))
-		w.rect(x0, top, math.Max(0.8, x1-x0), actRowH-2, actionClass(pt.action)+" strip",
-			fmt.Sprintf("from %s: score %.2f, %s", timeText(p.bucketEnd(pt.bucket)), pt.score, pt.action))
+		w.span(x(at(j)), x(at(j+1)), top, actRowH-2, 0, actionClass(pt.action)+" strip",
+			fmt.Sprintf("from %s: score %.2f, %s", timeText(at(j), p.level), pt.score, pt.action))
 	}
 	for r, ind := range rows {
 		y := top + float64(actRowH*(r+1))
+		bit := uint32(1) << uint(ind)
 		w.text(actLeft-6, y+9, "end", "small", indicatorOrder[ind])
 		w.rect(actLeft, y, float64(actW-actLeft-actRight), actRowH-2, "bg", "")
 		seen := false
-		for j, pt := range f.replay {
-			if pt.fired&(1<<uint(ind)) == 0 {
+		for j := 0; j < len(f.replay); j++ {
+			if f.replay[j].fired&bit == 0 {
 				continue
 			}
-			x0, x1 := x(p.bucketEnd(pt.bucket)), x(until(j))
-			w.rect(x0, y+2, math.Max(0.8, x1-x0), actRowH-6, "fired", "")
+			end := j + 1
+			for end < len(f.replay) && f.replay[end].fired&bit != 0 {
+				end++
+			}
+			w.span(x(at(j)), x(at(end)), y+2, actRowH-6, 0, "fired", "")
 			if !seen {
 				seen = true
 				w.f(`<path d="M%.1f %.1fl4 -%dh-8z" class="first"><title>%s first fired by %s</title></path>`,
-					x0, y+actRowH-2, actRowH-2, indicatorOrder[ind], timeText(p.bucketEnd(pt.bucket)))
+					x(at(j)), y+actRowH-2, actRowH-2, indicatorOrder[ind], timeText(at(j), p.level))
 			}
+			j = end - 1
 		}
 	}
 }
@@ -108,44 +113,3 @@ func replayRows(pts []replayPoint) []int {
 	return rows
 }
 
-// timeAxis draws ticks at round times (UTC) between from and to (Unix
-// seconds) under y.
-func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
-	step := int64(3600)
-	for _, s := range []int64{1, 3, 6, 12, 24, 48, 7 * 24, 14 * 24, 28 * 24} {
-		step = s * 3600
-		if (to-from)/step <= 8 {
-			break
-		}
-	}
-	for (to-from)/step > 8 {
-		step *= 2
-	}
-	layout := "Jan 2"
-	if step < 24*3600 {
-		layout = "Jan 2 15:04"
-	}
-	t := from - ((from%step)+step)%step
-	for n := 0; t <= to && n < 64; t, n = t+step, n+1 {
-		if t < from {
-			continue
-		}
-		w.line(x(t), y, x(t), y+4, "axis")
-		w.text(x(t), y+15, "middle", "small", time.Unix(t, 0).UTC().Format(layout))
-	}
-}
-
-// timeText shows a time (Unix seconds) in UTC.
-func timeText(sec int64) string { return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04 UTC") }
-
-// widthText names a bucket width of 2^shift hours.
-func widthText(shift uint8) string {
-	h := int64(1) << shift
-	switch {
-	case h == 1:
-		return "hour"
-	case h%24 == 0:
-		return fmt.Sprintf("%d days", h/24)
-	}
-	return fmt.Sprintf("%d hours", h)
-}
