@@ -112,4 +112,3 @@ func replayRows(pts []replayPoint) []int {
 	}
 	return rows
 }
-
