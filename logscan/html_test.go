@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -219,4 +220,72 @@ func TestReplayOutOfOrder(t *testing.T) {
 	if page := writePage(t, rep); !bytes.Contains(page, []byte("came out of time order; their times are approximate")) {
 		t.Error("the page does not say the replay was out of time order")
 	}
+}
+
+// TestShortLogPage: a log of one minute (the demo's, an incident's) is
+// drawn in seconds, in more than one bar, and its indicators fire at
+// different times, not all at the end.
+func TestShortLogPage(t *testing.T) {
+	path, opts := pageLog(t)
+	short := squeezeLog(t, path, time.Minute)
+	opts.FiringTimes = true
+	rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{short}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReplayEnds(t, rep)
+	page := string(writePage(t, rep))
+	fig, _, _ := strings.Cut(page[strings.Index(page, `id="fig-activity-1"`):], "</svg>")
+	if n := strings.Count(fig, `class="bar"`); n < 2 {
+		t.Errorf("%d bars for a minute's log", n)
+	}
+	if !strings.Contains(fig, "per second") {
+		t.Error("the bars are not per second")
+	}
+	fired := map[string]bool{}
+	for _, m := range regexp.MustCompile(`first fired by ([^<]+)<`).FindAllStringSubmatch(page, -1) {
+		fired[m[1]] = true
+	}
+	if len(fired) < 2 {
+		t.Errorf("indicators first fired at %d distinct times (%v), want several", len(fired), fired)
+	}
+}
+
+// squeezeLog rewrites a log's times into span, keeping their order and
+// relative spacing (to the second), and returns the new file.
+func squeezeLog(t *testing.T, path string, span time.Duration) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []map[string]json.RawMessage
+	var times []time.Time
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var r map[string]json.RawMessage
+		var ts time.Time
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(r["ts"], &ts); err != nil {
+			t.Fatal(err)
+		}
+		recs, times = append(recs, r), append(times, ts)
+	}
+	first, last := times[0], times[len(times)-1]
+	var out bytes.Buffer
+	for i, r := range recs {
+		at := first.Add(time.Duration(float64(span) * float64(times[i].Sub(first)) / float64(last.Sub(first)))).Truncate(time.Second)
+		r["ts"], _ = json.Marshal(at.UTC().Format(time.RFC3339))
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(append(line, '\n'))
+	}
+	short := filepath.Join(t.TempDir(), "short.jsonl")
+	if err := os.WriteFile(short, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return short
 }

@@ -5,50 +5,58 @@ import (
 	"unicode/utf8"
 )
 
-// maxTicks bounds the time axis's labels, so that the longest ("Nov 27
-// 12:47:10", about 80 px) do not touch across the 560 px plot.
-const maxTicks = 6
-
 // tickSteps are the time axis's candidate steps (seconds), each a round
-// span; past the last, steps double.
+// span; those under a day divide it, so a day's first tick is midnight.
+// Past the last, steps double.
 var tickSteps = [...]int64{1, 2, 5, 10, 15, 30, 60, 2 * 60, 5 * 60, 10 * 60, 15 * 60, 30 * 60,
 	3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400}
 
-// timeTickStep is the smallest step that puts at most maxTicks ticks in
-// [from, to] (Unix seconds).
-func timeTickStep(from, to int64) int64 {
+// timeTickStep is the smallest step whose ticks in [from, to] (Unix
+// seconds) leave room for their labels across plotW pixels.
+func timeTickStep(from, to int64, plotW float64) int64 {
+	fits := func(s int64) bool {
+		label, _ := tickLabel(0, s)
+		room := max(2, int64(plotW/(labelWidth(label)+30)))
+		return (to-from)/s < room
+	}
 	for _, s := range tickSteps {
-		if (to-from)/s < maxTicks {
+		if fits(s) {
 			return s
 		}
 	}
 	s := tickSteps[len(tickSteps)-1]
-	for (to-from)/s >= maxTicks {
+	for !fits(s) {
 		s *= 2
 	}
 	return s
 }
 
+// labelWidth is about the width of a tick label at 9 px.
+func labelWidth(s string) float64 { return 5.2 * float64(utf8.RuneCountInString(s)) }
+
 // timeAxis draws ticks at round times (UTC) between from and to (Unix
-// seconds) under y, labelled by the step: seconds or minutes with the
-// date where it changes, days, or dates with the year. A label near the
-// figure's edge is anchored so that it stays inside.
+// seconds) under y, labelled by the step: seconds or minutes (a day's
+// midnight by its date), days, or dates with the year; the margin says
+// UTC and the first tick's date. A label at either end of the plot is
+// anchored so that it stays inside and clear of the margin.
 func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
-	step := timeTickStep(from, to)
+	step := timeTickStep(from, to, x(to)-x(from))
 	t := floorDiv(from+step-1, step) * step
-	prevDay := ""
-	for n := 0; t <= to && n <= maxTicks; t, n = t+step, n+1 {
-		label, day := tickLabel(t, step)
-		if day != "" && day != prevDay {
-			label = day + " " + label
-		}
-		prevDay = day
+	_, day := tickLabel(t, step)
+	note := "UTC"
+	if day != "" {
+		note += ", " + day
+	}
+	w.text(actLeft-6, y+15, "end", "small", note)
+	for n := 0; t <= to && n < 64; t, n = t+step, n+1 {
+		label, _ := tickLabel(t, step)
 		xt := x(t)
 		w.line(xt, y, xt, y+4, "axis")
-		half := 2.6 * float64(utf8.RuneCountInString(label)) // about half its width at 9 px
-		switch {
+		switch half := labelWidth(label) / 2; {
 		case xt+half > actW-1:
 			w.text(actW-1, y+15, "end", "small", label)
+		case xt-half < actLeft-2: // clear of the margin's note
+			w.text(xt, y+15, "start", "small", label)
 		default:
 			w.text(xt, y+15, "middle", "small", label)
 		}
@@ -56,16 +64,19 @@ func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
 }
 
 // tickLabel is the label of a tick at sec for a step, and for steps
-// within a day the date, shown where it changes.
+// within a day its date.
 func tickLabel(sec, step int64) (label, day string) {
 	t := time.Unix(sec, 0).UTC()
+	day = t.Format("Jan 2")
 	switch {
+	case step < 86400 && sec%86400 == 0:
+		return day, day
 	case step < 60:
-		return t.Format("15:04:05"), t.Format("Jan 2")
+		return t.Format("15:04:05"), day
 	case step < 86400:
-		return t.Format("15:04"), t.Format("Jan 2")
+		return t.Format("15:04"), day
 	case step < 28*86400:
-		return t.Format("Jan 2"), ""
+		return day, ""
 	}
 	return t.Format("Jan 2 2006"), ""
 }

@@ -40,7 +40,6 @@ func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string 
 	base := float64(actBarsTop + actBarsH)
 	w.text(actLeft-6, actBarsTop+8, "end", "small", fmt.Sprintf("%d requests", peak))
 	w.text(actLeft-6, actBarsTop+20, "end", "small", "per "+widthText(level))
-	w.text(actLeft-6, actBarsTop+32, "end", "small", "times UTC")
 	w.line(actLeft, base, actLeft+plotW, base, "axis")
 	for i, c := range counts {
 		if c == 0 {
