@@ -363,14 +363,6 @@ func TestLadder(t *testing.T) {
 	}
 }
 
-func seq(from, to, step int) []int {
-	var out []int
-	for i := from; i < to; i += step {
-		out = append(out, i)
-	}
-	return out
-}
-
 func TestTailMarks(t *testing.T) {
 	scores := make([]float64, 2000)
 	for i := range scores {
