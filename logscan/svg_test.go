@@ -253,7 +253,9 @@ func TestTimeHist(t *testing.T) {
 		{"a year, every 5 h", seqFrom(t0, 1752, 5*3600), 2 * 86400},
 		{"before 1970", seqFrom(-86400*365-3, 300, 7), 15},
 		{"across 1970", seqFrom(-150, 300, 1), 5},
-		{"int64's ends", []int64{-far, far, -far, far, 0}, 1},
+		{"int64's ends (offsets past an int32)", []int64{-far, far, -far, far, 0}, 2 * 3600},
+		{"two requests 60 years apart", []int64{t0, t0 + 60*365*86400}, 1},
+		{"two requests 100 years apart (offsets past an int32)", []int64{t0 + 100*365*86400, t0}, 5},
 		{"spread over millennia", seqFrom(-maxUnixSec, 400, maxUnixSec/200), ladderWidth(levelFor(-maxUnixSec, maxUnixSec, maxHistBuckets, 0))},
 	}
 	for _, tt := range tests {
@@ -277,10 +279,10 @@ func TestTimeHist(t *testing.T) {
 			if len(in.buckets) > maxHistBuckets {
 				t.Errorf("%d buckets, over the cap", len(in.buckets))
 			}
-			if got, want := fmt.Sprint(in.buckets), fmt.Sprint(binAt(tt.secs, in.level)); got != want {
+			if got, want := fmt.Sprint(absolute(in)), fmt.Sprint(binAt(tt.secs, in.level)); got != want {
 				t.Errorf("buckets %s, binned directly %s", got, want)
 			}
-			if in.level > 0 && len(binAt(tt.secs, in.level-1)) <= maxHistBuckets {
+			if in.level > 0 && fitsHist(binAt(tt.secs, in.level-1)) {
 				t.Errorf("level %d is not the finest that fits", in.level)
 			}
 			total := 0
@@ -294,18 +296,39 @@ func TestTimeHist(t *testing.T) {
 	}
 }
 
+// indexed is a bucket by its absolute index.
+type indexed struct {
+	idx int64
+	n   uint32
+}
+
 // binAt bins times (clamped as the page does) at a level, sorted.
-func binAt(secs []int64, level uint8) []timeBucket {
+func binAt(secs []int64, level uint8) []indexed {
 	m := map[int64]uint32{}
 	for _, s := range secs {
 		m[bucketOf(min(max(s, -maxUnixSec), maxUnixSec), level)]++
 	}
-	var out []timeBucket
+	var out []indexed
 	for idx, n := range m {
-		out = append(out, timeBucket{idx: idx, n: n})
+		out = append(out, indexed{idx, n})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].idx < out[j].idx })
 	return out
+}
+
+// absolute is a histogram's buckets by absolute index.
+func absolute(h timeHist) []indexed {
+	var out []indexed
+	for _, b := range h.buckets {
+		out = append(out, indexed{h.base + int64(b.off), b.n})
+	}
+	return out
+}
+
+// fitsHist is whether buckets fit a histogram: the cap, and offsets
+// within an int32.
+func fitsHist(b []indexed) bool {
+	return len(b) <= maxHistBuckets && b[len(b)-1].idx-b[0].idx <= maxOffset
 }
 
 func seqFrom(from int64, n int, step int64) []int64 {
