@@ -5,8 +5,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -451,4 +454,33 @@ func fuzzReport(name, item string) *Report {
 		rep.page.flagged[i].replay = []replayPoint{{bucket: 0, score: 9, action: "suspend", fired: 1}}
 	}
 	return rep
+}
+
+// TestReplayStripsAbut: the judgements' strips share their edges as
+// written (each width rounded on its own left hairline seams), and a run
+// of judgements that found an indicator is one rectangle.
+func TestReplayStripsAbut(t *testing.T) {
+	rep := fuzzReport("a", "b")
+	p := rep.page
+	f := &p.flagged[0]
+	f.replay = nil
+	for k := range p.buckets {
+		f.replay = append(f.replay, replayPoint{bucket: k, score: float64(k), action: []string{"alert", "throttle"}[k%2], fired: 1})
+	}
+	svg := activitySVG("fig", p, "a", f)
+	strips := regexp.MustCompile(`<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+" class="act-\w+ strip"`).FindAllStringSubmatch(svg, -1)
+	if len(strips) != p.buckets {
+		t.Fatalf("%d strips for %d judgements", len(strips), p.buckets)
+	}
+	for i := 1; i < len(strips); i++ {
+		x0, _ := strconv.ParseFloat(strips[i-1][1], 64)
+		w0, _ := strconv.ParseFloat(strips[i-1][2], 64)
+		x1, _ := strconv.ParseFloat(strips[i][1], 64)
+		if math.Abs(x0+w0-x1) > 0.01 {
+			t.Errorf("strip %d ends at %.2f, the next starts at %.2f", i-1, x0+w0, x1)
+		}
+	}
+	if n := strings.Count(svg, `class="fired"`); n != 1 {
+		t.Errorf("%d rectangles for one run of firing", n)
+	}
 }
