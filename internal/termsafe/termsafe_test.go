@@ -48,8 +48,8 @@ func TestTextAndLine(t *testing.T) {
 // that ordinary prose and emoji hold, as reports were first rendered.
 func TestDocumentKeepsProse(t *testing.T) {
 	for in, want := range map[string]string{
-		"👩\u200d💻 ok ❤\ufe0f":     "👩\u200d💻 ok ❤\ufe0f",
-		"می\u200cخواهم":             "می\u200cخواهم",
+		"👩\u200d💻 ok ❤\ufe0f":    "👩\u200d💻 ok ❤\ufe0f",
+		"می\u200cخواهم":          "می\u200cخواهم",
 		"a\u202eb\x1b[2J\u200bc": `a\u202eb\x1b[2J` + "\u200bc",
 	} {
 		if got := Document(in); got != want {
