@@ -168,3 +168,29 @@ func TestReportPDFHostileTitle(t *testing.T) {
 		t.Errorf("PDF text holds %U", r)
 	}
 }
+
+// FuzzParseOptions: report.json comes from the bundle, anyone's. What
+// parseOptions accepts is within the bounds and reads back the same.
+func FuzzParseOptions(f *testing.F) {
+	for _, s := range []string{
+		`{"title":"Forensic examination of a suspect language model","samples":5,"formats":["md","html","pdf"]}`,
+		`{"title":"T","case_id":"X","samples":-1,"formats":["docx"],"layout":99}`,
+		`{"layout":-3,"build":{"program":"forensics","revision":"not-a-hash"}}`,
+		`{"samples":1e9}`, `null`, `[]`, `{"formats":null,"title":"\u202e\n"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := parseOptions(data)
+		if err != nil {
+			return
+		}
+		if len(o.Title) > MaxTitle || len(o.CaseID) > MaxTitle || o.Samples < 0 || o.Samples > MaxSamples || o.Layout < 0 || o.Layout > CurrentLayout {
+			t.Fatalf("accepted %+v", o)
+		}
+		again, _ := json.Marshal(o)
+		if _, err := parseOptions(again); err != nil {
+			t.Fatalf("accepted %q, but not its own encoding %s: %v", data, again, err)
+		}
+	})
+}
