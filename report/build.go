@@ -392,6 +392,7 @@ func orNone(s string) string {
 }
 
 func samples(b *Bundle, n int) []Block {
+	n = max(n, 0) // Options.Validate refuses a negative count; Build is exported
 	out := []Block{Para{Text: fmt.Sprintf("%d of the %d records, the first answers of the suspect and of each other model; each with the SHA-256 of its transcript line.", min(n, len(b.Records)), len(b.Records))}}
 	// Deterministic choice: suspect answers first, by plan order.
 	idx := make([]int, 0, len(b.Records))
