@@ -19,8 +19,10 @@ GIT_TIME     = $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ 
 GIT_MODIFIED = $(shell [ -n "$$(git status --porcelain)" ] && echo true || echo false)
 STAMP        = $(if $(GIT_REVISION),-X forensics/internal/buildinfo.revision=$(GIT_REVISION) -X forensics/internal/buildinfo.commitTime=$(GIT_TIME) -X forensics/internal/buildinfo.modified=$(GIT_MODIFIED))
 
+# Outside a checkout of its own (a tarball unpacked inside another
+# repository), Go's own stamp would name that repository's commit: off.
 build: ## build bin/forensics, stamped with its git revision
-	$(GO) build -buildvcs=auto -ldflags '$(STAMP)' -o $(BIN) ./cmd/forensics
+	$(GO) build -buildvcs=$(if $(GIT_REVISION),auto,false) -ldflags '$(STAMP)' -o $(BIN) ./cmd/forensics
 
 test: ollama report-tools clients hfref redis ## every test (the README's test command): the suite under the race detector, then the end-to-end tests against a real Ollama (alone and without it: they measure timing, and a busy machine hides or fakes a timing channel)
 	@echo "$(GO) test -race -count=1 -timeout 40m (every package but e2e)"; \

@@ -23,10 +23,23 @@ var rederived = []string{"inputs", "hashes", "transcripts", "merkle root", "resu
 // re-derived number; when one failed, the failure may come from the
 // build, and the check names the build to verify with. A difference is a
 // Warning, never a failure: the re-derivations are the verdict.
-func BuildCheck(m *probe.Manifest, own *buildinfo.Info, checks []Check) Check {
-	c := buildinfo.Compare(m.Build, own)
-	if m.Build == nil {
+//
+// computed is the build that computed results.json (its "build"; nil in
+// bundles from before it was recorded). When the probe was resumed and
+// finished by another build than the one that planned it, computed is the
+// one verify's re-derivations are compared with, and the plan's is named
+// beside it.
+func BuildCheck(m *probe.Manifest, computed, own *buildinfo.Info, checks []Check) Check {
+	subject := m.Build
+	if computed != nil {
+		subject = computed
+	}
+	c := buildinfo.Compare(subject, own)
+	if subject == nil {
 		c.Why = fmt.Sprintf("the bundle records no build, only the tool %q: nobody can tell whether the code is the same as this build's (%s)", m.Tool, own.String())
+	}
+	if computed != nil && m.Build != nil && buildinfo.Compare(m.Build, computed).Sameness != buildinfo.Identical {
+		c.Why = fmt.Sprintf("results computed by %s, the probe planned by %s; %s", computed.String(), m.Build.String(), c.Why)
 	}
 	if c.Sameness == buildinfo.Identical {
 		return Check{Name: "build", OK: true, Detail: c.Why}
@@ -38,15 +51,15 @@ func BuildCheck(m *probe.Manifest, own *buildinfo.Info, checks []Check) Check {
 		}
 	}
 	made := m.Tool
-	if m.Build != nil {
-		made = m.Build.String()
+	if subject != nil {
+		made = subject.String()
 	}
 	var matters, warning string
 	switch {
 	case len(failed) > 0:
 		matters = fmt.Sprintf("%s failed, which the build difference may explain: verify with the build that made the bundle (%s) before concluding the bundle was altered", strings.Join(failed, ", "), made)
-		if m.Build != nil && m.Build.Revision != "" {
-			matters += ", revision " + m.Build.Revision
+		if subject != nil && subject.Revision != "" {
+			matters += ", revision " + subject.Revision
 		}
 		warning = "BUILD DIFFERS from the bundle's and a re-derivation failed: verify with " + made
 	case c.Sameness == buildinfo.Unknown:

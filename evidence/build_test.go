@@ -50,7 +50,34 @@ func buildBundle(t *testing.T, made *buildinfo.Info) (string, *probe.Manifest) {
 	if _, err := Finish(context.Background(), dir, key, tk, nil); err != nil {
 		t.Fatal(err)
 	}
+	setComputedBy(t, dir, made)
 	return dir, m
+}
+
+// setComputedBy makes results.json say that build computed it (nil: none,
+// as results from before builds were recorded) and seals again: as if
+// that build had finished the bundle.
+func setComputedBy(t *testing.T, dir string, build *buildinfo.Info) {
+	t.Helper()
+	path := filepath.Join(dir, FileResults)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r probe.Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Build = build
+	if b, err = MarshalResults(&r); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Seal(dir, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // alterResults changes a number in results.json and seals the bundle
@@ -95,6 +122,7 @@ func TestVerifyComparesBuilds(t *testing.T) {
 	cases := []struct {
 		name        string
 		made        *buildinfo.Info
+		computed    *buildinfo.Info // results.json's build, when not made's
 		alter       bool
 		warning     string // "" for none
 		detail      []string
@@ -118,10 +146,19 @@ func TestVerifyComparesBuilds(t *testing.T) {
 			warning: "BUILD DIFFERS from the bundle's and a re-derivation failed: verify with forensics rev 1cae5f200000",
 			detail:  []string{"results failed, which the build difference may explain", "revision " + rev2}},
 		{name: "identical, results fail", made: &own, alter: true, resultsFail: true, detail: []string{"made by this very executable"}},
+		// Planned by another revision, resumed and finished by this very
+		// executable: the re-derived numbers were computed by this build.
+		{name: "finished by this build", made: with(func(i *buildinfo.Info) { i.Revision, i.Version = rev2, "" }), computed: &own,
+			detail: []string{"results computed by forensics v0.0.0-20261127111926-7ed32b1cf095", "the probe planned by forensics rev 1cae5f200000", "made by this very executable"}},
+		{name: "finished by another revision", made: &own, computed: with(func(i *buildinfo.Info) { i.Revision, i.Version = rev2, "" }),
+			warning: "BUILD DIFFERS from the bundle's (forensics rev 1cae5f200000", detail: []string{"the probe planned by forensics v0.0.0-20261127111926-7ed32b1cf095", "another revision of the code"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, _ := buildBundle(t, tc.made)
+			if tc.computed != nil {
+				setComputedBy(t, dir, tc.computed)
+			}
 			if tc.alter {
 				alterResults(t, dir)
 			}

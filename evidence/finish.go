@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 
+	"forensics/internal/buildinfo"
 	"forensics/internal/bundlefile"
 	"forensics/llm/tokenizer"
 	"forensics/probe"
@@ -39,6 +41,7 @@ func Finish(ctx context.Context, dir string, key *watermark.Key, tk tokenizer.To
 	if err != nil {
 		return nil, err
 	}
+	res.Build = buildinfo.Current()
 	rb, err := MarshalResults(res)
 	if err != nil {
 		return nil, err
@@ -59,4 +62,19 @@ func MarshalResults(r *probe.Results) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// recordedBuild is the build results.json says computed it (nil when it
+// names none, as results from before builds were recorded).
+func recordedBuild(results []byte) (*buildinfo.Info, error) {
+	var r struct {
+		Build *buildinfo.Info `json:"build"`
+	}
+	if err := json.Unmarshal(results, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", FileResults, err)
+	}
+	if err := r.Build.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", FileResults, err)
+	}
+	return r.Build, nil
 }

@@ -87,7 +87,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		// which build made it, if its manifest says so, before anyone
 		// reads the failure as tampering.
 		if m := claimedBuild(dir); m != nil && o.Build != nil {
-			v.checks = append(v.checks, BuildCheck(m, o.Build, v.checks))
+			v.checks = append(v.checks, BuildCheck(m, nil, o.Build, v.checks))
 		}
 		return v.checks, nil
 	}
@@ -104,7 +104,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) ([]Check, error) {
 		v.checks = append(v.checks, o.Rederive(dir))
 	}
 	if o.Build != nil {
-		v.checks = append(v.checks, BuildCheck(in.Manifest, o.Build, v.checks))
+		v.checks = append(v.checks, BuildCheck(in.Manifest, v.computedBy, o.Build, v.checks))
 	}
 	return v.checks, nil
 }
@@ -114,6 +114,8 @@ type verifier struct {
 	dir    string
 	o      VerifyOptions
 	checks []Check
+	// computedBy is the build results.json says computed it.
+	computedBy *buildinfo.Info
 }
 
 // add records a check: failed with err's text, or passed with detail ok.
@@ -233,6 +235,13 @@ func (v *verifier) results(ctx context.Context, in probe.Inputs) error {
 		v.add("results", err, "")
 		return nil
 	}
+	// Which build computed the results is recorded, not re-derived: it
+	// is taken from the file and compared in the build check.
+	if res.Build, err = recordedBuild(stored); err != nil {
+		v.add("results", err, "")
+		return nil
+	}
+	v.computedBy = res.Build
 	again, err := MarshalResults(res)
 	detail := "every number recomputed from the transcripts, byte for byte"
 	if err == nil && !bytes.Equal(again, stored) {

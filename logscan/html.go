@@ -2,11 +2,10 @@ package logscan
 
 import (
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"strings"
-
-	"forensics/internal/termsafe"
 )
 
 // maxClusterGraphs is how many clusters (the highest-scoring) get a graph.
@@ -44,6 +43,7 @@ type flaggedView struct {
 type clusterView struct {
 	Cluster     *ClusterReport
 	Figure      template.HTML
+	Key         []string // the drawn accounts, by node number
 	HiddenNodes int
 	HiddenLinks int
 }
@@ -89,7 +89,7 @@ func newHTMLView(rep *Report) *htmlView {
 			continue
 		}
 		fig, hn, hl := clusterGraphSVG(fmt.Sprintf("fig-cluster-%d", c.ID), c, score, action)
-		v.ClusterGraphs = append(v.ClusterGraphs, clusterView{Cluster: c, Figure: template.HTML(fig), HiddenNodes: hn, HiddenLinks: hl})
+		v.ClusterGraphs = append(v.ClusterGraphs, clusterView{Cluster: c, Figure: template.HTML(fig), Key: graphNodes(c, score), HiddenNodes: hn, HiddenLinks: hl})
 	}
 	return v
 }
@@ -104,12 +104,29 @@ func tailPct(q float64) string {
 }
 
 // reportHTML is a self-contained page (no scripts, no fetches; figures
-// are inline SVG). Text from the log goes through safe (and join):
-// html/template escapes markup, and termsafe.Line shows control characters
-// and bidi overrides as escapes.
+// are inline SVG). Text from the log goes through safe, text or join
+// (logText).
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":   tailPct,
-	"join":  func(s []string, sep string) string { return termsafe.Line(strings.Join(s, sep)) },
-	"safe":  termsafe.Line,
+	"join":  func(s []string, sep string) template.HTML { return logText(strings.Join(s, sep), maxLogText) },
+	"safe":  func(s string) template.HTML { return logText(s, maxLogName) },
+	"text":  func(s string) template.HTML { return logText(s, maxLogText) },
 	"first": func(s []string, n int) []string { return s[:min(n, len(s))] },
 }).Parse(reportTemplate))
+
+// The page clips log text (the CSVs hold it whole): a name at
+// maxLogName runes, other text at maxLogText. A 15 MB account name made a
+// 500 MB page no browser would open, and a long name pushed the action
+// column off the printed page.
+const (
+	maxLogName = 80
+	maxLogText = 600
+)
+
+// logText is log text as the page shows it: control and invisible
+// characters escaped (termsafe.Line, in clip), clipped to n runes, markup
+// escaped, and isolated in <bdi> so that right-to-left letters in it
+// cannot reorder the text around it.
+func logText(s string, n int) template.HTML {
+	return template.HTML("<bdi>" + html.EscapeString(clip(s, n)) + "</bdi>")
+}

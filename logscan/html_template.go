@@ -3,7 +3,8 @@ package logscan
 // pageStyle is the page's own style sheet; print keeps figures whole and
 // drops the screen margins.
 const pageStyle = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111;max-width:1100px}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+ol.key{columns:3 16em;font-size:12px;margin:.5em 0;padding-left:2.5em}
 th{background:#f3f3f3}.suspend{background:#fdd}.throttle{background:#ffe9cc}.alert{background:#fff8cc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}small,.note{color:#555}
 figure{margin:1em 0 2em}figcaption{font-size:13px;color:#333;max-width:60em}
@@ -21,7 +22,7 @@ const reportTemplate = `<!doctype html>
 <h1>Distillation risk by account</h1>
 <h2 id="summary">Summary</h2>
 <p>{{.Rep.Read.Lines}} log lines read: {{.Rep.Read.Records}} requests, {{.Rep.Read.Malformed}} malformed.
-Reference: {{safe .Rep.Reference.Note}}.</p>
+Reference: {{text .Rep.Reference.Note}}.</p>
 <table><tr><th></th><th>accounts</th><th>clusters</th></tr>
 <tr><td>scanned</td><td class="num">{{len .Rep.Accounts}}</td><td class="num">{{len .Rep.Clusters}}</td></tr>
 <tr class="suspend"><td>suspend for review</td><td class="num">{{.Accounts.Suspend}}</td><td class="num">{{.Clusters.Suspend}}</td></tr>
@@ -33,7 +34,7 @@ Reference: {{safe .Rep.Reference.Note}}.</p>
 <table><tr><th>#</th><th>account</th><th>action (own or cluster's)</th><th>score (own or cluster's)</th><th>own score (what, how)</th><th>reference tail</th><th>cluster</th><th>strongest evidence (decades)</th></tr>
 {{range .Flagged}}<tr class="{{.Action}}"><td><a href="#flagged-{{.N}}">{{.N}}</a></td><td>{{safe .Account.Account}}</td><td>{{.Action}}</td><td class="num">{{printf "%.1f" .Score}}</td>
 <td class="num">{{printf "%.1f" .Account.Score}} ({{printf "%.1f" .Account.What}}, {{printf "%.1f" .Account.How}})</td><td class="num">{{pct .Account.ReferenceTail}}</td>
-<td>{{if .Account.Cluster}}<a href="#cluster-{{.Account.Cluster}}">{{.Account.Cluster}}</a>{{end}}</td><td><small>{{join (first .Account.Fired 3) ", "}}</small></td></tr>
+<td>{{if .Account.Cluster}}<a href="#cluster-row-{{.Account.Cluster}}">{{.Account.Cluster}}</a>{{end}}</td><td><small>{{join (first .Account.Fired 3) ", "}}</small></td></tr>
 {{end}}</table>
 {{if .MoreFlagged}}<p>… and {{.MoreFlagged}} more flagged accounts, in the table of all accounts below and in accounts.csv.</p>{{end}}
 {{else}}<p>No account has an action. This is not evidence that the log is clean: it says only that no account's evidence reached the thresholds against this reference.</p>{{end}}
@@ -55,12 +56,13 @@ Reference: {{safe .Rep.Reference.Note}}.</p>
 
 {{if .Rep.Clusters}}<h2>Clusters of linked accounts</h2>
 <table><tr><th>#</th><th>score</th><th>action</th><th>accounts</th><th>requests</th><th>evidence (decades)</th><th>links</th></tr>
-{{range .Rep.Clusters}}<tr class="{{.Action}}"><td>{{.ID}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
+{{range .Rep.Clusters}}<tr class="{{.Action}}" id="cluster-row-{{.ID}}"><td>{{.ID}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{.Action}}</td><td>{{join .Accounts ", "}}</td>
 <td class="num">{{.Requests}}</td><td>{{join .Fired " "}}</td><td><small>{{join .Links "; "}}</small></td></tr>
 {{end}}</table>
 {{range .ClusterGraphs}}<figure id="cluster-{{.Cluster.ID}}">{{.Figure}}
 <figcaption>Cluster {{.Cluster.ID}} ({{.Cluster.Action}}, score {{printf "%.1f" .Cluster.Score}}): accounts on a circle, highest own score first from the top, clockwise, coloured by their own action; one line per pair and kind of evidence (hover for the items).
-{{if .HiddenNodes}}Only the 40 highest-scoring of its {{len .Cluster.Accounts}} accounts are drawn, and {{.HiddenLinks}} links to the others are left out.{{end}}</figcaption></figure>
+{{if .HiddenNodes}}Only the 40 highest-scoring of its {{len .Cluster.Accounts}} accounts are drawn, and {{.HiddenLinks}} links to the others are left out.{{end}}
+The nodes by number:<ol class="key">{{range .Key}}<li>{{safe .}}</li>{{end}}</ol></figcaption></figure>
 {{end}}{{if .MoreClusterPlots}}<p>{{.MoreClusterPlots}} more clusters are in the table without a graph.</p>{{end}}{{end}}
 
 <h2>Accounts</h2>
@@ -70,8 +72,8 @@ The reference tail is the share of reference accounts scoring at least as high (
 <table><tr><th>account</th><th>requests</th><th>score (what, how)</th><th>reference tail</th><th>action</th><th>cluster</th><th>indicators (value → decades)</th><th>samples</th></tr>
 {{range .Rep.Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.1f" .Score}} ({{printf "%.1f" .What}}, {{printf "%.1f" .How}})</td>
 <td class="num">{{pct .ReferenceTail}}</td>
-<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}{{if .Capped}}<br><small>{{safe .Capped}}</small>{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
-<td><small>{{range .Indicators}}{{if .Decades}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{printf "%.1f" .Decades}}</b> <span>{{safe .Evidence}}</span><br>{{end}}{{end}}</small></td>
-<td><small>{{range .Templates}}{{safe .}}<br>{{end}}{{range .Samples}}“{{safe .}}”<br>{{end}}</small></td></tr>
+<td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}{{if .Capped}}<br><small>{{text .Capped}}</small>{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
+<td><small>{{range .Indicators}}{{if .Decades}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{printf "%.1f" .Decades}}</b> <span>{{text .Evidence}}</span><br>{{end}}{{end}}</small></td>
+<td><small>{{range .Templates}}{{text .}}<br>{{end}}{{range .Samples}}“{{text .}}”<br>{{end}}</small></td></tr>
 {{end}}</table></body></html>
 `

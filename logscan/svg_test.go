@@ -484,3 +484,53 @@ func TestReplayStripsAbut(t *testing.T) {
 		t.Errorf("%d rectangles for one run of firing", n)
 	}
 }
+
+// TestPageNamesAndAnchors: a name made to look like another's (an
+// invisible character) shows its escape; a 100,000-rune name is clipped
+// on the page (the CSVs keep it); log text is isolated (<bdi>); every
+// link within the page has its target, also for a cluster beyond the
+// graphs drawn; a large cluster's nodes carry numbers, named in a key.
+func TestPageNamesAndAnchors(t *testing.T) {
+	rep := hostileReport()
+	long := strings.Repeat("<", 100000)
+	rep.Accounts[1].Account = "user-0001\u200b"
+	rep.Accounts[2].Account = long
+	for i := range maxClusterGraphs + 2 {
+		id := 100 + i
+		rep.Clusters = append(rep.Clusters, ClusterReport{ID: id, Accounts: []string{"x", "y"}, Verdict: Verdict{Score: 1, Action: "alert"}})
+	}
+	rep.Accounts[0].Cluster = 100 + maxClusterGraphs + 1 // no graph
+	var buf bytes.Buffer
+	if err := writeHTML(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if !strings.Contains(page, `user-0001\u200b`) || strings.Contains(page, "\u200b") {
+		t.Error("the zero-width space is not shown as an escape")
+	}
+	if strings.Contains(page, strings.Repeat("&lt;", maxLogText+1)) || len(page) > 2<<20 {
+		t.Errorf("a long name is not clipped (page %d bytes)", len(page))
+	}
+	if !strings.Contains(page, "<bdi>") {
+		t.Error("log text is not isolated in <bdi>")
+	}
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(`id="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		ids[m[1]] = true
+	}
+	for _, m := range regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !ids[m[1]] {
+			t.Errorf("link to #%s, which the page does not hold", m[1])
+		}
+	}
+	c := &ClusterReport{ID: 7}
+	for i := range maxNamedNodes + 1 {
+		c.Accounts = append(c.Accounts, fmt.Sprintf("a-rather-long-account-name-%02d", i))
+	}
+	svg, _, _ := clusterGraphSVG("fig-cluster-7", c, nil, nil)
+	for _, m := range regexp.MustCompile(`<text[^>]*>([^<]*)</text>`).FindAllStringSubmatch(svg, -1) {
+		if strings.Contains(m[1], "a-rather-long") {
+			t.Errorf("a graph of more than maxNamedNodes accounts labels a node %q", m[1])
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"forensics/internal/termsafe"
 )
 
 // maxGraphNodes caps a cluster's drawing: beyond it the highest-scoring
@@ -28,17 +30,8 @@ type graphEdge struct {
 // give each account's own verdict. It returns the figure and how many
 // accounts and links were left out.
 func clusterGraphSVG(id string, c *ClusterReport, score map[string]float64, action map[string]string) (svg string, hiddenNodes, hiddenLinks int) {
-	nodes := append([]string(nil), c.Accounts...)
-	sort.SliceStable(nodes, func(i, j int) bool {
-		if score[nodes[i]] != score[nodes[j]] {
-			return score[nodes[i]] > score[nodes[j]]
-		}
-		return nodes[i] < nodes[j]
-	})
-	if len(nodes) > maxGraphNodes {
-		hiddenNodes = len(nodes) - maxGraphNodes
-		nodes = nodes[:maxGraphNodes]
-	}
+	nodes := graphNodes(c, score)
+	hiddenNodes = len(c.Accounts) - len(nodes)
 	edges, hiddenLinks := graphEdges(nodes, c.LinkDetails)
 	size := min(640, 260+10*len(nodes))
 	height := size + 30
@@ -58,10 +51,39 @@ func clusterGraphSVG(id string, c *ClusterReport, score map[string]float64, acti
 		if x < cx-1 {
 			anchor, dx = "end", -9
 		}
-		w.text(x+dx, y+4, anchor, "small", clip(n, 24))
+		w.text(x+dx, y+4, anchor, "small", nodeLabel(i, n, len(nodes)))
 	}
 	graphLegend(&w, float64(height)-10)
 	return w.close(), hiddenNodes, hiddenLinks
+}
+
+// graphNodes are the accounts a cluster's graph draws, in drawing order:
+// highest own score first (ties by name), at most maxGraphNodes.
+func graphNodes(c *ClusterReport, score map[string]float64) []string {
+	nodes := append([]string(nil), c.Accounts...)
+	sort.SliceStable(nodes, func(i, j int) bool {
+		if score[nodes[i]] != score[nodes[j]] {
+			return score[nodes[i]] > score[nodes[j]]
+		}
+		return nodes[i] < nodes[j]
+	})
+	return nodes[:min(len(nodes), maxGraphNodes)]
+}
+
+// maxNamedNodes is the most accounts a graph labels by name: beyond, the
+// labels would overlap on the circle, so nodes carry their number in the
+// key below the figure (the page's HTML, where names wrap and are
+// isolated), and so does every node whose name is long.
+const maxNamedNodes = 12
+
+// nodeLabel is node i's label: its number, and its name when the graph is
+// small enough for names not to overlap and the name short enough to fit
+// the margin.
+func nodeLabel(i int, name string, nodes int) string {
+	if nodes <= maxNamedNodes && len([]rune(termsafe.Line(name))) <= 16 {
+		return fmt.Sprintf("%d %s", i+1, termsafe.Line(name))
+	}
+	return fmt.Sprint(i + 1)
 }
 
 // graphEdges gathers the links among the drawn nodes by pair and kind,

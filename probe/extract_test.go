@@ -58,6 +58,11 @@ func TestOpenTargetErrors(t *testing.T) {
 		{"ollama:127.0.0.1/m", "", "HOST:PORT"},
 		{"openai://127.0.0.1:8080/chat/m", "", "openai://HOST:PORT/v1/MODEL"},
 		{"openai://u:p@127.0.0.1:8080/v1/m", "", "bad host"},
+		// What is asked must be what the evidence names: no query or
+		// fragment in the model, which would carry secrets to the suspect.
+		{"ollama://127.0.0.1:11434/suspect?api_key=SECRET#frag", "", `"?" in the model name`},
+		{"ollama://127.0.0.1:11434/suspect#frag", "", `"#" in the model name`},
+		{"openai://127.0.0.1:8080/v1/m;jsessionid=SECRET", "", `";" in the model name`},
 		{"openai://127.0.0.1:8080/v1/m", "EMPTY_KEY", "EMPTY_KEY"},
 		{"embedded:reference?colour=red", "", "unknown option"},
 		{"embedded:reference?plant=1", "", "needs a canary set"},

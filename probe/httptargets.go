@@ -85,6 +85,14 @@ func hostPath(spec, rest, scheme string) (string, string, error) {
 	if err != nil || u.Host == "" || u.User != nil {
 		return "", "", fmt.Errorf("target %q: bad host %q", spec, host)
 	}
+	// What follows the host is the model (and, for openai:, its /v1
+	// prefix) sent as is: a query, fragment or parameter there would be
+	// sent to the suspect and recorded in every transcript, while the
+	// target's public name drops it (an api_key=… there leaked into the
+	// report), so the name would not be what was asked.
+	if i := strings.IndexAny(path, "?#;"); i >= 0 {
+		return "", "", fmt.Errorf("target %q: %q in the model name (a query, fragment or parameter is not part of a model's name; an openai:// target's API key goes in --api-key-env)", spec, path[i:i+1])
+	}
 	return u.String(), path, nil
 }
 

@@ -1,5 +1,7 @@
 package probe
 
+import "forensics/internal/buildinfo"
+
 // ResultsFormat names the results layout.
 const ResultsFormat = "forensics-probe-results/1"
 
@@ -9,12 +11,18 @@ const ResultsFormat = "forensics-probe-results/1"
 // copies of file targets and the relay check by request log: verify
 // recomputes them byte for byte, and without the key takes the
 // radioactivity numbers as recorded (and every decision from them anew).
+// The one exception is Build, which build computed them.
 type Results struct {
-	Format         string            `json:"format"`
-	ManifestSHA256 string            `json:"manifest_sha256"`
-	Alpha          float64           `json:"alpha"`
-	Correction     string            `json:"correction"`
-	Transcripts    TranscriptSummary `json:"transcripts"`
+	Format         string `json:"format"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+	// Build is the build that computed these results (evidence.Finish
+	// sets it; nil in results from before it was recorded). It is the one
+	// field verify takes as recorded rather than re-derives: its build
+	// check compares it with its own.
+	Build       *buildinfo.Info   `json:"build,omitempty"`
+	Alpha       float64           `json:"alpha"`
+	Correction  string            `json:"correction"`
+	Transcripts TranscriptSummary `json:"transcripts"`
 	// Sources account for every line of each file target's file.
 	Sources []SourceAccount `json:"sources,omitempty"`
 	// RelayLog is what our request logs showed (relaylog.go).

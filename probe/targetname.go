@@ -51,10 +51,20 @@ func publicName(spec string, fileCopy []byte) (string, error) {
 		}
 		return "file:" + baseName(p) + "?sha256=" + sha256Hex(fileCopy), nil
 	}
+	// A stand-in (the experiments' own targets): its base name, without
+	// a query, fragment or parameter, which may carry a token.
 	if !ok {
-		return baseName(spec), nil
+		return baseName(withoutQuery(spec)), nil
 	}
-	return baseName(scheme) + ":" + baseName(rest), nil
+	return baseName(scheme) + ":" + baseName(withoutQuery(rest)), nil
+}
+
+// withoutQuery is s up to its first '?', '#' or ';'.
+func withoutQuery(s string) string {
+	if i := strings.IndexAny(s, "?#;"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // publicURL drops what a URL may carry besides host and path: user info

@@ -42,6 +42,9 @@ func TestPublicName(t *testing.T) {
 		{"file:" + answers, "file:collected.jsonl?sha256=" + sha256Hex([]byte(`{"prompt":"p","text":"t"}`+"\n"))},
 		{"file://" + answers, "file:collected.jsonl?sha256=" + sha256Hex([]byte(`{"prompt":"p","text":"t"}`+"\n"))},
 		{"experiment:echo", "experiment:echo"},
+		{"echo:/home/alice/x?token=SECRET", "echo:x"},
+		{"foo:bar?token=SECRET#frag", "foo:bar"},
+		{"/home/alice/stand-in;sid=SECRET", "stand-in"},
 		{"stand-in:" + dir + "/relay", "stand-in:relay"},
 	}
 	for _, c := range cases {

@@ -131,7 +131,7 @@ func Build(b *Bundle, o Options) *Document {
 	if b.Signature != nil {
 		sig = "signed (ed25519, key " + evidence.KeyFingerprint(decodeB64(b.Signature.PublicKey)) + ") over SHA256SUMS, which lists every file of the bundle, this report included, with its SHA-256; check it with forensics verify --pub and the signer's public key"
 	}
-	add(KeyValue{Pairs: withRenderer(o, [][2]string{
+	add(KeyValue{Pairs: withBuilds(o, m, r, [][2]string{
 		{"Merkle root of the transcripts", b.MerkleRoot},
 		{"Signature", sig},
 		{"Manifest SHA-256", b.ManifestSHA256},
@@ -392,6 +392,7 @@ func orNone(s string) string {
 }
 
 func samples(b *Bundle, n int) []Block {
+	n = max(n, 0) // Options.Validate refuses a negative count; Build is exported
 	out := []Block{Para{Text: fmt.Sprintf("%d of the %d records, the first answers of the suspect and of each other model; each with the SHA-256 of its transcript line.", min(n, len(b.Records)), len(b.Records))}}
 	// Deterministic choice: suspect answers first, by plan order.
 	idx := make([]int, 0, len(b.Records))

@@ -1,6 +1,9 @@
 package report
 
-import "forensics/probe"
+import (
+	"forensics/internal/buildinfo"
+	"forensics/probe"
+)
 
 // toolRow names the build that made the bundle: in full (revision, dirty
 // flag, Go version, binary hash) when the manifest records it, else the
@@ -12,10 +15,15 @@ func toolRow(m *probe.Manifest) string {
 	return m.Tool
 }
 
-// withRenderer adds the build that rendered the report, which may be
-// another than the probe's, to rows; reports from before it was recorded
-// keep their rows (verify renders them again byte for byte).
-func withRenderer(o Options, rows [][2]string) [][2]string {
+// withBuilds adds to rows the build that computed the results when it is
+// not the probe's (a probe resumed and finished by another build), and
+// the build that rendered the report, which may be another again;
+// reports from before they were recorded keep their rows (verify renders
+// them again byte for byte).
+func withBuilds(o Options, m *probe.Manifest, r *probe.Results, rows [][2]string) [][2]string {
+	if r.Build != nil && (m.Build == nil || buildinfo.Compare(m.Build, r.Build).Sameness != buildinfo.Identical) {
+		rows = append(rows, [2]string{"Results computed by", r.Build.Detail()})
+	}
 	if o.Build == nil {
 		return rows
 	}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"forensics/internal/termsafe"
 	"forensics/probe"
 	"forensics/stats"
 )
@@ -53,9 +55,9 @@ func greenDistPlot(t *probe.TestResult) (*plot.Plot, vg.Length) {
 	}
 	rows := []greenRow{{"suspect", d.Green, d.TokensScored, colSuspect}}
 	for _, c := range d.Controls {
-		rows = append(rows, greenRow{c.Role, c.Green, c.TokensScored, colControl})
+		rows = append(rows, greenRow{axisLabel(c.Role), c.Green, c.TokensScored, colControl})
 	}
-	null := d.Null.GreenFractions
+	null := finite(d.Null.GreenFractions)
 	n := len(rows)
 	if len(null) > 0 {
 		n++
@@ -74,9 +76,11 @@ func greenDistPlot(t *probe.TestResult) (*plot.Plot, vg.Length) {
 		l, h := addGreenRow(p, r, y)
 		lo, hi = math.Min(lo, l), math.Max(hi, h)
 	}
+	var onTop []plot.Plotter
 	if len(null) > 0 {
 		names[0] = fmt.Sprintf("unused keys (%d)", len(null))
-		l, h := addNullRow(p, null)
+		var l, h float64
+		l, h, onTop = addNullRow(p, null)
 		lo, hi = math.Min(lo, l), math.Max(hi, h)
 	}
 	top := float64(n) - 0.5 + 0.35 // room above the top row for γ's name
@@ -85,6 +89,7 @@ func greenDistPlot(t *probe.TestResult) (*plot.Plot, vg.Length) {
 	gn.TextStyle[0].Font.Size = vg.Points(8)
 	gn.Offset = vg.Point{X: vg.Points(3)}
 	p.Add(gl, gn)
+	p.Add(onTop...)
 	for i := range names {
 		// A margin at the canvas's left edge, which a viewer's font may
 		// otherwise cross.
@@ -114,8 +119,11 @@ func addGreenRow(p *plot.Plot, r greenRow, y float64) (lo, hi float64) {
 
 // addNullRow draws the unused keys' shares at y = 0: every key a dot,
 // spread over the row's height in a fixed pattern so that equal shares
-// stay visible, and over them a box plot; it returns their range.
-func addNullRow(p *plot.Plot, null []float64) (lo, hi float64) {
+// stay visible, and over them a box plot; it returns their range. When
+// every key has the same share the box is a line, which the γ line may
+// cover: it returns instead a marker to draw over γ (onTop), an outlined
+// square around a grey dot.
+func addNullRow(p *plot.Plot, null []float64) (lo, hi float64, onTop []plot.Plotter) {
 	xy := make(plotter.XYs, len(null))
 	lo, hi = null[0], null[0]
 	for i, g := range null {
@@ -125,10 +133,17 @@ func addNullRow(p *plot.Plot, null []float64) (lo, hi float64) {
 	}
 	s, _ := plotter.NewScatter(xy)
 	s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = colNull, vg.Points(1.3), draw.CircleGlyph{}
+	if lo == hi {
+		m, _ := plotter.NewScatter(plotter.XYs{{X: lo, Y: 0}})
+		m.GlyphStyle.Color, m.GlyphStyle.Radius, m.GlyphStyle.Shape = color.Black, vg.Points(7), draw.SquareGlyph{}
+		dot, _ := plotter.NewScatter(plotter.XYs{{X: lo, Y: 0}})
+		dot.GlyphStyle.Color, dot.GlyphStyle.Radius, dot.GlyphStyle.Shape = colNull, vg.Points(4), draw.CircleGlyph{}
+		return lo, hi, []plot.Plotter{m, dot}
+	}
 	box, err := plotter.NewBoxPlot(vg.Points(22), 0, plotter.Values(null))
 	if err != nil {
 		p.Add(s)
-		return lo, hi
+		return lo, hi, nil
 	}
 	box.Horizontal = true
 	box.BoxStyle.Color, box.BoxStyle.Width = color.Black, vg.Points(0.8)
@@ -136,7 +151,33 @@ func addNullRow(p *plot.Plot, null []float64) (lo, hi float64) {
 	box.WhiskerStyle.Color, box.WhiskerStyle.Width, box.WhiskerStyle.Dashes = color.Black, vg.Points(0.8), nil
 	box.GlyphStyle.Radius = 0 // every key is already a dot
 	p.Add(s, box)
-	return lo, hi
+	return lo, hi, nil
+}
+
+// maxAxisLabel bounds a row's name, in runes: a control's role comes from
+// results.json, and a name of a hundred characters left the plot no
+// width (its coordinates NaN).
+const maxAxisLabel = 40
+
+// axisLabel is a row's name, escaped as the report's text is and clipped.
+func axisLabel(s string) string {
+	s = termsafe.Document(s)
+	if utf8.RuneCountInString(s) <= maxAxisLabel {
+		return s
+	}
+	return string([]rune(s)[:maxAxisLabel-1]) + "…"
+}
+
+// finite drops the values that are not finite numbers (results.json
+// cannot carry them, but the figure must not panic on them).
+func finite(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func vline(x, y0, y1 float64, c color.Color, dashes ...vg.Length) *plotter.Line {

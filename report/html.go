@@ -10,9 +10,9 @@ import (
 
 // htmlEscape makes text from the bundle inert in the page: markup is
 // escaped, and control characters and bidirectional overrides become
-// visible escapes (termsafe.Text), so an answer cannot hide or reorder
+// visible escapes (termsafe.Document), so an answer cannot hide or reorder
 // what the reader sees.
-func htmlEscape(s string) string { return html.EscapeString(termsafe.Text(s)) }
+func htmlEscape(s string) string { return html.EscapeString(termsafe.Document(s)) }
 
 const css = `
 :root { --ink: #1d1d1f; --muted: #5f6368; --rule: #d0d4d9; --accent: #8b1e1e; }

@@ -47,7 +47,7 @@ func Markdown(d *Document) string {
 			}
 			b.WriteString("\n")
 		case Pre:
-			text := termsafe.Text(x.Text)
+			text := termsafe.Document(x.Text)
 			fence := "```"
 			for strings.Contains(text, fence) {
 				fence += "`"
@@ -73,7 +73,7 @@ func mdRow(b *strings.Builder, cells []string) {
 // overrides become visible escapes, newlines spaces, and markup characters
 // and entity references are escaped.
 func mdInline(s string) string {
-	return mdReplacer.Replace(termsafe.Text(s))
+	return mdReplacer.Replace(termsafe.Document(s))
 }
 
 var mdReplacer = strings.NewReplacer("\\", `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", " ")

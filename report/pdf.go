@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"codeberg.org/go-fonts/liberation/liberationmonoregular"
 	"codeberg.org/go-fonts/liberation/liberationserifbold"
@@ -13,6 +12,8 @@ import (
 	"codeberg.org/go-fonts/liberation/liberationserifregular"
 	"github.com/go-pdf/fpdf"
 	"gonum.org/v1/plot/vg/draw"
+
+	"forensics/internal/termsafe"
 )
 
 // Page geometry, in points (A4).
@@ -22,20 +23,27 @@ const (
 	lineHeight = 14.0
 )
 
-// pdfSafe replaces what the embedded fonts cannot carry: characters
-// outside the Basic Multilingual Plane (fpdf indexes glyph widths by a
-// 16-bit rune) and control characters other than newline and tab.
+// pdfSafe makes text from the bundle safe to set, as Markdown and HTML
+// do (termsafe.Document: control characters and bidirectional controls
+// become visible escapes, so ESC, BEL and NUL show as \x1b, \x07, \x00 and
+// U+202E cannot reorder a line), and replaces what the embedded fonts
+// cannot carry: characters outside the Basic Multilingual Plane (fpdf
+// indexes glyph widths by a 16-bit rune).
 func pdfSafe(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r > 0xFFFF, unicode.IsControl(r):
+		if r > 0xFFFF {
 			return '\uFFFD'
 		}
 		return r
-	}, s)
+	}, termsafe.Document(s))
 }
+
+// pdfLine is pdfSafe for text set as one line (the title, the subtitle, a
+// heading): a newline or tab in it shows as an escape, so a title cannot
+// add a line to the title page that reads as the report's own.
+func pdfLine(s string) string { return lineBreaks.Replace(pdfSafe(s)) }
+
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\t", `\t`)
 
 // PDF renders the document as a PDF with embedded Liberation fonts
 // (SIL Open Font License) and vector figures. Its creation date is the
@@ -49,7 +57,7 @@ func PDF(d *Document) ([]byte, error) {
 	}
 	doc.SetCreationDate(when)
 	doc.SetModificationDate(when)
-	doc.SetTitle(pdfSafe(d.Title), true)
+	doc.SetTitle(pdfLine(d.Title), true)
 	doc.SetCreator("forensics report", true)
 	doc.SetProducer("forensics report (go-pdf/fpdf)", true)
 	doc.AddUTF8FontFromBytes("serif", "", liberationserifregular.TTF)
@@ -58,7 +66,7 @@ func PDF(d *Document) ([]byte, error) {
 	doc.AddUTF8FontFromBytes("mono", "", liberationmonoregular.TTF)
 	doc.SetMargins(pageMargin, pageMargin, pageMargin)
 	doc.SetAutoPageBreak(true, pageMargin)
-	footer := pdfSafe(d.Title)
+	footer := pdfLine(d.Title)
 	doc.SetFooterFunc(func() {
 		doc.SetY(-pageMargin + 16)
 		doc.SetFont("serif", "I", 8)
@@ -71,11 +79,11 @@ func PDF(d *Document) ([]byte, error) {
 	p.width, _ = doc.GetPageSize()
 	p.width -= 2 * pageMargin
 	doc.SetFont("serif", "B", 20)
-	doc.MultiCell(0, 24, pdfSafe(d.Title), "", "L", false)
+	doc.MultiCell(0, 24, pdfLine(d.Title), "", "L", false)
 	if d.Subtitle != "" {
 		doc.SetFont("serif", "I", 10)
 		doc.SetTextColor(90, 90, 90)
-		doc.MultiCell(0, 13, pdfSafe(d.Subtitle), "", "L", false)
+		doc.MultiCell(0, 13, pdfLine(d.Subtitle), "", "L", false)
 		doc.SetTextColor(0, 0, 0)
 	}
 	doc.Ln(6)
@@ -143,7 +151,7 @@ func (p *pdfWriter) heading(x Heading) {
 	p.room(size*2 + 3*lineHeight) // keep a heading with what follows
 	doc.Ln(size * 0.5)
 	doc.SetFont("serif", "B", size)
-	doc.MultiCell(0, size*1.25, pdfSafe(x.Text), "", "L", false)
+	doc.MultiCell(0, size*1.25, pdfLine(x.Text), "", "L", false)
 	doc.Ln(3)
 }
 

@@ -78,11 +78,11 @@ func greenPlot(t *probe.TestResult) *plot.Plot {
 		bar.Width = vg.Points(1.5)
 		p.Add(bar, s)
 	}
-	if len(d.Null.GreenFractions) > 0 {
+	if null := finite(d.Null.GreenFractions); len(null) > 0 {
 		x := float64(len(pts))
 		names = append(names, "unused keys")
-		xy := make(plotter.XYs, len(d.Null.GreenFractions))
-		for i, g := range d.Null.GreenFractions {
+		xy := make(plotter.XYs, len(null))
+		for i, g := range null {
 			// A fixed spread so the points do not sit on each other.
 			xy[i] = plotter.XY{X: x - 0.2 + 0.4*float64(i)/float64(len(xy)), Y: g}
 		}

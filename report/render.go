@@ -30,7 +30,10 @@ func Files(b *Bundle, o Options) (map[string][]byte, error) {
 	}
 	d := Build(b, o)
 	out := map[string][]byte{}
-	for _, f := range o.Formats {
+	for i, f := range o.Formats {
+		if slices.Contains(o.Formats[:i], f) {
+			continue // rendered already
+		}
 		switch f {
 		case "md":
 			out["report.md"] = []byte(Markdown(d))
@@ -76,8 +79,8 @@ func Recorded(dir string) (o Options, ok bool, err error) {
 	if err != nil {
 		return Options{}, false, err
 	}
-	if err := json.Unmarshal(data, &o); err != nil {
-		return Options{}, false, fmt.Errorf("%s: %w (remove it to render with the defaults and the options given)", FileOptions, err)
+	if o, err = parseOptions(data); err != nil {
+		return Options{}, false, fmt.Errorf("%w (remove it to render with the defaults and the options given)", err)
 	}
 	return o, true, nil
 }
@@ -105,6 +108,9 @@ func Render(dir string, o Options, sign ed25519.PrivateKey) ([]string, error) {
 	// The running build renders, whatever options an earlier rendering
 	// recorded.
 	o.Build = buildinfo.Current()
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("report options: %w", err)
+	}
 	b, err := Load(dir)
 	if err != nil {
 		return nil, err
@@ -178,9 +184,9 @@ func Check(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var o Options
-	if err := json.Unmarshal(ob, &o); err != nil {
-		return "", fmt.Errorf("%s: %w", FileOptions, err)
+	o, err := parseOptions(ob)
+	if err != nil {
+		return "", err
 	}
 	b, err := Load(dir)
 	if err != nil {

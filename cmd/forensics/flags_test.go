@@ -419,7 +419,12 @@ func TestReportFlags(t *testing.T) {
 			want: func(o *reportOptions) { o.Given = []string{"case-id"} }},
 		{name: "unknown format", args: []string{"--format", "html,docx", "case/"}, wantErr: `unknown format "docx"`},
 		{name: "no format", args: []string{"--format", " , ", "case/"}, wantErr: "--format needs at least one of md, html, pdf"},
-		{name: "samples", args: []string{"--samples", "0", "case/"}, wantErr: "--samples must be at least 1"},
+		{name: "samples", args: []string{"--samples", "0", "case/"}, wantErr: "--samples must be between 1 and 1000"},
+		{name: "too many samples", args: []string{"--samples", "1001", "case/"}, wantErr: "--samples must be between 1 and 1000"},
+		{name: "long title", args: []string{"--title", strings.Repeat("word ", 103), "case/"}, wantErr: "--title and --case-id must be at most 512 bytes"},
+		{name: "long case id", args: []string{"--case-id", strings.Repeat("x", 513), "case/"}, wantErr: "--title and --case-id must be at most 512 bytes"},
+		{name: "title of 512 bytes", args: []string{"--title", strings.Repeat("x", 512), "case/"},
+			want: func(o *reportOptions) { o.Render.Title, o.Given = strings.Repeat("x", 512), []string{"title"} }},
 		{name: "no bundle", args: nil, wantErr: "give one bundle folder"},
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,6 +85,29 @@ func renderOptions(recorded, flags report.Options, given []string) report.Option
 	return o
 }
 
+// reusedOptions is the one line that names the options taken from a
+// bundle's report.json (those no flag overrides), escaped.
+func reusedOptions(path string, recorded report.Options, given []string) string {
+	var parts []string
+	reused := func(flag string) bool { return !slices.Contains(given, flag) }
+	if reused("title") && recorded.Title != "" {
+		parts = append(parts, fmt.Sprintf("title %q", recorded.Title))
+	}
+	if reused("case-id") && recorded.CaseID != "" {
+		parts = append(parts, fmt.Sprintf("case id %q", recorded.CaseID))
+	}
+	if reused("samples") && recorded.Samples > 0 {
+		parts = append(parts, fmt.Sprintf("samples %d", recorded.Samples))
+	}
+	if reused("format") && len(recorded.Formats) > 0 {
+		parts = append(parts, "formats "+strings.Join(recorded.Formats, ","))
+	}
+	if len(parts) == 0 {
+		return termsafe.Line(fmt.Sprintf("%s sets no option the flags do not", path))
+	}
+	return termsafe.Line(fmt.Sprintf("reusing from %s: %s", path, strings.Join(parts, ", ")))
+}
+
 func newCmdReport(io *ioStreams, runF func(context.Context, *reportOptions) error) *cobra.Command {
 	opts := &reportOptions{io: io, Render: report.DefaultOptions()}
 	var formats string
@@ -104,8 +128,11 @@ func newCmdReport(io *ioStreams, runF func(context.Context, *reportOptions) erro
 			if opts.Render.Formats, err = parseFormats(formats); err != nil {
 				return err
 			}
-			if opts.Render.Samples < 1 {
-				return usagef("--samples must be at least 1")
+			if opts.Render.Samples < 1 || opts.Render.Samples > report.MaxSamples {
+				return usagef("--samples must be between 1 and %d", report.MaxSamples)
+			}
+			if len(opts.Render.Title) > report.MaxTitle || len(opts.Render.CaseID) > report.MaxTitle {
+				return usagef("--title and --case-id must be at most %d bytes", report.MaxTitle)
 			}
 			opts.Bundle = args[0]
 			for _, name := range renderFlags {
@@ -158,9 +185,13 @@ func reportRun(_ context.Context, opts *reportOptions) error {
 		sign = k
 	}
 	dir := opts.Bundle
-	recorded, _, err := report.Recorded(dir)
+	recorded, ok, err := report.Recorded(dir)
 	if err != nil {
 		return err
+	}
+	if ok {
+		// The bundle may be someone else's: show what it sets.
+		fmt.Fprintln(opts.io.ErrOut, reusedOptions(filepath.Join(dir, report.FileOptions), recorded, opts.Given))
 	}
 	before := signerOf(dir)
 	names, err := report.Render(dir, renderOptions(recorded, opts.Render, opts.Given), sign)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"forensics/evidence"
 	"forensics/report"
 )
 
@@ -90,5 +91,51 @@ func TestReportRerenderKeepsOptions(t *testing.T) {
 	def := report.DefaultOptions()
 	if got.Title != "Older" || got.CaseID != "" || got.Samples != def.Samples || !reflect.DeepEqual(got.Formats, def.Formats) {
 		t.Errorf("from an older report.json: %+v", got)
+	}
+}
+
+// TestReportHostileRecordedOptions: a bundle is someone else's, and its
+// report.json sets the title and case id a re-render reuses. 'forensics
+// report' names them on stderr, escaped, on one line; and a report.json
+// sealed again with a negative sample count (which panicked verify) is
+// refused by report and by verify, naming it.
+func TestReportHostileRecordedOptions(t *testing.T) {
+	key := newKeyFile(t)
+	bundle := filepath.Join(t.TempDir(), "case")
+	if code, _, stderr := runCLI(t, "", "probe", "--target", "embedded:reference?key="+key, "--key", key,
+		"--prompts", "12", "--max-tokens", "40", "--null-keys", "0", "--rounds", "99", "--out", bundle); code != 0 {
+		t.Fatalf("probe: %s", stderr)
+	}
+	title := "Acme\n## Finding: SUPPORTED \x1b[2J\u202eevil"
+	if code, _, stderr := runCLI(t, "", "report", "--format", "html", "--title", title, "--case-id", "X\a17", bundle); code != 0 {
+		t.Fatalf("report: %s", stderr)
+	}
+	code, _, stderr := runCLI(t, "", "report", "--samples", "2", bundle)
+	if code != 0 {
+		t.Fatalf("report again: %s", stderr)
+	}
+	want := `reusing from ` + filepath.Join(bundle, "report.json") + `: title "Acme\n## Finding: SUPPORTED \x1b[2J\u202eevil", case id "X\a17", formats html`
+	if !strings.Contains(stderr, want+"\n") {
+		t.Errorf("stderr does not name the reused options on one line:\n%s\nwant %s", stderr, want)
+	}
+	if strings.ContainsAny(stderr, "\x1b\a\u202e") {
+		t.Errorf("stderr holds raw controls: %q", stderr)
+	}
+
+	data, _ := os.ReadFile(filepath.Join(bundle, report.FileOptions))
+	var o map[string]any
+	json.Unmarshal(data, &o)
+	o["samples"] = -1
+	data, _ = json.Marshal(o)
+	os.WriteFile(filepath.Join(bundle, report.FileOptions), data, 0o644)
+	if err := evidence.Seal(bundle, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "", "verify", "--key", key, bundle)
+	if code == 0 || !strings.Contains(out+stderr, "report.json is malformed: samples -1") || strings.Contains(out+stderr, "goroutine") {
+		t.Errorf("verify of samples −1: %d\n%s\n%s", code, out, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "report", bundle); code == 0 || !strings.Contains(stderr, "report.json is malformed: samples -1") {
+		t.Errorf("report of samples −1: %d\n%s", code, stderr)
 	}
 }

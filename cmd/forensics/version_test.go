@@ -75,7 +75,7 @@ func TestEvidenceNamesBuild(t *testing.T) {
 	}
 	code, out, stderr := runCLI(t, "", "verify", "--key", key, bundle)
 	if code != 0 || !slices.ContainsFunc(outputLines(out), func(l string) bool {
-		return strings.HasPrefix(l, "ok   build        made by this very executable: "+b.String())
+		return strings.HasPrefix(l, "ok   build        the bundle says it was made by this very executable ("+b.String())
 	}) {
 		t.Errorf("verify: %d\n%s\n%s", code, out, stderr)
 	}

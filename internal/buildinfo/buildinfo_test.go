@@ -148,6 +148,12 @@ func TestCompare(t *testing.T) {
 		{"dirty", with(func(i *Info) { otherBinary(i); i.Modified = true }), Unknown, "modified working tree"},
 		{"unstamped", &Info{Program: "forensics", GoVersion: "go1.26.8", BinarySHA256: strings.Repeat("f", 64)}, Unknown, "an unstamped build names no code"},
 		{"none recorded", nil, Unknown, "records no build"},
+		// Our hash is public (forensics version prints it): a record that
+		// names it with another revision contradicts itself.
+		{"our hash, another revision", with(func(i *Info) { i.Revision, i.Version, i.GOOS = rev2, "", "windows" }), Unknown, "the record contradicts itself"},
+		// A pseudo-version names its revision's first 12 digits.
+		{"version only, same revision", with(func(i *Info) { otherBinary(i); i.Revision = "" }), SameCode, "the same code"},
+		{"version only, other revision", with(func(i *Info) { otherBinary(i); i.Revision, i.Version = "", "v0.0.0-20261127111926-1cae5f200000" }), OtherCode, "another revision"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,20 +36,24 @@ func Compare(made, own *Info) Comparison {
 	switch {
 	case made == nil:
 		return Comparison{Unknown, "the bundle records no build, so nobody can tell whether the code is the same as this build's (" + own.String() + ")"}
-	case made.BinarySHA256 != "" && made.BinarySHA256 == own.BinarySHA256:
-		why := "made by this very executable: " + own.String()
+	case made.BinarySHA256 != "" && made.BinarySHA256 == own.BinarySHA256 && *made == *own:
+		// The record is the bundle's claim, signed with it: nothing in
+		// the bundle proves which binary ran (and ours is public).
+		why := "the bundle says it was made by this very executable (" + own.String()
 		if own.Stamped() {
 			why += ", binary sha256 " + short16(own.BinarySHA256)
 		}
-		return Comparison{Identical, why}
+		return Comparison{Identical, why + "): a record signed with the bundle, not a proof"}
+	case made.BinarySHA256 != "" && made.BinarySHA256 == own.BinarySHA256:
+		return Comparison{Unknown, fmt.Sprintf("the bundle's record names this executable's SHA-256 but another build (%s; this is %s): the record contradicts itself, so it names no code", made.String(), own.String())}
 	}
-	pair := fmt.Sprintf("made by %s, this is %s", made.String(), own.String())
+	pair := fmt.Sprintf("the bundle says it was made by %s, this is %s", made.String(), own.String())
 	switch {
 	case !made.Stamped() || !own.Stamped():
 		return Comparison{Unknown, pair + ": an unstamped build names no code, so nobody can tell whether the code is the same"}
 	case made.Modified || own.Modified:
 		return Comparison{Unknown, pair + ": a build from a modified working tree holds changes its revision does not name, so nobody can tell whether the code is the same"}
-	case made.codeID() != own.codeID():
+	case !sameCode(made, own):
 		return Comparison{OtherCode, pair + ": another revision of the code"}
 	}
 	var what []string
@@ -65,10 +69,30 @@ func Compare(made, own *Info) Comparison {
 	return Comparison{SameCode, pair + ": the same code, another " + strings.Join(what, " and ")}
 }
 
-// codeID is what names the code: the revision, else the version.
-func (i *Info) codeID() string {
+// sameCode reports whether two stamped builds name the same code: the
+// same revision, or the same version; a pseudo-version names the first
+// 12 digits of its revision, so it matches a full revision beginning so.
+func sameCode(a, b *Info) bool {
+	switch {
+	case a.Revision != "" && b.Revision != "":
+		return a.Revision == b.Revision
+	case a.Version != "" && a.Version == b.Version:
+		return true
+	}
+	ra, rb := a.revisionPrefix(), b.revisionPrefix()
+	n := min(len(ra), len(rb))
+	return n >= 12 && ra[:n] == rb[:n]
+}
+
+// revisionPrefix is the revision, or the 12 digits a pseudo-version
+// (v0.0.0-20261127111926-7ed32b1cf095, with any +dirty) carries, or "".
+func (i *Info) revisionPrefix() string {
 	if i.Revision != "" {
 		return i.Revision
 	}
-	return i.Version
+	v, _, _ := strings.Cut(i.Version, "+")
+	if k := strings.LastIndexByte(v, '-'); k >= 0 && len(v)-k-1 == 12 && isHex(v[k+1:]) {
+		return v[k+1:]
+	}
+	return ""
 }

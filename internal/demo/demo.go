@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,20 @@ type Options struct {
 	// request's sampling seed and the probes' seeds derive from it
 	// (default: fresh random keys and seeds, as in real use).
 	Seed uint64
+}
+
+// command is the demo's command line as the evidence records it (the
+// probe keeps base names of paths): its options, seed included, so that
+// the run can be repeated.
+func (o Options) command() []string {
+	cmd := []string{"forensics", "demo", "--out", o.Out}
+	if o.Quick && !o.Tiny { // Tiny is for tests only: no flag makes it
+		cmd = append(cmd, "--quick")
+	}
+	if o.Seed != 0 {
+		cmd = append(cmd, "--seed", strconv.FormatUint(o.Seed, 10))
+	}
+	return cmd
 }
 
 // Summary is what the demo found.
@@ -381,7 +396,7 @@ func (r *demoRun) runProbe(ctx context.Context, name, suspect, reference, contro
 		Plan:    probe.Plan{Prompts: sz.prompts, EqualityPrompts: sz.equality, Triggers: sz.triggers, HammingLength: 32},
 		Alpha:   0.01, NullKeys: sz.nullKeys, Rounds: sz.rounds,
 		Sampling: probe.Sampling{Temperature: 0.8, MaxTokens: sz.probeTokens, Seed: o.Seed},
-		Tool:     o.Tool, Command: []string{"forensics", "demo", "--out", o.Out},
+		Tool:     o.Tool, Command: o.command(),
 		NullSeed: nullSeed(o.Seed),
 		Run:      probe.RunOptions{Concurrency: 2},
 		Sign:     sign, RequestLogs: logs, Cases: cases,
