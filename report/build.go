@@ -41,8 +41,11 @@ const (
 	// unused keys' shares as a distribution (box and dots), the suspect
 	// and the controls as points with intervals (greenDistPlot).
 	LayoutNullDistribution = 1
+	// LayoutCommandLines shows the recorded command with each flag and
+	// its value on one line (commandText).
+	LayoutCommandLines = 2
 	// CurrentLayout is the layout Render makes.
-	CurrentLayout = LayoutNullDistribution
+	CurrentLayout = LayoutCommandLines
 )
 
 // DefaultOptions are used for what a caller leaves empty.
@@ -151,7 +154,7 @@ func Build(b *Bundle, o Options) *Document {
 
 	// Methodology.
 	add(Heading{Level: 1, Text: "Methodology and limitations", PageBreak: true})
-	add(methodology(b)...)
+	add(methodology(b, o.Layout)...)
 
 	// Appendix.
 	add(Heading{Level: 1, Text: "Appendix A: sample transcripts", PageBreak: true})
@@ -310,7 +313,7 @@ func radioBlocks(b *Bundle, t *probe.TestResult, layout int) []Block {
 	return out
 }
 
-func methodology(b *Bundle) []Block {
+func methodology(b *Bundle, layout int) []Block {
 	m := b.Manifest
 	k := m.Key
 	var out []Block
@@ -357,7 +360,7 @@ func methodology(b *Bundle) []Block {
 		{"Sampling", fmt.Sprintf("temperature %g, at most %d tokens, seed %d", m.Sampling.Temperature, m.Sampling.MaxTokens, m.Sampling.Seed)},
 		{"Tool", toolRow(m)},
 	}}, Para{Text: "Every question and answer was written to transcripts.jsonl, byte for byte, as it arrived. The bundle's SHA256SUMS lists the hash of every file; the Merkle root above covers every transcript line. The probe was run with:"},
-		Pre{Text: strings.Join(m.Command, " \\\n    ")},
+		Pre{Text: commandText(m.Command, layout)},
 		Para{Text: "and is re-checked with: forensics verify --key KEY BUNDLE"})
 	if m.RelayLog != nil {
 		out = append(out, Heading{Level: 3, Text: "Relay check by request log"},

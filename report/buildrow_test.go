@@ -57,3 +57,22 @@ func TestReportNamesBuilds(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandText(t *testing.T) {
+	args := []string{"forensics", "probe", "--target", "embedded:student.model", "--json", "--key=main.yaml", "-o", "case-17", "--quick"}
+	for _, tc := range []struct {
+		layout int
+		want   string
+	}{
+		{LayoutFirst, strings.Join(args, " \\\n    ")},
+		{LayoutNullDistribution, strings.Join(args, " \\\n    ")},
+		{LayoutCommandLines, "forensics probe \\\n    --target embedded:student.model \\\n    --json \\\n    --key=main.yaml \\\n    -o case-17 \\\n    --quick"},
+	} {
+		if got := commandText(args, tc.layout); got != tc.want {
+			t.Errorf("layout %d:\n%s\nwant\n%s", tc.layout, got, tc.want)
+		}
+	}
+	if got := commandText([]string{"forensics"}, CurrentLayout); got != "forensics" {
+		t.Errorf("program alone: %q", got)
+	}
+}
