@@ -63,6 +63,8 @@ func TestOpenTargetErrors(t *testing.T) {
 		{"ollama://127.0.0.1:11434/suspect?api_key=SECRET#frag", "", `"?" in the model name`},
 		{"ollama://127.0.0.1:11434/suspect#frag", "", `"#" in the model name`},
 		{"openai://127.0.0.1:8080/v1/m;jsessionid=SECRET", "", `";" in the model name`},
+		{"ollama://127.0.0.1:11434?api_key=SECRET/student", "", "bad host"},
+		{"openai://127.0.0.1:8080#SECRET/v1/m", "", "bad host"},
 		{"openai://127.0.0.1:8080/v1/m", "EMPTY_KEY", "EMPTY_KEY"},
 		{"embedded:reference?colour=red", "", "unknown option"},
 		{"embedded:reference?plant=1", "", "needs a canary set"},

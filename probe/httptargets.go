@@ -82,7 +82,7 @@ func hostPath(spec, rest, scheme string) (string, string, error) {
 		return "", "", fmt.Errorf("target %q: no host", spec)
 	}
 	u, err := url.Parse(scheme + "://" + host)
-	if err != nil || u.Host == "" || u.User != nil {
+	if err != nil || u.Host == "" || u.User != nil || strings.ContainsAny(host, "?#;") {
 		return "", "", fmt.Errorf("target %q: bad host %q", spec, host)
 	}
 	// What follows the host is the model (and, for openai:, its /v1

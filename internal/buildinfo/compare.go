@@ -70,10 +70,12 @@ func Compare(made, own *Info) Comparison {
 }
 
 // sameCode reports whether two stamped builds name the same code: the
-// same revision, or the same version; a pseudo-version names the first
+// same program and revision, or the same version; a pseudo-version names the first
 // 12 digits of its revision, so it matches a full revision beginning so.
 func sameCode(a, b *Info) bool {
 	switch {
+	case a.Program != b.Program:
+		return false
 	case a.Revision != "" && b.Revision != "":
 		return a.Revision == b.Revision
 	case a.Version != "" && a.Version == b.Version:
