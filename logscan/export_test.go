@@ -15,3 +15,16 @@ func ReplayEnds(rep *Report) map[string][2]float64 {
 	}
 	return out
 }
+
+// ReplayShape is, per account the page details, its number of replayed
+// judgements and its figure's bucket width in seconds (tests only).
+func ReplayShape(rep *Report) map[string][2]int64 {
+	out := map[string][2]int64{}
+	if rep.page == nil {
+		return out
+	}
+	for _, f := range rep.page.flagged {
+		out[rep.Accounts[f.index].Account] = [2]int64{int64(len(f.replay)), f.grid.bucketSec()}
+	}
+	return out
+}

@@ -18,9 +18,9 @@ const DefaultPageAccounts = 20
 type pageData struct {
 	// scanned is whether a scan made it (with the activity of the flagged
 	// accounts), actions its thresholds.
-	scanned bool
-	actions *Actions
-	tails   []tailMark
+	scanned     bool
+	actions     *Actions
+	tails       []tailMark
 	flagged     []flaggedAccount
 	moreFlagged int
 	// replayed is whether replayFlagged ran; replaySkipped, when it ran
