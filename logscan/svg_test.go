@@ -484,6 +484,12 @@ func TestReplayStripsAbut(t *testing.T) {
 	if n := strings.Count(svg, `class="fired"`); n != 1 {
 		t.Errorf("%d rectangles for one run of firing", n)
 	}
+	// Each judgement covers the bucket it judged: the last one, in the
+	// grid's last bucket, is a bucket wide, not a hairline.
+	bucketW := float64(actW-actLeft-actRight) / float64(f.grid.buckets)
+	if w, _ := strconv.ParseFloat(strips[len(strips)-1][2], 64); w < bucketW-0.5 {
+		t.Errorf("the last judgement is %.1f px wide, a bucket %.1f px", w, bucketW)
+	}
 }
 
 // TestPageNamesAndAnchors: a name made to look like another's (an
