@@ -90,6 +90,58 @@ func TestReplayReadsWhatTheScanRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	between := func(do func(p string)) *logscan.Report {
+		p := filepath.Join(t.TempDir(), "log.jsonl")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		opts := opts
+		opts.FiringTimes = true
+		rep, err := logscan.ScanBetween(context.Background(), logscan.DefaultConfig(), opts, []string{p}, func() { do(p) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	clean := logscan.ReplayShape(scanPage(t, opts, []string{path}, nil))
+	var top string
+	for name := range clean {
+		top = max(top, name)
+	}
+	more := bytes.Repeat(redate(t, data, top, "2099-01-01T00:00:00Z"), 300)
+	t.Run("appended after the scan", func(t *testing.T) {
+		rep := between(func(p string) {
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Write(more); err != nil {
+				t.Fatal(err)
+			}
+		})
+		checkReplayEnds(t, rep)
+		if d := logscan.ReplayDropped(rep); len(d) > 0 {
+			t.Errorf("the replay read past the scan's bytes: %v dropped", d)
+		}
+	})
+	t.Run("rewritten in place", func(t *testing.T) {
+		rep := between(func(p string) {
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Write(more); err != nil {
+				t.Fatal(err)
+			}
+		})
+		checkReplayEnds(t, rep)
+		page := string(writePage(t, rep))
+		if !strings.Contains(page, "Firing times not drawn: its replay ended at") {
+			t.Error("a replay that does not end at the verdict is drawn, or the page does not say so")
+		}
+	})
 	during := func(do func(p string)) (string, func(int64)) {
 		p := filepath.Join(t.TempDir(), "log.jsonl")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -98,18 +150,6 @@ func TestReplayReadsWhatTheScanRead(t *testing.T) {
 		var once sync.Once
 		return p, func(int64) { once.Do(func() { do(p) }) }
 	}
-	t.Run("appended", func(t *testing.T) {
-		p, progress := during(func(p string) {
-			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close()
-			f.Write(bytes.Repeat(data[:bytes.IndexByte(data, '\n')+1], 200))
-		})
-		checkReplayEnds(t, scanPage(t, opts, []string{p}, progress))
-	})
 	t.Run("rotated", func(t *testing.T) {
 		p, progress := during(func(p string) {
 			if err := os.Rename(p, p+".1"); err != nil {
