@@ -24,8 +24,7 @@ type htmlView struct {
 	Tails            []string
 	Scanned          bool
 	Replayed         bool
-	OutOfOrder       int
-	BucketText       string
+	ReplaySkipped    string // why the replay read nothing
 	ClusterGraphs    []clusterView
 	MoreClusterPlots int
 }
@@ -37,6 +36,11 @@ type flaggedView struct {
 	Action  string  // the more severe of its own and its cluster's
 	Score   float64 // the larger of its own and its cluster's
 	Figure  template.HTML
+	// Width is its bars' width; OutOfOrder and ReplayDropped its
+	// replay's notes.
+	Width         string
+	OutOfOrder    int
+	ReplayDropped string
 }
 
 // clusterView is one cluster's graph.
@@ -60,10 +64,10 @@ func newHTMLView(rep *Report) *htmlView {
 	if p == nil {
 		p = &pageData{}
 		p.flagged, p.moreFlagged = selectFlagged(rep, DefaultPageAccounts)
-		p.setGrid(rep.Accounts)
+		p.setGrids(rep.Accounts)
 	}
-	v := &htmlView{Rep: rep, Scanned: p.scanned, Replayed: p.replayed, OutOfOrder: p.outOfOrder, Thresholds: p.actions != nil,
-		MoreFlagged: p.moreFlagged, FlaggedTotal: len(p.flagged) + p.moreFlagged, BucketText: widthText(p.level)}
+	v := &htmlView{Rep: rep, Scanned: p.scanned, Replayed: p.replayed, ReplaySkipped: p.replaySkipped, Thresholds: p.actions != nil,
+		MoreFlagged: p.moreFlagged, FlaggedTotal: len(p.flagged) + p.moreFlagged}
 	scores := make([]float64, len(rep.Accounts))
 	score, action := make(map[string]float64, len(rep.Accounts)), make(map[string]string, len(rep.Accounts))
 	for i, a := range rep.Accounts {
@@ -79,7 +83,9 @@ func newHTMLView(rep *Report) *htmlView {
 		f := &p.flagged[i]
 		a := &rep.Accounts[f.index]
 		v.Flagged = append(v.Flagged, flaggedView{N: i + 1, Account: a, Action: f.action, Score: f.score,
-			Figure: template.HTML(activitySVG(fmt.Sprintf("fig-activity-%d", i+1), p, a.Account, f))})
+			Figure:     template.HTML(activitySVG(fmt.Sprintf("fig-activity-%d", i+1), p, a.Account, f)),
+			Width:      widthText(max(f.grid.level, f.activity.level)),
+			OutOfOrder: f.outOfOrder, ReplayDropped: f.replayDropped})
 	}
 	for i := range rep.Clusters {
 		c := &rep.Clusters[i]

@@ -46,12 +46,13 @@ Reference: {{text .Rep.Reference.Note}}.</p>
 {{if .Tails}}Dotted: where the reference's tail limits begin ({{join .Tails "; "}}).{{else}}The reference is too small to resolve the actions' tail limits, or none is known.{{end}}</figcaption></figure>
 
 {{if .Flagged}}<h2 id="flagged">Flagged accounts over time</h2>
-<p class="note">Bars: requests per {{.BucketText}}, the finest of 1, 5, 15, 30 s, 1, 5, 15, 30 min, 1, 2, 4, 8 h, 1, 2, 4… days that draws the log's span in at most 192 bars; times in UTC.
-{{if .Replayed}}Below them, a second read of the log replays each account alone, judged at the end of every {{.BucketText}} in which it sent requests against the <em>final</em> reference: its own action then, and each indicator while it had evidence (▼ where it first did). "Fired when" is thus in terms of the final scoring; clusters are not replayed.{{if .OutOfOrder}} {{.OutOfOrder}} replayed requests came out of time order; their times are approximate.{{end}}
+<p class="note">Each figure is drawn over the account's own span, from its first request to its last, so no other account's times change it (figures are not on one time axis: compare their dates). Bars: requests per bucket, the finest of 1, 5, 15, 30 s, 1, 5, 15, 30 min, 1, 2, 4, 8 h, 1, 2, 4… days that draws the span in at most 192 bars (the axis and caption say which); times in UTC.
+{{if .ReplaySkipped}}When indicators fired is not shown: the replay did not read the log again, because {{text .ReplaySkipped}}.
+{{else if .Replayed}}Below them, a second read of the same bytes of the log replays each account alone, on its own clock, judged at the end of every bucket in which it sent requests against the <em>final</em> reference: its own action then, and each indicator while it had evidence, each judgement drawn over the bucket it judged (▼ where it first did). "Fired when" is thus in terms of the final scoring; clusters are not replayed.
 {{else}}When indicators fired is not shown: only scan-logs --out replays the log for it.{{end}}
 {{if not .Scanned}}Activity is not available: this report was not made by this scan.{{end}}</p>
 {{range .Flagged}}<figure id="flagged-{{.N}}">{{.Figure}}
-<figcaption>{{.N}}. {{safe .Account.Account}}: {{.Action}} (score {{printf "%.1f" .Score}}), {{.Account.Requests}} requests from {{.Account.First.UTC.Format "2006-01-02 15:04:05"}} to {{.Account.Last.UTC.Format "2006-01-02 15:04:05"}} UTC.</figcaption></figure>
+<figcaption>{{.N}}. {{safe .Account.Account}}: {{.Action}} (score {{printf "%.1f" .Score}}), {{.Account.Requests}} requests from {{.Account.First.UTC.Format "2006-01-02 15:04:05"}} to {{.Account.Last.UTC.Format "2006-01-02 15:04:05"}} UTC, per {{.Width}}.{{if .OutOfOrder}} {{.OutOfOrder}} of its replayed requests came out of time order; its firing times are approximate.{{end}}{{if .ReplayDropped}} Firing times not drawn: {{.ReplayDropped}}.{{end}}</figcaption></figure>
 {{end}}{{end}}
 
 {{if .Rep.Clusters}}<h2>Clusters of linked accounts</h2>

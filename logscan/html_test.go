@@ -217,7 +217,7 @@ func TestReplayOutOfOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page := writePage(t, rep); !bytes.Contains(page, []byte("came out of time order; their times are approximate")) {
+	if page := writePage(t, rep); !bytes.Contains(page, []byte("came out of time order; its firing times are approximate")) {
 		t.Error("the page does not say the replay was out of time order")
 	}
 }

@@ -18,22 +18,15 @@ const DefaultPageAccounts = 20
 type pageData struct {
 	// scanned is whether a scan made it (with the activity of the flagged
 	// accounts), actions its thresholds.
-	scanned bool
-	actions *Actions
-	tails   []tailMark
-	// The page's time grid: buckets of a ladder width (ladder.go) from
-	// the one holding first, the finest of at most maxHistBuckets over
-	// the log's span and no finer than a detailed account's histogram.
-	first, last time.Time
-	level       uint8
-	buckets     int
+	scanned     bool
+	actions     *Actions
+	tails       []tailMark
 	flagged     []flaggedAccount
 	moreFlagged int
-	// replayed is whether replayFlagged ran; outOfOrder counts the
-	// replayed records that came a bucket or more before the replay's
-	// clock (their firing times are approximate).
-	replayed   bool
-	outOfOrder int
+	// replayed is whether replayFlagged ran; replaySkipped, when it ran
+	// but could not read again what the scan read, says why.
+	replayed      bool
+	replaySkipped string
 }
 
 // tailMark is where the reference's top share begins: the lowest score
@@ -54,11 +47,64 @@ type flaggedAccount struct {
 	action   string
 	score    float64
 	activity timeHist
-	replay   []replayPoint
+	// grid is the figure's time grid, over the account's own span: one
+	// grid per figure, so that no other account's times (an outlier
+	// dated year 1 or 9999, an attacker's own lines) can widen its
+	// buckets and flatten it; only the account's own times set them.
+	grid   timeGrid
+	replay []replayPoint
+	// outOfOrder counts the account's replayed records that came more
+	// than a bucket before its own replay clock (approximate times);
+	// replayDropped, when set, says why its replay is not drawn.
+	outOfOrder    int
+	replayDropped string
+}
+
+// timeGrid is a figure's time grid: buckets of a ladder width (ladder.go)
+// from the one holding first (Unix seconds), the finest of at most
+// maxHistBuckets over [first, last] and no finer than the account's
+// histogram. Unix seconds, not durations: a hostile log's times may span
+// millennia, beyond a time.Duration.
+type timeGrid struct {
+	first, last int64
+	level       uint8
+	buckets     int
+}
+
+// newTimeGrid is the grid of the span [first, last] for a histogram of
+// the given level.
+func newTimeGrid(first, last time.Time, finest uint8) timeGrid {
+	g := timeGrid{first: unixSec(first), last: unixSec(last)}
+	if g.last < g.first {
+		g.last = g.first
+	}
+	g.level = levelFor(g.first, g.last, maxHistBuckets, finest)
+	g.buckets = int(bucketOf(g.last, g.level)-bucketOf(g.first, g.level)) + 1
+	return g
+}
+
+// start is when the grid's first bucket starts, bucketSec a bucket's width.
+func (g timeGrid) start() int64 { return bucketOf(g.first, g.level) * g.bucketSec() }
+
+func (g timeGrid) bucketSec() int64 { return ladderWidth(g.level) }
+
+// bucketStart is when bucket k starts, bucketEnd when it ends.
+func (g timeGrid) bucketStart(k int) int64 { return g.start() + int64(k)*g.bucketSec() }
+
+func (g timeGrid) bucketEnd(k int) int64 { return g.bucketStart(k + 1) }
+
+// end is when the grid's last bucket ends.
+func (g timeGrid) end() int64 { return g.bucketEnd(g.buckets - 1) }
+
+// bucketAt is the bucket holding sec, times outside the grid in its
+// first or last.
+func (g timeGrid) bucketAt(sec int64) int {
+	k := floorDiv(sec-g.start(), g.bucketSec())
+	return int(min(max(k, 0), int64(g.buckets-1)))
 }
 
 // replayPoint is an account's own verdict at the end of one bucket of the
-// page's grid, against the final reference (replay.go).
+// account's grid, against the final reference (replay.go).
 type replayPoint struct {
 	bucket int
 	score  float64
@@ -79,7 +125,7 @@ func (s *Scanner) pageData(rep *Report, ref *reference) *pageData {
 		}
 	}
 	p.flagged = all
-	p.setGrid(rep.Accounts)
+	p.setGrids(rep.Accounts)
 	return p
 }
 
@@ -116,37 +162,19 @@ func selectFlagged(rep *Report, n int) ([]flaggedAccount, int) {
 	return all, 0
 }
 
-// setGrid sets the page's time grid over the accounts' span: the finest
-// ladder width that holds it in at most maxHistBuckets buckets and is no
-// finer than any detailed account's histogram (which, its requests being
-// within the span, is never coarser than that).
-func (p *pageData) setGrid(accts []AccountReport) {
-	for i, a := range accts {
-		if i == 0 || a.First.Before(p.first) {
-			p.first = a.First
-		}
-		if i == 0 || a.Last.After(p.last) {
-			p.last = a.Last
-		}
+// setGrids sets each flagged account's grid over its own span. The
+// figures do not share a grid: a shared one spans every drawn account,
+// so one account's outlying times (its own lines are the client's to
+// date) would coarsen every other figure to a bar or two; per figure,
+// they coarsen its own only. Each figure's axis says its own span and
+// width.
+func (p *pageData) setGrids(accts []AccountReport) {
+	for i := range p.flagged {
+		f := &p.flagged[i]
+		a := &accts[f.index]
+		f.grid = newTimeGrid(a.First, a.Last, f.activity.level)
 	}
-	var finest uint8
-	for _, f := range p.flagged {
-		finest = max(finest, f.activity.level)
-	}
-	lo, hi := unixSec(p.first), unixSec(p.last)
-	p.level = levelFor(lo, hi, maxHistBuckets, finest)
-	p.buckets = int(bucketOf(hi, p.level)-bucketOf(lo, p.level)) + 1
 }
-
-// gridStart is when the grid's first bucket starts and bucketSec a
-// bucket's width (Unix seconds, not durations: a hostile log's times may
-// span millennia, beyond a time.Duration).
-func (p *pageData) gridStart() int64 { return bucketOf(unixSec(p.first), p.level) * p.bucketSec() }
-
-func (p *pageData) bucketSec() int64 { return ladderWidth(p.level) }
-
-// bucketEnd is when bucket k of the grid ends (Unix seconds).
-func (p *pageData) bucketEnd(k int) int64 { return p.gridStart() + int64(k+1)*p.bucketSec() }
 
 // tailMarks are the scores where the reference's top 1%, 0.2%, 0.1% (the
 // actions' tail limits) begin, for the limits the reference resolves.

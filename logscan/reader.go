@@ -43,7 +43,7 @@ const maxExamples = 5
 func Read(ctx context.Context, paths []string, layout Layout, fn func(Record) error, progress func(int64)) (ReadStats, error) {
 	p := newParser(layout.withDefaults(), 1)
 	var st ReadStats
-	err := readBatches(ctx, paths, progress, func(b *rawBatch) error {
+	_, err := readBatches(ctx, paths, progress, func(b *rawBatch) error {
 		pb := p.parse(b)
 		st.merge(pb.stats)
 		for _, r := range pb.shards[0] {
@@ -92,10 +92,12 @@ func (st *ReadStats) merge(b ReadStats) {
 type countingReader struct {
 	r        io.Reader
 	progress func(int64)
+	n        int64 // bytes read
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.n += int64(n)
 	if c.progress != nil && n > 0 {
 		c.progress(int64(n))
 	}
@@ -121,33 +123,45 @@ var batches = sync.Pool{New: func() any { return &rawBatch{} }}
 
 // readBatches cuts the files into batches of lines and passes each to
 // emit, in order; emit owns the batch (and may put it back in batches).
-func readBatches(ctx context.Context, paths []string, progress func(int64), emit func(*rawBatch) error) error {
+// It returns what it read of each file (replayread.go).
+func readBatches(ctx context.Context, paths []string, progress func(int64), emit func(*rawBatch) error) ([]fileRead, error) {
+	var files []fileRead
 	for _, path := range paths {
 		if err := ctx.Err(); err != nil {
-			return err
+			return files, err
 		}
-		if err := readFileBatches(ctx, path, progress, emit); err != nil {
-			return err
+		fr, err := readFileBatches(ctx, path, progress, emit)
+		files = append(files, fr)
+		if err != nil {
+			return files, err
 		}
 	}
-	return nil
+	return files, nil
 }
 
-func readFileBatches(ctx context.Context, path string, progress func(int64), emit func(*rawBatch) error) error {
+func readFileBatches(ctx context.Context, path string, progress func(int64), emit func(*rawBatch) error) (fileRead, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open log: %w", err)
+		return fileRead{path: path}, fmt.Errorf("open log: %w", err)
 	}
 	defer f.Close()
-	in, closer, err := jsonl.Uncompressed(&countingReader{r: f, progress: progress})
+	info, _ := f.Stat() // nil: unknown, and not read again
+	c := &countingReader{r: f, progress: progress}
+	err = readerBatches(ctx, path, c, emit)
+	return fileRead{path: path, info: info, bytes: c.n}, err
+}
+
+// readerBatches cuts one file's bytes, from r, into batches.
+func readerBatches(ctx context.Context, path string, r io.Reader, emit func(*rawBatch) error) error {
+	in, closer, err := jsonl.Uncompressed(r)
 	if err != nil {
 		return fmt.Errorf("open log %s: %w", path, err)
 	}
 	defer closer.Close()
-	r := jsonl.NewReader(in, MaxLine)
+	lines := jsonl.NewReader(in, MaxLine)
 	b := newRawBatch(path)
 	for {
-		line, err := r.Next()
+		line, err := lines.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -159,7 +173,7 @@ func readFileBatches(ctx context.Context, path string, progress func(int64), emi
 			return fmt.Errorf("read log %s: %w", path, err)
 		default:
 			b.buf = append(b.buf, line...)
-			b.lines = append(b.lines, rawLine{no: r.Line(), end: len(b.buf)})
+			b.lines = append(b.lines, rawLine{no: lines.Line(), end: len(b.buf)})
 		}
 		if len(b.lines) >= batchLines || len(b.buf) >= batchBytes {
 			if err := ctx.Err(); err != nil {

@@ -313,6 +313,8 @@ type Scanner struct {
 	sawServed bool
 	// pageAccounts is how many flagged accounts the HTML page details.
 	pageAccounts int
+	// readFiles is what ReadLogs read of each file, for the page's replay.
+	readFiles []fileRead
 }
 
 // NewScanner prepares a scan.
@@ -428,7 +430,7 @@ func ScanWith(ctx context.Context, cfg Config, opts Options, paths []string, pro
 	rep, ref := s.report()
 	rep.Read = st
 	if opts.FiringTimes {
-		if err := s.replayFlagged(ctx, paths, rep, ref); err != nil {
+		if err := s.replayFlagged(ctx, rep, ref); err != nil {
 			return nil, err
 		}
 	}

@@ -79,13 +79,15 @@ func (s *Scanner) ReadLogs(ctx context.Context, paths []string, opts ReadOptions
 	g.Go(func() error {
 		defer close(jobs)
 		defer close(order)
-		return readBatches(ctx, paths, opts.Progress, func(b *rawBatch) error {
+		files, err := readBatches(ctx, paths, opts.Progress, func(b *rawBatch) error {
 			done := make(chan *parsedBatch, 1)
 			if err := send(ctx, jobs, parseJob{b, done}); err != nil {
 				return err
 			}
 			return send(ctx, order, done)
 		})
+		s.readFiles = append(s.readFiles, files...)
+		return err
 	})
 	for range n {
 		g.Go(func() error {

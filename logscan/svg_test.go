@@ -175,10 +175,11 @@ func TestPageEdgeCases(t *testing.T) {
 	// A Unix-time layout takes any number: times at the ends of int64.
 	far := fuzzReport("far", "x")
 	far.Accounts[0].First, far.Accounts[1].Last = time.Unix(-1<<62, 0), time.Unix(1<<62, 0)
-	far.page.setGrid(far.Accounts)
+	far.Accounts[0].Last = far.Accounts[1].Last
 	far.page.flagged[0].activity.add(far.Accounts[0].First)
 	far.page.flagged[0].activity.add(far.Accounts[1].Last)
-	far.page.flagged[0].replay = append(far.page.flagged[0].replay, replayPoint{bucket: far.page.buckets - 1, score: 9, action: "suspend", fired: 2})
+	far.page.setGrids(far.Accounts)
+	far.page.flagged[0].replay = append(far.page.flagged[0].replay, replayPoint{bucket: far.page.flagged[0].grid.buckets - 1, score: 9, action: "suspend", fired: 2})
 	tests := []struct {
 		name string
 		rep  *Report
@@ -447,8 +448,8 @@ func fuzzReport(name, item string) *Report {
 			Verdict: Verdict{Score: float64(9 - i), Action: "suspend", Fired: []string{item}}, Cluster: 1, Samples: []string{item}, Templates: []string{item}})
 	}
 	rep.page = &pageData{scanned: true, replayed: true, tails: []tailMark{{action: "alert", limit: 0.01, score: 4}}}
-	rep.page.setGrid(rep.Accounts)
 	rep.page.flagged, _ = selectFlagged(rep, DefaultPageAccounts)
+	rep.page.setGrids(rep.Accounts)
 	for i := range rep.page.flagged {
 		rep.page.flagged[i].activity.add(t0)
 		rep.page.flagged[i].replay = []replayPoint{{bucket: 0, score: 9, action: "suspend", fired: 1}}
@@ -464,13 +465,13 @@ func TestReplayStripsAbut(t *testing.T) {
 	p := rep.page
 	f := &p.flagged[0]
 	f.replay = nil
-	for k := range p.buckets {
+	for k := range f.grid.buckets {
 		f.replay = append(f.replay, replayPoint{bucket: k, score: float64(k), action: []string{"alert", "throttle"}[k%2], fired: 1})
 	}
 	svg := activitySVG("fig", p, "a", f)
 	strips := regexp.MustCompile(`<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+" class="act-\w+ strip"`).FindAllStringSubmatch(svg, -1)
-	if len(strips) != p.buckets {
-		t.Fatalf("%d strips for %d judgements", len(strips), p.buckets)
+	if len(strips) != f.grid.buckets {
+		t.Fatalf("%d strips for %d judgements", len(strips), f.grid.buckets)
 	}
 	for i := 1; i < len(strips); i++ {
 		x0, _ := strconv.ParseFloat(strips[i-1][1], 64)
@@ -482,6 +483,12 @@ func TestReplayStripsAbut(t *testing.T) {
 	}
 	if n := strings.Count(svg, `class="fired"`); n != 1 {
 		t.Errorf("%d rectangles for one run of firing", n)
+	}
+	// Each judgement covers the bucket it judged: the last one, in the
+	// grid's last bucket, is a bucket wide, not a hairline.
+	bucketW := float64(actW-actLeft-actRight) / float64(f.grid.buckets)
+	if w, _ := strconv.ParseFloat(strips[len(strips)-1][2], 64); w < bucketW-0.5 {
+		t.Errorf("the last judgement is %.1f px wide, a bucket %.1f px", w, bucketW)
 	}
 }
 

@@ -13,9 +13,9 @@ var tickSteps = [...]int64{1, 2, 5, 10, 15, 30, 60, 2 * 60, 5 * 60, 10 * 60, 15 
 
 // timeTickStep is the smallest step whose ticks in [from, to] (Unix
 // seconds) leave room for their labels across plotW pixels.
-func timeTickStep(from, to int64, plotW float64) int64 {
+func timeTickStep(from, to int64, plotW float64, year bool) int64 {
 	fits := func(s int64) bool {
-		label, _ := tickLabel(0, s)
+		label, _ := tickLabel(0, s, year)
 		room := max(2, int64(plotW/(labelWidth(label)+30)))
 		return (to-from)/s < room
 	}
@@ -37,19 +37,21 @@ func labelWidth(s string) float64 { return 5.2 * float64(utf8.RuneCountInString(
 // timeAxis draws ticks at round times (UTC) between from and to (Unix
 // seconds) under y, labelled by the step: seconds or minutes (a day's
 // midnight by its date), days, or dates with the year; the margin says
-// UTC and the first tick's date. A label at either end of the plot is
+// UTC and the first tick's date. Dates name their year when the span
+// crosses one or is over 300 days (withYear). A label at either end of the plot is
 // anchored so that it stays inside and clear of the margin.
 func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
-	step := timeTickStep(from, to, x(to)-x(from))
+	year := withYear(from, to)
+	step := timeTickStep(from, to, x(to)-x(from), year)
 	t := floorDiv(from+step-1, step) * step
-	_, day := tickLabel(t, step)
+	_, day := tickLabel(t, step, year)
 	note := "UTC"
 	if day != "" {
 		note += ", " + day
 	}
 	w.text(actLeft-6, y+15, "end", "small", note)
 	for n := 0; t <= to && n < 64; t, n = t+step, n+1 {
-		label, _ := tickLabel(t, step)
+		label, _ := tickLabel(t, step, year)
 		xt := x(t)
 		w.line(xt, y, xt, y+4, "axis")
 		switch half := labelWidth(label) / 2; {
@@ -63,11 +65,20 @@ func timeAxis(w *svgWriter, x func(int64) float64, from, to int64, y float64) {
 	}
 }
 
+// withYear is whether the axis's dates must name their year: the span
+// [from, to] crosses a year or is over 300 days long.
+func withYear(from, to int64) bool {
+	return to-from > 300*86400 || time.Unix(from, 0).UTC().Year() != time.Unix(to-1, 0).UTC().Year()
+}
+
 // tickLabel is the label of a tick at sec for a step, and for steps
-// within a day its date.
-func tickLabel(sec, step int64) (label, day string) {
+// within a day its date (with its year if asked).
+func tickLabel(sec, step int64, year bool) (label, day string) {
 	t := time.Unix(sec, 0).UTC()
 	day = t.Format("Jan 2")
+	if year {
+		day = t.Format("Jan 2 2006")
+	}
 	switch {
 	case step < 86400 && sec%86400 == 0:
 		return day, day

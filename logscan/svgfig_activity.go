@@ -12,8 +12,8 @@ const (
 	actRowH                 = 12
 )
 
-// activitySVG draws one flagged account: its requests per bucket over the
-// log's span and, after a replay, its own action and each indicator's
+// activitySVG draws one flagged account: its requests per bucket over its
+// own span (its grid) and, after a replay, its own action and each indicator's
 // evidence bucket by bucket (a mark where the indicator first fired).
 func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string {
 	rows := replayRows(f.replay)
@@ -24,11 +24,12 @@ func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string 
 	var w svgWriter
 	w.open(id, "Requests over time and when indicators fired: "+clip(name, 60), actW, height)
 	plotW := float64(actW - actLeft - actRight)
-	from, to := p.gridStart(), p.bucketEnd(p.buckets-1)
+	g := f.grid
+	from, to := g.start(), g.end()
 	x := func(sec int64) float64 {
 		return actLeft + plotW*math.Min(1, math.Max(0, float64(sec-from)/float64(to-from)))
 	}
-	level := max(p.level, f.activity.level)
+	level := max(g.level, f.activity.level)
 	width := ladderWidth(level)
 	first := bucketOf(from, level) // the first bar, in its own buckets
 	n := int(bucketOf(to-1, level)-first) + 1
@@ -51,25 +52,29 @@ func activitySVG(id string, p *pageData, name string, f *flaggedAccount) string 
 	}
 	timeAxis(&w, x, from, to, base)
 	if p.replayed {
-		replayStrips(&w, p, f, rows, x, base+28)
+		replayStrips(&w, f, rows, x, base+28)
 	}
 	return w.close()
 }
 
 // replayStrips draws the replayed action, then one row per indicator that
-// ever fired: filled from each judgement that found it to the next, a run
-// of judgements that found it as one rectangle.
-func replayStrips(w *svgWriter, p *pageData, f *flaggedAccount, rows []int, x func(int64) float64, top float64) {
-	at := func(j int) int64 { // when judgement j was made; len(f.replay): the grid's end
+// ever fired. Each judgement is drawn over the bucket it judged, on to the
+// next judged bucket (the last to the grid's end, so the final verdict is
+// at least a bucket wide); an indicator's row is filled over the
+// judgements that found it, a run of them as one rectangle.
+func replayStrips(w *svgWriter, f *flaggedAccount, rows []int, x func(int64) float64, top float64) {
+	g := f.grid
+	at := func(j int) int64 { // where judgement j is drawn from; len(f.replay): the grid's end
 		if j < len(f.replay) {
-			return p.bucketEnd(f.replay[j].bucket)
+			return g.bucketStart(f.replay[j].bucket)
 		}
-		return p.bucketEnd(p.buckets - 1)
+		return g.end()
 	}
+	judged := func(j int) string { return timeText(g.bucketEnd(f.replay[j].bucket), g.level) }
 	w.text(actLeft-6, top+9, "end", "small", "own action")
 	for j, pt := range f.replay {
 		w.span(x(at(j)), x(at(j+1)), top, actRowH-2, 0, actionClass(pt.action)+" strip",
-			fmt.Sprintf("from %s: score %.2f, %s", timeText(at(j), p.level), pt.score, pt.action))
+			fmt.Sprintf("judged at %s: score %.2f, %s", judged(j), pt.score, pt.action))
 	}
 	for r, ind := range rows {
 		y := top + float64(actRowH*(r+1))
@@ -89,7 +94,7 @@ func replayStrips(w *svgWriter, p *pageData, f *flaggedAccount, rows []int, x fu
 			if !seen {
 				seen = true
 				w.f(`<path d="M%.1f %.1fl4 -%dh-8z" class="first"><title>%s first fired by %s</title></path>`,
-					x(at(j)), y+actRowH-2, actRowH-2, indicatorOrder[ind], timeText(at(j), p.level))
+					x(at(j)), y+actRowH-2, actRowH-2, indicatorOrder[ind], judged(j))
 			}
 			j = end - 1
 		}
