@@ -125,7 +125,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 // 500 MB page no browser would open, and a long name pushed the action
 // column off the printed page.
 const (
-	maxLogName = 80
+	maxLogName = 48
 	maxLogText = 600
 )
 

@@ -3,7 +3,8 @@ package logscan
 // pageStyle is the page's own style sheet; print keeps figures whole and
 // drops the screen margins.
 const pageStyle = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111;max-width:1100px}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+td small{overflow-wrap:anywhere}td.name{white-space:nowrap}
 ol.key{columns:3 16em;font-size:12px;margin:.5em 0;padding-left:2.5em}
 th{background:#f3f3f3}.suspend{background:#fdd}.throttle{background:#ffe9cc}.alert{background:#fff8cc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}small,.note{color:#555}
@@ -32,7 +33,7 @@ Reference: {{text .Rep.Reference.Note}}.</p>
 <p>Accounts count their own action; {{.FlaggedTotal}} accounts have an action of their own or through their cluster.</p>
 {{if .Flagged}}<h3>Flagged accounts, highest score first</h3>
 <table><tr><th>#</th><th>account</th><th>action (own or cluster's)</th><th>score (own or cluster's)</th><th>own score (what, how)</th><th>reference tail</th><th>cluster</th><th>strongest evidence (decades)</th></tr>
-{{range .Flagged}}<tr class="{{.Action}}"><td><a href="#flagged-{{.N}}">{{.N}}</a></td><td>{{safe .Account.Account}}</td><td>{{.Action}}</td><td class="num">{{printf "%.1f" .Score}}</td>
+{{range .Flagged}}<tr class="{{.Action}}"><td><a href="#flagged-{{.N}}">{{.N}}</a></td><td class="name">{{safe .Account.Account}}</td><td>{{.Action}}</td><td class="num">{{printf "%.1f" .Score}}</td>
 <td class="num">{{printf "%.1f" .Account.Score}} ({{printf "%.1f" .Account.What}}, {{printf "%.1f" .Account.How}})</td><td class="num">{{pct .Account.ReferenceTail}}</td>
 <td>{{if .Account.Cluster}}<a href="#cluster-row-{{.Account.Cluster}}">{{.Account.Cluster}}</a>{{end}}</td><td><small>{{join (first .Account.Fired 3) ", "}}</small></td></tr>
 {{end}}</table>
@@ -71,7 +72,7 @@ The nodes by number:<ol class="key">{{range .Key}}<li>{{safe .}}</li>{{end}}</ol
 score = what + min(how, what): systematic use amplifies evidence of what is taken but never makes it.
 The reference tail is the share of reference accounts scoring at least as high (with the prior or a baseline: the benign false-alarm rate of a threshold there).</p>
 <table><tr><th>account</th><th>requests</th><th>score (what, how)</th><th>reference tail</th><th>action</th><th>cluster</th><th>indicators (value → decades)</th><th>samples</th></tr>
-{{range .Rep.Accounts}}<tr class="{{.Action}}"><td>{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.1f" .Score}} ({{printf "%.1f" .What}}, {{printf "%.1f" .How}})</td>
+{{range .Rep.Accounts}}<tr class="{{.Action}}"><td class="name">{{safe .Account}}</td><td class="num">{{.Requests}}</td><td class="num">{{printf "%.1f" .Score}} ({{printf "%.1f" .What}}, {{printf "%.1f" .How}})</td>
 <td class="num">{{pct .ReferenceTail}}</td>
 <td>{{.Action}}{{if .Throttle}} ×{{printf "%.2f" .Throttle}}{{end}}{{if .Capped}}<br><small>{{text .Capped}}</small>{{end}}</td><td>{{if .Cluster}}{{.Cluster}}{{end}}</td>
 <td><small>{{range .Indicators}}{{if .Decades}}<b>{{.Name}} {{printf "%.3g" .Value}} → {{printf "%.1f" .Decades}}</b> <span>{{text .Evidence}}</span><br>{{end}}{{end}}</small></td>
