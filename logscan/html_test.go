@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"forensics/internal/reporttools"
 	"forensics/internal/traffic"
 	"forensics/logscan"
 )
@@ -116,7 +117,7 @@ func writePage(t *testing.T, rep *logscan.Report) []byte {
 // headless Chromium: no console errors, the figures in the DOM, and it
 // prints to PDF.
 func TestReportPageInChromium(t *testing.T) {
-	chromium := needTool(t, "chromium")
+	chromium := reporttools.Need(t, "chromium")
 	path, opts := pageLog(t)
 	opts.FiringTimes = true
 	rep, err := logscan.ScanWith(context.Background(), logscan.DefaultConfig(), opts, []string{path}, nil)
@@ -128,7 +129,7 @@ func TestReportPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := "file://" + filepath.Join(dir, "report.html")
-	dom := runChromium(t, chromium, "--dump-dom", page)
+	dom := reporttools.Chromium(t, chromium, "--dump-dom", page)
 	want := []string{`id="fig-scores"`, "Distribution of the accounts' scores", `id="fig-activity-1"`, "Requests over time and when indicators fired"}
 	if len(rep.Clusters) > 0 {
 		want = append(want, `id="fig-cluster-`, "the links between them")
@@ -139,7 +140,7 @@ func TestReportPageInChromium(t *testing.T) {
 		}
 	}
 	printed := filepath.Join(t.TempDir(), "printed.pdf")
-	runChromium(t, chromium, "--print-to-pdf="+printed, page)
+	reporttools.Chromium(t, chromium, "--print-to-pdf="+printed, page)
 	if st, err := os.Stat(printed); err != nil || st.Size() < 10_000 {
 		t.Errorf("printed PDF: %v (%v)", st, err)
 	}
@@ -154,43 +155,6 @@ func TestReportPageInChromium(t *testing.T) {
 			}
 		}
 	}
-}
-
-// runChromium runs headless Chromium with args, fails the test on any
-// console message, script error or failed fetch it logs, and returns its
-// standard output.
-func runChromium(t *testing.T, chromium string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-		"--enable-logging=stderr", "--v=0", "--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, chromium, append(base, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
-			t.Errorf("chromium reported: %s", line)
-		}
-	}
-	return stdout.String()
-}
-
-// needTool finds a program the page tests use (FORENSICS_REQUIRE_REPORT_TOOLS=1
-// makes its absence a failure, as in the report package).
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FORENSICS_REQUIRE_REPORT_TOOLS") != "" {
-			t.Fatalf("%s is not installed (apt-get install chromium)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
 }
 
 // TestReplayOutOfOrder: logs given out of time order (a rotated file after

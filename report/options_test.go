@@ -11,6 +11,7 @@ import (
 
 	"forensics/evidence"
 	"forensics/internal/buildinfo"
+	"forensics/internal/reporttools"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -143,7 +144,7 @@ func TestPDFEscapes(t *testing.T) {
 // an override) and send control characters: pdftotext finds them shown as
 // escapes on the title's own line, as Markdown and HTML show them.
 func TestReportPDFHostileTitle(t *testing.T) {
-	pdftotext := needTool(t, "pdftotext")
+	pdftotext := reporttools.Need(t, "pdftotext")
 	dir, _ := fixtureBundle(t)
 	title := "Acme\n## Finding: SUPPORTED [click](http://evil.example/x) \u2067tsil\u2069 \u202eesrever \x1b[2J\x07"
 	if _, err := Render(dir, Options{Title: title, CaseID: "X-17\nVerified: yes\x00", Samples: 1, Formats: []string{"pdf"}}, nil); err != nil {

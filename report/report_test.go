@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 	"forensics/canary"
 	"forensics/caseledger"
 	"forensics/evidence"
+	"forensics/internal/reporttools"
 	"forensics/llm/embedded"
 	"forensics/llm/tokenizer"
 	"forensics/probe"
@@ -187,24 +187,10 @@ func TestReportContentAndDeterminism(t *testing.T) {
 	}
 }
 
-// needTool finds a program the report tests use; CI installs them
-// (FORENSICS_REQUIRE_REPORT_TOOLS=1 makes their absence a failure).
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FORENSICS_REQUIRE_REPORT_TOOLS") != "" {
-			t.Fatalf("%s is not installed (apt-get install poppler-utils chromium)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 // TestReportPDFText extracts the PDF's text with pdftotext and checks the
 // numbers and the Unicode in it.
 func TestReportPDFText(t *testing.T) {
-	pdftotext := needTool(t, "pdftotext")
+	pdftotext := reporttools.Need(t, "pdftotext")
 	dir, _ := fixtureBundle(t)
 	if _, err := Render(dir, Options{Title: "Case γ: ≤ α — Ünïcödé", Samples: 2, Formats: []string{"pdf"}}, nil); err != nil {
 		t.Fatal(err)
@@ -236,14 +222,14 @@ func TestReportPDFText(t *testing.T) {
 // green-share figure is there as an inline SVG with its title and every
 // row named (suspect, each control, the unused keys) and γ.
 func TestReportHTMLInChromium(t *testing.T) {
-	chromium := needTool(t, "chromium")
-	pdftotext := needTool(t, "pdftotext")
+	chromium := reporttools.Need(t, "chromium")
+	pdftotext := reporttools.Need(t, "pdftotext")
 	dir, _ := fixtureBundleOf(t, false, 3)
 	if _, err := Render(dir, Options{Samples: 2, Formats: []string{"html"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	printed := filepath.Join(t.TempDir(), "printed.pdf")
-	runChromium(t, chromium, "--print-to-pdf="+printed, "--no-pdf-header-footer", "file://"+filepath.Join(dir, "report.html"))
+	reporttools.Chromium(t, chromium, "--print-to-pdf="+printed, "file://"+filepath.Join(dir, "report.html"))
 	out, err := exec.Command(pdftotext, printed, "-").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +239,7 @@ func TestReportHTMLInChromium(t *testing.T) {
 			t.Errorf("the page Chromium printed lacks %q", want)
 		}
 	}
-	dom := runChromium(t, chromium, "--dump-dom", "file://"+filepath.Join(dir, "report.html"))
+	dom := reporttools.Chromium(t, chromium, "--dump-dom", "file://"+filepath.Join(dir, "report.html"))
 	start := strings.Index(dom, `<figure id="fig-green-fraction">`)
 	if start < 0 {
 		t.Fatal("the DOM has no green-share figure")
@@ -266,28 +252,6 @@ func TestReportHTMLInChromium(t *testing.T) {
 			t.Errorf("the green-share figure in the DOM lacks %q", want)
 		}
 	}
-}
-
-// runChromium runs headless Chromium on args and returns its standard
-// output; a console message, uncaught error or failed load it logs fails
-// the test.
-func runChromium(t *testing.T, chromium string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, append([]string{"--headless", "--no-sandbox", "--disable-gpu",
-		"--enable-logging=stderr", "--v=0", "--user-data-dir=" + t.TempDir()}, args...)...)
-	var stdout, logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &logs
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %q: %v\n%s", args, err, logs.Bytes())
-	}
-	for _, line := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") || strings.Contains(line, "net::ERR") {
-			t.Errorf("chromium %q reported: %s", args, line)
-		}
-	}
-	return stdout.String()
 }
 
 // hostileAnswer is what a hostile suspect answers: terminal escapes, a
