@@ -109,9 +109,11 @@ func TestReplayReadsWhatTheScanRead(t *testing.T) {
 		top = max(top, name)
 	}
 	more := bytes.Repeat(redate(t, data, top, "2099-01-01T00:00:00Z"), 300)
-	t.Run("appended after the scan", func(t *testing.T) {
-		rep := between(func(p string) {
-			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	// writeMore writes more into the log, opened with flag (O_APPEND:
+	// after its end; 0: over its start).
+	writeMore := func(t *testing.T, flag int) func(string) {
+		return func(p string) {
+			f, err := os.OpenFile(p, flag|os.O_WRONLY, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,23 +121,17 @@ func TestReplayReadsWhatTheScanRead(t *testing.T) {
 			if _, err := f.Write(more); err != nil {
 				t.Fatal(err)
 			}
-		})
+		}
+	}
+	t.Run("appended after the scan", func(t *testing.T) {
+		rep := between(writeMore(t, os.O_APPEND))
 		checkReplayEnds(t, rep)
 		if d := logscan.ReplayDropped(rep); len(d) > 0 {
 			t.Errorf("the replay read past the scan's bytes: %v dropped", d)
 		}
 	})
 	t.Run("rewritten in place", func(t *testing.T) {
-		rep := between(func(p string) {
-			f, err := os.OpenFile(p, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.Write(more); err != nil {
-				t.Fatal(err)
-			}
-		})
+		rep := between(writeMore(t, 0))
 		checkReplayEnds(t, rep)
 		page := string(writePage(t, rep))
 		if !strings.Contains(page, "Firing times not drawn: its replay ended at") {
