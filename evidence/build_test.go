@@ -36,17 +36,7 @@ func buildBundle(t *testing.T, made *buildinfo.Info) (string, *probe.Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = probe.Run(context.Background(), m, cs, probetest.OpenTargets(t, m, cs), st, probetest.FastRetries())
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	probetest.Ask(t, dir, m, cs)
 	if _, err := Finish(context.Background(), dir, key, tk, nil); err != nil {
 		t.Fatal(err)
 	}

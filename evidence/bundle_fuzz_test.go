@@ -47,17 +47,7 @@ func newBundleFixture(t testing.TB) *bundleFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = probe.Run(context.Background(), m, cs, probetest.OpenTargets(t, m, cs), st, probetest.FastRetries())
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	probetest.Ask(t, dir, m, cs)
 	sign := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	if _, err := Finish(context.Background(), dir, key, tk, sign); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ package probetest
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -179,6 +180,23 @@ func OpenTargets(t testing.TB, m *probe.Manifest, cs *canary.Set) map[string]pro
 		open(probe.ControlRole(i), c)
 	}
 	return tgs
+}
+
+// Ask asks every query of the probe prepared in dir (its manifest m) of
+// the targets m names, with fast retries, and closes its transcript store.
+func Ask(t testing.TB, dir string, m *probe.Manifest, cs *canary.Set) {
+	t.Helper()
+	st, _, err := probe.OpenStore(filepath.Join(dir, probe.FileTranscripts), m.SHA256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = probe.Run(context.Background(), m, cs, OpenTargets(t, m, cs), st, FastRetries())
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestNamed is the result of the named test, or nil.
